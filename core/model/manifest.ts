@@ -1,0 +1,57 @@
+import { z } from 'zod';
+
+/** Architectures vidx can build. One list, used by the builders, the CLI and the manifests. */
+export const ARCHITECTURES = ['slowfast_r50', 'i3d_r50'] as const;
+export const ArchitectureSchema = z.enum(ARCHITECTURES);
+export type Architecture = z.infer<typeof ArchitectureSchema>;
+
+export const MANIFEST_VERSION = 'vidx.manifest/v1' as const;
+
+const InputSchema = z.object({
+  name: z.string().min(1),
+  /** NCTHW; the batch dimension is the string "N" (dynamic). */
+  shape: z.tuple([z.literal('N'), z.literal(3), z.number().int().positive(), z.number().int().positive(), z.number().int().positive()]),
+  /** Frames this input takes from the window's T frames: "all", or PackPathway's subsample. */
+  frames: z.number().int().positive(),
+});
+
+const SourceSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('synthetic'), rule: z.string() }),
+  z.object({ kind: z.literal('checkpoint'), url: z.string().nullable(), file: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
+]);
+
+/**
+ * The contract between a model file and everything that feeds it. Preprocessing is driven by
+ * this alone, so any ONNX with a manifest runs.
+ */
+export const ManifestSchema = z.object({
+  schema: z.literal(MANIFEST_VERSION),
+  architecture: ArchitectureSchema,
+  /** ONNX file name, relative to the manifest's folder. */
+  onnx: z.string().min(1),
+  inputs: z.array(InputSchema).min(1),
+  output: z.object({ name: z.string(), classes: z.number().int().positive() }),
+  /** T: frames in a window (the fast pathway for SlowFast). */
+  frames: z.number().int().positive(),
+  /** r: the window takes every r-th frame at the model fps. */
+  samplingRate: z.number().int().positive(),
+  /** SlowFast's slow/fast frame ratio; null for single-pathway models. */
+  alpha: z.number().int().positive().nullable(),
+  /** F: the frame rate the model was trained at (frames per second). */
+  fps: z.number().positive(),
+  shortSide: z.number().int().positive(),
+  crop: z.number().int().positive(),
+  mean: z.tuple([z.number(), z.number(), z.number()]),
+  std: z.tuple([z.number().positive(), z.number().positive(), z.number().positive()]),
+  labels: z.array(z.string().min(1)).min(1),
+  source: SourceSchema,
+  trained: z.boolean(),
+  /** Where the inference settings above come from. */
+  reference: z.string(),
+});
+export type Manifest = z.infer<typeof ManifestSchema>;
+
+/** Seconds one window covers: T * r / F. */
+export function windowSeconds(m: Pick<Manifest, 'frames' | 'samplingRate' | 'fps'>): number {
+  return (m.frames * m.samplingRate) / m.fps;
+}

@@ -1,0 +1,54 @@
+/**
+ * One definition of every name and default shared by the Lambdas, the worker, the local stack
+ * and the CDK app. Change a name here and every side follows.
+ */
+export const APP_NAME = 'vidx';
+
+/** Uploads under this prefix are indexed; anything else in the bucket is ignored. */
+export const VIDEO_PREFIX = 'videos/';
+
+export const TABLE = {
+  /** Logical/default physical name; deployed stacks pass the real name through VIDX_TABLE. */
+  name: 'vidx-index',
+  partitionKey: 'PK',
+  sortKey: 'SK',
+  labelIndex: { name: 'GSI1', partitionKey: 'GSI1PK', sortKey: 'GSI1SK' },
+} as const;
+
+export const QUEUES = {
+  clips: 'vidx-clips',
+  clipsDeadLetter: 'vidx-clips-dlq',
+} as const;
+
+export const BUCKET = { localName: 'vidx-videos' } as const;
+
+/** Environment variables read by the handlers and the worker (set by CDK and by `vidx local`). */
+export const ENV = {
+  table: 'VIDX_TABLE',
+  bucket: 'VIDX_BUCKET',
+  queueUrl: 'VIDX_QUEUE_URL',
+  videoPrefix: 'VIDX_VIDEO_PREFIX',
+  clipSeconds: 'VIDX_CLIP_SECONDS',
+  model: 'VIDX_MODEL',
+  endpoint: 'VIDX_AWS_ENDPOINT',
+  dynamoEndpoint: 'VIDX_DYNAMODB_ENDPOINT',
+  region: 'AWS_REGION',
+  ffmpeg: 'VIDX_FFMPEG',
+  ffprobe: 'VIDX_FFPROBE',
+  device: 'VIDX_DEVICE',
+  threads: 'VIDX_THREADS',
+  healthPort: 'VIDX_HEALTH_PORT',
+} as const;
+
+export const DEFAULTS = {
+  clipSeconds: 60,
+  maxReceiveCount: 5,
+  /** The worker extends visibility every heartbeat; the queue's timeout must exceed it well. */
+  visibilityTimeoutSeconds: 120,
+  heartbeatSeconds: 30,
+  /** ECS stop timeout: the worker drains within it after SIGTERM. */
+  stopTimeoutSeconds: 120,
+  localApiPort: 8787,
+  localDataDir: '.vidx',
+  region: 'us-east-1',
+} as const;
