@@ -1,0 +1,22 @@
+import { z } from 'zod';
+
+/** One SQS message per clip. Validated with this schema by the segmenter and by the worker. */
+export const ClipJobSchema = z.object({
+  v: z.literal(1),
+  videoId: z.string().regex(/^[0-9a-z]{1,64}$/),
+  bucket: z.string().min(3).max(63),
+  key: z.string().min(1).max(1024),
+  etag: z.string().min(1).max(128),
+  clip: z
+    .object({
+      index: z.number().int().nonnegative(),
+      count: z.number().int().positive(),
+      /** Seconds: the clip owns the windows whose start is in [start, end). */
+      start: z.number().nonnegative(),
+      end: z.number().positive(),
+    })
+    .refine((c) => c.index < c.count && c.start < c.end, 'clip index must be < count and start < end'),
+  /** The model id the windows were planned for (its architecture), e.g. "slowfast_r50". */
+  model: z.string().min(1).max(64),
+});
+export type ClipJob = z.infer<typeof ClipJobSchema>;
