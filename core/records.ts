@@ -1,0 +1,161 @@
+/**
+ * The index's items (one DynamoDB table, see ARCHITECTURE.md "Records") as domain schemas, and
+ * the one place their keys are built. The segmenter and the worker write them; the query Lambda
+ * reads them. Nothing here knows about AWS: these are plain objects and strings.
+ *
+ * Layout (PK / SK):
+ *   video        VIDEO#<videoId> / META                          GSI1: VIDEOS / <updatedAt>#<videoId>
+ *   clip result  VIDEO#<videoId> / CLIP#<rev>#<index 6 digits>  (rev = revisionId(etag))
+ *   segment      VIDEO#<videoId> / SEG#<startMs 10 digits>#<label>  GSI1: LABEL#<label> / <1-score>#<videoId>#<startMs>
+ */
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { WindowScoreSchema } from './result.ts';
+
+// ---------------------------------------------------------------------------------------------
+// Identifiers
+
+/** Stable id of an uploaded object: the same (bucket, key) always gives the same id. 20 hex chars. */
+export function videoIdFor(bucket: string, key: string): string {
+  return createHash('sha256').update(`${bucket}\n${key}`).digest('hex').slice(0, 20);
+}
+
+/**
+ * A revision of a video is one etag of its object. Clip results carry the revision in their sort
+ * key so a late worker of an old revision can never overwrite a clip of the new one.
+ */
+export function revisionId(etag: string): string {
+  return createHash('sha256').update(etag.replace(/^"|"$/g, '')).digest('hex').slice(0, 12);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Key builders (the query Lambda imports these; do not inline the strings elsewhere)
+
+export const VIDEO_PK_PREFIX = 'VIDEO#';
+export const VIDEO_META_SK = 'META';
+export const CLIP_SK_PREFIX = 'CLIP#';
+export const SEGMENT_SK_PREFIX = 'SEG#';
+export const VIDEOS_GSI_PK = 'VIDEOS';
+export const LABEL_GSI_PK_PREFIX = 'LABEL#';
+
+export function videoPk(videoId: string): string {
+  return `${VIDEO_PK_PREFIX}${videoId}`;
+}
+
+export function videoKey(videoId: string): { PK: string; SK: string } {
+  return { PK: videoPk(videoId), SK: VIDEO_META_SK };
+}
+
+/** GSI1 sort key of a video: ISO time sorts lexicographically, so descending = newest first. */
+export function videoGsiSk(updatedAt: string, videoId: string): string {
+  return `${updatedAt}#${videoId}`;
+}
+
+/** Prefix of every clip item of one revision (Query begins_with). */
+export function clipSkPrefix(etag: string): string {
+  return `${CLIP_SK_PREFIX}${revisionId(etag)}#`;
+}
+
+export function clipSk(etag: string, index: number): string {
+  return `${clipSkPrefix(etag)}${pad(index, 6)}`;
+}
+
+export function msOf(seconds: number): number {
+  return Math.round(seconds * 1000);
+}
+
+export function segmentSk(startSeconds: number, label: string): string {
+  return `${SEGMENT_SK_PREFIX}${pad(msOf(startSeconds), 10)}#${label}`;
+}
+
+export function labelGsiPk(label: string): string {
+  return `${LABEL_GSI_PK_PREFIX}${label}`;
+}
+
+/** Ascending order = best score first; ties broken by video then start. */
+export function labelGsiSk(score: number, videoId: string, startSeconds: number): string {
+  const inv = Math.min(1, Math.max(0, 1 - score)).toFixed(6);
+  return `${inv}#${videoId}#${pad(msOf(startSeconds), 10)}`;
+}
+
+function pad(n: number, width: number): string {
+  if (!Number.isInteger(n) || n < 0) throw new RangeError(`key component must be a non-negative integer, got ${n}`);
+  return String(n).padStart(width, '0');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Item schemas (what is stored; the table keys are included)
+
+export const VIDEO_STATUSES = ['queued', 'processing', 'indexed', 'failed'] as const;
+export const VideoStatusSchema = z.enum(VIDEO_STATUSES);
+export type VideoStatus = z.infer<typeof VideoStatusSchema>;
+
+export const VideoRecordSchema = z.object({
+  PK: z.string(),
+  SK: z.literal(VIDEO_META_SK),
+  GSI1PK: z.literal(VIDEOS_GSI_PK),
+  GSI1SK: z.string(),
+  videoId: z.string(),
+  bucket: z.string(),
+  key: z.string(),
+  etag: z.string(),
+  /** Object size in bytes, as S3 reported it in the event. */
+  size: z.number().int().nonnegative().optional(),
+  status: VideoStatusSchema,
+  /** For a person: why the video failed. */
+  reason: z.string().optional(),
+  /** Stable VidxError code of the failure. */
+  errorCode: z.string().optional(),
+  duration: z.number().nonnegative().optional(),
+  fps: z.number().nonnegative().optional(),
+  width: z.number().int().nonnegative().optional(),
+  height: z.number().int().nonnegative().optional(),
+  rotation: z.number().int().optional(),
+  codec: z.string().optional(),
+  /** The model architecture the clips were planned for. */
+  model: z.string(),
+  trained: z.boolean(),
+  clipsTotal: z.number().int().nonnegative(),
+  /** Indices of the finished clips (a DynamoDB number set; read back as an array). */
+  doneClips: z.array(z.number().int().nonnegative()).default([]),
+  /** Number of segments in the finished timeline. */
+  segments: z.number().int().nonnegative().optional(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  indexedAt: z.string().optional(),
+});
+export type VideoRecord = z.infer<typeof VideoRecordSchema>;
+
+export const ClipRecordSchema = z.object({
+  PK: z.string(),
+  SK: z.string(),
+  videoId: z.string(),
+  etag: z.string(),
+  index: z.number().int().nonnegative(),
+  start: z.number().nonnegative(),
+  end: z.number().positive(),
+  /** JSON text of WindowScore[] (kept as a string: compact and schema-checked on read). */
+  windows: z.string(),
+  device: z.string().optional(),
+  createdAt: z.string(),
+});
+export type ClipRecord = z.infer<typeof ClipRecordSchema>;
+
+export const ClipWindowsSchema = z.array(WindowScoreSchema);
+
+export const SegmentRecordSchema = z.object({
+  PK: z.string(),
+  SK: z.string(),
+  GSI1PK: z.string(),
+  GSI1SK: z.string(),
+  videoId: z.string(),
+  key: z.string(),
+  etag: z.string(),
+  label: z.string(),
+  start: z.number().nonnegative(),
+  end: z.number().nonnegative(),
+  score: z.number().min(0).max(1),
+  mean: z.number().min(0).max(1),
+  windows: z.number().int().positive(),
+});
+export type SegmentRecord = z.infer<typeof SegmentRecordSchema>;
