@@ -116,6 +116,8 @@ export const VideoRecordSchema = z.object({
   model: z.string(),
   trained: z.boolean(),
   clipsTotal: z.number().int().nonnegative(),
+  /** True once every clip job of this revision was sent (a retried S3 event then sends nothing). */
+  enqueued: z.boolean().optional(),
   /** Indices of the finished clips (a DynamoDB number set; read back as an array). */
   doneClips: z.array(z.number().int().nonnegative()).default([]),
   /** Number of segments in the finished timeline. */

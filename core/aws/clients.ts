@@ -1,0 +1,63 @@
+/**
+ * The one place that builds AWS SDK clients. On AWS the defaults apply (region from the
+ * environment, credentials from the role); locally an endpoint override points S3 + SQS at
+ * fauxqs and DynamoDB at dynalite. Nothing else in vidx knows whether it runs locally.
+ */
+import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DEFAULTS, ENV } from '../names.ts';
+
+export interface AwsConfig {
+  region: string;
+  /** S3 + SQS endpoint override (fauxqs locally). */
+  endpoint?: string | undefined;
+  /** DynamoDB endpoint override (dynalite locally). */
+  dynamoEndpoint?: string | undefined;
+}
+
+export interface AwsClients {
+  readonly config: AwsConfig;
+  readonly s3: S3Client;
+  readonly sqs: SQSClient;
+  readonly dynamo: DynamoDBClient;
+  readonly doc: DynamoDBDocumentClient;
+  destroy(): void;
+}
+
+export function awsConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AwsConfig {
+  return {
+    region: env[ENV.region] || DEFAULTS.region,
+    endpoint: env[ENV.endpoint] || undefined,
+    dynamoEndpoint: env[ENV.dynamoEndpoint] || undefined,
+  };
+}
+
+/** Emulators accept any credentials; real AWS never gets these (no endpoint override there). */
+const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+export function createClients(config: AwsConfig = awsConfigFromEnv()): AwsClients {
+  const local = (endpoint: string | undefined) =>
+    endpoint ? { endpoint, credentials: LOCAL_CREDENTIALS } : {};
+  const s3 = new S3Client({ region: config.region, ...local(config.endpoint), forcePathStyle: Boolean(config.endpoint) });
+  const sqs = new SQSClient({ region: config.region, ...local(config.endpoint) });
+  const dynamo = new DynamoDBClient({ region: config.region, ...local(config.dynamoEndpoint) });
+  const doc = DynamoDBDocumentClient.from(dynamo, {
+    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+    unmarshallOptions: { wrapNumbers: false },
+  });
+  return {
+    config,
+    s3,
+    sqs,
+    dynamo,
+    doc,
+    destroy() {
+      s3.destroy();
+      sqs.destroy();
+      doc.destroy();
+      dynamo.destroy();
+    },
+  };
+}

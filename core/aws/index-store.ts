@@ -1,0 +1,307 @@
+/**
+ * The DynamoDB index as the segmenter and the worker use it. Every write is idempotent or
+ * guarded by a condition on the video's etag (the revision), because every arrow upstream is
+ * at-least-once and there are no transactions (dynalite has none).
+ */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+  type NativeAttributeValue,
+} from '@aws-sdk/lib-dynamodb';
+import {
+  ClipRecordSchema,
+  SEGMENT_SK_PREFIX,
+  VIDEOS_GSI_PK,
+  VideoRecordSchema,
+  clipSk,
+  clipSkPrefix,
+  videoGsiSk,
+  videoKey,
+  videoPk,
+  type ClipRecord,
+  type SegmentRecord,
+  type VideoRecord,
+  type VideoStatus,
+} from '../records.ts';
+
+type Item = Record<string, NativeAttributeValue>;
+
+/** The video facts the segmenter records with a new revision. */
+export interface RevisionFacts {
+  videoId: string;
+  bucket: string;
+  key: string;
+  etag: string;
+  size?: number | undefined;
+  status: Extract<VideoStatus, 'queued' | 'failed'>;
+  reason?: string | undefined;
+  errorCode?: string | undefined;
+  duration?: number | undefined;
+  fps?: number | undefined;
+  width?: number | undefined;
+  height?: number | undefined;
+  rotation?: number | undefined;
+  codec?: string | undefined;
+  model: string;
+  trained: boolean;
+  clipsTotal: number;
+}
+
+export type BeginResult = { created: true; video: VideoRecord } | { created: false; video: VideoRecord };
+
+export class IndexStore {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    readonly tableName: string,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async getVideo(videoId: string, consistent = true): Promise<VideoRecord | undefined> {
+    const r = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: videoKey(videoId), ConsistentRead: consistent }));
+    return r.Item ? parseVideo(r.Item) : undefined;
+  }
+
+  /**
+   * Records a revision (one etag of the object) unless that etag is already recorded: a second
+   * event for the same (key, etag) changes nothing and returns the existing record. A new etag
+   * resets the done set; `enqueued` stays false until the caller has sent every clip job.
+   */
+  async beginRevision(f: RevisionFacts): Promise<BeginResult> {
+    const now = this.now().toISOString();
+    const set: Record<string, NativeAttributeValue> = {
+      GSI1PK: VIDEOS_GSI_PK,
+      GSI1SK: videoGsiSk(now, f.videoId),
+      videoId: f.videoId,
+      bucket: f.bucket,
+      key: f.key,
+      etag: f.etag,
+      size: f.size,
+      status: f.status,
+      reason: f.reason,
+      errorCode: f.errorCode,
+      duration: f.duration,
+      fps: f.fps,
+      width: f.width,
+      height: f.height,
+      rotation: f.rotation,
+      codec: f.codec,
+      model: f.model,
+      trained: f.trained,
+      clipsTotal: f.clipsTotal,
+      enqueued: false,
+      updatedAt: now,
+    };
+    const names: Record<string, string> = { '#createdAt': 'createdAt', '#etag': 'etag', '#PK': 'PK' };
+    const values: Record<string, NativeAttributeValue> = { ':now': now, ':etag': f.etag };
+    const sets: string[] = ['#createdAt = if_not_exists(#createdAt, :now)'];
+    const removes: string[] = ['doneClips', 'indexedAt'];
+    for (const [k, v] of Object.entries(set)) {
+      names[`#${k}`] = k;
+      if (v === undefined) {
+        removes.push(`#${k}`);
+      } else {
+        values[`:${k}`] = v;
+        sets.push(`#${k} = :${k}`);
+      }
+    }
+    try {
+      const r = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: videoKey(f.videoId),
+          UpdateExpression: `SET ${sets.join(', ')} REMOVE ${removes.join(', ')}`,
+          ConditionExpression: 'attribute_not_exists(#PK) OR #etag <> :etag',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return { created: true, video: parseVideo(r.Attributes ?? {}) };
+    } catch (e) {
+      if (!(e instanceof ConditionalCheckFailedException)) throw e;
+      const video = await this.getVideo(f.videoId);
+      if (!video) throw e; // the condition failed on an item that is gone: let the event be retried
+      return { created: false, video };
+    }
+  }
+
+  /** Notes that every clip job of this revision was sent (a retried event then sends nothing). */
+  async markEnqueued(videoId: string, etag: string): Promise<boolean> {
+    return this.guardedUpdate(videoId, etag, 'SET #enqueued = :true', { '#enqueued': 'enqueued' }, { ':true': true });
+  }
+
+  /** queued -> processing, once, for the current revision. */
+  async markProcessing(videoId: string, etag: string): Promise<boolean> {
+    const now = this.now().toISOString();
+    return this.guardedUpdate(
+      videoId,
+      etag,
+      'SET #status = :processing, #updatedAt = :now, #GSI1SK = :gsk',
+      { '#status': 'status', '#updatedAt': 'updatedAt', '#GSI1SK': 'GSI1SK' },
+      { ':processing': 'processing', ':queued': 'queued', ':now': now, ':gsk': videoGsiSk(now, videoId) },
+      '#status = :queued',
+    );
+  }
+
+  /** The current revision failed for good (for a person: `reason`). */
+  async markFailed(videoId: string, etag: string, errorCode: string, reason: string): Promise<boolean> {
+    const now = this.now().toISOString();
+    return this.guardedUpdate(
+      videoId,
+      etag,
+      'SET #status = :failed, #reason = :reason, #errorCode = :code, #updatedAt = :now, #GSI1SK = :gsk',
+      { '#status': 'status', '#reason': 'reason', '#errorCode': 'errorCode', '#updatedAt': 'updatedAt', '#GSI1SK': 'GSI1SK' },
+      { ':failed': 'failed', ':reason': reason, ':code': errorCode, ':now': now, ':gsk': videoGsiSk(now, videoId) },
+    );
+  }
+
+  /** Marks the revision indexed with its segment count (only if it is still the current one and not failed). */
+  async markIndexed(videoId: string, etag: string, segments: number): Promise<boolean> {
+    const now = this.now().toISOString();
+    return this.guardedUpdate(
+      videoId,
+      etag,
+      'SET #status = :indexed, #segments = :n, #indexedAt = :now, #updatedAt = :now, #GSI1SK = :gsk REMOVE #reason, #errorCode',
+      { '#status': 'status', '#segments': 'segments', '#indexedAt': 'indexedAt', '#updatedAt': 'updatedAt', '#GSI1SK': 'GSI1SK', '#reason': 'reason', '#errorCode': 'errorCode' },
+      { ':indexed': 'indexed', ':failed': 'failed', ':n': segments, ':now': now, ':gsk': videoGsiSk(now, videoId) },
+      '#status <> :failed',
+    );
+  }
+
+  /** Writes one clip's result; the key is deterministic per revision, so a rewrite is identical. */
+  async putClip(clip: Omit<ClipRecord, 'PK' | 'SK' | 'createdAt'>): Promise<void> {
+    const item: ClipRecord = { ...clip, PK: videoPk(clip.videoId), SK: clipSk(clip.etag, clip.index), createdAt: this.now().toISOString() };
+    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: ClipRecordSchema.parse(item) }));
+  }
+
+  async getClip(videoId: string, etag: string, index: number): Promise<ClipRecord | undefined> {
+    const r = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { PK: videoPk(videoId), SK: clipSk(etag, index) }, ConsistentRead: true }),
+    );
+    return r.Item ? ClipRecordSchema.parse(r.Item) : undefined;
+  }
+
+  /**
+   * Adds a clip to the revision's done set (a number set: adding twice is a no-op) and returns the
+   * record after the update, or undefined when the revision is no longer current or has failed.
+   */
+  async addDoneClip(videoId: string, etag: string, index: number): Promise<VideoRecord | undefined> {
+    const now = this.now().toISOString();
+    try {
+      const r = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: videoKey(videoId),
+          UpdateExpression: 'ADD #done :idx SET #updatedAt = :now',
+          ConditionExpression: '#etag = :etag AND #status <> :failed',
+          ExpressionAttributeNames: { '#done': 'doneClips', '#updatedAt': 'updatedAt', '#etag': 'etag', '#status': 'status' },
+          ExpressionAttributeValues: { ':idx': new Set([index]), ':now': now, ':etag': etag, ':failed': 'failed' },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return parseVideo(r.Attributes ?? {});
+    } catch (e) {
+      if (e instanceof ConditionalCheckFailedException) return undefined;
+      throw e;
+    }
+  }
+
+  /** Every clip item of one revision, in index order (consistent read). */
+  async clipsOf(videoId: string, etag: string): Promise<ClipRecord[]> {
+    const items = await this.queryPrefix(videoId, clipSkPrefix(etag));
+    return items.map((i) => ClipRecordSchema.parse(i));
+  }
+
+  /** Keys of every item under an SK prefix of one video. */
+  async keysUnder(videoId: string, prefix: string): Promise<{ PK: string; SK: string }[]> {
+    const items = await this.queryPrefix(videoId, prefix, 'PK, SK');
+    return items.map((i) => ({ PK: String(i.PK), SK: String(i.SK) }));
+  }
+
+  async segmentsOf(videoId: string): Promise<SegmentRecord[]> {
+    return (await this.queryPrefix(videoId, SEGMENT_SK_PREFIX)) as SegmentRecord[];
+  }
+
+  /** BatchWriteItem, 25 per call, unprocessed items retried with backoff. */
+  async batchWrite(puts: readonly Item[], deletes: readonly { PK: string; SK: string }[]): Promise<void> {
+    const requests = [
+      ...puts.map((Item) => ({ PutRequest: { Item } })),
+      ...deletes.map((Key) => ({ DeleteRequest: { Key } })),
+    ];
+    for (let i = 0; i < requests.length; i += 25) {
+      let pending = requests.slice(i, i + 25);
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt > 0) await new Promise((res) => setTimeout(res, Math.min(2000, 50 * 2 ** attempt)));
+        if (attempt > 10) throw new Error(`BatchWriteItem left ${pending.length} item(s) unprocessed after ${attempt} attempts`);
+        const r = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }));
+        pending = (r.UnprocessedItems?.[this.tableName] ?? []) as typeof pending;
+      }
+    }
+  }
+
+  private async queryPrefix(videoId: string, prefix: string, projection?: string): Promise<Item[]> {
+    const out: Item[] = [];
+    let start: Record<string, NativeAttributeValue> | undefined;
+    do {
+      const r = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: '#PK = :pk AND begins_with(#SK, :prefix)',
+          ExpressionAttributeNames: { '#PK': 'PK', '#SK': 'SK' },
+          ExpressionAttributeValues: { ':pk': videoPk(videoId), ':prefix': prefix },
+          ConsistentRead: true,
+          ProjectionExpression: projection,
+          ExclusiveStartKey: start,
+        }),
+      );
+      out.push(...(r.Items ?? []));
+      start = r.LastEvaluatedKey;
+    } while (start);
+    return out;
+  }
+
+  /** Update guarded by "this etag is the video's current revision" (+ an extra condition). */
+  private async guardedUpdate(
+    videoId: string,
+    etag: string,
+    update: string,
+    names: Record<string, string>,
+    values: Record<string, NativeAttributeValue>,
+    extraCondition?: string,
+  ): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: videoKey(videoId),
+          UpdateExpression: update,
+          ConditionExpression: `#etag = :etag${extraCondition ? ` AND ${extraCondition}` : ''}`,
+          ExpressionAttributeNames: { ...names, '#etag': 'etag' },
+          ExpressionAttributeValues: { ...values, ':etag': etag },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (e instanceof ConditionalCheckFailedException) return false;
+      throw e;
+    }
+  }
+}
+
+function parseVideo(item: Item): VideoRecord {
+  const done = item.doneClips instanceof Set ? [...(item.doneClips as Set<number>)].sort((a, b) => a - b) : [];
+  return VideoRecordSchema.parse({ ...item, doneClips: done });
+}
+
+/** Whether a video's done set covers every clip. */
+export function isComplete(v: Pick<VideoRecord, 'doneClips' | 'clipsTotal'>): boolean {
+  if (v.clipsTotal === 0) return false;
+  const done = new Set(v.doneClips);
+  for (let i = 0; i < v.clipsTotal; i++) if (!done.has(i)) return false;
+  return true;
+}

@@ -1,0 +1,52 @@
+/** S3 objects: presigned GET URLs (the probe and the decoder read through them), put, head. */
+import { GetObjectCommand, HeadObjectCommand, NotFound, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { Readable } from 'node:stream';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { VidxError } from '../errors.ts';
+
+export const OBJECT_NOT_FOUND = 'OBJECT_NOT_FOUND';
+
+/** Presigned GET long enough for ffprobe / one clip's decode. */
+export async function presignGet(s3: S3Client, bucket: string, key: string, expiresInSeconds = 3600): Promise<string> {
+  return getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: expiresInSeconds });
+}
+
+export interface ObjectHead {
+  size: number;
+  etag: string;
+  contentType: string | undefined;
+}
+
+/** HEAD an object; a missing object is a VidxError OBJECT_NOT_FOUND, anything else propagates. */
+export async function headObject(s3: S3Client, bucket: string, key: string): Promise<ObjectHead> {
+  try {
+    const r = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    return { size: r.ContentLength ?? 0, etag: stripQuotes(r.ETag ?? ''), contentType: r.ContentType };
+  } catch (e) {
+    if (e instanceof NotFound || (e as { name?: string }).name === 'NotFound' || httpStatus(e) === 404) {
+      throw new VidxError(OBJECT_NOT_FOUND, `s3://${bucket}/${key} does not exist (deleted after upload?)`, { cause: e });
+    }
+    throw e;
+  }
+}
+
+export async function putObject(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  body: Uint8Array | Readable,
+  options: { contentType?: string; contentLength?: number } = {},
+): Promise<{ etag: string }> {
+  const r = await s3.send(
+    new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: options.contentType, ContentLength: options.contentLength }),
+  );
+  return { etag: stripQuotes(r.ETag ?? '') };
+}
+
+export function stripQuotes(etag: string): string {
+  return etag.replace(/^"|"$/g, '');
+}
+
+function httpStatus(e: unknown): number | undefined {
+  return (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+}

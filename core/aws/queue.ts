@@ -1,0 +1,45 @@
+/** The clip job queue: send batches (10 per call, failed entries retried). */
+import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
+import { VidxError } from '../errors.ts';
+import { ClipJobSchema, type ClipJob } from '../messages.ts';
+
+export const ENQUEUE_FAILED = 'ENQUEUE_FAILED';
+/** SQS limit on entries per SendMessageBatch. */
+export const SQS_BATCH_MAX = 10;
+
+export interface SendOptions {
+  /** Attempts per entry (first try included). */
+  attempts?: number;
+  /** Base backoff between retries (ms), doubled each time. */
+  backoffMs?: number;
+}
+
+/**
+ * Sends every job (validated against the shared schema first), 10 per call. Entries SQS reports
+ * as failed are retried with backoff; entries that still fail after `attempts` raise ENQUEUE_FAILED
+ * (the caller's event is then retried, and duplicates are harmless: the worker is idempotent).
+ */
+export async function sendClipJobs(sqs: SQSClient, queueUrl: string, jobs: readonly ClipJob[], options: SendOptions = {}): Promise<number> {
+  const attempts = options.attempts ?? 5;
+  const backoffMs = options.backoffMs ?? 100;
+  let sent = 0;
+  for (let i = 0; i < jobs.length; i += SQS_BATCH_MAX) {
+    let pending: SendMessageBatchRequestEntry[] = jobs.slice(i, i + SQS_BATCH_MAX).map((job, j) => ({
+      Id: `c${i + j}`,
+      MessageBody: JSON.stringify(ClipJobSchema.parse(job)),
+    }));
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      const r = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: pending }));
+      sent += r.Successful?.length ?? 0;
+      const failed = new Set((r.Failed ?? []).map((f) => f.Id));
+      const retry = pending.filter((e) => failed.has(e.Id));
+      if (retry.length > 0 && attempt >= attempts) {
+        const first = r.Failed?.[0];
+        throw new VidxError(ENQUEUE_FAILED, `could not enqueue ${retry.length} clip job(s) after ${attempts} attempts: ${first?.Code ?? ''} ${first?.Message ?? ''}`.trim());
+      }
+      pending = retry;
+      if (pending.length > 0) await new Promise((res) => setTimeout(res, backoffMs * 2 ** (attempt - 1)));
+    }
+  }
+  return sent;
+}

@@ -1,0 +1,67 @@
+/**
+ * Resource definitions shared by the CDK app and the local stack (`vidx local`), so both create
+ * the same table, indexes and queues. Plain data: the CDK app maps it onto constructs, the local
+ * stack onto CreateTable / CreateQueue calls. Names come from core/names.ts.
+ */
+import { DEFAULTS, QUEUES, TABLE } from './names.ts';
+
+export type AttributeType = 'S' | 'N' | 'B';
+
+export interface KeyDefinition {
+  readonly name: string;
+  readonly type: AttributeType;
+}
+
+export interface TableDefinition {
+  readonly name: string;
+  readonly partitionKey: KeyDefinition;
+  readonly sortKey: KeyDefinition;
+  /** On-demand capacity. */
+  readonly billing: 'PAY_PER_REQUEST';
+  readonly globalSecondaryIndexes: readonly {
+    readonly name: string;
+    readonly partitionKey: KeyDefinition;
+    readonly sortKey: KeyDefinition;
+    readonly projection: 'ALL';
+  }[];
+}
+
+export const TABLE_DEFINITION: TableDefinition = {
+  name: TABLE.name,
+  partitionKey: { name: TABLE.partitionKey, type: 'S' },
+  sortKey: { name: TABLE.sortKey, type: 'S' },
+  billing: 'PAY_PER_REQUEST',
+  globalSecondaryIndexes: [
+    {
+      name: TABLE.labelIndex.name,
+      partitionKey: { name: TABLE.labelIndex.partitionKey, type: 'S' },
+      sortKey: { name: TABLE.labelIndex.sortKey, type: 'S' },
+      projection: 'ALL',
+    },
+  ],
+};
+
+export interface QueueDefinition {
+  readonly name: string;
+  readonly visibilityTimeoutSeconds: number;
+  /** Long polling on the queue itself (ReceiveMessageWaitTimeSeconds). */
+  readonly receiveWaitSeconds: number;
+  readonly retentionSeconds: number;
+  /** Redrive into the dead-letter queue after this many receives; absent on the DLQ. */
+  readonly redrive?: { readonly deadLetterQueue: string; readonly maxReceiveCount: number };
+}
+
+export const CLIP_QUEUE_DEFINITION: QueueDefinition = {
+  name: QUEUES.clips,
+  visibilityTimeoutSeconds: DEFAULTS.visibilityTimeoutSeconds,
+  receiveWaitSeconds: 20,
+  retentionSeconds: 4 * 24 * 3600,
+  redrive: { deadLetterQueue: QUEUES.clipsDeadLetter, maxReceiveCount: DEFAULTS.maxReceiveCount },
+};
+
+export const CLIP_DLQ_DEFINITION: QueueDefinition = {
+  name: QUEUES.clipsDeadLetter,
+  visibilityTimeoutSeconds: DEFAULTS.visibilityTimeoutSeconds,
+  receiveWaitSeconds: 0,
+  retentionSeconds: 14 * 24 * 3600,
+};
