@@ -1,0 +1,60 @@
+import { open, type FileHandle } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { checkpointError, CheckpointError } from './errors.ts';
+
+/** A checkpoint file opened for positioned reads; every read is exact or a typed error. */
+export class CheckpointFile {
+  private constructor(
+    private readonly handle: FileHandle,
+    readonly path: string,
+    readonly size: number,
+  ) {}
+
+  static async open(path: string): Promise<CheckpointFile> {
+    let handle: FileHandle;
+    try {
+      handle = await open(path, 'r');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') throw checkpointError(CheckpointError.NOT_FOUND, `checkpoint ${path} does not exist`, e);
+      throw checkpointError(CheckpointError.UNREADABLE, `checkpoint ${path} cannot be opened (${code ?? String(e)})`, e);
+    }
+    try {
+      const stat = await handle.stat();
+      if (!stat.isFile()) throw checkpointError(CheckpointError.UNREADABLE, `checkpoint ${path} is not a regular file`);
+      return new CheckpointFile(handle, path, stat.size);
+    } catch (e) {
+      await handle.close();
+      throw e;
+    }
+  }
+
+  get name(): string {
+    return basename(this.path);
+  }
+
+  /**
+   * `length` bytes at `position`, in a buffer of their own (byteOffset 0, so typed-array views
+   * on it are aligned). Past the end of the file: CHECKPOINT_TRUNCATED.
+   */
+  async read(position: number, length: number, what: string): Promise<Buffer> {
+    if (position + length > this.size) {
+      throw checkpointError(
+        CheckpointError.TRUNCATED,
+        `${this.name}: ${what} needs bytes ${position}..${position + length} but the file ends at ${this.size}`,
+      );
+    }
+    const buffer = Buffer.allocUnsafeSlow(length);
+    let done = 0;
+    while (done < length) {
+      const { bytesRead } = await this.handle.read(buffer, done, length - done, position + done);
+      if (bytesRead === 0) throw checkpointError(CheckpointError.TRUNCATED, `${this.name}: the file ended while reading ${what} (did it shrink?)`);
+      done += bytesRead;
+    }
+    return buffer;
+  }
+
+  close(): Promise<void> {
+    return this.handle.close();
+  }
+}
