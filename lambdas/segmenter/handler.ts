@@ -1,4 +1,83 @@
-// Placeholder so the CDK app can bundle this entry point; replaced by the real handler.
-export async function handler(_event: unknown): Promise<never> {
-  throw new Error('not built yet');
+/**
+ * Segmenter Lambda: S3 ObjectCreated events -> video record + one SQS message per clip.
+ * Thin: validate the event (powertools parser schema), then core logic in segment.ts.
+ * Configuration (env): VIDX_TABLE, VIDX_QUEUE_URL, VIDX_MODEL (manifest path), VIDX_VIDEO_PREFIX,
+ * VIDX_CLIP_SECONDS, and the endpoint overrides of core/aws/clients.ts when run locally.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { S3Schema } from '@aws-lambda-powertools/parser/schemas/s3';
+import { VidxError } from '../../core/errors.ts';
+import { DEFAULTS, ENV, TABLE, VIDEO_PREFIX } from '../../core/names.ts';
+import { createClients } from '../../core/aws/clients.ts';
+import { IndexStore } from '../../core/aws/index-store.ts';
+import { clipSecondsFrom } from '../../core/pipeline/plan.ts';
+import { loadManifest } from '../../core/pipeline/model-ref.ts';
+import { probe } from '../../core/video/probe.ts';
+import { planWindows } from '../../core/video/windows.ts';
+import { decodeS3Key, segmentObject, type SegmenterDeps, type SegmentOutcome } from './segment.ts';
+
+export const BAD_EVENT = 'BAD_EVENT';
+
+const logger = new Logger({ serviceName: 'vidx-segmenter' });
+
+export type S3EventHandler = (event: unknown) => Promise<{ results: SegmentOutcome[] }>;
+
+/** Builds the handler around explicit dependencies (the Lambda, `vidx local` and the tests). */
+export function makeSegmenterHandler(deps: SegmenterDeps): S3EventHandler {
+  return async (event: unknown) => {
+    const parsed = S3Schema.safeParse(event);
+    if (!parsed.success) {
+      // Not retryable: the same bytes will never parse. Logged and rejected loudly.
+      const problem = parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+      deps.log.error('not an S3 event', { problem });
+      throw new VidxError(BAD_EVENT, `the segmenter received something that is not an S3 event (${problem})`);
+    }
+    const settled = await Promise.allSettled(
+      parsed.data.Records.filter((r) => r.eventName.startsWith('ObjectCreated:')).map((r) =>
+        segmentObject(deps, {
+          bucket: r.s3.bucket.name,
+          key: r.s3.object.urlDecodedKey ?? decodeS3Key(r.s3.object.key),
+          etag: (r.s3.object.eTag ?? '').replace(/^"|"$/g, ''),
+          size: r.s3.object.size,
+        }),
+      ),
+    );
+    const failures = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failures.length > 0) {
+      // Transient faults: fail the invocation so S3/Lambda retry it; finished records are idempotent.
+      for (const f of failures) deps.log.error('record failed, the event will be retried', { error: String(f.reason) });
+      throw failures[0]!.reason;
+    }
+    return { results: settled.map((s) => (s as PromiseFulfilledResult<SegmentOutcome>).value) };
+  };
+}
+
+export function segmenterDepsFromEnv(env: NodeJS.ProcessEnv = process.env): SegmenterDeps {
+  const clients = createClients();
+  const manifestPath = env[ENV.model];
+  const queueUrl = env[ENV.queueUrl];
+  if (!manifestPath || !queueUrl) {
+    throw new VidxError('CONFIG_MISSING', `the segmenter needs ${ENV.model} and ${ENV.queueUrl} in its environment`);
+  }
+  const manifest = loadManifest(manifestPath);
+  return {
+    s3: clients.s3,
+    sqs: clients.sqs,
+    store: new IndexStore(clients.doc, env[ENV.table] || TABLE.name),
+    queueUrl,
+    prefix: env[ENV.videoPrefix] || VIDEO_PREFIX,
+    clipSeconds: clipSecondsFrom(env[ENV.clipSeconds], DEFAULTS.clipSeconds),
+    model: { architecture: manifest.architecture, trained: manifest.trained },
+    probe: (url) => probe(url),
+    windowStarts: (duration) => planWindows(duration, manifest).map((w) => w.start),
+    log: logger,
+  };
+}
+
+let lambdaHandler: S3EventHandler | undefined;
+
+/** The Lambda entry point. */
+export async function handler(event: unknown): Promise<{ results: SegmentOutcome[] }> {
+  lambdaHandler ??= makeSegmenterHandler(segmenterDepsFromEnv());
+  return lambdaHandler(event);
 }

@@ -1,0 +1,93 @@
+/**
+ * Creates the bucket, the clip queue + DLQ and the table + GSI from the SAME definitions the CDK
+ * app uses (core/infra-definitions.ts), through the real SDK. Idempotent: existing resources are
+ * kept (the table persists on disk between runs).
+ */
+import { CreateBucketCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
+import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { CreateTableCommand, DescribeTableCommand, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
+import type { AwsClients } from '../../core/aws/clients.ts';
+import { CLIP_DLQ_DEFINITION, CLIP_QUEUE_DEFINITION, TABLE_DEFINITION, type QueueDefinition, type TableDefinition } from '../../core/infra-definitions.ts';
+
+export interface LocalResources {
+  bucket: string;
+  tableName: string;
+  queueUrl: string;
+  dlqUrl: string;
+}
+
+export async function ensureResources(clients: AwsClients, names: { bucket: string; tableName?: string }): Promise<LocalResources> {
+  await ensureBucket(clients, names.bucket);
+  const dlqUrl = await ensureQueue(clients, CLIP_DLQ_DEFINITION);
+  const dlqArn = await queueArn(clients, dlqUrl);
+  const queueUrl = await ensureQueue(clients, CLIP_QUEUE_DEFINITION, dlqArn);
+  const tableName = names.tableName ?? TABLE_DEFINITION.name;
+  await ensureTable(clients, { ...TABLE_DEFINITION, name: tableName });
+  return { bucket: names.bucket, tableName, queueUrl, dlqUrl };
+}
+
+async function ensureBucket(clients: AwsClients, bucket: string): Promise<void> {
+  try {
+    await clients.s3.send(new HeadBucketCommand({ Bucket: bucket }));
+  } catch (_e) {
+    await clients.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  }
+}
+
+async function ensureQueue(clients: AwsClients, def: QueueDefinition, deadLetterArn?: string): Promise<string> {
+  const attributes: Record<string, string> = {
+    VisibilityTimeout: String(def.visibilityTimeoutSeconds),
+    ReceiveMessageWaitTimeSeconds: String(def.receiveWaitSeconds),
+    MessageRetentionPeriod: String(def.retentionSeconds),
+  };
+  if (def.redrive) {
+    if (!deadLetterArn) throw new Error(`queue ${def.name} needs the ARN of ${def.redrive.deadLetterQueue}`);
+    attributes.RedrivePolicy = JSON.stringify({ deadLetterTargetArn: deadLetterArn, maxReceiveCount: String(def.redrive.maxReceiveCount) });
+  }
+  const r = await clients.sqs.send(new CreateQueueCommand({ QueueName: def.name, Attributes: attributes }));
+  if (!r.QueueUrl) throw new Error(`CreateQueue ${def.name} returned no URL`);
+  return r.QueueUrl;
+}
+
+async function queueArn(clients: AwsClients, url: string): Promise<string> {
+  const r = await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }));
+  const arn = r.Attributes?.QueueArn;
+  if (!arn) throw new Error(`no ARN for ${url}`);
+  return arn;
+}
+
+async function ensureTable(clients: AwsClients, def: TableDefinition): Promise<void> {
+  try {
+    await clients.dynamo.send(new DescribeTableCommand({ TableName: def.name }));
+    return;
+  } catch (e) {
+    if (!(e instanceof ResourceNotFoundException)) throw e;
+  }
+  const attrs = new Map<string, string>();
+  for (const k of [def.partitionKey, def.sortKey, ...def.globalSecondaryIndexes.flatMap((g) => [g.partitionKey, g.sortKey])]) attrs.set(k.name, k.type);
+  await clients.dynamo.send(
+    new CreateTableCommand({
+      TableName: def.name,
+      BillingMode: def.billing,
+      AttributeDefinitions: [...attrs].map(([AttributeName, AttributeType]) => ({ AttributeName, AttributeType: AttributeType as 'S' | 'N' | 'B' })),
+      KeySchema: [
+        { AttributeName: def.partitionKey.name, KeyType: 'HASH' },
+        { AttributeName: def.sortKey.name, KeyType: 'RANGE' },
+      ],
+      GlobalSecondaryIndexes: def.globalSecondaryIndexes.map((g) => ({
+        IndexName: g.name,
+        KeySchema: [
+          { AttributeName: g.partitionKey.name, KeyType: 'HASH' },
+          { AttributeName: g.sortKey.name, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: g.projection },
+      })),
+    }),
+  );
+  for (let i = 0; i < 100; i++) {
+    const d = await clients.dynamo.send(new DescribeTableCommand({ TableName: def.name }));
+    if (d.Table?.TableStatus === 'ACTIVE') return;
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  throw new Error(`table ${def.name} did not become ACTIVE`);
+}

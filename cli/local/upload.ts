@@ -1,0 +1,36 @@
+/**
+ * Local upload: put files under the video prefix of the local bucket, then deliver the S3
+ * ObjectCreated event to the segmenter as S3 would (the emulator sends no notifications).
+ */
+import { createReadStream, statSync } from 'node:fs';
+import { basename } from 'node:path';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { putObject } from '../../core/aws/objects.ts';
+import { videoIdFor } from '../../core/records.ts';
+import { s3CreatedEvent, type CreatedObject } from './s3-event.ts';
+
+export interface UploadedFile extends CreatedObject {
+  file: string;
+  videoId: string;
+}
+
+export async function putVideoFile(s3: S3Client, bucket: string, prefix: string, file: string, key?: string): Promise<UploadedFile> {
+  const size = statSync(file).size;
+  const objectKey = key ?? `${prefix}${basename(file)}`;
+  const { etag } = await putObject(s3, bucket, objectKey, size === 0 ? new Uint8Array(0) : createReadStream(file), { contentLength: size });
+  return { file, bucket, key: objectKey, size, etag, videoId: videoIdFor(bucket, objectKey) };
+}
+
+/** Puts the files, then sends one S3 event with a record per file (S3 may batch records too). */
+export async function uploadAndNotify(
+  s3: S3Client,
+  bucket: string,
+  prefix: string,
+  files: readonly string[],
+  deliver: (event: unknown) => Promise<unknown>,
+): Promise<UploadedFile[]> {
+  const uploaded: UploadedFile[] = [];
+  for (const f of files) uploaded.push(await putVideoFile(s3, bucket, prefix, f));
+  await deliver(s3CreatedEvent(uploaded));
+  return uploaded;
+}

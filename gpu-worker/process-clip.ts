@@ -1,0 +1,148 @@
+/**
+ * One clip job, idempotently: score the clip (unless its result is already stored), store the
+ * result, add the clip to the revision's done set, and, when the set is complete, assemble the
+ * video's timeline. Every step can crash and be redelivered; see docs/decisions.md (pipeline).
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { isVidxError } from '../core/errors.ts';
+import type { ClipJob } from '../core/messages.ts';
+import { ClipWindowsSchema, SEGMENT_SK_PREFIX, CLIP_SK_PREFIX, clipSkPrefix, type VideoRecord } from '../core/records.ts';
+import { ownedBy } from '../core/pipeline/plan.ts';
+import { collectWindows, segmentItems } from '../core/pipeline/assemble.ts';
+import { mergeSegments } from '../core/timeline/merge.ts';
+import type { TimelineOptions } from '../core/result.ts';
+import { presignGet } from '../core/aws/objects.ts';
+import { isComplete, type IndexStore } from '../core/aws/index-store.ts';
+import type { ClipScorer } from './scorer.ts';
+
+/** What became of a job. `retry` = transient: the message goes back to the queue. */
+export type ClipOutcome =
+  | { kind: 'done'; assembled: boolean; skippedInference: boolean }
+  | { kind: 'stale'; why: string }
+  | { kind: 'failed'; code: string; reason: string }
+  | { kind: 'retry'; error: unknown };
+
+export interface ClipDeps {
+  s3: S3Client;
+  store: IndexStore;
+  scorer: ClipScorer;
+  timeline: Pick<TimelineOptions, 'threshold' | 'gap'>;
+  log: Pick<Logger, 'info' | 'warn' | 'error'>;
+  /** Test hooks for crash simulation (never set in production). */
+  hooks?: { afterClipWrite?(job: ClipJob): Promise<void> | void; beforeAssemblyCommit?(job: ClipJob): Promise<void> | void };
+}
+
+/** VidxError codes that are worth retrying (the rest mean the clip can never be decoded). */
+const TRANSIENT_CODES = new Set(['FFMPEG_TIMEOUT', 'ENGINE_BUSY']);
+
+export async function processClip(deps: ClipDeps, job: ClipJob, signal: AbortSignal): Promise<ClipOutcome> {
+  const ctx = { videoId: job.videoId, key: job.key, etag: job.etag, clip: job.clip.index, clips: job.clip.count };
+  try {
+    const video = await deps.store.getVideo(job.videoId);
+    if (!video || video.etag !== job.etag) return { kind: 'stale', why: 'the video has a newer revision (or no record)' };
+    if (video.status === 'failed') return { kind: 'stale', why: 'the video already failed' };
+    if (job.model !== deps.scorer.architecture) {
+      const reason = `the clip was planned for model ${job.model} but this worker runs ${deps.scorer.architecture}`;
+      await deps.store.markFailed(job.videoId, job.etag, 'MODEL_MISMATCH', reason);
+      return { kind: 'failed', code: 'MODEL_MISMATCH', reason };
+    }
+
+    let skippedInference = true;
+    const stored = await deps.store.getClip(job.videoId, job.etag, job.clip.index);
+    if (!stored) {
+      skippedInference = false;
+      if (video.status === 'queued') await deps.store.markProcessing(job.videoId, job.etag);
+      const duration = video.duration ?? 0;
+      const windows = ownedBy(deps.scorer.windowsFor(duration), job.clip);
+      const source = await presignGet(deps.s3, job.bucket, job.key);
+      const t0 = performance.now();
+      let out;
+      try {
+        out = windows.length === 0
+          ? { windows: [], decodeMs: 0, inferenceMs: 0 }
+          : await deps.scorer.score(source, { duration, fps: video.fps ?? 0, width: video.width ?? 0, height: video.height ?? 0, rotation: video.rotation ?? 0 }, windows, signal);
+      } catch (e) {
+        if (isVidxError(e) && !TRANSIENT_CODES.has(e.code) && !signal.aborted) {
+          const reason = `clip ${job.clip.index + 1} of ${job.clip.count} (${job.clip.start}s to ${job.clip.end}s) could not be decoded: ${e.message}`;
+          await deps.store.markFailed(job.videoId, job.etag, e.code, reason);
+          deps.log.warn('clip failed for good', { ...ctx, errorCode: e.code, reason });
+          return { kind: 'failed', code: e.code, reason };
+        }
+        throw e;
+      }
+      await deps.store.putClip({
+        videoId: job.videoId,
+        etag: job.etag,
+        index: job.clip.index,
+        start: job.clip.start,
+        end: job.clip.end,
+        windows: JSON.stringify(out.windows),
+        device: deps.scorer.device,
+      });
+      deps.log.info('clip scored', {
+        ...ctx,
+        windows: out.windows.length,
+        decodeMs: Math.round(out.decodeMs),
+        inferenceMs: Math.round(out.inferenceMs),
+        totalMs: Math.round(performance.now() - t0),
+        device: deps.scorer.device,
+      });
+      await deps.hooks?.afterClipWrite?.(job);
+    }
+
+    const after = await deps.store.addDoneClip(job.videoId, job.etag, job.clip.index);
+    if (!after) return { kind: 'stale', why: 'the revision changed or failed while the clip was scored' };
+    let assembled = false;
+    // Whoever sees the set complete while the video is not indexed assembles (again): the
+    // completing worker normally, any redelivered one if that worker crashed mid-assembly.
+    if (isComplete(after) && after.status !== 'indexed') {
+      assembled = await assemble(deps, after, job);
+    }
+    return { kind: 'done', assembled, skippedInference };
+  } catch (e) {
+    return { kind: 'retry', error: e };
+  }
+}
+
+/**
+ * Builds the revision's segments from its stored clips, writes them (deterministic keys), deletes
+ * segments and clip items that are not part of it, then marks the video indexed. Re-running it
+ * converges to the same items. If the revision changed meanwhile, the current one is repaired.
+ */
+export async function assemble(deps: Pick<ClipDeps, 'store' | 'timeline' | 'log' | 'hooks'>, video: VideoRecord, job?: ClipJob): Promise<boolean> {
+  const t0 = performance.now();
+  const clips = await deps.store.clipsOf(video.videoId, video.etag);
+  const windows = collectWindows(
+    clips.map((c) => ({ index: c.index, windows: ClipWindowsSchema.parse(JSON.parse(c.windows)) })),
+    video.clipsTotal,
+  );
+  const segments = mergeSegments(windows, deps.timeline);
+  const items = segmentItems({ videoId: video.videoId, key: video.key, etag: video.etag }, segments);
+  const keep = new Set(items.map((i) => i.SK));
+  const staleSegments = (await deps.store.keysUnder(video.videoId, SEGMENT_SK_PREFIX)).filter((k) => !keep.has(k.SK));
+  const current = clipSkPrefix(video.etag);
+  const staleClips = (await deps.store.keysUnder(video.videoId, CLIP_SK_PREFIX)).filter((k) => !k.SK.startsWith(current));
+  await deps.store.batchWrite(items, []);
+  if (job) await deps.hooks?.beforeAssemblyCommit?.(job);
+  await deps.store.batchWrite([], [...staleSegments, ...staleClips]);
+  const ok = await deps.store.markIndexed(video.videoId, video.etag, items.length);
+  deps.log.info('timeline assembled', {
+    videoId: video.videoId,
+    etag: video.etag,
+    windows: windows.length,
+    segments: items.length,
+    removed: staleSegments.length + staleClips.length,
+    ms: Math.round(performance.now() - t0),
+    committed: ok,
+  });
+  if (!ok) {
+    // A newer revision arrived while we assembled: our writes may have overwritten its segments.
+    // If that revision is complete, re-assemble it so the index converges to it.
+    const now = await deps.store.getVideo(video.videoId);
+    if (now && now.etag !== video.etag && now.status !== 'failed' && isComplete(now)) {
+      await assemble(deps, now);
+    }
+  }
+  return ok;
+}

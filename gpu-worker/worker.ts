@@ -1,0 +1,230 @@
+/**
+ * The clip-queue consumer: sqs-consumer does the long poll, the batch delivery, the heartbeat
+ * (visibility extension while a batch is worked on) and the deletes; this wraps it with the vidx
+ * policy: which messages are acknowledged, released or retried, and a graceful, bounded stop.
+ */
+import { ChangeMessageVisibilityBatchCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import { Consumer } from 'sqs-consumer';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { ClipJobSchema, type ClipJob } from '../core/messages.ts';
+import { DEFAULTS } from '../core/names.ts';
+import { processClip, type ClipDeps, type ClipOutcome } from './process-clip.ts';
+
+export interface WorkerOptions extends ClipDeps {
+  sqs: SQSClient;
+  queueUrl: string;
+  /** Messages per receive (1..10); their windows are scored together. */
+  batchSize?: number;
+  waitTimeSeconds?: number;
+  visibilityTimeoutSeconds?: number;
+  heartbeatSeconds?: number;
+  /** Bound on the drain after stop() (the ECS stop timeout minus a margin). */
+  stopTimeoutSeconds?: number;
+  log: Pick<Logger, 'info' | 'warn' | 'error'>;
+}
+
+export interface WorkerStats {
+  running: boolean;
+  draining: boolean;
+  inFlight: number;
+  received: number;
+  done: number;
+  failed: number;
+  retried: number;
+  stale: number;
+  poison: number;
+  assembled: number;
+  lastPollAt: string | undefined;
+  startedAt: string;
+}
+
+export class ClipWorker {
+  private readonly consumer: Consumer;
+  private draining = false;
+  private crashed = false;
+  private readonly workAbort = new AbortController();
+  private readonly crashAbort = new AbortController();
+  private current: Promise<unknown> | undefined;
+  private readonly stats: WorkerStats = {
+    running: false, draining: false, inFlight: 0, received: 0, done: 0, failed: 0, retried: 0, stale: 0, poison: 0, assembled: 0,
+    lastPollAt: undefined, startedAt: new Date().toISOString(),
+  };
+  /** Resolves on every finished batch (tests wait on it). */
+  private readonly listeners = new Set<() => void>();
+
+  constructor(private readonly opts: WorkerOptions) {
+    const visibility = opts.visibilityTimeoutSeconds ?? DEFAULTS.visibilityTimeoutSeconds;
+    this.consumer = Consumer.create({
+      queueUrl: opts.queueUrl,
+      sqs: opts.sqs,
+      batchSize: opts.batchSize ?? 10,
+      waitTimeSeconds: opts.waitTimeSeconds ?? 20,
+      visibilityTimeout: visibility,
+      heartbeatInterval: opts.heartbeatSeconds ?? Math.min(DEFAULTS.heartbeatSeconds, Math.max(1, Math.floor(visibility / 3))),
+      messageSystemAttributeNames: ['ApproximateReceiveCount'],
+      // Acknowledgement is decided per message by handleBatch (returned = deleted).
+      handleMessageBatch: (messages) => this.track(this.handleBatch(messages)),
+      postReceiveMessageCallback: async () => {
+        this.stats.lastPollAt = new Date().toISOString();
+      },
+      strictReturn: true,
+    });
+    this.consumer.on('error', (err) => this.opts.log.error('queue error', { error: String(err) }));
+    this.consumer.on('processing_error', (err) => this.opts.log.error('processing error', { error: String(err) }));
+  }
+
+  start(): void {
+    this.stats.running = true;
+    this.consumer.start();
+    this.opts.log.info('worker started', { queueUrl: this.opts.queueUrl, device: this.opts.scorer.device, model: this.opts.scorer.architecture });
+  }
+
+  status(): WorkerStats {
+    return { ...this.stats, draining: this.draining };
+  }
+
+  /** Called after every batch; returns an unsubscribe function. */
+  onBatch(fn: () => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /**
+   * Graceful stop (SIGTERM): take no new work, let the batch in hand finish until the deadline,
+   * then abort it and release its messages (visibility 0) so another worker takes them at once.
+   */
+  async stop(): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    const deadlineMs = (this.opts.stopTimeoutSeconds ?? DEFAULTS.stopTimeoutSeconds - 10) * 1000;
+    this.opts.log.info('worker stopping', { inFlight: this.stats.inFlight, deadlineMs });
+    if (this.current) {
+      let timer: NodeJS.Timeout | undefined;
+      const expired = new Promise<'expired'>((res) => (timer = setTimeout(() => res('expired'), deadlineMs)));
+      const r = await Promise.race([this.current.then(() => 'done' as const, () => 'done' as const), expired]);
+      clearTimeout(timer);
+      if (r === 'expired') {
+        this.workAbort.abort();
+        await this.current.catch(() => undefined);
+      }
+    }
+    this.consumer.stop({ abort: true });
+    this.stats.running = false;
+    this.opts.log.info('worker stopped', this.status() as unknown as Record<string, unknown>);
+  }
+
+  /**
+   * Test hook: die like a killed process (no ack, no release, no more heartbeats). The messages
+   * in hand come back when their visibility times out.
+   */
+  crash(): void {
+    this.crashed = true;
+    this.draining = true;
+    this.crashAbort.abort();
+    this.workAbort.abort();
+    this.consumer.stop({ abort: true });
+    this.stats.running = false;
+  }
+
+  private async track<T>(p: Promise<T>): Promise<T> {
+    this.current = p;
+    try {
+      return await p;
+    } finally {
+      this.current = undefined;
+      for (const fn of this.listeners) fn();
+    }
+  }
+
+  private async handleBatch(messages: Message[]): Promise<Message[]> {
+    this.stats.received += messages.length;
+    if (this.draining) {
+      await this.release(messages, 0);
+      return [];
+    }
+    this.stats.inFlight = messages.length;
+    const ack: Message[] = [];
+    const jobs: { m: Message; job: ClipJob }[] = [];
+    const poison: Message[] = [];
+    for (const m of messages) {
+      const job = parseJob(m.Body);
+      if (job.ok) jobs.push({ m, job: job.job });
+      else {
+        this.stats.poison++;
+        poison.push(m);
+        this.opts.log.error('poison message: not a clip job (it goes to the DLQ after the max receive count)', {
+          messageId: m.MessageId,
+          receiveCount: m.Attributes?.ApproximateReceiveCount,
+          problem: job.error,
+        });
+      }
+    }
+    // Poison messages are released at once, so they reach the DLQ quickly and stop costing polls.
+    if (poison.length > 0) await this.release(poison, 0);
+
+    const signal = this.workAbort.signal;
+    const work = Promise.all(jobs.map(async ({ m, job }) => ({ m, job, outcome: await processClip(this.opts, job, signal) })));
+    const crashed = new Promise<never>((_, reject) =>
+      this.crashAbort.signal.addEventListener('abort', () => reject(new Error('worker crashed (simulated)')), { once: true }),
+    );
+    crashed.catch(() => undefined);
+    const results = await Promise.race([work, crashed]);
+    const retry: Message[] = [];
+    for (const { m, job, outcome } of results) {
+      this.count(outcome);
+      if (outcome.kind === 'retry') {
+        retry.push(m);
+        this.opts.log.warn('clip will be retried', {
+          videoId: job.videoId,
+          clip: job.clip.index,
+          receiveCount: m.Attributes?.ApproximateReceiveCount,
+          error: outcome.error instanceof Error ? outcome.error.message : String(outcome.error),
+        });
+      } else {
+        if (outcome.kind === 'stale') this.opts.log.info('clip skipped', { videoId: job.videoId, clip: job.clip.index, why: outcome.why });
+        ack.push(m);
+      }
+    }
+    if (retry.length > 0 && !this.crashed) {
+      // Released (aborted by stop) now; otherwise back off by receive count before the next try.
+      const receives = Math.max(...retry.map((m) => Number(m.Attributes?.ApproximateReceiveCount ?? '1')));
+      await this.release(retry, signal.aborted ? 0 : Math.min(60, 2 ** receives));
+    }
+    this.stats.inFlight = 0;
+    return ack;
+  }
+
+  private count(o: ClipOutcome): void {
+    if (o.kind === 'done') {
+      this.stats.done++;
+      if (o.assembled) this.stats.assembled++;
+    } else if (o.kind === 'failed') this.stats.failed++;
+    else if (o.kind === 'retry') this.stats.retried++;
+    else this.stats.stale++;
+  }
+
+  private async release(messages: Message[], seconds: number): Promise<void> {
+    try {
+      await this.opts.sqs.send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: this.opts.queueUrl,
+          Entries: messages.map((m, i) => ({ Id: `m${i}`, ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: seconds })),
+        }),
+      );
+    } catch (e) {
+      // Not fatal: the messages come back anyway when their visibility expires.
+      this.opts.log.warn('could not release messages', { error: String(e), count: messages.length });
+    }
+  }
+}
+
+function parseJob(body: string | undefined): { ok: true; job: ClipJob } | { ok: false; error: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(body ?? '');
+  } catch (e) {
+    return { ok: false, error: `malformed JSON: ${(e as Error).message}` };
+  }
+  const r = ClipJobSchema.safeParse(json);
+  return r.success ? { ok: true, job: r.data } : { ok: false, error: r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') };
+}

@@ -1,0 +1,145 @@
+/**
+ * The segmenter's work for one uploaded object: probe it through a presigned URL, plan its clips,
+ * record the revision and enqueue one clip job per clip. Dependencies are passed in so the same
+ * code runs in the Lambda, in `vidx local` and in tests.
+ *
+ * Idempotency (S3 events are at-least-once, Lambda async invokes retry):
+ * - same (key, etag) already recorded and fully enqueued, or failed -> nothing happens;
+ * - recorded but not fully enqueued (a crash between the two) -> the jobs are sent again;
+ *   duplicate messages are harmless because the worker is idempotent;
+ * - a new etag -> a new revision (see IndexStore.beginRevision).
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { VidxError, isVidxError } from '../../core/errors.ts';
+import type { ClipJob } from '../../core/messages.ts';
+import { videoIdFor } from '../../core/records.ts';
+import { planClips } from '../../core/pipeline/plan.ts';
+import { headObject, presignGet, OBJECT_NOT_FOUND } from '../../core/aws/objects.ts';
+import { sendClipJobs } from '../../core/aws/queue.ts';
+import type { IndexStore, RevisionFacts } from '../../core/aws/index-store.ts';
+
+export const EMPTY_UPLOAD = 'EMPTY_UPLOAD';
+
+/** What the segmenter needs from a probe (core/video's VideoInfo satisfies it). */
+export interface ProbedVideo {
+  duration: number;
+  fps: number;
+  width: number;
+  height: number;
+  rotation: number;
+  codec: string;
+}
+
+export interface SegmenterDeps {
+  s3: S3Client;
+  sqs: SQSClient;
+  store: IndexStore;
+  queueUrl: string;
+  /** Only keys under this prefix are indexed. */
+  prefix: string;
+  clipSeconds: number;
+  model: { architecture: string; trained: boolean };
+  /** Probe a URL (ffprobe); throws a VidxError for anything that is not a readable video. */
+  probe(url: string): Promise<ProbedVideo>;
+  /** Start times (s) of the video's model windows (core/video planWindows). */
+  windowStarts(duration: number): number[];
+  log: Pick<Logger, 'info' | 'warn' | 'error'>;
+}
+
+export interface ObjectRef {
+  bucket: string;
+  /** Decoded key. */
+  key: string;
+  etag: string;
+  size: number | undefined;
+}
+
+export type SegmentOutcome =
+  | { videoId: string; outcome: 'ignored'; why: string }
+  | { videoId: string; outcome: 'duplicate'; status: string }
+  | { videoId: string; outcome: 'queued'; clips: number }
+  | { videoId: string; outcome: 'failed'; code: string; reason: string };
+
+/** S3 event keys are URL-encoded with '+' for spaces. */
+export function decodeS3Key(raw: string): string {
+  return decodeURIComponent(raw.replace(/\+/g, ' '));
+}
+
+export async function segmentObject(deps: SegmenterDeps, obj: ObjectRef): Promise<SegmentOutcome> {
+  const videoId = videoIdFor(obj.bucket, obj.key);
+  const log = { videoId, bucket: obj.bucket, key: obj.key, etag: obj.etag };
+  if (!obj.key.startsWith(deps.prefix) || obj.key.endsWith('/')) {
+    deps.log.info('ignored: outside the video prefix', { ...log, prefix: deps.prefix });
+    return { videoId, outcome: 'ignored', why: `key is not under ${deps.prefix}` };
+  }
+  const existing = await deps.store.getVideo(videoId);
+  if (existing && existing.etag === obj.etag && (existing.enqueued === true || existing.status === 'failed')) {
+    deps.log.info('duplicate event: revision already recorded', { ...log, status: existing.status });
+    return { videoId, outcome: 'duplicate', status: existing.status };
+  }
+
+  const base = { videoId, bucket: obj.bucket, key: obj.key, etag: obj.etag, size: obj.size, model: deps.model.architecture, trained: deps.model.trained };
+  let facts: RevisionFacts;
+  let jobs: ClipJob[] = [];
+  try {
+    if (obj.size === 0) {
+      throw new VidxError(EMPTY_UPLOAD, 'the upload is empty (0 bytes), so there is no video to index', { hint: 'upload the file again' });
+    }
+    const head = await headObject(deps.s3, obj.bucket, obj.key);
+    if (head.etag !== obj.etag) {
+      // The object was overwritten after this event: the newer object's own event indexes it.
+      deps.log.info('ignored: a newer version of the object exists', { ...log, currentEtag: head.etag });
+      return { videoId, outcome: 'ignored', why: 'superseded by a newer upload of the same key' };
+    }
+    if (head.size === 0) {
+      throw new VidxError(EMPTY_UPLOAD, 'the upload is empty (0 bytes), so there is no video to index', { hint: 'upload the file again' });
+    }
+    const info = await deps.probe(await presignGet(deps.s3, obj.bucket, obj.key));
+    const clips = planClips(deps.windowStarts(info.duration), deps.clipSeconds);
+    jobs = clips.map((c) => ({
+      v: 1,
+      videoId,
+      bucket: obj.bucket,
+      key: obj.key,
+      etag: obj.etag,
+      clip: { index: c.index, count: c.count, start: c.start, end: c.end },
+      model: deps.model.architecture,
+    }));
+    facts = {
+      ...base,
+      size: obj.size ?? head.size,
+      status: 'queued',
+      duration: info.duration,
+      fps: info.fps,
+      width: info.width,
+      height: info.height,
+      rotation: info.rotation,
+      codec: info.codec,
+      clipsTotal: clips.length,
+    };
+  } catch (e) {
+    if (isVidxError(e, OBJECT_NOT_FOUND)) {
+      deps.log.warn('ignored: object no longer exists', { ...log });
+      return { videoId, outcome: 'ignored', why: e.message };
+    }
+    if (!isVidxError(e)) throw e; // transient (network, throttling): the event is retried
+    facts = { ...base, status: 'failed', errorCode: e.code, reason: e.message, clipsTotal: 0 };
+  }
+
+  const begun = await deps.store.beginRevision(facts);
+  const video = begun.video;
+  if (!begun.created && (video.enqueued === true || video.status === 'failed')) {
+    deps.log.info('duplicate event: revision already recorded', { ...log, status: video.status });
+    return { videoId, outcome: 'duplicate', status: video.status };
+  }
+  if (facts.status === 'failed') {
+    deps.log.warn('video failed', { ...log, errorCode: facts.errorCode, reason: facts.reason });
+    return { videoId, outcome: 'failed', code: facts.errorCode ?? 'UNKNOWN', reason: facts.reason ?? '' };
+  }
+  await sendClipJobs(deps.sqs, deps.queueUrl, jobs);
+  await deps.store.markEnqueued(videoId, obj.etag);
+  deps.log.info('video queued', { ...log, clips: jobs.length, duration: facts.duration });
+  return { videoId, outcome: 'queued', clips: jobs.length };
+}
