@@ -1,0 +1,119 @@
+/**
+ * Load: 50 short videos uploaded at once (concurrent puts, one S3 event each, delivered
+ * concurrently as S3 -> Lambda would) all end `indexed` with exactly the expected segments.
+ * Deterministic count: every video is shorter than one window (1 window), the scorer keeps the
+ * top 3 labels and the threshold is 0, so each video has exactly 3 segments, and the count also
+ * equals mergeSegments over the stored clip windows.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { startTestStack, queueDepth, waitFor, type TestStack } from '../helpers/emulators.ts';
+import { DeterministicScorer, TEST_WINDOW } from './fixtures.ts';
+import { makeSegmenterHandler } from '../../lambdas/segmenter/handler.ts';
+import { ClipWorker } from '../../gpu-worker/worker.ts';
+import { putVideoFile } from '../../cli/local/upload.ts';
+import { s3CreatedEvent } from '../../cli/local/s3-event.ts';
+import { probe } from '../../core/video/probe.ts';
+import { planWindows } from '../../core/video/windows.ts';
+import { ffmpegPath } from '../../core/video/ffmpeg.ts';
+import { mergeSegments } from '../../core/timeline/merge.ts';
+import { ClipWindowsSchema, VIDEOS_GSI_PK } from '../../core/records.ts';
+import { TABLE, VIDEO_PREFIX } from '../../core/names.ts';
+
+const N = 50;
+const TOP_K = 3;
+const quiet = { info() {}, warn() {}, error() {} };
+const run = promisify(execFile);
+
+let stack: TestStack;
+let dir: string;
+let files: string[] = [];
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'vidx-load-'));
+  stack = await startTestStack();
+  // 50 different 0.8 s videos (one window each), made two at a time.
+  const names = Array.from({ length: N }, (_, i) => join(dir, `load-${String(i).padStart(2, '0')}.mp4`));
+  for (let i = 0; i < N; i += 2) {
+    await Promise.all(
+      names.slice(i, i + 2).map((out, j) =>
+        run(ffmpegPath(), ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `color=c=0x${((i + j) * 5021 % 0xffffff).toString(16).padStart(6, '0')}:size=64x48:rate=10:duration=0.8`, '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', out]),
+      ),
+    );
+  }
+  files = names;
+}, 180_000);
+
+afterAll(async () => {
+  await stack?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('load', () => {
+  it(`${N} videos uploaded at once all end indexed with exactly the expected segments`, async () => {
+    const segment = makeSegmenterHandler({
+      s3: stack.clients.s3,
+      sqs: stack.clients.sqs,
+      store: stack.store,
+      queueUrl: stack.resources.queueUrl,
+      prefix: VIDEO_PREFIX,
+      clipSeconds: 60,
+      model: { architecture: 'i3d_r50', trained: false },
+      probe: (url) => probe(url),
+      windowStarts: (d) => planWindows(d, TEST_WINDOW).map((w) => w.start),
+      log: quiet,
+    });
+    const worker = new ClipWorker({
+      sqs: stack.clients.sqs,
+      queueUrl: stack.resources.queueUrl,
+      s3: stack.clients.s3,
+      store: stack.store,
+      scorer: new DeterministicScorer(TOP_K),
+      timeline: { threshold: 0, gap: 1 },
+      log: quiet,
+      waitTimeSeconds: 1,
+      batchSize: 10,
+    });
+    worker.start();
+    const t0 = performance.now();
+    try {
+      const uploaded = await Promise.all(files.map((f) => putVideoFile(stack.clients.s3, stack.resources.bucket, VIDEO_PREFIX, f)));
+      // Segmenter invocations run concurrently, like Lambda's; two at a time for 2 cores' ffprobe.
+      for (let i = 0; i < uploaded.length; i += 4) {
+        await Promise.all(uploaded.slice(i, i + 4).map((u) => segment(s3CreatedEvent([u]))));
+      }
+      const tQueued = performance.now();
+      await waitFor('all indexed', async () => {
+        const vs = await Promise.all(uploaded.map((u) => stack.store.getVideo(u.videoId, false)));
+        return vs.every((v) => v?.status === 'indexed');
+      }, 240_000, 250);
+      const wall = (performance.now() - t0) / 1000;
+      const line = `load: ${N} videos indexed in ${wall.toFixed(2)} s wall (${(N / wall).toFixed(1)} videos/s; segmenter done after ${((tQueued - t0) / 1000).toFixed(2)} s); worker ${JSON.stringify(worker.status())}`;
+      process.stdout.write(`${line}\n`);
+
+      for (const u of uploaded) {
+        const v = (await stack.store.getVideo(u.videoId))!;
+        const clips = await stack.store.clipsOf(u.videoId, v.etag);
+        const windows = clips.flatMap((c) => ClipWindowsSchema.parse(JSON.parse(c.windows)));
+        expect(windows).toHaveLength(1);
+        expect(v.segments).toBe(TOP_K);
+        expect(mergeSegments(windows, { threshold: 0, gap: 1 })).toHaveLength(TOP_K);
+        expect(await stack.store.segmentsOf(u.videoId)).toHaveLength(TOP_K);
+      }
+      // GET /videos-style listing through the GSI sees all of them, newest first.
+      const listed = await stack.clients.doc.send(
+        new QueryCommand({ TableName: stack.resources.tableName, IndexName: TABLE.labelIndex.name, KeyConditionExpression: 'GSI1PK = :v', ExpressionAttributeValues: { ':v': VIDEOS_GSI_PK }, ScanIndexForward: false }),
+      );
+      expect(listed.Items).toHaveLength(N);
+      expect(await queueDepth(stack.clients, stack.resources.queueUrl)).toEqual({ visible: 0, inFlight: 0 });
+      expect(worker.status().retried).toBe(0);
+    } finally {
+      await worker.stop();
+    }
+  }, 300_000);
+});
