@@ -1,0 +1,100 @@
+/**
+ * Query-string schemas of the API (zod). Every route accepts exactly its parameters: an
+ * unknown one is an error (a misspelt `minscore` must not be silently ignored).
+ * Values arrive as strings (API Gateway decodes them); numbers are parsed strictly.
+ */
+import { z } from 'zod';
+import { VidxError } from '../errors.ts';
+import { MAX_CURSOR_LENGTH } from './cursor.ts';
+
+export const INVALID_PARAMETER = 'INVALID_PARAMETER';
+export const UNKNOWN_PARAMETER = 'UNKNOWN_PARAMETER';
+
+/** videoIdFor() in core/records.ts: 20 lower-case hex characters. */
+export const VIDEO_ID_PATTERN = /^[0-9a-f]{20}$/;
+export const MAX_QUERY_LENGTH = 100;
+export const MAX_ACTION_LENGTH = 200;
+export const DEFAULT_LIMIT = 20;
+export const MAX_LIMIT = 100;
+export const DEFAULT_ACTIONS_LIMIT = 10;
+export const MAX_ACTIONS_LIMIT = 50;
+
+const text = (name: string, max: number) =>
+  z
+    .string()
+    .transform((s) => s.trim())
+    .pipe(
+      z
+        .string()
+        .min(1, `${name} must not be empty`)
+        .max(max, `${name} is longer than ${max} characters`)
+        .regex(/[\p{L}\p{N}]/u, `${name} must contain a letter or a digit`),
+    );
+
+const intIn = (name: string, min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d{1,6}$/, `${name} must be a whole number from ${min} to ${max}`)
+    .transform(Number)
+    .pipe(z.number().min(min, `${name} must be from ${min} to ${max}`).max(max, `${name} must be from ${min} to ${max}`));
+
+const score = z
+  .string()
+  .regex(/^(\d+(\.\d*)?|\.\d+)$/, 'minScore must be a number from 0 to 1')
+  .transform(Number)
+  .pipe(z.number().min(0, 'minScore must be from 0 to 1').max(1, 'minScore must be from 0 to 1'));
+
+export const videoIdSchema = z.string().regex(VIDEO_ID_PATTERN, 'video id must be 20 lower-case hex characters');
+const cursor = z.string().min(1, 'cursor must not be empty').max(MAX_CURSOR_LENGTH, 'cursor is too long');
+
+export const ActionsParamsSchema = z.strictObject({
+  q: text('q', MAX_QUERY_LENGTH),
+  limit: intIn('limit', 1, MAX_ACTIONS_LIMIT).default(DEFAULT_ACTIONS_LIMIT),
+});
+export type ActionsParams = z.output<typeof ActionsParamsSchema>;
+
+export const SearchParamsSchema = z
+  .strictObject({
+    action: text('action', MAX_ACTION_LENGTH).optional(),
+    q: text('q', MAX_QUERY_LENGTH).optional(),
+    minScore: score.default(0),
+    videoId: videoIdSchema.optional(),
+    limit: intIn('limit', 1, MAX_LIMIT).default(DEFAULT_LIMIT),
+    cursor: cursor.optional(),
+  })
+  .refine((p) => (p.action === undefined) !== (p.q === undefined), {
+    message: 'give exactly one of action= (an exact label) or q= (free text)',
+    path: ['action'],
+  });
+export type SearchParams = z.output<typeof SearchParamsSchema>;
+
+export const ListVideosParamsSchema = z.strictObject({
+  limit: intIn('limit', 1, MAX_LIMIT).default(DEFAULT_LIMIT),
+  cursor: cursor.optional(),
+});
+export type ListVideosParams = z.output<typeof ListVideosParamsSchema>;
+
+export const NoParamsSchema = z.strictObject({});
+
+/** Parses query parameters with `schema`; every failure is a 400 VidxError naming the parameter. */
+export function parseParams<S extends z.ZodType>(schema: S, raw: Record<string, string | undefined> | undefined): z.output<S> {
+  const input: Record<string, string> = {};
+  for (const [k, v] of Object.entries(raw ?? {})) if (v !== undefined) input[k] = v;
+  const r = schema.safeParse(input);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  if (issue?.code === 'unrecognized_keys') {
+    throw new VidxError(UNKNOWN_PARAMETER, `unknown parameter${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.join(', ')}`, {
+      hint: 'see the API description in ARCHITECTURE.md',
+    });
+  }
+  const name = issue?.path.map(String).join('.') || 'parameters';
+  const missing = issue?.code === 'invalid_type' && input[name] === undefined;
+  throw new VidxError(INVALID_PARAMETER, missing ? `${name} is required` : (issue?.message ?? 'invalid parameters'));
+}
+
+export function parseVideoId(id: string): string {
+  const r = videoIdSchema.safeParse(id);
+  if (!r.success) throw new VidxError(INVALID_PARAMETER, 'video id must be 20 lower-case hex characters');
+  return r.data;
+}

@@ -1,0 +1,77 @@
+/** What the API shows of stored items: no keys, no internals (bucket, etag, done set, GSI keys). */
+import type { SegmentHit } from './search.ts';
+
+type Item = Record<string, unknown>;
+
+export interface VideoView {
+  videoId: string;
+  key: string;
+  status: string;
+  reason?: string;
+  errorCode?: string;
+  duration?: number;
+  fps?: number;
+  width?: number;
+  height?: number;
+  model?: string;
+  trained?: boolean;
+  clipsTotal?: number;
+  clipsDone: number;
+  segments?: number;
+  createdAt?: string;
+  updatedAt?: string;
+  indexedAt?: string;
+}
+
+const STRING_FIELDS = ['reason', 'errorCode', 'model', 'createdAt', 'updatedAt', 'indexedAt'] as const;
+const NUMBER_FIELDS = ['duration', 'fps', 'width', 'height', 'clipsTotal', 'segments'] as const;
+
+function sizeOf(v: unknown): number {
+  if (v instanceof Set) return v.size;
+  if (Array.isArray(v)) return v.length;
+  return 0;
+}
+
+export function videoView(item: Item): VideoView {
+  const view: VideoView = {
+    videoId: String(item.videoId ?? ''),
+    key: String(item.key ?? ''),
+    status: String(item.status ?? 'unknown'),
+    clipsDone: sizeOf(item.doneClips),
+  };
+  const out = view as unknown as Item;
+  for (const f of STRING_FIELDS) if (typeof item[f] === 'string') out[f] = item[f];
+  for (const f of NUMBER_FIELDS) if (typeof item[f] === 'number') out[f] = item[f];
+  if (typeof item.trained === 'boolean') view.trained = item.trained;
+  return view;
+}
+
+export interface SegmentView {
+  videoId: string;
+  key: string;
+  label: string;
+  start: number;
+  end: number;
+  score: number;
+  mean: number;
+  windows: number;
+}
+
+export function segmentView(hit: SegmentHit): SegmentView {
+  const { videoId, key, label, start, end, score, mean, windows } = hit;
+  return { videoId, key, label, start, end, score, mean, windows };
+}
+
+export function segmentHitOf(item: Item): SegmentHit {
+  return {
+    videoId: String(item.videoId),
+    key: String(item.key ?? ''),
+    label: String(item.label),
+    start: Number(item.start),
+    end: Number(item.end),
+    score: Number(item.score),
+    mean: Number(item.mean ?? item.score),
+    windows: Number(item.windows ?? 1),
+    sortKey: String(item.GSI1SK ?? ''),
+  };
+}
