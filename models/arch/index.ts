@@ -1,0 +1,47 @@
+/**
+ * The architectures vidx builds, each an ONNX graph (opset 17, dynamic batch "N", NCTHW float32
+ * inputs, output "logits" [N, 400]) from a PyTorchVideo state dict.
+ */
+import type { Architecture } from '../../core/model/manifest.ts';
+import { OnnxGraphBuilder } from '../onnx/graph-builder.ts';
+import type { StateDict } from '../tensor.ts';
+import type { ArchitectureDefinition, ModelInput } from './definition.ts';
+import { i3dR50 } from './i3d-r50.ts';
+import { KeyLayoutSink } from './key-layout.ts';
+import { OnnxSink } from './onnx-sink.ts';
+import { slowfastR50 } from './slowfast-r50.ts';
+import { checkStateDict } from './state-check.ts';
+
+export type { ModelInput } from './definition.ts';
+export { LOGITS } from './onnx-sink.ts';
+
+export const OPSET = 17;
+
+const DEFINITIONS: Record<Architecture, ArchitectureDefinition> = {
+  slowfast_r50: slowfastR50,
+  i3d_r50: i3dR50,
+};
+
+/** Graph inputs per architecture, in graph order (SlowFast: slow then fast). */
+export const INPUTS: Record<Architecture, ModelInput[]> = {
+  slowfast_r50: slowfastR50.inputs,
+  i3d_r50: i3dR50.inputs,
+};
+
+/** The state-dict layout of the PyTorchVideo hub model, in order, num_batches_tracked included. */
+export function expectedKeys(arch: Architecture): Array<[string, number[]]> {
+  const layout = new KeyLayoutSink();
+  DEFINITIONS[arch].walk(layout);
+  return layout.keys;
+}
+
+/**
+ * Builds the ONNX model. Strict like load_state_dict(strict=True): a missing, unexpected or
+ * mis-shaped key throws MODEL_STATE_MISMATCH. float16/float64 weights are converted to float32.
+ */
+export function buildOnnx(arch: Architecture, sd: StateDict): Uint8Array {
+  checkStateDict(arch, sd, expectedKeys(arch));
+  const graph = new OnnxGraphBuilder();
+  DEFINITIONS[arch].walk(new OnnxSink(graph, sd));
+  return graph.encode({ opset: OPSET, producer: 'vidx', docString: `${arch} (PyTorchVideo hub architecture), BatchNorm folded` });
+}

@@ -1,0 +1,84 @@
+import type { OnnxGraphBuilder } from '../onnx/graph-builder.ts';
+import type { StateDict } from '../tensor.ts';
+import { foldBatchNorm } from './fold-batchnorm.ts';
+import type { ConvBnSpec, NetworkSink, Triple } from './network.ts';
+import { weight } from './weights.ts';
+
+/** Name of the graph output, [N, classes]. */
+export const LOGITS = 'logits';
+
+/**
+ * Emits a walk as ONNX nodes. Every Conv+BN becomes one Conv with a bias (BN folded), so the
+ * graph holds only ops onnxruntime fuses and runs fast: Conv, Relu, MaxPool, Add, Concat,
+ * AveragePool, GlobalAveragePool, Flatten, Gemm. Values are named after their modules.
+ * The state dict must already have been checked against the architecture's key layout.
+ */
+export class OnnxSink implements NetworkSink<string> {
+  constructor(
+    private readonly graph: OnnxGraphBuilder,
+    private readonly sd: StateDict,
+  ) {}
+
+  input(name: string, frames: number, size: number): string {
+    return this.graph.input(name, ['N', 3, frames, size, size]);
+  }
+
+  convBn(x: string, spec: ConvBnSpec, relu: boolean): string {
+    const folded = foldBatchNorm(weight(this.sd, `${spec.conv}.weight`), {
+      gamma: weight(this.sd, `${spec.norm}.weight`),
+      beta: weight(this.sd, `${spec.norm}.bias`),
+      mean: weight(this.sd, `${spec.norm}.running_mean`),
+      variance: weight(this.sd, `${spec.norm}.running_var`),
+    });
+    const w = this.graph.initializer(`${spec.conv}.weight`, [spec.outChannels, spec.inChannels, ...spec.kernel], folded.weight);
+    const b = this.graph.initializer(`${spec.conv}.bias`, [spec.outChannels], folded.bias);
+    const y = this.graph.node('Conv', [x, w, b], spec.conv, {
+      kernel_shape: { ints: spec.kernel },
+      strides: { ints: spec.stride },
+      pads: { ints: pads(spec.padding) },
+    });
+    return relu ? this.graph.node('Relu', [y], `${spec.conv}.relu`) : y;
+  }
+
+  maxPool(x: string, name: string, kernel: Triple, stride: Triple, padding: Triple): string {
+    return this.graph.node('MaxPool', [x], name, {
+      kernel_shape: { ints: kernel },
+      strides: { ints: stride },
+      pads: { ints: pads(padding) },
+    });
+  }
+
+  avgPool(x: string, name: string, kernel: Triple): string {
+    return this.graph.node('AveragePool', [x], name, {
+      kernel_shape: { ints: kernel },
+      strides: { ints: [1, 1, 1] },
+    });
+  }
+
+  addRelu(a: string, b: string, name: string): string {
+    return this.graph.node('Relu', [this.graph.node('Add', [a, b], `${name}.add`)], name);
+  }
+
+  concat(xs: readonly string[], name: string): string {
+    return this.graph.node('Concat', xs, name, { axis: { int: 1 } });
+  }
+
+  /**
+   * PyTorch applies the Linear at every pooled position and then averages. A Linear is affine,
+   * so averaging first and projecting once is the same function (up to float rounding) and
+   * lets the projection be one Gemm on [N, C].
+   */
+  classify(x: string, linear: string, inFeatures: number, classes: number): void {
+    const averaged = this.graph.node('GlobalAveragePool', [x], `${linear}.average`);
+    const flat = this.graph.node('Flatten', [averaged], `${linear}.flatten`, { axis: { int: 1 } });
+    const w = this.graph.initializer(`${linear}.weight`, [classes, inFeatures], weight(this.sd, `${linear}.weight`));
+    const b = this.graph.initializer(`${linear}.bias`, [classes], weight(this.sd, `${linear}.bias`));
+    this.graph.node('Gemm', [flat, w, b], LOGITS, { transB: { int: 1 } });
+    this.graph.output(LOGITS, ['N', classes]);
+  }
+}
+
+/** ONNX pads: all begins, then all ends. */
+function pads(padding: Triple): number[] {
+  return [...padding, ...padding];
+}

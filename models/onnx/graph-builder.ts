@@ -1,0 +1,132 @@
+import { endianness } from 'node:os';
+import { VidxError } from '../../core/errors.ts';
+import { ONNX_FLOAT, onnx } from './proto.ts';
+import type { OnnxTypes } from './proto.ts';
+
+/** A graph input/output dimension: a size, or a symbolic name such as "N" (dynamic batch). */
+export type Dim = number | string;
+
+export type AttributeValue = { int: number } | { ints: readonly number[] } | { float: number };
+
+export interface ModelOptions {
+  opset: number;
+  producer: string;
+  docString?: string;
+}
+
+/** ONNX IR version that goes with opset 17 (ONNX 1.12+). */
+const IR_VERSION = 8;
+
+/**
+ * Accumulates an ONNX graph (value infos, float32 initializers, nodes in topological order)
+ * and encodes it as a ModelProto. Names must be unique; the builder refuses a duplicate,
+ * which would otherwise silently rewire the graph.
+ */
+export class OnnxGraphBuilder {
+  private readonly nodes: OnnxTypes.INodeProto[] = [];
+  private readonly initializers: OnnxTypes.ITensorProto[] = [];
+  private readonly inputs: OnnxTypes.IValueInfoProto[] = [];
+  private readonly outputs: OnnxTypes.IValueInfoProto[] = [];
+  private readonly names = new Set<string>();
+
+  input(name: string, shape: readonly Dim[]): string {
+    this.claim(name);
+    this.inputs.push(floatValueInfo(name, shape));
+    return name;
+  }
+
+  output(name: string, shape: readonly Dim[]): void {
+    if (!this.names.has(name)) {
+      throw new VidxError('ONNX_GRAPH_INVALID', `graph output "${name}" is not produced by any node`, {
+        hint: 'produce the value with a node before declaring it an output',
+      });
+    }
+    this.outputs.push(floatValueInfo(name, shape));
+  }
+
+  /** A float32 constant. The bytes are referenced, not copied, until the model is encoded. */
+  initializer(name: string, dims: readonly number[], data: Float32Array): string {
+    this.claim(name);
+    this.initializers.push({ name, dims: [...dims], dataType: ONNX_FLOAT, rawData: littleEndianBytes(data) });
+    return name;
+  }
+
+  /** Adds a node with a single output named `output`; returns that name. */
+  node(opType: string, inputs: readonly string[], output: string, attributes: Record<string, AttributeValue> = {}): string {
+    for (const input of inputs) {
+      if (!this.names.has(input)) {
+        throw new VidxError('ONNX_GRAPH_INVALID', `${opType} node "${output}" reads "${input}", which does not exist yet`, {
+          hint: 'add nodes in topological order',
+        });
+      }
+    }
+    this.claim(output);
+    this.nodes.push({
+      opType,
+      name: output,
+      input: [...inputs],
+      output: [output],
+      attribute: Object.entries(attributes).map(([attrName, value]) => attributeProto(attrName, value)),
+    });
+    return output;
+  }
+
+  get nodeCount(): number {
+    return this.nodes.length;
+  }
+
+  encode(options: ModelOptions): Uint8Array {
+    const model: OnnxTypes.IModelProto = {
+      irVersion: IR_VERSION,
+      producerName: options.producer,
+      opsetImport: [{ domain: '', version: options.opset }],
+      docString: options.docString ?? '',
+      graph: {
+        name: options.producer,
+        node: this.nodes,
+        initializer: this.initializers,
+        input: this.inputs,
+        output: this.outputs,
+      },
+    };
+    return onnx.ModelProto.encode(model).finish();
+  }
+
+  private claim(name: string): void {
+    if (this.names.has(name)) {
+      throw new VidxError('ONNX_GRAPH_INVALID', `value name "${name}" is used twice`, {
+        hint: 'give every node output and initializer its own name',
+      });
+    }
+    this.names.add(name);
+  }
+}
+
+function floatValueInfo(name: string, shape: readonly Dim[]): OnnxTypes.IValueInfoProto {
+  return {
+    name,
+    type: {
+      tensorType: {
+        elemType: ONNX_FLOAT,
+        shape: { dim: shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
+      },
+    },
+  };
+}
+
+function attributeProto(name: string, value: AttributeValue): OnnxTypes.IAttributeProto {
+  const { AttributeType } = onnx.AttributeProto;
+  if ('ints' in value) return { name, type: AttributeType.INTS, ints: [...value.ints] };
+  if ('int' in value) return { name, type: AttributeType.INT, i: value.int };
+  return { name, type: AttributeType.FLOAT, f: value.float };
+}
+
+/** ONNX raw_data is little-endian; a view of the array is exactly that on every platform Node ships for. */
+function littleEndianBytes(data: Float32Array): Uint8Array {
+  if (endianness() !== 'LE') {
+    throw new VidxError('ONNX_GRAPH_INVALID', 'big-endian hosts are not supported for writing ONNX weights', {
+      hint: 'build the model on a little-endian machine (x86-64, arm64)',
+    });
+  }
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}

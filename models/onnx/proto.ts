@@ -1,0 +1,11 @@
+/**
+ * The ONNX protobuf schema (onnx-proto: protobufjs static code generated from onnx.proto).
+ * onnx-proto is CommonJS; this is the one place that unwraps it for ESM.
+ */
+import onnxProto from 'onnx-proto';
+
+export const onnx = onnxProto.onnx;
+export type { onnx as OnnxTypes } from 'onnx-proto';
+
+/** TensorProto.DataType.FLOAT */
+export const ONNX_FLOAT = 1;

@@ -1,0 +1,14 @@
+import { readFileSync } from 'node:fs';
+import type { Architecture } from '../../core/model/manifest.ts';
+
+export interface GoldenModel {
+  keys: Array<[string, number[]]>;
+  inputs: Record<string, number[]>;
+  logits: number[];
+}
+
+/** ../shared/reference/pytorchvideo_golden.json: the canonical PyTorchVideo models' layout and logits. */
+export function readGolden(): Record<Architecture, GoldenModel> {
+  const url = new URL('../../../shared/reference/pytorchvideo_golden.json', import.meta.url);
+  return JSON.parse(readFileSync(url, 'utf8')) as Record<Architecture, GoldenModel>;
+}
