@@ -1,0 +1,129 @@
+/**
+ * The one typed configuration of the CDK app. Values come from CDK context, either as one object
+ * (`"context": { "vidx": { "workerSpot": true } }` in cdk.json) or as single keys on the command
+ * line (`npx cdk deploy -c vidx:workerSpot=true -c vidx:workerInstanceTypes=g5.xlarge,g5.2xlarge`).
+ * Defaults that the runtime also uses come from core/names.ts, so CDK and code never drift.
+ */
+import { z } from 'zod';
+import { DEFAULTS, VIDEO_PREFIX } from '../core/names.ts';
+import { CLIP_QUEUE_DEFINITION } from '../core/infra-definitions.ts';
+
+/** Context strings from `-c key=value` arrive as strings: coerce them to the declared types. */
+const bool = z.union([z.boolean(), z.enum(['true', 'false']).transform((s) => s === 'true')]);
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const list = z.union([
+  z.array(z.string().min(1)),
+  z.string().transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0)),
+]);
+
+const LOG_RETENTION_DAYS: readonly number[] = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
+
+const AuthorizerSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('iam') }),
+  z.object({
+    type: z.literal('jwt'),
+    /** e.g. https://cognito-idp.<region>.amazonaws.com/<poolId> */
+    issuer: z.url(),
+    audience: z.array(z.string().min(1)).min(1),
+  }),
+]);
+
+export const ConfigSchema = z
+  .object({
+    stackName: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/).default('Vidx'),
+    /** GPU instance types for the worker capacity provider, in order of preference. */
+    workerInstanceTypes: list.pipe(z.array(z.string().regex(/^[a-z0-9-]+\.[a-z0-9]+$/)).min(1)).default(['g5.xlarge']),
+    /** Run workers on spot (100 % spot above a base of 0). Interrupted clips go back to the queue. */
+    workerSpot: bool.default(false),
+    /** Upper bound of tasks (one GPU each) and so of GPU instances (one task per single-GPU instance). */
+    workerMaxTasks: int(1, 100).default(4),
+    /** CPU units and soft memory reservation of the worker container (g5.xlarge: 4 vCPU, 16 GiB). */
+    workerCpu: int(256, 65536).default(3584),
+    workerMemoryReservationMiB: int(512, 1_000_000).default(12288),
+    /** Root EBS volume of a GPU instance: the CUDA image is large. */
+    workerRootVolumeGiB: int(30, 1000).default(100),
+    /** Target of the backlog-per-task tracking policy: (visible + in-flight messages) / running tasks. */
+    backlogPerTask: int(1, 10_000).default(20),
+    /** Scale the service to zero after the queue (visible + in flight) has been empty this long. */
+    scaleToZeroAfterMinutes: int(1, 60).default(15),
+    workerHealthPort: int(1, 65535).default(8080),
+    model: z.string().regex(/^[a-z0-9_]{1,64}$/).default('slowfast_r50'),
+    /**
+     * The model manifest (.json, from `vidx models convert|synthesize`) bundled with the segmenter,
+     * which plans windows with it; relative to the repository root. Default: the first of
+     * models/<model>.json and models/manifests/<model>.json that exists.
+     */
+    modelManifest: z.string().min(1).optional(),
+    clipSeconds: int(1, 3600).default(DEFAULTS.clipSeconds),
+    videoPrefix: z.string().min(1).default(VIDEO_PREFIX),
+    maxReceiveCount: int(1, 1000).default(DEFAULTS.maxReceiveCount),
+    visibilityTimeoutSeconds: int(30, 43_200).default(DEFAULTS.visibilityTimeoutSeconds),
+    heartbeatSeconds: int(1, 3600).default(DEFAULTS.heartbeatSeconds),
+    stopTimeoutSeconds: int(2, 120).default(DEFAULTS.stopTimeoutSeconds),
+    /** Lambda architecture; the ffprobe layer is built from @ffprobe-installer/linux-<arch>. */
+    lambdaArchitecture: z.enum(['x86_64', 'arm64']).default('x86_64'),
+    /** Reserved concurrency (0 = none). The segmenter's cap keeps a bulk upload from starving the account. */
+    segmenterReservedConcurrency: int(0, 1000).default(10),
+    queryReservedConcurrency: int(0, 1000).default(0),
+    authorizer: AuthorizerSchema.default({ type: 'iam' }),
+    apiThrottleRateLimit: int(1, 100_000).default(50),
+    apiThrottleBurstLimit: int(1, 100_000).default(100),
+    corsAllowedOrigins: list.default([`http://localhost:${DEFAULTS.localApiPort}`]),
+    /** Oldest clip waiting longer than this raises an alarm (workers down or too few). */
+    oldestMessageAlarmSeconds: int(60, 1_209_600).default(3600),
+    /** Worker error log lines in 5 minutes that raise an alarm. */
+    workerErrorAlarmThreshold: int(1, 100_000).default(5),
+    /** One of CloudWatch Logs' retention values (1, 3, 5, 7, 14, 30, 60, 90, 120, ... 3653). */
+    logRetentionDays: z.coerce
+      .number()
+      .refine((d) => LOG_RETENTION_DAYS.includes(d), { message: `one of ${LOG_RETENTION_DAYS.join(', ')}` })
+      .default(30),
+    /** Keep the bucket and the table when the stack is deleted. */
+    retainData: bool.default(true),
+    /** 0: GPU instances in public subnets (no NAT cost, no inbound rules); > 0: private subnets behind NAT. */
+    natGateways: int(0, 3).default(0),
+    maxAzs: int(1, 6).default(2),
+    alarmEmail: z.email().optional(),
+  })
+  .refine((c) => c.visibilityTimeoutSeconds >= 2 * c.heartbeatSeconds, {
+    message: 'visibilityTimeoutSeconds must be at least twice heartbeatSeconds, or a slow heartbeat loses the message',
+    path: ['visibilityTimeoutSeconds'],
+  })
+  .refine((c) => c.visibilityTimeoutSeconds >= c.stopTimeoutSeconds, {
+    message: 'visibilityTimeoutSeconds must cover stopTimeoutSeconds so a draining worker keeps its messages',
+    path: ['visibilityTimeoutSeconds'],
+  });
+
+export type VidxConfig = z.infer<typeof ConfigSchema>;
+export type ConfigInput = z.input<typeof ConfigSchema>;
+
+/** Minimal view of a construct node: what loadConfig reads. */
+export interface ContextSource {
+  tryGetContext(key: string): unknown;
+}
+
+export const CONTEXT_KEY = 'vidx';
+const CONFIG_KEYS = Object.keys(ConfigSchema.shape) as (keyof VidxConfig)[];
+
+/** Reads `vidx` (object) and `vidx:<key>` (single values, which win) from context and validates them. */
+export function loadConfig(context: ContextSource, overrides: ConfigInput = {}): VidxConfig {
+  const fromObject: unknown = context.tryGetContext(CONTEXT_KEY) ?? {};
+  if (typeof fromObject !== 'object' || fromObject === null || Array.isArray(fromObject)) {
+    throw new Error(`context "${CONTEXT_KEY}" must be an object`);
+  }
+  const fromKeys: Record<string, unknown> = {};
+  for (const key of CONFIG_KEYS) {
+    const value = context.tryGetContext(`${CONTEXT_KEY}:${key}`);
+    if (value !== undefined) fromKeys[key] = key === 'authorizer' && typeof value === 'string' ? JSON.parse(value) : value;
+  }
+  const parsed = ConfigSchema.safeParse({ ...fromObject, ...fromKeys, ...overrides });
+  if (!parsed.success) {
+    throw new Error(`invalid vidx CDK configuration:\n${z.prettifyError(parsed.error)}`);
+  }
+  return parsed.data;
+}
+
+/** Settings of the queue the runtime also creates locally (core/infra-definitions.ts). */
+export const CLIP_QUEUE = CLIP_QUEUE_DEFINITION;
