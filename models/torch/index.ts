@@ -5,3 +5,4 @@
 export { readCheckpoint, loadStateDict } from './read-checkpoint.ts';
 export { CheckpointError, type CheckpointErrorCode } from './errors.ts';
 export { PickledGlobal, PickledObject } from './pickle/values.ts';
+export { writeCheckpoint, type WriteCheckpointOptions } from './write-checkpoint.ts';
