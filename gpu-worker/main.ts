@@ -1,2 +1,47 @@
-// Placeholder entry point of the worker service; replaced by the real worker.
-throw new Error('the vidx worker is not built yet');
+/**
+ * The worker service's entry point (ECS task, `node bin/run-ts.js gpu-worker/main.ts` or tsx).
+ * Environment: VIDX_QUEUE_URL, VIDX_TABLE, VIDX_MODEL (manifest.json), VIDX_DEVICE (auto|cpu|cuda),
+ * VIDX_THREADS, VIDX_HEALTH_PORT (GET /health, see health.ts), AWS_REGION (+ endpoint overrides).
+ * SIGTERM/SIGINT: stop receiving, finish or release the batch in hand, exit 0 within the ECS
+ * stop timeout (DEFAULTS.stopTimeoutSeconds); a hard deadline exits 1 if the drain hangs.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { createClients } from '../core/aws/clients.ts';
+import { DEFAULTS, ENV } from '../core/names.ts';
+import { isVidxError } from '../core/errors.ts';
+import { loadManifest } from '../core/pipeline/model-ref.ts';
+import { deviceFrom, loadModelScorer } from './load-model.ts';
+import { startWorkerService, workerConfigFromEnv } from './service.ts';
+
+const log = new Logger({ serviceName: 'vidx-worker' });
+
+try {
+  const config = workerConfigFromEnv();
+  const manifestPath = process.env[ENV.model];
+  if (!manifestPath) throw new Error(`the worker needs ${ENV.model} (a model manifest.json)`);
+  const manifest = loadManifest(manifestPath);
+  const threads = process.env[ENV.threads] ? Number(process.env[ENV.threads]) : undefined;
+  const scorer = await loadModelScorer(manifestPath, { device: deviceFrom(process.env[ENV.device]), threads, log: (m) => log.info(m) });
+  log.info('model loaded', { architecture: scorer.architecture, trained: scorer.trained, device: scorer.device });
+  const service = await startWorkerService(createClients(), config, scorer, manifest, { log });
+  const shutdown = (signal: string) => {
+    log.info('signal received: draining', { signal });
+    const hard = setTimeout(() => {
+      log.error('drain did not finish in time: exiting');
+      process.exit(1);
+    }, (DEFAULTS.stopTimeoutSeconds - 5) * 1000);
+    hard.unref();
+    service.stop().then(
+      () => process.exit(0),
+      (e: unknown) => {
+        log.error('stop failed', { error: String(e) });
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+} catch (e) {
+  log.error('worker failed to start', { error: isVidxError(e) ? `${e.message} [${e.code}]` : String(e) });
+  process.exit(1);
+}

@@ -1,0 +1,96 @@
+/**
+ * Serves an API Gateway HTTP API (payload v2) Lambda handler on a local port: each HTTP request
+ * becomes an APIGatewayProxyEventV2, the handler's result becomes the HTTP response. Only what
+ * the query handler reads is filled in (method, path, query string, headers, body).
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+
+export type HttpApiHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2 | string>;
+
+/** Extra local-only routes (e.g. the uploader's /_local/ endpoints), tried before the API. */
+export type LocalRoute = (req: IncomingMessage, body: Buffer) => Promise<{ status: number; body: unknown } | undefined>;
+
+export function toApiGatewayEvent(req: IncomingMessage, body: Buffer): APIGatewayProxyEventV2 {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(',') : v;
+  // API Gateway v2 joins repeated query parameters with commas.
+  const query: Record<string, string> = {};
+  for (const [k, v] of url.searchParams) query[k] = k in query ? `${query[k]},${v}` : v;
+  const method = (req.method ?? 'GET').toUpperCase();
+  const now = new Date();
+  const isText = body.length === 0 || /json|text|x-www-form-urlencoded/.test(headers['content-type'] ?? '');
+  return {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath: url.pathname,
+    rawQueryString: url.search.replace(/^\?/, ''),
+    headers,
+    queryStringParameters: Object.keys(query).length > 0 ? query : undefined,
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      domainName: headers.host ?? 'localhost',
+      domainPrefix: 'localhost',
+      http: { method, path: url.pathname, protocol: `HTTP/${req.httpVersion}`, sourceIp: req.socket.remoteAddress ?? '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
+      requestId: randomUUID(),
+      routeKey: '$default',
+      stage: '$default',
+      time: now.toUTCString(),
+      timeEpoch: now.getTime(),
+    },
+    body: body.length > 0 ? (isText ? body.toString('utf8') : body.toString('base64')) : undefined,
+    isBase64Encoded: body.length > 0 && !isText,
+  };
+}
+
+export function writeResult(res: ServerResponse, result: APIGatewayProxyStructuredResultV2 | string): void {
+  if (typeof result === 'string') {
+    res.writeHead(200, { 'content-type': 'application/json' }).end(result);
+    return;
+  }
+  const headers: Record<string, string | number | boolean> = { ...(result.headers ?? {}) };
+  if (result.cookies?.length) headers['set-cookie'] = result.cookies.join(', ');
+  const body = result.body === undefined ? '' : result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body;
+  res.writeHead(result.statusCode ?? 200, headers as Record<string, string>).end(body);
+}
+
+export async function serveHttpApi(port: number, handler: HttpApiHandler, localRoutes: LocalRoute[] = [], host = '127.0.0.1'): Promise<{ url: string; server: Server; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      void (async () => {
+        try {
+          for (const route of localRoutes) {
+            const r = await route(req, body);
+            if (r) {
+              res.writeHead(r.status, { 'content-type': 'application/json' }).end(JSON.stringify(r.body));
+              return;
+            }
+          }
+          writeResult(res, await handler(toApiGatewayEvent(req, body)));
+        } catch (e) {
+          // A handler that throws is a bug in it: say so as API Gateway would (500, JSON).
+          process.stderr.write(`vidx local: handler error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+          if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ status: 500, code: 'INTERNAL', message: 'Internal Server Error' }));
+        }
+      })();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const actual = (server.address() as AddressInfo).port;
+  return {
+    url: `http://${host}:${actual}`,
+    server,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

@@ -1,0 +1,129 @@
+/**
+ * ClipScorer over the real model: probe the clip's source (presigned URL), read exactly the
+ * windows the clip owns (core/video readWindows: decode + sample + pack), score them with
+ * core/analyze's loop. The engine is wrapped in a CoalescingEngine so the clips of one receive
+ * batch, scored concurrently, share model runs: their windows are batched together on the model.
+ */
+import type { Manifest } from '../core/model/manifest.ts';
+import { scoreBatches, type Scorer, type ScoringEngine } from '../core/analyze/score.ts';
+import { probe } from '../core/video/probe.ts';
+import { planWindows } from '../core/video/windows.ts';
+import { readWindows } from '../core/video/window-source.ts';
+import type { ClipScorer, PlannedWindow, ScoreOutput } from './scorer.ts';
+
+interface Pending {
+  inputs: Record<string, Float32Array>;
+  n: number;
+  resolve(logits: Float32Array): void;
+  reject(e: unknown): void;
+}
+
+/**
+ * Coalesces concurrent `run` calls into one model run (concatenated along N, split after).
+ * While a run is on the model, new requests queue up and go together into the next one, up
+ * to `maxBatch` windows per run.
+ */
+export class CoalescingEngine implements ScoringEngine {
+  private queue: Pending[] = [];
+  private busy = false;
+  runs = 0;
+  windows = 0;
+  inferMs = 0;
+
+  constructor(private readonly inner: ScoringEngine, private readonly maxBatch: number) {}
+
+  get manifest(): ScoringEngine['manifest'] {
+    return this.inner.manifest;
+  }
+
+  run(inputs: Record<string, Float32Array>, n: number): Promise<Float32Array> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ inputs, n, resolve, reject });
+      if (!this.busy) setImmediate(() => void this.flush());
+    });
+  }
+
+  private async flush(): Promise<void> {
+    if (this.busy || this.queue.length === 0) return;
+    this.busy = true;
+    const take: Pending[] = [];
+    let total = 0;
+    while (this.queue.length > 0 && (take.length === 0 || total + this.queue[0]!.n <= this.maxBatch)) {
+      const p = this.queue.shift()!;
+      take.push(p);
+      total += p.n;
+    }
+    try {
+      const inputs: Record<string, Float32Array> = take.length === 1 ? take[0]!.inputs : {};
+      for (const name of take.length === 1 ? [] : Object.keys(take[0]!.inputs)) {
+        const parts = take.map((p) => p.inputs[name]!);
+        const joined = new Float32Array(parts.reduce((s, a) => s + a.length, 0));
+        let off = 0;
+        for (const a of parts) {
+          joined.set(a, off);
+          off += a.length;
+        }
+        inputs[name] = joined;
+      }
+      const t0 = performance.now();
+      const logits = await this.inner.run(inputs, total);
+      this.inferMs += performance.now() - t0;
+      this.runs++;
+      this.windows += total;
+      const per = logits.length / total;
+      let row = 0;
+      for (const p of take) {
+        p.resolve(logits.slice(row * per, (row + p.n) * per));
+        row += p.n;
+      }
+    } catch (e) {
+      for (const p of take) p.reject(e);
+    } finally {
+      this.busy = false;
+      if (this.queue.length > 0) setImmediate(() => void this.flush());
+    }
+  }
+}
+
+export interface ModelScorerOptions {
+  manifest: Manifest;
+  engine: ScoringEngine;
+  scores: Scorer;
+  device: string;
+  /** Windows per packed batch of one clip, and max windows per coalesced model run. */
+  batch: number;
+  maxBatch: number;
+  topK: number;
+  hwaccel?: boolean;
+  close?: () => Promise<void>;
+}
+
+export function createModelScorer(o: ModelScorerOptions): ClipScorer {
+  const engine = new CoalescingEngine(o.engine, o.maxBatch);
+  return {
+    device: o.device,
+    architecture: o.manifest.architecture,
+    trained: o.manifest.trained,
+    topK: o.topK,
+    windowsFor(duration: number): PlannedWindow[] {
+      return planWindows(duration, o.manifest);
+    },
+    async score(source, _video, windows, signal): Promise<ScoreOutput> {
+      const t0 = performance.now();
+      const info = await probe(source, { signal });
+      let inferMs = 0;
+      const reader = readWindows(source, o.manifest, { info, windows: [...windows], batch: o.batch, signal, hwaccel: o.hwaccel ?? false });
+      const out = await scoreBatches(reader, engine, o.scores, {
+        total: windows.length,
+        topK: o.topK,
+        signal,
+        onBatch: (t) => (inferMs += t.inferMs),
+      });
+      const total = performance.now() - t0;
+      return { windows: out, decodeMs: total - inferMs, inferenceMs: inferMs };
+    },
+    async close() {
+      await o.close?.();
+    },
+  };
+}

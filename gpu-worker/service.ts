@@ -1,0 +1,78 @@
+/**
+ * The worker service: configuration from the environment, the consumer, the health endpoint and
+ * the signal handling. `main.ts` runs it as the ECS task; `vidx local` runs it in-process.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { DEFAULTS, ENV, TABLE } from '../core/names.ts';
+import { VidxError } from '../core/errors.ts';
+import type { AwsClients } from '../core/aws/clients.ts';
+import { IndexStore } from '../core/aws/index-store.ts';
+import { defaultTimelineOptions } from '../core/timeline/defaults.ts';
+import type { Manifest } from '../core/model/manifest.ts';
+import { ClipWorker, type WorkerOptions } from './worker.ts';
+import { startHealthServer, type HealthServer } from './health.ts';
+import type { ClipScorer } from './scorer.ts';
+
+export const WORKER_CONFIG = 'WORKER_CONFIG';
+
+export interface WorkerServiceConfig {
+  queueUrl: string;
+  tableName: string;
+  healthPort: number | undefined;
+}
+
+export function workerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): WorkerServiceConfig {
+  const queueUrl = env[ENV.queueUrl];
+  if (!queueUrl) throw new VidxError(WORKER_CONFIG, `the worker needs ${ENV.queueUrl} (the clip queue URL)`);
+  const port = env[ENV.healthPort];
+  const healthPort = port === undefined || port === '' ? undefined : Number(port);
+  if (healthPort !== undefined && !(Number.isInteger(healthPort) && healthPort >= 0 && healthPort < 65536)) {
+    throw new VidxError(WORKER_CONFIG, `${ENV.healthPort} must be a port number, got "${port}"`);
+  }
+  return { queueUrl, tableName: env[ENV.table] || TABLE.name, healthPort };
+}
+
+export interface WorkerService {
+  worker: ClipWorker;
+  health: HealthServer | undefined;
+  /** Graceful stop: drain, release, close the model and the health endpoint. */
+  stop(): Promise<void>;
+}
+
+export async function startWorkerService(
+  clients: AwsClients,
+  config: WorkerServiceConfig,
+  scorer: ClipScorer,
+  manifest: Pick<Manifest, 'frames' | 'samplingRate' | 'fps'>,
+  extra: Partial<WorkerOptions> = {},
+): Promise<WorkerService> {
+  const log = extra.log ?? new Logger({ serviceName: 'vidx-worker' });
+  const timeline = defaultTimelineOptions(manifest, scorer.trained);
+  const worker = new ClipWorker({
+    sqs: clients.sqs,
+    s3: clients.s3,
+    queueUrl: config.queueUrl,
+    store: new IndexStore(clients.doc, config.tableName),
+    scorer,
+    timeline: { threshold: timeline.threshold, gap: timeline.gap },
+    log,
+    stopTimeoutSeconds: DEFAULTS.stopTimeoutSeconds - 15,
+    ...extra,
+  });
+  worker.start();
+  const health = config.healthPort === undefined ? undefined : await startHealthServer(config.healthPort, () => worker.status());
+  if (health) log.info('health endpoint', { url: `http://127.0.0.1:${health.port}/health` });
+  let stopping: Promise<void> | undefined;
+  return {
+    worker,
+    health,
+    stop() {
+      stopping ??= (async () => {
+        await worker.stop();
+        await scorer.close();
+        await health?.close();
+      })();
+      return stopping;
+    },
+  };
+}
