@@ -10,6 +10,11 @@ function secs(t: number): string {
   return `${t.toFixed(2)} s`;
 }
 
+/** Probabilities: 3 decimals, or 2 significant digits below 0.01 (untrained models live there). */
+export function prob(p: number): string {
+  return p >= 0.01 || p === 0 ? p.toFixed(3) : p.toPrecision(2);
+}
+
 function pad(s: string, n: number): string {
   return s.length >= n ? s : s + ' '.repeat(n - s.length);
 }
@@ -39,13 +44,13 @@ export function formatTimeline(r: AnalysisResult): string {
   lines.push('timeline');
   lines.push(`  ${lpad('start', 8)}   ${lpad('end', 8)}  ${pad('label', labelWidth)}  ${lpad('max', 6)}  ${lpad('mean', 6)}  windows`);
   for (const s of r.segments) {
-    lines.push(`  ${t(s.start)} - ${t(s.end)}  ${pad(s.label, labelWidth)}  ${lpad(s.score.toFixed(3), 6)}  ${lpad(s.mean.toFixed(3), 6)}  ${lpad(String(s.windows), 7)}`);
+    lines.push(`  ${t(s.start)} - ${t(s.end)}  ${pad(s.label, labelWidth)}  ${lpad(prob(s.score), 6)}  ${lpad(prob(s.mean), 6)}  ${lpad(String(s.windows), 7)}`);
   }
   lines.push('');
   lines.push('summary (ranked by covered seconds x mean probability)');
   const summaryWidth = Math.min(40, Math.max(5, ...r.summary.map((e) => e.label.length)));
   r.summary.forEach((e, i) => {
-    lines.push(`  ${lpad(String(i + 1), 3)}. ${pad(e.label, summaryWidth)}  ${lpad(e.seconds.toFixed(2), 8)} s  mean ${e.score.toFixed(3)}  weight ${e.weight.toFixed(3)}`);
+    lines.push(`  ${lpad(String(i + 1), 3)}. ${pad(e.label, summaryWidth)}  ${lpad(e.seconds.toFixed(2), 8)} s  mean ${prob(e.score)}  weight ${prob(e.weight)}`);
   });
   return lines.join('\n') + '\n';
 }

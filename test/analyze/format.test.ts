@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatTimeline, UNTRAINED_NOTE } from '../../core/analyze/format.ts';
+import { formatTimeline, prob, UNTRAINED_NOTE } from '../../core/analyze/format.ts';
 import type { AnalysisResult } from '../../core/result.ts';
 import { AnalysisResultSchema, RESULT_VERSION } from '../../core/result.ts';
 
@@ -48,5 +48,13 @@ describe('formatTimeline', () => {
   it('says so when nothing reached the threshold', () => {
     const r = { ...result(true), segments: [], summary: [] };
     expect(formatTimeline(r)).toContain('timeline: no label reached p >= 0.2 in any window');
+  });
+});
+
+describe('prob', () => {
+  it('3 decimals, or 2 significant digits for the small probabilities of untrained models', () => {
+    expect(prob(0.9)).toBe('0.900');
+    expect(prob(0.0057)).toBe('0.0057');
+    expect(prob(0)).toBe('0.000');
   });
 });
