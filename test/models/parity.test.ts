@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import { ARCHITECTURES } from '../../core/model/manifest.ts';
 import type { Architecture } from '../../core/model/manifest.ts';
-import { INPUTS, LOGITS, buildOnnx } from '../../models/arch/index.ts';
+import { INPUTS, LOGITS, buildOnnx, expectedKeys } from '../../models/arch/index.ts';
 import { synthesizeStateDict, syntheticInput } from '../../models/synthetic.ts';
 import { readGolden } from './golden.ts';
 
@@ -41,6 +41,10 @@ describe.each(ARCHITECTURES)('%s built from the synthetic state dict', (arch) =>
   beforeAll(async () => {
     logits = await runLogits(arch, buildOnnx(arch, synthesizeStateDict(arch)));
   }, 300_000);
+
+  it('has the state-dict layout of the canonical model: same names, order and shapes', () => {
+    expect(expectedKeys(arch)).toEqual(golden[arch].keys);
+  });
 
   it('declares the golden inputs, in graph order', () => {
     const declared = INPUTS[arch].map((i) => [i.name, [1, 3, i.frames, i.size, i.size]]);

@@ -1,0 +1,68 @@
+/**
+ * Model build time and per-window CPU inference (onnxruntime-node, 2 intra-op threads,
+ * graphOptimizationLevel 'all') for the synthetic SlowFast R50 and I3D R50.
+ * Targets (issue 2): SlowFast <= 2.6 s/window, I3D <= 1.1 s/window.
+ */
+import * as ort from 'onnxruntime-node';
+import { ARCHITECTURES } from '../core/model/manifest.ts';
+import type { Architecture } from '../core/model/manifest.ts';
+import { INPUTS, buildOnnx } from '../models/arch/index.ts';
+import { synthesizeStateDict, syntheticInput } from '../models/synthetic.ts';
+
+const THREADS = 2;
+const WARMUP_RUNS = 1;
+const TIMED_RUNS = 5;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(3)} s`;
+}
+
+async function benchArchitecture(arch: Architecture): Promise<void> {
+  let start = performance.now();
+  const sd = synthesizeStateDict(arch);
+  const synthesizeMs = performance.now() - start;
+
+  start = performance.now();
+  const model = buildOnnx(arch, sd);
+  const buildMs = performance.now() - start;
+
+  start = performance.now();
+  const session = await ort.InferenceSession.create(model, {
+    executionProviders: ['cpu'],
+    intraOpNumThreads: THREADS,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+  });
+  const sessionMs = performance.now() - start;
+
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const input of INPUTS[arch]) {
+    const shape = [1, 3, input.frames, input.size, input.size];
+    feeds[input.name] = new ort.Tensor('float32', syntheticInput(input.name, shape), shape);
+  }
+  for (let i = 0; i < WARMUP_RUNS; i++) await session.run(feeds);
+  const runs: number[] = [];
+  for (let i = 0; i < TIMED_RUNS; i++) {
+    start = performance.now();
+    await session.run(feeds);
+    runs.push(performance.now() - start);
+  }
+  await session.release();
+
+  console.log(
+    `${arch}: synthesize ${seconds(synthesizeMs)}, build ${seconds(buildMs)} (${(model.byteLength / 2 ** 20).toFixed(1)} MiB), ` +
+      `session ${seconds(sessionMs)}, inference median ${seconds(median(runs))}/window ` +
+      `(min ${seconds(Math.min(...runs))}, ${TIMED_RUNS} runs, ${THREADS} threads)`,
+  );
+}
+
+export async function run(): Promise<void> {
+  for (const arch of ARCHITECTURES) await benchArchitecture(arch);
+  console.log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
+}
