@@ -2,12 +2,15 @@
  * DynamoDB reads of the query API (the index layout is core/records.ts). Read-only; every
  * start key is rebuilt from the query's own partition (core/query/positions.ts).
  */
-import { GetCommand, QueryCommand, type DynamoDBDocumentClient, type NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
+import { ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput, type QueryCommandOutput, type NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
+import { VidxError } from '../errors.ts';
 import { TABLE } from '../names.ts';
 import { SEGMENT_SK_PREFIX, VIDEOS_GSI_PK, labelGsiPk, videoKey, videoPk } from '../records.ts';
 import { segmentStartKey, videoStartKey } from '../query/positions.ts';
 import type { LabelStreamRead, LabelStreamReader, SegmentHit } from '../query/search.ts';
 import { segmentHitOf } from '../query/views.ts';
+import { INDEX_UNAVAILABLE } from '../query/http-errors.ts';
 
 type Item = Record<string, NativeAttributeValue>;
 
@@ -22,8 +25,28 @@ export class IndexReader implements LabelStreamReader {
     readonly tableName: string,
   ) {}
 
+  /** Sends a read; a missing table or an unreachable endpoint becomes INDEX_UNAVAILABLE (503). */
+  private async guard<T>(read: () => Promise<T>): Promise<T> {
+    try {
+      return await read();
+    } catch (e) {
+      const code = (e as { code?: unknown }).code;
+      if (e instanceof ResourceNotFoundException || code === 'ECONNREFUSED' || code === 'ENOTFOUND') {
+        throw new VidxError(INDEX_UNAVAILABLE, `the index table ${this.tableName} cannot be read`, {
+          cause: e,
+          hint: 'locally: start the stack with `npm start`; on AWS: check the deployment',
+        });
+      }
+      throw e;
+    }
+  }
+
+  private query(input: QueryCommandInput): Promise<QueryCommandOutput> {
+    return this.guard(() => this.doc.send(new QueryCommand(input)));
+  }
+
   async getVideo(videoId: string): Promise<Item | undefined> {
-    const r = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: videoKey(videoId) }));
+    const r = await this.guard(() => this.doc.send(new GetCommand({ TableName: this.tableName, Key: videoKey(videoId) })));
     return r.Item;
   }
 
@@ -32,18 +55,16 @@ export class IndexReader implements LabelStreamReader {
     const items: Item[] = [];
     let start: Record<string, NativeAttributeValue> | undefined = after ? { ...videoStartKey(after) } : undefined;
     do {
-      const r = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: TABLE.labelIndex.name,
-          KeyConditionExpression: '#pk = :pk',
-          ExpressionAttributeNames: { '#pk': TABLE.labelIndex.partitionKey },
-          ExpressionAttributeValues: { ':pk': VIDEOS_GSI_PK },
-          ScanIndexForward: false,
-          Limit: limit + 1 - items.length,
-          ExclusiveStartKey: start,
-        }),
-      );
+      const r = await this.query({
+        TableName: this.tableName,
+        IndexName: TABLE.labelIndex.name,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': TABLE.labelIndex.partitionKey },
+        ExpressionAttributeValues: { ':pk': VIDEOS_GSI_PK },
+        ScanIndexForward: false,
+        Limit: limit + 1 - items.length,
+        ExclusiveStartKey: start,
+      });
       items.push(...(r.Items ?? []));
       start = r.LastEvaluatedKey;
     } while (start && items.length <= limit);
@@ -55,15 +76,13 @@ export class IndexReader implements LabelStreamReader {
     const items: Item[] = [];
     let start: Record<string, NativeAttributeValue> | undefined;
     do {
-      const r = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :seg)',
-          ExpressionAttributeNames: { '#pk': TABLE.partitionKey, '#sk': TABLE.sortKey },
-          ExpressionAttributeValues: { ':pk': videoPk(videoId), ':seg': SEGMENT_SK_PREFIX },
-          ExclusiveStartKey: start,
-        }),
-      );
+      const r = await this.query({
+        TableName: this.tableName,
+        KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :seg)',
+        ExpressionAttributeNames: { '#pk': TABLE.partitionKey, '#sk': TABLE.sortKey },
+        ExpressionAttributeValues: { ':pk': videoPk(videoId), ':seg': SEGMENT_SK_PREFIX },
+        ExclusiveStartKey: start,
+      });
       items.push(...(r.Items ?? []));
       start = r.LastEvaluatedKey;
     } while (start && items.length < MAX_TIMELINE_SEGMENTS);
@@ -98,18 +117,16 @@ export class IndexReader implements LabelStreamReader {
     const items: Item[] = [];
     let start: Record<string, NativeAttributeValue> | undefined = read.after ? { ...segmentStartKey(read.label, read.after) } : undefined;
     do {
-      const r = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: TABLE.labelIndex.name,
-          KeyConditionExpression: keyCondition,
-          FilterExpression: filters.length > 0 ? filters.join(' AND ') : undefined,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-          Limit: filters.length > 0 ? Math.max(FILTERED_PAGE, want) : want - items.length,
-          ExclusiveStartKey: start,
-        }),
-      );
+      const r = await this.query({
+        TableName: this.tableName,
+        IndexName: TABLE.labelIndex.name,
+        KeyConditionExpression: keyCondition,
+        FilterExpression: filters.length > 0 ? filters.join(' AND ') : undefined,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        Limit: filters.length > 0 ? Math.max(FILTERED_PAGE, want) : want - items.length,
+        ExclusiveStartKey: start,
+      });
       items.push(...(r.Items ?? []));
       start = r.LastEvaluatedKey;
     } while (start && items.length < want);

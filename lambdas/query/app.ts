@@ -1,0 +1,51 @@
+/**
+ * The query Lambda's adapter from API Gateway HTTP API (payload v2) events to core/query/api.ts:
+ * validates the event with the powertools schema, strips a stage prefix, logs one line per
+ * request and returns the proxy result. Dependencies are passed in (handler.ts builds them).
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { APIGatewayProxyEventV2Schema } from '@aws-lambda-powertools/parser/schemas';
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { QueryApi, invalidRequest, type ApiResponse, type QueryIndex } from '../../core/query/api.ts';
+
+export interface QueryHandlerOptions {
+  index: QueryIndex;
+  vocabulary: readonly string[];
+  cursorSecret: Buffer;
+  logger?: Logger;
+}
+
+export type QueryHandler = (event: unknown) => Promise<APIGatewayProxyStructuredResultV2>;
+
+export function createQueryHandler(options: QueryHandlerOptions): QueryHandler {
+  const logger = options.logger ?? new Logger({ serviceName: 'vidx-query' });
+  const api = new QueryApi({ index: options.index, vocabulary: options.vocabulary, cursorSecret: options.cursorSecret });
+  return async (event: unknown) => {
+    const started = performance.now();
+    const parsed = APIGatewayProxyEventV2Schema.safeParse(event);
+    let res: ApiResponse;
+    let method = '?';
+    let path = '?';
+    if (!parsed.success) {
+      res = invalidRequest('the request is not an API Gateway HTTP API (v2) event');
+    } else {
+      const e = parsed.data;
+      method = e.requestContext.http.method;
+      path = stripStage(e.rawPath, e.requestContext.stage);
+      res = await api.handle({ method, path, query: e.queryStringParameters });
+    }
+    const log = { method, path, route: res.route, status: res.status, ms: Math.round(performance.now() - started) };
+    if (res.status >= 500) logger.error('request failed', { ...log, body: res.body as Record<string, unknown> });
+    else logger.info('request', log);
+    return { statusCode: res.status, headers: res.headers, body: JSON.stringify(res.body) };
+  };
+}
+
+/** A named stage (not `$default`) prefixes the raw path with `/<stage>`. */
+function stripStage(rawPath: string, stage: string): string {
+  if (stage === '$default' || stage === '') return rawPath;
+  const prefix = `/${stage}`;
+  if (rawPath === prefix) return '/';
+  return rawPath.startsWith(`${prefix}/`) ? rawPath.slice(prefix.length) : rawPath;
+}
+
