@@ -1,8 +1,57 @@
 import type { Command } from 'commander';
+import { resolve } from 'node:path';
+import { DEFAULTS } from '../../core/names.ts';
+import { VidxError } from '../../core/errors.ts';
+import { loadManifest } from '../../core/pipeline/model-ref.ts';
+import { resolveDefaultModel } from '../../models/store.ts';
+import { loadModelScorer } from '../../gpu-worker/load-model.ts';
+import { startLocalStack } from '../local/stack.ts';
 
-// Placeholder until the command lands; replaced by its owner.
 export function registerLocal(program: Command): void {
-  program.command('local').description('(coming soon)').action(() => {
-    throw new Error('vidx local is not built yet');
-  });
+  program
+    .command('local')
+    .description('run the whole pipeline on this machine: S3/SQS/DynamoDB emulators, segmenter, worker (CPU), query API')
+    .option('--port <port>', 'port of the query API', String(DEFAULTS.localApiPort))
+    .option('--data <dir>', 'where the local index (DynamoDB) is kept', DEFAULTS.localDataDir)
+    .option('--model <manifest.json>', 'model manifest (default: the pulled official SlowFast, else a synthesized one)')
+    .option('--clip-seconds <s>', 'clip length for the segmenter', String(DEFAULTS.clipSeconds))
+    .option('--cache <dir>', 'model cache directory')
+    .action(async (opts: { port: string; data: string; model?: string; clipSeconds: string; cache?: string }) => {
+      const port = Number(opts.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new VidxError('BAD_OPTION', `--port must be a port number, got "${opts.port}"`);
+      const clipSeconds = Number(opts.clipSeconds);
+      if (!(clipSeconds > 0)) throw new VidxError('BAD_OPTION', `--clip-seconds must be a positive number, got "${opts.clipSeconds}"`);
+      const say = (m: string) => process.stderr.write(`vidx local: ${m}\n`);
+      const manifestPath = opts.model ? resolve(opts.model) : (await resolveDefaultModel({ cache: opts.cache, log: say })).manifestPath;
+      const manifest = loadManifest(manifestPath);
+      say(`loading ${manifest.architecture} from ${manifestPath} (CPU)...`);
+      const scorer = await loadModelScorer(manifestPath, { device: 'cpu', log: say });
+      const stack = await startLocalStack({ port, dataDir: opts.data, manifestPath, scorer, clipSeconds });
+      const lines = [
+        '',
+        `vidx local is running`,
+        `  query API   ${stack.apiUrl}   (GET /videos, /videos/{id}, /videos/{id}/timeline, /search?q=, /actions?q=)`,
+        `  index data  ${stack.dataDir}   (DynamoDB, kept between runs; uploaded files and queued jobs live in memory)`,
+        `  model       ${manifest.architecture}, ${manifestPath}`,
+        manifest.trained
+          ? `  labels      trained (${manifest.labels.length} Kinetics-400 actions)`
+          : `  labels      UNTRAINED: synthetic weights, so the action labels mean nothing; they show the pipeline working.\n              For real labels: npx vidx models pull ${manifest.architecture}, then restart.`,
+        `  upload      npx vidx upload <files...> --api ${stack.apiUrl}`,
+        `  search      npx vidx search <text> --api ${stack.apiUrl}`,
+        'Ctrl-C stops (the worker finishes or releases the clip in hand).',
+        '',
+      ];
+      process.stdout.write(lines.join('\n'));
+      await new Promise<void>((done) => {
+        const stop = (signal: string) => {
+          say(`${signal}: stopping...`);
+          stack.stop().then(done, (e: unknown) => {
+            say(`stop failed: ${String(e)}`);
+            done();
+          });
+        };
+        process.once('SIGINT', () => stop('SIGINT'));
+        process.once('SIGTERM', () => stop('SIGTERM'));
+      });
+    });
 }

@@ -1,0 +1,138 @@
+/**
+ * `vidx local`: the whole pipeline on one machine. In-process emulators (fauxqs: S3 + SQS in
+ * memory; dynalite: DynamoDB persisted under <data>/dynamodb), resources created from the shared
+ * definitions, the segmenter handler (fed by `vidx upload` through POST /_local/s3-event, as S3
+ * would invoke it), the worker (CPU) and the query Lambda served over HTTP.
+ */
+import { join, resolve } from 'node:path';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { createClients, type AwsClients } from '../../core/aws/clients.ts';
+import { BUCKET, DEFAULTS, ENV, VIDEO_PREFIX } from '../../core/names.ts';
+import { IndexStore } from '../../core/aws/index-store.ts';
+import { loadManifest } from '../../core/pipeline/model-ref.ts';
+import { probe } from '../../core/video/probe.ts';
+import { planWindows } from '../../core/video/windows.ts';
+import { makeSegmenterHandler, type S3EventHandler } from '../../lambdas/segmenter/handler.ts';
+import { handler as queryHandler } from '../../lambdas/query/handler.ts';
+import { startWorkerService, type WorkerService } from '../../gpu-worker/service.ts';
+import type { WorkerOptions } from '../../gpu-worker/worker.ts';
+import type { ClipScorer } from '../../gpu-worker/scorer.ts';
+import { startEmulators, type Emulators } from './emulators.ts';
+import { ensureResources, type LocalResources } from './resources.ts';
+import { serveHttpApi, type HttpApiHandler, type LocalRoute } from './http-adapter.ts';
+
+export interface LocalStackOptions {
+  port: number;
+  dataDir: string;
+  manifestPath: string;
+  /** The worker's scorer; built from the manifest by the caller (CPU). */
+  scorer: ClipScorer;
+  clipSeconds?: number;
+  host?: string;
+  /** Worker overrides (tests: short polls and visibility). */
+  worker?: Partial<WorkerOptions>;
+  logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
+}
+
+export interface LocalStack {
+  apiUrl: string;
+  dataDir: string;
+  emulators: Emulators;
+  clients: AwsClients;
+  resources: LocalResources;
+  store: IndexStore;
+  segmenter: S3EventHandler;
+  worker: WorkerService;
+  stop(): Promise<void>;
+}
+
+/** What `vidx upload` asks the running stack for (GET /_local/config). */
+export interface LocalConfig {
+  s3Endpoint: string;
+  region: string;
+  bucket: string;
+  prefix: string;
+}
+
+export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack> {
+  const dataDir = resolve(o.dataDir);
+  const emulators = await startEmulators({ dynamoPath: join(dataDir, 'dynamodb') });
+  try {
+    const region = process.env[ENV.region] || DEFAULTS.region;
+    const clients = createClients({ region, endpoint: emulators.endpoint, dynamoEndpoint: emulators.dynamoEndpoint });
+    const resources = await ensureResources(clients, { bucket: BUCKET.localName });
+    // The handlers read their configuration from the environment, exactly as in Lambda.
+    Object.assign(process.env, {
+      [ENV.region]: region,
+      [ENV.endpoint]: emulators.endpoint,
+      [ENV.dynamoEndpoint]: emulators.dynamoEndpoint,
+      [ENV.table]: resources.tableName,
+      [ENV.bucket]: resources.bucket,
+      [ENV.queueUrl]: resources.queueUrl,
+      [ENV.model]: resolve(o.manifestPath),
+    });
+    const logLevel = o.logLevel ?? 'INFO';
+    const manifest = loadManifest(o.manifestPath);
+    const store = new IndexStore(clients.doc, resources.tableName);
+    const segmenter = makeSegmenterHandler({
+      s3: clients.s3,
+      sqs: clients.sqs,
+      store,
+      queueUrl: resources.queueUrl,
+      prefix: VIDEO_PREFIX,
+      clipSeconds: o.clipSeconds ?? DEFAULTS.clipSeconds,
+      model: { architecture: manifest.architecture, trained: manifest.trained },
+      probe: (url) => probe(url),
+      windowStarts: (d) => planWindows(d, manifest).map((w) => w.start),
+      log: new Logger({ serviceName: 'vidx-segmenter', logLevel }),
+    });
+    const worker = await startWorkerService(clients, { queueUrl: resources.queueUrl, tableName: resources.tableName, healthPort: undefined }, o.scorer, manifest, {
+      log: new Logger({ serviceName: 'vidx-worker', logLevel }),
+      ...o.worker,
+    });
+    const config: LocalConfig = { s3Endpoint: emulators.endpoint, region, bucket: resources.bucket, prefix: VIDEO_PREFIX };
+    const routes: LocalRoute[] = [
+      async (req) => (req.method === 'GET' && req.url === '/_local/config' ? { status: 200, body: config } : undefined),
+      async (req) => (req.method === 'GET' && req.url === '/_local/health' ? { status: 200, body: worker.worker.status() } : undefined),
+      async (req, body) => {
+        if (req.method !== 'POST' || req.url !== '/_local/s3-event') return undefined;
+        let event: unknown;
+        try {
+          event = JSON.parse(body.toString('utf8'));
+        } catch (_e) {
+          return { status: 400, body: { status: 400, code: 'BAD_EVENT', message: 'the body is not JSON' } };
+        }
+        try {
+          return { status: 200, body: await segmenter(event) };
+        } catch (e) {
+          const code = (e as { code?: string }).code ?? 'SEGMENTER_FAILED';
+          return { status: code === 'BAD_EVENT' ? 400 : 502, body: { status: code === 'BAD_EVENT' ? 400 : 502, code, message: (e as Error).message } };
+        }
+      },
+    ];
+    const http = await serveHttpApi(o.port, queryHandler as HttpApiHandler, routes, o.host ?? '127.0.0.1');
+    let stopped: Promise<void> | undefined;
+    return {
+      apiUrl: http.url,
+      dataDir,
+      emulators,
+      clients,
+      resources,
+      store,
+      segmenter,
+      worker,
+      stop() {
+        stopped ??= (async () => {
+          await http.close();
+          await worker.stop();
+          clients.destroy();
+          await emulators.stop();
+        })();
+        return stopped;
+      },
+    };
+  } catch (e) {
+    await emulators.stop();
+    throw e;
+  }
+}
