@@ -1,5 +1,6 @@
 import type { Tensor } from '../tensor.ts';
 import { ITEM_SIZE, TYPED_ARRAY } from './dtypes.ts';
+import { checkpointError, CheckpointError } from './errors.ts';
 import { PickledObject } from './pickle/values.ts';
 import { TensorRef, type StorageRef } from './tensor-ref.ts';
 
@@ -121,12 +122,37 @@ function findTensorSlots(root: unknown): TensorSlot[] {
 }
 
 /**
+ * How many bytes strided copies may add beyond their storages' own size. A view only grows
+ * past its storage when it repeats elements (stride 0, overlaps): an expanded tensor, rare in
+ * checkpoints, and the way a tiny hostile file could ask for gigabytes.
+ */
+const EXPANSION_BUDGET = 256 * 1024 * 1024;
+
+function checkExpansion(slots: TensorSlot[]): void {
+  let excess = 0;
+  for (const ref of new Set(slots.map((s) => s.ref))) {
+    if (isRowMajor(ref.shape, ref.stride) && ref.dtype !== 'bfloat16') continue; // a view: no new memory
+    excess += Math.max(0, ref.numel * ITEM_SIZE[ref.dtype] - ref.storage.byteLength);
+    if (excess > EXPANSION_BUDGET) {
+      throw checkpointError(
+        CheckpointError.UNSUPPORTED,
+        `tensor [${ref.shape.join(', ')}] (stride [${ref.stride.join(', ')}]) repeats the ${ref.storage.numel} elements of storage ${ref.storage.key}; expanded views this large are not materialized`,
+      );
+    }
+  }
+}
+
+/**
  * Replaces every TensorRef in `root` (in place) by a Tensor, reading each storage once and
  * letting it go as soon as the last tensor on it is built.
  */
 export async function materializeTensors(root: unknown, source: StorageSource): Promise<unknown> {
-  if (root instanceof TensorRef) return tensorFromStorage(root, await source.read(root.storage));
+  if (root instanceof TensorRef) {
+    checkExpansion([{ ref: root, fill: () => undefined }]);
+    return tensorFromStorage(root, await source.read(root.storage));
+  }
   const slots = findTensorSlots(root);
+  checkExpansion(slots);
   const usesLeft = new Map<string, number>();
   const storageId = (s: StorageRef): string => `${s.key}@${s.byteOffset}+${s.numel}`;
   for (const { ref } of slots) usesLeft.set(storageId(ref.storage), (usesLeft.get(storageId(ref.storage)) ?? 0) + 1);

@@ -186,6 +186,12 @@ describe('strided views', () => {
     expect(Array.from(b.data as Float32Array)).toEqual([1, -3, 0.125]);
   });
 
+  it('refuses to blow a tiny storage up into a huge expanded (stride 0) tensor', async () => {
+    // 200 x 250 x 250 x 100 elements (5 GB of float32), all viewing element 0 of a 1-element storage.
+    const path = await zipWithPickle('expanded.pyth', stateDictPickle([['w', tensorPickle('0', 1, 0, [200, 250, 250, 100], [0, 0, 0, 0])]]), { 0: float32Bytes([1]) });
+    expect(await errorCode(loadStateDict(path))).toBe('CHECKPOINT_UNSUPPORTED');
+  });
+
   it('refuses a view that reaches past the end of its storage', async () => {
     const path = await zipWithPickle('overrun.pyth', stateDictPickle([['w', tensorPickle('0', 4, 2, [3], [1])]]), { 0: float32Bytes([1, 2, 3, 4]) });
     expect(await errorCode(loadStateDict(path))).toBe('CHECKPOINT_FORMAT');

@@ -60,23 +60,30 @@ class ByteSink {
     return at;
   }
 
+  // reserve() may replace this.buffer, so it runs before this.buffer is read.
   u8(v: number): void {
-    this.buffer[this.reserve(1)] = v;
+    const at = this.reserve(1);
+    this.buffer[at] = v;
   }
   u16(v: number): void {
-    this.buffer.writeUInt16LE(v, this.reserve(2));
+    const at = this.reserve(2);
+    this.buffer.writeUInt16LE(v, at);
   }
   u32(v: number): void {
-    this.buffer.writeUInt32LE(v, this.reserve(4));
+    const at = this.reserve(4);
+    this.buffer.writeUInt32LE(v, at);
   }
   i32(v: number): void {
-    this.buffer.writeInt32LE(v, this.reserve(4));
+    const at = this.reserve(4);
+    this.buffer.writeInt32LE(v, at);
   }
   f64be(v: number): void {
-    this.buffer.writeDoubleBE(v, this.reserve(8));
+    const at = this.reserve(8);
+    this.buffer.writeDoubleBE(v, at);
   }
   bytes(b: Uint8Array): void {
-    this.buffer.set(b, this.reserve(b.length));
+    const at = this.reserve(b.length);
+    this.buffer.set(b, at);
   }
   toBuffer(): Buffer {
     return Buffer.from(this.buffer.subarray(0, this.length));
