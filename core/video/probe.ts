@@ -2,7 +2,7 @@
  * Probe a video (local path or http(s) URL, e.g. a presigned S3 URL: ffprobe reads it with Range
  * requests, nothing is downloaded) and classify bad input with stable codes, fast.
  */
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { VidxError } from '../errors.ts';
 import type { VideoFacts } from '../result.ts';
 import { ABORTED, collectTool, ffmpegPath, ffprobePath, lastLines, toolError } from './ffmpeg.ts';
@@ -106,8 +106,43 @@ export function rotationOf(s: Pick<ProbeStream, 'tags' | 'side_data_list'>): num
   return r;
 }
 
+/** Matroska's DURATION tag, "HH:MM:SS.nnnnnnnnn". */
+function hmsSeconds(v: string | undefined): number | undefined {
+  const m = v ? /^(\d+):(\d+):(\d+(?:\.\d+)?)$/.exec(v) : null;
+  return m ? Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]) : undefined;
+}
+
+/** The first bytes of a local file start like a video container (so a failure means damage). */
+export function looksLikeContainer(head: Buffer): boolean {
+  const ascii = (a: number, b: number): string => head.subarray(a, b).toString('latin1');
+  return (
+    ascii(4, 8) === 'ftyp' || // MP4 / MOV / 3GP
+    ascii(4, 8) === 'moov' ||
+    ascii(4, 8) === 'mdat' ||
+    (ascii(0, 4) === 'RIFF' && ascii(8, 11) === 'AVI') ||
+    head.readUInt32BE(0) === 0x1a45dfa3 || // EBML: Matroska / WebM
+    ascii(0, 4) === 'GIF8' ||
+    ascii(0, 4) === 'OggS' ||
+    ascii(0, 3) === 'FLV' ||
+    ascii(0, 3) === 'nut' ||
+    (head[0] === 0x47 && head.length > 188 && head[188] === 0x47) || // MPEG-TS
+    head.readUInt32BE(0) === 0x000001ba // MPEG-PS
+  );
+}
+
+async function readHead(path: string): Promise<Buffer> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(256);
+    const { bytesRead } = await fh.read(buf, 0, 256, 0);
+    return buf.subarray(0, Math.max(bytesRead, 12));
+  } finally {
+    await fh.close();
+  }
+}
+
 /** Map ffprobe's failure to a typed error. */
-function classifyFailure(source: string, stderr: string): VidxError {
+function classifyFailure(source: string, stderr: string, container: boolean): VidxError {
   const s = stderr;
   const tail = lastLines(s);
   if (/Server returned 404|No such file or directory/i.test(s)) {
@@ -118,6 +153,9 @@ function classifyFailure(source: string, stderr: string): VidxError {
   }
   if (/moov atom not found|Truncat|corrupt|error reading header|End of file|invalid (?:box|atom)|partial file/i.test(s)) {
     return new VidxError(VIDEO_CORRUPT, `${source} is truncated or corrupt: ${tail}`, { hint: 'upload the complete file again' });
+  }
+  if (container) {
+    return new VidxError(VIDEO_CORRUPT, `${source} starts like a video file but cannot be read (truncated or corrupt): ${tail}`, { hint: 'upload the complete file again' });
   }
   if (/Invalid data found when processing input|Is a directory/i.test(s)) {
     return new VidxError(NOT_A_VIDEO, `${source} is not a video file ffmpeg can read: ${tail}`, { hint: 'give a video file (mp4, mov, mkv, webm, avi, gif ...)' });
@@ -159,7 +197,7 @@ export async function probe(input: string, opts: ProbeOptions = {}): Promise<Vid
   const args = ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', '-rw_timeout', '15000000', input];
   const { stdout, exit } = await collectTool(ffprobePath(), args, { signal: opts.signal, timeoutMs: opts.timeoutMs ?? 30_000 });
   if (exit.killedFor) throw toolError('ffprobe', exit, `probing ${input}`);
-  if (exit.code !== 0) throw classifyFailure(input, exit.stderr);
+  if (exit.code !== 0) throw classifyFailure(input, exit.stderr, !isUrl(input) && looksLikeContainer(await readHead(input)));
   let json: ProbeJson;
   try {
     json = JSON.parse(stdout.toString('utf8')) as ProbeJson;
@@ -198,7 +236,8 @@ export function interpret(input: string, json: ProbeJson, decodable: Set<string>
       hint: 'downscale the video first',
     });
   }
-  const duration = num(json.format?.duration) ?? num(video.duration);
+  // The video stream's own duration first: the container's also counts audio that runs longer.
+  const duration = num(video.duration) ?? hmsSeconds(video.tags?.DURATION) ?? num(json.format?.duration);
   if (duration === undefined || duration <= 0) {
     throw new VidxError(VIDEO_CORRUPT, `${input}: the duration is unknown or zero`, { hint: 'remux or re-encode the file (ffmpeg -i in -c copy out.mkv)' });
   }

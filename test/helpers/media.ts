@@ -41,7 +41,7 @@ export interface VideoSpec {
   container?: 'mp4' | 'mkv' | 'avi' | 'nut' | 'webm' | 'mov';
   /** Display rotation written as the legacy `rotate` tag (mp4/mov display matrix). */
   rotate?: 0 | 90 | 180 | 270;
-  /** Variable frame rate: frame n at n/fps + (n mod 3) * 0.013 s (fps <= 25), stored in ms. */
+  /** Variable frame rate: frame n at n/fps + (n mod 3) * 13 ms (see vfrTime), stored in ms. */
   vfr?: boolean;
   /** 'index' (default), 'testsrc', or a solid sRGB color. */
   pattern?: 'index' | 'testsrc' | { solid: [number, number, number] };
@@ -63,8 +63,9 @@ function fpsValue(fps: number | string): number {
   return n! / (d ?? 1);
 }
 
+/** VFR frame n at n/fps + 13 ms * (n mod 3), in whole milliseconds (1000/fps must be an integer). */
 export function vfrTime(n: number, fps: number): number {
-  return Math.round((n / fps + (n % 3) * 0.013) * 1000) / 1000;
+  return (n * Math.round(1000 / fps) + 13 * (n % 3)) / 1000;
 }
 
 let counter = 0;
@@ -89,9 +90,14 @@ export async function makeVideo(dir: string, spec: VideoSpec): Promise<MadeVideo
   } else {
     const [r, g, b] = pattern.solid.map((v) => v.toString(16).padStart(2, '0'));
     src = `color=c=0x${r}${g}${b}:size=${even}:rate=${spec.fps}`;
+    // Lossless codecs get the color as rgb24 straight from the source (no YUV round trip).
+    if (codec === 'rawvideo') src += ',format=rgb24';
   }
   // VFR: millisecond time base, irregular pts; `-r 1000` below keeps the encoder at 1/1000 too.
-  if (spec.vfr) filters.push('settb=1/1000', `setpts='(N/${fps}+0.013*mod(N,3))/TB'`);
+  if (spec.vfr) {
+    if (!Number.isInteger(1000 / fps)) throw new RangeError('vfr videos need 1000/fps to be an integer');
+    filters.push('settb=1/1000', `setpts='N*${1000 / fps}+13*mod(N,3)'`);
+  }
   const args = ['-f', 'lavfi', '-i', src, '-frames:v', String(frameCount)];
   if (filters.length) args.push('-vf', filters.join(','));
   switch (codec) {
@@ -120,7 +126,9 @@ export async function makeVideo(dir: string, spec: VideoSpec): Promise<MadeVideo
     await ffmpeg(['-i', tmp, '-c', 'copy', '-metadata:s:v:0', `rotate=${spec.rotate}`, out]);
     rmSync(tmp);
   }
-  const frameTimes = Array.from({ length: frameCount }, (_, n) => (spec.vfr ? vfrTime(n, fps) : n / fps));
+  // Matroska/WebM store times in whole milliseconds (rounded to nearest); MP4/AVI/NUT keep n/fps exactly.
+  const ms = container === 'mkv' || container === 'webm';
+  const frameTimes = Array.from({ length: frameCount }, (_, n) => (spec.vfr ? vfrTime(n, fps) : ms ? Math.round((n * 1000) / fps) / 1000 : n / fps));
   return { path: out, frameTimes, frameCount };
 }
 
