@@ -1,9 +1,14 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import { ARCHITECTURES } from '../../core/model/manifest.ts';
 import type { Architecture } from '../../core/model/manifest.ts';
 import { INPUTS, LOGITS, buildOnnx, expectedKeys } from '../../models/arch/index.ts';
 import { synthesizeStateDict, syntheticInput } from '../../models/synthetic.ts';
+import type { StateDict } from '../../models/tensor.ts';
+import { loadStateDict, writeCheckpoint } from '../../models/torch/index.ts';
 import { readGolden } from './golden.ts';
 
 const golden = readGolden();
@@ -35,12 +40,25 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return max;
 }
 
+/** One checkpoint format per architecture, so both of torch.save's formats are covered. */
+const CHECKPOINT_FORMAT = { slowfast_r50: 'zip', i3d_r50: 'legacy' } as const;
+
 describe.each(ARCHITECTURES)('%s built from the synthetic state dict', (arch) => {
+  let sd: StateDict;
+  let model: Uint8Array;
   let logits: Float32Array;
+  let workDir: string;
 
   beforeAll(async () => {
-    logits = await runLogits(arch, buildOnnx(arch, synthesizeStateDict(arch)));
+    sd = synthesizeStateDict(arch);
+    model = buildOnnx(arch, sd);
+    logits = await runLogits(arch, model);
+    workDir = await mkdtemp(join(tmpdir(), 'vidx-parity-'));
   }, 300_000);
+
+  afterAll(async () => {
+    await rm(workDir, { recursive: true, force: true });
+  });
 
   it('has the state-dict layout of the canonical model: same names, order and shapes', () => {
     expect(expectedKeys(arch)).toEqual(golden[arch].keys);
@@ -58,4 +76,11 @@ describe.each(ARCHITECTURES)('%s built from the synthetic state dict', (arch) =>
     console.log(`${arch}: max |logit - golden| = ${diff.toExponential(2)}`);
     expect(diff).toBeLessThan(1e-3);
   });
+
+  it(`gives the same ONNX bytes when the state dict goes through a ${CHECKPOINT_FORMAT[arch]} checkpoint`, async () => {
+    const path = join(workDir, `${arch}.pyth`);
+    await writeCheckpoint(path, sd, { format: CHECKPOINT_FORMAT[arch], extra: { epoch: 196 } });
+    const fromCheckpoint = buildOnnx(arch, await loadStateDict(path));
+    expect(Buffer.from(fromCheckpoint).equals(Buffer.from(model))).toBe(true);
+  }, 120_000);
 });
