@@ -1,4 +1,39 @@
-// Placeholder so the CDK app can bundle this entry point; replaced by the real handler.
-export async function handler(_event: unknown): Promise<never> {
-  throw new Error('not built yet');
+/**
+ * Query Lambda entry point (API Gateway HTTP API, payload v2). Thin: builds the dependencies
+ * once per cold start (SDK clients, the model's vocabulary, the cursor secret) and delegates
+ * to the adapter in app.ts.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { createClients } from '../../core/aws/clients.ts';
+import { IndexReader } from '../../core/aws/index-reader.ts';
+import { ENV, TABLE } from '../../core/names.ts';
+import { CURSOR_SECRET_ENV, cursorSecret } from '../../core/query/cursor.ts';
+import { loadKinetics400Labels } from '../../models/labels.ts';
+import { createQueryHandler, type QueryHandler } from './app.ts';
+
+export { createQueryHandler } from './app.ts';
+
+let cold: QueryHandler | undefined;
+
+/** Builds the real dependencies once (cold start): SDK clients, the vocabulary, the secret. */
+function coldStart(): QueryHandler {
+  const logger = new Logger({ serviceName: 'vidx-query' });
+  const tableName = process.env[ENV.table] || TABLE.name;
+  const secret = cursorSecret(process.env, tableName);
+  if (secret.derived) {
+    logger.warn(`${CURSOR_SECRET_ENV} is not set: cursors are signed with a key derived from the table name (forgeable by anyone who knows it; positions are still confined to the query's partitions). Set ${CURSOR_SECRET_ENV} in deployments.`);
+  }
+  const clients = createClients();
+  return createQueryHandler({
+    index: new IndexReader(clients.doc, tableName),
+    vocabulary: loadKinetics400Labels(),
+    cursorSecret: secret.key,
+    logger,
+  });
+}
+
+export async function handler(event: unknown): Promise<APIGatewayProxyStructuredResultV2> {
+  cold ??= coldStart();
+  return cold(event);
 }

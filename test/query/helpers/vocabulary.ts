@@ -1,9 +1,6 @@
-/** The real Kinetics-400 vocabulary for tests. */
-import { existsSync, readFileSync } from 'node:fs';
+/** The real Kinetics-400 vocabulary for tests (the query Lambda's own). */
+import { loadKinetics400Labels } from '../../../models/labels.ts';
 
 export function kinetics400(): string[] {
-  const inRepo = new URL('../../../models/kinetics400_labels.txt', import.meta.url);
-  // TEMPORARY until models/kinetics400_labels.txt lands.
-  const file = existsSync(inRepo) ? inRepo : '/work/shared/reference/kinetics400_labels.txt';
-  return readFileSync(file, 'utf8').split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+  return loadKinetics400Labels();
 }
