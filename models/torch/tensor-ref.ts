@@ -34,6 +34,11 @@ export class TensorRef {
   get numel(): number {
     return this.shape.reduce((a, b) => a * b, 1);
   }
+
+  /** BUILD on a tensor sets Python attributes, which carry no weights: nothing to keep. */
+  setState(_state: unknown): void {
+    return undefined;
+  }
 }
 
 function toDims(v: unknown, what: string): number[] {

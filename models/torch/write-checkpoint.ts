@@ -12,6 +12,8 @@ export interface WriteCheckpointOptions {
   /**
    * Other top-level entries (epoch, cfg...). With them the file holds the dict
    * `{model_state: <state dict>, ...extra}` of PyTorchVideo checkpoints; without, the state dict itself.
+   * Values: null, boolean, number (integral numbers become Python ints), bigint, string,
+   * Uint8Array (bytes), arrays (lists), Maps and plain objects (dicts), Tensors.
    */
   extra?: Record<string, unknown>;
   /** zip only: ZIP64 records even for small files (exercises readers). */

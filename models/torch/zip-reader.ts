@@ -122,7 +122,7 @@ export async function readZipDirectory(file: CheckpointFile): Promise<Map<string
     cd.u32(); // external attributes
     const localHeaderOffset = cd.u32();
     const nameBytes = cd.view(nameLength);
-    const name = flags & 0x800 ? cd.bytes.toString('utf8', cd.pos - nameLength, cd.pos) : nameBytes.toString('latin1');
+    const name = nameBytes.toString(flags & 0x800 ? 'utf8' : 'latin1');
     const entry: ZipEntry = { name, method, compressedSize, size, crc32: crc, localHeaderOffset, encrypted: (flags & 1) !== 0 };
     applyZip64Extra(cd.view(extraLength), entry, `${what}: ${name}`);
     cd.view(commentLength);
