@@ -23,7 +23,7 @@ export const VIDEO_TOO_LARGE = 'VIDEO_TOO_LARGE';
 export const LIMITS = { maxSide: 8192, maxSeconds: 24 * 3600, maxFrames: 6_000_000 } as const;
 
 export interface VideoInfo {
-  /** Seconds (container duration, else the stream's). */
+  /** Seconds: the video stream's duration, else the container's. */
   duration: number;
   /** The real (base) frame rate, ffprobe's r_frame_rate. */
   fps: number;
@@ -142,7 +142,7 @@ async function readHead(path: string): Promise<Buffer> {
 }
 
 /** Map ffprobe's failure to a typed error. */
-function classifyFailure(source: string, stderr: string, container: boolean): VidxError {
+function classifyFailure(source: string, stderr: string, container: boolean | undefined): VidxError {
   const s = stderr;
   const tail = lastLines(s);
   if (/Server returned 404|No such file or directory/i.test(s)) {
@@ -151,11 +151,15 @@ function classifyFailure(source: string, stderr: string, container: boolean): Vi
   if (/Server returned|Connection refused|Connection timed out|Failed to resolve|Network is unreachable|HTTP error/i.test(s)) {
     return new VidxError(VIDEO_UNREACHABLE, `cannot read ${source}: ${tail}`, { hint: 'check the URL and the network' });
   }
+  // A local file: its first bytes say whether it is a (damaged) video container or something else.
+  if (container === true) {
+    return new VidxError(VIDEO_CORRUPT, `${source} starts like a video file but cannot be read (truncated or corrupt): ${tail}`, { hint: 'upload the complete file again' });
+  }
+  if (container === false) {
+    return new VidxError(NOT_A_VIDEO, `${source} is not a video file ffmpeg can read: ${tail}`, { hint: 'give a video file (mp4, mov, mkv, webm, avi, gif ...)' });
+  }
   if (/moov atom not found|Truncat|corrupt|error reading header|End of file|invalid (?:box|atom)|partial file/i.test(s)) {
     return new VidxError(VIDEO_CORRUPT, `${source} is truncated or corrupt: ${tail}`, { hint: 'upload the complete file again' });
-  }
-  if (container) {
-    return new VidxError(VIDEO_CORRUPT, `${source} starts like a video file but cannot be read (truncated or corrupt): ${tail}`, { hint: 'upload the complete file again' });
   }
   if (/Invalid data found when processing input|Is a directory/i.test(s)) {
     return new VidxError(NOT_A_VIDEO, `${source} is not a video file ffmpeg can read: ${tail}`, { hint: 'give a video file (mp4, mov, mkv, webm, avi, gif ...)' });
@@ -197,7 +201,7 @@ export async function probe(input: string, opts: ProbeOptions = {}): Promise<Vid
   const args = ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', '-rw_timeout', '15000000', input];
   const { stdout, exit } = await collectTool(ffprobePath(), args, { signal: opts.signal, timeoutMs: opts.timeoutMs ?? 30_000 });
   if (exit.killedFor) throw toolError('ffprobe', exit, `probing ${input}`);
-  if (exit.code !== 0) throw classifyFailure(input, exit.stderr, !isUrl(input) && looksLikeContainer(await readHead(input)));
+  if (exit.code !== 0) throw classifyFailure(input, exit.stderr, isUrl(input) ? undefined : looksLikeContainer(await readHead(input)));
   let json: ProbeJson;
   try {
     json = JSON.parse(stdout.toString('utf8')) as ProbeJson;
