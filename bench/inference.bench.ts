@@ -3,6 +3,7 @@
  * graphOptimizationLevel 'all') for the synthetic SlowFast R50 and I3D R50.
  * Targets (issue 2): SlowFast <= 2.6 s/window, I3D <= 1.1 s/window.
  */
+import { availableParallelism, loadavg } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { ARCHITECTURES } from '../core/model/manifest.ts';
 import type { Architecture } from '../core/model/manifest.ts';
@@ -48,21 +49,27 @@ async function benchArchitecture(arch: Architecture): Promise<void> {
   }
   for (let i = 0; i < WARMUP_RUNS; i++) await session.run(feeds);
   const runs: number[] = [];
+  const cpuBefore = process.cpuUsage();
   for (let i = 0; i < TIMED_RUNS; i++) {
     start = performance.now();
     await session.run(feeds);
     runs.push(performance.now() - start);
   }
+  const cpu = process.cpuUsage(cpuBefore);
+  // CPU seconds per window over the thread count: what the wall time would be on 2 idle cores
+  // with perfect scaling. Shown beside the wall time because this box is shared and often loaded.
+  const cpuPerWindowMs = (cpu.user + cpu.system) / 1000 / TIMED_RUNS / THREADS;
   await session.release();
 
   console.log(
     `${arch}: synthesize ${seconds(synthesizeMs)}, build ${seconds(buildMs)} (${(model.byteLength / 2 ** 20).toFixed(1)} MiB), ` +
       `session ${seconds(sessionMs)}, inference median ${seconds(median(runs))}/window ` +
-      `(min ${seconds(Math.min(...runs))}, ${TIMED_RUNS} runs, ${THREADS} threads)`,
+      `(min ${seconds(Math.min(...runs))}, ${TIMED_RUNS} runs, ${THREADS} threads; CPU time / threads ${seconds(cpuPerWindowMs)})`,
   );
 }
 
 export async function run(): Promise<void> {
+  console.log(`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${availableParallelism()} cores`);
   for (const arch of ARCHITECTURES) await benchArchitecture(arch);
   console.log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
 }
