@@ -1,8 +1,151 @@
+/**
+ * `vidx models ...` (exact forms; scripts depend on them):
+ *   vidx models synthesize <arch> --out <dir>
+ *   vidx models convert <arch> --checkpoint <file.pyth> --out <dir>
+ *   vidx models pull <arch> [--cache <dir>] [--sha256 <hex>] [--force]
+ *   vidx models list [--cache <dir>] [--json]
+ * stdout: what was written (or the list); stderr: progress and notes.
+ */
 import type { Command } from 'commander';
+import cliProgress from 'cli-progress';
+import type { Architecture } from '../../core/model/manifest.ts';
+import { convert, synthesize, type ModelPair } from '../../models/convert.ts';
+import { knownArchitectures, parseArchitecture } from '../../models/manifests.ts';
+import { pull, type PullProgress } from '../../models/pull.ts';
+import { list, type CacheState } from '../../models/store.ts';
 
-// Placeholder until the command lands; replaced by its owner.
+function say(line: string): void {
+  process.stderr.write(`vidx: ${line}\n`);
+}
+
+function megabytes(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
+function printPair(pair: ModelPair): void {
+  const m = pair.manifest;
+  process.stdout.write(`wrote ${pair.onnxPath} (${megabytes(pair.onnxBytes)})\n`);
+  process.stdout.write(`wrote ${pair.manifestPath} (${m.architecture}, trained: ${m.trained}, inputs ${m.inputs.map((i) => `${i.name} [${i.shape.join('x')}]`).join(', ')})\n`);
+}
+
+/** A cli-progress bar on stderr (rendered as periodic lines when stderr is not a terminal). */
+function downloadBar(arch: Architecture): { update(p: PullProgress): void; stop(): void } {
+  const bar = new cliProgress.SingleBar(
+    {
+      format: `pull ${arch} [{bar}] {percentage}% | {received} / {size}`,
+      stream: process.stderr,
+      hideCursor: true,
+      noTTYOutput: !process.stderr.isTTY,
+      notTTYSchedule: 2000,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  let started = false;
+  let converting = false;
+  const stop = () => {
+    if (started) bar.stop();
+    started = false;
+  };
+  return {
+    update(p) {
+      if (p.phase === 'convert') {
+        if (!converting) {
+          stop();
+          converting = true;
+          say(`downloaded ${megabytes(p.received)}; converting to ONNX`);
+        }
+        return;
+      }
+      const total = p.total ?? Math.max(p.received, 1);
+      const payload = { received: megabytes(p.received), size: p.total === null ? 'unknown size' : megabytes(p.total) };
+      if (!started) {
+        bar.start(total, p.received, payload);
+        started = true;
+      } else {
+        if (p.total === null) bar.setTotal(total);
+        bar.update(p.received, payload);
+      }
+    },
+    stop,
+  };
+}
+
+function describeState(s: CacheState): string {
+  if (s === null) return '-';
+  if ('error' in s) return `broken (${s.error})`;
+  const src = s.manifest.source;
+  return src.kind === 'checkpoint' ? `${s.manifestPath} (sha256 ${src.sha256.slice(0, 12)}...)` : s.manifestPath;
+}
+
 export function registerModels(program: Command): void {
-  program.command('models').description('(coming soon)').action(() => {
-    throw new Error('vidx models is not built yet');
-  });
+  const models = program.command('models').description(`build, download and list models (${knownArchitectures().join(', ')})`);
+
+  models
+    .command('synthesize')
+    .description('write <dir>/<arch>.onnx + <arch>.json with synthetic weights (trained: false; labels mean nothing)')
+    .argument('<arch>', `architecture: ${knownArchitectures().join(', ')}`)
+    .requiredOption('--out <dir>', 'output folder')
+    .action(async (archName: string, opts: { out: string }) => {
+      const arch = parseArchitecture(archName);
+      say(`building ${arch} with synthetic weights`);
+      printPair(await synthesize(arch, opts.out));
+    });
+
+  models
+    .command('convert')
+    .description('write <dir>/<arch>.onnx + <arch>.json from a PyTorchVideo checkpoint (.pyth, torch.save)')
+    .argument('<arch>', `architecture: ${knownArchitectures().join(', ')}`)
+    .requiredOption('--checkpoint <file>', 'the .pyth checkpoint (a dict whose model_state is the state dict)')
+    .requiredOption('--out <dir>', 'output folder')
+    .action(async (archName: string, opts: { checkpoint: string; out: string }) => {
+      const arch = parseArchitecture(archName);
+      say(`converting ${opts.checkpoint} as ${arch}`);
+      const pair = await convert(arch, opts.checkpoint, opts.out);
+      printPair(pair);
+      if (pair.manifest.source.kind === 'checkpoint') process.stdout.write(`checkpoint sha256 ${pair.manifest.source.sha256}\n`);
+    });
+
+  models
+    .command('pull')
+    .description('download the official Kinetics-400 checkpoint (PyTorchVideo model zoo), convert it and cache it')
+    .argument('<arch>', `architecture: ${knownArchitectures().join(', ')}`)
+    .option('--cache <dir>', 'model cache (default: $VIDX_CACHE or ~/.cache/vidx/models)')
+    .option('--sha256 <hex>', 'expected sha256 of the checkpoint (checked before converting)')
+    .option('--force', 'download and convert again even if cached')
+    .action(async (archName: string, opts: { cache?: string; sha256?: string; force?: boolean }) => {
+      const arch = parseArchitecture(archName);
+      const bar = downloadBar(arch);
+      let result;
+      try {
+        result = await pull(arch, { cache: opts.cache, sha256: opts.sha256, force: opts.force, onProgress: (p) => bar.update(p) });
+      } finally {
+        bar.stop();
+      }
+      if (!result.downloaded) {
+        process.stdout.write(`already cached: ${result.manifestPath} (use --force to download again)\n`);
+        return;
+      }
+      printPair(result);
+      const check = result.checksum === 'verified' ? 'verified' : 'no published checksum: recorded in the manifest';
+      process.stdout.write(`checkpoint ${result.url} sha256 ${result.sha256} (${check})\n`);
+    });
+
+  models
+    .command('list')
+    .description('known architectures and what the cache holds')
+    .option('--cache <dir>', 'model cache (default: $VIDX_CACHE or ~/.cache/vidx/models)')
+    .option('--json', 'machine-readable output')
+    .action((opts: { cache?: string; json?: boolean }) => {
+      const { cacheDir, entries } = list({ cache: opts.cache });
+      if (opts.json) {
+        const plain = (s: CacheState) => (s === null ? null : 'error' in s ? { error: s.error } : { manifest: s.manifestPath, trained: s.manifest.trained, source: s.manifest.source });
+        const out = { cache: cacheDir, models: entries.map((e) => ({ architecture: e.architecture, official: plain(e.official), synthetic: plain(e.synthetic) })) };
+        process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+        return;
+      }
+      process.stdout.write(`cache: ${cacheDir}\n`);
+      for (const e of entries) {
+        process.stdout.write(`${e.architecture}\n  official:  ${describeState(e.official)}\n  synthetic: ${describeState(e.synthetic)}\n`);
+      }
+    });
 }

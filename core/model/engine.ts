@@ -137,6 +137,10 @@ export class InferenceEngine {
 
     let session: ort.InferenceSession | undefined;
     let fallbackReason: string | undefined;
+    // The process-wide native logger (set up by the first session) would print a failed CUDA
+    // probe as an error line on every CPU machine; its reason reaches the user through `log`
+    // (auto) or the error (cuda), and every failure still throws with its message.
+    ort.env.logLevel = 'fatal';
     if (request !== 'cpu') {
       try {
         session = await ort.InferenceSession.create(onnxPath, sessionOptions(threads, [{ name: 'cuda', deviceId: 0 }]));
