@@ -1,8 +1,122 @@
+/**
+ * `vidx search <text...>`: asks the query API (`GET /search?q=`) over HTTP and prints the
+ * segments best first as a table (or the API's JSON with --json). Validation of the values is
+ * the API's: its 4xx answers are shown with their code.
+ */
 import type { Command } from 'commander';
+import { VidxError } from '../../core/errors.ts';
+import { DEFAULTS } from '../../core/names.ts';
 
-// Placeholder until the command lands; replaced by its owner.
+export const API_UNREACHABLE = 'API_UNREACHABLE';
+export const API_ERROR = 'API_ERROR';
+
+interface SearchItem {
+  videoId: string;
+  key: string;
+  label: string;
+  start: number;
+  end: number;
+  score: number;
+}
+
+interface SearchBody {
+  query: { labels: { label: string }[] };
+  items: SearchItem[];
+  nextCursor: string | null;
+}
+
+interface SearchOptions {
+  api: string;
+  minScore?: string;
+  limit?: string;
+  video?: string;
+  action?: boolean;
+  cursor?: string;
+  json?: boolean;
+}
+
+export async function fetchSearch(api: string, params: Record<string, string | undefined>): Promise<SearchBody> {
+  const base = api.replace(/\/+$/, '');
+  const url = new URL(`${base}/search`);
+  for (const [k, v] of Object.entries(params)) if (v !== undefined) url.searchParams.set(k, v);
+  let res: Response;
+  try {
+    res = await fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(30_000) });
+  } catch (e) {
+    throw new VidxError(API_UNREACHABLE, `cannot reach the vidx API at ${base}`, {
+      hint: 'start it with `npm start` (the local stack serves it on localhost:8787), or pass --api <url>',
+      cause: e,
+    });
+  }
+  const text = await res.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (_e) {
+    throw new VidxError(API_ERROR, `${url.origin} answered ${res.status} with something that is not JSON`, { hint: 'is --api the vidx query API?' });
+  }
+  if (!res.ok) {
+    const err = body as { code?: unknown; message?: unknown; hint?: unknown };
+    throw new VidxError(typeof err.code === 'string' ? err.code : API_ERROR, typeof err.message === 'string' ? err.message : `the API answered ${res.status}`, {
+      ...(typeof err.hint === 'string' ? { hint: err.hint } : {}),
+    });
+  }
+  return body as SearchBody;
+}
+
+function seconds(s: number): string {
+  return `${s.toFixed(1)}`;
+}
+
+/** A plain-text table: label, video key, start–end (s), score. */
+export function formatTable(items: readonly SearchItem[]): string {
+  const rows = items.map((i) => [i.label, i.key, `${seconds(i.start)}–${seconds(i.end)} s`, i.score.toFixed(3)]);
+  const header = ['LABEL', 'VIDEO', 'START–END', 'SCORE'];
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
+  const line = (r: string[]) =>
+    r
+      .map((cell, c) => (c === r.length - 1 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}
+
 export function registerSearch(program: Command): void {
-  program.command('search').description('(coming soon)').action(() => {
-    throw new Error('vidx search is not built yet');
-  });
+  program
+    .command('search')
+    .description('search indexed videos for an action (typo-tolerant free text), best segments first')
+    .argument('<text...>', 'what to look for, e.g. "playing basketball" or basketbal')
+    .option('--api <url>', 'the query API', `http://localhost:${DEFAULTS.localApiPort}`)
+    .option('--min-score <x>', 'only segments scoring at least x (0..1)')
+    .option('--limit <n>', 'at most n segments (1..100)')
+    .option('--video <id>', 'only segments of this video')
+    .option('--cursor <cursor>', 'the next page of an earlier search (printed after its table)')
+    .option('--action', 'the text is an exact label of the model (action=), not free text')
+    .option('--json', "print the API's JSON answer")
+    .action(async (words: string[], opts: SearchOptions) => {
+      const text = words.join(' ');
+      const body = await fetchSearch(opts.api, {
+        [opts.action ? 'action' : 'q']: text,
+        minScore: opts.minScore,
+        limit: opts.limit,
+        videoId: opts.video,
+        cursor: opts.cursor,
+      });
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
+        return;
+      }
+      const labels = body.query.labels.map((l) => l.label);
+      if (labels.length === 0) {
+        process.stdout.write(`no action of the model matches "${text}" (try \`curl '${opts.api.replace(/\/+$/, '')}/actions?q=${encodeURIComponent(text)}'\`)\n`);
+        return;
+      }
+      process.stdout.write(`actions: ${labels.join(', ')}\n`);
+      if (body.items.length === 0) {
+        process.stdout.write('no segments found\n');
+        return;
+      }
+      process.stdout.write(`${formatTable(body.items)}\n`);
+      if (body.nextCursor) process.stdout.write(`more: add --cursor ${body.nextCursor}\n`);
+    });
 }
