@@ -50,11 +50,9 @@ export const ConfigSchema = z
     scaleToZeroAfterMinutes: int(1, 60).default(15),
     workerHealthPort: int(1, 65535).default(8080),
     model: z.string().regex(/^[a-z0-9_]{1,64}$/).default('slowfast_r50'),
-    /**
-     * The model manifest (.json, from `vidx models convert|synthesize`) bundled with the segmenter,
-     * which plans windows with it; relative to the repository root. Default: the first of
-     * models/<model>.json and models/manifests/<model>.json that exists.
-     */
+    /** Weights built into the worker image: the PyTorchVideo checkpoint, or synthetic (labels mean nothing). */
+    modelSource: z.enum(['pretrained', 'synthetic']).default('pretrained'),
+    /** The manifest bundled with the segmenter (see cdk/model-manifest.ts for the default). */
     modelManifest: z.string().min(1).optional(),
     clipSeconds: int(1, 3600).default(DEFAULTS.clipSeconds),
     videoPrefix: z.string().min(1).default(VIDEO_PREFIX),

@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -19,7 +19,8 @@ import { NodeFunction } from './constructs/node-function.ts';
 import { QueryApi } from './constructs/query-api.ts';
 import { VideoBucket } from './constructs/video-bucket.ts';
 import { WorkerScaling } from './constructs/worker-scaling.ts';
-import { PATHS, resolveModelManifest } from './paths.ts';
+import { segmenterManifest } from './model-manifest.ts';
+import { PATHS } from './paths.ts';
 import { acknowledge, logicalIdOf } from './nag.ts';
 
 export interface VidxStackProps extends StackProps {
@@ -89,7 +90,13 @@ export class VidxStack extends Stack {
       reason: 'This queue is itself the dead-letter queue of the segmenter\'s asynchronous invocations.',
     });
     const ffprobe = new FfprobeLayer(this, 'Ffprobe', { architecture });
-    const manifest = resolveModelManifest(config.model, config.modelManifest);
+    const manifest = segmenterManifest(config.model, config.modelManifest);
+    if (manifest.origin === 'generated') {
+      Annotations.of(this).addWarningV2(
+        'vidx:segmenter-manifest',
+        `the segmenter gets a generated ${config.model} manifest with trained: false; run \`npx vidx models pull ${config.model}\` before deploying so it bundles the converted checkpoint's manifest (docs/deploy.md)`,
+      );
+    }
     this.segmenter = new NodeFunction(this, 'Segmenter', {
       entry: PATHS.segmenterEntry,
       description: 'vidx segmenter: probe an uploaded video, plan clips, enqueue them',
@@ -100,7 +107,7 @@ export class VidxStack extends Stack {
       reservedConcurrentExecutions: config.segmenterReservedConcurrency || undefined,
       layers: [ffprobe.layer],
       deadLetterQueue: segmenterFailures,
-      copyBesideBundle: { [manifest]: MODEL_MANIFEST_FILE },
+      copyBesideBundle: { [manifest.path]: MODEL_MANIFEST_FILE },
       environment: {
         [ENV.table]: table.tableName,
         [ENV.bucket]: this.bucket.bucketName,
@@ -181,6 +188,7 @@ export class VidxStack extends Stack {
       stopTimeoutSeconds: config.stopTimeoutSeconds,
       healthPort: config.workerHealthPort,
       model: config.model,
+      modelSource: config.modelSource,
       logRetentionDays: config.logRetentionDays,
       environment: {
         [ENV.table]: table.tableName,

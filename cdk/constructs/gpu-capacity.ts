@@ -45,12 +45,18 @@ export class GpuCapacity extends Construct {
       description: 'ECS container instance role (agent registration, image pull); tasks get their own role',
     });
 
+    const userData = ec2.UserData.forLinux(); // ECS adds ECS_CLUSTER=... to it
+    if (props.spot) {
+      // CDK adds this only for legacy spotPrice groups, not for a mixed-instances policy: on a spot
+      // interruption notice the agent drains the instance, so the worker gets SIGTERM and releases its clips.
+      userData.addCommands('echo ECS_ENABLE_SPOT_INSTANCE_DRAINING=true >> /etc/ecs/ecs.config');
+    }
     const launchTemplate = new ec2.LaunchTemplate(this, 'LaunchTemplate', {
       machineImage: ecs.EcsOptimizedImage.amazonLinux2(ecs.AmiHardwareType.GPU),
       instanceType: new ec2.InstanceType(defaultType),
       role,
       securityGroup,
-      userData: ec2.UserData.forLinux(), // ECS adds ECS_CLUSTER=... to it
+      userData,
       requireImdsv2: true, // hop limit 1: containers cannot borrow the instance role
       httpPutResponseHopLimit: 1,
       detailedMonitoring: true,
@@ -92,7 +98,6 @@ export class GpuCapacity extends Construct {
       maximumScalingStepSize: Math.max(1, props.maxInstances),
       instanceWarmupPeriod: 300,
       enableManagedTerminationProtection: true,
-      spotInstanceDraining: props.spot,
     });
     this.cluster.addAsgCapacityProvider(this.capacityProvider);
 

@@ -23,7 +23,9 @@ export interface GpuWorkerServiceProps {
   readonly memoryReservationMiB: number;
   readonly stopTimeoutSeconds: number;
   readonly healthPort: number;
+  /** Architecture and weights the image build puts into /models. */
   readonly model: string;
+  readonly modelSource: 'pretrained' | 'synthetic';
   readonly logRetentionDays: number;
 }
 
@@ -46,7 +48,7 @@ export class GpuWorkerService extends Construct {
       file: PATHS.workerDockerfile,
       platform: ecrAssets.Platform.LINUX_AMD64,
       ignoreMode: IgnoreMode.DOCKER, // the repo's .dockerignore keeps the context small
-      buildArgs: { VIDX_MODEL: props.model },
+      buildArgs: { VIDX_ARCH: props.model, VIDX_MODEL_SOURCE: props.modelSource },
     });
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {

@@ -1,4 +1,5 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { existsSync } from 'node:fs';
+import { type Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -58,6 +59,9 @@ export class NodeFunction extends Construct {
     );
 
     const copies = Object.entries(props.copyBesideBundle ?? {});
+    for (const [from] of copies) {
+      if (!existsSync(from)) throw new Error(`${id}: ${from} must be bundled beside the handler but does not exist`);
+    }
     this.fn = new nodejs.NodejsFunction(this, 'Function', {
       entry: props.entry,
       handler: 'handler',

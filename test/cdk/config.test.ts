@@ -1,0 +1,172 @@
+/**
+ * The CDK configuration (defaults shared with the runtime, context parsing, refusals), the
+ * segmenter's manifest resolution, and one synthesis with the non-default options: spot, several
+ * instance types, a JWT authorizer, no reserved concurrency.
+ */
+import { mkdirSync, mkdtempSync, copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULTS, VIDEO_PREFIX } from '../../core/names.ts';
+import { loadManifest } from '../../core/pipeline/model-ref.ts';
+import { loadConfig, type ContextSource } from '../../cdk/config.ts';
+import { ffprobePackageDir } from '../../cdk/constructs/ffprobe-layer.ts';
+import { segmenterManifest } from '../../cdk/model-manifest.ts';
+import { FIXTURE_MANIFEST, REPO_ROOT, synthesize, type Synthesized } from './synth.ts';
+
+const context = (values: Record<string, unknown>): ContextSource => ({ tryGetContext: (k) => values[k] });
+
+describe('loadConfig', () => {
+  it('defaults come from core/names.ts', () => {
+    const c = loadConfig(context({}));
+    expect(c).toMatchObject({
+      maxReceiveCount: DEFAULTS.maxReceiveCount,
+      visibilityTimeoutSeconds: DEFAULTS.visibilityTimeoutSeconds,
+      heartbeatSeconds: DEFAULTS.heartbeatSeconds,
+      stopTimeoutSeconds: DEFAULTS.stopTimeoutSeconds,
+      clipSeconds: DEFAULTS.clipSeconds,
+      videoPrefix: VIDEO_PREFIX,
+      workerInstanceTypes: ['g5.xlarge'],
+      workerSpot: false,
+      authorizer: { type: 'iam' },
+      lambdaArchitecture: 'x86_64',
+      modelSource: 'pretrained',
+    });
+  });
+
+  it('reads an object under "vidx" and single "vidx:<key>" strings from -c, the latter winning', () => {
+    const c = loadConfig(
+      context({
+        vidx: { workerMaxTasks: 2, workerSpot: false },
+        'vidx:workerSpot': 'true',
+        'vidx:workerInstanceTypes': 'g5.xlarge, g6.xlarge',
+        'vidx:maxReceiveCount': '3',
+        'vidx:authorizer': '{"type":"jwt","issuer":"https://issuer.example.com","audience":["vidx"]}',
+      }),
+    );
+    expect(c).toMatchObject({
+      workerMaxTasks: 2,
+      workerSpot: true,
+      workerInstanceTypes: ['g5.xlarge', 'g6.xlarge'],
+      maxReceiveCount: 3,
+      authorizer: { type: 'jwt', issuer: 'https://issuer.example.com', audience: ['vidx'] },
+    });
+  });
+
+  it('refuses a visibility timeout that a heartbeat or a drain could outlive', () => {
+    expect(() => loadConfig(context({}), { visibilityTimeoutSeconds: 50, heartbeatSeconds: 30 })).toThrow(/twice heartbeatSeconds/);
+    expect(() => loadConfig(context({}), { visibilityTimeoutSeconds: 100, stopTimeoutSeconds: 120 })).toThrow(/stopTimeoutSeconds/);
+  });
+
+  it('refuses nonsense with the key named', () => {
+    expect(() => loadConfig(context({ 'vidx:workerMaxTasks': '0' }))).toThrow(/workerMaxTasks/);
+    expect(() => loadConfig(context({ 'vidx:logRetentionDays': '10' }))).toThrow(/logRetentionDays/);
+    expect(() => loadConfig(context({ 'vidx:workerInstanceTypes': 'not an instance' }))).toThrow(/workerInstanceTypes/);
+    expect(() => loadConfig(context({ vidx: { authorizer: { type: 'jwt', issuer: 'x', audience: [] } } }))).toThrow(/authorizer/);
+  });
+});
+
+describe('segmenter manifest', () => {
+  const emptyCache = () => ({ VIDX_CACHE: mkdtempSync(join(tmpdir(), 'vidx-cache-')) });
+
+  it('uses the configured file', () => {
+    const m = segmenterManifest('slowfast_r50', FIXTURE_MANIFEST, emptyCache());
+    expect(m).toEqual({ path: join(REPO_ROOT, FIXTURE_MANIFEST), origin: 'configured', trained: false });
+  });
+
+  it('prefers the manifest `vidx models pull` left in the cache', () => {
+    const env = emptyCache();
+    mkdirSync(join(env.VIDX_CACHE, 'official'));
+    copyFileSync(join(REPO_ROOT, FIXTURE_MANIFEST), join(env.VIDX_CACHE, 'official', 'slowfast_r50.json'));
+    expect(segmenterManifest('slowfast_r50', undefined, env).origin).toBe('pulled');
+  });
+
+  it('otherwise generates a planning manifest with the worker\'s window settings, marked untrained', () => {
+    const m = segmenterManifest('slowfast_r50', undefined, emptyCache());
+    expect(m.origin).toBe('generated');
+    expect(m.trained).toBe(false);
+    const generated = loadManifest(m.path);
+    expect(generated).toMatchObject({ architecture: 'slowfast_r50', frames: 32, samplingRate: 2, fps: 30, trained: false, source: { kind: 'synthetic' } });
+  });
+
+  it('refuses an unknown architecture or a manifest of another one', () => {
+    expect(() => segmenterManifest('resnet9000', undefined, emptyCache())).toThrow(/unknown model architecture/);
+    expect(() => segmenterManifest('i3d_r50', FIXTURE_MANIFEST, emptyCache())).toThrow(/manifest for slowfast_r50/);
+  });
+});
+
+describe('ffprobe layer source', () => {
+  it('is the npm static binary of the Lambda architecture, with a clear error when absent', () => {
+    expect(ffprobePackageDir(lambda.Architecture.X86_64)).toMatch(/@ffprobe-installer[/\\]linux-x64$/);
+    let arm: string | Error;
+    try {
+      arm = ffprobePackageDir(lambda.Architecture.ARM_64);
+    } catch (e) {
+      arm = e as Error;
+    }
+    if (arm instanceof Error) expect(arm.message).toMatch(/linux-arm64 is not installed.*lambdaArchitecture=x86_64/);
+    else expect(arm).toMatch(/linux-arm64$/);
+  });
+});
+
+describe('stack with spot, two instance types, a JWT authorizer', () => {
+  let s: Synthesized;
+  let t: Template;
+  const previousCache = process.env.VIDX_CACHE;
+  afterAll(() => {
+    if (previousCache === undefined) delete process.env.VIDX_CACHE;
+    else process.env.VIDX_CACHE = previousCache;
+  });
+  beforeAll(() => {
+    // No manifest configured and an empty model cache: the segmenter's manifest is generated.
+    process.env.VIDX_CACHE = mkdtempSync(join(tmpdir(), 'vidx-cache-'));
+    s = synthesize({
+      modelManifest: undefined,
+      workerSpot: true,
+      workerInstanceTypes: ['g5.xlarge', 'g5.2xlarge'],
+      workerMaxTasks: 8,
+      authorizer: { type: 'jwt', issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_example', audience: ['vidx-web'] },
+      segmenterReservedConcurrency: 0,
+      alarmEmail: 'ops@example.com',
+    });
+    t = s.template;
+  });
+
+  it('runs all capacity on spot, price-capacity-optimized, with rebalancing and ECS spot draining', () => {
+    t.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', {
+      MaxSize: '8',
+      CapacityRebalance: true,
+      MixedInstancesPolicy: {
+        InstancesDistribution: { OnDemandBaseCapacity: 0, OnDemandPercentageAboveBaseCapacity: 0, SpotAllocationStrategy: 'price-capacity-optimized' },
+        LaunchTemplate: Match.objectLike({ Overrides: [{ InstanceType: 'g5.xlarge' }, { InstanceType: 'g5.2xlarge' }] }),
+      },
+    });
+    const lt = Object.values(t.findResources('AWS::EC2::LaunchTemplate'))[0] as { Properties: { LaunchTemplateData: { UserData: unknown } } };
+    expect(JSON.stringify(lt.Properties.LaunchTemplateData.UserData)).toContain('ECS_ENABLE_SPOT_INSTANCE_DRAINING=true');
+    t.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 0, MaxCapacity: 8 });
+  });
+
+  it('authorizes every route with the JWT issuer and audience', () => {
+    t.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'JWT',
+      IdentitySource: ['$request.header.Authorization'],
+      JwtConfiguration: { Issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_example', Audience: ['vidx-web'] },
+    });
+    const routes = Object.values(t.findResources('AWS::ApiGatewayV2::Route')) as { Properties: { AuthorizationType: string } }[];
+    expect(routes).toHaveLength(5);
+    for (const r of routes) expect(r.Properties.AuthorizationType).toBe('JWT');
+  });
+
+  it('leaves reserved concurrency off when 0, subscribes the alarm email, and still passes cdk-nag', () => {
+    const fns = Object.values(t.findResources('AWS::Lambda::Function')) as { Properties: Record<string, unknown> }[];
+    for (const f of fns) expect(f.Properties.ReservedConcurrentExecutions).toBeUndefined();
+    t.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
+    expect(s.nagViolations.map((v) => v.ruleName)).toEqual([]);
+  });
+
+  it('warns that the generated segmenter manifest says trained: false', () => {
+    Annotations.fromStack(s.stack).hasWarning('/VidxTest', Match.stringLikeRegexp('generated slowfast_r50 manifest with trained: false'));
+  });
+});

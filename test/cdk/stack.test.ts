@@ -1,0 +1,602 @@
+/**
+ * The vidx stack with its default configuration: what issue 5 requires, asserted on one synthesis.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULTS, ENV, TABLE, VIDEO_PREFIX } from '../../core/names.ts';
+import { WORKER_HEALTH_SCRIPT } from '../../cdk/constructs/gpu-worker-service.ts';
+import { QUERY_ROUTES } from '../../cdk/constructs/query-api.ts';
+import { FFPROBE_LAYER_PATH } from '../../cdk/constructs/ffprobe-layer.ts';
+import { MODEL_MANIFEST_FILE } from '../../cdk/vidx-stack.ts';
+import { FIXTURE_MANIFEST, REPO_ROOT, synthesize, type Synthesized } from './synth.ts';
+
+type Resources = Record<string, { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string }>;
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: unknown;
+}
+
+let s: Synthesized;
+let t: Template;
+let resources: Resources;
+
+beforeAll(() => {
+  s = synthesize();
+  t = s.template;
+  resources = t.toJSON().Resources as Resources;
+});
+
+// --- helpers ------------------------------------------------------------------------------------
+
+function idOf(predicate: (type: string, props: Record<string, unknown>, id: string) => boolean): string {
+  const ids = Object.entries(resources).filter(([id, r]) => predicate(r.Type, r.Properties ?? {}, id)).map(([id]) => id);
+  expect(ids, 'exactly one resource matches').toHaveLength(1);
+  return ids[0]!;
+}
+const byPrefix = (type: string, prefix: string) => idOf((ty, _p, id) => ty === type && id.startsWith(prefix));
+const ref = (id: string) => ({ Ref: id });
+const arn = (id: string) => ({ 'Fn::GetAtt': [id, 'Arn'] });
+
+/** Statements of every inline policy attached to a role. */
+function statementsOf(roleId: string): Statement[] {
+  return Object.values(resources)
+    .filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles).includes(`"${roleId}"`))
+    .flatMap((r) => (r.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+}
+const actionsOf = (st: Statement) => [st.Action].flat().sort();
+function allowedActions(roleId: string): string[] {
+  return statementsOf(roleId).flatMap(actionsOf).sort();
+}
+function envOf(fnId: string): Record<string, unknown> {
+  return ((resources[fnId]!.Properties.Environment as { Variables: Record<string, unknown> }).Variables ?? {});
+}
+/** The staged asset folder of a Lambda (code) or layer (content). */
+function assetDir(code: unknown): string {
+  const key = (code as { S3Key: string }).S3Key;
+  const dir = join(s.outdir, `asset.${key.replace(/\.zip$/, '')}`);
+  expect(existsSync(dir), `${dir} staged`).toBe(true);
+  return dir;
+}
+
+const bucketId = () => byPrefix('AWS::S3::Bucket', 'StorageVideos');
+const accessLogsId = () => byPrefix('AWS::S3::Bucket', 'StorageAccessLogs');
+const clipQueueId = () => byPrefix('AWS::SQS::Queue', 'ClipQueueClips');
+const clipDlqId = () => byPrefix('AWS::SQS::Queue', 'ClipQueueDeadLetter');
+const segmenterDlqId = () => byPrefix('AWS::SQS::Queue', 'SegmenterFailures');
+const tableId = () => byPrefix('AWS::DynamoDB::Table', 'IndexTable');
+const segmenterFnId = () => byPrefix('AWS::Lambda::Function', 'SegmenterFunction');
+const queryFnId = () => byPrefix('AWS::Lambda::Function', 'QueryFunction');
+const segmenterRoleId = () => byPrefix('AWS::IAM::Role', 'SegmenterRole');
+const queryRoleId = () => byPrefix('AWS::IAM::Role', 'QueryRole');
+const taskRoleId = () => byPrefix('AWS::IAM::Role', 'WorkerTaskRole');
+const taskDefId = () => byPrefix('AWS::ECS::TaskDefinition', 'WorkerTask');
+const workerContainer = () =>
+  (resources[taskDefId()]!.Properties.ContainerDefinitions as Record<string, unknown>[])[0]!;
+const labelIndexArn = () => ({ 'Fn::Join': ['', [arn(tableId()), `/index/${TABLE.labelIndex.name}`]] });
+const videoObjectsArn = () => ({ 'Fn::Join': ['', [arn(bucketId()), `/${VIDEO_PREFIX}*`]] });
+
+// --- tests --------------------------------------------------------------------------------------
+
+describe('cdk-nag', () => {
+  it('AwsSolutions has no finding left unacknowledged', () => {
+    const lines = s.nagViolations.map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`);
+    expect(lines).toEqual([]);
+  });
+});
+
+describe('video bucket', () => {
+  it('blocks public access, encrypts, logs access, keeps data on stack deletion', () => {
+    const p = resources[bucketId()]!;
+    expect(p.Properties.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    expect(p.Properties.BucketEncryption).toEqual({
+      ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+    });
+    expect(p.Properties.LoggingConfiguration).toMatchObject({ DestinationBucketName: ref(accessLogsId()) });
+    expect(p.DeletionPolicy).toBe('Retain');
+  });
+
+  it('allows only TLS (1.2+) on both buckets', () => {
+    for (const bucket of [bucketId(), accessLogsId()]) {
+      t.hasResourceProperties('AWS::S3::BucketPolicy', {
+        Bucket: ref(bucket),
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]),
+        },
+      });
+    }
+    t.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: ref(bucketId()),
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { NumericLessThan: { 's3:TlsVersion': 1.2 } } }),
+        ]),
+      },
+    });
+  });
+
+  it('has CORS for a browser UI and lifecycle rules for temporary objects', () => {
+    const p = resources[bucketId()]!.Properties;
+    expect(p.CorsConfiguration).toEqual({
+      CorsRules: [
+        expect.objectContaining({
+          AllowedMethods: ['GET', 'HEAD', 'PUT'],
+          AllowedOrigins: [`http://localhost:${DEFAULTS.localApiPort}`],
+          ExposedHeaders: ['ETag'],
+        }),
+      ],
+    });
+    const rules = (p.LifecycleConfiguration as { Rules: Record<string, unknown>[] }).Rules;
+    expect(rules).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled' }),
+        expect.objectContaining({ Prefix: 'tmp/', ExpirationInDays: 7, Status: 'Enabled' }),
+      ]),
+    );
+    // Nothing under videos/ ever expires.
+    expect(rules.filter((r) => r.ExpirationInDays !== undefined && r.Prefix === undefined)).toEqual([]);
+  });
+
+  it(`invokes the segmenter for ObjectCreated under ${VIDEO_PREFIX} only`, () => {
+    t.hasResourceProperties('Custom::S3BucketNotifications', {
+      BucketName: ref(bucketId()),
+      NotificationConfiguration: {
+        LambdaFunctionConfigurations: [
+          {
+            Events: ['s3:ObjectCreated:*'],
+            Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: VIDEO_PREFIX }] } },
+            LambdaFunctionArn: arn(segmenterFnId()),
+          },
+        ],
+      },
+    });
+    t.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      FunctionName: arn(segmenterFnId()),
+      Principal: 's3.amazonaws.com',
+      SourceArn: arn(bucketId()),
+    });
+  });
+});
+
+describe('queues', () => {
+  it('clip queue: SSE, DLQ after maxReceiveCount, long polling', () => {
+    const q = resources[clipQueueId()]!.Properties;
+    expect(q.SqsManagedSseEnabled).toBe(true);
+    expect(q.RedrivePolicy).toEqual({ deadLetterTargetArn: arn(clipDlqId()), maxReceiveCount: DEFAULTS.maxReceiveCount });
+    expect(q.ReceiveMessageWaitTimeSeconds).toBe(20);
+    expect(resources[clipDlqId()]!.Properties.SqsManagedSseEnabled).toBe(true);
+    expect(resources[clipDlqId()]!.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+  });
+
+  it('visibility timeout outlasts the worker heartbeat (twice over) and its stop timeout', () => {
+    const visibility = resources[clipQueueId()]!.Properties.VisibilityTimeout as number;
+    expect(visibility).toBe(DEFAULTS.visibilityTimeoutSeconds);
+    expect(visibility).toBeGreaterThanOrEqual(2 * DEFAULTS.heartbeatSeconds);
+    expect(visibility).toBeGreaterThanOrEqual(DEFAULTS.stopTimeoutSeconds);
+  });
+
+  it('every queue (clips, clip DLQ, segmenter DLQ) is encrypted and TLS-only', () => {
+    for (const id of [clipQueueId(), clipDlqId(), segmenterDlqId()]) {
+      expect(resources[id]!.Properties.SqsManagedSseEnabled, id).toBe(true);
+      t.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [ref(id)],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Action: 'sqs:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]),
+        },
+      });
+    }
+  });
+});
+
+describe('index table', () => {
+  it('has the keys and label GSI of core/names.ts, on demand, PITR, encrypted, retained', () => {
+    const table = resources[tableId()]!;
+    expect(table.Properties).toMatchObject({
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [
+        { AttributeName: TABLE.partitionKey, KeyType: 'HASH' },
+        { AttributeName: TABLE.sortKey, KeyType: 'RANGE' },
+      ],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: TABLE.labelIndex.name,
+          KeySchema: [
+            { AttributeName: TABLE.labelIndex.partitionKey, KeyType: 'HASH' },
+            { AttributeName: TABLE.labelIndex.sortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true },
+      DeletionProtectionEnabled: true,
+    });
+    expect(table.DeletionPolicy).toBe('Retain');
+  });
+});
+
+describe('Lambdas', () => {
+  it('run Node 22 on x86_64, sized and timed for their work', () => {
+    expect(resources[segmenterFnId()]!.Properties).toMatchObject({
+      Runtime: 'nodejs22.x',
+      Architectures: ['x86_64'],
+      Handler: 'index.handler',
+      MemorySize: 1024,
+      Timeout: 120,
+      ReservedConcurrentExecutions: 10,
+      DeadLetterConfig: { TargetArn: arn(segmenterDlqId()) },
+    });
+    expect(resources[queryFnId()]!.Properties).toMatchObject({
+      Runtime: 'nodejs22.x',
+      Architectures: ['x86_64'],
+      MemorySize: 512,
+      Timeout: 10,
+    });
+    t.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: ref(segmenterFnId()),
+      MaximumRetryAttempts: 2,
+    });
+  });
+
+  it('segmenter environment: table, queue, bucket, prefix, clip length, bundled manifest, ffprobe from the layer', () => {
+    expect(envOf(segmenterFnId())).toMatchObject({
+      [ENV.table]: ref(tableId()),
+      [ENV.queueUrl]: ref(clipQueueId()),
+      [ENV.bucket]: ref(bucketId()),
+      [ENV.videoPrefix]: VIDEO_PREFIX,
+      [ENV.clipSeconds]: String(DEFAULTS.clipSeconds),
+      [ENV.model]: `/var/task/${MODEL_MANIFEST_FILE}`,
+      [ENV.ffprobe]: FFPROBE_LAYER_PATH,
+      NODE_OPTIONS: '--enable-source-maps',
+    });
+    expect(FFPROBE_LAYER_PATH).toBe('/opt/bin/ffprobe');
+  });
+
+  it('query environment: the table', () => {
+    expect(envOf(queryFnId())).toMatchObject({ [ENV.table]: ref(tableId()) });
+  });
+
+  it('the ffprobe layer matches the functions\' architecture and holds an executable ffprobe at bin/ffprobe', () => {
+    const layerId = byPrefix('AWS::Lambda::LayerVersion', 'FfprobeLayer');
+    const layer = resources[layerId]!.Properties;
+    expect(layer.CompatibleArchitectures).toEqual(['x86_64']);
+    expect(resources[segmenterFnId()]!.Properties.Layers).toEqual([ref(layerId)]);
+    const binary = join(assetDir(layer.Content), 'bin', 'ffprobe');
+    expect(statSync(binary).mode & 0o777).toBe(0o755);
+    expect(execFileSync(binary, ['-version'], { encoding: 'utf8' })).toMatch(/^ffprobe version/);
+  });
+
+  it('bundles are ESM built by esbuild, with the model manifest beside the segmenter and the labels beside the query handler', () => {
+    const segmenter = assetDir(resources[segmenterFnId()]!.Properties.Code);
+    const query = assetDir(resources[queryFnId()]!.Properties.Code);
+    expect(readdirSync(segmenter).sort()).toEqual(['index.mjs', 'index.mjs.map', MODEL_MANIFEST_FILE].sort());
+    expect(readFileSync(join(segmenter, MODEL_MANIFEST_FILE), 'utf8')).toBe(readFileSync(join(REPO_ROOT, FIXTURE_MANIFEST), 'utf8'));
+    expect(readFileSync(join(segmenter, 'index.mjs'), 'utf8')).toMatch(/^import\{createRequire as __vidxCreateRequire\}|^import \{ createRequire as __vidxCreateRequire \}/);
+    expect(readFileSync(join(query, 'kinetics400_labels.txt'), 'utf8')).toBe(
+      readFileSync(join(REPO_ROOT, 'models', 'kinetics400_labels.txt'), 'utf8'),
+    );
+    expect(existsSync(join(query, 'index.mjs'))).toBe(true);
+  });
+});
+
+describe('least privilege', () => {
+  it('segmenter: read videos, send clip messages, get/put/update the table, write its logs', () => {
+    const st = statementsOf(segmenterRoleId());
+    expect(st).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ Effect: 'Allow', Action: 's3:GetObject', Resource: videoObjectsArn() }),
+        expect.objectContaining({ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: arn(clipQueueId()) }),
+        expect.objectContaining({
+          Effect: 'Allow',
+          Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+          Resource: arn(tableId()),
+        }),
+      ]),
+    );
+    // The async-invocation DLQ is the only other queue it may send to (added by Lambda's DeadLetterConfig).
+    expect(allowedActions(segmenterRoleId())).toEqual(
+      [
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        's3:GetObject',
+        'sqs:SendMessage',
+        'sqs:SendMessage',
+      ].sort(),
+    );
+  });
+
+  it('query: Query/GetItem on the table and Query on the label index, nothing else', () => {
+    const st = statementsOf(queryRoleId());
+    expect(st).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ Action: ['dynamodb:GetItem', 'dynamodb:Query'], Resource: arn(tableId()) }),
+        expect.objectContaining({ Action: 'dynamodb:Query', Resource: labelIndexArn() }),
+      ]),
+    );
+    expect(allowedActions(queryRoleId())).toEqual(
+      ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents'].sort(),
+    );
+  });
+
+  it('worker task: read videos, consume clip messages, read/write the table and query its index', () => {
+    const st = statementsOf(taskRoleId());
+    expect(st).toEqual([
+      expect.objectContaining({ Action: 's3:GetObject', Resource: videoObjectsArn() }),
+      expect.objectContaining({
+        Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility'],
+        Resource: arn(clipQueueId()),
+      }),
+      expect.objectContaining({
+        Action: [
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+          'dynamodb:DeleteItem',
+          'dynamodb:BatchWriteItem',
+          'dynamodb:Query',
+        ],
+        Resource: [arn(tableId()), labelIndexArn()],
+      }),
+    ]);
+  });
+
+  it('no role of ours is allowed a wildcard action', () => {
+    for (const role of [segmenterRoleId(), queryRoleId(), taskRoleId()]) {
+      for (const action of allowedActions(role)) expect(action, role).not.toMatch(/\*/);
+    }
+  });
+});
+
+describe('GPU workers', () => {
+  it('cluster with Container Insights (RunningTaskCount feeds scaling)', () => {
+    t.hasResourceProperties('AWS::ECS::Cluster', {
+      ClusterSettings: [{ Name: 'containerInsights', Value: 'enabled' }],
+    });
+  });
+
+  it('instances: ECS GPU-optimized AMI, g5.xlarge, IMDSv2 with hop limit 1, encrypted root volume', () => {
+    const params = t.toJSON().Parameters as Record<string, { Default: string }>;
+    const ami = Object.entries(params).find(([, p]) => p.Default === '/aws/service/ecs/optimized-ami/amazon-linux-2/gpu/recommended/image_id');
+    expect(ami, 'GPU AMI SSM parameter').toBeDefined();
+    t.hasResourceProperties('AWS::EC2::LaunchTemplate', {
+      LaunchTemplateData: Match.objectLike({
+        ImageId: { Ref: ami![0] },
+        InstanceType: 'g5.xlarge',
+        MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 1 },
+        BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: Match.objectLike({ Encrypted: true, VolumeType: 'gp3' }) }],
+      }),
+    });
+  });
+
+  it('auto scaling group starts at 0, on demand by default, and ECS managed scaling drives it', () => {
+    t.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', {
+      MinSize: '0',
+      MaxSize: '4',
+      NewInstancesProtectedFromScaleIn: true,
+      MixedInstancesPolicy: Match.objectLike({
+        InstancesDistribution: { OnDemandBaseCapacity: 0, OnDemandPercentageAboveBaseCapacity: 100, SpotAllocationStrategy: 'price-capacity-optimized' },
+      }),
+    });
+    t.hasResourceProperties('AWS::ECS::CapacityProvider', {
+      AutoScalingGroupProvider: Match.objectLike({
+        ManagedScaling: Match.objectLike({ Status: 'ENABLED', TargetCapacity: 100, MinimumScalingStepSize: 1 }),
+        ManagedTerminationProtection: 'ENABLED',
+      }),
+    });
+  });
+
+  it('task: one GPU, drain within the stop timeout, health check on /health, init process, awslogs', () => {
+    const c = workerContainer();
+    expect(c.ResourceRequirements).toEqual([{ Type: 'GPU', Value: '1' }]);
+    expect(c.StopTimeout).toBe(DEFAULTS.stopTimeoutSeconds);
+    expect(c.HealthCheck).toEqual({ Command: ['CMD-SHELL', WORKER_HEALTH_SCRIPT], Interval: 30, Timeout: 5, Retries: 3, StartPeriod: 120 });
+    expect(WORKER_HEALTH_SCRIPT).toContain('/health');
+    expect(c.LinuxParameters).toMatchObject({ InitProcessEnabled: true });
+    expect(c.LogConfiguration).toMatchObject({ LogDriver: 'awslogs' });
+    expect(resources[taskDefId()]!.Properties).toMatchObject({ NetworkMode: 'bridge', RequiresCompatibilities: ['EC2'], TaskRoleArn: arn(taskRoleId()) });
+  });
+
+  it('worker environment: table, bucket, queue, prefix, region, health port, CUDA', () => {
+    const env = Object.fromEntries((workerContainer().Environment as { Name: string; Value: unknown }[]).map((e) => [e.Name, e.Value]));
+    expect(env).toEqual({
+      [ENV.table]: ref(tableId()),
+      [ENV.bucket]: ref(bucketId()),
+      [ENV.queueUrl]: ref(clipQueueId()),
+      [ENV.videoPrefix]: VIDEO_PREFIX,
+      [ENV.region]: { Ref: 'AWS::Region' },
+      [ENV.healthPort]: '8080',
+      [ENV.device]: 'cuda',
+    });
+  });
+
+  it('service: 0 tasks at creation, on the GPU capacity provider, rolls back failed deployments', () => {
+    t.hasResourceProperties('AWS::ECS::Service', {
+      DesiredCount: 0,
+      CapacityProviderStrategy: [{ CapacityProvider: { Ref: byPrefix('AWS::ECS::CapacityProvider', 'GpuCapacity') }, Weight: 1 }],
+      DeploymentConfiguration: Match.objectLike({ DeploymentCircuitBreaker: { Enable: true, Rollback: true } }),
+    });
+  });
+
+  it('image: gpu-worker/Dockerfile for linux/amd64, context = repo root trimmed by .dockerignore', () => {
+    const manifest = JSON.parse(readFileSync(join(s.outdir, 'VidxTest.assets.json'), 'utf8')) as {
+      dockerImages: Record<string, { source: { directory: string; dockerFile: string; platform: string; dockerBuildArgs: Record<string, string> } }>;
+    };
+    const images = Object.values(manifest.dockerImages);
+    expect(images).toHaveLength(1);
+    const src = images[0]!.source;
+    expect(src).toMatchObject({ dockerFile: 'gpu-worker/Dockerfile', platform: 'linux/amd64', dockerBuildArgs: { VIDX_ARCH: 'slowfast_r50', VIDX_MODEL_SOURCE: 'pretrained' } });
+    const context = join(s.outdir, src.directory);
+    const top = readdirSync(context).sort();
+    expect(top).toEqual(expect.arrayContaining(['package.json', 'package-lock.json', 'bin', 'core', 'gpu-worker', 'models', '.dockerignore']));
+    for (const excluded of ['node_modules', 'cdk.out', '.git', 'test', 'cdk', 'docs', '.vidx', '.cache', '.npmrc']) {
+      expect(top, excluded).not.toContain(excluded);
+    }
+    expect(existsSync(join(context, 'gpu-worker', 'Dockerfile'))).toBe(true);
+    expect(existsSync(join(context, 'gpu-worker', 'main.ts'))).toBe(true);
+  });
+});
+
+describe('worker scaling', () => {
+  const policies = () =>
+    Object.entries(resources).filter(([, r]) => r.Type === 'AWS::ApplicationAutoScaling::ScalingPolicy');
+  const alarmActing = (policyId: string) =>
+    Object.values(resources).find(
+      (r) => r.Type === 'AWS::CloudWatch::Alarm' && JSON.stringify(r.Properties.AlarmActions ?? []).includes(`"${policyId}"`),
+    )!;
+  const stepPolicy = (adjustment: number) =>
+    policies().find(([, r]) => {
+      const c = r.Properties.StepScalingPolicyConfiguration as { AdjustmentType: string; StepAdjustments: { ScalingAdjustment: number }[] } | undefined;
+      return c?.AdjustmentType === 'ExactCapacity' && c.StepAdjustments[0]?.ScalingAdjustment === adjustment;
+    })!;
+
+  it('scalable target: desired count from 0 to the configured maximum', () => {
+    t.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
+      ScalableDimension: 'ecs:service:DesiredCount',
+      MinCapacity: 0,
+      MaxCapacity: 4,
+    });
+    expect(policies()).toHaveLength(3);
+  });
+
+  it('target tracking on (visible + in flight) / running tasks', () => {
+    const [, policy] = policies().find(([, r]) => r.Properties.PolicyType === 'TargetTrackingScaling')!;
+    const cfg = policy.Properties.TargetTrackingScalingPolicyConfiguration as {
+      TargetValue: number;
+      CustomizedMetricSpecification: { Metrics: { Id: string; Expression?: string; ReturnData: boolean; MetricStat?: { Metric: { MetricName: string; Namespace: string } } }[] };
+    };
+    expect(cfg.TargetValue).toBe(s.config.backlogPerTask);
+    const metrics = cfg.CustomizedMetricSpecification.Metrics;
+    const named = Object.fromEntries(metrics.filter((m) => m.MetricStat).map((m) => [m.Id, `${m.MetricStat!.Metric.Namespace}/${m.MetricStat!.Metric.MetricName}`]));
+    expect(named).toEqual({
+      visible: 'AWS/SQS/ApproximateNumberOfMessagesVisible',
+      inflight: 'AWS/SQS/ApproximateNumberOfMessagesNotVisible',
+      running: 'ECS/ContainerInsights/RunningTaskCount',
+    });
+    expect(metrics.filter((m) => m.ReturnData)).toEqual([expect.objectContaining({ Expression: '(visible + inflight) / running' })]);
+  });
+
+  it('scale from zero: exact capacity 1 when clips are visible and the desired count is 0', () => {
+    const [id, policy] = stepPolicy(1);
+    expect(policy.Properties.StepScalingPolicyConfiguration).toMatchObject({
+      AdjustmentType: 'ExactCapacity',
+      StepAdjustments: [{ MetricIntervalLowerBound: 0, ScalingAdjustment: 1 }],
+    });
+    const alarm = alarmActing(id).Properties;
+    expect(alarm).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', EvaluationPeriods: 1, TreatMissingData: 'notBreaching' });
+    const expr = (alarm.Metrics as { Expression?: string }[]).find((m) => m.Expression)!.Expression!;
+    expect(expr).toBe('IF(visible > 0 AND FILL(desired, 0) < 1, 1, 0)');
+    expect(JSON.stringify(alarm.Metrics)).toContain('"MetricName":"DesiredTaskCount"');
+    expect(JSON.stringify(alarm.Metrics)).toContain('"MetricName":"ApproximateNumberOfMessagesVisible"');
+  });
+
+  it('scale to zero: exact capacity 0 after the queue has been empty (visible and in flight) for 15 minutes', () => {
+    const [id, policy] = stepPolicy(0);
+    expect(policy.Properties.StepScalingPolicyConfiguration).toMatchObject({
+      StepAdjustments: [{ MetricIntervalUpperBound: 0, ScalingAdjustment: 0 }],
+    });
+    const alarm = alarmActing(id).Properties;
+    expect(alarm).toMatchObject({
+      Threshold: 0,
+      ComparisonOperator: 'LessThanOrEqualToThreshold',
+      EvaluationPeriods: 15,
+      DatapointsToAlarm: 15,
+      TreatMissingData: 'breaching',
+    });
+    expect((alarm.Metrics as { Expression?: string }[]).find((m) => m.Expression)!.Expression).toBe('FILL(visible, 0) + FILL(inflight, 0)');
+  });
+});
+
+describe('query API', () => {
+  it(`routes GET ${QUERY_ROUTES.join(', ')} to the query Lambda, each IAM-authorized`, () => {
+    const routes = Object.values(resources).filter((r) => r.Type === 'AWS::ApiGatewayV2::Route');
+    expect(routes.map((r) => r.Properties.RouteKey).sort()).toEqual(QUERY_ROUTES.map((p) => `GET ${p}`).sort());
+    for (const r of routes) expect(r.Properties.AuthorizationType, String(r.Properties.RouteKey)).toBe('AWS_IAM');
+    t.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
+      IntegrationType: 'AWS_PROXY',
+      IntegrationUri: arn(queryFnId()),
+      PayloadFormatVersion: '2.0',
+    });
+  });
+
+  it('$default stage: auto deploy, throttled, JSON access logs to a log group', () => {
+    const stage = Object.values(resources).find((r) => r.Type === 'AWS::ApiGatewayV2::Stage')!.Properties;
+    expect(stage).toMatchObject({
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+      AccessLogSettings: { DestinationArn: arn(byPrefix('AWS::Logs::LogGroup', 'QueryApiAccessLogs')) },
+    });
+    const format = JSON.parse((stage.AccessLogSettings as { Format: string }).Format) as Record<string, string>;
+    expect(format).toMatchObject({ requestId: '$context.requestId', status: '$context.status', routeKey: '$context.routeKey' });
+  });
+});
+
+describe('operations', () => {
+  const alarms = () => Object.values(resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm').map((r) => r.Properties);
+  const topicId = () => byPrefix('AWS::SNS::Topic', 'MonitoringAlarmTopic');
+  const alarmOn = (metricName: string, dimension: unknown) =>
+    alarms().find((a) => a.MetricName === metricName && JSON.stringify(a.Dimensions ?? []).includes(JSON.stringify(dimension)));
+
+  it('alarms: clip DLQ and segmenter DLQ not empty, oldest clip age, worker errors, Lambda errors; all notify the topic', () => {
+    const expected = [
+      alarmOn('ApproximateNumberOfMessagesVisible', { 'Fn::GetAtt': [clipDlqId(), 'QueueName'] }),
+      alarmOn('ApproximateNumberOfMessagesVisible', { 'Fn::GetAtt': [segmenterDlqId(), 'QueueName'] }),
+      alarmOn('ApproximateAgeOfOldestMessage', { 'Fn::GetAtt': [clipQueueId(), 'QueueName'] }),
+      alarms().find((a) => a.MetricName === 'WorkerErrors' && a.Namespace === 'vidx'),
+      alarmOn('Errors', ref(segmenterFnId())),
+      alarmOn('Errors', ref(queryFnId())),
+    ];
+    for (const a of expected) {
+      expect(a).toBeDefined();
+      expect(a!.AlarmActions).toEqual([ref(topicId())]);
+    }
+    expect(expected[0]).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+    expect(expected[2]).toMatchObject({ Threshold: 3600, ComparisonOperator: 'GreaterThanThreshold' });
+  });
+
+  it('worker errors are counted from the worker log group', () => {
+    t.hasResourceProperties('AWS::Logs::MetricFilter', {
+      LogGroupName: ref(byPrefix('AWS::Logs::LogGroup', 'WorkerLogs')),
+      FilterPattern: Match.stringLikeRegexp('\\$\\.level = "error"'),
+      MetricTransformations: [Match.objectLike({ MetricName: 'WorkerErrors', MetricNamespace: 'vidx', MetricValue: '1' })],
+    });
+  });
+
+  it('the alarm topic is TLS-only, and a dashboard exists', () => {
+    t.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+    t.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+
+  it('VPC flow logs (rejected traffic) go to CloudWatch Logs', () => {
+    t.hasResourceProperties('AWS::EC2::FlowLog', { TrafficType: 'REJECT', LogDestinationType: 'cloud-watch-logs' });
+  });
+
+  it('outputs: bucket, API URL, queue URL (and DLQ, table, logs, dashboard, topic)', () => {
+    const outputs = t.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(outputs.BucketName!.Value).toEqual(ref(bucketId()));
+    expect(outputs.QueueUrl!.Value).toEqual(ref(clipQueueId()));
+    expect(JSON.stringify(outputs.ApiUrl!.Value)).toContain('execute-api');
+    expect(Object.keys(outputs).sort()).toEqual(
+      ['AlarmTopicArn', 'ApiUrl', 'BucketName', 'DashboardName', 'DeadLetterQueueUrl', 'QueueUrl', 'TableName', 'WorkerLogGroup'].sort(),
+    );
+  });
+});
