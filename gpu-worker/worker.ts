@@ -69,7 +69,11 @@ export class ClipWorker {
       },
       strictReturn: true,
     });
-    this.consumer.on('error', (err) => this.opts.log.error('queue error', { error: String(err) }));
+    this.consumer.on('error', (err) => {
+      // Aborting the pending long poll is how stop() ends; anything else is worth an error line.
+      if (this.draining && /abort/i.test(String(err))) return;
+      this.opts.log.error('queue error', { error: String(err) });
+    });
     this.consumer.on('processing_error', (err) => this.opts.log.error('processing error', { error: String(err) }));
   }
 

@@ -83,6 +83,10 @@ export async function serveHttpApi(port: number, handler: HttpApiHandler, localR
       })();
     });
   });
+  // Clients (fetch/undici) reuse idle connections; a server closing them at the same moment gives
+  // ECONNRESET on the client. Keep idle connections longer than any client's reuse window.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());
@@ -91,6 +95,10 @@ export async function serveHttpApi(port: number, handler: HttpApiHandler, localR
   return {
     url: `http://${host}:${actual}`,
     server,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
   };
 }

@@ -5,6 +5,8 @@
  * would invoke it), the worker (CPU) and the query Lambda served over HTTP.
  */
 import { join, resolve } from 'node:path';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createClients, type AwsClients } from '../../core/aws/clients.ts';
 import { BUCKET, DEFAULTS, ENV, VIDEO_PREFIX } from '../../core/names.ts';
@@ -14,6 +16,7 @@ import { probe } from '../../core/video/probe.ts';
 import { planWindows } from '../../core/video/windows.ts';
 import { makeSegmenterHandler, type S3EventHandler } from '../../lambdas/segmenter/handler.ts';
 import { handler as queryHandler } from '../../lambdas/query/handler.ts';
+import { CURSOR_SECRET_ENV } from '../../core/query/cursor.ts';
 import { startWorkerService, type WorkerService } from '../../gpu-worker/service.ts';
 import type { WorkerOptions } from '../../gpu-worker/worker.ts';
 import type { ClipScorer } from '../../gpu-worker/scorer.ts';
@@ -62,6 +65,7 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
     const clients = createClients({ region, endpoint: emulators.endpoint, dynamoEndpoint: emulators.dynamoEndpoint });
     const resources = await ensureResources(clients, { bucket: BUCKET.localName });
     // The handlers read their configuration from the environment, exactly as in Lambda.
+    process.env[CURSOR_SECRET_ENV] ??= localSecret(dataDir);
     Object.assign(process.env, {
       [ENV.region]: region,
       [ENV.endpoint]: emulators.endpoint,
@@ -135,4 +139,13 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
     await emulators.stop();
     throw e;
   }
+}
+
+/** The query API's cursor secret for this data dir: random once, kept so cursors survive restarts. */
+function localSecret(dataDir: string): string {
+  const file = join(dataDir, 'cursor-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const secret = randomBytes(32).toString('hex');
+  writeFileSync(file, secret, { mode: 0o600 });
+  return secret;
 }
