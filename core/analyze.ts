@@ -86,6 +86,8 @@ export async function scoreWindows(source: string, engine: ScoringEngine & { man
 }
 
 export interface AnalyzeOptions extends Partial<TimelineOptions> {
+  /** The source's probe, when the caller already has it (else analyzeVideo probes). */
+  info?: VideoInfo;
   /** Windows per engine.run; default defaultBatch(engine.device). */
   batch?: number;
   hwaccel?: boolean;
@@ -112,7 +114,7 @@ export async function analyzeVideo(source: string, engine: AnalyzeEngine, opts: 
   const options = resolveTimelineOptions(manifest, { stride: opts.stride, threshold: opts.threshold, gap: opts.gap, topK: opts.topK });
   const batch = opts.batch ?? defaultBatch(engine.device);
   checkScoreOptions({ batch, topK: options.topK }, manifest.output.classes);
-  const info = await probe(source, { signal: opts.signal });
+  const info = opts.info ?? (await probe(source, { signal: opts.signal }));
   const windows = planWindows(info.duration, manifest, options.stride);
   opts.onProgress?.(0, windows.length);
   const scored = await scoreWindows(source, engine, {

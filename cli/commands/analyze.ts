@@ -1,8 +1,149 @@
+/**
+ * `npx vidx analyze <file|url> --model <manifest.json> [--stride s] [--batch n]
+ *   [--device auto|cpu|cuda] [--json] [--threshold p] [--top-k k] [--gap n] [--threads n] [--cache dir]`
+ *
+ * stdout: the readable timeline, or with --json the full AnalysisResult (windows included).
+ * stderr: the progress bar (cli-progress on a terminal; plain progress lines otherwise, so a
+ * log still shows it), which model is used, and plainly when its labels are untrained.
+ */
 import type { Command } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
+import cliProgress from 'cli-progress';
+import { analyzeVideo } from '../../core/analyze.ts';
+import { formatTimeline, UNTRAINED_NOTE } from '../../core/analyze/format.ts';
+import { ENV } from '../../core/names.ts';
+import { probe } from '../../core/video/probe.ts';
+import { InferenceEngine } from '../../core/model/engine.ts';
+import { resolveDefaultModel } from '../../models/store.ts';
 
-// Placeholder until the command lands; replaced by its owner.
-export function registerAnalyze(program: Command): void {
-  program.command('analyze').description('(coming soon)').action(() => {
-    throw new Error('vidx analyze is not built yet');
+interface AnalyzeFlags {
+  model?: string;
+  cache?: string;
+  stride?: number;
+  batch?: number;
+  device: 'auto' | 'cpu' | 'cuda';
+  threads?: number;
+  threshold?: number;
+  topK?: number;
+  gap?: number;
+  json?: boolean;
+  progress: boolean;
+  hwaccel?: boolean;
+}
+
+function positiveNumber(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a number > 0');
+  return n;
+}
+
+function wholeNumber(min: number): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected a whole number >= ${min}`);
+    return n;
+  };
+}
+
+function probability(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError('expected a probability in [0, 1]');
+  return n;
+}
+
+function say(line: string): void {
+  process.stderr.write(`vidx: ${line}\n`);
+}
+
+/** Progress on stderr: a bar on a terminal, otherwise a line at every 10 % (logs stay short). */
+function progressReporter(enabled: boolean): { update(done: number, total: number): void; stop(): void } {
+  if (!enabled) return { update: () => undefined, stop: () => undefined };
+  if (process.stderr.isTTY) {
+    const bar = new cliProgress.SingleBar(
+      { format: 'analyze [{bar}] {value}/{total} windows | {percentage}% | eta {eta_formatted}', stream: process.stderr, hideCursor: true },
+      cliProgress.Presets.shades_classic,
+    );
+    let started = false;
+    return {
+      update(done, total) {
+        if (!started) {
+          bar.start(total, done);
+          started = true;
+        } else bar.update(done);
+      },
+      stop: () => started && bar.stop(),
+    };
+  }
+  let lastDecile = -1;
+  return {
+    update(done, total) {
+      const decile = total === 0 ? 10 : Math.floor((done / total) * 10);
+      if (decile === lastDecile) return;
+      lastDecile = decile;
+      process.stderr.write(`analyze: ${done}/${total} windows (${Math.round((done / Math.max(total, 1)) * 100)}%)\n`);
+    },
+    stop: () => undefined,
+  };
+}
+
+async function run(input: string, flags: AnalyzeFlags): Promise<void> {
+  // Probe first: a bad input fails in milliseconds, before seconds of model loading.
+  const info = await probe(input);
+  let manifestPath = flags.model;
+  if (!manifestPath) {
+    const chosen = await resolveDefaultModel({ cache: flags.cache, log: say });
+    manifestPath = chosen.manifestPath;
+    say(`no --model given: using ${manifestPath}${chosen.trained ? '' : ' (synthetic weights: no official checkpoint is cached)'}`);
+    if (!chosen.trained) say('labels are UNTRAINED; `npx vidx models pull slowfast_r50` fetches the official Kinetics-400 weights');
+  }
+  const envThreads = process.env[ENV.threads] ? Number(process.env[ENV.threads]) : undefined;
+  const engine = await InferenceEngine.load(manifestPath, {
+    device: flags.device,
+    threads: flags.threads ?? envThreads,
+    log: (line: string) => say(line),
   });
+  const ac = new AbortController();
+  const onSigint = () => ac.abort(new Error('interrupted'));
+  process.once('SIGINT', onSigint);
+  const progress = progressReporter(flags.progress);
+  try {
+    if (!engine.manifest.trained) say(UNTRAINED_NOTE);
+    const result = await analyzeVideo(input, engine, {
+      info,
+      stride: flags.stride,
+      batch: flags.batch,
+      threshold: flags.threshold,
+      topK: flags.topK,
+      gap: flags.gap,
+      hwaccel: flags.hwaccel,
+      signal: ac.signal,
+      onProgress: (done, total) => progress.update(done, total),
+    });
+    progress.stop();
+    process.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : formatTimeline(result));
+  } finally {
+    progress.stop();
+    process.off('SIGINT', onSigint);
+    await engine.close();
+  }
+}
+
+export function registerAnalyze(program: Command): void {
+  program
+    .command('analyze')
+    .description('find actions in a video: a timeline of labelled segments (windows scored by the model, merged per label)')
+    .argument('<input>', 'video file or http(s) URL')
+    .option('--model <manifest.json>', 'model manifest (default: the pulled official SlowFast if cached, else a synthesized one)')
+    .option('--cache <dir>', 'model cache for the default model (default: $VIDX_CACHE or ~/.cache/vidx/models)')
+    .option('--stride <seconds>', 'seconds between window starts (default: one window)', positiveNumber)
+    .option('--batch <n>', 'windows per model run (default: 2 on CPU, 8 on CUDA)', wholeNumber(1))
+    .addOption(new Option('--device <device>', 'where the model runs').choices(['auto', 'cpu', 'cuda']).default('auto'))
+    .option('--threads <n>', `CPU threads for the model (default: ${ENV.threads} or the engine's)`, wholeNumber(1))
+    .option('--threshold <p>', 'a window counts for a label when p >= this (default 0.2; 0 for untrained models)', probability)
+    .option('--top-k <k>', 'labels kept per window (default 5)', wholeNumber(1))
+    .option('--gap <n>', 'windows below threshold allowed inside a segment (default 1)', wholeNumber(0))
+    .option('--hwaccel', 'decode with ffmpeg -hwaccel cuda')
+    .option('--json', 'print the full result as JSON (windows included)')
+    .option('--no-progress', 'no progress on stderr')
+    .action(async (input: string, flags: AnalyzeFlags) => run(input, flags));
 }
