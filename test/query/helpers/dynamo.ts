@@ -17,7 +17,7 @@ export interface TestTable {
   close(): Promise<void>;
 }
 
-export async function startTable(tableName = TABLE.name): Promise<TestTable> {
+export async function startTable(tableName: string = TABLE.name): Promise<TestTable> {
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
