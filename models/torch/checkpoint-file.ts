@@ -2,8 +2,18 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { checkpointError, CheckpointError } from './errors.ts';
 
-/** A checkpoint file opened for positioned reads; every read is exact or a typed error. */
+/** Reads up to this size are served from a read-ahead block. */
+const SMALL_READ = 64 * 1024;
+const READ_AHEAD = 1024 * 1024;
+
+/**
+ * A checkpoint file opened for positioned reads; every read is exact or a typed error. Small
+ * reads (headers, tiny storages) come from a read-ahead block, so thousands of them cost a
+ * few syscalls; large reads go straight into a buffer of their own.
+ */
 export class CheckpointFile {
+  private block: { start: number; bytes: Buffer } | undefined;
+
   private constructor(
     private readonly handle: FileHandle,
     readonly path: string,
@@ -45,13 +55,31 @@ export class CheckpointFile {
       );
     }
     const buffer = Buffer.allocUnsafeSlow(length);
+    if (length <= SMALL_READ) {
+      const block = await this.blockCovering(position, length, what);
+      block.bytes.copy(buffer, 0, position - block.start, position - block.start + length);
+    } else {
+      await this.readInto(buffer, position, what);
+    }
+    return buffer;
+  }
+
+  private async blockCovering(position: number, length: number, what: string): Promise<{ start: number; bytes: Buffer }> {
+    const current = this.block;
+    if (current !== undefined && position >= current.start && position + length <= current.start + current.bytes.length) return current;
+    const bytes = Buffer.allocUnsafeSlow(Math.min(READ_AHEAD, this.size - position));
+    await this.readInto(bytes, position, what);
+    this.block = { start: position, bytes };
+    return this.block;
+  }
+
+  private async readInto(buffer: Buffer, position: number, what: string): Promise<void> {
     let done = 0;
-    while (done < length) {
-      const { bytesRead } = await this.handle.read(buffer, done, length - done, position + done);
+    while (done < buffer.length) {
+      const { bytesRead } = await this.handle.read(buffer, done, buffer.length - done, position + done);
       if (bytesRead === 0) throw checkpointError(CheckpointError.TRUNCATED, `${this.name}: the file ended while reading ${what} (did it shrink?)`);
       done += bytesRead;
     }
-    return buffer;
   }
 
   close(): Promise<void> {

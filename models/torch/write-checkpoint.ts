@@ -1,5 +1,5 @@
-import { open, rename, rm } from 'node:fs/promises';
 import { numel, type DType, type StateDict, type Tensor } from '../tensor.ts';
+import { AtomicFileWriter } from './atomic-file-writer.ts';
 import { DTYPE_STORAGE_CLASS, TYPED_ARRAY } from './dtypes.ts';
 import { checkpointError, CheckpointError } from './errors.ts';
 import { LEGACY_MAGIC, LEGACY_PROTOCOL_VERSION } from './legacy-checkpoint.ts';
@@ -137,21 +137,12 @@ async function writeLegacy(path: string, data: Buffer, storages: StorageTable): 
     count.writeBigInt64LE(BigInt(storages.counts[i] as number));
     chunks.push(count, bytes);
   });
-  // Written beside the target and renamed, so a failed write never leaves a plausible file.
-  const tempPath = `${path}.partial-${process.pid}`;
-  const handle = await open(tempPath, 'w');
-  let closed = false;
+  const out = await AtomicFileWriter.create(path);
   try {
-    for (const chunk of chunks) {
-      let done = 0;
-      while (done < chunk.length) done += (await handle.write(chunk, done, chunk.length - done)).bytesWritten;
-    }
-    closed = true;
-    await handle.close();
-    await rename(tempPath, path);
+    for (const chunk of chunks) await out.write(chunk);
+    await out.finish();
   } catch (e) {
-    if (!closed) await handle.close();
-    await rm(tempPath, { force: true });
+    await out.abort();
     throw e;
   }
 }

@@ -1,5 +1,5 @@
-import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
+import { AtomicFileWriter } from './atomic-file-writer.ts';
 
 const U32_MAX = 0xffffffff;
 /** torch aligns every record's data to 64 bytes so storages can be memory-mapped. */
@@ -21,34 +21,24 @@ export interface ZipWriterOptions {
 
 /**
  * Writes a zip of stored (uncompressed) entries the way PyTorch does: each entry's data
- * 64-byte aligned by an "FB" padding extra field, ZIP64 where sizes or offsets need it. Data
- * is written straight from the caller's buffers. The file appears at `path` only when
- * finished (written beside it, then renamed).
+ * 64-byte aligned by an "FB" padding extra field, ZIP64 where sizes or offsets need it. Large
+ * data is written straight from the caller's buffers. The file appears at `path` only when
+ * finished.
  */
 export class StoredZipWriter {
-  private position = 0;
-  private closed = false;
   private readonly entries: WrittenEntry[] = [];
 
   private constructor(
-    private readonly handle: FileHandle,
-    private readonly path: string,
-    private readonly tempPath: string,
+    private readonly out: AtomicFileWriter,
     private readonly options: ZipWriterOptions,
   ) {}
 
   static async create(path: string, options: ZipWriterOptions = {}): Promise<StoredZipWriter> {
-    const tempPath = `${path}.partial-${process.pid}`;
-    return new StoredZipWriter(await open(tempPath, 'w'), path, tempPath, options);
+    return new StoredZipWriter(await AtomicFileWriter.create(path), options);
   }
 
-  private async write(bytes: Uint8Array): Promise<void> {
-    let done = 0;
-    while (done < bytes.length) {
-      const { bytesWritten } = await this.handle.write(bytes, done, bytes.length - done, this.position + done);
-      done += bytesWritten;
-    }
-    this.position += bytes.length;
+  private get position(): number {
+    return this.out.offset;
   }
 
   async add(name: string, data: Uint8Array): Promise<void> {
@@ -83,8 +73,8 @@ export class StoredZipWriter {
     header.writeUInt16LE(padding, at + 2);
     header.fill('Z', at + 4);
     this.entries.push({ name: nameBytes, crc, size: data.length, offset: this.position, zip64: zip64 || this.position >= U32_MAX });
-    await this.write(header);
-    await this.write(data);
+    await this.out.write(header);
+    await this.out.write(data);
   }
 
   private centralDirectory(): Buffer {
@@ -149,19 +139,13 @@ export class StoredZipWriter {
   async finish(): Promise<void> {
     const cd = this.centralDirectory();
     const cdOffset = this.position;
-    await this.write(cd);
-    await this.write(this.endRecords(cdOffset, cd.length));
-    this.closed = true;
-    await this.handle.close();
-    await rename(this.tempPath, this.path);
+    await this.out.write(cd);
+    await this.out.write(this.endRecords(cdOffset, cd.length));
+    await this.out.finish();
   }
 
   /** Closes and removes the partial file after a failure. */
-  async abort(): Promise<void> {
-    if (!this.closed) {
-      this.closed = true;
-      await this.handle.close();
-    }
-    await rm(this.tempPath, { force: true });
+  abort(): Promise<void> {
+    return this.out.abort();
   }
 }
