@@ -18,6 +18,8 @@ export interface WorkerOptions extends ClipDeps {
   waitTimeSeconds?: number;
   visibilityTimeoutSeconds?: number;
   heartbeatSeconds?: number;
+  /** Seconds a transiently failed message stays hidden before its next try (default 2^receives, max 60). */
+  retryDelaySeconds?: (receiveCount: number) => number;
   /** Bound on the drain after stop() (the ECS stop timeout minus a margin). */
   stopTimeoutSeconds?: number;
   log: Pick<Logger, 'info' | 'warn' | 'error'>;
@@ -192,7 +194,8 @@ export class ClipWorker {
     if (retry.length > 0 && !this.crashed) {
       // Released (aborted by stop) now; otherwise back off by receive count before the next try.
       const receives = Math.max(...retry.map((m) => Number(m.Attributes?.ApproximateReceiveCount ?? '1')));
-      await this.release(retry, signal.aborted ? 0 : Math.min(60, 2 ** receives));
+      const delay = this.opts.retryDelaySeconds ?? ((n: number) => Math.min(60, 2 ** n));
+      await this.release(retry, signal.aborted ? 0 : Math.max(0, Math.round(delay(receives))));
     }
     this.stats.inFlight = 0;
     return ack;

@@ -222,3 +222,25 @@ describe('graceful stop', () => {
     await indexed(up.videoId);
   });
 });
+
+describe('transient failures', () => {
+  it('a clip that keeps failing transiently is retried, then lands in the DLQ after maxReceiveCount', async () => {
+    const flaky = new DeterministicScorer(3);
+    let attempts = 0;
+    flaky.score = async () => {
+      attempts++;
+      throw new Error('GPU fell off the bus (simulated transient fault)');
+    };
+    const up = await upload('flaky.mp4', 1);
+    startWorker({ scorer: flaky, retryDelaySeconds: () => 0 });
+    const bodies = await waitFor('the clip job in the DLQ', async () => {
+      const b = await peekMessages(stack.clients, stack.resources.dlqUrl);
+      const mine = b.filter((x) => x.includes(up.videoId));
+      return mine.length > 0 ? mine : undefined;
+    }, 30_000);
+    expect(bodies).toHaveLength(1);
+    expect(attempts).toBe(DEFAULTS.maxReceiveCount);
+    // Transient faults never fail the video: a redrive from the DLQ can still finish it.
+    expect((await stack.store.getVideo(up.videoId))?.status).not.toBe('failed');
+  });
+});
