@@ -2,9 +2,12 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { checkpointError, CheckpointError } from './errors.ts';
 
-/** Reads up to this size are served from a read-ahead block. */
-const SMALL_READ = 64 * 1024;
-const READ_AHEAD = 1024 * 1024;
+/**
+ * Reads up to SMALL_READ are served from a READ_AHEAD block. The block is small because the
+ * header before every large storage misses it too, and each miss reads a whole block.
+ */
+const SMALL_READ = 16 * 1024;
+const READ_AHEAD = 64 * 1024;
 
 /**
  * A checkpoint file opened for positioned reads; every read is exact or a typed error. Small
