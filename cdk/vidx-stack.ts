@@ -31,20 +31,18 @@ export interface VidxStackProps extends StackProps {
 const LAMBDA_TASK_ROOT = '/var/task';
 export const MODEL_MANIFEST_FILE = 'model-manifest.json';
 
-/** Actions each piece of code calls, and nothing else (see core/aws/*, sqs-consumer). */
+/**
+ * Actions each piece of code calls, and nothing else: core/aws/index-store.ts (segmenter:
+ * getVideo, beginRevision, markEnqueued, deleteDerived = Query + BatchWriteItem; worker: the same
+ * plus putClip, getClip, addDoneClip, clipsOf, batchWrite), core/aws/index-reader.ts (query), sqs-consumer.
+ */
 export const ACTIONS = {
   readVideo: ['s3:GetObject'], // GetObject, HeadObject and the presigned GET ffprobe/ffmpeg read
   enqueueClips: ['sqs:SendMessage'], // SendMessageBatch is authorized as SendMessage
+  // Batch variants (DeleteMessageBatch, ChangeMessageVisibilityBatch) are authorized as these.
   consumeClips: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility'],
-  segmenterTable: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
-  workerTable: [
-    'dynamodb:GetItem',
-    'dynamodb:PutItem',
-    'dynamodb:UpdateItem',
-    'dynamodb:DeleteItem',
-    'dynamodb:BatchWriteItem',
-    'dynamodb:Query',
-  ],
+  segmenterTable: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem'],
+  workerTable: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem'],
   queryTable: ['dynamodb:GetItem', 'dynamodb:Query'],
   queryIndex: ['dynamodb:Query'],
 } as const;
@@ -202,7 +200,8 @@ export class VidxStack extends Stack {
     taskRole.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.readVideo], resources: [videosArn] }));
     taskRole.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.consumeClips], resources: [this.clips.queue.queueArn] }));
     taskRole.addToPolicy(
-      new iam.PolicyStatement({ actions: [...ACTIONS.workerTable], resources: [table.tableArn, this.index.labelIndexArn] }),
+      // The worker never reads the label index (only the query API does).
+      new iam.PolicyStatement({ actions: [...ACTIONS.workerTable], resources: [table.tableArn] }),
     );
     this.scaling = new WorkerScaling(this, 'WorkerScaling', {
       cluster: capacity.cluster,
