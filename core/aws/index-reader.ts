@@ -14,8 +14,6 @@ import { INDEX_UNAVAILABLE } from '../query/http-errors.ts';
 
 type Item = Record<string, NativeAttributeValue>;
 
-/** Items per DynamoDB page when a filter may drop most of them. */
-const FILTERED_PAGE = 200;
 /** A video's timeline is read whole; this bounds it (a 3 h video has a few thousand segments). */
 export const MAX_TIMELINE_SEGMENTS = 10_000;
 
@@ -90,15 +88,21 @@ export class IndexReader implements LabelStreamReader {
   }
 
   /**
-   * One label's segments, best first, after `after`. minScore narrows the key range (the sort
-   * key starts with 1-score) and is checked exactly by a filter; videoId is a filter (it comes
-   * after the score in the sort key). Reads one item more than wanted to know if more exist.
+   * One label's segments, best first, after `after`. Reads one item more than wanted to know
+   * whether more exist.
+   *
+   * Without videoId: the label's GSI1 partition. minScore narrows the key range (the sort key
+   * starts with 1-score) and is checked exactly by a filter.
+   * With videoId: the video's own partition (its SEG# items, filtered to the label and
+   * minScore, ordered by GSI1SK here). That costs the size of one video, whereas filtering
+   * the label's partition by video would cost every segment of that label in the corpus.
    */
   async readLabel(read: LabelStreamRead): Promise<{ items: SegmentHit[]; more: boolean }> {
+    if (read.videoId !== undefined) return this.readLabelInVideo(read, read.videoId);
     const names: Record<string, string> = { '#pk': TABLE.labelIndex.partitionKey };
     const values: Record<string, NativeAttributeValue> = { ':pk': labelGsiPk(read.label) };
     let keyCondition = '#pk = :pk';
-    const filters: string[] = [];
+    let filter: string | undefined;
     if (read.minScore > 0) {
       names['#sk'] = TABLE.labelIndex.sortKey;
       names['#score'] = 'score';
@@ -106,12 +110,7 @@ export class IndexReader implements LabelStreamReader {
       values[':hi'] = `${(1 - read.minScore).toFixed(6)}#~`;
       values[':min'] = read.minScore;
       keyCondition += ' AND #sk <= :hi';
-      filters.push('#score >= :min');
-    }
-    if (read.videoId !== undefined) {
-      names['#vid'] = 'videoId';
-      values[':vid'] = read.videoId;
-      filters.push('#vid = :vid');
+      filter = '#score >= :min';
     }
     const want = read.want + 1;
     const items: Item[] = [];
@@ -121,15 +120,38 @@ export class IndexReader implements LabelStreamReader {
         TableName: this.tableName,
         IndexName: TABLE.labelIndex.name,
         KeyConditionExpression: keyCondition,
-        FilterExpression: filters.length > 0 ? filters.join(' AND ') : undefined,
+        FilterExpression: filter,
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
-        Limit: filters.length > 0 ? Math.max(FILTERED_PAGE, want) : want - items.length,
+        Limit: want - items.length,
         ExclusiveStartKey: start,
       });
       items.push(...(r.Items ?? []));
       start = r.LastEvaluatedKey;
     } while (start && items.length < want);
     return { items: items.slice(0, read.want).map(segmentHitOf), more: items.length > read.want };
+  }
+
+  private async readLabelInVideo(read: LabelStreamRead, videoId: string): Promise<{ items: SegmentHit[]; more: boolean }> {
+    if (read.after !== undefined) segmentStartKey(read.label, read.after); // shape check (throws INVALID_CURSOR)
+    const hits: SegmentHit[] = [];
+    let start: Record<string, NativeAttributeValue> | undefined;
+    do {
+      const r = await this.query({
+        TableName: this.tableName,
+        KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :seg)',
+        FilterExpression: '#label = :label AND #score >= :min',
+        ExpressionAttributeNames: { '#pk': TABLE.partitionKey, '#sk': TABLE.sortKey, '#label': 'label', '#score': 'score' },
+        ExpressionAttributeValues: { ':pk': videoPk(videoId), ':seg': SEGMENT_SK_PREFIX, ':label': read.label, ':min': read.minScore },
+        ExclusiveStartKey: start,
+      });
+      for (const i of r.Items ?? []) {
+        const hit = segmentHitOf(i);
+        if (read.after === undefined || hit.sortKey > read.after) hits.push(hit);
+      }
+      start = r.LastEvaluatedKey;
+    } while (start);
+    hits.sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0));
+    return { items: hits.slice(0, read.want), more: hits.length > read.want };
   }
 }

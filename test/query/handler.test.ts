@@ -137,6 +137,8 @@ describe('GET /search', () => {
     expect(pages.flat().map(ident)).toEqual(want.map(ident));
     const exact = await get('/search?action=playing%20basketball&minScore=0.55&limit=100');
     expect(exact.body.items!.map(ident)).toEqual(expectedOrder(SEGS.filter((s) => s.label === 'playing basketball' && s.score >= 0.55)).map(ident));
+    const { pages: one } = await allPages(`/search?action=shooting%20basketball&videoId=${IDS[2]}&limit=3`);
+    expect(one.flat().map(ident)).toEqual(expectedOrder(SEGS.filter((s) => s.label === 'shooting basketball' && s.videoId === IDS[2])).map(ident));
     const none = await get('/search?action=playing%20basketball&minScore=1&videoId=ffffffffffffffffffff');
     expect(none.body).toMatchObject({ items: [], nextCursor: null });
   });
@@ -158,6 +160,7 @@ describe('GET /search', () => {
       `/search?q=basketbal&limit=2&cursor=${cursor}x`,
       `/search?q=cricket&limit=2&cursor=${cursor}`,
       `/search?q=basketbal&minScore=0.1&cursor=${cursor}`,
+      `/search?q=basketbal&videoId=${IDS[1]}&cursor=${cursor}`,
       `/videos?cursor=${cursor}`,
       // signed with the real secret, but positioned in a label this query does not read
       `/search?q=basketbal&cursor=${encodeCursor(SECRET, scopeOf({ r: 'search', action: undefined, q: 'basketbal', minScore: 0, videoId: undefined }), { 'playing cricket': '' })}`,
