@@ -12,10 +12,11 @@
  *      is not known before it is downloaded); the app warns, and docs/deploy.md says to pull first.
  */
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ArchitectureSchema } from '../core/model/manifest.ts';
 import { manifestFor, SYNTHETIC_RULE } from '../models/manifests.ts';
+import { cachedManifestPath, resolveCacheDir } from '../models/store.ts';
 import { loadManifest } from '../core/pipeline/model-ref.ts';
 import { REPO_ROOT } from './paths.ts';
 
@@ -27,12 +28,6 @@ export interface SegmenterManifest {
   readonly trained: boolean;
 }
 
-/** `models pull`'s cache folder (models/store.ts: --cache, else $VIDX_CACHE, else ~/.cache/vidx/models). */
-export function modelCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  const chosen = env.VIDX_CACHE;
-  return resolve(chosen && chosen.length > 0 ? chosen : join(homedir(), '.cache', 'vidx', 'models'));
-}
-
 export function segmenterManifest(model: string, configured?: string, env: NodeJS.ProcessEnv = process.env): SegmenterManifest {
   const arch = ArchitectureSchema.safeParse(model);
   if (!arch.success) throw new Error(`unknown model architecture "${model}"; known: ${ArchitectureSchema.options.join(', ')}`);
@@ -42,7 +37,7 @@ export function segmenterManifest(model: string, configured?: string, env: NodeJ
     if (!existsSync(path)) throw new Error(`modelManifest ${path} does not exist`);
     return checked(path, 'configured', model);
   }
-  const pulled = join(modelCacheDir(env), 'official', `${arch.data}.json`);
+  const pulled = cachedManifestPath(resolveCacheDir(undefined, env), 'official', arch.data);
   if (existsSync(pulled)) return checked(pulled, 'pulled', model);
 
   const manifest = manifestFor(arch.data, { kind: 'synthetic', rule: `planning copy for the segmenter; ${SYNTHETIC_RULE}` }, false);
