@@ -65,7 +65,7 @@ export async function processClip(deps: ClipDeps, job: ClipJob, signal: AbortSig
       } catch (e) {
         if (isVidxError(e) && !TRANSIENT_CODES.has(e.code) && !signal.aborted) {
           const reason = `clip ${job.clip.index + 1} of ${job.clip.count} (${job.clip.start}s to ${job.clip.end}s) could not be decoded: ${e.message}`;
-          await deps.store.markFailed(job.videoId, job.etag, e.code, reason);
+          if (await deps.store.markFailed(job.videoId, job.etag, e.code, reason)) await deps.store.deleteDerived(job.videoId);
           deps.log.warn('clip failed for good', { ...ctx, errorCode: e.code, reason });
           return { kind: 'failed', code: e.code, reason };
         }

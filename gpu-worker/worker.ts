@@ -70,6 +70,8 @@ export class ClipWorker {
         this.stats.lastPollAt = new Date().toISOString();
       },
       strictReturn: true,
+      // stop() waits for the poll in progress (and the batch it brought) to complete.
+      pollingCompleteWaitTimeMs: ((opts.waitTimeSeconds ?? 20) + 5) * 1000 + (opts.stopTimeoutSeconds ?? DEFAULTS.stopTimeoutSeconds) * 1000,
     });
     this.consumer.on('error', (err) => {
       // Aborting the pending long poll is how stop() ends; anything else is worth an error line.
@@ -104,6 +106,11 @@ export class ClipWorker {
     this.draining = true;
     const deadlineMs = (this.opts.stopTimeoutSeconds ?? DEFAULTS.stopTimeoutSeconds - 10) * 1000;
     this.opts.log.info('worker stopping', { inFlight: this.stats.inFlight, deadlineMs });
+    // No abort of the pending long poll: an aborted ReceiveMessage can still take messages on the
+    // server side (they would stay hidden for a visibility timeout and lose a receive count).
+    // Instead the poll completes (<= waitTimeSeconds) and whatever it brings is released at once.
+    const stopped = new Promise<void>((resolve) => this.consumer.once('stopped', () => resolve()));
+    this.consumer.stop();
     if (this.current) {
       let timer: NodeJS.Timeout | undefined;
       const expired = new Promise<'expired'>((res) => (timer = setTimeout(() => res('expired'), deadlineMs)));
@@ -114,7 +121,7 @@ export class ClipWorker {
         await this.current.catch(() => undefined);
       }
     }
-    this.consumer.stop({ abort: true });
+    await stopped;
     this.stats.running = false;
     this.opts.log.info('worker stopped', this.status() as unknown as Record<string, unknown>);
   }

@@ -92,6 +92,8 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
     });
     const worker = await startWorkerService(clients, { queueUrl: resources.queueUrl, tableName: resources.tableName, healthPort: undefined }, o.scorer, manifest, {
       log: new Logger({ serviceName: 'vidx-worker', logLevel }),
+      // Short polls locally: Ctrl-C waits for the poll in progress, so keep it brief.
+      waitTimeSeconds: 5,
       ...o.worker,
     });
     const config: LocalConfig = { s3Endpoint: emulators.endpoint, region, bucket: resources.bucket, prefix: VIDEO_PREFIX };

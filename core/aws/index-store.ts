@@ -227,6 +227,16 @@ export class IndexStore {
     return (await this.queryPrefix(videoId, SEGMENT_SK_PREFIX)) as SegmentRecord[];
   }
 
+  /**
+   * Deletes every segment and clip item of a video (all revisions). Used when the current
+   * revision failed: the object in S3 is no longer the video the old timeline described.
+   */
+  async deleteDerived(videoId: string): Promise<number> {
+    const keys = [...(await this.keysUnder(videoId, SEGMENT_SK_PREFIX)), ...(await this.keysUnder(videoId, 'CLIP#'))];
+    await this.batchWrite([], keys);
+    return keys.length;
+  }
+
   /** BatchWriteItem, 25 per call, unprocessed items retried with backoff. */
   async batchWrite(puts: readonly Item[], deletes: readonly { PK: string; SK: string }[]): Promise<void> {
     const requests = [

@@ -135,7 +135,9 @@ export async function segmentObject(deps: SegmenterDeps, obj: ObjectRef): Promis
     return { videoId, outcome: 'duplicate', status: video.status };
   }
   if (facts.status === 'failed') {
-    deps.log.warn('video failed', { ...log, errorCode: facts.errorCode, reason: facts.reason });
+    // A failed new revision replaces the old timeline too: the object is no longer that video.
+    const removed = existing ? await deps.store.deleteDerived(videoId) : 0;
+    deps.log.warn('video failed', { ...log, errorCode: facts.errorCode, reason: facts.reason, removed });
     return { videoId, outcome: 'failed', code: facts.errorCode ?? 'UNKNOWN', reason: facts.reason ?? '' };
   }
   await sendClipJobs(deps.sqs, deps.queueUrl, jobs);

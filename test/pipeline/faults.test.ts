@@ -244,3 +244,22 @@ describe('transient failures', () => {
     expect((await stack.store.getVideo(up.videoId))?.status).not.toBe('failed');
   });
 });
+
+describe('a failed new revision', () => {
+  it('removes the old timeline: the object is no longer that video', async () => {
+    startWorker();
+    const key = 'videos/replaced-by-junk.mp4';
+    const good = await upload('good.mp4', 3, key);
+    await indexed(good.videoId);
+    expect((await stack.store.segmentsOf(good.videoId)).length).toBeGreaterThan(0);
+    const junkFile = join(dir, 'junk.mp4');
+    (await import('node:fs')).writeFileSync(junkFile, 'not a video at all\n'.repeat(10));
+    const junk = await putVideoFile(stack.clients.s3, stack.resources.bucket, VIDEO_PREFIX, junkFile, key);
+    await segment(s3CreatedEvent([junk]));
+    const v = await stack.store.getVideo(good.videoId);
+    expect(v?.status).toBe('failed');
+    expect(v?.etag).toBe(junk.etag);
+    expect(await stack.store.segmentsOf(good.videoId)).toEqual([]);
+    expect(await stack.store.keysUnder(good.videoId, CLIP_SK_PREFIX)).toEqual([]);
+  });
+});

@@ -104,7 +104,8 @@ describe('gpu-worker/main.ts as a process', () => {
     child.kill('SIGTERM');
     const code = await exited;
     expect(code).toBe(0);
-    expect(Date.now() - t0).toBeLessThan(Math.min(15_000, DEFAULTS.stopTimeoutSeconds * 1000));
+    // The pending long poll (20 s) completes rather than being aborted; then it exits.
+    expect(Date.now() - t0).toBeLessThan(DEFAULTS.stopTimeoutSeconds * 1000);
     expect(logs.join('')).toMatch(/worker stopped/);
   }, 180_000);
 });
