@@ -168,14 +168,15 @@ export async function pull(arch: Architecture, options: PullOptions = {}): Promi
     }
   }
 
-  const downloads = cacheFolder(cacheDir, 'downloads');
+  // One folder per process: concurrent pulls into the same cache never share a partial file.
+  const downloads = join(cacheFolder(cacheDir, 'downloads'), String(process.pid));
   try {
     await mkdir(downloads, { recursive: true });
   } catch (e) {
     throw downloadFailed(arch, url, `cannot create ${downloads}: ${(e as Error).message}`, cacheDir, e);
   }
   const file = join(downloads, ZOO_FILES[arch]);
-  const part = `${file}.part-${process.pid}`;
+  const part = `${file}.part`;
   let got: Downloaded;
   try {
     got = await download(url, part, {
@@ -184,11 +185,11 @@ export async function pull(arch: Architecture, options: PullOptions = {}): Promi
       onProgress: options.onProgress,
     });
   } catch (e) {
-    await rm(part, { force: true });
+    await rm(downloads, { recursive: true, force: true });
     throw downloadFailed(arch, url, (e as Error).message, cacheDir, e);
   }
   if (expected !== null && got.sha256 !== expected) {
-    await rm(part, { force: true });
+    await rm(downloads, { recursive: true, force: true });
     throw new VidxError(MODEL_CHECKSUM_MISMATCH, `${url} has sha256 ${got.sha256}, expected ${expected}`, {
       hint: 'the download is corrupt or not the official file: pull again, or check the mirror set in VIDX_MODEL_ZOO_URL',
     });
@@ -199,7 +200,6 @@ export async function pull(arch: Architecture, options: PullOptions = {}): Promi
     const pair = await convert(arch, file, cacheFolder(cacheDir, 'official'), { url, sha256: got.sha256 });
     return { ...pair, url, sha256: got.sha256, downloaded: true, checksum: expected ? 'verified' : 'recorded' };
   } finally {
-    await rm(part, { force: true });
-    await rm(file, { force: true });
+    await rm(downloads, { recursive: true, force: true });
   }
 }

@@ -3,7 +3,7 @@
  *
  *   <cache>/official/<arch>.onnx|json    converted from the PyTorchVideo model zoo (vidx models pull)
  *   <cache>/synthetic/<arch>.onnx|json   synthetic weights, made on first use (trained: false)
- *   <cache>/downloads/                   checkpoints while they download (removed once converted)
+ *   <cache>/downloads/<pid>/             checkpoints while they download (removed once converted)
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
