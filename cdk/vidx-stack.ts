@@ -5,9 +5,11 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { ENV } from '../core/names.ts';
+import { CURSOR_SECRET_ENV } from '../core/query/cursor.ts';
 import type { VidxConfig } from './config.ts';
 import { ClipQueue } from './constructs/clip-queue.ts';
 import { FFPROBE_LAYER_PATH, FfprobeLayer } from './constructs/ffprobe-layer.ts';
@@ -126,6 +128,16 @@ export class VidxStack extends Stack {
     });
 
     // --- query Lambda + HTTP API ------------------------------------------------------------
+    // The key that signs pagination cursors (core/query/cursor.ts): generated once, stable across
+    // deploys, resolved by CloudFormation into the function's environment (never in the template).
+    const cursorSecret = new secretsmanager.Secret(this, 'CursorSecret', {
+      description: 'vidx query API: HMAC key of pagination cursors',
+      generateSecretString: { passwordLength: 48, excludePunctuation: true },
+    });
+    acknowledge(cursorSecret, {
+      id: 'AwsSolutions-SMG4',
+      reason: 'Signs pagination cursors only; rotating it would just invalidate open cursors, and the function reads it at deploy time, not at run time.',
+    });
     this.query = new NodeFunction(this, 'Query', {
       entry: PATHS.queryEntry,
       description: 'vidx query API: actions, search, videos, timelines',
@@ -137,6 +149,7 @@ export class VidxStack extends Stack {
       copyBesideBundle: { [PATHS.labels]: 'kinetics400_labels.txt' },
       environment: {
         [ENV.table]: table.tableName,
+        [CURSOR_SECRET_ENV]: cursorSecret.secretValue.unsafeUnwrap(), // a {{resolve:secretsmanager}} reference
         POWERTOOLS_SERVICE_NAME: 'vidx-query',
       },
     });

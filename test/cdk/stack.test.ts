@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULTS, ENV, TABLE, VIDEO_PREFIX } from '../../core/names.ts';
+import { CURSOR_SECRET_ENV } from '../../core/query/cursor.ts';
 import { WORKER_HEALTH_SCRIPT } from '../../cdk/constructs/gpu-worker-service.ts';
 import { QUERY_ROUTES } from '../../cdk/constructs/query-api.ts';
 import { FFPROBE_LAYER_PATH } from '../../cdk/constructs/ffprobe-layer.ts';
@@ -266,8 +267,13 @@ describe('Lambdas', () => {
     expect(FFPROBE_LAYER_PATH).toBe('/opt/bin/ffprobe');
   });
 
-  it('query environment: the table', () => {
-    expect(envOf(queryFnId())).toMatchObject({ [ENV.table]: ref(tableId()) });
+  it('query environment: the table and the cursor key, resolved from Secrets Manager at deploy', () => {
+    const secretId = byPrefix('AWS::SecretsManager::Secret', 'CursorSecret');
+    expect(envOf(queryFnId())).toMatchObject({
+      [ENV.table]: ref(tableId()),
+      [CURSOR_SECRET_ENV]: { 'Fn::Join': ['', ['{{resolve:secretsmanager:', ref(secretId), ':SecretString:::}}']] },
+    });
+    expect(resources[secretId]!.Properties.GenerateSecretString).toMatchObject({ PasswordLength: 48 });
   });
 
   it('the ffprobe layer matches the functions\' architecture and holds an executable ffprobe at bin/ffprobe', () => {
