@@ -48,6 +48,8 @@ export interface ApiResponse {
   body: unknown;
   /** The matched route, for logs. */
   route: Route['name'] | undefined;
+  /** The error behind a 5xx answer, for logs only (its detail never reaches the client). */
+  error?: unknown;
 }
 
 export interface SearchResponse {
@@ -89,7 +91,7 @@ export class QueryApi {
 
   private error(e: unknown, route: Route | undefined): ApiResponse & { body: ErrorBody } {
     const body = errorBody(e);
-    return { status: body.status, headers: JSON_HEADERS, body, route: route?.name };
+    return { status: body.status, headers: JSON_HEADERS, body, route: route?.name, ...(body.status >= 500 ? { error: e } : {}) };
   }
 
   private async dispatch(route: Route, query: ApiRequest['query']): Promise<unknown> {

@@ -35,7 +35,7 @@ export function createQueryHandler(options: QueryHandlerOptions): QueryHandler {
       res = await api.handle({ method, path, query: e.queryStringParameters });
     }
     const log = { method, path, route: res.route, status: res.status, ms: Math.round(performance.now() - started) };
-    if (res.status >= 500) logger.error('request failed', { ...log, body: res.body as Record<string, unknown> });
+    if (res.status >= 500) logger.error('request failed', { ...log, error: res.error instanceof Error ? res.error : String(res.error) });
     else logger.info('request', log);
     return { statusCode: res.status, headers: res.headers, body: JSON.stringify(res.body) };
   };

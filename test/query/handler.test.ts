@@ -278,6 +278,20 @@ describe('errors are 4xx JSON { status, code, message }', () => {
     expect(r.status).toBe(200);
   });
 
+  it('hides the detail of an unexpected failure: 500 INTERNAL', async () => {
+    const failing = createQueryHandler({
+      index: { getVideo: () => Promise.reject(new Error('secret detail')), listVideos: () => Promise.reject(new Error('x')), segmentsOf: () => Promise.reject(new Error('x')), readLabel: () => Promise.reject(new Error('x')) },
+      vocabulary: kinetics400(),
+      cursorSecret: SECRET,
+      logger: new Logger({ serviceName: 'vidx-query-test', logLevel: 'SILENT' }),
+    });
+    const r = await failing(apigwEvent('GET', `/videos/${IDS[0]}`));
+    expect(r.statusCode).toBe(500);
+    expect(JSON.parse(r.body!)).toEqual({ status: 500, code: 'INTERNAL', message: 'internal error' });
+    // bad input is still answered before anything is read
+    expect((await failing(apigwEvent('GET', '/search?q=x&limit=0'))).statusCode).toBe(400);
+  });
+
   it('answers 503 JSON, not a crash, when the index is unreachable', async () => {
     const broken = createQueryHandler({
       index: new IndexReader(table.doc, 'no-such-table'),
