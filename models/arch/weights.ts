@@ -1,5 +1,6 @@
 import { VidxError } from '../../core/errors.ts';
 import type { StateDict, Tensor } from '../tensor.ts';
+import { float16BitsToNumber } from '../torch/float16.ts';
 
 /** Converts a floating-point tensor's data to float32 (a no-copy view when it already is). */
 export function float32Data(name: string, tensor: Tensor): Float32Array {
@@ -11,7 +12,7 @@ export function float32Data(name: string, tensor: Tensor): Float32Array {
     case 'float16': {
       const bits = tensor.data as Uint16Array;
       const out = new Float32Array(bits.length);
-      for (let i = 0; i < bits.length; i++) out[i] = float16ToNumber(bits[i]!);
+      for (let i = 0; i < bits.length; i++) out[i] = float16BitsToNumber(bits[i]!);
       return out;
     }
     default:
@@ -32,11 +33,3 @@ export function weight(sd: StateDict, name: string): Float32Array {
   return float32Data(name, tensor);
 }
 
-function float16ToNumber(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const exponent = (bits >> 10) & 0x1f;
-  const fraction = bits & 0x3ff;
-  if (exponent === 0) return sign * fraction * 2 ** -24;
-  if (exponent === 0x1f) return fraction === 0 ? sign * Infinity : NaN;
-  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
-}
