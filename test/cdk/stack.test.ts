@@ -1,7 +1,7 @@
 /**
  * The vidx stack with its default configuration: what issue 5 requires, asserted on one synthesis.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
@@ -296,6 +296,41 @@ describe('Lambdas', () => {
       readFileSync(join(REPO_ROOT, 'models', 'kinetics400_labels.txt'), 'utf8'),
     );
     expect(existsSync(join(query, 'index.mjs'))).toBe(true);
+  });
+  it('the bundles run: the query bundle answers GET /actions from its copied labels, the segmenter loads its manifest', () => {
+    const run = (dir: string, script: string, env: Record<string, string>) =>
+      spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+        cwd: dir,
+        env: { PATH: process.env.PATH, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x', ...env },
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+    const query = assetDir(resources[queryFnId()]!.Properties.Code);
+    const event = {
+      version: '2.0', routeKey: 'GET /actions', rawPath: '/actions', rawQueryString: 'q=basketbal',
+      queryStringParameters: { q: 'basketbal' }, headers: { host: 'api' }, isBase64Encoded: false,
+      requestContext: {
+        accountId: '123456789012', apiId: 'api', domainName: 'api.execute-api.us-east-1.amazonaws.com', domainPrefix: 'api',
+        http: { method: 'GET', path: '/actions', protocol: 'HTTP/1.1', sourceIp: '192.0.2.1', userAgent: 'test' },
+        requestId: 'r', routeKey: 'GET /actions', stage: '$default', time: '23/Nov/2026:11:00:00 +0000', timeEpoch: 1_795_000_000_000,
+      },
+    };
+    const q = run(query, `const m = await import('./index.mjs'); const r = await m.handler(${JSON.stringify(event)}, {}); console.log('RESULT ' + JSON.stringify(r));`, {
+      [ENV.table]: 'vidx-test',
+      [CURSOR_SECRET_ENV]: 'test-secret',
+    });
+    const result = JSON.parse(/^RESULT (.*)$/m.exec(q.stdout)![1]!) as { statusCode: number; body: string };
+    expect(result.statusCode, q.stderr).toBe(200);
+    expect(JSON.parse(result.body).actions.map((a: { label: string }) => a.label)).toContain('playing basketball');
+
+    const segmenter = assetDir(resources[segmenterFnId()]!.Properties.Code);
+    const sg = run(segmenter, `const m = await import('./index.mjs'); try { await m.handler({ not: 's3' }); } catch (e) { console.log('ERROR ' + e.code); }`, {
+      [ENV.model]: join(segmenter, MODEL_MANIFEST_FILE),
+      [ENV.queueUrl]: 'https://sqs.us-east-1.amazonaws.com/123456789012/q',
+      [ENV.table]: 'vidx-test',
+    });
+    // BAD_EVENT (not CONFIG_MISSING or MODEL_MANIFEST_BAD): the bundled manifest loaded, the event was refused.
+    expect(sg.stdout, sg.stderr).toMatch(/^ERROR BAD_EVENT$/m);
   });
 });
 
