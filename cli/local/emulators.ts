@@ -40,6 +40,10 @@ export async function startEmulators(options: EmulatorOptions = {}): Promise<Emu
   try {
     if (options.dynamoPath) mkdirSync(options.dynamoPath, { recursive: true });
     dynamo = dynalite({ ...(options.dynamoPath ? { path: options.dynamoPath } : {}), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+    // The SDK keeps sockets alive and reuses them; Node's default 5 s server idle timeout races
+    // with that reuse under load (ECONNRESET on the client). Outlast the SDK's idle sockets.
+    dynamo.keepAliveTimeout = 65_000;
+    dynamo.headersTimeout = 66_000;
     await new Promise<void>((resolve, reject) => {
       dynamo.once('error', reject);
       dynamo.listen(options.dynamoPort ?? 0, '127.0.0.1', () => resolve());
