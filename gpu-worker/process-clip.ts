@@ -12,7 +12,7 @@ import { ownedBy } from '../core/pipeline/plan.ts';
 import { collectWindows, segmentItems } from '../core/pipeline/assemble.ts';
 import { mergeSegments } from '../core/timeline/merge.ts';
 import type { TimelineOptions } from '../core/result.ts';
-import { presignGet } from '../core/aws/objects.ts';
+import { presignGet, redactPresigned } from '../core/aws/objects.ts';
 import { isComplete, type IndexStore } from '../core/aws/index-store.ts';
 import type { ClipScorer } from './scorer.ts';
 
@@ -64,7 +64,8 @@ export async function processClip(deps: ClipDeps, job: ClipJob, signal: AbortSig
           : await deps.scorer.score(source, { duration, fps: video.fps ?? 0, width: video.width ?? 0, height: video.height ?? 0, rotation: video.rotation ?? 0 }, windows, signal);
       } catch (e) {
         if (isVidxError(e) && !TRANSIENT_CODES.has(e.code) && !signal.aborted) {
-          const reason = `clip ${job.clip.index + 1} of ${job.clip.count} (${job.clip.start}s to ${job.clip.end}s) could not be decoded: ${e.message}`;
+          const what = redactPresigned(e.message, source, job.bucket, job.key);
+          const reason = `clip ${job.clip.index + 1} of ${job.clip.count} (${job.clip.start}s to ${job.clip.end}s) could not be decoded: ${what}`;
           if (await deps.store.markFailed(job.videoId, job.etag, e.code, reason)) await deps.store.deleteDerived(job.videoId);
           deps.log.warn('clip failed for good', { ...ctx, errorCode: e.code, reason });
           return { kind: 'failed', code: e.code, reason };

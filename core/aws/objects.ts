@@ -50,3 +50,12 @@ export function stripQuotes(etag: string): string {
 function httpStatus(e: unknown): number | undefined {
   return (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
 }
+
+/**
+ * Error messages from tools that read a presigned URL quote it: replace it (and its query-less
+ * form) with s3://bucket/key, so a stored reason is readable and carries no signature.
+ */
+export function redactPresigned(message: string, url: string, bucket: string, key: string): string {
+  const plain = url.split('?')[0] ?? url;
+  return message.split(url).join(`s3://${bucket}/${key}`).split(plain).join(`s3://${bucket}/${key}`);
+}

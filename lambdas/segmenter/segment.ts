@@ -16,7 +16,7 @@ import { VidxError, isVidxError } from '../../core/errors.ts';
 import type { ClipJob } from '../../core/messages.ts';
 import { videoIdFor } from '../../core/records.ts';
 import { planClips } from '../../core/pipeline/plan.ts';
-import { headObject, presignGet, OBJECT_NOT_FOUND } from '../../core/aws/objects.ts';
+import { headObject, presignGet, redactPresigned, OBJECT_NOT_FOUND } from '../../core/aws/objects.ts';
 import { sendClipJobs } from '../../core/aws/queue.ts';
 import type { IndexStore, RevisionFacts } from '../../core/aws/index-store.ts';
 
@@ -96,7 +96,14 @@ export async function segmentObject(deps: SegmenterDeps, obj: ObjectRef): Promis
     if (head.size === 0) {
       throw new VidxError(EMPTY_UPLOAD, 'the upload is empty (0 bytes), so there is no video to index', { hint: 'upload the file again' });
     }
-    const info = await deps.probe(await presignGet(deps.s3, obj.bucket, obj.key));
+    const url = await presignGet(deps.s3, obj.bucket, obj.key);
+    let info: ProbedVideo;
+    try {
+      info = await deps.probe(url);
+    } catch (e) {
+      if (isVidxError(e)) throw new VidxError(e.code, redactPresigned(e.message, url, obj.bucket, obj.key), { hint: e.hint, cause: e });
+      throw e;
+    }
     const clips = planClips(deps.windowStarts(info.duration), deps.clipSeconds);
     jobs = clips.map((c) => ({
       v: 1,

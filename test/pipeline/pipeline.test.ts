@@ -108,7 +108,10 @@ describe('pipeline on the emulators', () => {
       expect(v?.status, u.key).toBe('failed');
       expect(v?.reason?.length).toBeGreaterThan(10);
       expect(v?.clipsTotal).toBe(0);
+      // Readable, and no presigned URL (signature) in what the API shows.
+      expect(v?.reason).not.toMatch(/X-Amz-|https?:\/\//);
     }
+    expect((await stack.store.getVideo(textUp!.videoId))?.reason).toContain(`s3://${stack.resources.bucket}/videos/notes.mp4`);
     expect((await stack.store.getVideo(emptyUp!.videoId))?.errorCode).toBe('EMPTY_UPLOAD');
 
     for (const u of [gifUp!, aUp!, bUp!]) {
