@@ -22,6 +22,8 @@ import { ClipWindowsSchema, labelGsiPk, videoIdFor } from '../../core/records.ts
 import { TABLE, VIDEO_PREFIX } from '../../core/names.ts';
 import { ffmpegPath } from '../../core/video/ffmpeg.ts';
 import { execFileSync } from 'node:child_process';
+import { planClips } from '../../core/pipeline/plan.ts';
+import { sendClipJobs } from '../../core/aws/queue.ts';
 
 const quiet = { info() {}, warn() {}, error() {} };
 const TIMELINE = { threshold: 0, gap: 1 };
@@ -186,5 +188,29 @@ describe('pipeline on the emulators', () => {
     expect(scorer.calls).toBe(calls);
     expect(await stack.store.segmentsOf(up.videoId)).toEqual(before);
     expect((await stack.store.getVideo(up.videoId))?.indexedAt).toBe(v.indexedAt);
+  });
+
+  it('duplicate clip messages delivered together (same batch, concurrent) give the same index as one delivery', async () => {
+    await worker.stop();
+    const f = makeVideo(dir, 'dup-together.mp4', 5);
+    const up = await putVideoFile(stack.clients.s3, stack.resources.bucket, VIDEO_PREFIX, f);
+    await segment(s3CreatedEvent([up]));
+    const v = (await stack.store.getVideo(up.videoId))!;
+    // Every clip job a second time, as an at-least-once queue may deliver them.
+    const clips = planClips(segmenterDeps().windowStarts(v.duration!), 2);
+    await sendClipJobs(stack.clients.sqs, stack.resources.queueUrl, clips.map((c) => ({ v: 1 as const, videoId: up.videoId, bucket: up.bucket, key: up.key, etag: up.etag, clip: c, model: 'i3d_r50' })));
+    expect((await queueDepth(stack.clients, stack.resources.queueUrl)).visible).toBe(2 * v.clipsTotal);
+    worker = startWorker();
+    const done = await waitFor('indexed', async () => {
+      const r = await stack.store.getVideo(up.videoId);
+      return r?.status === 'indexed' ? r : undefined;
+    });
+    await waitFor('drained', async () => {
+      const d = await queueDepth(stack.clients, stack.resources.queueUrl);
+      return d.visible === 0 && d.inFlight === 0;
+    });
+    expect(done.segments).toBe(await expectedSegments(up.videoId));
+    expect((await stack.store.segmentsOf(up.videoId)).length).toBe(done.segments);
+    expect((await stack.store.clipsOf(up.videoId, up.etag)).map((c) => c.index)).toEqual(clips.map((c) => c.index));
   });
 });
