@@ -197,10 +197,10 @@ export class IndexStore {
         new UpdateCommand({
           TableName: this.tableName,
           Key: videoKey(videoId),
-          UpdateExpression: 'ADD #done :idx SET #updatedAt = :now',
+          UpdateExpression: 'ADD #done :idx SET #updatedAt = :now, #GSI1SK = :gsk',
           ConditionExpression: '#etag = :etag AND #status <> :failed',
-          ExpressionAttributeNames: { '#done': 'doneClips', '#updatedAt': 'updatedAt', '#etag': 'etag', '#status': 'status' },
-          ExpressionAttributeValues: { ':idx': new Set([index]), ':now': now, ':etag': etag, ':failed': 'failed' },
+          ExpressionAttributeNames: { '#done': 'doneClips', '#updatedAt': 'updatedAt', '#etag': 'etag', '#status': 'status', '#GSI1SK': 'GSI1SK' },
+          ExpressionAttributeValues: { ':idx': new Set([index]), ':now': now, ':etag': etag, ':failed': 'failed', ':gsk': videoGsiSk(now, videoId) },
           ReturnValues: 'ALL_NEW',
         }),
       );

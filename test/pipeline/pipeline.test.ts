@@ -125,6 +125,8 @@ describe('pipeline on the emulators', () => {
       expect(v.doneClips).toHaveLength(v.clipsTotal);
       expect(v.segments).toBe(await expectedSegments(u.videoId));
       expect((await stack.store.segmentsOf(u.videoId)).length).toBe(v.segments);
+      // The listing key follows the last update (GET /videos: newest first).
+      expect(v.GSI1SK).toBe(`${v.updatedAt}#${v.videoId}`);
     }
     // a.mp4: 5 s, 1 s windows, 2 s clips -> 5 windows in 3 clips
     const av = await stack.store.getVideo(aUp!.videoId);
