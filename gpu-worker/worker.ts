@@ -51,8 +51,6 @@ export class ClipWorker {
     running: false, draining: false, inFlight: 0, received: 0, done: 0, failed: 0, retried: 0, stale: 0, poison: 0, assembled: 0,
     lastPollAt: undefined, startedAt: new Date().toISOString(),
   };
-  /** Resolves on every finished batch (tests wait on it). */
-  private readonly listeners = new Set<() => void>();
 
   constructor(private readonly opts: WorkerOptions) {
     const visibility = opts.visibilityTimeoutSeconds ?? DEFAULTS.visibilityTimeoutSeconds;
@@ -74,7 +72,7 @@ export class ClipWorker {
       pollingCompleteWaitTimeMs: ((opts.waitTimeSeconds ?? 20) + 5) * 1000 + (opts.stopTimeoutSeconds ?? DEFAULTS.stopTimeoutSeconds) * 1000,
     });
     this.consumer.on('error', (err) => {
-      // Aborting the pending long poll is how stop() ends; anything else is worth an error line.
+      // crash() aborts the pending poll on purpose; anything else is worth an error line.
       if (this.draining && /abort/i.test(String(err))) return;
       this.opts.log.error('queue error', { error: String(err) });
     });
@@ -89,12 +87,6 @@ export class ClipWorker {
 
   status(): WorkerStats {
     return { ...this.stats, draining: this.draining };
-  }
-
-  /** Called after every batch; returns an unsubscribe function. */
-  onBatch(fn: () => void): () => void {
-    this.listeners.add(fn);
-    return () => this.listeners.delete(fn);
   }
 
   /**
@@ -145,7 +137,6 @@ export class ClipWorker {
       return await p;
     } finally {
       this.current = undefined;
-      for (const fn of this.listeners) fn();
     }
   }
 
