@@ -49,6 +49,8 @@ export interface ScoreWindowsOptions {
   onProgress?: (done: number, total: number) => void;
   /** Per batch: time waited on decode (not hidden by inference) and time in the model. */
   onBatch?: (t: BatchTiming) => void;
+  /** Called with each decoder child's pid (benches sample its memory). */
+  onSpawn?: (pid: number | undefined) => void;
 }
 
 /**
@@ -71,6 +73,7 @@ export async function scoreWindows(source: string, engine: ScoringEngine & { man
       hwaccel: opts.hwaccel,
       threads: opts.decodeThreads,
       signal: ac.signal,
+      onSpawn: opts.onSpawn,
     });
     return await scoreBatches(reader, engine, { softmax, topK }, {
       total: opts.windows.length,
