@@ -13,6 +13,7 @@
  */
 import { VidxError } from '../errors.ts';
 import type { Manifest } from '../model/manifest.ts';
+import { ABORTED } from '../video/ffmpeg.ts';
 import type { LabelScore, WindowScore } from '../result.ts';
 
 export const ANALYZE_BAD_OPTIONS = 'ANALYZE_BAD_OPTIONS';
@@ -93,7 +94,7 @@ export async function scoreBatches(
       const t0 = performance.now();
       const r = await next;
       if (r.done) break;
-      opts.signal?.throwIfAborted();
+      if (opts.signal?.aborted) throw new VidxError(ABORTED, 'scoring the windows: aborted');
       const batch = r.value;
       const n = batch.windows.length;
       if (n === 0) throw new VidxError(ANALYZE_BAD_BATCH, 'the window reader produced an empty batch');

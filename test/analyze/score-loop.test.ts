@@ -122,6 +122,17 @@ describe('scoreBatches', () => {
     expect(log).not.toContain('decode 2 start');
   });
 
+  it('an abort between batches stops with ABORTED and closes the reader', async () => {
+    const log: string[] = [];
+    const r = reader(6, 2, log);
+    const ac = new AbortController();
+    await expect(
+      scoreBatches(r.it, engine(log), scorer, { total: 6, topK: 1, signal: ac.signal, onProgress: () => ac.abort() }),
+    ).rejects.toMatchObject({ code: 'ABORTED' });
+    expect(r.closed()).toBe(true);
+    expect(log.filter((l) => l.endsWith('end') && l.startsWith('run'))).toEqual(['run 0 end']);
+  });
+
   it('logits that do not match batch x classes are a typed error', async () => {
     const log: string[] = [];
     let err: unknown;
