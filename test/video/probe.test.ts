@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isVidxError } from '../../core/errors.ts';
 import { interpret, probe, rotationOf, toVideoFacts, LIMITS } from '../../core/video/probe.ts';
+import { readWindows } from '../../core/video/window-source.ts';
+import { planWindows } from '../../core/video/windows.ts';
+import { i3dManifest } from './manifests.ts';
 import { CRICKET_GIF, ffmpeg, makeAudioOnly, makePng, makeTextFile, makeVideo, tempDir } from '../helpers/media.ts';
 
 const tmp = tempDir();
@@ -123,6 +126,24 @@ describe('probe over http(s) with Range requests (as presigned S3 URLs)', () => 
     expect(ranges.length).toBeGreaterThan(0);
   });
 
+  it('decodes windows over the URL exactly as from the file', async () => {
+    const m = i3dManifest({ T: 4, r: 4, F: 30, S: 24, C: 24 });
+    const url = `${base}/videos/served.mp4`;
+    const read = async (src: string): Promise<{ x: number[]; t: number[][] }> => {
+      const info = await probe(src);
+      const out = { x: [] as number[], t: [] as number[][] };
+      for await (const b of readWindows(src, m, { info, windows: planWindows(info.duration, m), batch: 8 })) {
+        out.x.push(...b.inputs.video!);
+        out.t.push(...b.frameTimes);
+      }
+      return out;
+    };
+    const before = ranges.length;
+    expect(await read(url)).toEqual(await read(video));
+    expect(ranges.length).toBeGreaterThan(before);
+    expect(children()).toEqual([]);
+  });
+
   it('a missing key is VIDEO_NOT_FOUND, a closed port VIDEO_UNREACHABLE', async () => {
     expect((await probeError(`${base}/videos/missing.mp4`)).code).toBe('VIDEO_NOT_FOUND');
     const closed = createServer();
@@ -204,6 +225,27 @@ describe('probe: bad input gives a typed error, fast, with no child left', () =>
       expect(children()).toEqual([]);
     });
   }
+
+  it('damage inside the stream: decoding ends with the frames or a typed error, never a hang, no child left', async () => {
+    const v = await makeVideo(tmp.dir, { seconds: 3, fps: 25, width: 64, height: 48, container: 'mkv', name: 'damaged', pattern: 'testsrc' });
+    const bytes = readFileSync(v.path);
+    for (let i = Math.floor(bytes.length * 0.4); i < Math.floor(bytes.length * 0.6); i += 7) bytes[i] = (bytes[i]! * 31 + 17) & 0xff;
+    const out = join(tmp.dir, 'damaged-mid.mkv');
+    writeFileSync(out, bytes);
+    const m = i3dManifest({ T: 4, r: 4, F: 30, S: 24, C: 24 });
+    const t0 = performance.now();
+    let outcome = 'ok';
+    try {
+      const info = await probe(out);
+      for await (const b of readWindows(out, m, { info, windows: planWindows(info.duration, m), batch: 4 })) expect(b.windows.length).toBeGreaterThan(0);
+    } catch (e) {
+      if (!isVidxError(e)) throw e;
+      outcome = e.code;
+    }
+    expect(['ok', 'VIDEO_CORRUPT', 'VIDEO_DECODE_FAILED']).toContain(outcome);
+    expect(performance.now() - t0).toBeLessThan(10_000);
+    expect(children()).toEqual([]);
+  });
 
   it('absurd frame counts and zero durations, from ffprobe JSON', () => {
     const stream = { index: 0, codec_type: 'video', codec_name: 'h264', width: 64, height: 48, r_frame_rate: '1000/1', avg_frame_rate: '1000/1', time_base: '1/1000' };
