@@ -250,12 +250,13 @@ export function interpret(input: string, json: ProbeJson, decodable: Set<string>
       hint: 'split the video',
     });
   }
+  const frameCount = num(video.nb_frames) ?? null;
   let fps = parseRate(video.r_frame_rate);
   let avgFps = parseRate(video.avg_frame_rate);
+  // Some containers (e.g. Matroska with variable timing) give no average: frames / duration, else the base rate.
+  if (!(avgFps > 0)) avgFps = frameCount !== null && frameCount > 0 ? frameCount / duration : fps;
   if (!(fps > 0)) fps = avgFps;
-  if (!(avgFps > 0)) avgFps = fps;
   if (!(fps > 0)) throw new VidxError(VIDEO_CORRUPT, `${input}: the frame rate is unknown`, { hint: 're-encode the file' });
-  const frameCount = num(video.nb_frames) ?? null;
   const frames = frameCount ?? duration * avgFps;
   if (frames > LIMITS.maxFrames) {
     throw new VidxError(VIDEO_TOO_LARGE, `${input} has about ${Math.round(frames)} frames; at most ${LIMITS.maxFrames} are accepted`, {

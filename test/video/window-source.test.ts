@@ -129,6 +129,21 @@ describe('frame rule on awkward videos', () => {
   });
 });
 
+describe('spans (bounded frame lists and ffmpeg runs)', () => {
+  it('a frame shared across a span boundary is converted once (carried over)', async () => {
+    // 2 fps, sampled at 10 Hz: every frame is used by several windows, including across 120 s.
+    const v = await makeVideo(tmp.dir, { seconds: 130, fps: 2, width: 32, height: 24, gop: 10, name: 'carry' });
+    const info = await probe(v.path);
+    const m = i3dManifest({ T: 4, r: 1, F: 10, S: 16, C: 16 }); // D = 0.4 s
+    const windows = planWindows(info.duration, m, 0.3);
+    const stats = { decoded: 0, converted: 0, spans: 0 };
+    const batches = await readAll(v.path, m, info, windows, 64, stats);
+    expect(stats.spans).toBe(2);
+    const used = checkRule(batches, m, v.frameTimes, 0);
+    expect(stats.converted).toBe(new Set(used.flat()).size);
+  });
+});
+
 describe('packing', () => {
   it('SlowFast slow input = fast frames at floor(linspace(0, T-1, T/alpha)); I3D video = the T frames', async () => {
     const v = await makeVideo(tmp.dir, { seconds: 2.5, fps: 30, width: 48, height: 48, pattern: 'testsrc' });
