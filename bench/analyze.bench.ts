@@ -58,6 +58,8 @@ interface ChildResult {
   inferS: number;
   /** Time the loop waited on decode (not hidden behind inference); e2e only. */
   waitS: number;
+  /** Of which, the wait for the first batch (nothing to overlap it with: start-up). */
+  firstWaitS: number;
   nodePeakMB: number;
   ffmpegPeakMB: number;
   load: number[];
@@ -88,6 +90,7 @@ async function child(task: ChildTask): Promise<ChildResult> {
     const videoSeconds = windows.length * stride;
     let inferMs = 0;
     let waitMs = 0;
+    let firstWaitMs = -1;
     let ffmpegPeak = 0;
     const pids: number[] = [];
     const sample = setInterval(() => {
@@ -104,6 +107,7 @@ async function child(task: ChildTask): Promise<ChildResult> {
           onBatch: (t) => {
             inferMs += t.inferMs;
             waitMs += t.waitMs;
+            if (firstWaitMs < 0) firstWaitMs = t.waitMs;
           },
           onSpawn: (pid) => pid && pids.push(pid),
         });
@@ -126,6 +130,7 @@ async function child(task: ChildTask): Promise<ChildResult> {
       wallS: wallMs / 1000,
       inferS: inferMs / 1000,
       waitS: waitMs / 1000,
+      firstWaitS: Math.max(0, firstWaitMs) / 1000,
       nodePeakMB: process.resourceUsage().maxRSS / 1024,
       ffmpegPeakMB: ffmpegPeak / 2 ** 20,
       load: loadavg().map((x) => +x.toFixed(2)),
@@ -211,7 +216,7 @@ export async function run(): Promise<void> {
     const peak = e2e.nodePeakMB + e2e.ffmpegPeakMB;
     if (c.arch === 'i3d_r50') oneMinutePeak = peak;
     console.log(`\n${c.arch}: ${e2e.windows} windows at stride D = ${f1(e2e.videoSeconds)} s of video${c.limit === null ? '' : ` (first ${c.limit} windows: bounded, VIDX_BENCH_FULL=1 for all)`}`);
-    console.log(`  end to end     ${f1(e2eRate)} video-s/s  (${f1(e2e.wallS)} s wall; in engine.run ${f1(e2e.inferS)} s; waiting on decode ${f1(e2e.waitS)} s; load ${e2e.load.join(' ')})`);
+    console.log(`  end to end     ${f1(e2eRate)} video-s/s  (${f1(e2e.wallS)} s wall; in engine.run ${f1(e2e.inferS)} s; waiting on decode ${f1(e2e.waitS)} s, of which ${f1(e2e.firstWaitS)} s for the first batch; load ${e2e.load.join(' ')})`);
     console.log(`    command: ${commandFor(e2eTask)}`);
     console.log(`  inference only ${f1(infRate)} video-s/s  (${f1(inf.wallS)} s in engine.run; load ${inf.load.join(' ')})`);
     console.log(`    command: ${commandFor(inferTask)}`);
