@@ -71,7 +71,10 @@ function progressReporter(enabled: boolean): { update(done: number, total: numbe
           started = true;
         } else bar.update(done);
       },
-      stop: () => started && bar.stop(),
+      stop() {
+        if (started) bar.stop();
+        started = false;
+      },
     };
   }
   let lastDecile = -1;
@@ -119,7 +122,7 @@ async function run(input: string, flags: AnalyzeFlags): Promise<void> {
       signal: ac.signal,
       onProgress: (done, total) => progress.update(done, total),
     });
-    progress.stop();
+    progress.stop(); // the bar's last line ends before the timeline starts
     process.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : formatTimeline(result));
   } finally {
     progress.stop();
