@@ -1,23 +1,27 @@
 import { Command, CommanderError } from 'commander';
 import { isVidxError } from '../core/errors.ts';
-import { registerModels } from './commands/models.ts';
-import { registerAnalyze } from './commands/analyze.ts';
-import { registerInspectWindow } from './commands/inspect-window.ts';
-import { registerLocal } from './commands/local.ts';
-import { registerUpload } from './commands/upload.ts';
-import { registerSearch } from './commands/search.ts';
+
+type Register = (program: Command) => void;
+
+// Each command pulls in heavy modules (onnxruntime, the AWS SDK, the emulators); load only the
+// one being run so `vidx search` does not pay for the local stack. Help loads them all.
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  models: async () => (await import('./commands/models.ts')).registerModels,
+  analyze: async () => (await import('./commands/analyze.ts')).registerAnalyze,
+  'inspect-window': async () => (await import('./commands/inspect-window.ts')).registerInspectWindow,
+  local: async () => (await import('./commands/local.ts')).registerLocal,
+  upload: async () => (await import('./commands/upload.ts')).registerUpload,
+  search: async () => (await import('./commands/search.ts')).registerSearch,
+};
 
 const program = new Command('vidx')
   .description('vidx: find actions in video with SlowFast / I3D, on AWS or on this machine')
   .showHelpAfterError()
   .exitOverride();
 
-registerModels(program);
-registerAnalyze(program);
-registerInspectWindow(program);
-registerLocal(program);
-registerUpload(program);
-registerSearch(program);
+const requested = process.argv[2];
+const names = requested !== undefined && requested in COMMANDS ? [requested] : Object.keys(COMMANDS);
+for (const name of names) (await COMMANDS[name]!())(program);
 
 try {
   await program.parseAsync(process.argv);
