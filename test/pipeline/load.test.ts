@@ -27,11 +27,11 @@ import { TABLE, VIDEO_PREFIX } from '../../core/names.ts';
 
 const N = 50;
 /**
- * VIDX_LOAD_REAL_MODEL=1 runs the load through the real model (a synthesized i3d_r50 on CPU,
- * windows of concurrent clips batched together on it); the default deterministic scorer keeps
- * the suite quick on 2 cores and exercises the same queue/index path.
+ * The load runs through the real model (a synthesized i3d_r50 on CPU, windows of concurrent
+ * clips batched together on it). VIDX_LOAD_STAND_IN=1 swaps in the deterministic scorer for a
+ * quick local loop over the same queue/index path.
  */
-const REAL = process.env.VIDX_LOAD_REAL_MODEL === '1';
+const REAL = process.env.VIDX_LOAD_STAND_IN !== '1';
 const quiet = { info() {}, warn() {}, error() {} };
 const run = promisify(execFile);
 
