@@ -9,7 +9,7 @@
  *      converted checkpoint, the one the worker image builds too;
  *   3. otherwise a planning manifest generated from models/manifests.ts: the same window settings
  *      the worker uses, but with synthetic provenance and `trained: false` (the checkpoint's sha256
- *      is not known before it is downloaded); the app warns, and docs/deploy.md says to pull first.
+ *      is not known before it is downloaded); the app warns, and the README's Deploy section says to pull first.
  */
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

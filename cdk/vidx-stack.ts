@@ -49,7 +49,7 @@ export const ACTIONS = {
   queryIndex: ['dynamodb:Query'],
 } as const;
 
-/** Everything vidx runs on in AWS: see issue 5 and docs/deploy.md. */
+/** Everything vidx runs on in AWS: see issue 5 and the README's Deploy section. */
 export class VidxStack extends Stack {
   readonly bucket: s3.Bucket;
   readonly clips: ClipQueue;
@@ -94,7 +94,7 @@ export class VidxStack extends Stack {
     if (manifest.origin === 'generated') {
       Annotations.of(this).addWarningV2(
         'vidx:segmenter-manifest',
-        `the segmenter gets a generated ${config.model} manifest with trained: false; run \`npx vidx models pull ${config.model}\` before deploying so it bundles the converted checkpoint's manifest (docs/deploy.md)`,
+        `the segmenter gets a generated ${config.model} manifest with trained: false; run \`npx vidx models pull ${config.model}\` before deploying so it bundles the converted checkpoint's manifest (the README's Deploy section)`,
       );
     }
     this.segmenter = new NodeFunction(this, 'Segmenter', {
