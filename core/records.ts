@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { WindowScoreSchema } from './result.ts';
+import { SegmentSchema, WindowScoreSchema } from './result.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Identifiers
@@ -145,7 +145,8 @@ export type ClipRecord = z.infer<typeof ClipRecordSchema>;
 
 export const ClipWindowsSchema = z.array(WindowScoreSchema);
 
-export const SegmentRecordSchema = z.object({
+/** A segment item: the one segment schema plus its keys and the video it belongs to. */
+export const SegmentRecordSchema = SegmentSchema.extend({
   PK: z.string(),
   SK: z.string(),
   GSI1PK: z.string(),
@@ -153,11 +154,5 @@ export const SegmentRecordSchema = z.object({
   videoId: z.string(),
   key: z.string(),
   etag: z.string(),
-  label: z.string(),
-  start: z.number().nonnegative(),
-  end: z.number().nonnegative(),
-  score: z.number().min(0).max(1),
-  mean: z.number().min(0).max(1),
-  windows: z.number().int().positive(),
 });
 export type SegmentRecord = z.infer<typeof SegmentRecordSchema>;

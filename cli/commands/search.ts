@@ -4,20 +4,14 @@
  * the API's: its 4xx answers are shown with their code.
  */
 import type { Command } from 'commander';
+import type { SegmentView } from '../../core/query/views.ts';
 import { VidxError } from '../../core/errors.ts';
 import { DEFAULTS } from '../../core/names.ts';
 
 export const API_UNREACHABLE = 'API_UNREACHABLE';
 export const API_ERROR = 'API_ERROR';
 
-interface SearchItem {
-  videoId: string;
-  key: string;
-  label: string;
-  start: number;
-  end: number;
-  score: number;
-}
+type SearchItem = Pick<SegmentView, 'videoId' | 'key' | 'label' | 'start' | 'end' | 'score'>;
 
 interface SearchBody {
   query: { labels: { label: string }[] };

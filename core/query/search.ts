@@ -10,17 +10,10 @@
  * cursor is issued only if something is left (no empty last page).
  */
 import type { Positions } from './cursor.ts';
+import type { SegmentView } from './views.ts';
 
-export interface SegmentHit {
-  videoId: string;
-  key: string;
-  label: string;
-  start: number;
-  end: number;
-  score: number;
-  mean: number;
-  windows: number;
-  /** The item's GSI1SK: ascending = best first. */
+/** A segment as read from the label index, with its GSI1SK (ascending = best first). */
+export interface SegmentHit extends SegmentView {
   sortKey: string;
 }
 

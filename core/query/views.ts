@@ -1,5 +1,6 @@
 /** What the API shows of stored items: no keys, no internals (bucket, etag, done set, GSI keys). */
 import type { SegmentHit } from './search.ts';
+import type { Segment } from '../result.ts';
 
 type Item = Record<string, unknown>;
 
@@ -46,15 +47,10 @@ export function videoView(item: Item): VideoView {
   return view;
 }
 
-export interface SegmentView {
+/** What the API returns for a segment: the one segment schema plus the video it is in. */
+export interface SegmentView extends Segment {
   videoId: string;
   key: string;
-  label: string;
-  start: number;
-  end: number;
-  score: number;
-  mean: number;
-  windows: number;
 }
 
 export function segmentView(hit: SegmentHit): SegmentView {
