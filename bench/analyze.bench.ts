@@ -21,7 +21,7 @@
  * 10-minute run.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,6 +34,7 @@ import { probe } from '../core/video/probe.ts';
 import { readWindows } from '../core/video/window-source.ts';
 import { planWindows } from '../core/video/windows.ts';
 import { synthesize } from '../models/convert.ts';
+import { peakRssOfPid } from './rss.ts';
 
 const CHILD_ENV = 'VIDX_BENCH_ANALYZE';
 const THREADS = 2;
@@ -67,16 +68,6 @@ interface ChildResult {
 
 // ---------------------------------------------------------------- child: one measurement
 
-/** Peak resident set (bytes) of a pid from /proc, 0 once it is gone. */
-function peakOf(pid: number): number {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : 0;
-  } catch (_e) {
-    return 0; // the child exited between samples: its last sample stands
-  }
-}
-
 async function child(task: ChildTask): Promise<ChildResult> {
   const engine = await InferenceEngine.load(task.manifest, { device: 'cpu', threads: THREADS, log: () => undefined });
   try {
@@ -94,7 +85,7 @@ async function child(task: ChildTask): Promise<ChildResult> {
     let ffmpegPeak = 0;
     const pids: number[] = [];
     const sample = setInterval(() => {
-      for (const pid of pids) ffmpegPeak = Math.max(ffmpegPeak, peakOf(pid));
+      for (const pid of pids) ffmpegPeak = Math.max(ffmpegPeak, peakRssOfPid(pid));
     }, 100);
     const t0 = performance.now();
     try {

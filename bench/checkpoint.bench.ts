@@ -5,13 +5,13 @@
  * Each load runs in a fresh child process so its peak RSS is the reader's alone.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { StateDict, Tensor } from '../models/tensor.ts';
 import { loadStateDict, writeCheckpoint } from '../models/torch/index.ts';
+import { peakRssMB } from './rss.ts';
 
 const MEASURE_ENV = 'VIDX_CHECKPOINT_BENCH_FILE';
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -79,20 +79,6 @@ interface Measurement {
   baselineRssMB: number;
   peakRssMB: number;
   maxRssMB: number;
-}
-
-/**
- * Peak RSS of this process in MB. Linux keeps ru_maxrss (resourceUsage().maxRSS) across the
- * fork+exec that started us, so it can report the parent's peak; VmHWM belongs to this process alone.
- */
-function peakRssMB(): number {
-  try {
-    const hwm = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'));
-    if (hwm) return Number(hwm[1]) / 1024;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e; // not Linux: fall back to maxRSS
-  }
-  return process.resourceUsage().maxRSS / 1024;
 }
 
 /** Child side: load one file and report time and peak RSS as JSON. */

@@ -6,7 +6,6 @@
  * Targets (issue 2): < 20 s and < 2 GB peak RSS on the 2-core box.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -15,6 +14,7 @@ import { convert } from '../models/convert.ts';
 import { synthesizeStateDict } from '../models/synthetic.ts';
 import type { Tensor } from '../models/tensor.ts';
 import { writeCheckpoint } from '../models/torch/index.ts';
+import { peakRssMB } from './rss.ts';
 
 const CHILD_ENV = 'VIDX_CONVERT_BENCH_FILE';
 const OUT_ENV = 'VIDX_CONVERT_BENCH_OUT';
@@ -29,20 +29,6 @@ interface Measurement {
   baselineRssMB: number;
   peakRssMB: number;
   maxRssMB: number;
-}
-
-/**
- * This process's peak RSS (VmHWM). ru_maxrss (resourceUsage().maxRSS) is also reported, but on
- * Linux it survives fork+exec and may show the parent's peak instead of ours.
- */
-function peakRssMB(): number {
-  try {
-    const hwm = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'));
-    if (hwm) return Number(hwm[1]) / 1024;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e; // not Linux: fall back to maxRSS
-  }
-  return process.resourceUsage().maxRSS / 1024;
 }
 
 /** Child side: convert one checkpoint, print the measurement as one JSON line. */

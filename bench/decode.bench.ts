@@ -21,6 +21,7 @@ import { runTool, ffmpegPath } from '../core/video/ffmpeg.ts';
 import { probe } from '../core/video/probe.ts';
 import { readWindows } from '../core/video/window-source.ts';
 import { planWindows } from '../core/video/windows.ts';
+import { peakRssOfPid } from './rss.ts';
 
 // The real SlowFast R50 manifest: the settings the product uses (labels do not matter to decoding).
 const manifest: Manifest = manifestFor('slowfast_r50', { kind: 'synthetic', rule: 'bench' }, false);
@@ -52,16 +53,6 @@ async function ensureVideos(): Promise<{ oneMinute: string; tenMinutes: string }
   return { oneMinute, tenMinutes };
 }
 
-/** Peak resident set (bytes) of a pid from /proc, 0 if gone. */
-function rssOf(pid: number): number {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : 0;
-  } catch (_e) {
-    return 0; // the child has exited between samples
-  }
-}
-
 /**
  * CPU seconds used so far by this process and its waited-for children (ffmpeg, ffprobe), from
  * /proc/self/stat (utime, stime, cutime, cstime in clock ticks of 1/100 s on Linux).
@@ -90,7 +81,7 @@ async function measure(path: string, batch: number): Promise<Figures> {
   let ffmpegPeak = 0;
   const sample = (): void => {
     nodePeak = Math.max(nodePeak, process.memoryUsage().rss);
-    for (const pid of pids) ffmpegPeak = Math.max(ffmpegPeak, rssOf(pid));
+    for (const pid of pids) ffmpegPeak = Math.max(ffmpegPeak, peakRssOfPid(pid));
   };
   const timer = setInterval(sample, 100);
   const stats = { decoded: 0, converted: 0, spans: 0 };
