@@ -33,7 +33,8 @@ export function makeSegmenterHandler(deps: SegmenterDeps): S3EventHandler {
       throw new VidxError(BAD_EVENT, `the segmenter received something that is not an S3 event (${problem})`);
     }
     const settled = await Promise.allSettled(
-      parsed.data.Records.filter((r) => r.eventName.startsWith('ObjectCreated:')).map((r) =>
+      // async: a record that throws (even synchronously) fails alone; the others still run.
+      parsed.data.Records.filter((r) => r.eventName.startsWith('ObjectCreated:')).map(async (r) =>
         segmentObject(deps, {
           bucket: r.s3.bucket.name,
           key: r.s3.object.urlDecodedKey ?? decodeS3Key(r.s3.object.key),

@@ -62,9 +62,15 @@ export type SegmentOutcome =
   | { videoId: string; outcome: 'queued'; clips: number }
   | { videoId: string; outcome: 'failed'; code: string; reason: string };
 
-/** S3 event keys are URL-encoded with '+' for spaces. */
+export const BAD_KEY_ENCODING = 'BAD_KEY_ENCODING';
+
+/** S3 event keys are URL-encoded with '+' for spaces. A malformed encoding is a typed error. */
 export function decodeS3Key(raw: string): string {
-  return decodeURIComponent(raw.replace(/\+/g, ' '));
+  try {
+    return decodeURIComponent(raw.replace(/\+/g, ' '));
+  } catch (e) {
+    throw new VidxError(BAD_KEY_ENCODING, `the S3 event's object key is not valid URL encoding: ${JSON.stringify(raw.slice(0, 200))}`, { cause: e });
+  }
 }
 
 export async function segmentObject(deps: SegmenterDeps, obj: ObjectRef): Promise<SegmentOutcome> {
