@@ -6,6 +6,7 @@ import { VidxError } from '../../core/errors.ts';
 import { putVideoFile, type UploadedFile } from '../local/upload.ts';
 import { s3CreatedEvent } from '../local/s3-event.ts';
 import type { LocalConfig } from '../local/stack.ts';
+import type { TimelineResponse } from '../../core/query/api.ts';
 
 export const LOCAL_STACK_UNREACHABLE = 'LOCAL_STACK_UNREACHABLE';
 
@@ -22,6 +23,16 @@ async function getJson<T>(url: string, init?: RequestInit): Promise<T> {
   const text = await r.text();
   if (!r.ok) throw new VidxError('LOCAL_STACK_ERROR', `${url} answered ${r.status}: ${text.slice(0, 300)}`);
   return JSON.parse(text) as T;
+}
+
+/** "label (0.91), label (0.40)": a video's best labels, so the user knows what to search for. */
+export function describeTopLabels(t: { segments: readonly { label: string; score: number }[]; video: { trained?: boolean } }, n = 3): string {
+  const best = new Map<string, number>();
+  for (const s of t.segments) best.set(s.label, Math.max(best.get(s.label) ?? 0, s.score));
+  const top = [...best].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, n);
+  if (top.length === 0) return 'no action segments';
+  const labels = top.map(([label, score]) => `${label} (${score.toFixed(2)})`).join(', ');
+  return t.video.trained === false ? `${labels} — untrained model: these labels mean nothing` : labels;
 }
 
 export function registerUpload(program: Command): void {
@@ -62,9 +73,13 @@ export function registerUpload(program: Command): void {
         for (const id of [...pending]) {
           const v = await getJson<{ status?: string; video?: { status?: string }; reason?: string }>(`${api}/videos/${id}`);
           const status = v.status ?? v.video?.status;
-          if (status === 'indexed' || status === 'failed') {
+          if (status === 'failed') {
             pending.delete(id);
-            process.stdout.write(`${id}  ${status}${v.reason ? `: ${v.reason}` : ''}\n`);
+            process.stdout.write(`${id}  failed${v.reason ? `: ${v.reason}` : ''}\n`);
+          } else if (status === 'indexed') {
+            pending.delete(id);
+            const timeline = await getJson<TimelineResponse>(`${api}/videos/${id}/timeline`);
+            process.stdout.write(`${id}  indexed: ${describeTopLabels(timeline)}\n`);
           }
         }
       }
