@@ -11,18 +11,15 @@ import { join } from 'node:path';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { startTestStack, queueDepth, peekMessages, waitFor, type TestStack } from '../helpers/emulators.ts';
-import { DeterministicScorer, TEST_WINDOW, makeVideo } from './fixtures.ts';
+import { DeterministicScorer, makeVideo, quiet, testSegmenterDeps } from './fixtures.ts';
 import { makeSegmenterHandler } from '../../lambdas/segmenter/handler.ts';
 import { ClipWorker, type WorkerOptions } from '../../gpu-worker/worker.ts';
 import { putVideoFile, type UploadedFile } from '../../cli/local/upload.ts';
 import { s3CreatedEvent } from '../../cli/local/s3-event.ts';
-import { probe } from '../../core/video/probe.ts';
-import { planWindows } from '../../core/video/windows.ts';
 import { CLIP_SK_PREFIX, SEGMENT_SK_PREFIX } from '../../core/records.ts';
 import { VIDEO_PREFIX, DEFAULTS } from '../../core/names.ts';
 import type { ClipJob } from '../../core/messages.ts';
 
-const quiet = { info() {}, warn() {}, error() {} };
 const TIMELINE = { threshold: 0, gap: 1 };
 
 let stack: TestStack;
@@ -84,18 +81,7 @@ const drained = () =>
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'vidx-faults-'));
   stack = await startTestStack();
-  segment = makeSegmenterHandler({
-    s3: stack.clients.s3,
-    sqs: stack.clients.sqs,
-    store: stack.store,
-    queueUrl: stack.resources.queueUrl,
-    prefix: VIDEO_PREFIX,
-    clipSeconds: 2,
-    model: { architecture: 'i3d_r50', trained: false },
-    probe: (url) => probe(url),
-    windowStarts: (d) => planWindows(d, TEST_WINDOW).map((w) => w.start),
-    log: quiet,
-  });
+  segment = makeSegmenterHandler(testSegmenterDeps(stack));
 });
 
 afterEach(async () => {

@@ -13,13 +13,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { startTestStack, queueDepth, waitFor, type TestStack } from '../helpers/emulators.ts';
-import { DeterministicScorer } from './fixtures.ts';
+import { DeterministicScorer, quiet, testSegmenterDeps } from './fixtures.ts';
 import type { ClipScorer } from '../../gpu-worker/scorer.ts';
 import { makeSegmenterHandler } from '../../lambdas/segmenter/handler.ts';
 import { ClipWorker } from '../../gpu-worker/worker.ts';
 import { putVideoFile } from '../../cli/local/upload.ts';
 import { s3CreatedEvent } from '../../cli/local/s3-event.ts';
-import { probe } from '../../core/video/probe.ts';
 import { ffmpegPath } from '../../core/video/ffmpeg.ts';
 import { mergeSegments } from '../../core/timeline/merge.ts';
 import { ClipWindowsSchema, VIDEOS_GSI_PK } from '../../core/records.ts';
@@ -32,7 +31,6 @@ const N = 50;
  * quick local loop over the same queue/index path.
  */
 const REAL = process.env.VIDX_LOAD_STAND_IN !== '1';
-const quiet = { info() {}, warn() {}, error() {} };
 const run = promisify(execFile);
 
 let stack: TestStack;
@@ -71,18 +69,7 @@ afterAll(async () => {
 
 describe('load', () => {
   it(`${N} videos uploaded at once all end indexed with exactly the expected segments`, async () => {
-    const segment = makeSegmenterHandler({
-      s3: stack.clients.s3,
-      sqs: stack.clients.sqs,
-      store: stack.store,
-      queueUrl: stack.resources.queueUrl,
-      prefix: VIDEO_PREFIX,
-      clipSeconds: 60,
-      model: { architecture: 'i3d_r50', trained: false },
-      probe: (url) => probe(url),
-      windowStarts: (d) => scorer.windowsFor(d).map((w) => w.start),
-      log: quiet,
-    });
+    const segment = makeSegmenterHandler(testSegmenterDeps(stack, { clipSeconds: 60, windowStarts: (d) => scorer.windowsFor(d).map((w) => w.start) }));
     const worker = new ClipWorker({
       sqs: stack.clients.sqs,
       queueUrl: stack.resources.queueUrl,

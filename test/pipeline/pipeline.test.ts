@@ -9,14 +9,12 @@ import { join } from 'node:path';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { startTestStack, queueDepth, waitFor, type TestStack } from '../helpers/emulators.ts';
-import { DeterministicScorer, TEST_WINDOW, makeVideo } from './fixtures.ts';
+import { DeterministicScorer, makeVideo, quiet, testSegmenterDeps } from './fixtures.ts';
 import { makeSegmenterHandler } from '../../lambdas/segmenter/handler.ts';
 import type { SegmenterDeps } from '../../lambdas/segmenter/segment.ts';
 import { ClipWorker } from '../../gpu-worker/worker.ts';
 import { uploadAndNotify, putVideoFile } from '../../cli/local/upload.ts';
 import { s3CreatedEvent } from '../../cli/local/s3-event.ts';
-import { probe } from '../../core/video/probe.ts';
-import { planWindows } from '../../core/video/windows.ts';
 import { mergeSegments } from '../../core/timeline/merge.ts';
 import { ClipWindowsSchema, labelGsiPk, videoIdFor } from '../../core/records.ts';
 import { TABLE, VIDEO_PREFIX } from '../../core/names.ts';
@@ -25,7 +23,6 @@ import { execFileSync } from 'node:child_process';
 import { planClips } from '../../core/pipeline/plan.ts';
 import { sendClipJobs } from '../../core/aws/queue.ts';
 
-const quiet = { info() {}, warn() {}, error() {} };
 const TIMELINE = { threshold: 0, gap: 1 };
 
 let stack: TestStack;
@@ -35,18 +32,7 @@ let scorer: DeterministicScorer;
 let worker: ClipWorker;
 
 function segmenterDeps(): SegmenterDeps {
-  return {
-    s3: stack.clients.s3,
-    sqs: stack.clients.sqs,
-    store: stack.store,
-    queueUrl: stack.resources.queueUrl,
-    prefix: VIDEO_PREFIX,
-    clipSeconds: 2,
-    model: { architecture: 'i3d_r50', trained: false },
-    probe: (url) => probe(url),
-    windowStarts: (d) => planWindows(d, TEST_WINDOW).map((w) => w.start),
-    log: quiet,
-  };
+  return testSegmenterDeps(stack);
 }
 
 function startWorker(extra: Partial<ConstructorParameters<typeof ClipWorker>[0]> = {}): ClipWorker {

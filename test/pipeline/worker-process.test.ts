@@ -10,13 +10,12 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestStack, waitFor, type TestStack } from '../helpers/emulators.ts';
-import { makeVideo } from './fixtures.ts';
+import { makeVideo, testSegmenterDeps } from './fixtures.ts';
 import { synthesize } from '../../models/convert.ts';
 import { makeSegmenterHandler } from '../../lambdas/segmenter/handler.ts';
 import { loadManifest } from '../../core/pipeline/model-ref.ts';
 import { putVideoFile } from '../../cli/local/upload.ts';
 import { s3CreatedEvent } from '../../cli/local/s3-event.ts';
-import { probe } from '../../core/video/probe.ts';
 import { planWindows } from '../../core/video/windows.ts';
 import { DEFAULTS, ENV, VIDEO_PREFIX } from '../../core/names.ts';
 
@@ -82,12 +81,7 @@ describe('gpu-worker/main.ts as a process', () => {
     expect(health.status).toBe('ok');
 
     const manifest = loadManifest(manifestPath);
-    const segment = makeSegmenterHandler({
-      s3: stack.clients.s3, sqs: stack.clients.sqs, store: stack.store, queueUrl: stack.resources.queueUrl, prefix: VIDEO_PREFIX,
-      clipSeconds: 60, model: { architecture: 'i3d_r50', trained: false },
-      probe: (url) => probe(url), windowStarts: (d) => planWindows(d, manifest).map((w) => w.start),
-      log: { info() {}, warn() {}, error() {} },
-    });
+    const segment = makeSegmenterHandler(testSegmenterDeps(stack, { clipSeconds: 60, windowStarts: (d) => planWindows(d, manifest).map((w) => w.start) }));
     const up = await putVideoFile(stack.clients.s3, stack.resources.bucket, VIDEO_PREFIX, makeVideo(dir, 'w.mp4', 2.5, { size: '128x96' }));
     await segment(s3CreatedEvent([up]));
     const v = await waitFor('indexed', async () => {
