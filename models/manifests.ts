@@ -115,6 +115,7 @@ export function manifestFor(arch: Architecture, source: ManifestSource, trained:
     fps: s.fps,
     shortSide: s.shortSide,
     crop: s.crop,
+    inputRange: [0, 1],
     mean: [...MEAN],
     std: [...STD],
     labels: loadKinetics400Labels(),

@@ -41,6 +41,15 @@ export const ManifestSchema = z.object({
   fps: z.number().positive(),
   shortSide: z.number().int().positive(),
   crop: z.number().int().positive(),
+  /**
+   * The float range a byte 0..255 maps to before mean/std: x = lo + v / (255 / (hi - lo)).
+   * [0, 1] for PyTorchVideo (x/255), [-1, 1] for the I3D paper (x/127.5 - 1), [0, 255] for MARS
+   * and mmaction models. Manifests written before this field existed are PyTorchVideo ones.
+   */
+  inputRange: z
+    .tuple([z.number(), z.number()])
+    .refine(([lo, hi]) => hi > lo, 'inputRange must be [lo, hi] with hi > lo')
+    .default([0, 1]),
   mean: z.tuple([z.number(), z.number(), z.number()]),
   std: z.tuple([z.number().positive(), z.number().positive(), z.number().positive()]),
   labels: z.array(z.string().min(1)).min(1),

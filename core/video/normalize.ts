@@ -38,17 +38,20 @@ export const FFMPEG_EXPR = {
 } as const;
 
 /**
- * x/255 then (x - mean)/std for every byte value, per channel, in float32 exactly as PyTorch does
- * it on a float32 tensor (each operation rounded to float32; float64 then fround is exact for a
- * single +, -, * or / of float32 values).
+ * v / (255 / (hi - lo)) + lo (x/255 for [0, 1], x/127.5 - 1 for [-1, 1], x for [0, 255]), then
+ * (x - mean)/std, for every byte value, per channel, in float32 exactly as PyTorch does it on a
+ * float32 tensor (each operation rounded to float32; float64 then fround is exact for a single
+ * +, -, * or / of float32 values).
  */
-export function normalizationTable(m: Pick<Manifest, 'mean' | 'std'>): Float32Array {
+export function normalizationTable(m: Pick<Manifest, 'mean' | 'std'> & Partial<Pick<Manifest, 'inputRange'>>): Float32Array {
   const f = Math.fround;
+  const [lo, hi] = m.inputRange ?? [0, 1];
+  const divisor = f(255 / (hi - lo));
   const lut = new Float32Array(3 * 256);
   for (let c = 0; c < 3; c++) {
     const mean = f(m.mean[c]!);
     const std = f(m.std[c]!);
-    for (let v = 0; v < 256; v++) lut[c * 256 + v] = f(f(f(v / 255) - mean) / std);
+    for (let v = 0; v < 256; v++) lut[c * 256 + v] = f(f(f(f(v / divisor) + lo) - mean) / std);
   }
   return lut;
 }
