@@ -6,12 +6,13 @@
 import { VidxError } from '../errors.ts';
 import { labelsForSearch, matchLabels, normalize, type LabelMatch } from '../labels/match.ts';
 import { decodeCursor, encodeCursor, scopeOf } from './cursor.ts';
-import { INVALID_REQUEST, METHOD_NOT_ALLOWED, ROUTE_NOT_FOUND, UNKNOWN_ACTION, VIDEO_NOT_FOUND, errorBody, type ErrorBody } from './http-errors.ts';
+import { INVALID_REQUEST, MEDIA_UNAVAILABLE, METHOD_NOT_ALLOWED, ROUTE_NOT_FOUND, UNKNOWN_ACTION, VIDEO_NOT_FOUND, errorBody, type ErrorBody } from './http-errors.ts';
 import {
   ActionsParamsSchema,
   ListVideosParamsSchema,
   NoParamsSchema,
   SearchParamsSchema,
+  UploadUrlParamsSchema,
   parseParams,
   parseVideoId,
   type SearchParams,
@@ -19,7 +20,14 @@ import {
 import { VIDEOS_POSITION, checkSearchPositions, checkVideoPositions } from './positions.ts';
 import { ALLOWED_METHODS, matchRoute, type Route } from './routes.ts';
 import { searchSegments, type LabelStreamReader } from './search.ts';
-import { segmentView, videoView, type SegmentView, type VideoView } from './views.ts';
+import { segmentView, videoView } from './views.ts';
+import type { MediaSigner } from './media.ts';
+import type { MediaResponse, SearchResponse, SegmentView, TimelineResponse, UploadUrlResponse, VideoView } from './responses.ts';
+import { VIDEO_PREFIX } from '../names.ts';
+import { thumbnailKey, videoIdFor } from '../records.ts';
+import type { SegmentHit } from './search.ts';
+
+export type { SearchResponse, TimelineResponse } from './responses.ts';
 
 type Item = Record<string, unknown>;
 
@@ -34,6 +42,10 @@ export interface QueryApiDeps {
   /** The model's labels (loaded once per cold start). */
   vocabulary: readonly string[];
   cursorSecret: Buffer;
+  /** Signs media URLs (video, thumbnails, uploads); without it those routes answer 501. */
+  media?: MediaSigner | undefined;
+  /** Where uploads go (default VIDEO_PREFIX). */
+  videoPrefix?: string;
 }
 
 export interface ApiRequest {
@@ -52,21 +64,6 @@ export interface ApiResponse {
   error?: unknown;
 }
 
-export interface SearchResponse {
-  query: { action?: string; q?: string; labels: LabelMatch[]; minScore: number; videoId?: string };
-  items: SegmentView[];
-  nextCursor: string | null;
-}
-
-export interface TimelineResponse {
-  video: VideoView;
-  /** True when the video's status is `indexed` (the segments are its finished timeline). */
-  complete: boolean;
-  message?: string;
-  segments: Omit<SegmentView, 'videoId' | 'key'>[];
-  truncated: boolean;
-}
-
 export class QueryApi {
   private readonly vocabularySet: ReadonlySet<string>;
 
@@ -78,7 +75,7 @@ export class QueryApi {
     let route: Route | undefined;
     try {
       route = matchRoute(req.path);
-      if (!route) throw new VidxError(ROUTE_NOT_FOUND, `no route ${req.path}`, { hint: 'routes: /actions, /search, /videos, /videos/{id}, /videos/{id}/timeline' });
+      if (!route) throw new VidxError(ROUTE_NOT_FOUND, `no route ${req.path}`, { hint: 'routes: /actions, /search, /videos, /videos/{id}, /videos/{id}/timeline, /videos/{id}/media, /upload-url' });
       if (!(ALLOWED_METHODS as readonly string[]).includes(req.method)) {
         const e = new VidxError(METHOD_NOT_ALLOWED, `${req.method} is not allowed on ${req.path}; use GET`);
         return { ...this.error(e, route), headers: { ...JSON_HEADERS, allow: ALLOWED_METHODS.join(', ') } };
@@ -114,7 +111,48 @@ export class QueryApi {
         parseParams(NoParamsSchema, query);
         return this.timeline(id);
       }
+      case 'media': {
+        const id = parseVideoId(route.id);
+        parseParams(NoParamsSchema, query);
+        return this.mediaOf(id);
+      }
+      case 'uploadUrl':
+        return this.uploadUrl(parseParams(UploadUrlParamsSchema, query));
     }
+  }
+
+  private signer(): MediaSigner {
+    if (!this.deps.media) throw new VidxError(MEDIA_UNAVAILABLE, 'this API was started without a media bucket, so it cannot sign media URLs');
+    return this.deps.media;
+  }
+
+  private async mediaOf(id: string): Promise<MediaResponse> {
+    const signer = this.signer();
+    const video = await this.video(id);
+    return { videoId: id, url: await signer.getUrl(String(video.key)), expiresIn: signer.expiresIn };
+  }
+
+  private async uploadUrl(p: { name: string; type: string }): Promise<UploadUrlResponse> {
+    const signer = this.signer();
+    const key = `${this.deps.videoPrefix ?? VIDEO_PREFIX}${p.name}`;
+    return {
+      key,
+      videoId: videoIdFor(signer.bucket, key),
+      url: await signer.putUrl(key, p.type),
+      method: 'PUT',
+      headers: { 'content-type': p.type },
+      expiresIn: signer.expiresIn,
+    };
+  }
+
+  /** The short-lived URL of a segment's thumbnail, when it has one and the API can sign. */
+  private async thumbnailOf(videoId: string, etag: unknown, thumbAt: unknown): Promise<{ thumbnail?: string }> {
+    if (!this.deps.media || typeof etag !== 'string' || typeof thumbAt !== 'number') return {};
+    return { thumbnail: await this.deps.media.getUrl(thumbnailKey(videoId, etag, thumbAt)) };
+  }
+
+  private async withThumbnail(hit: SegmentHit): Promise<SegmentView> {
+    return { ...segmentView(hit), ...(await this.thumbnailOf(hit.videoId, hit.etag, hit.thumbAt)) };
   }
 
   private async video(id: string): Promise<Item> {
@@ -149,7 +187,7 @@ export class QueryApi {
     const page = await searchSegments(this.deps.index, { labels: names, minScore: p.minScore, videoId: p.videoId, limit: p.limit, positions });
     return {
       query,
-      items: page.items.map(segmentView),
+      items: await Promise.all(page.items.map((h) => this.withThumbnail(h))),
       nextCursor: page.next ? encodeCursor(this.deps.cursorSecret, scope, page.next) : null,
     };
   }
@@ -172,14 +210,17 @@ export class QueryApi {
       video,
       complete,
       ...(message ? { message } : {}),
-      segments: items.map((i) => ({
-        label: String(i.label),
-        start: Number(i.start),
-        end: Number(i.end),
-        score: Number(i.score),
-        mean: Number(i.mean ?? i.score),
-        windows: Number(i.windows ?? 1),
-      })),
+      segments: await Promise.all(
+        items.map(async (i) => ({
+          label: String(i.label),
+          start: Number(i.start),
+          end: Number(i.end),
+          score: Number(i.score),
+          mean: Number(i.mean ?? i.score),
+          windows: Number(i.windows ?? 1),
+          ...(await this.thumbnailOf(id, i.etag, i.thumbAt)),
+        })),
+      ),
       truncated,
     };
   }

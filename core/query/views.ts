@@ -1,28 +1,10 @@
 /** What the API shows of stored items: no keys, no internals (bucket, etag, done set, GSI keys). */
 import type { SegmentHit } from './search.ts';
-import type { Segment } from '../result.ts';
+import type { SegmentView, VideoView } from './responses.ts';
+
+export type { SegmentView, VideoView };
 
 type Item = Record<string, unknown>;
-
-export interface VideoView {
-  videoId: string;
-  key: string;
-  status: string;
-  reason?: string;
-  errorCode?: string;
-  duration?: number;
-  fps?: number;
-  width?: number;
-  height?: number;
-  model?: string;
-  trained?: boolean;
-  clipsTotal?: number;
-  clipsDone: number;
-  segments?: number;
-  createdAt?: string;
-  updatedAt?: string;
-  indexedAt?: string;
-}
 
 const STRING_FIELDS = ['reason', 'errorCode', 'model', 'createdAt', 'updatedAt', 'indexedAt'] as const;
 const NUMBER_FIELDS = ['duration', 'fps', 'width', 'height', 'clipsTotal', 'segments'] as const;
@@ -47,12 +29,6 @@ export function videoView(item: Item): VideoView {
   return view;
 }
 
-/** What the API returns for a segment: the one segment schema plus the video it is in. */
-export interface SegmentView extends Segment {
-  videoId: string;
-  key: string;
-}
-
 export function segmentView(hit: SegmentHit): SegmentView {
   const { videoId, key, label, start, end, score, mean, windows } = hit;
   return { videoId, key, label, start, end, score, mean, windows };
@@ -69,5 +45,7 @@ export function segmentHitOf(item: Item): SegmentHit {
     mean: Number(item.mean ?? item.score),
     windows: Number(item.windows ?? 1),
     sortKey: String(item.GSI1SK ?? ''),
+    ...(typeof item.etag === 'string' ? { etag: item.etag } : {}),
+    ...(typeof item.thumbAt === 'number' ? { thumbAt: item.thumbAt } : {}),
   };
 }
