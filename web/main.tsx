@@ -67,6 +67,7 @@ async function start(): Promise<void> {
   try {
     const config = await loadConfig();
     if (config.auth) await completeSignIn(config.auth);
+    root.textContent = ''; // the "Loading" line
     render(<App config={config} />, root);
   } catch (e) {
     root.textContent = `vidx could not start: ${(e as Error).message}`;
