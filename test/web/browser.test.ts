@@ -146,7 +146,7 @@ describe.skipIf(!haveChromium)('the web page in Chromium', () => {
     }, bytes);
     await page.locator('.drop').dispatchEvent('drop', { dataTransfer });
     await expect.poll(() => page.locator('tr[data-status]').count(), { timeout: 20_000 }).toBe(2);
-    await expect.poll(() => page.locator('tr[data-status="indexed"]').count(), { timeout: 120_000, intervals: [500] }).toBe(2);
+    await expect.poll(() => page.locator('tr[data-status="indexed"]').count(), { timeout: 120_000, interval: 500 }).toBe(2);
     await shot('uploaded');
     const list = await api<{ items: VideoView[] }>('/videos');
     expect(list.items[0]!.key).toBe('videos/dropped clip.mp4');
