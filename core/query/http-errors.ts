@@ -21,6 +21,8 @@ export const STATUS_OF: Readonly<Record<string, number>> = {
   [METHOD_NOT_ALLOWED]: 405,
   [INDEX_UNAVAILABLE]: 503,
   [MEDIA_UNAVAILABLE]: 501,
+  EXPORT_TOO_LARGE: 422, // core/export/formats.ts: the timeline does not fit the format (an EDL's 999 events)
+  TIMELINE_CHANGING: 409, // core/query/resegment.ts: a new revision is replacing the windows right now
   [INTERNAL]: 500,
 };
 

@@ -8,6 +8,13 @@ import { SegmentSchema } from '../result.ts';
 
 export const LabelMatchSchema = z.object({ label: z.string(), tier: z.enum(MATCH_TIERS), score: z.number() });
 
+/** A model as the API names it: architecture, manifest digest, trained or not. */
+export const ModelViewSchema = z.object({ architecture: z.string(), manifestSha256: z.string().optional(), trained: z.boolean() });
+export type ModelView = z.infer<typeof ModelViewSchema>;
+
+/** How segments were made from window scores (core/query/resegment.ts). */
+export const SegmentationSchema = z.object({ threshold: z.number(), gap: z.number(), minDuration: z.number() });
+
 /** A video without internals (no bucket, etag, done set, GSI keys). */
 export const VideoViewSchema = z.object({
   videoId: z.string(),
@@ -19,8 +26,13 @@ export const VideoViewSchema = z.object({
   fps: z.number().optional(),
   width: z.number().optional(),
   height: z.number().optional(),
+  /** The model the current revision is planned for (architecture), and whether it is trained. */
   model: z.string().optional(),
   trained: z.boolean().optional(),
+  /** sha256 of that model's manifest. */
+  modelSha256: z.string().optional(),
+  /** The model that made the timeline now served (differs from `model` while a re-index runs). */
+  indexedWith: ModelViewSchema.optional(),
   clipsTotal: z.number().optional(),
   clipsDone: z.number(),
   segments: z.number().optional(),
@@ -47,6 +59,7 @@ export const SearchResponseSchema = z.object({
     labels: z.array(LabelMatchSchema),
     minScore: z.number(),
     videoId: z.string().optional(),
+    segmentation: SegmentationSchema.optional(),
   }),
   items: z.array(SegmentViewSchema),
   nextCursor: z.string().nullable(),
@@ -64,6 +77,11 @@ export const TimelineResponseSchema = z.object({
   message: z.string().optional(),
   segments: z.array(TimelineSegmentSchema.loose()),
   truncated: z.boolean(),
+  /**
+   * How the segments were made: `stored` = as assembled (the model's defaults), `recomputed` =
+   * rebuilt at query time from the stored window scores with the given parameters.
+   */
+  segmentation: SegmentationSchema.extend({ source: z.enum(['stored', 'recomputed']) }),
 });
 export type TimelineResponse = z.infer<typeof TimelineResponseSchema>;
 

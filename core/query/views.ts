@@ -1,12 +1,12 @@
 /** What the API shows of stored items: no keys, no internals (bucket, etag, done set, GSI keys). */
 import type { SegmentHit } from './search.ts';
-import type { SegmentView, VideoView } from './responses.ts';
+import type { ModelView, SegmentView, VideoView } from './responses.ts';
 
-export type { SegmentView, VideoView };
+export type { ModelView, SegmentView, VideoView };
 
 type Item = Record<string, unknown>;
 
-const STRING_FIELDS = ['reason', 'errorCode', 'model', 'createdAt', 'updatedAt', 'indexedAt'] as const;
+const STRING_FIELDS = ['reason', 'errorCode', 'model', 'modelSha256', 'createdAt', 'updatedAt', 'indexedAt'] as const;
 const NUMBER_FIELDS = ['duration', 'fps', 'width', 'height', 'clipsTotal', 'segments'] as const;
 
 function sizeOf(v: unknown): number {
@@ -26,7 +26,16 @@ export function videoView(item: Item): VideoView {
   for (const f of STRING_FIELDS) if (typeof item[f] === 'string') out[f] = item[f];
   for (const f of NUMBER_FIELDS) if (typeof item[f] === 'number') out[f] = item[f];
   if (typeof item.trained === 'boolean') view.trained = item.trained;
+  const made = modelViewOf(item.indexedWith);
+  if (made) view.indexedWith = made;
   return view;
+}
+
+function modelViewOf(v: unknown): ModelView | undefined {
+  if (typeof v !== 'object' || v === null) return undefined;
+  const m = v as Record<string, unknown>;
+  if (typeof m.architecture !== 'string' || typeof m.trained !== 'boolean') return undefined;
+  return { architecture: m.architecture, ...(typeof m.manifestSha256 === 'string' ? { manifestSha256: m.manifestSha256 } : {}), trained: m.trained };
 }
 
 export function segmentView(hit: SegmentHit): SegmentView {
