@@ -24,7 +24,7 @@ import { InMemoryLabelStreams, asksForSegmentation, defaultSegmentation, resegme
 import { VIDEOS_POSITION, checkSearchPositions, checkVideoPositions } from './positions.ts';
 import { ALLOWED_METHODS, matchRoute, type Route } from './routes.ts';
 import { searchSegments, type LabelStreamReader } from './search.ts';
-import { segmentView, videoView } from './views.ts';
+import { kindFieldsOf, segmentView, videoView } from './views.ts';
 import type { MediaSigner } from './media.ts';
 import type { MediaResponse, SearchResponse, SegmentView, TimelineResponse, UploadUrlResponse, VideoView } from './responses.ts';
 import { VIDEO_PREFIX } from '../names.ts';
@@ -286,6 +286,7 @@ export class QueryApi {
           score: Number(i.score),
           mean: Number(i.mean ?? i.score),
           windows: Number(i.windows ?? 1),
+          ...kindFieldsOf(i),
           ...(await this.thumbnailOf(id, i.etag, i.thumbAt)),
         })),
       ),
