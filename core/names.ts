@@ -38,6 +38,16 @@ export const ENV = {
   device: 'VIDX_DEVICE',
   threads: 'VIDX_THREADS',
   healthPort: 'VIDX_HEALTH_PORT',
+  /** The worker's queue settings (cdk/config.ts sets them; defaults in DEFAULTS). */
+  visibilityTimeoutSeconds: 'VIDX_VISIBILITY_TIMEOUT_SECONDS',
+  heartbeatSeconds: 'VIDX_HEARTBEAT_SECONDS',
+  /** The ECS stop timeout the worker must drain within after SIGTERM. */
+  stopTimeoutSeconds: 'VIDX_STOP_TIMEOUT_SECONDS',
+  /** Clip messages taken per receive (default: sized to the device, see gpu-worker/settings.ts). */
+  batchSize: 'VIDX_BATCH_SIZE',
+  /** The sweeper (core/pipeline/sweep.ts): seconds without progress, re-enqueues before failing. */
+  sweepStaleSeconds: 'VIDX_SWEEP_STALE_SECONDS',
+  sweepMaxRequeues: 'VIDX_SWEEP_MAX_REQUEUES',
 } as const;
 
 export const DEFAULTS = {
@@ -48,6 +58,9 @@ export const DEFAULTS = {
   heartbeatSeconds: 30,
   /** ECS stop timeout: the worker drains within it after SIGTERM. */
   stopTimeoutSeconds: 120,
+  /** The sweeper runs this often; a stalled video is re-enqueued at most this many times, then fails. */
+  sweepEveryMinutes: 5,
+  maxRequeues: 3,
   localApiPort: 8787,
   localDataDir: '.vidx',
   region: 'us-east-1',
