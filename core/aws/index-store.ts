@@ -204,6 +204,11 @@ export class IndexStore implements PipelineIndex {
     return out;
   }
 
+  /** Records that the revision's done/failed event was delivered (core/pipeline/notify.ts). */
+  async markNotified(videoId: string, etag: string, eventId: string): Promise<boolean> {
+    return this.guardedUpdate(videoId, etag, 'SET #notified = :id', { '#notified': 'notifiedEvent' }, { ':id': eventId });
+  }
+
   /** Writes one clip's result; the key is deterministic per revision, so a rewrite is identical. */
   async putClip(clip: Omit<ClipRecord, 'PK' | 'SK' | 'createdAt'>): Promise<void> {
     const item: ClipRecord = { ...clip, PK: videoPk(clip.videoId), SK: clipSk(clip.etag, clip.index), createdAt: this.now().toISOString() };
