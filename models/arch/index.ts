@@ -31,9 +31,18 @@ export const INPUTS: Record<Architecture, ModelInput[]> = {
 
 /** The state-dict layout of the PyTorchVideo hub model, in order, num_batches_tracked included. */
 export function expectedKeys(arch: Architecture): Array<[string, number[]]> {
+  return keyLayout(arch).keys;
+}
+
+/** The walk's key layout, with the integer buffers its modules construct (e.g. Swin's relative_position_index). */
+export function keyLayout(arch: Architecture): KeyLayoutSink {
+  return layoutOf(DEFINITIONS[arch]);
+}
+
+export function layoutOf(definition: ArchitectureDefinition): KeyLayoutSink {
   const layout = new KeyLayoutSink();
-  DEFINITIONS[arch].walk(layout);
-  return layout.keys;
+  definition.walk(layout);
+  return layout;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { endianness } from 'node:os';
 import { VidxError } from '../../core/errors.ts';
-import { ONNX_FLOAT, onnx } from './proto.ts';
+import { ONNX_FLOAT, ONNX_INT64, onnx } from './proto.ts';
 import type { OnnxTypes } from './proto.ts';
 
 /** A graph input/output dimension: a size, or a symbolic name such as "N" (dynamic batch). */
@@ -48,6 +48,14 @@ export class OnnxGraphBuilder {
   initializer(name: string, dims: readonly number[], data: Float32Array): string {
     this.claim(name);
     this.initializers.push({ name, dims: [...dims], dataType: ONNX_FLOAT, rawData: littleEndianBytes(data) });
+    return name;
+  }
+
+  /** An int64 constant (shapes, indices, slice bounds). */
+  int64Initializer(name: string, dims: readonly number[], values: readonly number[] | BigInt64Array): string {
+    this.claim(name);
+    const data = values instanceof BigInt64Array ? values : BigInt64Array.from(values, (v) => BigInt(v));
+    this.initializers.push({ name, dims: [...dims], dataType: ONNX_INT64, rawData: littleEndianBytes(data) });
     return name;
   }
 
@@ -126,7 +134,7 @@ function attributeProto(name: string, value: AttributeValue): OnnxTypes.IAttribu
 }
 
 /** ONNX raw_data is little-endian; a view of the array is exactly that on every platform Node ships for. */
-function littleEndianBytes(data: Float32Array): Uint8Array {
+function littleEndianBytes(data: Float32Array | BigInt64Array): Uint8Array {
   if (endianness() !== 'LE') {
     throw new VidxError('ONNX_GRAPH_INVALID', 'big-endian hosts are not supported for writing ONNX weights', {
       hint: 'build the model on a little-endian machine (x86-64, arm64)',
