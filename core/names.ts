@@ -40,6 +40,8 @@ export const ENV = {
   ffprobe: 'VIDX_FFPROBE',
   device: 'VIDX_DEVICE',
   threads: 'VIDX_THREADS',
+  /** "1": decode without the H.264 loop filter (faster; see README Performance). */
+  fastDecode: 'VIDX_FAST_DECODE',
   healthPort: 'VIDX_HEALTH_PORT',
   /** The worker's queue settings (cdk/config.ts sets them; defaults in DEFAULTS). */
   visibilityTimeoutSeconds: 'VIDX_VISIBILITY_TIMEOUT_SECONDS',
