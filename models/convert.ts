@@ -11,6 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import { VidxError } from '../core/errors.ts';
 import type { Architecture, Manifest } from '../core/model/manifest.ts';
 import { buildOnnx } from './arch/index.ts';
+import { unwrapDataParallel } from './data-parallel.ts';
 import { manifestFor, modelFileNames, SYNTHETIC_RULE } from './manifests.ts';
 import { synthesizeStateDict } from './synthetic.ts';
 import { loadStateDict } from './torch/index.ts';
@@ -79,11 +80,16 @@ export async function synthesize(arch: Architecture, outDir: string): Promise<Mo
   return writeModelPair(outDir, manifestFor(arch, { kind: 'synthetic', rule: SYNTHETIC_RULE }, false), onnx);
 }
 
-/** `<outDir>/<arch>.onnx` + `.json` from a torch.save checkpoint (trained: true). */
+/**
+ * `<outDir>/<arch>.onnx` + `.json` from a torch.save checkpoint (trained: true). Takes the released
+ * forms: a plain state dict (rgb_imagenet.pt), `{model_state, ...}` (PyTorchVideo .pyth),
+ * `{state_dict, ...}` (mmaction's `{meta, state_dict}`; MARS's `{arch, state_dict}`), with the
+ * "module." prefix of a DataParallel wrapper removed.
+ */
 export async function convert(arch: Architecture, checkpoint: string, outDir: string, options: ConvertOptions = {}): Promise<ModelPair> {
   const path = resolve(checkpoint);
   // The reader reports a missing, unreadable or malformed file with its own CHECKPOINT_* codes.
-  const stateDict = await loadStateDict(path);
+  const stateDict = unwrapDataParallel(await loadStateDict(path));
   const sha256 = options.sha256 ?? (await sha256File(path));
   const onnx = buildOnnx(arch, stateDict);
   const source = { kind: 'checkpoint' as const, url: options.url ?? null, file: basename(path), sha256 };

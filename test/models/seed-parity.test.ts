@@ -1,0 +1,167 @@
+/**
+ * The other seed papers' models (I3D Inception-V1, MARS) against the canonical PyTorch models of
+ * ../shared/reference/seed_models_golden.json: same state-dict layout, same logits, and the same
+ * graph from each of their released checkpoint forms.
+ */
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as ort from 'onnxruntime-node';
+import { isVidxError } from '../../core/errors.ts';
+import { INPUTS, LOGITS, LOGITS_PER_TIME, MODEL_NOT_BUILT, buildOnnx, expectedKeys } from '../../models/arch/index.ts';
+import { notBuiltYet } from '../../models/arch/not-built.ts';
+import { tfSamePadding } from '../../models/arch/i3d-inception-v1.ts';
+import { KeyLayoutSink } from '../../models/arch/key-layout.ts';
+import { convert } from '../../models/convert.ts';
+import { unwrapDataParallel } from '../../models/data-parallel.ts';
+import { synthesizeStateDict, syntheticInput } from '../../models/synthetic.ts';
+import type { StateDict } from '../../models/tensor.ts';
+import { writeCheckpoint } from '../../models/torch/index.ts';
+import { clipLogits, readSeedGolden, type SeedArchitecture } from './golden.ts';
+
+const golden = readSeedGolden();
+
+async function run(model: Uint8Array, arch: SeedArchitecture): Promise<Record<string, ort.Tensor>> {
+  const session = await ort.InferenceSession.create(model, { executionProviders: ['cpu'], intraOpNumThreads: 2, graphOptimizationLevel: 'all' });
+  try {
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const [name, shape] of Object.entries(golden[arch].inputs)) feeds[name] = new ort.Tensor('float32', syntheticInput(name, shape), shape);
+    return await session.run(feeds);
+  } finally {
+    await session.release();
+  }
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let max = 0;
+  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i]! - b[i]!));
+  return max;
+}
+
+function withPrefix(sd: StateDict, prefix: string): StateDict {
+  return new Map([...sd].map(([k, t]) => [`${prefix}${k}`, t]));
+}
+
+describe.each(['i3d_inception_v1', 'mars_resnext101'] as const)('%s built from the synthetic state dict', (arch) => {
+  let sd: StateDict;
+  let model: Uint8Array;
+  let outputs: Record<string, ort.Tensor>;
+
+  beforeAll(async () => {
+    sd = synthesizeStateDict(arch);
+    model = buildOnnx(arch, sd);
+    outputs = await run(model, arch);
+  }, 300_000);
+
+  it('has the state-dict layout of the canonical model: same names, order and shapes', () => {
+    expect(expectedKeys(arch)).toEqual(golden[arch].keys);
+  });
+
+  it('takes the golden input, named video', () => {
+    expect(INPUTS[arch].map((i) => [i.name, [1, 3, i.frames, i.size, i.size]])).toEqual(Object.entries(golden[arch].inputs));
+  });
+
+  it('gives the logits of the canonical model (max |diff| < 1e-3); for I3D the clip score is the mean over time', () => {
+    const logits = outputs[LOGITS]!;
+    expect(logits.dims).toEqual([1, 400]);
+    const diff = maxAbsDiff(logits.data as Float32Array, clipLogits(golden[arch]));
+    console.log(`${arch}: max |logit - golden| = ${diff.toExponential(2)}`);
+    expect(diff).toBeLessThan(1e-3);
+  });
+
+  it.runIf(arch === 'i3d_inception_v1')('exposes the per-time logits [N, 400, 7] equal to the canonical model output', () => {
+    const perTime = outputs[LOGITS_PER_TIME]!;
+    expect(perTime.dims).toEqual(golden[arch].outputShape);
+    const diff = maxAbsDiff(perTime.data as Float32Array, (golden[arch].logits as number[][]).flat());
+    console.log(`${arch}: max |per-time logit - golden| = ${diff.toExponential(2)}`);
+    expect(diff).toBeLessThan(1e-3);
+  });
+});
+
+describe('the released checkpoint forms convert to the same graph', () => {
+  let work: string;
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'vidx-seed-convert-'));
+  });
+  afterAll(async () => {
+    await rm(work, { recursive: true, force: true });
+  });
+
+  async function convertedBytes(arch: SeedArchitecture, checkpoint: string): Promise<Buffer> {
+    const pair = await convert(arch, checkpoint, join(work, `${arch}-out`));
+    return readFileSync(pair.onnxPath);
+  }
+
+  it('rgb_imagenet.pt: a plain state dict, legacy format, without num_batches_tracked (saved before PyTorch 0.4.1)', async () => {
+    const sd = synthesizeStateDict('i3d_inception_v1');
+    const old: StateDict = new Map([...sd].filter(([k]) => !k.endsWith('num_batches_tracked')));
+    const path = join(work, 'rgb_imagenet.pt');
+    await writeCheckpoint(path, old, { format: 'legacy' });
+    expect((await convertedBytes('i3d_inception_v1', path)).equals(Buffer.from(buildOnnx('i3d_inception_v1', sd)))).toBe(true);
+  }, 120_000);
+
+  it("mmaction's {meta, state_dict} (zip format)", async () => {
+    const sd = synthesizeStateDict('i3d_inception_v1');
+    const path = join(work, 'mmaction.pth');
+    await writeCheckpoint(path, sd, { format: 'zip', stateDictKey: 'state_dict', extra: { meta: { epoch: 30, mmaction_version: '0.24.1' } } });
+    expect((await convertedBytes('i3d_inception_v1', path)).equals(Buffer.from(buildOnnx('i3d_inception_v1', sd)))).toBe(true);
+  }, 120_000);
+
+  it("MARS's {arch, state_dict} with every key under DataParallel's module. prefix", async () => {
+    const sd = synthesizeStateDict('mars_resnext101');
+    const path = join(work, 'MARS_Kinetics_16f.pth');
+    await writeCheckpoint(path, withPrefix(sd, 'module.'), { format: 'zip', stateDictKey: 'state_dict', extra: { arch: 'resnext-101' } });
+    expect((await convertedBytes('mars_resnext101', path)).equals(Buffer.from(buildOnnx('mars_resnext101', sd)))).toBe(true);
+  }, 180_000);
+});
+
+describe('unwrapDataParallel', () => {
+  const t = { dtype: 'float32' as const, shape: [1], data: new Float32Array(1) };
+
+  it('drops module. when every key carries it, keeping the order', () => {
+    const sd: StateDict = new Map([
+      ['module.conv1.weight', t],
+      ['module.fc.bias', t],
+    ]);
+    expect([...unwrapDataParallel(sd).keys()]).toEqual(['conv1.weight', 'fc.bias']);
+  });
+
+  it('leaves a dict alone when only some keys carry it (the strict check then names them)', () => {
+    const sd: StateDict = new Map([
+      ['module.conv1.weight', t],
+      ['fc.bias', t],
+    ]);
+    expect(unwrapDataParallel(sd)).toBe(sd);
+  });
+});
+
+describe('tfSamePadding (TensorFlow "SAME", as pytorch-i3d computes it)', () => {
+  it('pads k - s in total when the stride divides the size, the odd one at the end', () => {
+    // Conv3d_1a_7x7 on 64x224x224: total 5 per axis -> 2 before, 3 after; output 32x112x112.
+    expect(tfSamePadding([64, 224, 224], [7, 7, 7], [2, 2, 2])).toEqual({ padding: { begin: [2, 2, 2], end: [3, 3, 3] }, out: [32, 112, 112] });
+  });
+
+  it('pads k - size % s otherwise, and nothing for a 1x1x1 kernel', () => {
+    // MaxPool3d_5a_2x2 on 15x15x15 (odd): total 2 - 1 = 1 -> 0 before, 1 after; output 8.
+    expect(tfSamePadding([15, 15, 15], [2, 2, 2], [2, 2, 2])).toEqual({ padding: { begin: [0, 0, 0], end: [1, 1, 1] }, out: [8, 8, 8] });
+    expect(tfSamePadding([8, 7, 7], [1, 1, 1], [1, 1, 1])).toEqual({ padding: { begin: [0, 0, 0], end: [0, 0, 0] }, out: [8, 7, 7] });
+  });
+});
+
+describe('an architecture registered before its definition lands', () => {
+  it('fails every build with MODEL_NOT_BUILT, naming it', () => {
+    const pending = notBuiltYet('future_net', [{ name: 'video', frames: 8, size: 224 }]);
+    expect(pending.inputs).toEqual([{ name: 'video', frames: 8, size: 224 }]);
+    let err: unknown;
+    try {
+      pending.walk(new KeyLayoutSink());
+    } catch (e) {
+      err = e;
+    }
+    expect(isVidxError(err, MODEL_NOT_BUILT)).toBe(true);
+    expect((err as Error).message).toBe('future_net is registered but its network definition is not built yet');
+  });
+});
