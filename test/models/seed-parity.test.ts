@@ -1,24 +1,18 @@
 /**
  * The other seed papers' models (I3D Inception-V1, MARS) against the canonical PyTorch models of
- * ../shared/reference/seed_models_golden.json: same state-dict layout, same logits, and the same
- * graph from each of their released checkpoint forms.
+ * ../shared/reference/seed_models_golden.json: same state-dict layout, same logits. (Their released
+ * checkpoint forms are converted through the CLI in test/cli/models-seed.test.ts.)
  */
-import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import { isVidxError } from '../../core/errors.ts';
 import { INPUTS, LOGITS, LOGITS_PER_TIME, MODEL_NOT_BUILT, buildOnnx, expectedKeys } from '../../models/arch/index.ts';
 import { notBuiltYet } from '../../models/arch/not-built.ts';
 import { tfSamePadding } from '../../models/arch/i3d-inception-v1.ts';
 import { KeyLayoutSink } from '../../models/arch/key-layout.ts';
-import { convert } from '../../models/convert.ts';
 import { unwrapDataParallel } from '../../models/data-parallel.ts';
 import { synthesizeStateDict, syntheticInput } from '../../models/synthetic.ts';
 import type { StateDict } from '../../models/tensor.ts';
-import { writeCheckpoint } from '../../models/torch/index.ts';
 import { clipLogits, readSeedGolden, type SeedArchitecture } from './golden.ts';
 
 const golden = readSeedGolden();
@@ -39,10 +33,6 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let max = 0;
   for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i]! - b[i]!));
   return max;
-}
-
-function withPrefix(sd: StateDict, prefix: string): StateDict {
-  return new Map([...sd].map(([k, t]) => [`${prefix}${k}`, t]));
 }
 
 describe.each(['i3d_inception_v1', 'mars_resnext101'] as const)('%s built from the synthetic state dict', (arch) => {
@@ -79,43 +69,6 @@ describe.each(['i3d_inception_v1', 'mars_resnext101'] as const)('%s built from t
     console.log(`${arch}: max |per-time logit - golden| = ${diff.toExponential(2)}`);
     expect(diff).toBeLessThan(1e-3);
   });
-});
-
-describe('the released checkpoint forms convert to the same graph', () => {
-  let work: string;
-  beforeAll(async () => {
-    work = await mkdtemp(join(tmpdir(), 'vidx-seed-convert-'));
-  });
-  afterAll(async () => {
-    await rm(work, { recursive: true, force: true });
-  });
-
-  async function convertedBytes(arch: SeedArchitecture, checkpoint: string): Promise<Buffer> {
-    const pair = await convert(arch, checkpoint, join(work, `${arch}-out`));
-    return readFileSync(pair.onnxPath);
-  }
-
-  it('rgb_imagenet.pt: a plain state dict, legacy format, without num_batches_tracked (saved before PyTorch 0.4.1)', async () => {
-    const sd = synthesizeStateDict('i3d_inception_v1');
-    const old: StateDict = new Map([...sd].filter(([k]) => !k.endsWith('num_batches_tracked')));
-    const path = join(work, 'rgb_imagenet.pt');
-    await writeCheckpoint(path, old, { format: 'legacy' });
-    expect((await convertedBytes('i3d_inception_v1', path)).equals(Buffer.from(buildOnnx('i3d_inception_v1', sd)))).toBe(true);
-  }, 120_000);
-
-  it("mmaction's {meta, state_dict} (zip format)", async () => {
-    const sd = synthesizeStateDict('i3d_inception_v1');
-    const path = join(work, 'mmaction.pth');
-    await writeCheckpoint(path, sd, { format: 'zip', stateDictKey: 'state_dict', extra: { meta: { epoch: 30, mmaction_version: '0.24.1' } } });
-    expect((await convertedBytes('i3d_inception_v1', path)).equals(Buffer.from(buildOnnx('i3d_inception_v1', sd)))).toBe(true);
-  }, 120_000);
-
-  it("MARS's {arch, state_dict} with every key under DataParallel's module. prefix", async () => {
-    const sd = synthesizeStateDict('mars_resnext101');
-    const path = join(work, 'MARS_Kinetics_16f.pth');
-    await writeCheckpoint(path, withPrefix(sd, 'module.'), { format: 'zip', stateDictKey: 'state_dict', extra: { arch: 'resnext-101' } });
-    expect((await convertedBytes('mars_resnext101', path)).equals(Buffer.from(buildOnnx('mars_resnext101', sd)))).toBe(true);
-  }, 180_000);
 });
 
 describe('unwrapDataParallel', () => {
