@@ -9,8 +9,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { ARCHITECTURES } from '../core/model/manifest.ts';
 import type { Architecture } from '../core/model/manifest.ts';
-import { isVidxError } from '../core/errors.ts';
-import { INPUTS, MODEL_NOT_BUILT, buildOnnx } from '../models/arch/index.ts';
+import { INPUTS, buildOnnx } from '../models/arch/index.ts';
 import { manifestFor, SYNTHETIC_RULE } from '../models/manifests.ts';
 import { windowSeconds } from '../core/model/manifest.ts';
 import { synthesizeStateDict, syntheticInput } from '../models/synthetic.ts';
@@ -29,23 +28,15 @@ function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(3)} s`;
 }
 
-/** Median wall time per window, ms; null when the architecture is not built yet. */
-async function benchArchitecture(arch: Architecture): Promise<number | null> {
+/** Median wall time per window, ms. */
+async function benchArchitecture(arch: Architecture): Promise<number> {
   let start = performance.now();
-  let model: Uint8Array;
-  let synthesizeMs: number;
-  let buildMs: number;
-  try {
-    const sd = synthesizeStateDict(arch);
-    synthesizeMs = performance.now() - start;
-    start = performance.now();
-    model = buildOnnx(arch, sd);
-    buildMs = performance.now() - start;
-  } catch (e) {
-    if (!isVidxError(e, MODEL_NOT_BUILT)) throw e;
-    console.log(`${arch}: not built yet (${e.message})`);
-    return null;
-  }
+  const sd = synthesizeStateDict(arch);
+  const synthesizeMs = performance.now() - start;
+
+  start = performance.now();
+  const model = buildOnnx(arch, sd);
+  const buildMs = performance.now() - start;
 
   start = performance.now();
   const session = await ort.InferenceSession.create(model, {
@@ -88,10 +79,7 @@ export async function run(): Promise<void> {
   const wanted = process.env.VIDX_BENCH_MODELS?.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
   const archs = ARCHITECTURES.filter((a) => !wanted || wanted.includes(a));
   const medians = new Map<Architecture, number>();
-  for (const arch of archs) {
-    const ms = await benchArchitecture(arch);
-    if (ms !== null) medians.set(arch, ms);
-  }
+  for (const arch of archs) medians.set(arch, await benchArchitecture(arch));
   const base = medians.get('i3d_r50') ?? null;
   console.log('\nper window, side by side (this run; window = frames x rate / fps of the manifest):');
   for (const [arch, ms] of medians) {

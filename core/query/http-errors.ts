@@ -19,6 +19,8 @@ export const STATUS_OF: Readonly<Record<string, number>> = {
   [VIDEO_NOT_FOUND]: 404,
   [METHOD_NOT_ALLOWED]: 405,
   [INDEX_UNAVAILABLE]: 503,
+  EXPORT_TOO_LARGE: 422, // core/export/formats.ts: the timeline does not fit the format (an EDL's 999 events)
+  TIMELINE_CHANGING: 409, // core/query/resegment.ts: a new revision is replacing the windows right now
   [INTERNAL]: 500,
 };
 

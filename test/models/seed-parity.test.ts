@@ -5,11 +5,8 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
-import { isVidxError } from '../../core/errors.ts';
-import { INPUTS, LOGITS, LOGITS_PER_TIME, MODEL_NOT_BUILT, buildOnnx, expectedKeys } from '../../models/arch/index.ts';
-import { notBuiltYet } from '../../models/arch/not-built.ts';
+import { INPUTS, LOGITS, LOGITS_PER_TIME, buildOnnx, expectedKeys } from '../../models/arch/index.ts';
 import { tfSamePadding } from '../../models/arch/i3d-inception-v1.ts';
-import { KeyLayoutSink } from '../../models/arch/key-layout.ts';
 import { unwrapDataParallel } from '../../models/data-parallel.ts';
 import { synthesizeStateDict, syntheticInput } from '../../models/synthetic.ts';
 import type { StateDict } from '../../models/tensor.ts';
@@ -101,20 +98,5 @@ describe('tfSamePadding (TensorFlow "SAME", as pytorch-i3d computes it)', () => 
     // MaxPool3d_5a_2x2 on 15x15x15 (odd): total 2 - 1 = 1 -> 0 before, 1 after; output 8.
     expect(tfSamePadding([15, 15, 15], [2, 2, 2], [2, 2, 2])).toEqual({ padding: { begin: [0, 0, 0], end: [1, 1, 1] }, out: [8, 8, 8] });
     expect(tfSamePadding([8, 7, 7], [1, 1, 1], [1, 1, 1])).toEqual({ padding: { begin: [0, 0, 0], end: [0, 0, 0] }, out: [8, 7, 7] });
-  });
-});
-
-describe('an architecture registered before its definition lands', () => {
-  it('fails every build with MODEL_NOT_BUILT, naming it', () => {
-    const pending = notBuiltYet('future_net', [{ name: 'video', frames: 8, size: 224 }]);
-    expect(pending.inputs).toEqual([{ name: 'video', frames: 8, size: 224 }]);
-    let err: unknown;
-    try {
-      pending.walk(new KeyLayoutSink());
-    } catch (e) {
-      err = e;
-    }
-    expect(isVidxError(err, MODEL_NOT_BUILT)).toBe(true);
-    expect((err as Error).message).toBe('future_net is registered but its network definition is not built yet');
   });
 });
