@@ -170,6 +170,12 @@ export const VideoRecordSchema = z.object({
   /** Id of the done/failed event delivered for this revision (set after delivery). */
   notifiedEvent: z.string().optional(),
   clipsTotal: z.number().int().nonnegative(),
+  /** The clip plan (clip i owns the windows starting in [clipStarts[i], clipStarts[i] + clipSeconds)),
+   * kept so missing clips can be sent again without the model's window arithmetic. */
+  clipSeconds: z.number().positive().optional(),
+  clipStarts: z.array(z.number().nonnegative()).optional(),
+  /** How many times the revision's missing clips were sent again (re-upload or sweeper). */
+  requeues: z.number().int().nonnegative().optional(),
   /** True once every clip job of this revision was sent (a retried S3 event then sends nothing). */
   enqueued: z.boolean().optional(),
   /** Indices of the finished clips (a DynamoDB number set; read back as an array). */

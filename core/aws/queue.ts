@@ -1,5 +1,5 @@
 /** The clip job queue: send batches (10 per call, failed entries retried). */
-import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
 import { VidxError } from '../errors.ts';
 import { ClipJobSchema, type ClipJob } from '../messages.ts';
 import type { ClipQueue } from '../pipeline/ports.ts';
@@ -47,5 +47,11 @@ export async function sendClipJobs(sqs: SQSClient, queueUrl: string, jobs: reado
 
 /** The pipeline's clip queue over one SQS queue. */
 export function sqsClipQueue(sqs: SQSClient, queueUrl: string, options: SendOptions = {}): ClipQueue {
-  return { send: (jobs) => sendClipJobs(sqs, queueUrl, jobs, options) };
+  return {
+    send: (jobs) => sendClipJobs(sqs, queueUrl, jobs, options),
+    async waiting() {
+      const r = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
+      return Number(r.Attributes?.ApproximateNumberOfMessages ?? 0);
+    },
+  };
 }

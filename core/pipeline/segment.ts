@@ -5,7 +5,9 @@
  * and in tests.
  *
  * Idempotency (S3 events are at-least-once, Lambda async invokes retry):
- * - same (key, etag) already recorded and fully enqueued, or failed -> nothing happens;
+ * - same (key, etag) already recorded and failed or indexed -> nothing happens;
+ * - same (key, etag) fully enqueued but unfinished (its messages may be lost: a restarted local
+ *   stack, a dead-lettered or purged job) -> the clips not yet done are sent again (requeue.ts);
  * - recorded but not fully enqueued (a crash between the two) -> the jobs are sent again;
  *   duplicate messages are harmless because the worker is idempotent;
  * - a new etag -> a new revision (see IndexStore.beginRevision).
@@ -14,6 +16,7 @@ import { VidxError, isVidxError } from '../errors.ts';
 import type { ClipJob } from '../messages.ts';
 import { videoIdFor } from '../records.ts';
 import { planClips } from './plan.ts';
+import { requeueMissing } from './requeue.ts';
 import { OBJECT_NOT_FOUND, type ClipQueue, type PipelineIndex, type PipelineLog, type RevisionFacts, type VideoObjects } from './ports.ts';
 
 export const EMPTY_UPLOAD = 'EMPTY_UPLOAD';
@@ -55,6 +58,7 @@ export type SegmentOutcome =
   | { videoId: string; outcome: 'ignored'; why: string }
   | { videoId: string; outcome: 'duplicate'; status: string }
   | { videoId: string; outcome: 'queued'; clips: number }
+  | { videoId: string; outcome: 'requeued'; clips: number }
   | { videoId: string; outcome: 'failed'; code: string; reason: string };
 
 export async function segmentObject(deps: SegmenterDeps, obj: ObjectRef): Promise<SegmentOutcome> {
@@ -65,6 +69,10 @@ export async function segmentObject(deps: SegmenterDeps, obj: ObjectRef): Promis
     return { videoId, outcome: 'ignored', why: `key is not under ${deps.prefix}` };
   }
   const existing = await deps.store.getVideo(videoId);
+  if (existing && existing.etag === obj.etag && existing.enqueued === true && (existing.status === 'queued' || existing.status === 'processing')) {
+    const r = await requeueMissing(deps, existing, 'the same object was uploaded again');
+    if (r.requeued) return { videoId, outcome: 'requeued', clips: r.clips };
+  }
   if (existing && existing.etag === obj.etag && (existing.enqueued === true || existing.status === 'failed')) {
     deps.log.info('duplicate event: revision already recorded', { ...log, status: existing.status });
     return { videoId, outcome: 'duplicate', status: existing.status };
@@ -115,6 +123,8 @@ export async function segmentObject(deps: SegmenterDeps, obj: ObjectRef): Promis
       rotation: info.rotation,
       codec: info.codec,
       clipsTotal: clips.length,
+      clipSeconds: deps.clipSeconds,
+      clipStarts: clips.map((c) => c.start),
     };
   } catch (e) {
     if (isVidxError(e, OBJECT_NOT_FOUND)) {

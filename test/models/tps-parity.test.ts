@@ -12,7 +12,7 @@ import { OnnxGraphBuilder } from '../../models/onnx/graph-builder.ts';
 import { synthesizeLayout, syntheticInput } from '../../models/synthetic.ts';
 import type { StateDict } from '../../models/tensor.ts';
 import { loadStateDict, writeCheckpoint } from '../../models/torch/index.ts';
-import { readSeedGolden } from './golden.ts';
+import { clipLogits, readSeedGolden } from './golden.ts';
 
 const golden = readSeedGolden().tps_swin_tiny!;
 
@@ -84,7 +84,7 @@ describe('tps_swin_tiny built from the synthetic state dict', () => {
 
   it('gives the logits of MartinXM/TPS SwinTransformer2D_TPS + I3DHead (max |diff| < 1e-3)', () => {
     expect(logits.length).toBe(golden.logits.length);
-    const diff = maxAbsDiff(logits, golden.logits);
+    const diff = maxAbsDiff(logits, clipLogits(golden));
     console.log(`tps_swin_tiny: max |logit - golden| = ${diff.toExponential(2)}`);
     expect(diff).toBeLessThan(1e-3);
   });
