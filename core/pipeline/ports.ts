@@ -28,8 +28,14 @@ export interface VideoObjects {
   readable(bucket: string, key: string): Promise<ReadableObject>;
 }
 
+/** The queue refused the clip jobs for good (their content): retrying would not help. */
+export const ENQUEUE_REJECTED = 'ENQUEUE_REJECTED';
+
 export interface ClipQueue {
-  /** Sends every job; throws when some cannot be sent (see core/aws/queue.ts). */
+  /**
+   * Sends every job. Throws VidxError ENQUEUE_REJECTED when the queue refuses them for good, and
+   * anything else for faults worth retrying (see core/aws/queue.ts).
+   */
   send(jobs: readonly ClipJob[]): Promise<number>;
   /** Messages waiting to be received (approximate; in-flight ones are not counted). */
   waiting(): Promise<number>;

@@ -17,7 +17,7 @@ import type { ClipJob } from '../messages.ts';
 import { videoIdFor } from '../records.ts';
 import { planClips } from './plan.ts';
 import { requeueMissing } from './requeue.ts';
-import { OBJECT_NOT_FOUND, type ClipQueue, type PipelineIndex, type PipelineLog, type RevisionFacts, type VideoObjects } from './ports.ts';
+import { ENQUEUE_REJECTED, OBJECT_NOT_FOUND, type ClipQueue, type PipelineIndex, type PipelineLog, type RevisionFacts, type VideoObjects } from './ports.ts';
 
 export const EMPTY_UPLOAD = 'EMPTY_UPLOAD';
 
@@ -147,7 +147,15 @@ export async function segmentObject(deps: SegmenterDeps, obj: ObjectRef): Promis
     deps.log.warn('video failed', { ...log, errorCode: facts.errorCode, reason: facts.reason, removed });
     return { videoId, outcome: 'failed', code: facts.errorCode ?? 'UNKNOWN', reason: facts.reason ?? '' };
   }
-  await deps.queue.send(jobs);
+  try {
+    await deps.queue.send(jobs);
+  } catch (e) {
+    if (!isVidxError(e, ENQUEUE_REJECTED)) throw e; // transient: the event is retried
+    // Refused for good: say so on the video rather than retrying an event that cannot succeed.
+    if (await deps.store.markFailed(videoId, obj.etag, e.code, e.message)) await deps.store.deleteDerived(videoId);
+    deps.log.error('video failed: its clip jobs were refused', { ...log, errorCode: e.code, reason: e.message });
+    return { videoId, outcome: 'failed', code: e.code, reason: e.message };
+  }
   await deps.store.markEnqueued(videoId, obj.etag);
   deps.log.info('video queued', { ...log, clips: jobs.length, duration: facts.duration });
   return { videoId, outcome: 'queued', clips: jobs.length };
