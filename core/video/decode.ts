@@ -6,6 +6,9 @@
  * contract's "after rotation"):
  *   trim=end_pts=<last+1>   stop decoding right after the last wanted frame (ffmpeg then exits)
  *   select=<pts in list>    keep exactly the wanted frames, by integer pts (no float matching)
+ *   format=rgb24            to RGB at the source size first, as PyAV + PyTorch do (decode to RGB,
+ *                           then interpolate): scaling in YUV and converting after put the frames
+ *                           0.03 (normalized, mean |diff|) from that reference; see decisions.md
  *   scale=<short side S>    bilinear, PyTorchVideo short_side_scale sizes (normalize.ts)
  *   crop=C:C:<center>       torchvision CenterCropVideo offsets (normalize.ts)
  *   showinfo                reports each output frame's pts, which is checked against the list
@@ -102,6 +105,7 @@ export function filterScript(sorted: readonly number[], o: Pick<DecodeOptions, '
   return [
     `trim=end_pts=${last + 1}`,
     `select='${selectExpression(sorted)}'`,
+    'format=rgb24',
     `scale=w='${FFMPEG_EXPR.scaleW(S)}':h='${FFMPEG_EXPR.scaleH(S)}':flags=bilinear`,
     `crop=w=${C}:h=${C}:x='${FFMPEG_EXPR.cropX}':y='${FFMPEG_EXPR.cropY}'`,
     'showinfo',
