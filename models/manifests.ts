@@ -126,7 +126,7 @@ const SETTINGS: Record<Architecture, Settings> = {
     mean: [123.675, 116.28, 103.53],
     std: [58.395, 57.12, 57.375],
     reference:
-      'https://github.com/MartinXM/TPS (configs: SampleFrames clip_len 32, frame_interval 2; Resize -1x256; CenterCrop 224; Normalize mean 123.675/116.28/103.53, std 58.395/57.12/57.375 on 0..255 RGB) ; https://modelscope.cn/models/damo/cv_pathshift_action-recognition (weights)',
+      'https://github.com/MartinXM/TPS/blob/main/configs/recognition/tps/swin_tiny_2D_patch244_tps_k400_1k.py (val_pipeline: SampleFrames clip_len 32, frame_interval 2; Resize -1x256; CenterCrop 224; Normalize mean 123.675/116.28/103.53, std 58.395/57.12/57.375, to_bgr False) ; https://modelscope.cn/models/damo/cv_pathshift_action-recognition (weights)',
   },
 };
 

@@ -1,5 +1,6 @@
 /**
- * `vidx models ...` for the other seed papers' models, as a user runs them (node bin/vidx.js):
+ * `vidx models ...` for the other seed papers' models (I3D Inception-V1, MARS, TPS), as a user
+ * runs them (node bin/vidx.js):
  * synthesize writes `<dir>/<arch>.onnx` + `<arch>.json` (input `video`, output `logits`) giving
  * the reference logits; convert reads each released checkpoint form into the same graph; pull
  * fetches rgb_imagenet.pt and says plainly where MARS and TPS must be downloaded by hand.
@@ -67,7 +68,8 @@ describe('vidx models (seed papers)', () => {
     await rm(work, { recursive: true, force: true });
   });
 
-  it.each(['i3d_inception_v1', 'mars_resnext101'] as const)(
+  // The convert tests below compare with these files.
+  it.each(['i3d_inception_v1', 'mars_resnext101', 'tps_swin_tiny'] as const)(
     'synthesize %s --out writes the pair: input video, output logits, the reference logits',
     async (arch) => {
       const out = join(work, 'synth');
@@ -103,13 +105,14 @@ describe('vidx models (seed papers)', () => {
     expect(readFileSync(join(out, 'i3d_inception_v1.onnx')).equals(readFileSync(synthesized('i3d_inception_v1')))).toBe(true);
   }, 180_000);
 
-  it("convert i3d_inception_v1 reads mmaction's {meta, state_dict}", async () => {
-    const checkpoint = join(work, 'mmaction.pth');
-    await writeCheckpoint(checkpoint, synthesizeStateDict('i3d_inception_v1'), { format: 'zip', stateDictKey: 'state_dict', extra: { meta: { epoch: 30 } } });
-    const out = join(work, 'i3d-mmaction');
-    const r = await vidx(['models', 'convert', 'i3d_inception_v1', '--checkpoint', checkpoint, '--out', out]);
+  it("convert tps_swin_tiny reads mmaction's {meta, state_dict} (ModelScope's form; int64 relative_position_index kept)", async () => {
+    const checkpoint = join(work, 'tps_swin_tiny.pth');
+    await writeCheckpoint(checkpoint, synthesizeStateDict('tps_swin_tiny'), { format: 'zip', stateDictKey: 'state_dict', extra: { meta: { epoch: 30, mmaction_version: '0.24.1' } } });
+    const out = join(work, 'tps-mmaction');
+    const r = await vidx(['models', 'convert', 'tps_swin_tiny', '--checkpoint', checkpoint, '--out', out]);
     expect(r.code, r.stderr).toBe(0);
-    expect(readFileSync(join(out, 'i3d_inception_v1.onnx')).equals(readFileSync(synthesized('i3d_inception_v1')))).toBe(true);
+    expect(readManifest(join(out, 'tps_swin_tiny.json'))).toMatchObject({ trained: true, source: { kind: 'checkpoint', file: 'tps_swin_tiny.pth' } });
+    expect(readFileSync(join(out, 'tps_swin_tiny.onnx')).equals(readFileSync(synthesized('tps_swin_tiny')))).toBe(true);
   }, 180_000);
 
   it("convert mars_resnext101 reads MARS's {arch, state_dict} with the module. prefix", async () => {
