@@ -5,8 +5,8 @@
  */
 import { availableParallelism, loadavg } from 'node:os';
 import * as ort from 'onnxruntime-node';
-import { ARCHITECTURES } from '../core/model/manifest.ts';
-import type { Architecture } from '../core/model/manifest.ts';
+import { CLASSIFIER_ARCHITECTURES } from '../core/model/manifest.ts';
+import type { ClassifierArchitecture } from '../core/model/manifest.ts';
 import { INPUTS, buildOnnx } from '../models/arch/index.ts';
 import { synthesizeStateDict, syntheticInput } from '../models/synthetic.ts';
 
@@ -24,7 +24,7 @@ function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(3)} s`;
 }
 
-async function benchArchitecture(arch: Architecture): Promise<void> {
+async function benchArchitecture(arch: ClassifierArchitecture): Promise<void> {
   let start = performance.now();
   const sd = synthesizeStateDict(arch);
   const synthesizeMs = performance.now() - start;
@@ -44,6 +44,7 @@ async function benchArchitecture(arch: Architecture): Promise<void> {
 
   const feeds: Record<string, ort.Tensor> = {};
   for (const input of INPUTS[arch]) {
+    if (input.size === null) throw new Error(`${arch} input ${input.name} has no fixed size`);
     const shape = [1, 3, input.frames, input.size, input.size];
     feeds[input.name] = new ort.Tensor('float32', syntheticInput(input.name, shape), shape);
   }
@@ -70,6 +71,6 @@ async function benchArchitecture(arch: Architecture): Promise<void> {
 
 export async function run(): Promise<void> {
   console.log(`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${availableParallelism()} cores`);
-  for (const arch of ARCHITECTURES) await benchArchitecture(arch);
+  for (const arch of CLASSIFIER_ARCHITECTURES) await benchArchitecture(arch);
   console.log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
 }

@@ -9,8 +9,8 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { VidxError } from '../core/errors.ts';
-import type { Architecture, Manifest } from '../core/model/manifest.ts';
-import { buildOnnx } from './arch/index.ts';
+import type { Architecture, ModelManifest } from '../core/model/manifest.ts';
+import { buildOnnx, type BuildOptions } from './arch/index.ts';
 import { manifestFor, modelFileNames, SYNTHETIC_RULE } from './manifests.ts';
 import { synthesizeStateDict } from './synthetic.ts';
 import { loadStateDict } from './torch/index.ts';
@@ -21,7 +21,7 @@ export interface ModelPair {
   architecture: Architecture;
   onnxPath: string;
   manifestPath: string;
-  manifest: Manifest;
+  manifest: ModelManifest;
   onnxBytes: number;
 }
 
@@ -62,7 +62,7 @@ async function ensureDir(dir: string): Promise<void> {
 }
 
 /** Writes the ONNX file, then its manifest, into `outDir`. */
-export async function writeModelPair(outDir: string, manifest: Manifest, onnx: Uint8Array): Promise<ModelPair> {
+export async function writeModelPair(outDir: string, manifest: ModelManifest, onnx: Uint8Array): Promise<ModelPair> {
   const dir = resolve(outDir);
   await ensureDir(dir);
   const names = modelFileNames(manifest.architecture);
@@ -73,10 +73,16 @@ export async function writeModelPair(outDir: string, manifest: Manifest, onnx: U
   return { architecture: manifest.architecture, onnxPath, manifestPath, manifest, onnxBytes: onnx.byteLength };
 }
 
+/** What the graph takes from its manifest: the person detector's default score threshold. */
+function buildOptions(manifest: ModelManifest): BuildOptions {
+  return manifest.task === 'detect-people' ? { scoreThreshold: manifest.scoreThreshold } : {};
+}
+
 /** `<outDir>/<arch>.onnx` + `.json` with synthetic weights (trained: false; labels mean nothing). */
 export async function synthesize(arch: Architecture, outDir: string): Promise<ModelPair> {
-  const onnx = buildOnnx(arch, synthesizeStateDict(arch));
-  return writeModelPair(outDir, manifestFor(arch, { kind: 'synthetic', rule: SYNTHETIC_RULE }, false), onnx);
+  const manifest = manifestFor(arch, { kind: 'synthetic', rule: SYNTHETIC_RULE }, false);
+  const onnx = buildOnnx(arch, synthesizeStateDict(arch), buildOptions(manifest));
+  return writeModelPair(outDir, manifest, onnx);
 }
 
 /** `<outDir>/<arch>.onnx` + `.json` from a torch.save checkpoint (trained: true). */
@@ -85,7 +91,7 @@ export async function convert(arch: Architecture, checkpoint: string, outDir: st
   // The reader reports a missing, unreadable or malformed file with its own CHECKPOINT_* codes.
   const stateDict = await loadStateDict(path);
   const sha256 = options.sha256 ?? (await sha256File(path));
-  const onnx = buildOnnx(arch, stateDict);
-  const source = { kind: 'checkpoint' as const, url: options.url ?? null, file: basename(path), sha256 };
-  return writeModelPair(outDir, manifestFor(arch, source, true), onnx);
+  const manifest = manifestFor(arch, { kind: 'checkpoint', url: options.url ?? null, file: basename(path), sha256 }, true);
+  const onnx = buildOnnx(arch, stateDict, buildOptions(manifest));
+  return writeModelPair(outDir, manifest, onnx);
 }

@@ -1,6 +1,7 @@
 /**
- * `vidx models pull`: the official Kinetics-400 checkpoint from the PyTorchVideo model zoo,
- * streamed to disk and hashed on the way, then converted into the cache.
+ * `vidx models pull`: the official checkpoint (PyTorchVideo model zoo for the Kinetics and AVA
+ * models, download.pytorch.org for torchvision's detector), streamed to disk and hashed on the
+ * way, then converted into the cache.
  *
  * The zoo publishes no checksums. KNOWN_SHA256 holds the ones we have verified; an unknown one is
  * computed and recorded in the manifest (source.sha256), and `--sha256` checks against a value
@@ -22,19 +23,37 @@ import { cacheFolder, readCached, resolveCacheDir } from './store.ts';
 export const MODEL_DOWNLOAD_FAILED = 'MODEL_DOWNLOAD_FAILED';
 export const MODEL_CHECKSUM_MISMATCH = 'MODEL_CHECKSUM_MISMATCH';
 
+/**
+ * Overrides the folder every official file is fetched from (a mirror holding the files under
+ * their own names, e.g. a test server).
+ */
 export const ENV_ZOO_URL = 'VIDX_MODEL_ZOO_URL';
 export const DEFAULT_ZOO_URL = 'https://dl.fbaipublicfiles.com/pytorchvideo/model_zoo/kinetics';
 
-/** Checkpoint file per architecture (pytorchvideo/models/hub checkpoint_paths). */
-export const ZOO_FILES: Record<Architecture, string> = {
-  slowfast_r50: 'SLOWFAST_8x8_R50.pyth',
-  i3d_r50: 'I3D_8x8_R50.pyth',
+/**
+ * Where each official checkpoint lives: PyTorchVideo's model zoo (pytorchvideo/models/hub
+ * checkpoint_paths: kinetics/ and ava/) and torchvision's weights (FasterRCNN_ResNet50_FPN_V2_Weights.COCO_V1).
+ */
+export const OFFICIAL_URLS: Record<Architecture, string> = {
+  slowfast_r50: `${DEFAULT_ZOO_URL}/SLOWFAST_8x8_R50.pyth`,
+  i3d_r50: `${DEFAULT_ZOO_URL}/I3D_8x8_R50.pyth`,
+  slowfast_r50_detection: 'https://dl.fbaipublicfiles.com/pytorchvideo/model_zoo/ava/SLOWFAST_8x8_R50_DETECTION.pyth',
+  fasterrcnn_resnet50_fpn_v2: 'https://download.pytorch.org/models/fasterrcnn_resnet50_fpn_v2_coco-dd69338a.pth',
 };
 
-/** sha256 of the official files, where verified. None is published by the zoo; none verified yet. */
+/** Checkpoint file per architecture: the last part of its official address. */
+export const ZOO_FILES = Object.fromEntries(Object.entries(OFFICIAL_URLS).map(([arch, url]) => [arch, url.slice(url.lastIndexOf('/') + 1)])) as Record<Architecture, string>;
+
+/**
+ * sha256 of the official files, where verified. The PyTorchVideo zoo publishes none; torchvision
+ * publishes the first 8 hex digits in the file name (dd69338a), which the full hash is checked
+ * against (TORCHVISION_HASH_PREFIX); none verified in full yet.
+ */
 export const KNOWN_SHA256: Record<Architecture, string | null> = {
   slowfast_r50: null,
   i3d_r50: null,
+  slowfast_r50_detection: null,
+  fasterrcnn_resnet50_fpn_v2: null,
 };
 
 /** Time allowed to connect and receive the response headers. */
@@ -71,8 +90,14 @@ export interface PullResult extends ModelPair {
 }
 
 export function zooUrl(arch: Architecture, env: NodeJS.ProcessEnv = process.env): string {
-  const base = (env[ENV_ZOO_URL] || DEFAULT_ZOO_URL).replace(/\/+$/, '');
-  return `${base}/${ZOO_FILES[arch]}`;
+  const mirror = env[ENV_ZOO_URL];
+  if (!mirror) return OFFICIAL_URLS[arch];
+  return `${mirror.replace(/\/+$/, '')}/${ZOO_FILES[arch]}`;
+}
+
+/** torchvision names its files <name>-<first 8 hex digits of the sha256>.pth (torch.hub check_hash). */
+export function torchvisionHashPrefix(file: string): string | null {
+  return /-([0-9a-f]{8,})\.pth$/.exec(file)?.[1] ?? null;
 }
 
 function downloadFailed(arch: Architecture, url: string, why: string, cacheDir: string, cause?: unknown): VidxError {
@@ -187,6 +212,13 @@ export async function pull(arch: Architecture, options: PullOptions = {}): Promi
   } catch (e) {
     await rm(downloads, { recursive: true, force: true });
     throw downloadFailed(arch, url, (e as Error).message, cacheDir, e);
+  }
+  const prefix = torchvisionHashPrefix(ZOO_FILES[arch]);
+  if (expected === null && prefix !== null && !got.sha256.startsWith(prefix)) {
+    await rm(downloads, { recursive: true, force: true });
+    throw new VidxError(MODEL_CHECKSUM_MISMATCH, `${url} has sha256 ${got.sha256}, which does not start with ${prefix} as its name says`, {
+      hint: 'the download is corrupt or not the official file: pull again, or check the mirror set in VIDX_MODEL_ZOO_URL',
+    });
   }
   if (expected !== null && got.sha256 !== expected) {
     await rm(downloads, { recursive: true, force: true });

@@ -1,47 +1,76 @@
 /**
- * The architectures vidx builds, each an ONNX graph (opset 17, dynamic batch "N", NCTHW float32
- * inputs, output "logits" [N, 400]) from a PyTorchVideo state dict.
+ * The architectures vidx builds, each an ONNX graph (opset 17) from a PyTorch state dict:
+ * - clip classifiers (PyTorchVideo hub): NCTHW float32 inputs with a dynamic batch "N", output
+ *   "logits" [N, 400];
+ * - slowfast_r50_detection (PyTorchVideo hub, AVA): inputs slow/fast [N, 3, T, H, W] (any H, W)
+ *   and boxes [K, 5], output "probs" [K, 80];
+ * - fasterrcnn_resnet50_fpn_v2 (torchvision, COCO): input image [1, 3, H, W], optional
+ *   score_threshold, outputs boxes [N, 4], scores [N], labels [N] (int64).
  */
 import type { Architecture } from '../../core/model/manifest.ts';
 import { OnnxGraphBuilder } from '../onnx/graph-builder.ts';
 import type { StateDict } from '../tensor.ts';
 import type { ArchitectureDefinition, ModelInput } from './definition.ts';
+import { fasterrcnnResnet50FpnV2, type FasterRcnnGraphOptions } from './fasterrcnn-resnet50-fpn-v2.ts';
 import { i3dR50 } from './i3d-r50.ts';
-import { KeyLayoutSink } from './key-layout.ts';
+import { KeyLayoutSink, type KeyShape } from './key-layout.ts';
 import { OnnxSink } from './onnx-sink.ts';
+import { slowfastR50Detection } from './slowfast-r50-detection.ts';
 import { slowfastR50 } from './slowfast-r50.ts';
 import { checkStateDict } from './state-check.ts';
 
 export type { ModelInput } from './definition.ts';
-export { LOGITS } from './onnx-sink.ts';
+export type { FasterRcnnGraphOptions } from './fasterrcnn-resnet50-fpn-v2.ts';
+export { BOXES, LOGITS, PROBS } from './onnx-sink.ts';
 
 export const OPSET = 17;
 
-const DEFINITIONS: Record<Architecture, ArchitectureDefinition> = {
+/** The clip models, written as one walk over their modules (see network.ts). */
+const WALKS = {
   slowfast_r50: slowfastR50,
   i3d_r50: i3dR50,
-};
+  slowfast_r50_detection: slowfastR50Detection,
+} as const satisfies Partial<Record<Architecture, ArchitectureDefinition>>;
 
-/** Graph inputs per architecture, in graph order (SlowFast: slow then fast). */
-export const INPUTS: Record<Architecture, ModelInput[]> = {
+type WalkArchitecture = keyof typeof WALKS;
+
+function isWalk(arch: Architecture): arch is WalkArchitecture {
+  return arch in WALKS;
+}
+
+/** Clip inputs per architecture that takes clips, in graph order (SlowFast: slow then fast). */
+export const INPUTS: Record<WalkArchitecture, ModelInput[]> = {
   slowfast_r50: slowfastR50.inputs,
   i3d_r50: i3dR50.inputs,
+  slowfast_r50_detection: slowfastR50Detection.inputs,
 };
 
-/** The state-dict layout of the PyTorchVideo hub model, in order, num_batches_tracked included. */
-export function expectedKeys(arch: Architecture): Array<[string, number[]]> {
+/** The state-dict layout of the reference model, in order, num_batches_tracked included. */
+export function expectedKeys(arch: Architecture): KeyShape[] {
+  if (!isWalk(arch)) return fasterrcnnResnet50FpnV2.expectedKeys();
   const layout = new KeyLayoutSink();
-  DEFINITIONS[arch].walk(layout);
+  WALKS[arch].walk(layout);
   return layout.keys;
+}
+
+export interface BuildOptions {
+  /** Faster R-CNN only: test builds that expose intermediate stages (see FasterRcnnGraphOptions). */
+  detector?: FasterRcnnGraphOptions;
+  /** Faster R-CNN only: the default of the score_threshold input (torchvision's box_score_thresh). */
+  scoreThreshold?: number;
 }
 
 /**
  * Builds the ONNX model. Strict like load_state_dict(strict=True): a missing, unexpected or
  * mis-shaped key throws MODEL_STATE_MISMATCH. float16/float64 weights are converted to float32.
  */
-export function buildOnnx(arch: Architecture, sd: StateDict): Uint8Array {
+export function buildOnnx(arch: Architecture, sd: StateDict, options: BuildOptions = {}): Uint8Array {
   checkStateDict(arch, sd, expectedKeys(arch));
   const graph = new OnnxGraphBuilder();
-  DEFINITIONS[arch].walk(new OnnxSink(graph, sd));
-  return graph.encode({ opset: OPSET, producer: 'vidx', docString: `${arch} (PyTorchVideo hub architecture), BatchNorm folded` });
+  if (isWalk(arch)) {
+    WALKS[arch].walk(new OnnxSink(graph, sd));
+    return graph.encode({ opset: OPSET, producer: 'vidx', docString: `${arch} (PyTorchVideo hub architecture), BatchNorm folded` });
+  }
+  fasterrcnnResnet50FpnV2.emit(graph, sd, { scoreThreshold: options.scoreThreshold ?? 0.05, ...options.detector });
+  return graph.encode({ opset: OPSET, producer: 'vidx', docString: `${arch} (torchvision architecture), BatchNorm folded, post-processing in the graph` });
 }

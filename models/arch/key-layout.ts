@@ -1,4 +1,4 @@
-import type { ConvBnSpec, NetworkSink } from './network.ts';
+import type { ConvBnSpec, NetworkSink, RoiHeadSpec } from './network.ts';
 
 /** A state-dict entry as PyTorch lists it: name and shape ([] for a scalar). */
 export type KeyShape = [string, number[]];
@@ -47,5 +47,10 @@ export class KeyLayoutSink implements NetworkSink<null> {
   classify(_x: null, linear: string, inFeatures: number, classes: number): void {
     this.keys.push([`${linear}.weight`, [classes, inFeatures]]);
     this.keys.push([`${linear}.bias`, [classes]]);
+  }
+
+  roiHead(_x: null, spec: RoiHeadSpec): void {
+    this.keys.push([`${spec.linear}.weight`, [spec.classes, spec.inFeatures]]);
+    this.keys.push([`${spec.linear}.bias`, [spec.classes]]);
   }
 }

@@ -19,11 +19,30 @@ export interface ConvBnSpec {
   stride: Triple;
   /** Symmetric zero padding per axis. */
   padding: Triple;
+  /** Dilation per axis; absent means 1. */
+  dilation?: Triple;
+}
+
+/**
+ * PyTorchVideo's ResNetRoIHead as the AVA models use it: the pooled [N, C, 1, H, W] features,
+ * torchvision RoIAlign (aligned=False) of every box, MaxPool2d over the whole RoI, Linear, Sigmoid.
+ */
+export interface RoiHeadSpec {
+  /** Module path of the Linear, e.g. "detection_head.proj". */
+  linear: string;
+  inFeatures: number;
+  classes: number;
+  /** RoIAlign output size (H = W). */
+  resolution: number;
+  /** Feature pixels per input pixel (1/16 for the AVA SlowFast). */
+  spatialScale: number;
+  /** RoIAlign sampling ratio (0 = adaptive, ceil(bin size)). */
+  samplingRatio: number;
 }
 
 export interface NetworkSink<V> {
-  /** A model input, NCTHW with a dynamic batch. */
-  input(name: string, frames: number, size: number): V;
+  /** A model input, NCTHW with a dynamic batch; size null means any H and W. */
+  input(name: string, frames: number, size: number | null): V;
   convBn(x: V, spec: ConvBnSpec, relu: boolean): V;
   maxPool(x: V, name: string, kernel: Triple, stride: Triple, padding: Triple): V;
   /** AvgPool3d with stride 1 and no padding (the hub models' head pools). */
@@ -37,6 +56,8 @@ export interface NetworkSink<V> {
    * (dropout is the identity in eval mode; no activation). Its result is the model's output.
    */
   classify(x: V, linear: string, inFeatures: number, classes: number): void;
+  /** ResNetRoIHead over the graph input `boxes`; its result is the model's output. */
+  roiHead(x: V, spec: RoiHeadSpec): void;
 }
 
 export function samePadding(kernel: Triple): Triple {

@@ -1,12 +1,17 @@
 import { endianness } from 'node:os';
 import { VidxError } from '../../core/errors.ts';
-import { ONNX_FLOAT, onnx } from './proto.ts';
+import { ONNX_FLOAT, ONNX_INT64, onnx } from './proto.ts';
 import type { OnnxTypes } from './proto.ts';
 
 /** A graph input/output dimension: a size, or a symbolic name such as "N" (dynamic batch). */
 export type Dim = number | string;
 
-export type AttributeValue = { int: number } | { ints: readonly number[] } | { float: number };
+export type AttributeValue = { int: number } | { ints: readonly number[] } | { float: number } | { string: string };
+
+/** Element types a graph input or output may have. */
+export type ValueType = 'float32' | 'int64';
+
+const ELEMENT_TYPE: Record<ValueType, number> = { float32: ONNX_FLOAT, int64: ONNX_INT64 };
 
 export interface ModelOptions {
   opset: number;
@@ -29,19 +34,30 @@ export class OnnxGraphBuilder {
   private readonly outputs: OnnxTypes.IValueInfoProto[] = [];
   private readonly names = new Set<string>();
 
-  input(name: string, shape: readonly Dim[]): string {
+  input(name: string, shape: readonly Dim[], type: ValueType = 'float32'): string {
     this.claim(name);
-    this.inputs.push(floatValueInfo(name, shape));
+    this.inputs.push(valueInfo(name, shape, type));
     return name;
   }
 
-  output(name: string, shape: readonly Dim[]): void {
+  /**
+   * A float32 input the caller may leave out: an initializer of the same name holds its default
+   * (ONNX IR >= 4 lets a feed override such an initializer).
+   */
+  optionalInput(name: string, dims: readonly number[], defaultValue: Float32Array): string {
+    this.claim(name);
+    this.inputs.push(valueInfo(name, dims, 'float32'));
+    this.initializers.push({ name, dims: [...dims], dataType: ONNX_FLOAT, rawData: littleEndianBytes(defaultValue) });
+    return name;
+  }
+
+  output(name: string, shape: readonly Dim[], type: ValueType = 'float32'): void {
     if (!this.names.has(name)) {
       throw new VidxError('ONNX_GRAPH_INVALID', `graph output "${name}" is not produced by any node`, {
         hint: 'produce the value with a node before declaring it an output',
       });
     }
-    this.outputs.push(floatValueInfo(name, shape));
+    this.outputs.push(valueInfo(name, shape, type));
   }
 
   /** A float32 constant. The bytes are referenced, not copied, until the model is encoded. */
@@ -51,24 +67,41 @@ export class OnnxGraphBuilder {
     return name;
   }
 
+  /** An int64 constant (shapes, axes, indices). */
+  int64Initializer(name: string, dims: readonly number[], values: readonly number[]): string {
+    this.claim(name);
+    const data = BigInt64Array.from(values, (v) => BigInt(v));
+    this.initializers.push({ name, dims: [...dims], dataType: ONNX_INT64, rawData: littleEndianBytes(data) });
+    return name;
+  }
+
   /** Adds a node with a single output named `output`; returns that name. */
   node(opType: string, inputs: readonly string[], output: string, attributes: Record<string, AttributeValue> = {}): string {
+    return this.nodeMulti(opType, inputs, [output], attributes)[0]!;
+  }
+
+  /**
+   * Adds a node with several outputs (TopK, Split, ...); returns their names. An empty input
+   * name stands for an optional input left out, as ONNX spells it.
+   */
+  nodeMulti(opType: string, inputs: readonly string[], outputs: readonly string[], attributes: Record<string, AttributeValue> = {}): string[] {
     for (const input of inputs) {
+      if (input === '') continue;
       if (!this.names.has(input)) {
-        throw new VidxError('ONNX_GRAPH_INVALID', `${opType} node "${output}" reads "${input}", which does not exist yet`, {
+        throw new VidxError('ONNX_GRAPH_INVALID', `${opType} node "${outputs[0]}" reads "${input}", which does not exist yet`, {
           hint: 'add nodes in topological order',
         });
       }
     }
-    this.claim(output);
+    for (const output of outputs) this.claim(output);
     this.nodes.push({
       opType,
-      name: output,
+      name: outputs[0],
       input: [...inputs],
-      output: [output],
+      output: [...outputs],
       attribute: Object.entries(attributes).map(([attrName, value]) => attributeProto(attrName, value)),
     });
-    return output;
+    return [...outputs];
   }
 
   get nodeCount(): number {
@@ -102,12 +135,12 @@ export class OnnxGraphBuilder {
   }
 }
 
-function floatValueInfo(name: string, shape: readonly Dim[]): OnnxTypes.IValueInfoProto {
+function valueInfo(name: string, shape: readonly Dim[], type: ValueType): OnnxTypes.IValueInfoProto {
   return {
     name,
     type: {
       tensorType: {
-        elemType: ONNX_FLOAT,
+        elemType: ELEMENT_TYPE[type],
         shape: { dim: shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
       },
     },
@@ -118,11 +151,12 @@ function attributeProto(name: string, value: AttributeValue): OnnxTypes.IAttribu
   const { AttributeType } = onnx.AttributeProto;
   if ('ints' in value) return { name, type: AttributeType.INTS, ints: [...value.ints] };
   if ('int' in value) return { name, type: AttributeType.INT, i: value.int };
+  if ('string' in value) return { name, type: AttributeType.STRING, s: new TextEncoder().encode(value.string) };
   return { name, type: AttributeType.FLOAT, f: value.float };
 }
 
 /** ONNX raw_data is little-endian; a view of the array is exactly that on every platform Node ships for. */
-function littleEndianBytes(data: Float32Array): Uint8Array {
+function littleEndianBytes(data: Float32Array | BigInt64Array): Uint8Array {
   if (endianness() !== 'LE') {
     throw new VidxError('ONNX_GRAPH_INVALID', 'big-endian hosts are not supported for writing ONNX weights', {
       hint: 'build the model on a little-endian machine (x86-64, arm64)',

@@ -9,3 +9,6 @@ export type { onnx as OnnxTypes } from 'onnx-proto';
 
 /** TensorProto.DataType.FLOAT */
 export const ONNX_FLOAT = 1;
+
+/** TensorProto.DataType.INT64 */
+export const ONNX_INT64 = 7;

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Architecture } from '../../core/model/manifest.ts';
+import type { ClassifierArchitecture } from '../../core/model/manifest.ts';
 
 export interface GoldenModel {
   keys: Array<[string, number[]]>;
@@ -8,7 +8,7 @@ export interface GoldenModel {
 }
 
 /** ../shared/reference/pytorchvideo_golden.json: the canonical PyTorchVideo models' layout and logits. */
-export function readGolden(): Record<Architecture, GoldenModel> {
+export function readGolden(): Record<ClassifierArchitecture, GoldenModel> {
   const url = new URL('../../../shared/reference/pytorchvideo_golden.json', import.meta.url);
-  return JSON.parse(readFileSync(url, 'utf8')) as Record<Architecture, GoldenModel>;
+  return JSON.parse(readFileSync(url, 'utf8')) as Record<ClassifierArchitecture, GoldenModel>;
 }
