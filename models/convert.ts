@@ -10,7 +10,7 @@ import { basename, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { VidxError } from '../core/errors.ts';
 import type { Architecture, ModelManifest } from '../core/model/manifest.ts';
-import { buildOnnx, type BuildOptions } from './arch/index.ts';
+import { buildOnnx } from './arch/index.ts';
 import { manifestFor, modelFileNames, SYNTHETIC_RULE } from './manifests.ts';
 import { synthesizeStateDict } from './synthetic.ts';
 import { loadStateDict } from './torch/index.ts';
@@ -73,15 +73,10 @@ export async function writeModelPair(outDir: string, manifest: ModelManifest, on
   return { architecture: manifest.architecture, onnxPath, manifestPath, manifest, onnxBytes: onnx.byteLength };
 }
 
-/** What the graph takes from its manifest: the person detector's default score threshold. */
-function buildOptions(manifest: ModelManifest): BuildOptions {
-  return manifest.task === 'detect-people' ? { scoreThreshold: manifest.scoreThreshold } : {};
-}
-
 /** `<outDir>/<arch>.onnx` + `.json` with synthetic weights (trained: false; labels mean nothing). */
 export async function synthesize(arch: Architecture, outDir: string): Promise<ModelPair> {
   const manifest = manifestFor(arch, { kind: 'synthetic', rule: SYNTHETIC_RULE }, false);
-  const onnx = buildOnnx(arch, synthesizeStateDict(arch), buildOptions(manifest));
+  const onnx = buildOnnx(arch, synthesizeStateDict(arch));
   return writeModelPair(outDir, manifest, onnx);
 }
 
@@ -92,6 +87,6 @@ export async function convert(arch: Architecture, checkpoint: string, outDir: st
   const stateDict = await loadStateDict(path);
   const sha256 = options.sha256 ?? (await sha256File(path));
   const manifest = manifestFor(arch, { kind: 'checkpoint', url: options.url ?? null, file: basename(path), sha256 }, true);
-  const onnx = buildOnnx(arch, stateDict, buildOptions(manifest));
+  const onnx = buildOnnx(arch, stateDict);
   return writeModelPair(outDir, manifest, onnx);
 }

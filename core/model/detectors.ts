@@ -64,8 +64,7 @@ export class PersonDetector {
     const manifest = loadModelManifest(manifestPath, 'detect-people');
     const opened = await openSession(manifestPath, manifest, options);
     try {
-      // score_threshold has a default (an initializer), so onnxruntime does not list it as an input.
-      requireNames(opened.session, [manifest.input.name], Object.values(manifest.outputs), opened.onnxPath);
+      requireNames(opened.session, [manifest.input.name, manifest.scoreThresholdInput], Object.values(manifest.outputs), opened.onnxPath);
     } catch (e) {
       await opened.session.release();
       throw e;

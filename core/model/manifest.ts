@@ -156,7 +156,7 @@ export const PersonDetectorManifestSchema = z.object({
   onnx: z.string().min(1),
   /** Graph input [1, 3, H, W] float32, normalized; H and W multiples of sizeDivisible. */
   input: z.object({ name: z.string().min(1), shape: z.tuple([z.literal(1), z.literal(3), z.literal('H'), z.literal('W')]) }),
-  /** Optional graph input: float32 scalar; detections must score above it. Its default is scoreThreshold. */
+  /** Graph input: float32 scalar; detections must score above it (PersonDetector feeds scoreThreshold by default). */
   scoreThresholdInput: z.string().min(1),
   /** Graph outputs: boxes [N, 4] float32 (x1, y1, x2, y2 input pixels), scores [N] float32, labels [N] int64. */
   outputs: z.object({ boxes: z.string().min(1), scores: z.string().min(1), labels: z.string().min(1) }),
@@ -166,7 +166,7 @@ export const PersonDetectorManifestSchema = z.object({
   inputRange: InputRangeSchema,
   mean: Rgb,
   std: PositiveRgb,
-  /** The graph's default score threshold (strictly above, as torchvision). */
+  /** The default score threshold (strictly above, as torchvision); people: the AVA protocol's 0.8. */
   scoreThreshold: z.number().min(0).max(1),
   nmsThreshold: z.number().min(0).max(1),
   maxDetections: z.number().int().positive(),

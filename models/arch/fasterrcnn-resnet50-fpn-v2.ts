@@ -4,7 +4,7 @@
  * image, post-processing included, as one ONNX graph:
  *
  *   image [1, 3, H, W] float32 (normalized, H and W multiples of 32)
- *   score_threshold [] float32, optional (default: the build's scoreThreshold)
+ *   score_threshold [] float32: detections must score above it (torchvision's box_score_thresh)
  *   -> boxes [N, 4] float32 (x1, y1, x2, y2 in input pixels), scores [N] float32, labels [N] int64
  *
  * GeneralizedRCNNTransform (resize, normalize, pad) and the final rescale to the original image
@@ -27,9 +27,13 @@ export const DETECTOR_IO = {
   labels: 'labels',
 } as const;
 
+/**
+ * score_threshold is a plain (required) input: an initializer of the same name would be its
+ * default in ONNX, but onnxruntime-node silently drops feeds for such inputs (measured with
+ * 1.30: the default always wins). PersonDetector feeds the manifest's threshold unless told
+ * otherwise, which is where the default lives.
+ */
 export interface FasterRcnnGraphOptions {
-  /** Default of the score_threshold input. */
-  scoreThreshold: number;
   /**
    * Test builds only. 'stages' also outputs the FPN maps (`features.<level>`), the RPN head
    * (`rpn.objectness.<i>`, `rpn.deltas.<i>`) and the proposals (`proposals`).
@@ -48,7 +52,7 @@ export const fasterrcnnResnet50FpnV2 = {
   emit(graph: OnnxGraphBuilder, sd: StateDict, options: FasterRcnnGraphOptions): void {
     const o = new GraphOps(graph);
     const image = graph.input(DETECTOR_IO.image, [1, 3, 'H', 'W']);
-    const threshold = graph.optionalInput(DETECTOR_IO.scoreThreshold, [], Float32Array.of(options.scoreThreshold));
+    const threshold = graph.input(DETECTOR_IO.scoreThreshold, []);
     const features = backbone(o, sd, image);
     const expose = (value: string, name: string, shape: Array<number | string>, type: 'float32' | 'int64' = 'float32') => {
       graph.node('Identity', [value], name);

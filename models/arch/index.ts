@@ -56,8 +56,6 @@ export function expectedKeys(arch: Architecture): KeyShape[] {
 export interface BuildOptions {
   /** Faster R-CNN only: test builds that expose intermediate stages (see FasterRcnnGraphOptions). */
   detector?: FasterRcnnGraphOptions;
-  /** Faster R-CNN only: the default of the score_threshold input (torchvision's box_score_thresh). */
-  scoreThreshold?: number;
 }
 
 /**
@@ -71,6 +69,6 @@ export function buildOnnx(arch: Architecture, sd: StateDict, options: BuildOptio
     WALKS[arch].walk(new OnnxSink(graph, sd));
     return graph.encode({ opset: OPSET, producer: 'vidx', docString: `${arch} (PyTorchVideo hub architecture), BatchNorm folded` });
   }
-  fasterrcnnResnet50FpnV2.emit(graph, sd, { scoreThreshold: options.scoreThreshold ?? 0.05, ...options.detector });
+  fasterrcnnResnet50FpnV2.emit(graph, sd, options.detector ?? {});
   return graph.encode({ opset: OPSET, producer: 'vidx', docString: `${arch} (torchvision architecture), BatchNorm folded, post-processing in the graph` });
 }

@@ -40,17 +40,6 @@ export class OnnxGraphBuilder {
     return name;
   }
 
-  /**
-   * A float32 input the caller may leave out: an initializer of the same name holds its default
-   * (ONNX IR >= 4 lets a feed override such an initializer).
-   */
-  optionalInput(name: string, dims: readonly number[], defaultValue: Float32Array): string {
-    this.claim(name);
-    this.inputs.push(valueInfo(name, dims, 'float32'));
-    this.initializers.push({ name, dims: [...dims], dataType: ONNX_FLOAT, rawData: littleEndianBytes(defaultValue) });
-    return name;
-  }
-
   output(name: string, shape: readonly Dim[], type: ValueType = 'float32'): void {
     if (!this.names.has(name)) {
       throw new VidxError('ONNX_GRAPH_INVALID', `graph output "${name}" is not produced by any node`, {

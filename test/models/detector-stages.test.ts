@@ -32,7 +32,7 @@ describe('fasterrcnn_resnet50_fpn_v2, stage by stage', () => {
   beforeAll(async () => {
     sd = synthesizeStateDict(ARCH);
     image = new ort.Tensor('float32', syntheticInput('image', golden.input.shape), golden.input.shape);
-    stages = await run(buildOnnx(ARCH, sd, { detector: { scoreThreshold: 0, expose: 'stages' } }), { image });
+    stages = await run(buildOnnx(ARCH, sd, { detector: { expose: 'stages' } }), { image, score_threshold: new ort.Tensor('float32', Float32Array.of(0), []) });
   }, 300_000);
 
   it('has torchvision state-dict layout: the same 404 names, order and shapes', () => {
@@ -81,8 +81,9 @@ describe('fasterrcnn_resnet50_fpn_v2, stage by stage', () => {
 
   it('gives the box head outputs on the six fixed proposals (MultiScaleRoIAlign, four conv+BN+ReLU, FC 1024)', async () => {
     const fixed = golden.boxHead.proposals;
-    const out = await run(buildOnnx(ARCH, sd, { detector: { scoreThreshold: 0, expose: 'boxHead' } }), {
+    const out = await run(buildOnnx(ARCH, sd, { detector: { expose: 'boxHead' } }), {
       image,
+      score_threshold: new ort.Tensor('float32', Float32Array.of(0), []),
       proposals: new ort.Tensor('float32', Float32Array.from(fixed.flat()), [fixed.length, 4]),
     });
     expect(out.class_logits!.dims).toEqual([6, 91]);
