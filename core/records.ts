@@ -10,6 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { THUMBNAIL_PREFIX } from './names.ts';
 import { SegmentSchema, WindowScoreSchema } from './result.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -26,6 +27,23 @@ export function videoIdFor(bucket: string, key: string): string {
  */
 export function revisionId(etag: string): string {
   return createHash('sha256').update(etag.replace(/^"|"$/g, '')).digest('hex').slice(0, 12);
+}
+
+/**
+ * A re-index with another model is a new revision of the same object: its revision token is the
+ * object's etag plus `@` and the first 12 hex of the model's manifest sha256. S3 etags never hold
+ * `@`, so the object's etag is always recoverable. The record's `etag` field holds the token.
+ */
+export const REINDEX_SEPARATOR = '@';
+
+export function reindexEtag(objectEtag: string, manifestSha256: string): string {
+  return `${objectEtagOf(objectEtag)}${REINDEX_SEPARATOR}${manifestSha256.slice(0, 12)}`;
+}
+
+/** The S3 object's etag of a revision token (the token itself for an upload's revision). */
+export function objectEtagOf(revision: string): string {
+  const at = revision.indexOf(REINDEX_SEPARATOR);
+  return at < 0 ? revision : revision.slice(0, at);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -78,6 +96,19 @@ export function labelGsiSk(score: number, videoId: string, startSeconds: number)
   return `${inv}#${videoId}#${pad(msOf(startSeconds), 10)}`;
 }
 
+/**
+ * Key of a thumbnail: per video and revision (a new upload never shows an old frame), named by
+ * the frame's time in ms (segments of several labels at one window share it).
+ */
+export function thumbnailKey(videoId: string, etag: string, atSeconds: number): string {
+  return `${THUMBNAIL_PREFIX}${videoId}/${revisionId(etag)}/${pad(msOf(atSeconds), 10)}.jpg`;
+}
+
+/** Prefix of every thumbnail of a video (all revisions). */
+export function thumbnailPrefix(videoId: string): string {
+  return `${THUMBNAIL_PREFIX}${videoId}/`;
+}
+
 function pad(n: number, width: number): string {
   if (!Number.isInteger(n) || n < 0) throw new RangeError(`key component must be a non-negative integer, got ${n}`);
   return String(n).padStart(width, '0');
@@ -89,6 +120,14 @@ function pad(n: number, width: number): string {
 export const VIDEO_STATUSES = ['queued', 'processing', 'indexed', 'failed'] as const;
 export const VideoStatusSchema = z.enum(VIDEO_STATUSES);
 export type VideoStatus = z.infer<typeof VideoStatusSchema>;
+
+/** Which model made something: architecture, manifest sha256, trained or not. */
+export const ModelRefSchema = z.object({
+  architecture: z.string(),
+  manifestSha256: z.string().optional(),
+  trained: z.boolean(),
+});
+export type ModelRef = z.infer<typeof ModelRefSchema>;
 
 export const VideoRecordSchema = z.object({
   PK: z.string(),
@@ -115,6 +154,12 @@ export const VideoRecordSchema = z.object({
   /** The model architecture the clips were planned for. */
   model: z.string(),
   trained: z.boolean(),
+  /** sha256 of that model's manifest (absent on records made before it was recorded). */
+  modelSha256: z.string().optional(),
+  /** The model that made the timeline now stored: set when a revision is indexed. */
+  indexedWith: ModelRefSchema.optional(),
+  /** Id of the done/failed event delivered for this revision (set after delivery). */
+  notifiedEvent: z.string().optional(),
   clipsTotal: z.number().int().nonnegative(),
   /** True once every clip job of this revision was sent (a retried S3 event then sends nothing). */
   enqueued: z.boolean().optional(),
@@ -154,5 +199,7 @@ export const SegmentRecordSchema = SegmentSchema.extend({
   videoId: z.string(),
   key: z.string(),
   etag: z.string(),
+  /** Time (s) of the segment's thumbnail frame (thumbnailKey), when the worker wrote one. */
+  thumbAt: z.number().nonnegative().optional(),
 });
 export type SegmentRecord = z.infer<typeof SegmentRecordSchema>;

@@ -4,13 +4,16 @@
  * policy: which messages are acknowledged, released or retried, and a graceful, bounded stop.
  */
 import { ChangeMessageVisibilityBatchCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { Consumer } from 'sqs-consumer';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { ClipJobSchema, type ClipJob } from '../core/messages.ts';
 import { DEFAULTS } from '../core/names.ts';
-import { processClip, type ClipDeps, type ClipOutcome } from './process-clip.ts';
+import { s3VideoObjects } from '../core/aws/objects.ts';
+import { processClip, type ClipDeps, type ClipOutcome } from '../core/pipeline/process-clip.ts';
 
-export interface WorkerOptions extends ClipDeps {
+export interface WorkerOptions extends Omit<ClipDeps, 'objects'> {
+  s3: S3Client;
   sqs: SQSClient;
   queueUrl: string;
   /** Messages per receive (1..10); their windows are scored together. */
@@ -42,6 +45,7 @@ export interface WorkerStats {
 
 export class ClipWorker {
   private readonly consumer: Consumer;
+  private readonly clipDeps: ClipDeps;
   private draining = false;
   private crashed = false;
   private readonly workAbort = new AbortController();
@@ -53,6 +57,7 @@ export class ClipWorker {
   };
 
   constructor(private readonly opts: WorkerOptions) {
+    this.clipDeps = { ...opts, objects: s3VideoObjects(opts.s3) };
     const visibility = opts.visibilityTimeoutSeconds ?? DEFAULTS.visibilityTimeoutSeconds;
     this.consumer = Consumer.create({
       queueUrl: opts.queueUrl,
@@ -167,7 +172,7 @@ export class ClipWorker {
     if (poison.length > 0) await this.release(poison, 0);
 
     const signal = this.workAbort.signal;
-    const work = Promise.all(jobs.map(async ({ m, job }) => ({ m, job, outcome: await processClip(this.opts, job, signal) })));
+    const work = Promise.all(jobs.map(async ({ m, job }) => ({ m, job, outcome: await processClip(this.clipDeps, job, signal) })));
     const crashed = new Promise<never>((_, reject) =>
       this.crashAbort.signal.addEventListener('abort', () => reject(new Error('worker crashed (simulated)')), { once: true }),
     );

@@ -24,6 +24,7 @@ import { BOXES, INPUTS, LOGITS, PROBS } from './arch/index.ts';
 import { DETECTOR_IO } from './arch/fasterrcnn-resnet50-fpn-v2.ts';
 import { BOX_NMS_THRESHOLD, DETECTIONS_PER_IMAGE } from './arch/fasterrcnn/roi-heads.ts';
 import { AVA_ACTIONS, KINETICS400_CLASSES, loadAvaLabels, loadCocoLabels, loadKinetics400Labels } from './labels.ts';
+import { FRAMES_INPUT, IMAGE_INPUT_SUFFIX, UINT8_LAYOUT } from './onnx/uint8-entry.ts';
 
 export const MODEL_UNKNOWN_ARCH = 'MODEL_UNKNOWN_ARCH';
 export const MODEL_MANIFEST_DRIFT = 'MODEL_MANIFEST_DRIFT';
@@ -101,9 +102,9 @@ export function parseArchitecture(name: string): Architecture {
   return r.data;
 }
 
-/** File names of an architecture's model pair inside a folder. */
-export function modelFileNames(arch: Architecture): { onnx: string; manifest: string } {
-  return { onnx: `${arch}.onnx`, manifest: `${arch}.json` };
+/** File names of an architecture's model bundle inside a folder. */
+export function modelFileNames(arch: Architecture): { onnx: string; manifest: string; uint8: string; uint8Float16: string } {
+  return { onnx: `${arch}.onnx`, manifest: `${arch}.json`, uint8: `${arch}.u8.onnx`, uint8Float16: `${arch}.u8.fp16.onnx` };
 }
 
 /** The documented settings must describe the graph the builder makes (names, frames, crop). */
@@ -117,11 +118,16 @@ function checkAgainstGraph(arch: ClassifierArchitecture, s: Settings): void {
   }
 }
 
+export interface ManifestOptions {
+  /** Also build the uint8 entry in float16 (clip classifiers only). */
+  float16?: boolean;
+}
+
 /** The full manifest of `arch`, of the shape its task needs (validated). */
-export function manifestFor(arch: ClassifierArchitecture, source: ManifestSource, trained: boolean): Manifest;
-export function manifestFor(arch: Architecture, source: ManifestSource, trained: boolean): ModelManifest;
-export function manifestFor(arch: Architecture, source: ManifestSource, trained: boolean): ModelManifest {
-  if (isClassifier(arch)) return classifierManifest(arch, source, trained);
+export function manifestFor(arch: ClassifierArchitecture, source: ManifestSource, trained: boolean, options?: ManifestOptions): Manifest;
+export function manifestFor(arch: Architecture, source: ManifestSource, trained: boolean, options?: ManifestOptions): ModelManifest;
+export function manifestFor(arch: Architecture, source: ManifestSource, trained: boolean, options: ManifestOptions = {}): ModelManifest {
+  if (isClassifier(arch)) return classifierManifest(arch, source, trained, options);
   switch (taskOf(arch)) {
     case 'classify':
     case 'detect-actions':
@@ -131,14 +137,16 @@ export function manifestFor(arch: Architecture, source: ManifestSource, trained:
   }
 }
 
-function classifierManifest(arch: ClassifierArchitecture, source: ManifestSource, trained: boolean): Manifest {
+function classifierManifest(arch: ClassifierArchitecture, source: ManifestSource, trained: boolean, options: ManifestOptions): Manifest {
   const s = SETTINGS[arch];
   checkAgainstGraph(arch, s);
+  const names = modelFileNames(arch);
   const manifest: Manifest = {
     schema: MANIFEST_VERSION,
     task: 'classify',
     architecture: arch,
-    onnx: modelFileNames(arch).onnx,
+    onnx: names.onnx,
+    uint8: { onnx: names.uint8, onnxFloat16: options.float16 ? names.uint8Float16 : null, input: FRAMES_INPUT, layout: UINT8_LAYOUT, precision: 'float32' },
     inputs: s.inputs.map((i) => ({ name: i.name, shape: ['N', 3, i.frames, s.crop, s.crop], frames: i.frames })),
     output: { name: LOGITS, classes: KINETICS400_CLASSES },
     frames: s.frames,
@@ -176,6 +184,8 @@ function actionDetectorManifest(arch: Architecture, source: ManifestSource, trai
     task: 'detect-actions',
     architecture: arch,
     onnx: modelFileNames(arch).onnx,
+    // No float16 form for the detection models: box coordinates in float16 are off by up to a pixel.
+    uint8: { onnx: modelFileNames(arch).uint8, onnxFloat16: null, input: FRAMES_INPUT, layout: UINT8_LAYOUT, precision: 'float32' },
     inputs: INPUTS[arch].map((i) => ({ name: i.name, shape: ['N', 3, i.frames, 'H', 'W'], frames: i.frames })),
     boxes: { name: BOXES, format: 'float32 [K, 5]: batch index, x1, y1, x2, y2 in input pixels' },
     output: { name: PROBS, classes: AVA_ACTIONS },
@@ -214,6 +224,7 @@ function personDetectorManifest(arch: Architecture, source: ManifestSource, trai
     task: 'detect-people',
     architecture: arch,
     onnx: modelFileNames(arch).onnx,
+    uint8: { onnx: modelFileNames(arch).uint8, onnxFloat16: null, input: `${DETECTOR_IO.image}${IMAGE_INPUT_SUFFIX}`, layout: UINT8_LAYOUT, precision: 'float32' },
     input: { name: DETECTOR_IO.image, shape: [1, 3, 'H', 'W'] },
     scoreThresholdInput: DETECTOR_IO.scoreThreshold,
     outputs: { boxes: DETECTOR_IO.boxes, scores: DETECTOR_IO.scores, labels: DETECTOR_IO.labels },

@@ -12,17 +12,19 @@ import { createClients, type AwsClients } from '../../core/aws/clients.ts';
 import { BUCKET, DEFAULTS, ENV, VIDEO_PREFIX } from '../../core/names.ts';
 import { IndexStore } from '../../core/aws/index-store.ts';
 import { loadManifest } from '../../core/pipeline/model-ref.ts';
-import { probe } from '../../core/video/probe.ts';
-import { planWindows } from '../../core/video/windows.ts';
+import { buildSegmenterDeps } from '../../lambdas/segmenter/deps.ts';
 import { makeSegmenterHandler, type S3EventHandler } from '../../lambdas/segmenter/handler.ts';
 import { handler as queryHandler } from '../../lambdas/query/handler.ts';
 import { CURSOR_SECRET_ENV } from '../../core/query/cursor.ts';
 import { startWorkerService, type WorkerService } from '../../gpu-worker/service.ts';
 import type { WorkerOptions } from '../../gpu-worker/worker.ts';
-import type { ClipScorer } from '../../gpu-worker/scorer.ts';
+import type { ClipScorer } from '../../core/pipeline/clip-scorer.ts';
 import { startEmulators, type Emulators } from './emulators.ts';
 import { ensureResources, type LocalResources } from './resources.ts';
 import { serveHttpApi, type HttpApiHandler, type LocalRoute } from './http-adapter.ts';
+import { S3_PROXY_PATH, s3Proxy } from './s3-proxy.ts';
+import { s3CreatedEvent } from './s3-event.ts';
+import { webPage } from './web.ts';
 
 export interface LocalStackOptions {
   port: number;
@@ -78,18 +80,16 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
     const logLevel = o.logLevel ?? 'INFO';
     const manifest = loadManifest(o.manifestPath);
     const store = new IndexStore(clients.doc, resources.tableName);
-    const segmenter = makeSegmenterHandler({
-      s3: clients.s3,
-      sqs: clients.sqs,
-      store,
-      queueUrl: resources.queueUrl,
-      prefix: VIDEO_PREFIX,
-      clipSeconds: o.clipSeconds ?? DEFAULTS.clipSeconds,
-      model: { architecture: manifest.architecture, trained: manifest.trained },
-      probe: (url) => probe(url),
-      windowStarts: (d) => planWindows(d, manifest).map((w) => w.start),
-      log: new Logger({ serviceName: 'vidx-segmenter', logLevel }),
-    });
+    const segmenter = makeSegmenterHandler(
+      buildSegmenterDeps({
+        clients,
+        tableName: resources.tableName,
+        queueUrl: resources.queueUrl,
+        model: manifest,
+        clipSeconds: o.clipSeconds,
+        log: new Logger({ serviceName: 'vidx-segmenter', logLevel }),
+      }),
+    );
     const worker = await startWorkerService(clients, { queueUrl: resources.queueUrl, tableName: resources.tableName, healthPort: undefined }, o.scorer, manifest, {
       log: new Logger({ serviceName: 'vidx-worker', logLevel }),
       // Short polls locally: Ctrl-C waits for the poll in progress, so keep it brief.
@@ -116,7 +116,13 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
         }
       },
     ];
-    const http = await serveHttpApi(o.port, queryHandler as HttpApiHandler, routes, o.host ?? '127.0.0.1');
+    // The browser reaches S3 through this server (presigned URLs signed for the proxy's address);
+    // the port is known only once listening, so the query Lambda reads it on its first request.
+    const proxy = s3Proxy(emulators.endpoint, VIDEO_PREFIX, async (obj) => {
+      await segmenter(s3CreatedEvent([obj], region));
+    });
+    const http = await serveHttpApi(o.port, queryHandler as HttpApiHandler, routes, o.host ?? '127.0.0.1', [proxy, webPage()]);
+    process.env[ENV.mediaEndpoint] = `${http.url}${S3_PROXY_PATH}`;
     let stopped: Promise<void> | undefined;
     return {
       apiUrl: http.url,

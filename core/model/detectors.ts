@@ -14,17 +14,11 @@ import * as ort from 'onnxruntime-node';
 import { VidxError } from '../errors.ts';
 import { loadModelManifest } from '../pipeline/model-ref.ts';
 import { MODEL_CLOSED, MODEL_GRAPH_MISMATCH, MODEL_INPUT_MISMATCH, MODEL_RUN_FAILED, openSession, type Device, type EngineOptions } from './engine.ts';
+import type { DetectorOutput } from '../detection/people.ts';
 import type { ActionDetectorManifest, PersonDetectorManifest } from './manifest.ts';
 
-/** x1, y1, x2, y2 in input pixels. */
-export type Box = readonly [number, number, number, number];
-
-export interface Detection {
-  box: Box;
-  score: number;
-  /** COCO label id (manifest.labels[label] is its name; manifest.personLabel is a person). */
-  label: number;
-}
+/** x1, y1, x2, y2 in the model input's pixels. */
+export type PixelBox = readonly [number, number, number, number];
 
 function requireNames(session: ort.InferenceSession, names: readonly string[], outputs: readonly string[], onnxPath: string): void {
   const missingIn = names.filter((n) => !session.inputNames.includes(n));
@@ -75,10 +69,12 @@ export class PersonDetector {
   /**
    * Detects objects in one frame: `image` is [3, height, width] row-major, already scaled,
    * normalized (inputRange, mean, std) and padded to multiples of manifest.sizeDivisible.
-   * Boxes are in that input's pixels, best score first, at most manifest.maxDetections;
-   * `scoreThreshold` defaults to manifest.scoreThreshold (strictly above, as torchvision).
+   * Returns the graph's outputs: boxes [N * 4] (x1, y1, x2, y2 in that input's pixels), scores
+   * [N] best first, labels [N] (COCO ids: manifest.labels[id]; manifest.personLabel is a person),
+   * N <= manifest.maxDetections. `scoreThreshold` defaults to manifest.scoreThreshold (a
+   * detection must score strictly above it, as in torchvision).
    */
-  async detect(image: Float32Array, height: number, width: number, options: { scoreThreshold?: number } = {}): Promise<Detection[]> {
+  async detect(image: Float32Array, height: number, width: number, options: { scoreThreshold?: number } = {}): Promise<DetectorOutput> {
     const session = this.session;
     if (!session) throw new VidxError(MODEL_CLOSED, 'the person detector is closed', { hint: 'load the model again' });
     const m = this.manifest;
@@ -102,14 +98,11 @@ export class PersonDetector {
     } catch (e) {
       throw runFailed(this.device, e);
     }
-    const boxes = out[m.outputs.boxes]!.data as Float32Array;
-    const scores = out[m.outputs.scores]!.data as Float32Array;
-    const labels = out[m.outputs.labels]!.data as BigInt64Array;
-    return Array.from(scores, (score, i) => ({
-      box: [boxes[4 * i]!, boxes[4 * i + 1]!, boxes[4 * i + 2]!, boxes[4 * i + 3]!] as const,
-      score,
-      label: Number(labels[i]!),
-    }));
+    return {
+      boxes: out[m.outputs.boxes]!.data as Float32Array,
+      scores: out[m.outputs.scores]!.data as Float32Array,
+      labels: out[m.outputs.labels]!.data as BigInt64Array,
+    };
   }
 
   async close(): Promise<void> {
@@ -149,7 +142,7 @@ export class ActionDetector {
    * manifest.shortSide and normalized; `boxes` in that clip's pixels. Returns one row of
    * manifest.output.classes probabilities per box (multi-label; labels in manifest.labels).
    */
-  async predict(clip: Record<string, Float32Array>, height: number, width: number, boxes: readonly Box[]): Promise<Float32Array[]> {
+  async predict(clip: Record<string, Float32Array>, height: number, width: number, boxes: readonly PixelBox[]): Promise<Float32Array[]> {
     const session = this.session;
     if (!session) throw new VidxError(MODEL_CLOSED, 'the action detector is closed', { hint: 'load the model again' });
     if (boxes.length === 0) return [];
@@ -166,7 +159,12 @@ export class ActionDetector {
       feeds[input.name] = new ort.Tensor('float32', data, [1, 3, input.frames, height, width]);
     }
     const rows = new Float32Array(boxes.length * 5);
-    boxes.forEach((b, k) => rows.set([0, b[0], b[1], b[2], b[3]], k * 5));
+    boxes.forEach((b, k) => {
+      if (!b.every(Number.isFinite)) {
+        throw new VidxError(MODEL_INPUT_MISMATCH, `box ${k} is [${b.join(', ')}]; boxes must be finite pixels x1, y1, x2, y2`, { hint: 'scale the person boxes to the clip input' });
+      }
+      rows.set([0, b[0], b[1], b[2], b[3]], k * 5);
+    });
     feeds[m.boxes.name] = new ort.Tensor('float32', rows, [boxes.length, 5]);
     let out: ort.InferenceSession.ReturnType;
     try {

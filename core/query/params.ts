@@ -6,13 +6,16 @@
 import { z } from 'zod';
 import { VidxError } from '../errors.ts';
 import { MAX_CURSOR_LENGTH } from './cursor.ts';
+import { MAX_QUERY_LENGTH } from './limits.ts';
+import { UPLOAD_CONTENT_TYPE_PATTERN, UPLOAD_NAME_PATTERN } from './media.ts';
+import { EXPORT_FORMATS } from '../export/formats.ts';
 
 export const INVALID_PARAMETER = 'INVALID_PARAMETER';
 export const UNKNOWN_PARAMETER = 'UNKNOWN_PARAMETER';
 
 /** videoIdFor() in core/records.ts: 20 lower-case hex characters. */
 export const VIDEO_ID_PATTERN = /^[0-9a-f]{20}$/;
-export const MAX_QUERY_LENGTH = 100;
+export { MAX_QUERY_LENGTH };
 export const MAX_ACTION_LENGTH = 200;
 export const DEFAULT_LIMIT = 20;
 export const MAX_LIMIT = 100;
@@ -44,6 +47,24 @@ const score = z
   .transform(Number)
   .pipe(z.number().min(0, 'minScore must be from 0 to 1').max(1, 'minScore must be from 0 to 1'));
 
+/** Query-time segmentation (core/query/resegment.ts): bounds of its parameters. */
+export const MAX_GAP = 1000;
+export const MAX_MIN_DURATION = 86_400;
+
+const decimal = (name: string, min: number, max: number) =>
+  z
+    .string()
+    .regex(/^(\d+(\.\d*)?|\.\d+)$/, `${name} must be a number from ${min} to ${max}`)
+    .transform(Number)
+    .pipe(z.number().min(min, `${name} must be from ${min} to ${max}`).max(max, `${name} must be from ${min} to ${max}`));
+
+/** threshold, gap and minDuration: given = recompute segments from the stored window scores. */
+const segmentation = {
+  threshold: decimal('threshold', 0, 1).optional(),
+  gap: intIn('gap', 0, MAX_GAP).optional(),
+  minDuration: decimal('minDuration', 0, MAX_MIN_DURATION).optional(),
+};
+
 export const videoIdSchema = z.string().regex(VIDEO_ID_PATTERN, 'video id must be 20 lower-case hex characters');
 const cursor = z.string().min(1, 'cursor must not be empty').max(MAX_CURSOR_LENGTH, 'cursor is too long');
 
@@ -61,10 +82,15 @@ export const SearchParamsSchema = z
     videoId: videoIdSchema.optional(),
     limit: intIn('limit', 1, MAX_LIMIT).default(DEFAULT_LIMIT),
     cursor: cursor.optional(),
+    ...segmentation,
   })
   .refine((p) => (p.action === undefined) !== (p.q === undefined), {
     message: 'give exactly one of action= (an exact label) or q= (free text)',
     path: ['action'],
+  })
+  .refine((p) => p.videoId !== undefined || (p.threshold === undefined && p.gap === undefined && p.minDuration === undefined), {
+    message: 'threshold, gap and minDuration re-segment one video: give videoId= with them',
+    path: ['videoId'],
   });
 export type SearchParams = z.output<typeof SearchParamsSchema>;
 
@@ -74,7 +100,20 @@ export const ListVideosParamsSchema = z.strictObject({
 });
 export type ListVideosParams = z.output<typeof ListVideosParamsSchema>;
 
+export const UploadUrlParamsSchema = z.strictObject({
+  /** The file's name: it becomes the object key under the video prefix (same name = new revision). */
+  name: z.string().regex(UPLOAD_NAME_PATTERN, 'name must be a plain file name (letters, digits, space, ._()+-) with a video extension'),
+  type: z.string().regex(UPLOAD_CONTENT_TYPE_PATTERN, 'type must be a video/* content type, image/gif or application/octet-stream').default('application/octet-stream'),
+});
+export type UploadUrlParams = z.output<typeof UploadUrlParamsSchema>;
+
 export const NoParamsSchema = z.strictObject({});
+
+export const TimelineParamsSchema = z.strictObject({
+  format: z.enum(EXPORT_FORMATS, { message: `format must be one of ${EXPORT_FORMATS.join(', ')}` }).default('json'),
+  ...segmentation,
+});
+export type TimelineParams = z.output<typeof TimelineParamsSchema>;
 
 /** Parses query parameters with `schema`; every failure is a 400 VidxError naming the parameter. */
 export function parseParams<S extends z.ZodType>(schema: S, raw: Record<string, string | undefined> | undefined): z.output<S> {

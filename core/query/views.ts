@@ -1,30 +1,12 @@
 /** What the API shows of stored items: no keys, no internals (bucket, etag, done set, GSI keys). */
 import type { SegmentHit } from './search.ts';
-import type { Segment } from '../result.ts';
+import type { ModelView, SegmentView, VideoView } from './responses.ts';
+
+export type { ModelView, SegmentView, VideoView };
 
 type Item = Record<string, unknown>;
 
-export interface VideoView {
-  videoId: string;
-  key: string;
-  status: string;
-  reason?: string;
-  errorCode?: string;
-  duration?: number;
-  fps?: number;
-  width?: number;
-  height?: number;
-  model?: string;
-  trained?: boolean;
-  clipsTotal?: number;
-  clipsDone: number;
-  segments?: number;
-  createdAt?: string;
-  updatedAt?: string;
-  indexedAt?: string;
-}
-
-const STRING_FIELDS = ['reason', 'errorCode', 'model', 'createdAt', 'updatedAt', 'indexedAt'] as const;
+const STRING_FIELDS = ['reason', 'errorCode', 'model', 'modelSha256', 'createdAt', 'updatedAt', 'indexedAt'] as const;
 const NUMBER_FIELDS = ['duration', 'fps', 'width', 'height', 'clipsTotal', 'segments'] as const;
 
 function sizeOf(v: unknown): number {
@@ -44,13 +26,16 @@ export function videoView(item: Item): VideoView {
   for (const f of STRING_FIELDS) if (typeof item[f] === 'string') out[f] = item[f];
   for (const f of NUMBER_FIELDS) if (typeof item[f] === 'number') out[f] = item[f];
   if (typeof item.trained === 'boolean') view.trained = item.trained;
+  const made = modelViewOf(item.indexedWith);
+  if (made) view.indexedWith = made;
   return view;
 }
 
-/** What the API returns for a segment: the one segment schema plus the video it is in. */
-export interface SegmentView extends Segment {
-  videoId: string;
-  key: string;
+function modelViewOf(v: unknown): ModelView | undefined {
+  if (typeof v !== 'object' || v === null) return undefined;
+  const m = v as Record<string, unknown>;
+  if (typeof m.architecture !== 'string' || typeof m.trained !== 'boolean') return undefined;
+  return { architecture: m.architecture, ...(typeof m.manifestSha256 === 'string' ? { manifestSha256: m.manifestSha256 } : {}), trained: m.trained };
 }
 
 export function segmentView(hit: SegmentHit): SegmentView {
@@ -69,5 +54,7 @@ export function segmentHitOf(item: Item): SegmentHit {
     mean: Number(item.mean ?? item.score),
     windows: Number(item.windows ?? 1),
     sortKey: String(item.GSI1SK ?? ''),
+    ...(typeof item.etag === 'string' ? { etag: item.etag } : {}),
+    ...(typeof item.thumbAt === 'number' ? { thumbAt: item.thumbAt } : {}),
   };
 }

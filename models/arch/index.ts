@@ -9,6 +9,7 @@
  */
 import type { Architecture } from '../../core/model/manifest.ts';
 import { OnnxGraphBuilder } from '../onnx/graph-builder.ts';
+import { onnx, type OnnxTypes } from '../onnx/proto.ts';
 import type { StateDict } from '../tensor.ts';
 import type { ArchitectureDefinition, ModelInput } from './definition.ts';
 import { fasterrcnnResnet50FpnV2, type FasterRcnnGraphOptions } from './fasterrcnn-resnet50-fpn-v2.ts';
@@ -47,10 +48,21 @@ export const INPUTS: Record<WalkArchitecture, ModelInput[]> = {
 
 /** The state-dict layout of the reference model, in order, num_batches_tracked included. */
 export function expectedKeys(arch: Architecture): KeyShape[] {
-  if (!isWalk(arch)) return fasterrcnnResnet50FpnV2.expectedKeys();
+  return keyLayout(arch).keys;
+}
+
+/** A model's key layout, with the integer buffers its modules construct (e.g. Swin's relative_position_index). */
+export type KeyLayout = Pick<KeyLayoutSink, 'keys' | 'integerBuffers'>;
+
+export function keyLayout(arch: Architecture): KeyLayout {
+  if (!isWalk(arch)) return { keys: fasterrcnnResnet50FpnV2.expectedKeys(), integerBuffers: new Map() };
+  return layoutOf(WALKS[arch]);
+}
+
+export function layoutOf(definition: ArchitectureDefinition): KeyLayoutSink {
   const layout = new KeyLayoutSink();
-  WALKS[arch].walk(layout);
-  return layout.keys;
+  definition.walk(layout);
+  return layout;
 }
 
 export interface BuildOptions {
@@ -63,12 +75,17 @@ export interface BuildOptions {
  * mis-shaped key throws MODEL_STATE_MISMATCH. float16/float64 weights are converted to float32.
  */
 export function buildOnnx(arch: Architecture, sd: StateDict, options: BuildOptions = {}): Uint8Array {
+  return onnx.ModelProto.encode(buildModel(arch, sd, options)).finish();
+}
+
+/** buildOnnx before encoding: the float entry as a ModelProto (weights referenced, not copied). */
+export function buildModel(arch: Architecture, sd: StateDict, options: BuildOptions = {}): OnnxTypes.IModelProto {
   checkStateDict(arch, sd, expectedKeys(arch));
   const graph = new OnnxGraphBuilder();
   if (isWalk(arch)) {
     WALKS[arch].walk(new OnnxSink(graph, sd));
-    return graph.encode({ opset: OPSET, producer: 'vidx', docString: `${arch} (PyTorchVideo hub architecture), BatchNorm folded` });
+    return graph.toModel({ opset: OPSET, producer: 'vidx', docString: `${arch} (PyTorchVideo hub architecture), BatchNorm folded` });
   }
   fasterrcnnResnet50FpnV2.emit(graph, sd, options.detector ?? {});
-  return graph.encode({ opset: OPSET, producer: 'vidx', docString: `${arch} (torchvision architecture), BatchNorm folded, post-processing in the graph` });
+  return graph.toModel({ opset: OPSET, producer: 'vidx', docString: `${arch} (torchvision architecture), BatchNorm folded, post-processing in the graph` });
 }

@@ -56,10 +56,10 @@ export class OnnxGraphBuilder {
     return name;
   }
 
-  /** An int64 constant (shapes, axes, indices). */
-  int64Initializer(name: string, dims: readonly number[], values: readonly number[]): string {
+  /** An int64 constant (shapes, indices, slice bounds). */
+  int64Initializer(name: string, dims: readonly number[], values: readonly number[] | BigInt64Array): string {
     this.claim(name);
-    const data = BigInt64Array.from(values, (v) => BigInt(v));
+    const data = values instanceof BigInt64Array ? values : BigInt64Array.from(values, (v) => BigInt(v));
     this.initializers.push({ name, dims: [...dims], dataType: ONNX_INT64, rawData: littleEndianBytes(data) });
     return name;
   }
@@ -98,7 +98,12 @@ export class OnnxGraphBuilder {
   }
 
   encode(options: ModelOptions): Uint8Array {
-    const model: OnnxTypes.IModelProto = {
+    return onnx.ModelProto.encode(this.toModel(options)).finish();
+  }
+
+  /** The ModelProto as an object (initializer bytes still referenced), e.g. to derive other entries from it. */
+  toModel(options: ModelOptions): OnnxTypes.IModelProto {
+    return {
       irVersion: IR_VERSION,
       producerName: options.producer,
       opsetImport: [{ domain: '', version: options.opset }],
@@ -111,7 +116,6 @@ export class OnnxGraphBuilder {
         output: this.outputs,
       },
     };
-    return onnx.ModelProto.encode(model).finish();
   }
 
   private claim(name: string): void {

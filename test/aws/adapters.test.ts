@@ -4,8 +4,9 @@ import type { SendMessageBatchCommand} from '@aws-sdk/client-sqs';
 import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { startTestStack, queueDepth, type TestStack } from '../helpers/emulators.ts';
 import { sendClipJobs, ENQUEUE_FAILED } from '../../core/aws/queue.ts';
-import { headObject, presignGet, putObject, OBJECT_NOT_FOUND } from '../../core/aws/objects.ts';
-import { isComplete } from '../../core/aws/index-store.ts';
+import { headObject, presignGet, putObject } from '../../core/aws/objects.ts';
+import { OBJECT_NOT_FOUND } from '../../core/pipeline/ports.ts';
+import { isComplete } from '../../core/pipeline/progress.ts';
 import { ClipJobSchema, type ClipJob } from '../../core/messages.ts';
 import { isVidxError } from '../../core/errors.ts';
 

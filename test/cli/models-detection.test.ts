@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ActionDetector, PersonDetector, type Box } from '../../core/model/detectors.ts';
+import { ActionDetector, PersonDetector, type PixelBox } from '../../core/model/detectors.ts';
 import { ModelManifestSchema } from '../../core/model/manifest.ts';
 import { loadAvaLabels } from '../../models/labels.ts';
 import { synthesizeStateDict, syntheticInput } from '../../models/synthetic.ts';
@@ -61,7 +61,7 @@ describe('vidx models synthesize|convert slowfast_r50_detection', () => {
     try {
       const [, , , height, width] = golden.inputs.slow!;
       const clip = Object.fromEntries(Object.entries(golden.inputs).map(([name, shape]) => [name, syntheticInput(name, shape)]));
-      const boxes = golden.boxes.map((row) => row.slice(1) as unknown as Box);
+      const boxes = golden.boxes.map((row) => row.slice(1) as unknown as PixelBox);
       const probs = await model.predict(clip, height!, width!, boxes);
       expect(probs).toHaveLength(golden.probs.length);
       // aligned=False RoIAlign emulated exactly (../shared/reference/README.md): a torch export is off by ~9e-3.
@@ -103,16 +103,16 @@ describe('vidx models synthesize|convert fasterrcnn_resnet50_fpn_v2', () => {
       const image = syntheticInput('image', golden.input.shape);
       // Threshold 0 as the reference: untrained scores are all about 1/91.
       const all = await detector.detect(image, height!, width!, { scoreThreshold: 0 });
-      expect(all).toHaveLength(golden.detections.count);
-      const boxes = Float32Array.from(all.flatMap((d) => [...d.box, d.label]));
+      expect(all.scores).toHaveLength(golden.detections.count);
+      const boxes = Float32Array.from(Array.from(all.scores, (_, i) => [...all.boxes.subarray(4 * i, 4 * i + 4), Number(all.labels[i])]).flat());
       // Near-equal scores may reorder: every reference (box, label) is among ours.
       const expected = golden.detections.boxes.map((b, k) => [...b, golden.detections.labels[k]!]);
       expect(Math.max(...nearestRowDistances(boxes, 5, expected))).toBeLessThan(1e-2);
-      const ourTop = all.slice(0, golden.detections.scores.length).map((d) => d.score);
-      expect(maxAbsDiff(ourTop, golden.detections.scores)).toBeLessThan(1e-5);
-      for (let i = 1; i < all.length; i++) expect(all[i]!.score).toBeLessThanOrEqual(all[i - 1]!.score);
+      expect(maxAbsDiff(all.scores, golden.detections.scores)).toBeLessThan(1e-5);
+      for (let i = 1; i < all.scores.length; i++) expect(all.scores[i]).toBeLessThanOrEqual(all.scores[i - 1]!);
       // The default threshold is the manifest's (0.8): nothing untrained gets past it.
-      expect(await detector.detect(image, height!, width!)).toEqual([]);
+      expect((await detector.detect(image, height!, width!)).scores).toHaveLength(0);
+      await expect(detector.detect(image, 100, 100)).rejects.toThrow(/multiple of 32/);
     } finally {
       await detector.close();
     }
