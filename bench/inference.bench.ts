@@ -7,8 +7,8 @@
  */
 import { availableParallelism, loadavg } from 'node:os';
 import * as ort from 'onnxruntime-node';
-import { ARCHITECTURES } from '../core/model/manifest.ts';
-import type { Architecture } from '../core/model/manifest.ts';
+import { CLASSIFIER_ARCHITECTURES } from '../core/model/manifest.ts';
+import type { ClassifierArchitecture } from '../core/model/manifest.ts';
 import { INPUTS, buildOnnx } from '../models/arch/index.ts';
 import { manifestFor, SYNTHETIC_RULE } from '../models/manifests.ts';
 import { windowSeconds } from '../core/model/manifest.ts';
@@ -29,7 +29,7 @@ function seconds(ms: number): string {
 }
 
 /** Median wall time per window, ms. */
-async function benchArchitecture(arch: Architecture): Promise<number> {
+async function benchArchitecture(arch: ClassifierArchitecture): Promise<number> {
   let start = performance.now();
   const sd = synthesizeStateDict(arch);
   const synthesizeMs = performance.now() - start;
@@ -49,6 +49,7 @@ async function benchArchitecture(arch: Architecture): Promise<number> {
 
   const feeds: Record<string, ort.Tensor> = {};
   for (const input of INPUTS[arch]) {
+    if (input.size === null) throw new Error(`${arch} input ${input.name} has no fixed size`);
     const shape = [1, 3, input.frames, input.size, input.size];
     feeds[input.name] = new ort.Tensor('float32', syntheticInput(input.name, shape), shape);
   }
@@ -77,8 +78,8 @@ async function benchArchitecture(arch: Architecture): Promise<number> {
 export async function run(): Promise<void> {
   console.log(`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${availableParallelism()} cores`);
   const wanted = process.env.VIDX_BENCH_MODELS?.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-  const archs = ARCHITECTURES.filter((a) => !wanted || wanted.includes(a));
-  const medians = new Map<Architecture, number>();
+  const archs = CLASSIFIER_ARCHITECTURES.filter((a) => !wanted || wanted.includes(a));
+  const medians = new Map<ClassifierArchitecture, number>();
   for (const arch of archs) medians.set(arch, await benchArchitecture(arch));
   const base = medians.get('i3d_r50') ?? null;
   console.log('\nper window, side by side (this run; window = frames x rate / fps of the manifest):');

@@ -1,6 +1,7 @@
 /**
- * `vidx models pull`: the released Kinetics-400 checkpoint of an architecture, streamed to disk
- * and hashed on the way, then converted into the cache. Where the release has no stable public
+ * `vidx models pull`: the released checkpoint of an architecture (Kinetics-400 classifiers, the
+ * PyTorchVideo AVA action detector, torchvision's COCO person detector), streamed to disk and
+ * hashed on the way, then converted into the cache. Where the release has no stable public
  * address (a Google Drive folder, ModelScope), pull fails at once with MODEL_MANUAL_DOWNLOAD,
  * saying where to get the file and how to convert it.
  *
@@ -55,15 +56,25 @@ export const RELEASES: Record<Architecture, Release> = {
     file: null,
     where: 'ModelScope, model damo/cv_pathshift_action-recognition (https://modelscope.cn/models/damo/cv_pathshift_action-recognition/files; the web page or the modelscope client)',
   },
+  // pytorchvideo/models/hub checkpoint_paths (ava/)
+  slowfast_r50_detection: { kind: 'download', base: 'https://dl.fbaipublicfiles.com/pytorchvideo/model_zoo/ava', file: 'SLOWFAST_8x8_R50_DETECTION.pyth' },
+  // torchvision FasterRCNN_ResNet50_FPN_V2_Weights.COCO_V1
+  fasterrcnn_resnet50_fpn_v2: { kind: 'download', base: 'https://download.pytorch.org/models', file: 'fasterrcnn_resnet50_fpn_v2_coco-dd69338a.pth' },
 };
 
-/** sha256 of the released files, where verified. None is published; none verified yet. */
+/**
+ * sha256 of the released files, where verified. None is published in full; torchvision publishes
+ * the first 8 hex digits in the file name (dd69338a), which the full hash is checked against
+ * (torchvisionHashPrefix); none verified in full yet.
+ */
 export const KNOWN_SHA256: Record<Architecture, string | null> = {
   slowfast_r50: null,
   i3d_r50: null,
   i3d_inception_v1: null,
   mars_resnext101: null,
   tps_swin_tiny: null,
+  slowfast_r50_detection: null,
+  fasterrcnn_resnet50_fpn_v2: null,
 };
 
 /** Time allowed to connect and receive the response headers. */
@@ -115,6 +126,11 @@ function locate(arch: Architecture, env: NodeJS.ProcessEnv, cacheDir: string): {
       `download ${release.file ?? 'the checkpoint'} from there by hand, then run ` +
       `\`vidx models convert ${arch} --checkpoint <file> --out ${cacheFolder(cacheDir, 'official')}\` (that folder makes it the cached model)`,
   });
+}
+
+/** torchvision names its files <name>-<first 8 hex digits of the sha256>.pth (torch.hub check_hash). */
+export function torchvisionHashPrefix(file: string): string | null {
+  return /-([0-9a-f]{8,})\.pth$/.exec(file)?.[1] ?? null;
 }
 
 /** The checkpoint's URL (see locate). */
@@ -237,6 +253,13 @@ export async function pull(arch: Architecture, options: PullOptions = {}): Promi
   } catch (e) {
     await rm(downloads, { recursive: true, force: true });
     throw downloadFailed(arch, url, fileName, (e as Error).message, cacheDir, e);
+  }
+  const prefix = torchvisionHashPrefix(fileName);
+  if (expected === null && prefix !== null && !got.sha256.startsWith(prefix)) {
+    await rm(downloads, { recursive: true, force: true });
+    throw new VidxError(MODEL_CHECKSUM_MISMATCH, `${url} has sha256 ${got.sha256}, which does not start with ${prefix} as its name says`, {
+      hint: 'the download is corrupt or not the official file: pull again, or check the mirror set in VIDX_MODEL_ZOO_URL',
+    });
   }
   if (expected !== null && got.sha256 !== expected) {
     await rm(downloads, { recursive: true, force: true });

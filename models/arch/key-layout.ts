@@ -1,5 +1,5 @@
 import type { Tensor } from '../tensor.ts';
-import type { ConvBnSpec, ConvSpec, NetworkSink, PatchMergingSpec, WindowAttentionSpec } from './network.ts';
+import type { ConvBnSpec, ConvSpec, NetworkSink, PatchMergingSpec, RoiHeadSpec, WindowAttentionSpec } from './network.ts';
 
 /** A state-dict entry as PyTorch lists it: name and shape ([] for a scalar). */
 export type KeyShape = [string, number[]];
@@ -55,6 +55,11 @@ export class KeyLayoutSink implements NetworkSink<null> {
   classifyPerTime(_x: null, conv: string, inChannels: number, classes: number): void {
     this.keys.push([`${conv}.weight`, [classes, inChannels, 1, 1, 1]]);
     this.keys.push([`${conv}.bias`, [classes]]);
+  }
+
+  roiHead(_x: null, spec: RoiHeadSpec): void {
+    this.keys.push([`${spec.linear}.weight`, [spec.classes, spec.inFeatures]]);
+    this.keys.push([`${spec.linear}.bias`, [spec.classes]]);
   }
 
   conv(_x: null, spec: ConvSpec): null {
