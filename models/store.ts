@@ -107,15 +107,16 @@ export interface DefaultModel {
  * The model to use when none is given: the pulled official SlowFast R50 if cached, else a
  * synthetic SlowFast R50 in the cache (built on first use; its labels mean nothing).
  */
-export async function resolveDefaultModel(options: { cache?: string; log?: (msg: string) => void } = {}): Promise<DefaultModel> {
+export async function resolveDefaultModel(options: { cache?: string; log?: (msg: string) => void; architecture?: Architecture } = {}): Promise<DefaultModel> {
   const cacheDir = resolveCacheDir(options.cache);
-  const official = readCached(cacheDir, 'official', DEFAULT_ARCHITECTURE);
+  const arch = options.architecture ?? DEFAULT_ARCHITECTURE;
+  const official = readCached(cacheDir, 'official', arch);
   if (official) return { manifestPath: official.manifestPath, trained: official.manifest.trained };
-  const synthetic = readCached(cacheDir, 'synthetic', DEFAULT_ARCHITECTURE);
+  const synthetic = readCached(cacheDir, 'synthetic', arch);
   if (synthetic) return { manifestPath: synthetic.manifestPath, trained: synthetic.manifest.trained };
   options.log?.(
-    `no official ${DEFAULT_ARCHITECTURE} in ${cacheDir}: building one with synthetic weights (labels mean nothing; \`vidx models pull ${DEFAULT_ARCHITECTURE}\` fetches the real one)`,
+    `no official ${arch} in ${cacheDir}: building one with synthetic weights (labels mean nothing; \`vidx models pull ${arch}\` fetches the real one)`,
   );
-  const pair = await synthesize(DEFAULT_ARCHITECTURE, cacheFolder(cacheDir, 'synthetic'));
+  const pair = await synthesize(arch, cacheFolder(cacheDir, 'synthetic'));
   return { manifestPath: pair.manifestPath, trained: pair.manifest.trained };
 }

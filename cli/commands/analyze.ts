@@ -14,6 +14,10 @@ import { formatTimeline, UNTRAINED_NOTE } from '../../core/analyze/format.ts';
 import { ENV } from '../../core/names.ts';
 import { probe } from '../../core/video/probe.ts';
 import { InferenceEngine } from '../../core/model/engine.ts';
+import { ActionDetector, PersonDetector } from '../../core/model/detectors.ts';
+import { analyzeDetections, formatPersonTimeline } from '../../core/detection/analyze.ts';
+import type { VideoInfo } from '../../core/video/probe.ts';
+import type { Architecture } from '../../core/model/manifest.ts';
 import { resolveDefaultModel } from '../../models/store.ts';
 
 interface AnalyzeFlags {
@@ -31,6 +35,13 @@ interface AnalyzeFlags {
   hwaccel?: boolean;
   fastDecode?: boolean;
   entry: 'auto' | 'float' | 'uint8';
+  detect?: boolean;
+  peopleModel?: string;
+  actionsModel?: string;
+  keyframeInterval?: number;
+  personThreshold?: number;
+  actionThreshold?: number;
+  maxPeople?: number;
 }
 
 function positiveNumber(v: string): number {
@@ -91,9 +102,45 @@ function progressReporter(enabled: boolean): { update(done: number, total: numbe
   };
 }
 
+async function modelPath(given: string | undefined, architecture: Architecture, cache: string | undefined): Promise<string> {
+  if (given) return given;
+  const chosen = await resolveDefaultModel({ cache, log: say, architecture });
+  say(`using ${chosen.manifestPath}${chosen.trained ? '' : ' (synthetic weights: its labels and scores mean nothing)'}`);
+  return chosen.manifestPath;
+}
+
+/** `--detect`: people and their actions per keyframe (AVA protocol), a per-person timeline. */
+async function runDetect(input: string, info: VideoInfo, flags: AnalyzeFlags): Promise<void> {
+  const envThreads = process.env[ENV.threads] ? Number(process.env[ENV.threads]) : undefined;
+  const options = { device: flags.device, threads: flags.threads ?? envThreads, log: (line: string) => say(line) };
+  const people = await PersonDetector.load(await modelPath(flags.peopleModel, 'fasterrcnn_resnet50_fpn_v2', flags.cache), options);
+  let actions: ActionDetector | undefined;
+  const ac = new AbortController();
+  const onSigint = () => ac.abort(new Error('interrupted'));
+  process.once('SIGINT', onSigint);
+  try {
+    actions = await ActionDetector.load(await modelPath(flags.actionsModel, 'slowfast_r50_detection', flags.cache), options);
+    if (!people.manifest.trained || !actions.manifest.trained) say(UNTRAINED_NOTE);
+    const { result } = await analyzeDetections(input, info, { people, actions }, {
+      keyframeInterval: flags.keyframeInterval,
+      scoreThreshold: flags.personThreshold,
+      actionThreshold: flags.threshold ?? flags.actionThreshold,
+      gap: flags.gap,
+      maxPeople: flags.maxPeople,
+      signal: ac.signal,
+    });
+    process.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : formatPersonTimeline(result));
+  } finally {
+    process.off('SIGINT', onSigint);
+    await actions?.close();
+    await people.close();
+  }
+}
+
 async function run(input: string, flags: AnalyzeFlags): Promise<void> {
   // Probe first: a bad input fails in milliseconds, before seconds of model loading.
   const info = await probe(input);
+  if (flags.detect) return runDetect(input, info, flags);
   let manifestPath = flags.model;
   if (!manifestPath) {
     const chosen = await resolveDefaultModel({ cache: flags.cache, log: say });
@@ -152,7 +199,14 @@ export function registerAnalyze(program: Command): void {
     .option('--hwaccel', 'decode with ffmpeg -hwaccel cuda')
     .option('--fast-decode', `decode without the H.264 loop filter: faster, slightly different pixels (or ${ENV.fastDecode}=1; see README Performance)`)
     .addOption(new Option('--entry <entry>', 'model entry: uint8 (frames as bytes, preprocessing in the graph) or float; auto: uint8 where the bundle has it').choices(['auto', 'float', 'uint8']).default('auto'))
-    .option('--json', 'print the full result as JSON (windows included)')
+    .option('--detect', 'per-person action detection (AVA): people on a keyframe every second, their actions, a timeline per person')
+    .option('--people-model <manifest.json>', 'with --detect: person detector (default: cached fasterrcnn_resnet50_fpn_v2, else synthesized)')
+    .option('--actions-model <manifest.json>', 'with --detect: action model (default: cached slowfast_r50_detection, else synthesized)')
+    .option('--keyframe-interval <seconds>', 'with --detect: seconds between keyframes (default 1, as AVA)', positiveNumber)
+    .option('--person-threshold <p>', "with --detect: a detection is a person when its score >= this (default: the detector manifest's, 0.8)", probability)
+    .option('--action-threshold <p>', 'with --detect: an action counts when p >= this (default 0.5; 0 for untrained models); --threshold also sets it', probability)
+    .option('--max-people <n>', 'with --detect: people per keyframe, best first (default 20)', wholeNumber(1))
+    .option('--json', 'print the full result as JSON (windows included; with --detect, every box)')
     .option('--no-progress', 'no progress on stderr')
     .action(async (input: string, flags: AnalyzeFlags) => run(input, flags));
 }

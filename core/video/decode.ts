@@ -28,6 +28,12 @@ export const VIDEO_DECODE_FAILED = 'VIDEO_DECODE_FAILED';
 export interface DecodeOptions {
   shortSide: number;
   crop: number;
+  /**
+   * An exact output size instead of short-side scale + centre crop (detection: the detector's
+   * torchvision resize, or the action model's whole frame at short side 256). shortSide and crop
+   * are then unused.
+   */
+  size?: { width: number; height: number };
   hwaccel?: boolean;
   /**
    * Skip the H.264/HEVC in-loop deblocking filter (`-skip_loop_filter all`): faster decoding, at
@@ -47,7 +53,7 @@ export interface DecodeOptions {
 export interface DecodedFrame {
   /** Integer pts in the stream's time base. */
   pts: number;
-  /** C x C x 3 bytes, rgb24, row-major (a fresh buffer per frame). */
+  /** C x C x 3 bytes (or size.width x size.height x 3), rgb24, row-major (a fresh buffer per frame). */
   rgb: Buffer;
 }
 
@@ -98,14 +104,14 @@ export function decodeArgs(source: string, info: VideoInfo, sorted: readonly num
   return args;
 }
 
-export function filterScript(sorted: readonly number[], o: Pick<DecodeOptions, 'shortSide' | 'crop'>): string {
+export function filterScript(sorted: readonly number[], o: Pick<DecodeOptions, 'shortSide' | 'crop' | 'size'>): string {
   const last = sorted[sorted.length - 1]!;
   const S = o.shortSide;
   const C = o.crop;
+  const head = [`trim=end_pts=${last + 1}`, `select='${selectExpression(sorted)}'`, 'format=rgb24'];
+  if (o.size) return [...head, `scale=w=${o.size.width}:h=${o.size.height}:flags=bilinear`, 'showinfo'].join(',');
   return [
-    `trim=end_pts=${last + 1}`,
-    `select='${selectExpression(sorted)}'`,
-    'format=rgb24',
+    ...head,
     `scale=w='${FFMPEG_EXPR.scaleW(S)}':h='${FFMPEG_EXPR.scaleH(S)}':flags=bilinear`,
     `crop=w=${C}:h=${C}:x='${FFMPEG_EXPR.cropX}':y='${FFMPEG_EXPR.cropY}'`,
     'showinfo',
@@ -125,8 +131,7 @@ export async function* decodeFrames(source: string, info: VideoInfo, wanted: rea
     if (why === null) useCuda = true;
     else (o.log ?? ((m: string) => process.stderr.write(`vidx: ${m}\n`)))(`hardware decoding not used: ${why}; decoding in software`);
   }
-  const C = o.crop;
-  const frameBytes = C * C * 3;
+  const frameBytes = o.size ? o.size.width * o.size.height * 3 : o.crop * o.crop * 3;
   const infoPts: number[] = [];
   let timeBase: string | undefined;
   let wake: (() => void) | undefined;

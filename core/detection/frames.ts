@@ -1,0 +1,126 @@
+/**
+ * Decoding for detection: the frames the AVA protocol needs for a set of keyframes, with the
+ * window pipeline's exact frame rule (core/video frame-times + frameOnScreen + decode by pts).
+ *
+ * - each keyframe's image: the frame on screen at t, scaled exactly as torchvision's detection
+ *   transform does (detectorInputSize: short side minSize, long side at most maxSize; padding to
+ *   the multiple of 32 happens when packing, packDetectorImage);
+ * - each keyframe's action clip: the T frames at t - D/2 + j*r/F, the WHOLE frame scaled to short
+ *   side `shortSide` (no crop). Instants before 0 take the first frame, past the end the last.
+ *
+ * Two ffmpeg passes per call (one per output size), each decoding every needed frame once: the
+ * keyframes' action clips overlap (a 2.1 s clip every 1 s), so their frames are the union of
+ * needed pts, decoded once and shared.
+ */
+import { decodeFrames } from '../video/decode.ts';
+import { listFrameTimes } from '../video/frame-times.ts';
+import { frameOnScreen } from '../video/frame-plan.ts';
+import { normalizationTable, shortSideSize } from '../video/normalize.ts';
+import type { VideoInfo } from '../video/probe.ts';
+import { inputFrameIndices } from '../video/windows.ts';
+import type { ActionDetectorManifest, PersonDetectorManifest } from '../model/manifest.ts';
+import { detectorInputSize, type Size } from './boxes.ts';
+import { actionClipInstants, type KeyframePlan } from './keyframes.ts';
+
+export type DetectorGeometry = Pick<PersonDetectorManifest, 'minSize' | 'maxSize' | 'sizeDivisible'>;
+export type ActionGeometry = Pick<ActionDetectorManifest, 'frames' | 'samplingRate' | 'fps' | 'shortSide'>;
+
+export interface DetectionFrames {
+  /** The frame as scaled for the detector (before padding) and the padded input size. */
+  detector: { scaled: Size; padded: Size };
+  /** The action model's frame size: the whole frame at short side `shortSide`. */
+  action: Size;
+  /** Per keyframe (in the order given): its image, rgb24 detector.scaled. */
+  images: Buffer[];
+  /** Per keyframe: its action clip's T frames, rgb24 `action` (shared buffers where clips overlap). */
+  clips: Buffer[][];
+}
+
+export interface DetectionDecodeOptions {
+  signal?: AbortSignal;
+  threads?: number;
+}
+
+/** Frame indices (into `times`) on screen at each instant, instants clamped into the video. */
+function onScreen(times: readonly number[], instants: readonly number[], duration: number): number[] {
+  return instants.map((t) => frameOnScreen(times, Math.min(Math.max(t, 0), duration)));
+}
+
+async function decodeUnique(source: string, info: VideoInfo, pts: readonly number[], size: Size, o: DetectionDecodeOptions): Promise<Map<number, Buffer>> {
+  const wanted = [...new Set(pts)].sort((a, b) => a - b);
+  const out = new Map<number, Buffer>();
+  for await (const f of decodeFrames(source, info, wanted, { shortSide: 0, crop: 0, size, signal: o.signal, threads: o.threads })) out.set(f.pts, f.rgb);
+  return out;
+}
+
+export async function readDetectionFrames(
+  source: string,
+  info: VideoInfo,
+  keyframes: readonly KeyframePlan[],
+  detector: DetectorGeometry,
+  action: ActionGeometry,
+  o: DetectionDecodeOptions = {},
+): Promise<DetectionFrames> {
+  const frame = { width: info.width, height: info.height };
+  const det = detectorInputSize(frame, detector.minSize, detector.maxSize, detector.sizeDivisible);
+  const act = shortSideSize(frame.width, frame.height, action.shortSide);
+  if (keyframes.length === 0) return { detector: det, action: act, images: [], clips: [] };
+  const instants = keyframes.map((k) => actionClipInstants(k.t, action));
+  const all = instants.flat().concat(keyframes.map((k) => k.t));
+  const from = Math.max(0, Math.min(...all));
+  const to = Math.min(info.duration, Math.max(...all));
+  const ft = await listFrameTimes(source, info, from, Math.max(from, to), o.signal);
+  const keyIdx = onScreen(ft.times, keyframes.map((k) => k.t), info.duration);
+  const clipIdx = instants.map((ts) => onScreen(ft.times, ts, info.duration));
+  const images = await decodeUnique(source, info, keyIdx.map((i) => ft.pts[i]!), det.scaled, o);
+  const clipFrames = await decodeUnique(source, info, clipIdx.flat().map((i) => ft.pts[i]!), act, o);
+  return {
+    detector: det,
+    action: act,
+    images: keyIdx.map((i) => images.get(ft.pts[i]!)!),
+    clips: clipIdx.map((idx) => idx.map((i) => clipFrames.get(ft.pts[i]!)!)),
+  };
+}
+
+/**
+ * A keyframe image as the detector's float input [3, padded.height, padded.width]: normalized
+ * (the manifest's inputRange, mean, std), zero at the right and bottom padding, as torchvision
+ * batches images (it pads the normalized tensor with zeros).
+ */
+export function packDetectorImage(rgb: Uint8Array, scaled: Size, padded: Size, m: Pick<PersonDetectorManifest, 'inputRange' | 'mean' | 'std'>): Float32Array {
+  const lut = normalizationTable(m);
+  const plane = padded.width * padded.height;
+  const out = new Float32Array(3 * plane);
+  for (let y = 0; y < scaled.height; y++) {
+    for (let x = 0; x < scaled.width; x++) {
+      const j = 3 * (y * scaled.width + x);
+      const i = y * padded.width + x;
+      out[i] = lut[rgb[j]!]!;
+      out[plane + i] = lut[256 + rgb[j + 1]!]!;
+      out[2 * plane + i] = lut[512 + rgb[j + 2]!]!;
+    }
+  }
+  return out;
+}
+
+/** An action clip's frames as the action model's inputs: per manifest input, [3, frames, H, W] normalized. */
+export function packActionClip(frames: readonly Uint8Array[], size: Size, m: Pick<ActionDetectorManifest, 'inputs' | 'frames' | 'inputRange' | 'mean' | 'std'>): Record<string, Float32Array> {
+  const lut = normalizationTable(m);
+  const plane = size.width * size.height;
+  const out: Record<string, Float32Array> = {};
+  for (const input of m.inputs) {
+    const take = inputFrameIndices(m.frames, input.frames);
+    const data = new Float32Array(3 * take.length * plane);
+    const T = take.length;
+    take.forEach((f, t) => {
+      const rgb = frames[f]!;
+      for (let i = 0, j = 0; i < plane; i++, j += 3) {
+        data[(0 * T + t) * plane + i] = lut[rgb[j]!]!;
+        data[(1 * T + t) * plane + i] = lut[256 + rgb[j + 1]!]!;
+        data[(2 * T + t) * plane + i] = lut[512 + rgb[j + 2]!]!;
+      }
+    });
+    out[input.name] = data;
+  }
+  return out;
+}
