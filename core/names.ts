@@ -33,6 +33,14 @@ export const ENV = {
   videoPrefix: 'VIDX_VIDEO_PREFIX',
   clipSeconds: 'VIDX_CLIP_SECONDS',
   model: 'VIDX_MODEL',
+  /** classify, detect or classify,detect (core/detection/analyses.ts); unset = classify. */
+  analyses: 'VIDX_ANALYSES',
+  /** Detection deployments: the person detector's and the action model's manifests, and the keyframe interval (s). */
+  peopleModel: 'VIDX_PEOPLE_MODEL',
+  actionsModel: 'VIDX_ACTIONS_MODEL',
+  keyframeInterval: 'VIDX_KEYFRAME_INTERVAL',
+  /** Detection: the person score threshold (default: the detector manifest's 0.8). */
+  personThreshold: 'VIDX_PERSON_THRESHOLD',
   endpoint: 'VIDX_AWS_ENDPOINT',
   dynamoEndpoint: 'VIDX_DYNAMODB_ENDPOINT',
   region: 'AWS_REGION',

@@ -4,6 +4,10 @@ import { softmax, topK } from '../core/model/scores.ts';
 import { DEFAULT_TOP_K } from '../core/timeline/defaults.ts';
 import { VidxError } from '../core/errors.ts';
 import { createModelScorer } from './model-scorer.ts';
+import { ActionDetector, PersonDetector } from '../core/model/detectors.ts';
+import type { Analyses } from '../core/detection/analyses.ts';
+import { DEFAULT_KEYFRAME_INTERVAL } from '../core/detection/keyframes.ts';
+import { ENV } from '../core/names.ts';
 import type { ClipScorer } from '../core/pipeline/clip-scorer.ts';
 
 export interface LoadScorerOptions {
@@ -17,6 +21,13 @@ export interface LoadScorerOptions {
   /** Model entry (default 'auto': the uint8 entry, frames as bytes, where the bundle has one). */
   entry?: EntryRequest;
   log?: (msg: string) => void;
+  /** Classification, detection or both (default classification only). */
+  analyses?: Analyses;
+  /** Detection: the two models' manifests, the keyframe interval (s) and the person score threshold. */
+  peopleModel?: string;
+  actionsModel?: string;
+  keyframeInterval?: number;
+  personThreshold?: number;
 }
 
 export function deviceFrom(value: string | undefined): DeviceRequest {
@@ -25,8 +36,30 @@ export function deviceFrom(value: string | undefined): DeviceRequest {
   throw new VidxError('WORKER_CONFIG', `VIDX_DEVICE must be auto, cpu or cuda, got "${value}"`);
 }
 
+async function loadDetection(o: LoadScorerOptions): Promise<{ people: PersonDetector; actions: ActionDetector } | undefined> {
+  if (!o.analyses?.detect) return undefined;
+  if (!o.peopleModel || !o.actionsModel) {
+    throw new VidxError('WORKER_CONFIG', `detection needs ${ENV.peopleModel} and ${ENV.actionsModel} (model manifests)`, { hint: 'synthesize or pull fasterrcnn_resnet50_fpn_v2 and slowfast_r50_detection' });
+  }
+  const options = { device: o.device ?? 'auto', threads: o.threads, log: o.log };
+  const people = await PersonDetector.load(o.peopleModel, options);
+  try {
+    return { people, actions: await ActionDetector.load(o.actionsModel, options) };
+  } catch (e) {
+    await people.close();
+    throw e;
+  }
+}
+
 export async function loadModelScorer(manifestPath: string, o: LoadScorerOptions = {}): Promise<ClipScorer> {
   const engine = await InferenceEngine.load(manifestPath, { device: o.device ?? 'auto', threads: o.threads, log: o.log, entry: o.entry ?? 'auto' });
+  let detection;
+  try {
+    detection = await loadDetection(o);
+  } catch (e) {
+    await engine.close();
+    throw e;
+  }
   const batch = o.batch ?? 8;
   return createModelScorer({
     manifest: engine.manifest,
@@ -38,6 +71,12 @@ export async function loadModelScorer(manifestPath: string, o: LoadScorerOptions
     topK: DEFAULT_TOP_K,
     hwaccel: engine.device === 'cuda',
     fastDecode: o.fastDecode ?? false,
-    close: () => engine.close(),
+    classify: o.analyses?.classify ?? true,
+    ...(detection ? { detection: { ...detection, interval: o.keyframeInterval ?? DEFAULT_KEYFRAME_INTERVAL, ...(o.personThreshold === undefined ? {} : { scoreThreshold: o.personThreshold }) } } : {}),
+    close: async () => {
+      await engine.close();
+      await detection?.people.close();
+      await detection?.actions.close();
+    },
   });
 }

@@ -9,8 +9,10 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { createClients } from '../core/aws/clients.ts';
 import { DEFAULTS, ENV } from '../core/names.ts';
 import { isVidxError } from '../core/errors.ts';
-import { loadManifest } from '../core/pipeline/model-ref.ts';
+import { loadManifest, loadModelManifest } from '../core/pipeline/model-ref.ts';
 import { deviceFrom, loadModelScorer } from './load-model.ts';
+import { keyframeIntervalFrom, parseAnalyses } from '../core/detection/analyses.ts';
+import { defaultPersonTimelineOptions } from '../core/detection/defaults.ts';
 import { startWorkerService, workerConfigFromEnv } from './service.ts';
 
 const log = new Logger({ serviceName: 'vidx-worker' });
@@ -20,15 +22,22 @@ try {
   const manifestPath = process.env[ENV.model];
   if (!manifestPath) throw new Error(`the worker needs ${ENV.model} (a model manifest.json)`);
   const manifest = loadManifest(manifestPath);
+  const analyses = parseAnalyses(process.env[ENV.analyses]);
   const threads = process.env[ENV.threads] ? Number(process.env[ENV.threads]) : undefined;
   const scorer = await loadModelScorer(manifestPath, {
     device: deviceFrom(process.env[ENV.device]),
     threads,
     fastDecode: process.env[ENV.fastDecode] === '1',
+    analyses,
+    peopleModel: process.env[ENV.peopleModel],
+    actionsModel: process.env[ENV.actionsModel],
+    keyframeInterval: keyframeIntervalFrom(process.env[ENV.keyframeInterval]),
+    ...(process.env[ENV.personThreshold] ? { personThreshold: Number(process.env[ENV.personThreshold]) } : {}),
     log: (m) => log.info(m),
   });
   log.info('model loaded', { architecture: scorer.architecture, trained: scorer.trained, device: scorer.device });
-  const service = await startWorkerService(createClients(), config, scorer, manifest, { log });
+  const people = analyses.detect ? defaultPersonTimelineOptions(loadModelManifest(process.env[ENV.actionsModel] ?? '', 'detect-actions').trained, keyframeIntervalFrom(process.env[ENV.keyframeInterval])) : undefined;
+  const service = await startWorkerService(createClients(), config, scorer, manifest, { log, ...(people ? { people } : {}) });
   const shutdown = (signal: string) => {
     log.info('signal received: draining', { signal });
     const hard = setTimeout(() => {

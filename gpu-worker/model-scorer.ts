@@ -11,6 +11,8 @@ import { probe } from '../core/video/probe.ts';
 import { planWindows } from '../core/video/windows.ts';
 import { readWindows } from '../core/video/window-source.ts';
 import type { ClipScorer, PlannedWindow, ScoreOutput } from '../core/pipeline/clip-scorer.ts';
+import { planKeyframes, type KeyframePlan } from '../core/detection/keyframes.ts';
+import { detectKeyframes, type ActionModel, type PeopleModel } from '../core/detection/runner.ts';
 
 interface Pending {
   inputs: Record<string, InputData>;
@@ -104,6 +106,10 @@ export interface ModelScorerOptions {
   hwaccel?: boolean;
   fastDecode?: boolean;
   close?: () => Promise<void>;
+  /** Score the classifier's windows (default true; false in detection-only deployments: no windows are planned). */
+  classify?: boolean;
+  /** Per-person detection over the keyframes each clip owns (detection deployments). */
+  detection?: { people: PeopleModel; actions: ActionModel; interval: number; scoreThreshold?: number; maxPeople?: number };
 }
 
 export function createModelScorer(o: ModelScorerOptions): ClipScorer {
@@ -114,12 +120,24 @@ export function createModelScorer(o: ModelScorerOptions): ClipScorer {
     trained: o.manifest.trained,
     topK: o.topK,
     windowsFor(duration: number): PlannedWindow[] {
-      return planWindows(duration, o.manifest);
+      return o.classify === false ? [] : planWindows(duration, o.manifest);
     },
-    async score(source, _video, windows, signal): Promise<ScoreOutput> {
+    ...(o.detection ? { keyframesFor: (duration: number): KeyframePlan[] => planKeyframes(duration, o.detection!.interval) } : {}),
+    async score(source, _video, windows, signal, keyframes): Promise<ScoreOutput> {
       const t0 = performance.now();
       const info = await probe(source, { signal });
       let inferMs = 0;
+      let detected: ScoreOutput['keyframes'];
+      if (o.detection) {
+        // Detection runs one keyframe at a time (a keyframe's people are one action-model batch); see docs/decisions.md.
+        const d = await detectKeyframes(source, info, keyframes ?? [], o.detection, { scoreThreshold: o.detection.scoreThreshold, maxPeople: o.detection.maxPeople, signal });
+        detected = d.keyframes;
+        inferMs += d.timings.detectorMs + d.timings.actionMs;
+      }
+      if (windows.length === 0) {
+        const total = performance.now() - t0;
+        return { windows: [], ...(detected ? { keyframes: detected } : {}), decodeMs: total - inferMs, inferenceMs: inferMs };
+      }
       const reader = readWindows(source, o.manifest, {
         info,
         windows: [...windows],
@@ -136,7 +154,7 @@ export function createModelScorer(o: ModelScorerOptions): ClipScorer {
         onBatch: (t) => (inferMs += t.inferMs),
       });
       const total = performance.now() - t0;
-      return { windows: out, decodeMs: total - inferMs, inferenceMs: inferMs };
+      return { windows: out, ...(detected ? { keyframes: detected } : {}), decodeMs: total - inferMs, inferenceMs: inferMs };
     },
     async close() {
       await o.close?.();

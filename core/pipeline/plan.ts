@@ -17,7 +17,8 @@ export interface ClipPlan {
 }
 
 /**
- * @param windowStarts start times (s) of the video's windows, ascending (at least one)
+ * @param windowStarts start times (s) of the video's windows (and keyframe times where people are
+ *                     detected), ascending (at least one)
  * @param clipSeconds  clip length C (> 0)
  * Empty clips (no window starts inside) are never planned: the clip count is the number of
  * distinct k = floor(start / C) over the windows, renumbered 0..count-1.

@@ -43,6 +43,12 @@ export interface SegmenterDeps {
   probe(url: string): Promise<ProbedVideo>;
   /** Start times (s) of the video's model windows (core/video planWindows). */
   windowStarts(duration: number): number[];
+  /**
+   * Times (s) of the video's AVA keyframes where the deployment detects people (core/detection
+   * planKeyframes): clips are planned over window starts AND keyframe times, so a keyframe past
+   * the last window start still gets a clip that owns it.
+   */
+  keyframeTimes?(duration: number): number[];
   log: PipelineLog;
 }
 
@@ -102,7 +108,8 @@ export async function segmentObject(deps: SegmenterDeps, obj: ObjectRef): Promis
       if (isVidxError(e)) throw new VidxError(e.code, source.redact(e.message), { hint: e.hint, cause: e });
       throw e;
     }
-    const clips = planClips(deps.windowStarts(info.duration), deps.clipSeconds);
+    const starts = [...deps.windowStarts(info.duration), ...(deps.keyframeTimes?.(info.duration) ?? [])].sort((a, b) => a - b);
+    const clips = planClips(starts, deps.clipSeconds);
     jobs = clips.map((c) => ({
       v: 1,
       videoId,

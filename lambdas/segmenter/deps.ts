@@ -2,6 +2,7 @@
  * The one builder of the segmenter's dependencies over AWS clients: the Lambda (from its
  * environment), `vidx local` and the tests (against the emulators) all wire it here.
  */
+import { planKeyframes } from '../../core/detection/keyframes.ts';
 import type { AwsClients } from '../../core/aws/clients.ts';
 import { IndexStore } from '../../core/aws/index-store.ts';
 import { s3VideoObjects } from '../../core/aws/objects.ts';
@@ -20,6 +21,8 @@ export interface SegmenterWiring {
   /** The model the clips are planned for: its id and its window arithmetic. */
   model: Pick<Manifest, 'architecture' | 'trained' | 'frames' | 'samplingRate' | 'fps'>;
   clipSeconds?: number | undefined;
+  /** Where the deployment detects people: the keyframe interval (s); clips are planned over keyframe times too. */
+  keyframeInterval?: number | undefined;
   prefix?: string | undefined;
   log: PipelineLog;
 }
@@ -34,6 +37,7 @@ export function buildSegmenterDeps(w: SegmenterWiring): SegmenterDeps {
     model: { architecture: w.model.architecture, trained: w.model.trained },
     probe: (url) => probe(url),
     windowStarts: (duration) => planWindows(duration, w.model).map((win) => win.start),
+    ...(w.keyframeInterval === undefined ? {} : { keyframeTimes: (duration: number) => planKeyframes(duration, w.keyframeInterval).map((k) => k.t) }),
     log: w.log,
   };
 }

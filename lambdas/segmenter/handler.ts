@@ -5,6 +5,7 @@
  * Configuration (env): VIDX_TABLE, VIDX_QUEUE_URL, VIDX_MODEL (manifest path), VIDX_VIDEO_PREFIX,
  * VIDX_CLIP_SECONDS, and the endpoint overrides of core/aws/clients.ts when run locally.
  */
+import { parseAnalyses, keyframeIntervalFrom } from '../../core/detection/analyses.ts';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { S3Schema } from '@aws-lambda-powertools/parser/schemas/s3';
 import { VidxError } from '../../core/errors.ts';
@@ -76,6 +77,7 @@ export function segmenterDepsFromEnv(env: NodeJS.ProcessEnv = process.env): Segm
     model: loadManifest(manifestPath),
     prefix: env[ENV.videoPrefix] || VIDEO_PREFIX,
     clipSeconds: clipSecondsFrom(env[ENV.clipSeconds], DEFAULTS.clipSeconds),
+    ...(parseAnalyses(env[ENV.analyses]).detect ? { keyframeInterval: keyframeIntervalFrom(env[ENV.keyframeInterval]) } : {}),
     log: logger,
   });
 }
