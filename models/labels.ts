@@ -90,3 +90,11 @@ export function loadAvaLabels(): string[] {
 export function loadCocoLabels(): string[] {
   return loadLabelFile(COCO_URL, COCO_LABEL_IDS, UNUSED_ID);
 }
+
+/**
+ * Every label vidx can index: Kinetics-400 (clip classification) then AVA v2.2 (per-person
+ * detection), each once (a label in both lists appears once). What /actions and /search match.
+ */
+export function loadSearchVocabulary(): string[] {
+  return [...new Set([...loadKinetics400Labels(), ...loadAvaLabels()])];
+}

@@ -10,7 +10,7 @@ import { S3MediaSigner } from '../../core/aws/media-signer.ts';
 import { IndexReader } from '../../core/aws/index-reader.ts';
 import { ENV, TABLE } from '../../core/names.ts';
 import { CURSOR_SECRET_ENV, cursorSecret } from '../../core/query/cursor.ts';
-import { loadKinetics400Labels } from '../../models/labels.ts';
+import { loadSearchVocabulary } from '../../models/labels.ts';
 import { createQueryHandler, type QueryHandler } from './app.ts';
 
 export { createQueryHandler } from './app.ts';
@@ -33,7 +33,7 @@ function coldStart(): QueryHandler {
     index: new IndexReader(clients.doc, tableName),
     media,
     videoPrefix: process.env[ENV.videoPrefix] || undefined,
-    vocabulary: loadKinetics400Labels(),
+    vocabulary: loadSearchVocabulary(),
     cursorSecret: secret.key,
     logger,
   });
