@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { DEFAULTS } from '../../core/names.ts';
+import { DEFAULTS, ENV } from '../../core/names.ts';
+import { keyframeIntervalFrom, parseAnalyses } from '../../core/detection/analyses.ts';
+import { defaultPersonTimelineOptions } from '../../core/detection/defaults.ts';
 import { VidxError } from '../../core/errors.ts';
-import { loadManifest } from '../../core/pipeline/model-ref.ts';
+import { loadManifest, loadModelManifest } from '../../core/pipeline/model-ref.ts';
 import { resolveDefaultModel } from '../../models/store.ts';
 import { loadModelScorer } from '../../gpu-worker/load-model.ts';
 import { startLocalStack } from '../local/stack.ts';
@@ -16,7 +18,12 @@ export function registerLocal(program: Command): void {
     .option('--model <manifest.json>', 'model manifest (default: the pulled official SlowFast, else a synthesized one)')
     .option('--clip-seconds <s>', 'clip length for the segmenter', String(DEFAULTS.clipSeconds))
     .option('--cache <dir>', 'model cache directory')
-    .action(async (opts: { port: string; data: string; model?: string; clipSeconds: string; cache?: string }) => {
+    .option('--analyses <list>', 'classify, detect or classify,detect (default: $VIDX_ANALYSES, else classify)')
+    .option('--people-model <manifest.json>', 'with detect: person detector (default: cached fasterrcnn_resnet50_fpn_v2, else synthesized)')
+    .option('--actions-model <manifest.json>', 'with detect: action model (default: cached slowfast_r50_detection, else synthesized)')
+    .option('--keyframe-interval <s>', 'with detect: seconds between keyframes (default 1)')
+    .option('--person-threshold <p>', "with detect: person score threshold (default: the detector manifest's 0.8)")
+    .action(async (opts: { port: string; data: string; model?: string; clipSeconds: string; cache?: string; analyses?: string; peopleModel?: string; actionsModel?: string; keyframeInterval?: string; personThreshold?: string }) => {
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new VidxError('BAD_OPTION', `--port must be a port number, got "${opts.port}"`);
       const clipSeconds = Number(opts.clipSeconds);
@@ -25,8 +32,19 @@ export function registerLocal(program: Command): void {
       const manifestPath = opts.model ? resolve(opts.model) : (await resolveDefaultModel({ cache: opts.cache, log: say })).manifestPath;
       const manifest = loadManifest(manifestPath);
       say(`loading ${manifest.architecture} from ${manifestPath} (CPU)...`);
-      const scorer = await loadModelScorer(manifestPath, { device: 'cpu', log: say });
-      const stack = await startLocalStack({ port, dataDir: opts.data, manifestPath, scorer, clipSeconds });
+      const analyses = parseAnalyses(opts.analyses ?? process.env[ENV.analyses]);
+      const keyframeInterval = keyframeIntervalFrom(opts.keyframeInterval ?? process.env[ENV.keyframeInterval]);
+      const detectModel = async (given: string | undefined, architecture: 'fasterrcnn_resnet50_fpn_v2' | 'slowfast_r50_detection') =>
+        given ? resolve(given) : (await resolveDefaultModel({ cache: opts.cache, log: say, architecture })).manifestPath;
+      const peopleModel = analyses.detect ? await detectModel(opts.peopleModel, 'fasterrcnn_resnet50_fpn_v2') : undefined;
+      const actionsModel = analyses.detect ? await detectModel(opts.actionsModel, 'slowfast_r50_detection') : undefined;
+      const personThreshold = opts.personThreshold === undefined ? undefined : Number(opts.personThreshold);
+      if (personThreshold !== undefined && !(personThreshold >= 0 && personThreshold <= 1)) throw new VidxError('BAD_OPTION', `--person-threshold must be a probability, got "${opts.personThreshold}"`);
+      const scorer = await loadModelScorer(manifestPath, { device: 'cpu', log: say, analyses, peopleModel, actionsModel, keyframeInterval, ...(personThreshold === undefined ? {} : { personThreshold }) });
+      const detection = actionsModel
+        ? { keyframeInterval, people: defaultPersonTimelineOptions(loadModelManifest(actionsModel, 'detect-actions').trained, keyframeInterval) }
+        : undefined;
+      const stack = await startLocalStack({ port, dataDir: opts.data, manifestPath, scorer, clipSeconds, ...(detection ? { detection } : {}) });
       const lines = [
         '',
         `vidx local is running`,

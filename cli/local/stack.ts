@@ -21,6 +21,7 @@ import { CURSOR_SECRET_ENV } from '../../core/query/cursor.ts';
 import { startWorkerService, type WorkerService } from '../../gpu-worker/service.ts';
 import type { WorkerOptions } from '../../gpu-worker/worker.ts';
 import type { ClipScorer } from '../../core/pipeline/clip-scorer.ts';
+import type { PersonTimelineOptions } from '../../core/detection/defaults.ts';
 import { startEmulators, type Emulators } from './emulators.ts';
 import { ensureResources, type LocalResources } from './resources.ts';
 import { serveHttpApi, type HttpApiHandler, type LocalRoute } from './http-adapter.ts';
@@ -35,6 +36,8 @@ export interface LocalStackOptions {
   /** The worker's scorer; built from the manifest by the caller (CPU). */
   scorer: ClipScorer;
   clipSeconds?: number;
+  /** Per-person detection (the scorer must detect too): keyframe interval for the segmenter, person-timeline options for assembly. */
+  detection?: { keyframeInterval: number; people: PersonTimelineOptions };
   host?: string;
   /** Worker overrides (tests: short polls and visibility). */
   worker?: Partial<WorkerOptions>;
@@ -93,6 +96,7 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
         queueUrl: resources.queueUrl,
         model: manifest,
         clipSeconds: o.clipSeconds,
+        ...(o.detection ? { keyframeInterval: o.detection.keyframeInterval } : {}),
         log: new Logger({ serviceName: 'vidx-segmenter', logLevel }),
       }),
     );
@@ -100,6 +104,7 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
       log: new Logger({ serviceName: 'vidx-worker', logLevel }),
       // Short polls locally: Ctrl-C waits for the poll in progress, so keep it brief.
       waitTimeSeconds: 5,
+      ...(o.detection ? { people: o.detection.people } : {}),
       ...o.worker,
     });
     // The sweeper (core/pipeline/sweep.ts) on an interval. The emulated bucket lives in memory, so
