@@ -1,0 +1,110 @@
+/**
+ * Per-person detection through `vidx local`'s stack (emulated S3, SQS, DynamoDB; the real worker
+ * scorer on CPU): real footage (cricket_shot.gif as mp4) goes in the way `vidx upload` sends it;
+ * the segmenter plans keyframes, the worker detects people and their actions, assembly writes
+ * person segments, and the query API returns them with boxes and finds them by label.
+ *
+ * Synthesized models (labels and scores mean nothing): the synthetic detector labels everything
+ * COCO id 52, so its manifest's personLabel is set to 52 and the person threshold to 0 (see
+ * test/detection/analyze-detect.test.ts). A 2 s keyframe interval keeps the keyframes (and the CPU
+ * time) few.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { S3Client } from '@aws-sdk/client-s3';
+import { synthesize } from '../../models/convert.ts';
+import { loadModelScorer } from '../../gpu-worker/load-model.ts';
+import { startLocalStack, type LocalConfig, type LocalStack } from '../../cli/local/stack.ts';
+import { putVideoFile } from '../../cli/local/upload.ts';
+import { s3CreatedEvent } from '../../cli/local/s3-event.ts';
+import { ffmpegPath } from '../../core/video/ffmpeg.ts';
+import { defaultPersonTimelineOptions } from '../../core/detection/defaults.ts';
+import { waitFor } from '../helpers/emulators.ts';
+
+const INTERVAL = 2;
+let dir: string;
+let stack: LocalStack | undefined;
+
+async function api<T = Record<string, unknown>>(path: string, init?: RequestInit): Promise<{ status: number; body: T }> {
+  const r = await fetch(`${stack!.apiUrl}${path}`, init);
+  return { status: r.status, body: (await r.json()) as T };
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'vidx-local-detect-'));
+  const manifestPath = (await synthesize('i3d_r50', join(dir, 'model'))).manifestPath;
+  const peopleModel = (await synthesize('fasterrcnn_resnet50_fpn_v2', join(dir, 'model'))).manifestPath;
+  const actionsModel = (await synthesize('slowfast_r50_detection', join(dir, 'model'))).manifestPath;
+  const people = JSON.parse(readFileSync(peopleModel, 'utf8')) as { personLabel: number };
+  people.personLabel = 52;
+  writeFileSync(peopleModel, JSON.stringify(people));
+  const scorer = await loadModelScorer(manifestPath, {
+    device: 'cpu',
+    threads: 2,
+    batch: 4,
+    analyses: { classify: true, detect: true },
+    peopleModel,
+    actionsModel,
+    keyframeInterval: INTERVAL,
+    personThreshold: 0,
+  });
+  stack = await startLocalStack({
+    port: 0,
+    dataDir: join(dir, 'data'),
+    manifestPath,
+    scorer,
+    logLevel: 'SILENT',
+    worker: { waitTimeSeconds: 1 },
+    detection: { keyframeInterval: INTERVAL, people: defaultPersonTimelineOptions(false, INTERVAL) },
+  });
+}, 300_000);
+
+afterAll(async () => {
+  await stack?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('vidx local with --analyses classify,detect', () => {
+  let id = '';
+
+  it('indexes real footage with clip-level and per-person segments', async () => {
+    const cricket = join(dir, 'cricket.mp4');
+    execFileSync(ffmpegPath(), ['-hide_banner', '-loglevel', 'error', '-y', '-i', '/work/shared/media/cricket_shot.gif', '-vf', 'scale=trunc(iw/2)*2:trunc(ih/2)*2', '-pix_fmt', 'yuv420p', '-c:v', 'libx264', '-preset', 'ultrafast', cricket]);
+    const config = (await api<LocalConfig>('/_local/config')).body;
+    const s3 = new S3Client({ region: config.region, endpoint: config.s3Endpoint, forcePathStyle: true, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    const uploaded = [await putVideoFile(s3, config.bucket, config.prefix, cricket)];
+    s3.destroy();
+    const r = await api('/_local/s3-event', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(s3CreatedEvent(uploaded)) });
+    expect(r.status).toBe(200);
+    id = uploaded[0]!.videoId;
+    await waitFor(`${id} indexed`, async () => (await api<{ status: string }>(`/videos/${id}`)).body.status === 'indexed', 500_000, 1000);
+
+    const t = await api<{ segments: { kind: string; label: string; person?: number; start: number; boxes?: { t: number; box: number[] }[] }[] }>(`/videos/${id}/timeline`);
+    expect(t.status).toBe(200);
+    const kinds = new Set(t.body.segments.map((s) => s.kind));
+    expect(kinds).toEqual(new Set(['clip', 'person']));
+    const persons = t.body.segments.filter((s) => s.kind === 'person');
+    // Keyframes at 1, 3, ... s; at most 20 people each (the default cap), each person with its top 3
+    // labels (untrained): at most 60 person segments per keyframe, each box on a keyframe.
+    const times = new Set(persons.flatMap((s) => s.boxes!.map((b) => b.t)));
+    expect([...times].every((x) => (x - INTERVAL / 2) % INTERVAL === 0)).toBe(true);
+    expect(persons.length).toBeGreaterThan(0);
+    expect(persons.length).toBeLessThanOrEqual(60 * times.size);
+    for (const s of persons) expect(s.person).toBeGreaterThanOrEqual(1);
+
+    const seg = persons[0]!;
+    const found = await api<{ items: { videoId: string; kind?: string; person?: number; boxes?: unknown[] }[] }>(`/search?action=${encodeURIComponent(seg.label)}&videoId=${id}`);
+    expect(found.status).toBe(200);
+    expect(found.body.items.some((h) => h.kind === 'person' && h.person === seg.person && (h.boxes?.length ?? 0) === 1)).toBe(true);
+  }, 600_000);
+
+  it('/actions knows AVA labels as well as Kinetics ones', async () => {
+    const r = await api<{ actions: { label: string }[] }>('/actions?q=smoke');
+    expect(r.body.actions.map((a) => a.label)).toContain('smoke');
+    const k = await api<{ actions: { label: string }[] }>('/actions?q=cricket');
+    expect(k.body.actions.length).toBeGreaterThan(0);
+  });
+});
