@@ -5,7 +5,7 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { isVidxError } from '../core/errors.ts';
+import { isVidxError, type ErrorCode } from '../core/errors.ts';
 import type { ClipJob } from '../core/messages.ts';
 import { ClipWindowsSchema, SEGMENT_SK_PREFIX, CLIP_SK_PREFIX, clipSkPrefix, type VideoRecord } from '../core/records.ts';
 import { ownedBy } from '../core/pipeline/plan.ts';
@@ -20,7 +20,7 @@ import type { ClipScorer } from './scorer.ts';
 export type ClipOutcome =
   | { kind: 'done'; assembled: boolean; skippedInference: boolean }
   | { kind: 'stale'; why: string }
-  | { kind: 'failed'; code: string; reason: string }
+  | { kind: 'failed'; code: ErrorCode; reason: string }
   | { kind: 'retry'; error: unknown };
 
 export interface ClipDeps {
@@ -34,7 +34,7 @@ export interface ClipDeps {
 }
 
 /** VidxError codes that are worth retrying (the rest mean the clip can never be decoded). */
-const TRANSIENT_CODES = new Set(['FFMPEG_TIMEOUT', 'ENGINE_BUSY']);
+const TRANSIENT_CODES: ReadonlySet<ErrorCode> = new Set(['FFMPEG_TIMEOUT']);
 
 export async function processClip(deps: ClipDeps, job: ClipJob, signal: AbortSignal): Promise<ClipOutcome> {
   const ctx = { videoId: job.videoId, key: job.key, etag: job.etag, clip: job.clip.index, clips: job.clip.count };

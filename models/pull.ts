@@ -19,8 +19,6 @@ import type { Architecture } from '../core/model/manifest.ts';
 import { convert, type ModelPair } from './convert.ts';
 import { cacheFolder, readCached, resolveCacheDir } from './store.ts';
 
-export const MODEL_DOWNLOAD_FAILED = 'MODEL_DOWNLOAD_FAILED';
-export const MODEL_CHECKSUM_MISMATCH = 'MODEL_CHECKSUM_MISMATCH';
 
 export const ENV_ZOO_URL = 'VIDX_MODEL_ZOO_URL';
 export const DEFAULT_ZOO_URL = 'https://dl.fbaipublicfiles.com/pytorchvideo/model_zoo/kinetics';
@@ -77,7 +75,7 @@ export function zooUrl(arch: Architecture, env: NodeJS.ProcessEnv = process.env)
 
 function downloadFailed(arch: Architecture, url: string, why: string, cacheDir: string, cause?: unknown): VidxError {
   const file = ZOO_FILES[arch];
-  return new VidxError(MODEL_DOWNLOAD_FAILED, `cannot download ${url}: ${why}`, {
+  return new VidxError('MODEL_DOWNLOAD_FAILED', `cannot download ${url}: ${why}`, {
     hint:
       `download ${file} on a machine with network access (${url}), copy it here and run ` +
       `\`vidx models convert ${arch} --checkpoint ${file} --out <dir>\` ` +
@@ -152,7 +150,7 @@ export async function pull(arch: Architecture, options: PullOptions = {}): Promi
   const url = zooUrl(arch, env);
   const expected = (options.sha256 ?? KNOWN_SHA256[arch])?.toLowerCase() ?? null;
   if (expected !== null && !/^[0-9a-f]{64}$/.test(expected)) {
-    throw new VidxError(MODEL_CHECKSUM_MISMATCH, `"${expected}" is not a sha256 (64 hex digits)`, { hint: 'pass --sha256 with the 64-hex-digit checksum of the file' });
+    throw new VidxError('MODEL_CHECKSUM_MISMATCH', `"${expected}" is not a sha256 (64 hex digits)`, { hint: 'pass --sha256 with the 64-hex-digit checksum of the file' });
   }
 
   if (!options.force) {
@@ -190,7 +188,7 @@ export async function pull(arch: Architecture, options: PullOptions = {}): Promi
   }
   if (expected !== null && got.sha256 !== expected) {
     await rm(downloads, { recursive: true, force: true });
-    throw new VidxError(MODEL_CHECKSUM_MISMATCH, `${url} has sha256 ${got.sha256}, expected ${expected}`, {
+    throw new VidxError('MODEL_CHECKSUM_MISMATCH', `${url} has sha256 ${got.sha256}, expected ${expected}`, {
       hint: 'the download is corrupt or not the official file: pull again, or check the mirror set in VIDX_MODEL_ZOO_URL',
     });
   }

@@ -5,11 +5,9 @@
  */
 import type { Command } from 'commander';
 import type { SegmentView } from '../../core/query/views.ts';
-import { VidxError } from '../../core/errors.ts';
+import { VidxError, isErrorCode } from '../../core/errors.ts';
 import { DEFAULTS } from '../../core/names.ts';
 
-export const API_UNREACHABLE = 'API_UNREACHABLE';
-export const API_ERROR = 'API_ERROR';
 
 type SearchItem = Pick<SegmentView, 'videoId' | 'key' | 'label' | 'start' | 'end' | 'score'>;
 
@@ -37,7 +35,7 @@ export async function fetchSearch(api: string, params: Record<string, string | u
   try {
     res = await fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(30_000) });
   } catch (e) {
-    throw new VidxError(API_UNREACHABLE, `cannot reach the vidx API at ${base}`, {
+    throw new VidxError('API_UNREACHABLE', `cannot reach the vidx API at ${base}`, {
       hint: 'start it with `npm start` (the local stack serves it on localhost:8787), or pass --api <url>',
       cause: e,
     });
@@ -47,11 +45,11 @@ export async function fetchSearch(api: string, params: Record<string, string | u
   try {
     body = JSON.parse(text);
   } catch (_e) {
-    throw new VidxError(API_ERROR, `${url.origin} answered ${res.status} with something that is not JSON`, { hint: 'is --api the vidx query API?' });
+    throw new VidxError('API_ERROR', `${url.origin} answered ${res.status} with something that is not JSON`, { hint: 'is --api the vidx query API?' });
   }
   if (!res.ok) {
     const err = body as { code?: unknown; message?: unknown; hint?: unknown };
-    throw new VidxError(typeof err.code === 'string' ? err.code : API_ERROR, typeof err.message === 'string' ? err.message : `the API answered ${res.status}`, {
+    throw new VidxError(isErrorCode(err.code) ? err.code : 'API_ERROR', typeof err.message === 'string' ? err.message : `the API answered ${res.status}`, {
       ...(typeof err.hint === 'string' ? { hint: err.hint } : {}),
     });
   }

@@ -8,14 +8,13 @@ import { s3CreatedEvent } from '../local/s3-event.ts';
 import type { LocalConfig } from '../local/stack.ts';
 import type { TimelineResponse } from '../../core/query/api.ts';
 
-export const LOCAL_STACK_UNREACHABLE = 'LOCAL_STACK_UNREACHABLE';
 
 async function getJson<T>(url: string, init?: RequestInit): Promise<T> {
   let r: Response;
   try {
     r = await fetch(url, init);
   } catch (e) {
-    throw new VidxError(LOCAL_STACK_UNREACHABLE, `cannot reach the local stack at ${new URL(url).origin}`, {
+    throw new VidxError('LOCAL_STACK_UNREACHABLE', `cannot reach the local stack at ${new URL(url).origin}`, {
       hint: 'start it with `npm start` (or `npx vidx local`) in another terminal, or pass --api',
       cause: e,
     });

@@ -10,7 +10,6 @@ import { SEGMENT_SK_PREFIX, VIDEOS_GSI_PK, labelGsiPk, videoKey, videoPk } from 
 import { segmentStartKey, videoStartKey } from '../query/positions.ts';
 import type { LabelStreamRead, LabelStreamReader, SegmentHit } from '../query/search.ts';
 import { segmentHitOf } from '../query/views.ts';
-import { INDEX_UNAVAILABLE } from '../query/http-errors.ts';
 
 type Item = Record<string, NativeAttributeValue>;
 
@@ -30,7 +29,7 @@ export class IndexReader implements LabelStreamReader {
     } catch (e) {
       const code = (e as { code?: unknown }).code;
       if (e instanceof ResourceNotFoundException || code === 'ECONNREFUSED' || code === 'ENOTFOUND') {
-        throw new VidxError(INDEX_UNAVAILABLE, `the index table ${this.tableName} cannot be read`, {
+        throw new VidxError('INDEX_UNAVAILABLE', `the index table ${this.tableName} cannot be read`, {
           cause: e,
           hint: 'locally: start the stack with `npm start`; on AWS: check the deployment',
         });

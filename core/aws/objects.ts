@@ -4,7 +4,6 @@ import type { Readable } from 'node:stream';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { VidxError } from '../errors.ts';
 
-export const OBJECT_NOT_FOUND = 'OBJECT_NOT_FOUND';
 
 /** Presigned GET long enough for ffprobe / one clip's decode. */
 export async function presignGet(s3: S3Client, bucket: string, key: string, expiresInSeconds = 3600): Promise<string> {
@@ -24,7 +23,7 @@ export async function headObject(s3: S3Client, bucket: string, key: string): Pro
     return { size: r.ContentLength ?? 0, etag: stripQuotes(r.ETag ?? ''), contentType: r.ContentType };
   } catch (e) {
     if (e instanceof NotFound || (e as { name?: string }).name === 'NotFound' || httpStatus(e) === 404) {
-      throw new VidxError(OBJECT_NOT_FOUND, `s3://${bucket}/${key} does not exist (deleted after upload?)`, { cause: e });
+      throw new VidxError('OBJECT_NOT_FOUND', `s3://${bucket}/${key} does not exist (deleted after upload?)`, { cause: e });
     }
     throw e;
   }

@@ -3,7 +3,6 @@ import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSCli
 import { VidxError } from '../errors.ts';
 import { ClipJobSchema, type ClipJob } from '../messages.ts';
 
-export const ENQUEUE_FAILED = 'ENQUEUE_FAILED';
 /** SQS limit on entries per SendMessageBatch. */
 export const SQS_BATCH_MAX = 10;
 
@@ -35,7 +34,7 @@ export async function sendClipJobs(sqs: SQSClient, queueUrl: string, jobs: reado
       const retry = pending.filter((e) => failed.has(e.Id));
       if (retry.length > 0 && attempt >= attempts) {
         const first = r.Failed?.[0];
-        throw new VidxError(ENQUEUE_FAILED, `could not enqueue ${retry.length} clip job(s) after ${attempts} attempts: ${first?.Code ?? ''} ${first?.Message ?? ''}`.trim());
+        throw new VidxError('ENQUEUE_FAILED', `could not enqueue ${retry.length} clip job(s) after ${attempts} attempts: ${first?.Code ?? ''} ${first?.Message ?? ''}`.trim());
       }
       pending = retry;
       if (pending.length > 0) await new Promise((res) => setTimeout(res, backoffMs * 2 ** (attempt - 1)));

@@ -17,14 +17,6 @@ import { VidxError } from '../errors.ts';
 import { loadManifest } from '../pipeline/model-ref.ts';
 import type { Manifest } from './manifest.ts';
 
-export const MODEL_ONNX_MISSING = 'MODEL_ONNX_MISSING';
-export const MODEL_CUDA_UNAVAILABLE = 'MODEL_CUDA_UNAVAILABLE';
-export const MODEL_LOAD_FAILED = 'MODEL_LOAD_FAILED';
-export const MODEL_GRAPH_MISMATCH = 'MODEL_GRAPH_MISMATCH';
-export const MODEL_INPUT_MISMATCH = 'MODEL_INPUT_MISMATCH';
-export const MODEL_BAD_OPTIONS = 'MODEL_BAD_OPTIONS';
-export const MODEL_RUN_FAILED = 'MODEL_RUN_FAILED';
-export const MODEL_CLOSED = 'MODEL_CLOSED';
 
 export type DeviceRequest = 'auto' | 'cpu' | 'cuda';
 export type Device = 'cpu' | 'cuda';
@@ -49,7 +41,7 @@ export function isCudaUnavailableError(e: unknown): boolean {
 
 function checkThreads(threads: number): number {
   if (!Number.isInteger(threads) || threads < 1) {
-    throw new VidxError(MODEL_BAD_OPTIONS, `threads must be a whole number >= 1, got ${threads}`, { hint: 'pass --threads 1 or more (or leave it out: all cores)' });
+    throw new VidxError('MODEL_BAD_OPTIONS', `threads must be a whole number >= 1, got ${threads}`, { hint: 'pass --threads 1 or more (or leave it out: all cores)' });
   }
   return threads;
 }
@@ -75,7 +67,7 @@ function checkGraph(session: ort.InferenceSession, manifest: Manifest, onnxPath:
   const want = manifest.inputs.map((i) => i.name).sort();
   const got = [...session.inputNames].sort();
   if (want.join(',') !== got.join(',')) {
-    throw new VidxError(MODEL_GRAPH_MISMATCH, `${onnxPath} takes inputs [${got.join(', ')}] but its manifest says [${want.join(', ')}]`, {
+    throw new VidxError('MODEL_GRAPH_MISMATCH', `${onnxPath} takes inputs [${got.join(', ')}] but its manifest says [${want.join(', ')}]`, {
       hint: 'the ONNX file and its manifest do not belong together: rebuild the pair (vidx models synthesize|convert)',
     });
   }
@@ -84,20 +76,20 @@ function checkGraph(session: ort.InferenceSession, manifest: Manifest, onnxPath:
     if (!input || !meta.isTensor || meta.shape.length === 0) continue;
     const same = meta.shape.length === 5 && meta.shape.slice(1).every((d, k) => d === input.shape[k + 1]);
     if (!same) {
-      throw new VidxError(MODEL_GRAPH_MISMATCH, `${onnxPath} input "${meta.name}" is [${meta.shape.join(', ')}] but its manifest says [${input.shape.join(', ')}]`, {
+      throw new VidxError('MODEL_GRAPH_MISMATCH', `${onnxPath} input "${meta.name}" is [${meta.shape.join(', ')}] but its manifest says [${input.shape.join(', ')}]`, {
         hint: 'rebuild the model pair (vidx models synthesize|convert) so graph and manifest agree',
       });
     }
   }
   if (!session.outputNames.includes(manifest.output.name)) {
-    throw new VidxError(MODEL_GRAPH_MISMATCH, `${onnxPath} has outputs [${session.outputNames.join(', ')}], not "${manifest.output.name}"`, {
+    throw new VidxError('MODEL_GRAPH_MISMATCH', `${onnxPath} has outputs [${session.outputNames.join(', ')}], not "${manifest.output.name}"`, {
       hint: 'rebuild the model pair (vidx models synthesize|convert) so graph and manifest agree',
     });
   }
 }
 
 function loadFailed(onnxPath: string, e: unknown): VidxError {
-  return new VidxError(MODEL_LOAD_FAILED, `onnxruntime cannot load ${onnxPath}: ${(e as Error).message}`, {
+  return new VidxError('MODEL_LOAD_FAILED', `onnxruntime cannot load ${onnxPath}: ${(e as Error).message}`, {
     hint: 'the file may be truncated or not an ONNX model: rebuild it (vidx models synthesize|convert|pull)',
     cause: e,
   });
@@ -122,7 +114,7 @@ export class InferenceEngine {
   static async load(manifestPath: string, options: EngineOptions = {}): Promise<InferenceEngine> {
     const request = options.device ?? 'auto';
     if (!['auto', 'cpu', 'cuda'].includes(request)) {
-      throw new VidxError(MODEL_BAD_OPTIONS, `device must be auto, cpu or cuda, got "${String(request)}"`, { hint: 'pass --device auto|cpu|cuda' });
+      throw new VidxError('MODEL_BAD_OPTIONS', `device must be auto, cpu or cuda, got "${String(request)}"`, { hint: 'pass --device auto|cpu|cuda' });
     }
     const threads = checkThreads(options.threads ?? availableParallelism());
     const log = options.log ?? ((msg: string) => process.stderr.write(`vidx: ${msg}\n`));
@@ -130,7 +122,7 @@ export class InferenceEngine {
     const manifest = loadManifest(manifestPath);
     const onnxPath = isAbsolute(manifest.onnx) ? manifest.onnx : resolve(dirname(manifestPath), manifest.onnx);
     if (!existsSync(onnxPath) || !statSync(onnxPath).isFile()) {
-      throw new VidxError(MODEL_ONNX_MISSING, `the manifest ${manifestPath} names ${manifest.onnx}, but ${onnxPath} does not exist`, {
+      throw new VidxError('MODEL_ONNX_MISSING', `the manifest ${manifestPath} names ${manifest.onnx}, but ${onnxPath} does not exist`, {
         hint: 'keep the .onnx file beside its .json manifest, or rebuild the pair (vidx models synthesize|convert)',
       });
     }
@@ -148,7 +140,7 @@ export class InferenceEngine {
         if (!isCudaUnavailableError(e)) throw loadFailed(onnxPath, e);
         const reason = (e as Error).message;
         if (request === 'cuda') {
-          throw new VidxError(MODEL_CUDA_UNAVAILABLE, `CUDA was requested but onnxruntime cannot use it: ${reason}`, { hint: CUDA_HINT, cause: e });
+          throw new VidxError('MODEL_CUDA_UNAVAILABLE', `CUDA was requested but onnxruntime cannot use it: ${reason}`, { hint: CUDA_HINT, cause: e });
         }
         fallbackReason = reason;
         log(`CUDA is not available (${reason}); running on CPU with ${threads} thread${threads === 1 ? '' : 's'}`);
@@ -186,14 +178,14 @@ export class InferenceEngine {
    */
   async run(inputs: Record<string, Float32Array>, batch: number): Promise<Float32Array> {
     const session = this.session;
-    if (!session) throw new VidxError(MODEL_CLOSED, 'the inference engine is closed', { hint: 'load the model again' });
+    if (!session) throw new VidxError('MODEL_CLOSED', 'the inference engine is closed', { hint: 'load the model again' });
     if (!Number.isInteger(batch) || batch < 1) {
-      throw new VidxError(MODEL_INPUT_MISMATCH, `batch must be a whole number >= 1, got ${batch}`, { hint: 'pass the number of windows in the batch' });
+      throw new VidxError('MODEL_INPUT_MISMATCH', `batch must be a whole number >= 1, got ${batch}`, { hint: 'pass the number of windows in the batch' });
     }
     const names = new Set(this.manifest.inputs.map((i) => i.name));
     const extra = Object.keys(inputs).filter((k) => !names.has(k));
     if (extra.length > 0) {
-      throw new VidxError(MODEL_INPUT_MISMATCH, `unknown input${extra.length > 1 ? 's' : ''} ${extra.join(', ')}; the model takes ${[...names].join(', ')}`, {
+      throw new VidxError('MODEL_INPUT_MISMATCH', `unknown input${extra.length > 1 ? 's' : ''} ${extra.join(', ')}; the model takes ${[...names].join(', ')}`, {
         hint: 'feed the inputs named in the manifest',
       });
     }
@@ -202,11 +194,11 @@ export class InferenceEngine {
       const data = inputs[input.name];
       const [, c, t, h, w] = input.shape;
       if (!data) {
-        throw new VidxError(MODEL_INPUT_MISMATCH, `input "${input.name}" is missing`, { hint: `feed every manifest input: ${[...names].join(', ')}` });
+        throw new VidxError('MODEL_INPUT_MISMATCH', `input "${input.name}" is missing`, { hint: `feed every manifest input: ${[...names].join(', ')}` });
       }
       const expected = batch * elementsPerItem(input.shape);
       if (data.length !== expected) {
-        throw new VidxError(MODEL_INPUT_MISMATCH, `input "${input.name}" has ${data.length} values; [${batch}, ${c}, ${t}, ${h}, ${w}] needs ${expected}`, {
+        throw new VidxError('MODEL_INPUT_MISMATCH', `input "${input.name}" has ${data.length} values; [${batch}, ${c}, ${t}, ${h}, ${w}] needs ${expected}`, {
           hint: 'pack each window as 3 x T x S x S floats (NCTHW), batch windows one after another',
         });
       }
@@ -217,12 +209,12 @@ export class InferenceEngine {
     try {
       result = await session.run(feeds, [outName]);
     } catch (e) {
-      throw new VidxError(MODEL_RUN_FAILED, `inference failed on ${this.device}: ${(e as Error).message}`, { hint: 'check the inputs; on CUDA, try --device cpu', cause: e });
+      throw new VidxError('MODEL_RUN_FAILED', `inference failed on ${this.device}: ${(e as Error).message}`, { hint: 'check the inputs; on CUDA, try --device cpu', cause: e });
     }
     const out = result[outName];
     const classes = this.manifest.output.classes;
     if (!out || out.type !== 'float32' || out.dims.length !== 2 || out.dims[0] !== batch || out.dims[1] !== classes) {
-      throw new VidxError(MODEL_GRAPH_MISMATCH, `output "${outName}" is ${out ? `${out.type} [${out.dims.join(', ')}]` : 'missing'}, expected float32 [${batch}, ${classes}]`, {
+      throw new VidxError('MODEL_GRAPH_MISMATCH', `output "${outName}" is ${out ? `${out.type} [${out.dims.join(', ')}]` : 'missing'}, expected float32 [${batch}, ${classes}]`, {
         hint: 'rebuild the model pair so the graph ends in [N, classes] logits',
       });
     }

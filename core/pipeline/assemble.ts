@@ -7,7 +7,6 @@ import { VidxError } from '../errors.ts';
 import type { Segment, WindowScore } from '../result.ts';
 import { labelGsiPk, labelGsiSk, segmentSk, videoPk, type SegmentRecord } from '../records.ts';
 
-export const ASSEMBLY_INCOMPLETE = 'ASSEMBLY_INCOMPLETE';
 
 export interface ClipWindows {
   index: number;
@@ -23,12 +22,12 @@ export function collectWindows(clips: readonly ClipWindows[], clipsTotal: number
   const missing: number[] = [];
   for (let i = 0; i < clipsTotal; i++) if (!have.has(i)) missing.push(i);
   if (missing.length > 0) {
-    throw new VidxError(ASSEMBLY_INCOMPLETE, `clip result(s) ${missing.join(', ')} of ${clipsTotal} are missing`);
+    throw new VidxError('ASSEMBLY_INCOMPLETE', `clip result(s) ${missing.join(', ')} of ${clipsTotal} are missing`);
   }
   const byIndex = new Map<number, WindowScore>();
   for (const c of [...clips].sort((a, b) => a.index - b.index)) {
     for (const w of c.windows) {
-      if (byIndex.has(w.index)) throw new VidxError(ASSEMBLY_INCOMPLETE, `window ${w.index} appears in two clips`);
+      if (byIndex.has(w.index)) throw new VidxError('ASSEMBLY_INCOMPLETE', `window ${w.index} appears in two clips`);
       byIndex.set(w.index, w);
     }
   }

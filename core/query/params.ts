@@ -7,8 +7,6 @@ import { z } from 'zod';
 import { VidxError } from '../errors.ts';
 import { MAX_CURSOR_LENGTH } from './cursor.ts';
 
-export const INVALID_PARAMETER = 'INVALID_PARAMETER';
-export const UNKNOWN_PARAMETER = 'UNKNOWN_PARAMETER';
 
 /** videoIdFor() in core/records.ts: 20 lower-case hex characters. */
 export const VIDEO_ID_PATTERN = /^[0-9a-f]{20}$/;
@@ -84,17 +82,17 @@ export function parseParams<S extends z.ZodType>(schema: S, raw: Record<string, 
   if (r.success) return r.data;
   const issue = r.error.issues[0];
   if (issue?.code === 'unrecognized_keys') {
-    throw new VidxError(UNKNOWN_PARAMETER, `unknown parameter${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.join(', ')}`, {
+    throw new VidxError('UNKNOWN_PARAMETER', `unknown parameter${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.join(', ')}`, {
       hint: 'see the API description in ARCHITECTURE.md',
     });
   }
   const name = issue?.path.map(String).join('.') || 'parameters';
   const missing = issue?.code === 'invalid_type' && input[name] === undefined;
-  throw new VidxError(INVALID_PARAMETER, missing ? `${name} is required` : (issue?.message ?? 'invalid parameters'));
+  throw new VidxError('INVALID_PARAMETER', missing ? `${name} is required` : (issue?.message ?? 'invalid parameters'));
 }
 
 export function parseVideoId(id: string): string {
   const r = videoIdSchema.safeParse(id);
-  if (!r.success) throw new VidxError(INVALID_PARAMETER, 'video id must be 20 lower-case hex characters');
+  if (!r.success) throw new VidxError('INVALID_PARAMETER', 'video id must be 20 lower-case hex characters');
   return r.data;
 }

@@ -18,9 +18,7 @@ import { VidxError } from '../errors.ts';
 import { ffmpegPath, lastLines, spawnTool, collectTool } from './ffmpeg.ts';
 import { FFMPEG_EXPR } from './normalize.ts';
 import type { VideoInfo } from './probe.ts';
-import { VIDEO_CORRUPT } from './probe.ts';
 
-export const VIDEO_DECODE_FAILED = 'VIDEO_DECODE_FAILED';
 
 export interface DecodeOptions {
   shortSide: number;
@@ -142,7 +140,7 @@ export async function* decodeFrames(source: string, info: VideoInfo, wanted: rea
     proc.kill();
     const exit = await proc.closed;
     if (exit.killedFor === 'abort' || exit.killedFor === 'timeout') throw new VidxError(exit.killedFor === 'abort' ? 'ABORTED' : 'FFMPEG_TIMEOUT', `decoding ${source}: ${exit.killedFor}`);
-    throw new VidxError(VIDEO_DECODE_FAILED, `decoding ${source}: ${why}: ${lastLines(exit.stderr)}`, { hint: 'the file may be damaged; re-encoding it usually helps' });
+    throw new VidxError('VIDEO_DECODE_FAILED', `decoding ${source}: ${why}: ${lastLines(exit.stderr)}`, { hint: 'the file may be damaged; re-encoding it usually helps' });
   };
   let n = 0;
   let buf = Buffer.allocUnsafe(frameBytes);
@@ -171,7 +169,7 @@ export async function* decodeFrames(source: string, info: VideoInfo, wanted: rea
     const exit = await proc.closed;
     if (exit.killedFor) await fail('stopped');
     if (exit.code !== 0) {
-      throw new VidxError(/Invalid data|corrupt|error while decoding/i.test(exit.stderr) ? VIDEO_CORRUPT : VIDEO_DECODE_FAILED, `decoding ${source} failed: ${lastLines(exit.stderr)}`, {
+      throw new VidxError(/Invalid data|corrupt|error while decoding/i.test(exit.stderr) ? 'VIDEO_CORRUPT' : 'VIDEO_DECODE_FAILED', `decoding ${source} failed: ${lastLines(exit.stderr)}`, {
         hint: 'the file may be damaged; re-encoding it usually helps',
       });
     }

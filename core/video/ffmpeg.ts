@@ -19,10 +19,6 @@ import type { Readable, Writable } from 'node:stream';
 import { VidxError } from '../errors.ts';
 import { ENV } from '../names.ts';
 
-export const FFMPEG_NOT_FOUND = 'FFMPEG_NOT_FOUND';
-export const FFMPEG_FAILED = 'FFMPEG_FAILED';
-export const FFMPEG_TIMEOUT = 'FFMPEG_TIMEOUT';
-export const ABORTED = 'ABORTED';
 
 type Tool = 'ffmpeg' | 'ffprobe';
 
@@ -65,7 +61,7 @@ function discover(tool: Tool): string {
   let found: string | undefined;
   if (fromEnv) {
     if (!isExecutable(fromEnv)) {
-      throw new VidxError(FFMPEG_NOT_FOUND, `${envName} points at ${fromEnv}, which is not an executable file`, {
+      throw new VidxError('FFMPEG_NOT_FOUND', `${envName} points at ${fromEnv}, which is not an executable file`, {
         hint: `fix or unset ${envName}`,
       });
     }
@@ -74,7 +70,7 @@ function discover(tool: Tool): string {
     found = onPath(tool) ?? fromNpm(tool);
   }
   if (!found) {
-    throw new VidxError(FFMPEG_NOT_FOUND, `no ${tool} found (${envName}, PATH, npm static binary)`, {
+    throw new VidxError('FFMPEG_NOT_FOUND', `no ${tool} found (${envName}, PATH, npm static binary)`, {
       hint: `run npm ci, install ${tool}, or set ${envName}`,
     });
   }
@@ -187,13 +183,13 @@ export function spawnTool(bin: string, args: readonly string[], opts: ToolOption
 
 /** The error for a child that did not succeed: aborted, timed out, or failed with its stderr. */
 export function toolError(tool: string, exit: ToolExit, what: string): VidxError {
-  if (exit.killedFor === 'abort') return new VidxError(ABORTED, `${what}: aborted`);
+  if (exit.killedFor === 'abort') return new VidxError('ABORTED', `${what}: aborted`);
   if (exit.killedFor === 'timeout') {
-    return new VidxError(FFMPEG_TIMEOUT, `${what}: ${tool} took too long and was stopped`, {
+    return new VidxError('FFMPEG_TIMEOUT', `${what}: ${tool} took too long and was stopped`, {
       hint: 'the input may be unreachable or pathological; retry, or raise the timeout',
     });
   }
-  return new VidxError(FFMPEG_FAILED, `${what}: ${tool} failed (${exit.code ?? exit.signal}): ${lastLines(exit.stderr)}`);
+  return new VidxError('FFMPEG_FAILED', `${what}: ${tool} failed (${exit.code ?? exit.signal}): ${lastLines(exit.stderr)}`);
 }
 
 export function lastLines(text: string, n = 3): string {
@@ -217,7 +213,7 @@ export async function runTool(
   what: string,
   opts: ToolOptions = {},
 ): Promise<{ stdout: Buffer; exit: ToolExit }> {
-  if (opts.signal?.aborted) throw new VidxError(ABORTED, `${what}: aborted`);
+  if (opts.signal?.aborted) throw new VidxError('ABORTED', `${what}: aborted`);
   const r = await collectTool(bin, args, opts);
   if (r.exit.code !== 0) throw toolError(bin, r.exit, what);
   return r;

@@ -16,7 +16,6 @@ import { probe } from '../../core/video/probe.ts';
 import { planWindows } from '../../core/video/windows.ts';
 import { decodeS3Key, segmentObject, type SegmenterDeps, type SegmentOutcome } from './segment.ts';
 
-export const BAD_EVENT = 'BAD_EVENT';
 
 const logger = new Logger({ serviceName: 'vidx-segmenter' });
 
@@ -30,7 +29,7 @@ export function makeSegmenterHandler(deps: SegmenterDeps): S3EventHandler {
       // Not retryable: the same bytes will never parse. Logged and rejected loudly.
       const problem = parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
       deps.log.error('not an S3 event', { problem });
-      throw new VidxError(BAD_EVENT, `the segmenter received something that is not an S3 event (${problem})`);
+      throw new VidxError('BAD_EVENT', `the segmenter received something that is not an S3 event (${problem})`);
     }
     const settled = await Promise.allSettled(
       // async: a record that throws (even synchronously) fails alone; the others still run.

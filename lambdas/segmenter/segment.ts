@@ -16,11 +16,10 @@ import { VidxError, isVidxError } from '../../core/errors.ts';
 import type { ClipJob } from '../../core/messages.ts';
 import { videoIdFor } from '../../core/records.ts';
 import { planClips } from '../../core/pipeline/plan.ts';
-import { headObject, presignGet, redactPresigned, OBJECT_NOT_FOUND } from '../../core/aws/objects.ts';
+import { headObject, presignGet, redactPresigned } from '../../core/aws/objects.ts';
 import { sendClipJobs } from '../../core/aws/queue.ts';
 import type { IndexStore, RevisionFacts } from '../../core/aws/index-store.ts';
 
-export const EMPTY_UPLOAD = 'EMPTY_UPLOAD';
 
 /** What the segmenter needs from a probe (core/video's VideoInfo satisfies it). */
 export interface ProbedVideo {
@@ -62,14 +61,13 @@ export type SegmentOutcome =
   | { videoId: string; outcome: 'queued'; clips: number }
   | { videoId: string; outcome: 'failed'; code: string; reason: string };
 
-export const BAD_KEY_ENCODING = 'BAD_KEY_ENCODING';
 
 /** S3 event keys are URL-encoded with '+' for spaces. A malformed encoding is a typed error. */
 export function decodeS3Key(raw: string): string {
   try {
     return decodeURIComponent(raw.replace(/\+/g, ' '));
   } catch (e) {
-    throw new VidxError(BAD_KEY_ENCODING, `the S3 event's object key is not valid URL encoding: ${JSON.stringify(raw.slice(0, 200))}`, { cause: e });
+    throw new VidxError('BAD_KEY_ENCODING', `the S3 event's object key is not valid URL encoding: ${JSON.stringify(raw.slice(0, 200))}`, { cause: e });
   }
 }
 
@@ -91,7 +89,7 @@ export async function segmentObject(deps: SegmenterDeps, obj: ObjectRef): Promis
   let jobs: ClipJob[] = [];
   try {
     if (obj.size === 0) {
-      throw new VidxError(EMPTY_UPLOAD, 'the upload is empty (0 bytes), so there is no video to index', { hint: 'upload the file again' });
+      throw new VidxError('EMPTY_UPLOAD', 'the upload is empty (0 bytes), so there is no video to index', { hint: 'upload the file again' });
     }
     const head = await headObject(deps.s3, obj.bucket, obj.key);
     if (head.etag !== obj.etag) {
@@ -100,7 +98,7 @@ export async function segmentObject(deps: SegmenterDeps, obj: ObjectRef): Promis
       return { videoId, outcome: 'ignored', why: 'superseded by a newer upload of the same key' };
     }
     if (head.size === 0) {
-      throw new VidxError(EMPTY_UPLOAD, 'the upload is empty (0 bytes), so there is no video to index', { hint: 'upload the file again' });
+      throw new VidxError('EMPTY_UPLOAD', 'the upload is empty (0 bytes), so there is no video to index', { hint: 'upload the file again' });
     }
     const url = await presignGet(deps.s3, obj.bucket, obj.key);
     let info: ProbedVideo;
@@ -133,7 +131,7 @@ export async function segmentObject(deps: SegmenterDeps, obj: ObjectRef): Promis
       clipsTotal: clips.length,
     };
   } catch (e) {
-    if (isVidxError(e, OBJECT_NOT_FOUND)) {
+    if (isVidxError(e, 'OBJECT_NOT_FOUND')) {
       deps.log.warn('ignored: object no longer exists', { ...log });
       return { videoId, outcome: 'ignored', why: e.message };
     }
