@@ -3,7 +3,7 @@ import { GetObjectCommand, HeadObjectCommand, NotFound, PutObjectCommand, type S
 import type { Readable } from 'node:stream';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { VidxError } from '../errors.ts';
-
+import { redactSecrets } from '../redact.ts';
 
 /** Presigned GET long enough for ffprobe / one clip's decode. */
 export async function presignGet(s3: S3Client, bucket: string, key: string, expiresInSeconds = 3600): Promise<string> {
@@ -52,9 +52,10 @@ function httpStatus(e: unknown): number | undefined {
 
 /**
  * Error messages from tools that read a presigned URL quote it: replace it (and its query-less
- * form) with s3://bucket/key, so a stored reason is readable and carries no signature.
+ * form) with s3://bucket/key, so a stored reason is readable, then remove any other signed URL
+ * or signing parameter (core/redact.ts).
  */
 export function redactPresigned(message: string, url: string, bucket: string, key: string): string {
   const plain = url.split('?')[0] ?? url;
-  return message.split(url).join(`s3://${bucket}/${key}`).split(plain).join(`s3://${bucket}/${key}`);
+  return redactSecrets(message.split(url).join(`s3://${bucket}/${key}`).split(plain).join(`s3://${bucket}/${key}`));
 }

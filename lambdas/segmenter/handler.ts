@@ -15,6 +15,7 @@ import { loadManifest } from '../../core/pipeline/model-ref.ts';
 import { probe } from '../../core/video/probe.ts';
 import { planWindows } from '../../core/video/windows.ts';
 import { decodeS3Key, segmentObject, type SegmenterDeps, type SegmentOutcome } from './segment.ts';
+import { redactingLog } from '../../core/redact.ts';
 
 
 const logger = new Logger({ serviceName: 'vidx-segmenter' });
@@ -22,7 +23,9 @@ const logger = new Logger({ serviceName: 'vidx-segmenter' });
 export type S3EventHandler = (event: unknown) => Promise<{ results: SegmentOutcome[] }>;
 
 /** Builds the handler around explicit dependencies (the Lambda, `vidx local` and the tests). */
-export function makeSegmenterHandler(deps: SegmenterDeps): S3EventHandler {
+export function makeSegmenterHandler(given: SegmenterDeps): S3EventHandler {
+  // Errors quote presigned URLs: every line is redacted (core/redact.ts).
+  const deps: SegmenterDeps = { ...given, log: redactingLog(given.log) };
   return async (event: unknown) => {
     const parsed = S3Schema.safeParse(event);
     if (!parsed.success) {
