@@ -5,8 +5,8 @@
  */
 import { z } from 'zod';
 import { VidxError } from '../errors.ts';
+import { normalize } from '../labels/match.ts';
 import { MAX_CURSOR_LENGTH } from './cursor.ts';
-
 
 /** videoIdFor() in core/records.ts: 20 lower-case hex characters. */
 export const VIDEO_ID_PATTERN = /^[0-9a-f]{20}$/;
@@ -26,7 +26,9 @@ const text = (name: string, max: number) =>
         .string()
         .min(1, `${name} must not be empty`)
         .max(max, `${name} is longer than ${max} characters`)
-        .regex(/[\p{L}\p{N}]/u, `${name} must contain a letter or a digit`),
+        .regex(/[\p{L}\p{N}]/u, `${name} must contain a letter or a digit`)
+        // Normalisation can grow text (NFKD makes 18 characters of U+FDFA): the limit holds after it too.
+        .refine((v) => normalize(v).length <= max, `${name} is longer than ${max} characters once normalized`),
     );
 
 const intIn = (name: string, min: number, max: number) =>
