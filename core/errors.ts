@@ -52,6 +52,7 @@ const CODES = {
   MODEL_MISMATCH: { hint: 'run the worker with the model the segmenter plans for (the same VIDX_MODEL)' },
   ONNX_GRAPH_INVALID: { hint: 'a bug in the graph builder: report it with the architecture name' },
   SCORES_BAD_SHAPE: { hint: 'pass logits of [batch, classes] with the manifest labels' },
+  ONNX_PREFIX_INVALID: { hint: 'a bug in the uint8 entry builder: report it with the architecture name' },
 
   // PyTorch checkpoints (models/torch)
   CHECKPOINT_NOT_FOUND: { hint: 'check the path, or run `vidx models pull <arch>` to download the checkpoint' },
@@ -81,6 +82,10 @@ const CODES = {
   ENQUEUE_FAILED: { hint: 'check the clip queue and its permissions; upload the file again' },
   ASSEMBLY_INCOMPLETE: { hint: 'the video is assembled again when its missing clips are scored' },
   SEGMENTER_FAILED: { hint: 'see the `vidx local` log for the cause', http: 502 },
+  EVENTS_CONFIG: { hint: 'check the event sink settings (VIDX_WEBHOOK_URL with its secret, SNS topic, event bus)' },
+  EVENT_DELIVERY_FAILED: { hint: 'check the sink is reachable; the event is delivered again on the next attempt' },
+  EXPORT_TOO_LARGE: { hint: 'export as csv or vtt, or raise minDuration/threshold to merge segments', http: 422 },
+  TIMELINE_CHANGING: { hint: 'try again in a few seconds', http: 409 },
 
   // Query API (and the local API's own routes)
   INVALID_PARAMETER: { hint: 'see the parameters in README "Query API"', http: 400 },

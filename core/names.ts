@@ -36,6 +36,17 @@ export const ENV = {
   device: 'VIDX_DEVICE',
   threads: 'VIDX_THREADS',
   healthPort: 'VIDX_HEALTH_PORT',
+  /** Done/failed events (core/events): any of these set = that sink is on. */
+  eventTopicArn: 'VIDX_EVENT_TOPIC_ARN',
+  eventBusName: 'VIDX_EVENT_BUS',
+  webhookUrl: 'VIDX_WEBHOOK_URL',
+  /** The webhook's signing secret: its Secrets Manager ARN (AWS) or the value itself (local). */
+  webhookSecretArn: 'VIDX_WEBHOOK_SECRET_ARN',
+  webhookSecret: 'VIDX_WEBHOOK_SECRET',
+  /** SNS + EventBridge endpoint override (locally: fauxqs serves SNS; tests: a PutEvents receiver). */
+  snsEndpoint: 'VIDX_SNS_ENDPOINT',
+  eventsEndpoint: 'VIDX_EVENTS_ENDPOINT',
+  secretsEndpoint: 'VIDX_SECRETS_ENDPOINT',
 } as const;
 
 export const DEFAULTS = {

@@ -28,6 +28,23 @@ export function revisionId(etag: string): string {
   return createHash('sha256').update(etag.replace(/^"|"$/g, '')).digest('hex').slice(0, 12);
 }
 
+/**
+ * A re-index with another model is a new revision of the same object: its revision token is the
+ * object's etag plus `@` and the first 12 hex of the model's manifest sha256. S3 etags never hold
+ * `@`, so the object's etag is always recoverable. The record's `etag` field holds the token.
+ */
+export const REINDEX_SEPARATOR = '@';
+
+export function reindexEtag(objectEtag: string, manifestSha256: string): string {
+  return `${objectEtagOf(objectEtag)}${REINDEX_SEPARATOR}${manifestSha256.slice(0, 12)}`;
+}
+
+/** The S3 object's etag of a revision token (the token itself for an upload's revision). */
+export function objectEtagOf(revision: string): string {
+  const at = revision.indexOf(REINDEX_SEPARATOR);
+  return at < 0 ? revision : revision.slice(0, at);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Key builders (the query Lambda imports these; do not inline the strings elsewhere)
 
@@ -90,6 +107,14 @@ export const VIDEO_STATUSES = ['queued', 'processing', 'indexed', 'failed'] as c
 export const VideoStatusSchema = z.enum(VIDEO_STATUSES);
 export type VideoStatus = z.infer<typeof VideoStatusSchema>;
 
+/** Which model made something: architecture, manifest sha256, trained or not. */
+export const ModelRefSchema = z.object({
+  architecture: z.string(),
+  manifestSha256: z.string().optional(),
+  trained: z.boolean(),
+});
+export type ModelRef = z.infer<typeof ModelRefSchema>;
+
 export const VideoRecordSchema = z.object({
   PK: z.string(),
   SK: z.literal(VIDEO_META_SK),
@@ -115,6 +140,12 @@ export const VideoRecordSchema = z.object({
   /** The model architecture the clips were planned for. */
   model: z.string(),
   trained: z.boolean(),
+  /** sha256 of that model's manifest (absent on records made before it was recorded). */
+  modelSha256: z.string().optional(),
+  /** The model that made the timeline now stored: set when a revision is indexed. */
+  indexedWith: ModelRefSchema.optional(),
+  /** Id of the done/failed event delivered for this revision (set after delivery). */
+  notifiedEvent: z.string().optional(),
   clipsTotal: z.number().int().nonnegative(),
   /** True once every clip job of this revision was sent (a retried S3 event then sends nothing). */
   enqueued: z.boolean().optional(),

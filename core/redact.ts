@@ -3,6 +3,7 @@
  * signature and session token in the query string; tools and SDKs quote the URL in their errors
  * (ffmpeg, fetch), so anything that writes such text out goes through `redactSecrets` first.
  */
+import type { PipelineLog } from './pipeline/ports.ts';
 
 /** What a removed query string or credential value is replaced with. */
 export const REDACTED = '<redacted>';
@@ -41,13 +42,6 @@ export function redactDeep(value: unknown, depth = 0): unknown {
 }
 
 type LogMethod = (message: string, ...attributes: unknown[]) => void;
-
-/** The three levels the pipeline logs at (a Powertools Logger fits). */
-export interface PipelineLog {
-  info(message: string, ...attributes: Record<string, unknown>[]): void;
-  warn(message: string, ...attributes: Record<string, unknown>[]): void;
-  error(message: string, ...attributes: Record<string, unknown>[]): void;
-}
 
 /** `log` with every message and attribute redacted before it is written. */
 export function redactingLog<L extends PipelineLog>(log: L): PipelineLog {

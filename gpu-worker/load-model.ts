@@ -4,7 +4,7 @@ import { softmax, topK } from '../core/model/scores.ts';
 import { DEFAULT_TOP_K } from '../core/timeline/defaults.ts';
 import { VidxError } from '../core/errors.ts';
 import { createModelScorer } from './model-scorer.ts';
-import type { ClipScorer } from './scorer.ts';
+import type { ClipScorer } from '../core/pipeline/clip-scorer.ts';
 
 export interface LoadScorerOptions {
   device?: DeviceRequest;

@@ -9,7 +9,7 @@ import { scoreBatches, type Scorer, type ScoringEngine } from '../core/analyze/s
 import { probe } from '../core/video/probe.ts';
 import { planWindows } from '../core/video/windows.ts';
 import { readWindows } from '../core/video/window-source.ts';
-import type { ClipScorer, PlannedWindow, ScoreOutput } from './scorer.ts';
+import type { ClipScorer, PlannedWindow, ScoreOutput } from '../core/pipeline/clip-scorer.ts';
 
 interface Pending {
   inputs: Record<string, Float32Array>;

@@ -11,8 +11,7 @@ import { defaultTimelineOptions } from '../core/timeline/defaults.ts';
 import type { Manifest } from '../core/model/manifest.ts';
 import { ClipWorker, type WorkerOptions } from './worker.ts';
 import { startHealthServer, type HealthServer } from './health.ts';
-import type { ClipScorer } from './scorer.ts';
-
+import type { ClipScorer } from '../core/pipeline/clip-scorer.ts';
 
 export interface WorkerServiceConfig {
   queueUrl: string;

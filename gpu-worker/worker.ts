@@ -4,14 +4,18 @@
  * policy: which messages are acknowledged, released or retried, and a graceful, bounded stop.
  */
 import { ChangeMessageVisibilityBatchCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { Consumer } from 'sqs-consumer';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { ClipJobSchema, type ClipJob } from '../core/messages.ts';
 import { DEFAULTS } from '../core/names.ts';
-import { redactingLog, type PipelineLog } from '../core/redact.ts';
-import { processClip, type ClipDeps, type ClipOutcome } from './process-clip.ts';
+import { s3VideoObjects } from '../core/aws/objects.ts';
+import { processClip, type ClipDeps, type ClipOutcome } from '../core/pipeline/process-clip.ts';
+import type { PipelineLog } from '../core/pipeline/ports.ts';
+import { redactingLog } from '../core/redact.ts';
 
-export interface WorkerOptions extends ClipDeps {
+export interface WorkerOptions extends Omit<ClipDeps, 'objects'> {
+  s3: S3Client;
   sqs: SQSClient;
   queueUrl: string;
   /** Messages per receive (1..10); their windows are scored together. */
@@ -43,6 +47,9 @@ export interface WorkerStats {
 
 export class ClipWorker {
   private readonly consumer: Consumer;
+  private readonly clipDeps: ClipDeps;
+  /** Every line the worker writes goes through redaction: errors quote presigned URLs. */
+  private readonly log: PipelineLog;
   private draining = false;
   private crashed = false;
   private readonly workAbort = new AbortController();
@@ -53,13 +60,9 @@ export class ClipWorker {
     lastPollAt: undefined, startedAt: new Date().toISOString(),
   };
 
-  /** Every line the worker writes goes through redaction: errors quote presigned URLs. */
-  private readonly log: PipelineLog;
-  private readonly deps: ClipDeps;
-
   constructor(private readonly opts: WorkerOptions) {
     this.log = redactingLog(opts.log);
-    this.deps = { ...opts, log: this.log };
+    this.clipDeps = { ...opts, log: this.log, objects: s3VideoObjects(opts.s3) };
     const visibility = opts.visibilityTimeoutSeconds ?? DEFAULTS.visibilityTimeoutSeconds;
     this.consumer = Consumer.create({
       queueUrl: opts.queueUrl,
@@ -174,7 +177,7 @@ export class ClipWorker {
     if (poison.length > 0) await this.release(poison, 0);
 
     const signal = this.workAbort.signal;
-    const work = Promise.all(jobs.map(async ({ m, job }) => ({ m, job, outcome: await processClip(this.deps, job, signal) })));
+    const work = Promise.all(jobs.map(async ({ m, job }) => ({ m, job, outcome: await processClip(this.clipDeps, job, signal) })));
     const crashed = new Promise<never>((_, reject) =>
       this.crashAbort.signal.addEventListener('abort', () => reject(new Error('worker crashed (simulated)')), { once: true }),
     );

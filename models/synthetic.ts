@@ -4,7 +4,8 @@
  * Weights made this way mean nothing; models built from them must say so (trained: false).
  */
 import type { Architecture } from '../core/model/manifest.ts';
-import { expectedKeys } from './arch/index.ts';
+import { keyLayout } from './arch/index.ts';
+import type { KeyLayoutSink } from './arch/key-layout.ts';
 import type { StateDict, Tensor } from './tensor.ts';
 import { numel } from './tensor.ts';
 
@@ -58,7 +59,15 @@ export function synthesizeTensor(name: string, shape: number[]): Tensor {
 
 /** The architecture's full state dict, in its key order, filled by the rule. */
 export function synthesizeStateDict(arch: Architecture): StateDict {
-  return new Map(expectedKeys(arch).map(([name, shape]) => [name, synthesizeTensor(name, shape)]));
+  return synthesizeLayout(keyLayout(arch));
+}
+
+/**
+ * A layout's state dict filled by the rule; integer buffers the modules construct (Swin's
+ * relative_position_index) keep their constructed values, as the rule leaves integer tensors.
+ */
+export function synthesizeLayout(layout: KeyLayoutSink): StateDict {
+  return new Map(layout.keys.map(([name, shape]) => [name, layout.integerBuffers.get(name) ?? synthesizeTensor(name, shape)]));
 }
 
 /** A model input filled with 0.5 v, v = 2u - 1, seeded by `input:<name>`. */

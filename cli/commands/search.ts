@@ -5,9 +5,8 @@
  */
 import type { Command } from 'commander';
 import type { SegmentView } from '../../core/query/views.ts';
-import { VidxError, isErrorCode } from '../../core/errors.ts';
+import { apiGetJson } from '../api-client.ts';
 import { DEFAULTS } from '../../core/names.ts';
-
 
 type SearchItem = Pick<SegmentView, 'videoId' | 'key' | 'label' | 'start' | 'end' | 'score'>;
 
@@ -28,32 +27,7 @@ interface SearchOptions {
 }
 
 export async function fetchSearch(api: string, params: Record<string, string | undefined>): Promise<SearchBody> {
-  const base = api.replace(/\/+$/, '');
-  const url = new URL(`${base}/search`);
-  for (const [k, v] of Object.entries(params)) if (v !== undefined) url.searchParams.set(k, v);
-  let res: Response;
-  try {
-    res = await fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(30_000) });
-  } catch (e) {
-    throw new VidxError('API_UNREACHABLE', `cannot reach the vidx API at ${base}`, {
-      hint: 'start it with `npm start` (the local stack serves it on localhost:8787), or pass --api <url>',
-      cause: e,
-    });
-  }
-  const text = await res.text();
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch (_e) {
-    throw new VidxError('API_ERROR', `${url.origin} answered ${res.status} with something that is not JSON`, { hint: 'is --api the vidx query API?' });
-  }
-  if (!res.ok) {
-    const err = body as { code?: unknown; message?: unknown; hint?: unknown };
-    throw new VidxError(isErrorCode(err.code) ? err.code : 'API_ERROR', typeof err.message === 'string' ? err.message : `the API answered ${res.status}`, {
-      ...(typeof err.hint === 'string' ? { hint: err.hint } : {}),
-    });
-  }
-  return body as SearchBody;
+  return apiGetJson<SearchBody>(api, '/search', params);
 }
 
 function seconds(s: number): string {

@@ -12,14 +12,13 @@ import { createClients, type AwsClients } from '../../core/aws/clients.ts';
 import { BUCKET, DEFAULTS, ENV, VIDEO_PREFIX } from '../../core/names.ts';
 import { IndexStore } from '../../core/aws/index-store.ts';
 import { loadManifest } from '../../core/pipeline/model-ref.ts';
-import { probe } from '../../core/video/probe.ts';
-import { planWindows } from '../../core/video/windows.ts';
+import { buildSegmenterDeps } from '../../lambdas/segmenter/deps.ts';
 import { makeSegmenterHandler, type S3EventHandler } from '../../lambdas/segmenter/handler.ts';
 import { handler as queryHandler } from '../../lambdas/query/handler.ts';
 import { CURSOR_SECRET_ENV } from '../../core/query/cursor.ts';
 import { startWorkerService, type WorkerService } from '../../gpu-worker/service.ts';
 import type { WorkerOptions } from '../../gpu-worker/worker.ts';
-import type { ClipScorer } from '../../gpu-worker/scorer.ts';
+import type { ClipScorer } from '../../core/pipeline/clip-scorer.ts';
 import { startEmulators, type Emulators } from './emulators.ts';
 import { ensureResources, type LocalResources } from './resources.ts';
 import { serveHttpApi, type HttpApiHandler, type LocalRoute } from './http-adapter.ts';
@@ -78,18 +77,16 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
     const logLevel = o.logLevel ?? 'INFO';
     const manifest = loadManifest(o.manifestPath);
     const store = new IndexStore(clients.doc, resources.tableName);
-    const segmenter = makeSegmenterHandler({
-      s3: clients.s3,
-      sqs: clients.sqs,
-      store,
-      queueUrl: resources.queueUrl,
-      prefix: VIDEO_PREFIX,
-      clipSeconds: o.clipSeconds ?? DEFAULTS.clipSeconds,
-      model: { architecture: manifest.architecture, trained: manifest.trained },
-      probe: (url) => probe(url),
-      windowStarts: (d) => planWindows(d, manifest).map((w) => w.start),
-      log: new Logger({ serviceName: 'vidx-segmenter', logLevel }),
-    });
+    const segmenter = makeSegmenterHandler(
+      buildSegmenterDeps({
+        clients,
+        tableName: resources.tableName,
+        queueUrl: resources.queueUrl,
+        model: manifest,
+        clipSeconds: o.clipSeconds,
+        log: new Logger({ serviceName: 'vidx-segmenter', logLevel }),
+      }),
+    );
     const worker = await startWorkerService(clients, { queueUrl: resources.queueUrl, tableName: resources.tableName, healthPort: undefined }, o.scorer, manifest, {
       log: new Logger({ serviceName: 'vidx-worker', logLevel }),
       // Short polls locally: Ctrl-C waits for the poll in progress, so keep it brief.

@@ -6,7 +6,8 @@ import { ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput, type QueryCommandOutput, type NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
 import { VidxError } from '../errors.ts';
 import { TABLE } from '../names.ts';
-import { SEGMENT_SK_PREFIX, VIDEOS_GSI_PK, labelGsiPk, videoKey, videoPk } from '../records.ts';
+import { ClipRecordSchema, SEGMENT_SK_PREFIX, VIDEOS_GSI_PK, clipSkPrefix, labelGsiPk, videoKey, videoPk } from '../records.ts';
+import type { StoredClip } from '../query/resegment.ts';
 import { segmentStartKey, videoStartKey } from '../query/positions.ts';
 import type { LabelStreamRead, LabelStreamReader, SegmentHit } from '../query/search.ts';
 import { segmentHitOf } from '../query/views.ts';
@@ -84,6 +85,27 @@ export class IndexReader implements LabelStreamReader {
       start = r.LastEvaluatedKey;
     } while (start && items.length < MAX_TIMELINE_SEGMENTS);
     return { items: items.slice(0, MAX_TIMELINE_SEGMENTS), truncated: items.length > MAX_TIMELINE_SEGMENTS || start !== undefined };
+  }
+
+  /** The clip items of one revision (their per-window scores), in clip order. */
+  async clipsOf(videoId: string, etag: string): Promise<StoredClip[]> {
+    const out: StoredClip[] = [];
+    let start: Record<string, NativeAttributeValue> | undefined;
+    do {
+      const r = await this.query({
+        TableName: this.tableName,
+        KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :clip)',
+        ExpressionAttributeNames: { '#pk': TABLE.partitionKey, '#sk': TABLE.sortKey },
+        ExpressionAttributeValues: { ':pk': videoPk(videoId), ':clip': clipSkPrefix(etag) },
+        ExclusiveStartKey: start,
+      });
+      for (const i of r.Items ?? []) {
+        const c = ClipRecordSchema.parse(i);
+        out.push({ index: c.index, windows: c.windows });
+      }
+      start = r.LastEvaluatedKey;
+    } while (start);
+    return out;
   }
 
   /**

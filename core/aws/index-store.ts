@@ -26,35 +26,12 @@ import {
   type ClipRecord,
   type SegmentRecord,
   type VideoRecord,
-  type VideoStatus,
 } from '../records.ts';
+import type { BeginResult, PipelineIndex, RevisionFacts } from '../pipeline/ports.ts';
 
 type Item = Record<string, NativeAttributeValue>;
 
-/** The video facts the segmenter records with a new revision. */
-export interface RevisionFacts {
-  videoId: string;
-  bucket: string;
-  key: string;
-  etag: string;
-  size?: number | undefined;
-  status: Extract<VideoStatus, 'queued' | 'failed'>;
-  reason?: string | undefined;
-  errorCode?: string | undefined;
-  duration?: number | undefined;
-  fps?: number | undefined;
-  width?: number | undefined;
-  height?: number | undefined;
-  rotation?: number | undefined;
-  codec?: string | undefined;
-  model: string;
-  trained: boolean;
-  clipsTotal: number;
-}
-
-export type BeginResult = { created: true; video: VideoRecord } | { created: false; video: VideoRecord };
-
-export class IndexStore {
+export class IndexStore implements PipelineIndex {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     readonly tableName: string,
@@ -171,6 +148,11 @@ export class IndexStore {
       { ':indexed': 'indexed', ':failed': 'failed', ':n': segments, ':now': now, ':gsk': videoGsiSk(now, videoId) },
       '#status <> :failed',
     );
+  }
+
+  /** Records that the revision's done/failed event was delivered (core/pipeline/notify.ts). */
+  async markNotified(videoId: string, etag: string, eventId: string): Promise<boolean> {
+    return this.guardedUpdate(videoId, etag, 'SET #notified = :id', { '#notified': 'notifiedEvent' }, { ':id': eventId });
   }
 
   /** Writes one clip's result; the key is deterministic per revision, so a rewrite is identical. */
@@ -306,12 +288,4 @@ export class IndexStore {
 function parseVideo(item: Item): VideoRecord {
   const done = item.doneClips instanceof Set ? [...(item.doneClips as Set<number>)].sort((a, b) => a - b) : [];
   return VideoRecordSchema.parse({ ...item, doneClips: done });
-}
-
-/** Whether a video's done set covers every clip. */
-export function isComplete(v: Pick<VideoRecord, 'doneClips' | 'clipsTotal'>): boolean {
-  if (v.clipsTotal === 0) return false;
-  const done = new Set(v.doneClips);
-  for (let i = 0; i < v.clipsTotal; i++) if (!done.has(i)) return false;
-  return true;
 }

@@ -4,16 +4,11 @@ import type { Readable } from 'node:stream';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { VidxError } from '../errors.ts';
 import { redactSecrets } from '../redact.ts';
+import type { ObjectHead, VideoObjects } from '../pipeline/ports.ts';
 
 /** Presigned GET long enough for ffprobe / one clip's decode. */
 export async function presignGet(s3: S3Client, bucket: string, key: string, expiresInSeconds = 3600): Promise<string> {
   return getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: expiresInSeconds });
-}
-
-export interface ObjectHead {
-  size: number;
-  etag: string;
-  contentType: string | undefined;
 }
 
 /** HEAD an object; a missing object is a VidxError OBJECT_NOT_FOUND, anything else propagates. */
@@ -58,4 +53,15 @@ function httpStatus(e: unknown): number | undefined {
 export function redactPresigned(message: string, url: string, bucket: string, key: string): string {
   const plain = url.split('?')[0] ?? url;
   return redactSecrets(message.split(url).join(`s3://${bucket}/${key}`).split(plain).join(`s3://${bucket}/${key}`));
+}
+
+/** The pipeline's object store over S3: HEAD, and presigned GET URLs scrubbed from messages. */
+export function s3VideoObjects(s3: S3Client): VideoObjects {
+  return {
+    head: (bucket, key) => headObject(s3, bucket, key),
+    async readable(bucket, key) {
+      const url = await presignGet(s3, bucket, key);
+      return { url, redact: (message: string) => redactPresigned(message, url, bucket, key) };
+    },
+  };
 }

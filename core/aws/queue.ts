@@ -2,6 +2,7 @@
 import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
 import { VidxError } from '../errors.ts';
 import { ClipJobSchema, type ClipJob } from '../messages.ts';
+import type { ClipQueue } from '../pipeline/ports.ts';
 
 /** SQS limit on entries per SendMessageBatch. */
 export const SQS_BATCH_MAX = 10;
@@ -41,4 +42,9 @@ export async function sendClipJobs(sqs: SQSClient, queueUrl: string, jobs: reado
     }
   }
   return sent;
+}
+
+/** The pipeline's clip queue over one SQS queue. */
+export function sqsClipQueue(sqs: SQSClient, queueUrl: string, options: SendOptions = {}): ClipQueue {
+  return { send: (jobs) => sendClipJobs(sqs, queueUrl, jobs, options) };
 }

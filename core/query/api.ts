@@ -12,10 +12,14 @@ import {
   ListVideosParamsSchema,
   NoParamsSchema,
   SearchParamsSchema,
+  TimelineParamsSchema,
   parseParams,
   parseVideoId,
   type SearchParams,
+  type TimelineParams,
 } from './params.ts';
+import { CONTENT_TYPES, renderTimeline, type ExportFormat } from '../export/formats.ts';
+import { InMemoryLabelStreams, asksForSegmentation, defaultSegmentation, resegment, type Segmentation, type SegmentationParams, type StoredClip } from './resegment.ts';
 import { VIDEOS_POSITION, checkSearchPositions, checkVideoPositions } from './positions.ts';
 import { ALLOWED_METHODS, matchRoute, type Route } from './routes.ts';
 import { searchSegments, type LabelStreamReader } from './search.ts';
@@ -27,6 +31,8 @@ export interface QueryIndex extends LabelStreamReader {
   getVideo(videoId: string): Promise<Item | undefined>;
   listVideos(limit: number, after: string | undefined): Promise<{ items: Item[]; more: boolean }>;
   segmentsOf(videoId: string): Promise<{ items: Item[]; truncated: boolean }>;
+  /** The clip items (per-window scores) of one revision, for query-time segmentation. */
+  clipsOf(videoId: string, etag: string): Promise<StoredClip[]>;
 }
 
 export interface QueryApiDeps {
@@ -46,6 +52,8 @@ export interface ApiResponse {
   status: number;
   headers: Record<string, string>;
   body: unknown;
+  /** A text body (an export: CSV, WebVTT, EDL) sent as is instead of `body` as JSON. */
+  text?: string;
   /** The matched route, for logs. */
   route: Route['name'] | undefined;
   /** The error behind a 5xx answer, for logs only (its detail never reaches the client). */
@@ -53,7 +61,7 @@ export interface ApiResponse {
 }
 
 export interface SearchResponse {
-  query: { action?: string; q?: string; labels: LabelMatch[]; minScore: number; videoId?: string };
+  query: { action?: string; q?: string; labels: LabelMatch[]; minScore: number; videoId?: string; segmentation?: Segmentation };
   items: SegmentView[];
   nextCursor: string | null;
 }
@@ -65,6 +73,11 @@ export interface TimelineResponse {
   message?: string;
   segments: Omit<SegmentView, 'videoId' | 'key'>[];
   truncated: boolean;
+  /**
+   * How the segments were made: `stored` = as assembled (the model's defaults), `recomputed` =
+   * rebuilt at query time from the stored window scores with the given parameters.
+   */
+  segmentation: Segmentation & { source: 'stored' | 'recomputed' };
 }
 
 export class QueryApi {
@@ -83,6 +96,7 @@ export class QueryApi {
         const e = new VidxError('METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${req.path}; use GET`);
         return { ...this.error(e, route), headers: { ...JSON_HEADERS, allow: ALLOWED_METHODS.join(', ') } };
       }
+      if (route.name === 'timeline') return { ...(await this.timelineResponse(route.id, req.query)), route: route.name };
       return { status: 200, headers: JSON_HEADERS, body: await this.dispatch(route, req.query), route: route.name };
     } catch (e) {
       return this.error(e, route);
@@ -109,12 +123,25 @@ export class QueryApi {
         parseParams(NoParamsSchema, query);
         return videoView(await this.video(id));
       }
-      case 'timeline': {
-        const id = parseVideoId(route.id);
-        parseParams(NoParamsSchema, query);
-        return this.timeline(id);
-      }
+      case 'timeline':
+        return (await this.timelineResponse(route.id, query)).body;
     }
+  }
+
+  /** GET /videos/{id}/timeline: JSON, or an export (csv, vtt, edl) as text. */
+  private async timelineResponse(rawId: string, query: ApiRequest['query']): Promise<Pick<ApiResponse, 'status' | 'headers' | 'body' | 'text'>> {
+    const id = parseVideoId(rawId);
+    const p = parseParams(TimelineParamsSchema, query);
+    const t = await this.timeline(id, p);
+    if (p.format === 'json') return { status: 200, headers: JSON_HEADERS, body: t };
+    const format: Exclude<ExportFormat, 'json'> = p.format;
+    const text = renderTimeline(format, { video: { ...t.video, model: t.video.indexedWith?.architecture ?? t.video.model }, segments: t.segments });
+    return {
+      status: 200,
+      headers: { 'content-type': CONTENT_TYPES[format], 'cache-control': 'no-store', 'content-disposition': `attachment; filename="${id}.${format}"` },
+      body: undefined,
+      text,
+    };
   }
 
   private async video(id: string): Promise<Item> {
@@ -136,17 +163,35 @@ export class QueryApi {
     } else {
       labels = labelsForSearch(p.q!, this.deps.vocabulary);
     }
+    // Query-time segmentation of the one video (the schema requires videoId with it).
+    const wanted: SegmentationParams = { threshold: p.threshold, gap: p.gap, minDuration: p.minDuration };
+    let reader: LabelStreamReader = this.deps.index;
+    let segmentation: Segmentation | undefined;
+    if (p.videoId !== undefined && asksForSegmentation(wanted)) {
+      const r = await this.recomputed(p.videoId, wanted);
+      reader = new InMemoryLabelStreams(r.items);
+      segmentation = r.segmentation;
+    }
     const query: SearchResponse['query'] = {
       ...(p.action !== undefined ? { action: p.action } : { q: p.q! }),
       labels,
       minScore: p.minScore,
       ...(p.videoId !== undefined ? { videoId: p.videoId } : {}),
+      ...(segmentation ? { segmentation } : {}),
     };
     const names = labels.map((l) => l.label);
-    const scope = scopeOf({ r: 'search', action: p.action, q: p.q === undefined ? undefined : normalize(p.q), minScore: p.minScore, videoId: p.videoId });
+    const scope = scopeOf({
+      r: 'search',
+      action: p.action,
+      q: p.q === undefined ? undefined : normalize(p.q),
+      minScore: p.minScore,
+      videoId: p.videoId,
+      // A cursor of one segmentation must not page another: the positions would not match.
+      ...(segmentation ? { threshold: segmentation.threshold, gap: segmentation.gap, minDuration: segmentation.minDuration } : {}),
+    });
     const positions = p.cursor === undefined ? undefined : checkSearchPositions(decodeCursor(this.deps.cursorSecret, scope, p.cursor), names);
     if (names.length === 0) return { query, items: [], nextCursor: null };
-    const page = await searchSegments(this.deps.index, { labels: names, minScore: p.minScore, videoId: p.videoId, limit: p.limit, positions });
+    const page = await searchSegments(reader, { labels: names, minScore: p.minScore, videoId: p.videoId, limit: p.limit, positions });
     return {
       query,
       items: page.items.map(segmentView),
@@ -163,9 +208,37 @@ export class QueryApi {
     return { items: r.items.map(videoView), nextCursor };
   }
 
-  private async timeline(id: string): Promise<TimelineResponse> {
-    const video = videoView(await this.video(id));
-    const { items, truncated } = await this.deps.index.segmentsOf(id);
+  /**
+   * The segments of a video's current timeline rebuilt with other parameters. The timeline's
+   * revision is the video's own once indexed; while a new revision is on its way it is the one
+   * the stored segments belong to (their clip items stay until the new revision commits).
+   */
+  private async recomputed(id: string, wanted: SegmentationParams, known?: { item: Item; segments: Item[] }): Promise<{ items: ReturnType<typeof resegment>; segmentation: Segmentation }> {
+    const item = known?.item ?? (await this.video(id));
+    const segmentation = { ...defaultSegmentation(trainedOf(item)), ...definedOnly(wanted) };
+    let etag: string | undefined = item.status === 'indexed' ? String(item.etag) : undefined;
+    if (etag === undefined) {
+      const segments = known?.segments ?? (await this.deps.index.segmentsOf(id)).items;
+      etag = segments.length > 0 ? String(segments[0]!.etag) : undefined;
+    }
+    if (etag === undefined) return { items: [], segmentation };
+    const clips = await this.deps.index.clipsOf(id, etag);
+    const items = resegment({ videoId: id, key: String(item.key ?? ''), etag }, clips, expectedClips(item, etag, clips), segmentation);
+    return { items, segmentation };
+  }
+
+  private async timeline(id: string, p: TimelineParams): Promise<TimelineResponse> {
+    const item = await this.video(id);
+    const video = videoView(item);
+    let { items, truncated } = await this.deps.index.segmentsOf(id);
+    const wanted: SegmentationParams = { threshold: p.threshold, gap: p.gap, minDuration: p.minDuration };
+    let segmentation: TimelineResponse['segmentation'] = { ...defaultSegmentation(trainedOf(item)), source: 'stored' };
+    if (asksForSegmentation(wanted)) {
+      const r = await this.recomputed(id, wanted, { item, segments: items });
+      items = r.items;
+      truncated = false;
+      segmentation = { ...r.segmentation, source: 'recomputed' };
+    }
     const complete = video.status === 'indexed';
     const message = complete ? undefined : STATUS_MESSAGES[video.status] ?? `the video is ${video.status}`;
     return {
@@ -181,8 +254,28 @@ export class QueryApi {
         windows: Number(i.windows ?? 1),
       })),
       truncated,
+      segmentation,
     };
   }
+}
+
+/** Whether the model that made the video's timeline was trained (defaults differ: see core/timeline/defaults.ts). */
+function trainedOf(item: Item): boolean {
+  const made = item.indexedWith as { trained?: unknown } | undefined;
+  if (made && typeof made.trained === 'boolean') return made.trained;
+  return item.trained === true;
+}
+
+/** How many clips the timeline's revision has: the record's count for its own revision. */
+function expectedClips(item: Item, etag: string, clips: readonly StoredClip[]): number {
+  if (String(item.etag) === etag && typeof item.clipsTotal === 'number') return item.clipsTotal;
+  // An older revision (a new one is on its way): its clip count is not on the record any more;
+  // its clips are all there until the new revision commits (then resegment reports the change).
+  return clips.length === 0 ? 1 : Math.max(...clips.map((c) => c.index)) + 1;
+}
+
+function definedOnly(p: SegmentationParams): SegmentationParams {
+  return Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined));
 }
 
 const STATUS_MESSAGES: Record<string, string> = {

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { VidxError } from '../errors.ts';
 import { normalize } from '../labels/match.ts';
 import { MAX_CURSOR_LENGTH } from './cursor.ts';
+import { EXPORT_FORMATS } from '../export/formats.ts';
 
 /** videoIdFor() in core/records.ts: 20 lower-case hex characters. */
 export const VIDEO_ID_PATTERN = /^[0-9a-f]{20}$/;
@@ -44,6 +45,24 @@ const score = z
   .transform(Number)
   .pipe(z.number().min(0, 'minScore must be from 0 to 1').max(1, 'minScore must be from 0 to 1'));
 
+/** Query-time segmentation (core/query/resegment.ts): bounds of its parameters. */
+export const MAX_GAP = 1000;
+export const MAX_MIN_DURATION = 86_400;
+
+const decimal = (name: string, min: number, max: number) =>
+  z
+    .string()
+    .regex(/^(\d+(\.\d*)?|\.\d+)$/, `${name} must be a number from ${min} to ${max}`)
+    .transform(Number)
+    .pipe(z.number().min(min, `${name} must be from ${min} to ${max}`).max(max, `${name} must be from ${min} to ${max}`));
+
+/** threshold, gap and minDuration: given = recompute segments from the stored window scores. */
+const segmentation = {
+  threshold: decimal('threshold', 0, 1).optional(),
+  gap: intIn('gap', 0, MAX_GAP).optional(),
+  minDuration: decimal('minDuration', 0, MAX_MIN_DURATION).optional(),
+};
+
 export const videoIdSchema = z.string().regex(VIDEO_ID_PATTERN, 'video id must be 20 lower-case hex characters');
 const cursor = z.string().min(1, 'cursor must not be empty').max(MAX_CURSOR_LENGTH, 'cursor is too long');
 
@@ -61,10 +80,15 @@ export const SearchParamsSchema = z
     videoId: videoIdSchema.optional(),
     limit: intIn('limit', 1, MAX_LIMIT).default(DEFAULT_LIMIT),
     cursor: cursor.optional(),
+    ...segmentation,
   })
   .refine((p) => (p.action === undefined) !== (p.q === undefined), {
     message: 'give exactly one of action= (an exact label) or q= (free text)',
     path: ['action'],
+  })
+  .refine((p) => p.videoId !== undefined || (p.threshold === undefined && p.gap === undefined && p.minDuration === undefined), {
+    message: 'threshold, gap and minDuration re-segment one video: give videoId= with them',
+    path: ['videoId'],
   });
 export type SearchParams = z.output<typeof SearchParamsSchema>;
 
@@ -75,6 +99,12 @@ export const ListVideosParamsSchema = z.strictObject({
 export type ListVideosParams = z.output<typeof ListVideosParamsSchema>;
 
 export const NoParamsSchema = z.strictObject({});
+
+export const TimelineParamsSchema = z.strictObject({
+  format: z.enum(EXPORT_FORMATS, { message: `format must be one of ${EXPORT_FORMATS.join(', ')}` }).default('json'),
+  ...segmentation,
+});
+export type TimelineParams = z.output<typeof TimelineParamsSchema>;
 
 /** Parses query parameters with `schema`; every failure is a 400 VidxError naming the parameter. */
 export function parseParams<S extends z.ZodType>(schema: S, raw: Record<string, string | undefined> | undefined): z.output<S> {

@@ -4,6 +4,12 @@ import type { Segment } from '../result.ts';
 
 type Item = Record<string, unknown>;
 
+export interface ModelView {
+  architecture: string;
+  manifestSha256?: string;
+  trained: boolean;
+}
+
 export interface VideoView {
   videoId: string;
   key: string;
@@ -14,8 +20,13 @@ export interface VideoView {
   fps?: number;
   width?: number;
   height?: number;
+  /** The model the current revision is planned for (architecture), and whether it is trained. */
   model?: string;
   trained?: boolean;
+  /** sha256 of that model's manifest. */
+  modelSha256?: string;
+  /** The model that made the timeline now served (differs from `model` while a re-index runs). */
+  indexedWith?: ModelView;
   clipsTotal?: number;
   clipsDone: number;
   segments?: number;
@@ -24,7 +35,7 @@ export interface VideoView {
   indexedAt?: string;
 }
 
-const STRING_FIELDS = ['reason', 'errorCode', 'model', 'createdAt', 'updatedAt', 'indexedAt'] as const;
+const STRING_FIELDS = ['reason', 'errorCode', 'model', 'modelSha256', 'createdAt', 'updatedAt', 'indexedAt'] as const;
 const NUMBER_FIELDS = ['duration', 'fps', 'width', 'height', 'clipsTotal', 'segments'] as const;
 
 function sizeOf(v: unknown): number {
@@ -44,7 +55,16 @@ export function videoView(item: Item): VideoView {
   for (const f of STRING_FIELDS) if (typeof item[f] === 'string') out[f] = item[f];
   for (const f of NUMBER_FIELDS) if (typeof item[f] === 'number') out[f] = item[f];
   if (typeof item.trained === 'boolean') view.trained = item.trained;
+  const made = modelViewOf(item.indexedWith);
+  if (made) view.indexedWith = made;
   return view;
+}
+
+function modelViewOf(v: unknown): ModelView | undefined {
+  if (typeof v !== 'object' || v === null) return undefined;
+  const m = v as Record<string, unknown>;
+  if (typeof m.architecture !== 'string' || typeof m.trained !== 'boolean') return undefined;
+  return { architecture: m.architecture, ...(typeof m.manifestSha256 === 'string' ? { manifestSha256: m.manifestSha256 } : {}), trained: m.trained };
 }
 
 /** What the API returns for a segment: the one segment schema plus the video it is in. */

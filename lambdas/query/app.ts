@@ -37,7 +37,7 @@ export function createQueryHandler(options: QueryHandlerOptions): QueryHandler {
     const log = { method, path, route: res.route, status: res.status, ms: Math.round(performance.now() - started) };
     if (res.status >= 500) logger.error('request failed', { ...log, error: res.error instanceof Error ? res.error : String(res.error) });
     else logger.info('request', log);
-    return { statusCode: res.status, headers: res.headers, body: JSON.stringify(res.body) };
+    return { statusCode: res.status, headers: res.headers, body: res.text ?? JSON.stringify(res.body) };
   };
 }
 

@@ -1,6 +1,7 @@
 /**
  * Segmenter Lambda: S3 ObjectCreated events -> video record + one SQS message per clip.
- * Thin: validate the event (powertools parser schema), then core logic in segment.ts.
+ * Thin: validate the event (powertools parser schema), decode the keys, then the use case in
+ * core/pipeline/segment.ts with the dependencies of deps.ts.
  * Configuration (env): VIDX_TABLE, VIDX_QUEUE_URL, VIDX_MODEL (manifest path), VIDX_VIDEO_PREFIX,
  * VIDX_CLIP_SECONDS, and the endpoint overrides of core/aws/clients.ts when run locally.
  */
@@ -9,14 +10,20 @@ import { S3Schema } from '@aws-lambda-powertools/parser/schemas/s3';
 import { VidxError } from '../../core/errors.ts';
 import { DEFAULTS, ENV, TABLE, VIDEO_PREFIX } from '../../core/names.ts';
 import { createClients } from '../../core/aws/clients.ts';
-import { IndexStore } from '../../core/aws/index-store.ts';
 import { clipSecondsFrom } from '../../core/pipeline/plan.ts';
 import { loadManifest } from '../../core/pipeline/model-ref.ts';
-import { probe } from '../../core/video/probe.ts';
-import { planWindows } from '../../core/video/windows.ts';
-import { decodeS3Key, segmentObject, type SegmenterDeps, type SegmentOutcome } from './segment.ts';
+import { segmentObject, type SegmenterDeps, type SegmentOutcome } from '../../core/pipeline/segment.ts';
+import { buildSegmenterDeps } from './deps.ts';
 import { redactingLog } from '../../core/redact.ts';
 
+/** S3 event keys are URL-encoded with '+' for spaces. A malformed encoding is a typed error. */
+export function decodeS3Key(raw: string): string {
+  try {
+    return decodeURIComponent(raw.replace(/\+/g, ' '));
+  } catch (e) {
+    throw new VidxError('BAD_KEY_ENCODING', `the S3 event's object key is not valid URL encoding: ${JSON.stringify(raw.slice(0, 200))}`, { cause: e });
+  }
+}
 
 const logger = new Logger({ serviceName: 'vidx-segmenter' });
 
@@ -62,19 +69,15 @@ export function segmenterDepsFromEnv(env: NodeJS.ProcessEnv = process.env): Segm
   if (!manifestPath || !queueUrl) {
     throw new VidxError('CONFIG_MISSING', `the segmenter needs ${ENV.model} and ${ENV.queueUrl} in its environment`);
   }
-  const manifest = loadManifest(manifestPath);
-  return {
-    s3: clients.s3,
-    sqs: clients.sqs,
-    store: new IndexStore(clients.doc, env[ENV.table] || TABLE.name),
+  return buildSegmenterDeps({
+    clients,
+    tableName: env[ENV.table] || TABLE.name,
     queueUrl,
+    model: loadManifest(manifestPath),
     prefix: env[ENV.videoPrefix] || VIDEO_PREFIX,
     clipSeconds: clipSecondsFrom(env[ENV.clipSeconds], DEFAULTS.clipSeconds),
-    model: { architecture: manifest.architecture, trained: manifest.trained },
-    probe: (url) => probe(url),
-    windowStarts: (duration) => planWindows(duration, manifest).map((w) => w.start),
     log: logger,
-  };
+  });
 }
 
 let lambdaHandler: S3EventHandler | undefined;

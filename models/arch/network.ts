@@ -21,7 +21,7 @@ export interface ConvBnSpec {
   padding: Triple;
 }
 
-export interface NetworkSink<V> {
+export interface NetworkSink<V> extends TokenSink<V> {
   /** A model input, NCTHW with a dynamic batch. */
   input(name: string, frames: number, size: number): V;
   convBn(x: V, spec: ConvBnSpec, relu: boolean): V;
@@ -37,6 +37,90 @@ export interface NetworkSink<V> {
    * (dropout is the identity in eval mode; no activation). Its result is the model's output.
    */
   classify(x: V, linear: string, inFeatures: number, classes: number): void;
+}
+
+/** Conv3d with a bias and no normalization (a ViT-style patch embedding). */
+export interface ConvSpec {
+  /** Module path of the Conv3d, e.g. "backbone.patch_embed.proj". */
+  conv: string;
+  inChannels: number;
+  outChannels: number;
+  kernel: Triple;
+  stride: Triple;
+}
+
+/*
+ * Token vocabulary (transformers). A token tensor is [N, L, C]: L tokens of C channels, frame-major
+ * ((frame, row, column), the order flatten(2).transpose(1, 2) gives) unless an op says otherwise.
+ */
+
+/** An integer buffer a module constructs itself (a checkpoint carries it; the synthetic rule leaves it). */
+export interface IntegerBuffer {
+  /** Name within the module, e.g. "relative_position_index". */
+  name: string;
+  shape: readonly number[];
+  values: BigInt64Array;
+}
+
+/** Swin window attention over one-frame windows, as TPS's WindowAttention3D with all its shifts. */
+export interface WindowAttentionSpec {
+  /** Module path, e.g. "backbone.layers.0.blocks.1.attn". */
+  path: string;
+  channels: number;
+  heads: number;
+  /** Input tokens are in window order: [frames][windowsPerFrame][windowTokens]. */
+  frames: number;
+  windowsPerFrame: number;
+  windowTokens: number;
+  /** Rows of relative_position_bias_table [rows, heads]. */
+  tableRows: number;
+  /** The module's integer buffers in registration order, with their constructed values. */
+  buffers: readonly IntegerBuffer[];
+  /** Which buffer ([frames, windowTokens, windowTokens]) indexes the table for this block. */
+  biasIndex: string;
+  /** Additive mask [windowsPerFrame, windowTokens, windowTokens], the same for every frame; null for none. */
+  mask: Float32Array | null;
+}
+
+/** TSM's channel shift per head: channels [0, fold) from the previous frame, [fold, 2 fold) from the next. */
+export interface TemporalShiftSpec {
+  name: string;
+  frames: number;
+  heads: number;
+  headChannels: number;
+  fold: number;
+}
+
+/** Swin's PatchMerging on a frame-major [N, frames*height*width, channels] sequence. */
+export interface PatchMergingSpec {
+  /** Module path, e.g. "backbone.layers.0.downsample". */
+  path: string;
+  frames: number;
+  height: number;
+  width: number;
+  channels: number;
+}
+
+export interface TokenSink<V> {
+  /** Conv3d with bias. */
+  conv(x: V, spec: ConvSpec): V;
+  /** NCTHW -> [N, T*H*W, C]. */
+  toTokens(x: V, name: string, channels: number): V;
+  /** LayerNorm over the channels (eps 1e-5). */
+  layerNorm(x: V, name: string, channels: number): V;
+  /** nn.Linear applied to every token. */
+  linear(x: V, name: string, inFeatures: number, outFeatures: number, bias: boolean): V;
+  /** nn.GELU (exact, erf form). */
+  gelu(x: V, name: string): V;
+  add(a: V, b: V, name: string): V;
+  /** Reorders the tokens: output token p is input token order[p]. */
+  gatherTokens(x: V, name: string, order: Int32Array): V;
+  temporalShift(x: V, spec: TemporalShiftSpec): V;
+  windowAttention(x: V, spec: WindowAttentionSpec): V;
+  /** 2x2 neighbours concatenated (x0, x1, x2, x3 order), LayerNorm(4C), Linear 4C -> 2C without bias. */
+  patchMerging(x: V, spec: PatchMergingSpec): V;
+  /** mmaction's I3DHead on tokens: mean over all tokens, then Linear. Its result is the model's output. */
+  classifyTokens(x: V, linear: string, inFeatures: number, classes: number): void;
 }
 
 export function samePadding(kernel: Triple): Triple {

@@ -1,7 +1,8 @@
 import type { OnnxGraphBuilder } from '../onnx/graph-builder.ts';
 import type { StateDict } from '../tensor.ts';
 import { foldBatchNorm } from './fold-batchnorm.ts';
-import type { ConvBnSpec, NetworkSink, Triple } from './network.ts';
+import type { ConvBnSpec, ConvSpec, NetworkSink, PatchMergingSpec, TemporalShiftSpec, Triple, WindowAttentionSpec } from './network.ts';
+import { OnnxTokenOps } from './onnx-token-ops.ts';
 import { weight } from './weights.ts';
 
 /** Name of the graph output, [N, classes]. */
@@ -14,10 +15,14 @@ export const LOGITS = 'logits';
  * The state dict must already have been checked against the architecture's key layout.
  */
 export class OnnxSink implements NetworkSink<string> {
+  private readonly tokens: OnnxTokenOps;
+
   constructor(
     private readonly graph: OnnxGraphBuilder,
     private readonly sd: StateDict,
-  ) {}
+  ) {
+    this.tokens = new OnnxTokenOps(graph, sd);
+  }
 
   input(name: string, frames: number, size: number): string {
     return this.graph.input(name, ['N', 3, frames, size, size]);
@@ -75,6 +80,52 @@ export class OnnxSink implements NetworkSink<string> {
     const b = this.graph.initializer(`${linear}.bias`, [classes], weight(this.sd, `${linear}.bias`));
     this.graph.node('Gemm', [flat, w, b], LOGITS, { transB: { int: 1 } });
     this.graph.output(LOGITS, ['N', classes]);
+  }
+
+  // Token vocabulary (transformers): see OnnxTokenOps.
+
+  conv(x: string, spec: ConvSpec): string {
+    return this.tokens.conv(x, spec);
+  }
+
+  toTokens(x: string, name: string, channels: number): string {
+    return this.tokens.toTokens(x, name, channels);
+  }
+
+  layerNorm(x: string, name: string, channels: number): string {
+    return this.tokens.layerNorm(x, name, channels);
+  }
+
+  linear(x: string, name: string, inFeatures: number, outFeatures: number, bias: boolean): string {
+    return this.tokens.linear(x, name, inFeatures, outFeatures, bias);
+  }
+
+  gelu(x: string, name: string): string {
+    return this.tokens.gelu(x, name);
+  }
+
+  add(a: string, b: string, name: string): string {
+    return this.tokens.add(a, b, name);
+  }
+
+  gatherTokens(x: string, name: string, order: Int32Array): string {
+    return this.tokens.gatherTokens(x, name, order);
+  }
+
+  temporalShift(x: string, spec: TemporalShiftSpec): string {
+    return this.tokens.temporalShift(x, spec);
+  }
+
+  windowAttention(x: string, spec: WindowAttentionSpec): string {
+    return this.tokens.windowAttention(x, spec);
+  }
+
+  patchMerging(x: string, spec: PatchMergingSpec): string {
+    return this.tokens.patchMerging(x, spec);
+  }
+
+  classifyTokens(x: string, linear: string, inFeatures: number, classes: number): void {
+    this.tokens.classifyTokens(x, linear, inFeatures, classes, LOGITS);
   }
 }
 

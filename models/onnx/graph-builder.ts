@@ -1,6 +1,6 @@
 import { endianness } from 'node:os';
 import { VidxError } from '../../core/errors.ts';
-import { ONNX_FLOAT, onnx } from './proto.ts';
+import { ONNX_FLOAT, ONNX_INT64, onnx } from './proto.ts';
 import type { OnnxTypes } from './proto.ts';
 
 /** A graph input/output dimension: a size, or a symbolic name such as "N" (dynamic batch). */
@@ -51,6 +51,14 @@ export class OnnxGraphBuilder {
     return name;
   }
 
+  /** An int64 constant (shapes, indices, slice bounds). */
+  int64Initializer(name: string, dims: readonly number[], values: readonly number[] | BigInt64Array): string {
+    this.claim(name);
+    const data = values instanceof BigInt64Array ? values : BigInt64Array.from(values, (v) => BigInt(v));
+    this.initializers.push({ name, dims: [...dims], dataType: ONNX_INT64, rawData: littleEndianBytes(data) });
+    return name;
+  }
+
   /** Adds a node with a single output named `output`; returns that name. */
   node(opType: string, inputs: readonly string[], output: string, attributes: Record<string, AttributeValue> = {}): string {
     for (const input of inputs) {
@@ -76,7 +84,12 @@ export class OnnxGraphBuilder {
   }
 
   encode(options: ModelOptions): Uint8Array {
-    const model: OnnxTypes.IModelProto = {
+    return onnx.ModelProto.encode(this.toModel(options)).finish();
+  }
+
+  /** The ModelProto as an object (initializer bytes still referenced), e.g. to derive other entries from it. */
+  toModel(options: ModelOptions): OnnxTypes.IModelProto {
+    return {
       irVersion: IR_VERSION,
       producerName: options.producer,
       opsetImport: [{ domain: '', version: options.opset }],
@@ -89,7 +102,6 @@ export class OnnxGraphBuilder {
         output: this.outputs,
       },
     };
-    return onnx.ModelProto.encode(model).finish();
   }
 
   private claim(name: string): void {
@@ -122,7 +134,7 @@ function attributeProto(name: string, value: AttributeValue): OnnxTypes.IAttribu
 }
 
 /** ONNX raw_data is little-endian; a view of the array is exactly that on every platform Node ships for. */
-function littleEndianBytes(data: Float32Array): Uint8Array {
+function littleEndianBytes(data: Float32Array | BigInt64Array): Uint8Array {
   if (endianness() !== 'LE') {
     throw new VidxError('ONNX_GRAPH_INVALID', 'big-endian hosts are not supported for writing ONNX weights', {
       hint: 'build the model on a little-endian machine (x86-64, arm64)',

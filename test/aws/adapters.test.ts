@@ -5,7 +5,7 @@ import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { startTestStack, queueDepth, type TestStack } from '../helpers/emulators.ts';
 import { sendClipJobs } from '../../core/aws/queue.ts';
 import { headObject, presignGet, putObject } from '../../core/aws/objects.ts';
-import { isComplete } from '../../core/aws/index-store.ts';
+import { isComplete } from '../../core/pipeline/progress.ts';
 import { ClipJobSchema, type ClipJob } from '../../core/messages.ts';
 import { isVidxError } from '../../core/errors.ts';
 

@@ -12,10 +12,9 @@ import { VidxError } from '../../core/errors.ts';
 import type { WindowScore } from '../../core/result.ts';
 import { planWindows } from '../../core/video/windows.ts';
 import { ffmpegPath } from '../../core/video/ffmpeg.ts';
-import type { ClipScorer, PlannedWindow } from '../../gpu-worker/scorer.ts';
-import type { SegmenterDeps } from '../../lambdas/segmenter/segment.ts';
-import { probe } from '../../core/video/probe.ts';
-import { VIDEO_PREFIX } from '../../core/names.ts';
+import type { ClipScorer, PlannedWindow } from '../../core/pipeline/clip-scorer.ts';
+import type { SegmenterDeps } from '../../core/pipeline/segment.ts';
+import { buildSegmenterDeps } from '../../lambdas/segmenter/deps.ts';
 import type { TestStack } from '../helpers/emulators.ts';
 
 /** i3d-like window arithmetic with 1-second windows (8 frames, rate 4, 32 fps): cheap and round. */
@@ -23,21 +22,20 @@ export const TEST_WINDOW = { frames: 8, samplingRate: 4, fps: 32 } as const;
 /** A logger that keeps test output clean. */
 export const quiet = { info() {}, warn() {}, error() {} };
 
-/** The segmenter wired to a test stack: 2 s clips over TEST_WINDOW windows unless overridden. */
+/**
+ * The segmenter wired to a test stack by the production builder: 2 s clips over TEST_WINDOW
+ * windows unless overridden.
+ */
 export function testSegmenterDeps(stack: TestStack, overrides: Partial<SegmenterDeps> = {}): SegmenterDeps {
-  return {
-    s3: stack.clients.s3,
-    sqs: stack.clients.sqs,
-    store: stack.store,
+  const deps = buildSegmenterDeps({
+    clients: stack.clients,
+    tableName: stack.resources.tableName,
     queueUrl: stack.resources.queueUrl,
-    prefix: VIDEO_PREFIX,
+    model: { architecture: 'i3d_r50', trained: false, ...TEST_WINDOW },
     clipSeconds: 2,
-    model: { architecture: 'i3d_r50', trained: false },
-    probe: (url) => probe(url),
-    windowStarts: (d) => planWindows(d, TEST_WINDOW).map((w) => w.start),
     log: quiet,
-    ...overrides,
-  };
+  });
+  return { ...deps, ...overrides };
 }
 
 export const TEST_LABELS = Array.from({ length: 12 }, (_, i) => `action ${i}`);

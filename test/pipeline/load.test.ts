@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { startTestStack, queueDepth, waitFor, type TestStack } from '../helpers/emulators.ts';
 import { DeterministicScorer, quiet, testSegmenterDeps } from './fixtures.ts';
-import type { ClipScorer } from '../../gpu-worker/scorer.ts';
+import type { ClipScorer } from '../../core/pipeline/clip-scorer.ts';
 import { makeSegmenterHandler } from '../../lambdas/segmenter/handler.ts';
 import { ClipWorker } from '../../gpu-worker/worker.ts';
 import { putVideoFile } from '../../cli/local/upload.ts';

@@ -11,7 +11,7 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { startTestStack, queueDepth, waitFor, type TestStack } from '../helpers/emulators.ts';
 import { DeterministicScorer, makeVideo, quiet, testSegmenterDeps } from './fixtures.ts';
 import { makeSegmenterHandler } from '../../lambdas/segmenter/handler.ts';
-import type { SegmenterDeps } from '../../lambdas/segmenter/segment.ts';
+import type { SegmenterDeps } from '../../core/pipeline/segment.ts';
 import { ClipWorker } from '../../gpu-worker/worker.ts';
 import { uploadAndNotify, putVideoFile } from '../../cli/local/upload.ts';
 import { s3CreatedEvent } from '../../cli/local/s3-event.ts';

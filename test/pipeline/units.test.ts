@@ -3,12 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { clipSk, clipSkPrefix, labelGsiSk, segmentSk, videoIdFor, revisionId, videoGsiSk } from '../../core/records.ts';
 import { planClips, ownedBy, clipSecondsFrom } from '../../core/pipeline/plan.ts';
 import { collectWindows, segmentItems } from '../../core/pipeline/assemble.ts';
-import { decodeS3Key } from '../../lambdas/segmenter/segment.ts';
+import { decodeS3Key } from '../../lambdas/segmenter/handler.ts';
 import { encodeS3EventKey } from '../../cli/local/s3-event.ts';
 import { CoalescingEngine } from '../../gpu-worker/model-scorer.ts';
 import { healthVerdict } from '../../gpu-worker/health.ts';
 import { planWindows } from '../../core/video/windows.ts';
-import { isComplete } from '../../core/aws/index-store.ts';
+import { isComplete } from '../../core/pipeline/progress.ts';
 import type { WorkerStats } from '../../gpu-worker/worker.ts';
 import { isVidxError } from '../../core/errors.ts';
 

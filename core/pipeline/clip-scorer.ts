@@ -1,9 +1,9 @@
 /**
  * The worker's view of the model: plan a video's windows, score the windows a clip owns. The
- * real implementation (model-scorer.ts) drives core/analyze + the ONNX engine; the interface keeps
+ * real implementation (gpu-worker/model-scorer.ts) drives core/analyze + the ONNX engine; the interface keeps
  * the queue/index logic independent of how windows are decoded and scored.
  */
-import type { WindowScore } from '../core/result.ts';
+import type { WindowScore } from '../result.ts';
 
 /** A planned model window: index in the video and [start, end) seconds. */
 export interface PlannedWindow {

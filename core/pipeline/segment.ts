@@ -1,7 +1,8 @@
 /**
  * The segmenter's work for one uploaded object: probe it through a presigned URL, plan its clips,
- * record the revision and enqueue one clip job per clip. Dependencies are passed in so the same
- * code runs in the Lambda, in `vidx local` and in tests.
+ * record the revision and enqueue one clip job per clip. Dependencies are passed in (ports.ts;
+ * built once by lambdas/segmenter/deps.ts) so the same code runs in the Lambda, in `vidx local`
+ * and in tests.
  *
  * Idempotency (S3 events are at-least-once, Lambda async invokes retry):
  * - same (key, etag) already recorded and fully enqueued, or failed -> nothing happens;
@@ -9,17 +10,11 @@
  *   duplicate messages are harmless because the worker is idempotent;
  * - a new etag -> a new revision (see IndexStore.beginRevision).
  */
-import type { S3Client } from '@aws-sdk/client-s3';
-import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { Logger } from '@aws-lambda-powertools/logger';
-import { VidxError, isVidxError } from '../../core/errors.ts';
-import type { ClipJob } from '../../core/messages.ts';
-import { videoIdFor } from '../../core/records.ts';
-import { planClips } from '../../core/pipeline/plan.ts';
-import { headObject, presignGet, redactPresigned } from '../../core/aws/objects.ts';
-import { sendClipJobs } from '../../core/aws/queue.ts';
-import type { IndexStore, RevisionFacts } from '../../core/aws/index-store.ts';
-
+import { VidxError, isVidxError } from '../errors.ts';
+import type { ClipJob } from '../messages.ts';
+import { videoIdFor } from '../records.ts';
+import { planClips } from './plan.ts';
+import { type ClipQueue, type PipelineIndex, type PipelineLog, type RevisionFacts, type VideoObjects } from './ports.ts';
 
 /** What the segmenter needs from a probe (core/video's VideoInfo satisfies it). */
 export interface ProbedVideo {
@@ -32,10 +27,9 @@ export interface ProbedVideo {
 }
 
 export interface SegmenterDeps {
-  s3: S3Client;
-  sqs: SQSClient;
-  store: IndexStore;
-  queueUrl: string;
+  objects: VideoObjects;
+  queue: ClipQueue;
+  store: PipelineIndex;
   /** Only keys under this prefix are indexed. */
   prefix: string;
   clipSeconds: number;
@@ -44,7 +38,7 @@ export interface SegmenterDeps {
   probe(url: string): Promise<ProbedVideo>;
   /** Start times (s) of the video's model windows (core/video planWindows). */
   windowStarts(duration: number): number[];
-  log: Pick<Logger, 'info' | 'warn' | 'error'>;
+  log: PipelineLog;
 }
 
 export interface ObjectRef {
@@ -60,16 +54,6 @@ export type SegmentOutcome =
   | { videoId: string; outcome: 'duplicate'; status: string }
   | { videoId: string; outcome: 'queued'; clips: number }
   | { videoId: string; outcome: 'failed'; code: string; reason: string };
-
-
-/** S3 event keys are URL-encoded with '+' for spaces. A malformed encoding is a typed error. */
-export function decodeS3Key(raw: string): string {
-  try {
-    return decodeURIComponent(raw.replace(/\+/g, ' '));
-  } catch (e) {
-    throw new VidxError('BAD_KEY_ENCODING', `the S3 event's object key is not valid URL encoding: ${JSON.stringify(raw.slice(0, 200))}`, { cause: e });
-  }
-}
 
 export async function segmentObject(deps: SegmenterDeps, obj: ObjectRef): Promise<SegmentOutcome> {
   const videoId = videoIdFor(obj.bucket, obj.key);
@@ -91,7 +75,7 @@ export async function segmentObject(deps: SegmenterDeps, obj: ObjectRef): Promis
     if (obj.size === 0) {
       throw new VidxError('EMPTY_UPLOAD', 'the upload is empty (0 bytes), so there is no video to index', { hint: 'upload the file again' });
     }
-    const head = await headObject(deps.s3, obj.bucket, obj.key);
+    const head = await deps.objects.head(obj.bucket, obj.key);
     if (head.etag !== obj.etag) {
       // The object was overwritten after this event: the newer object's own event indexes it.
       deps.log.info('ignored: a newer version of the object exists', { ...log, currentEtag: head.etag });
@@ -100,12 +84,12 @@ export async function segmentObject(deps: SegmenterDeps, obj: ObjectRef): Promis
     if (head.size === 0) {
       throw new VidxError('EMPTY_UPLOAD', 'the upload is empty (0 bytes), so there is no video to index', { hint: 'upload the file again' });
     }
-    const url = await presignGet(deps.s3, obj.bucket, obj.key);
+    const source = await deps.objects.readable(obj.bucket, obj.key);
     let info: ProbedVideo;
     try {
-      info = await deps.probe(url);
+      info = await deps.probe(source.url);
     } catch (e) {
-      if (isVidxError(e)) throw new VidxError(e.code, redactPresigned(e.message, url, obj.bucket, obj.key), { hint: e.hint, cause: e });
+      if (isVidxError(e)) throw new VidxError(e.code, source.redact(e.message), { hint: e.hint, cause: e });
       throw e;
     }
     const clips = planClips(deps.windowStarts(info.duration), deps.clipSeconds);
@@ -151,7 +135,7 @@ export async function segmentObject(deps: SegmenterDeps, obj: ObjectRef): Promis
     deps.log.warn('video failed', { ...log, errorCode: facts.errorCode, reason: facts.reason, removed });
     return { videoId, outcome: 'failed', code: facts.errorCode ?? 'UNKNOWN', reason: facts.reason ?? '' };
   }
-  await sendClipJobs(deps.sqs, deps.queueUrl, jobs);
+  await deps.queue.send(jobs);
   await deps.store.markEnqueued(videoId, obj.etag);
   deps.log.info('video queued', { ...log, clips: jobs.length, duration: facts.duration });
   return { videoId, outcome: 'queued', clips: jobs.length };

@@ -3,18 +3,16 @@
  * result, add the clip to the revision's done set, and, when the set is complete, assemble the
  * video's timeline. Every step can crash and be redelivered; see docs/decisions.md (pipeline).
  */
-import type { Logger } from '@aws-lambda-powertools/logger';
-import type { S3Client } from '@aws-sdk/client-s3';
-import { isVidxError, type ErrorCode } from '../core/errors.ts';
-import type { ClipJob } from '../core/messages.ts';
-import { ClipWindowsSchema, SEGMENT_SK_PREFIX, CLIP_SK_PREFIX, clipSkPrefix, type VideoRecord } from '../core/records.ts';
-import { ownedBy } from '../core/pipeline/plan.ts';
-import { collectWindows, segmentItems } from '../core/pipeline/assemble.ts';
-import { mergeSegments } from '../core/timeline/merge.ts';
-import type { TimelineOptions } from '../core/result.ts';
-import { presignGet, redactPresigned } from '../core/aws/objects.ts';
-import { isComplete, type IndexStore } from '../core/aws/index-store.ts';
-import type { ClipScorer } from './scorer.ts';
+import { isVidxError, type ErrorCode } from '../errors.ts';
+import type { ClipJob } from '../messages.ts';
+import { ClipWindowsSchema, SEGMENT_SK_PREFIX, CLIP_SK_PREFIX, clipSkPrefix, type VideoRecord } from '../records.ts';
+import { mergeSegments } from '../timeline/merge.ts';
+import type { TimelineOptions } from '../result.ts';
+import { ownedBy } from './plan.ts';
+import { collectWindows, segmentItems } from './assemble.ts';
+import { isComplete } from './progress.ts';
+import type { PipelineIndex, PipelineLog, VideoObjects } from './ports.ts';
+import type { ClipScorer } from './clip-scorer.ts';
 
 /** What became of a job. `retry` = transient: the message goes back to the queue. */
 export type ClipOutcome =
@@ -24,11 +22,11 @@ export type ClipOutcome =
   | { kind: 'retry'; error: unknown };
 
 export interface ClipDeps {
-  s3: S3Client;
-  store: IndexStore;
+  objects: Pick<VideoObjects, 'readable'>;
+  store: PipelineIndex;
   scorer: ClipScorer;
   timeline: Pick<TimelineOptions, 'threshold' | 'gap'>;
-  log: Pick<Logger, 'info' | 'warn' | 'error'>;
+  log: PipelineLog;
   /** Test hooks for crash simulation (never set in production). */
   hooks?: { afterClipWrite?(job: ClipJob): Promise<void> | void; beforeAssemblyCommit?(job: ClipJob): Promise<void> | void };
 }
@@ -55,16 +53,16 @@ export async function processClip(deps: ClipDeps, job: ClipJob, signal: AbortSig
       if (video.status === 'queued') await deps.store.markProcessing(job.videoId, job.etag);
       const duration = video.duration ?? 0;
       const windows = ownedBy(deps.scorer.windowsFor(duration), job.clip);
-      const source = await presignGet(deps.s3, job.bucket, job.key);
+      const source = await deps.objects.readable(job.bucket, job.key);
       const t0 = performance.now();
       let out;
       try {
         out = windows.length === 0
           ? { windows: [], decodeMs: 0, inferenceMs: 0 }
-          : await deps.scorer.score(source, { duration, fps: video.fps ?? 0, width: video.width ?? 0, height: video.height ?? 0, rotation: video.rotation ?? 0 }, windows, signal);
+          : await deps.scorer.score(source.url, { duration, fps: video.fps ?? 0, width: video.width ?? 0, height: video.height ?? 0, rotation: video.rotation ?? 0 }, windows, signal);
       } catch (e) {
         if (isVidxError(e) && !TRANSIENT_CODES.has(e.code) && !signal.aborted) {
-          const what = redactPresigned(e.message, source, job.bucket, job.key);
+          const what = source.redact(e.message);
           const reason = `clip ${job.clip.index + 1} of ${job.clip.count} (${job.clip.start}s to ${job.clip.end}s) could not be decoded: ${what}`;
           if (await deps.store.markFailed(job.videoId, job.etag, e.code, reason)) await deps.store.deleteDerived(job.videoId);
           deps.log.warn('clip failed for good', { ...ctx, errorCode: e.code, reason });

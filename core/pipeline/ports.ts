@@ -1,0 +1,85 @@
+/**
+ * What the pipeline's use cases (segment.ts, process-clip.ts) need from the outside world, as
+ * interfaces: the object store, the clip queue and the index. core/aws implements them over the
+ * AWS SDK (S3, SQS, DynamoDB); tests and `vidx local` use the same adapters against emulators.
+ */
+import type { ClipJob } from '../messages.ts';
+import type { ClipRecord, SegmentRecord, VideoRecord, VideoStatus } from '../records.ts';
+
+/** The object named by an event or a job is gone (deleted after upload). */
+
+export interface ObjectHead {
+  size: number;
+  etag: string;
+  contentType: string | undefined;
+}
+
+/** A URL a tool (ffprobe, ffmpeg) can read, and how to scrub it from that tool's messages. */
+export interface ReadableObject {
+  url: string;
+  /** The message with the URL replaced by s3://bucket/key (no credentials in stored reasons). */
+  redact(message: string): string;
+}
+
+export interface VideoObjects {
+  /** Size and etag; a missing object throws VidxError OBJECT_NOT_FOUND. */
+  head(bucket: string, key: string): Promise<ObjectHead>;
+  readable(bucket: string, key: string): Promise<ReadableObject>;
+}
+
+export interface ClipQueue {
+  /** Sends every job; throws when some cannot be sent (see core/aws/queue.ts). */
+  send(jobs: readonly ClipJob[]): Promise<number>;
+}
+
+/** The video facts the segmenter records with a new revision. */
+export interface RevisionFacts {
+  videoId: string;
+  bucket: string;
+  key: string;
+  etag: string;
+  size?: number | undefined;
+  status: Extract<VideoStatus, 'queued' | 'failed'>;
+  reason?: string | undefined;
+  errorCode?: string | undefined;
+  duration?: number | undefined;
+  fps?: number | undefined;
+  width?: number | undefined;
+  height?: number | undefined;
+  rotation?: number | undefined;
+  codec?: string | undefined;
+  model: string;
+  trained: boolean;
+  clipsTotal: number;
+}
+
+export type BeginResult = { created: true; video: VideoRecord } | { created: false; video: VideoRecord };
+
+export interface ItemKey {
+  PK: string;
+  SK: string;
+}
+
+/** The index as the use cases write it (core/aws/index-store.ts IndexStore implements it). */
+export interface PipelineIndex {
+  getVideo(videoId: string): Promise<VideoRecord | undefined>;
+  beginRevision(f: RevisionFacts): Promise<BeginResult>;
+  markEnqueued(videoId: string, etag: string): Promise<boolean>;
+  markProcessing(videoId: string, etag: string): Promise<boolean>;
+  markFailed(videoId: string, etag: string, errorCode: string, reason: string): Promise<boolean>;
+  markIndexed(videoId: string, etag: string, segments: number): Promise<boolean>;
+  putClip(clip: Omit<ClipRecord, 'PK' | 'SK' | 'createdAt'>): Promise<void>;
+  getClip(videoId: string, etag: string, index: number): Promise<ClipRecord | undefined>;
+  addDoneClip(videoId: string, etag: string, index: number): Promise<VideoRecord | undefined>;
+  clipsOf(videoId: string, etag: string): Promise<ClipRecord[]>;
+  keysUnder(videoId: string, prefix: string): Promise<ItemKey[]>;
+  batchWrite(puts: readonly SegmentRecord[], deletes: readonly ItemKey[]): Promise<void>;
+  deleteDerived(videoId: string): Promise<number>;
+}
+
+/** The log lines the use cases write (Powertools Logger satisfies it). */
+export interface PipelineLog {
+  info(message: string, ...extra: Record<string, unknown>[]): void;
+  warn(message: string, ...extra: Record<string, unknown>[]): void;
+  error(message: string, ...extra: Record<string, unknown>[]): void;
+}

@@ -1,0 +1,39 @@
+/**
+ * The one builder of the segmenter's dependencies over AWS clients: the Lambda (from its
+ * environment), `vidx local` and the tests (against the emulators) all wire it here.
+ */
+import type { AwsClients } from '../../core/aws/clients.ts';
+import { IndexStore } from '../../core/aws/index-store.ts';
+import { s3VideoObjects } from '../../core/aws/objects.ts';
+import { sqsClipQueue } from '../../core/aws/queue.ts';
+import { DEFAULTS, VIDEO_PREFIX } from '../../core/names.ts';
+import type { Manifest } from '../../core/model/manifest.ts';
+import type { PipelineLog } from '../../core/pipeline/ports.ts';
+import type { SegmenterDeps } from '../../core/pipeline/segment.ts';
+import { probe } from '../../core/video/probe.ts';
+import { planWindows } from '../../core/video/windows.ts';
+
+export interface SegmenterWiring {
+  clients: Pick<AwsClients, 's3' | 'sqs' | 'doc'>;
+  tableName: string;
+  queueUrl: string;
+  /** The model the clips are planned for: its id and its window arithmetic. */
+  model: Pick<Manifest, 'architecture' | 'trained' | 'frames' | 'samplingRate' | 'fps'>;
+  clipSeconds?: number | undefined;
+  prefix?: string | undefined;
+  log: PipelineLog;
+}
+
+export function buildSegmenterDeps(w: SegmenterWiring): SegmenterDeps {
+  return {
+    objects: s3VideoObjects(w.clients.s3),
+    queue: sqsClipQueue(w.clients.sqs, w.queueUrl),
+    store: new IndexStore(w.clients.doc, w.tableName),
+    prefix: w.prefix ?? VIDEO_PREFIX,
+    clipSeconds: w.clipSeconds ?? DEFAULTS.clipSeconds,
+    model: { architecture: w.model.architecture, trained: w.model.trained },
+    probe: (url) => probe(url),
+    windowStarts: (duration) => planWindows(duration, w.model).map((win) => win.start),
+    log: w.log,
+  };
+}
