@@ -189,11 +189,49 @@ export function toolError(tool: string, exit: ToolExit, what: string): VidxError
       hint: 'the input may be unreachable or pathological; retry, or raise the timeout',
     });
   }
-  return new VidxError('FFMPEG_FAILED', `${what}: ${tool} failed (${exit.code ?? exit.signal}): ${lastLines(exit.stderr)}`);
+  return new VidxError('FFMPEG_FAILED', `${what}: ${tool} failed (${exit.code ?? exit.signal}): ${ffmpegDiagnosis(exit.stderr)}`);
 }
 
-export function lastLines(text: string, n = 3): string {
-  return text.trim().split('\n').slice(-n).join(' | ');
+/** Longest diagnosis quoted in a message (a failure reason is read by a person, and stored). */
+export const MAX_DIAGNOSIS_LENGTH = 200;
+
+// stderr lines that say nothing about why a run failed: progress and stream banners, filter
+// output (showinfo), configuration and the "Conversion failed!" summary.
+const NOISE = [
+  /^\s/, // indented: stream details, metadata, side data
+  /^(frame|size|fps|time|bitrate|speed|progress|out_time\w*|total_size|dup_frames|drop_frames)=/,
+  /^frame=\s*\d+/,
+  /^(Input|Output|Stream) #/,
+  /^(Duration|Metadata|Side data|Stream mapping|Press \[q\]|encoder|configuration|built with|lib\w+\s+\d)/i,
+  /Parsed_showinfo|showinfo/,
+  /^(Conversion failed!|Exiting normally|\[out#)/,
+  /^video:\S+ audio:\S+/, // the muxing summary
+];
+
+/**
+ * The part of an ffmpeg/ffprobe stderr worth telling a person: its last distinct error lines,
+ * without progress or banner lines, with `[h264 @ 0x55d0c3a8]`-style prefixes reduced to the
+ * component's name and `source` (the path or URL the message already names) left out; at most
+ * MAX_DIAGNOSIS_LENGTH characters.
+ */
+export function ffmpegDiagnosis(stderr: string, source?: string, lines = 2): string {
+  const seen = new Set<string>();
+  const kept: string[] = [];
+  const all = stderr.split(/\r?\n|\r/);
+  for (let i = all.length - 1; i >= 0 && kept.length < lines; i--) {
+    let line = all[i]!;
+    if (line.trim() === '' || NOISE.some((re) => re.test(line))) continue;
+    line = line
+      .replace(/\[([\w-]+)(?:,[\w,-]+)?\s*@\s*0x[0-9a-f]+\]\s*/gi, '$1: ') // [mov,mp4,... @ 0x1a2b] -> mov:
+      .replace(/\b0x[0-9a-f]{6,}\b/gi, '') // any other pointer
+      .trim();
+    if (source) line = line.split(`${source}: `).join('').split(source).join('the input');
+    if (line === '' || seen.has(line)) continue;
+    seen.add(line);
+    kept.unshift(line);
+  }
+  const text = kept.join('; ') || 'no diagnostic from ffmpeg';
+  return text.length > MAX_DIAGNOSIS_LENGTH ? `${text.slice(0, MAX_DIAGNOSIS_LENGTH - 3)}...` : text;
 }
 
 /** Run a tool to completion and collect stdout and the exit (never throws for a failed exit). */

@@ -5,7 +5,7 @@
 import { open, stat } from 'node:fs/promises';
 import { VidxError } from '../errors.ts';
 import type { VideoFacts } from '../result.ts';
-import { collectTool, ffmpegPath, ffprobePath, lastLines, toolError } from './ffmpeg.ts';
+import { collectTool, ffmpegDiagnosis, ffmpegPath, ffprobePath, toolError } from './ffmpeg.ts';
 
 
 /**
@@ -137,7 +137,7 @@ async function readHead(path: string): Promise<Buffer> {
 /** Map ffprobe's failure to a typed error. */
 function classifyFailure(source: string, stderr: string, container: boolean | undefined): VidxError {
   const s = stderr;
-  const tail = lastLines(s);
+  const tail = ffmpegDiagnosis(s, source);
   if (/Server returned 404|No such file or directory/i.test(s)) {
     return new VidxError('VIDEO_NOT_FOUND', `video not found: ${source}`, { hint: 'check the path or URL (a presigned URL may have expired)' });
   }
