@@ -7,7 +7,6 @@ import type { ClipJob } from '../messages.ts';
 import type { ClipRecord, SegmentRecord, VideoRecord, VideoStatus } from '../records.ts';
 
 /** The object named by an event or a job is gone (deleted after upload). */
-export const OBJECT_NOT_FOUND = 'OBJECT_NOT_FOUND';
 
 export interface ObjectHead {
   size: number;

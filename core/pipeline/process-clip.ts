@@ -3,7 +3,7 @@
  * result, add the clip to the revision's done set, and, when the set is complete, assemble the
  * video's timeline. Every step can crash and be redelivered; see docs/decisions.md (pipeline).
  */
-import { isVidxError } from '../errors.ts';
+import { isVidxError, type ErrorCode } from '../errors.ts';
 import type { ClipJob } from '../messages.ts';
 import { ClipKeyframesSchema, ClipWindowsSchema, SEGMENT_SK_PREFIX, CLIP_SK_PREFIX, clipSkPrefix, type VideoRecord } from '../records.ts';
 import { mergeSegments } from '../timeline/merge.ts';
@@ -22,7 +22,7 @@ import type { ClipScorer } from './clip-scorer.ts';
 export type ClipOutcome =
   | { kind: 'done'; assembled: boolean; skippedInference: boolean }
   | { kind: 'stale'; why: string }
-  | { kind: 'failed'; code: string; reason: string }
+  | { kind: 'failed'; code: ErrorCode; reason: string }
   | { kind: 'retry'; error: unknown };
 
 export interface ClipDeps {
@@ -38,7 +38,7 @@ export interface ClipDeps {
 }
 
 /** VidxError codes that are worth retrying (the rest mean the clip can never be decoded). */
-const TRANSIENT_CODES = new Set(['FFMPEG_TIMEOUT', 'ENGINE_BUSY']);
+const TRANSIENT_CODES: ReadonlySet<ErrorCode> = new Set(['FFMPEG_TIMEOUT']);
 
 export async function processClip(deps: ClipDeps, job: ClipJob, signal: AbortSignal): Promise<ClipOutcome> {
   const ctx = { videoId: job.videoId, key: job.key, etag: job.etag, clip: job.clip.index, clips: job.clip.count };
