@@ -3,6 +3,7 @@ import { InferenceEngine, type DeviceRequest } from '../core/model/engine.ts';
 import { softmax, topK } from '../core/model/scores.ts';
 import { DEFAULT_TOP_K } from '../core/timeline/defaults.ts';
 import { VidxError } from '../core/errors.ts';
+import { WORKER_CONFIG } from './settings.ts';
 import { createModelScorer } from './model-scorer.ts';
 import type { ClipScorer } from '../core/pipeline/clip-scorer.ts';
 
@@ -18,7 +19,7 @@ export interface LoadScorerOptions {
 export function deviceFrom(value: string | undefined): DeviceRequest {
   const v = (value ?? 'auto').trim() || 'auto';
   if (v === 'auto' || v === 'cpu' || v === 'cuda') return v;
-  throw new VidxError('WORKER_CONFIG', `VIDX_DEVICE must be auto, cpu or cuda, got "${value}"`);
+  throw new VidxError(WORKER_CONFIG, `VIDX_DEVICE must be auto, cpu or cuda, got "${value}"`);
 }
 
 export async function loadModelScorer(manifestPath: string, o: LoadScorerOptions = {}): Promise<ClipScorer> {
