@@ -6,7 +6,6 @@
  */
 import { z } from 'zod';
 import { DEFAULTS, VIDEO_PREFIX } from '../core/names.ts';
-import { CLIP_QUEUE_DEFINITION } from '../core/infra-definitions.ts';
 
 /** Context strings from `-c key=value` arrive as strings: coerce them to the declared types. */
 const bool = z.union([z.boolean(), z.enum(['true', 'false']).transform((s) => s === 'true')]);
@@ -129,6 +128,3 @@ export function loadConfig(context: ContextSource, overrides: ConfigInput = {}):
   }
   return parsed.data;
 }
-
-/** Settings of the queue the runtime also creates locally (core/infra-definitions.ts). */
-export const CLIP_QUEUE = CLIP_QUEUE_DEFINITION;

@@ -2,8 +2,6 @@
  * One definition of every name and default shared by the Lambdas, the worker, the local stack
  * and the CDK app. Change a name here and every side follows.
  */
-export const APP_NAME = 'vidx';
-
 /** Uploads under this prefix are indexed; anything else in the bucket is ignored. */
 export const VIDEO_PREFIX = 'videos/';
 
@@ -40,6 +38,8 @@ export const ENV = {
   ffprobe: 'VIDX_FFPROBE',
   device: 'VIDX_DEVICE',
   threads: 'VIDX_THREADS',
+  /** "1": decode without the H.264 loop filter (faster; see README Performance). */
+  fastDecode: 'VIDX_FAST_DECODE',
   healthPort: 'VIDX_HEALTH_PORT',
   /** The worker's queue settings (cdk/config.ts sets them; defaults in DEFAULTS). */
   visibilityTimeoutSeconds: 'VIDX_VISIBILITY_TIMEOUT_SECONDS',

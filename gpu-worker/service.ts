@@ -11,7 +11,7 @@ import { defaultTimelineOptions } from '../core/timeline/defaults.ts';
 import type { Manifest } from '../core/model/manifest.ts';
 import { ClipWorker, type WorkerOptions } from './worker.ts';
 import { startHealthServer, type HealthServer } from './health.ts';
-import { WORKER_CONFIG, workerSettingsFromEnv, type WorkerSettings } from './settings.ts';
+import { workerSettingsFromEnv, type WorkerSettings } from './settings.ts';
 import type { ClipScorer } from '../core/pipeline/clip-scorer.ts';
 
 export interface WorkerServiceConfig {
@@ -22,11 +22,11 @@ export interface WorkerServiceConfig {
 
 export function workerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): WorkerServiceConfig {
   const queueUrl = env[ENV.queueUrl];
-  if (!queueUrl) throw new VidxError(WORKER_CONFIG, `the worker needs ${ENV.queueUrl} (the clip queue URL)`);
+  if (!queueUrl) throw new VidxError('WORKER_CONFIG', `the worker needs ${ENV.queueUrl} (the clip queue URL)`);
   const port = env[ENV.healthPort];
   const healthPort = port === undefined || port === '' ? undefined : Number(port);
   if (healthPort !== undefined && !(Number.isInteger(healthPort) && healthPort >= 0 && healthPort < 65536)) {
-    throw new VidxError(WORKER_CONFIG, `${ENV.healthPort} must be a port number, got "${port}"`);
+    throw new VidxError('WORKER_CONFIG', `${ENV.healthPort} must be a port number, got "${port}"`);
   }
   return { queueUrl, tableName: env[ENV.table] || TABLE.name, healthPort };
 }

@@ -6,8 +6,6 @@ import { availableParallelism } from 'node:os';
 import { VidxError } from '../core/errors.ts';
 import { DEFAULTS, ENV } from '../core/names.ts';
 
-export const WORKER_CONFIG = 'WORKER_CONFIG';
-
 /** SQS returns at most this many messages per receive. */
 const SQS_MAX_BATCH = 10;
 
@@ -54,7 +52,7 @@ function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
   const raw = env[name];
   if (raw === undefined || raw.trim() === '') return fallback;
   const n = Number(raw);
-  if (!(Number.isInteger(n) && n >= min && n <= max)) throw new VidxError(WORKER_CONFIG, `${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+  if (!(Number.isInteger(n) && n >= min && n <= max)) throw new VidxError('WORKER_CONFIG', `${name} must be an integer from ${min} to ${max}, got "${raw}"`);
   return n;
 }
 
@@ -63,7 +61,7 @@ export function workerSettingsFromEnv(device: string, env: NodeJS.ProcessEnv = p
   const visibilityTimeoutSeconds = intFrom(env, ENV.visibilityTimeoutSeconds, DEFAULTS.visibilityTimeoutSeconds, 1, 43_200);
   const heartbeatSeconds = intFrom(env, ENV.heartbeatSeconds, Math.min(DEFAULTS.heartbeatSeconds, Math.max(1, Math.floor(visibilityTimeoutSeconds / 3))), 1, 43_200);
   if (heartbeatSeconds * 2 > visibilityTimeoutSeconds) {
-    throw new VidxError(WORKER_CONFIG, `${ENV.heartbeatSeconds} (${heartbeatSeconds}) must be at most half of ${ENV.visibilityTimeoutSeconds} (${visibilityTimeoutSeconds}), or a slow heartbeat loses the message`);
+    throw new VidxError('WORKER_CONFIG', `${ENV.heartbeatSeconds} (${heartbeatSeconds}) must be at most half of ${ENV.visibilityTimeoutSeconds} (${visibilityTimeoutSeconds}), or a slow heartbeat loses the message`);
   }
   const stopTimeoutSeconds = intFrom(env, ENV.stopTimeoutSeconds, DEFAULTS.stopTimeoutSeconds, 2, 120);
   const batchSize = intFrom(env, ENV.batchSize, batchSizeFor(device, cpus), 1, SQS_MAX_BATCH);

@@ -7,7 +7,6 @@ import type { ClipJob } from '../messages.ts';
 import type { ClipRecord, SegmentRecord, VideoRecord, VideoStatus } from '../records.ts';
 
 /** The object named by an event or a job is gone (deleted after upload). */
-export const OBJECT_NOT_FOUND = 'OBJECT_NOT_FOUND';
 
 export interface ObjectHead {
   size: number;
@@ -27,9 +26,6 @@ export interface VideoObjects {
   head(bucket: string, key: string): Promise<ObjectHead>;
   readable(bucket: string, key: string): Promise<ReadableObject>;
 }
-
-/** The queue refused the clip jobs for good (their content): retrying would not help. */
-export const ENQUEUE_REJECTED = 'ENQUEUE_REJECTED';
 
 export interface ClipQueue {
   /**

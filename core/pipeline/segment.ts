@@ -17,9 +17,8 @@ import type { ClipJob } from '../messages.ts';
 import { videoIdFor } from '../records.ts';
 import { planClips } from './plan.ts';
 import { requeueMissing } from './requeue.ts';
-import { ENQUEUE_REJECTED, OBJECT_NOT_FOUND, type ClipQueue, type PipelineIndex, type PipelineLog, type RevisionFacts, type VideoObjects } from './ports.ts';
+import { type ClipQueue, type PipelineIndex, type PipelineLog, type RevisionFacts, type VideoObjects } from './ports.ts';
 
-export const EMPTY_UPLOAD = 'EMPTY_UPLOAD';
 
 /** What the segmenter needs from a probe (core/video's VideoInfo satisfies it). */
 export interface ProbedVideo {
@@ -83,7 +82,7 @@ export async function segmentObject(deps: SegmenterDeps, obj: ObjectRef): Promis
   let jobs: ClipJob[] = [];
   try {
     if (obj.size === 0) {
-      throw new VidxError(EMPTY_UPLOAD, 'the upload is empty (0 bytes), so there is no video to index', { hint: 'upload the file again' });
+      throw new VidxError('EMPTY_UPLOAD', 'the upload is empty (0 bytes), so there is no video to index', { hint: 'upload the file again' });
     }
     const head = await deps.objects.head(obj.bucket, obj.key);
     if (head.etag !== obj.etag) {
@@ -92,7 +91,7 @@ export async function segmentObject(deps: SegmenterDeps, obj: ObjectRef): Promis
       return { videoId, outcome: 'ignored', why: 'superseded by a newer upload of the same key' };
     }
     if (head.size === 0) {
-      throw new VidxError(EMPTY_UPLOAD, 'the upload is empty (0 bytes), so there is no video to index', { hint: 'upload the file again' });
+      throw new VidxError('EMPTY_UPLOAD', 'the upload is empty (0 bytes), so there is no video to index', { hint: 'upload the file again' });
     }
     const source = await deps.objects.readable(obj.bucket, obj.key);
     let info: ProbedVideo;
@@ -127,7 +126,7 @@ export async function segmentObject(deps: SegmenterDeps, obj: ObjectRef): Promis
       clipStarts: clips.map((c) => c.start),
     };
   } catch (e) {
-    if (isVidxError(e, OBJECT_NOT_FOUND)) {
+    if (isVidxError(e, 'OBJECT_NOT_FOUND')) {
       deps.log.warn('ignored: object no longer exists', { ...log });
       return { videoId, outcome: 'ignored', why: e.message };
     }
@@ -150,7 +149,7 @@ export async function segmentObject(deps: SegmenterDeps, obj: ObjectRef): Promis
   try {
     await deps.queue.send(jobs);
   } catch (e) {
-    if (!isVidxError(e, ENQUEUE_REJECTED)) throw e; // transient: the event is retried
+    if (!isVidxError(e, 'ENQUEUE_REJECTED')) throw e; // transient: the event is retried
     // Refused for good: say so on the video rather than retrying an event that cannot succeed.
     if (await deps.store.markFailed(videoId, obj.etag, e.code, e.message)) await deps.store.deleteDerived(videoId);
     deps.log.error('video failed: its clip jobs were refused', { ...log, errorCode: e.code, reason: e.message });

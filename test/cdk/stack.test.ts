@@ -139,14 +139,9 @@ describe('video bucket', () => {
       ],
     });
     const rules = (p.LifecycleConfiguration as { Rules: Record<string, unknown>[] }).Rules;
-    expect(rules).toEqual(
-      expect.arrayContaining([
-        expect.objectContaining({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled' }),
-        expect.objectContaining({ Prefix: 'tmp/', ExpirationInDays: 7, Status: 'Enabled' }),
-      ]),
-    );
-    // Nothing under videos/ ever expires.
-    expect(rules.filter((r) => r.ExpirationInDays !== undefined && r.Prefix === undefined)).toEqual([]);
+    // Abandoned multipart uploads are aborted; nothing else expires (no rule for a prefix nothing writes).
+    expect(rules).toEqual([expect.objectContaining({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled' })]);
+    expect(rules.filter((r) => r.ExpirationInDays !== undefined)).toEqual([]);
   });
 
   it(`invokes the segmenter for ObjectCreated under ${VIDEO_PREFIX} only`, () => {

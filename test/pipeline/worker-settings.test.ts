@@ -15,7 +15,7 @@ import { putVideoFile, type UploadedFile } from '../../cli/local/upload.ts';
 import { s3CreatedEvent } from '../../cli/local/s3-event.ts';
 import { ClipWorker } from '../../gpu-worker/worker.ts';
 import { startWorkerService } from '../../gpu-worker/service.ts';
-import { WORKER_CONFIG, batchSizeFor, drainPlan, workerSettingsFromEnv } from '../../gpu-worker/settings.ts';
+import { batchSizeFor, drainPlan, workerSettingsFromEnv } from '../../gpu-worker/settings.ts';
 import { ENV, VIDEO_PREFIX } from '../../core/names.ts';
 
 describe('settings', () => {
@@ -43,7 +43,7 @@ describe('settings', () => {
       batchSize: 4, visibilityTimeoutSeconds: 300, heartbeatSeconds: 45, stopTimeoutSeconds: 60, ...drainPlan(60),
     });
     for (const env of [{ [ENV.batchSize]: '11' }, { [ENV.stopTimeoutSeconds]: 'soon' }, { [ENV.visibilityTimeoutSeconds]: '10', [ENV.heartbeatSeconds]: '6' }]) {
-      expect(() => workerSettingsFromEnv('cpu', env, 2)).toThrow(expect.objectContaining({ code: WORKER_CONFIG }));
+      expect(() => workerSettingsFromEnv('cpu', env, 2)).toThrow(expect.objectContaining({ code: 'WORKER_CONFIG' }));
     }
   });
 });
