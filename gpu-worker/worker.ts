@@ -10,6 +10,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { ClipJobSchema, type ClipJob } from '../core/messages.ts';
 import { DEFAULTS } from '../core/names.ts';
 import { s3VideoObjects } from '../core/aws/objects.ts';
+import { s3ThumbnailWriter } from '../core/aws/thumbnails.ts';
 import { processClip, type ClipDeps, type ClipOutcome } from '../core/pipeline/process-clip.ts';
 
 export interface WorkerOptions extends Omit<ClipDeps, 'objects'> {
@@ -57,7 +58,7 @@ export class ClipWorker {
   };
 
   constructor(private readonly opts: WorkerOptions) {
-    this.clipDeps = { ...opts, objects: s3VideoObjects(opts.s3) };
+    this.clipDeps = { thumbnails: s3ThumbnailWriter(opts.s3), ...opts, objects: s3VideoObjects(opts.s3) };
     const visibility = opts.visibilityTimeoutSeconds ?? DEFAULTS.visibilityTimeoutSeconds;
     this.consumer = Consumer.create({
       queueUrl: opts.queueUrl,
