@@ -102,6 +102,8 @@ describe.skipIf(!haveChromium)('the web page in Chromium', () => {
     await box.press('Enter');
     const cards = page.locator('.cards .card');
     await expect.poll(() => cards.count()).toBeGreaterThan(0);
+    // Each card shows its thumbnail: a JPEG the worker cut from the video, served through a signed URL.
+    await expect.poll(() => cards.first().locator('img').evaluate((i: HTMLImageElement) => i.complete && i.naturalWidth)).toBe(320);
     await shot('search');
     // The first card is the best-scoring segment of the label.
     await cards.first().click();
