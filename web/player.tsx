@@ -112,9 +112,7 @@ type Seg = TimelineResponse['segments'][number];
 
 /** The lane of a segment: the action, or person N + action for per-person detections. */
 function laneOf(s: Seg): string {
-  const x = s as Seg & { kind?: unknown; trackId?: unknown; track?: unknown };
-  const track = x.trackId ?? x.track;
-  return x.kind === 'person' && (typeof track === 'number' || typeof track === 'string') ? `person ${track} · ${s.label}` : s.label;
+  return 'kind' in s && s.kind === 'person' ? `person ${s.person} · ${s.label}` : s.label;
 }
 
 export function Timeline(props: { timeline: TimelineResponse; duration: number; onPick(s: Seg): void }) {

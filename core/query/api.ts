@@ -26,7 +26,7 @@ import { ALLOWED_METHODS, matchRoute, type Route } from './routes.ts';
 import { searchSegments, type LabelStreamReader } from './search.ts';
 import { segmentView, videoView } from './views.ts';
 import type { MediaSigner } from './media.ts';
-import type { MediaResponse, SearchResponse, SegmentView, TimelineResponse, UploadUrlResponse, VideoView } from './responses.ts';
+import type { ClipTimelineResponse, MediaResponse, SearchResponse, SegmentView, TimelineResponse, UploadUrlResponse, VideoView } from './responses.ts';
 import { VIDEO_PREFIX } from '../names.ts';
 import { thumbnailKey, videoIdFor } from '../records.ts';
 import type { SegmentHit } from './search.ts';
@@ -260,7 +260,7 @@ export class QueryApi {
     return { items, segmentation };
   }
 
-  private async timeline(id: string, p: TimelineParams): Promise<TimelineResponse> {
+  private async timeline(id: string, p: TimelineParams): Promise<ClipTimelineResponse> {
     const item = await this.video(id);
     const video = videoView(item);
     let { items, truncated } = await this.deps.index.segmentsOf(id);

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { MATCH_TIERS } from '../labels/match.ts';
+import { PersonSegmentSchema } from '../detection/schema.ts';
 import { SegmentSchema } from '../result.ts';
 
 export const LabelMatchSchema = z.object({ label: z.string(), tier: z.enum(MATCH_TIERS), score: z.number() });
@@ -70,12 +71,14 @@ export const VideoListResponseSchema = z.object({ items: z.array(VideoViewSchema
 export type VideoListResponse = z.infer<typeof VideoListResponseSchema>;
 
 export const TimelineSegmentSchema = SegmentSchema.extend({ thumbnail });
+/** A detection result on the timeline: one tracked person doing one action (core/detection). */
+export const TimelinePersonSegmentSchema = PersonSegmentSchema.extend({ thumbnail });
 export const TimelineResponseSchema = z.object({
   video: VideoViewSchema,
   /** True when the video's status is `indexed` (the segments are its finished timeline). */
   complete: z.boolean(),
   message: z.string().optional(),
-  segments: z.array(TimelineSegmentSchema.loose()),
+  segments: z.array(z.union([TimelinePersonSegmentSchema.loose(), TimelineSegmentSchema.loose()])),
   truncated: z.boolean(),
   /**
    * How the segments were made: `stored` = as assembled (the model's defaults), `recomputed` =
@@ -84,6 +87,8 @@ export const TimelineResponseSchema = z.object({
   segmentation: SegmentationSchema.extend({ source: z.enum(['stored', 'recomputed']) }),
 });
 export type TimelineResponse = z.infer<typeof TimelineResponseSchema>;
+/** A timeline of clip-level segments only (what the API assembles today; person segments join as detection lands). */
+export type ClipTimelineResponse = Omit<TimelineResponse, 'segments'> & { segments: z.infer<typeof TimelineSegmentSchema>[] };
 
 /** GET /videos/{id}/media: where the browser plays the video from. */
 export const MediaResponseSchema = z.object({ videoId: z.string(), url: z.string(), expiresIn: z.number() });

@@ -105,8 +105,11 @@ describe.skipIf(!haveChromium)('the web page in Chromium', () => {
     // Each card shows its thumbnail: a JPEG the worker cut from the video, served through a signed URL.
     await expect.poll(() => cards.first().locator('img').evaluate((i: HTMLImageElement) => i.complete && i.naturalWidth)).toBe(320);
     await shot('search');
-    // The first card is the best-scoring segment of the label.
-    await cards.first().click();
+    // The first card is the best-scoring segment of the label; open it from the keyboard, and the
+    // focused card shows a visible focus ring.
+    await cards.first().focus();
+    expect(await cards.first().evaluate((el) => getComputedStyle(el).outlineStyle)).not.toBe('none');
+    await page.keyboard.press('Enter');
     const video = page.getByTestId('player');
     await expect.poll(() => video.evaluate((v: HTMLVideoElement) => v.readyState), { timeout: 20_000 }).toBeGreaterThanOrEqual(1);
     // Where playback began (it may have moved on since): the first played range starts there.
