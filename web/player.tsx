@@ -122,7 +122,7 @@ type Seg = TimelineResponse['segments'][number];
 
 /** The lane of a segment: the action, or person N + action for per-person detections. */
 function laneOf(s: Seg): string {
-  return 'kind' in s && s.kind === 'person' ? `person ${s.person} · ${s.label}` : s.label;
+  return s.kind === 'person' && s.person !== undefined ? `person ${s.person} · ${s.label}` : s.label;
 }
 
 export function Timeline(props: { timeline: TimelineResponse; duration: number; onPick(s: Seg): void }) {

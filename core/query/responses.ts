@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { MATCH_TIERS } from '../labels/match.ts';
-import { PersonSegmentSchema } from '../detection/schema.ts';
+import { SegmentKindSchema, TimedBoxSchema } from '../detection/schema.ts';
 import { SegmentSchema } from '../result.ts';
 
 export const LabelMatchSchema = z.object({ label: z.string(), tier: z.enum(MATCH_TIERS), score: z.number() });
@@ -46,8 +46,15 @@ export type VideoView = z.infer<typeof VideoViewSchema>;
 /** A short-lived GET URL of the segment's thumbnail (a JPEG of its best window), where one exists. */
 const thumbnail = z.string().optional();
 
+/**
+ * What marks a segment's kind: `clip` (a label of the clip classifier's windows) or `person` (an AVA
+ * action of one tracked person: `person` is the track id, stable in the video, and `boxes` the
+ * person's box, as frame fractions [x1, y1, x2, y2], on each keyframe of the segment).
+ */
+const kindFields = { kind: SegmentKindSchema, person: z.number().int().positive().optional(), boxes: z.array(TimedBoxSchema).optional() };
+
 /** What the API returns for a segment: the one segment schema plus the video it is in. */
-export const SegmentViewSchema = SegmentSchema.extend({ videoId: z.string(), key: z.string(), thumbnail });
+export const SegmentViewSchema = SegmentSchema.extend({ videoId: z.string(), key: z.string(), thumbnail, ...kindFields });
 export type SegmentView = z.infer<typeof SegmentViewSchema>;
 
 export const ActionsResponseSchema = z.object({ q: z.string(), actions: z.array(LabelMatchSchema) });
@@ -70,15 +77,13 @@ export type SearchResponse = z.infer<typeof SearchResponseSchema>;
 export const VideoListResponseSchema = z.object({ items: z.array(VideoViewSchema), nextCursor: z.string().nullable() });
 export type VideoListResponse = z.infer<typeof VideoListResponseSchema>;
 
-export const TimelineSegmentSchema = SegmentSchema.extend({ thumbnail });
-/** A detection result on the timeline: one tracked person doing one action (core/detection). */
-export const TimelinePersonSegmentSchema = PersonSegmentSchema.extend({ thumbnail });
+export const TimelineSegmentSchema = SegmentSchema.extend({ thumbnail, ...kindFields });
 export const TimelineResponseSchema = z.object({
   video: VideoViewSchema,
   /** True when the video's status is `indexed` (the segments are its finished timeline). */
   complete: z.boolean(),
   message: z.string().optional(),
-  segments: z.array(z.union([TimelinePersonSegmentSchema.loose(), TimelineSegmentSchema.loose()])),
+  segments: z.array(TimelineSegmentSchema.loose()),
   truncated: z.boolean(),
   /**
    * How the segments were made: `stored` = as assembled (the model's defaults), `recomputed` =
@@ -87,8 +92,6 @@ export const TimelineResponseSchema = z.object({
   segmentation: SegmentationSchema.extend({ source: z.enum(['stored', 'recomputed']) }),
 });
 export type TimelineResponse = z.infer<typeof TimelineResponseSchema>;
-/** A timeline of clip-level segments only (what the API assembles today; person segments join as detection lands). */
-export type ClipTimelineResponse = Omit<TimelineResponse, 'segments'> & { segments: z.infer<typeof TimelineSegmentSchema>[] };
 
 /** GET /videos/{id}/media: where the browser plays the video from. */
 export const MediaResponseSchema = z.object({ videoId: z.string(), url: z.string(), expiresIn: z.number() });
