@@ -19,7 +19,6 @@ import { s3CreatedEvent } from '../../cli/local/s3-event.ts';
 import { ffmpegPath } from '../../core/video/ffmpeg.ts';
 import type { TimelineResponse, VideoView } from '../../core/query/responses.ts';
 import { waitFor } from '../helpers/emulators.ts';
-import { makeVideo } from '../pipeline/fixtures.ts';
 
 export const CHROMIUM = process.env.VIDX_CHROMIUM || '/usr/bin/chromium';
 export const ARTIFACTS = join(process.cwd(), 'test-artifacts', 'web');
