@@ -10,6 +10,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { ClipJobSchema, type ClipJob } from '../core/messages.ts';
 import { DEFAULTS } from '../core/names.ts';
 import { s3VideoObjects } from '../core/aws/objects.ts';
+import { s3ThumbnailWriter } from '../core/aws/thumbnails.ts';
 import { processClip, type ClipDeps, type ClipOutcome } from '../core/pipeline/process-clip.ts';
 import type { PipelineLog } from '../core/pipeline/ports.ts';
 import { redactingLog } from '../core/redact.ts';
@@ -76,7 +77,7 @@ export class ClipWorker {
 
   constructor(private readonly opts: WorkerOptions) {
     this.log = redactingLog(opts.log);
-    this.clipDeps = { ...opts, log: this.log, objects: s3VideoObjects(opts.s3) };
+    this.clipDeps = { thumbnails: s3ThumbnailWriter(opts.s3), ...opts, log: this.log, objects: s3VideoObjects(opts.s3) };
     const visibility = opts.visibilityTimeoutSeconds ?? DEFAULTS.visibilityTimeoutSeconds;
     const heartbeat = opts.heartbeatSeconds ?? Math.min(DEFAULTS.heartbeatSeconds, Math.max(1, Math.floor(visibility / 3)));
     const batchSize = opts.batchSize ?? 10;

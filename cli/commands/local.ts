@@ -30,6 +30,7 @@ export function registerLocal(program: Command): void {
       const lines = [
         '',
         `vidx local is running`,
+        `  web page    ${stack.apiUrl}/   (search, watch the moment, timelines, drag-and-drop upload)`,
         `  query API   ${stack.apiUrl}   (GET /videos, /videos/{id}, /videos/{id}/timeline, /search?q=, /actions?q=)`,
         `  index data  ${stack.dataDir}   (DynamoDB, kept between runs; uploaded files and queued jobs live in memory)`,
         `  model       ${manifest.architecture}, ${manifestPath}`,

@@ -98,3 +98,8 @@ export interface PipelineLog {
   warn(message: string, ...extra: Record<string, unknown>[]): void;
   error(message: string, ...extra: Record<string, unknown>[]): void;
 }
+
+/** Writes a segment's thumbnail: the frame at `at` seconds of the readable video, under `key`. */
+export interface ThumbnailWriter {
+  write(bucket: string, key: string, video: ReadableObject, at: number): Promise<void>;
+}
