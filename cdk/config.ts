@@ -6,7 +6,6 @@
  */
 import { z } from 'zod';
 import { DEFAULTS, VIDEO_PREFIX } from '../core/names.ts';
-import { CLIP_QUEUE_DEFINITION } from '../core/infra-definitions.ts';
 import { RELEASES, type Release } from '../models/pull.ts';
 
 /** Context strings from `-c key=value` arrive as strings: coerce them to the declared types. */
@@ -66,6 +65,9 @@ export const ConfigSchema = z
     visibilityTimeoutSeconds: int(30, 43_200).default(DEFAULTS.visibilityTimeoutSeconds),
     heartbeatSeconds: int(1, 3600).default(DEFAULTS.heartbeatSeconds),
     stopTimeoutSeconds: int(2, 120).default(DEFAULTS.stopTimeoutSeconds),
+    /** The sweeper (unfinished videos with lost clip jobs): how often it runs, re-enqueues before a video fails. */
+    sweepEveryMinutes: int(1, 1440).default(DEFAULTS.sweepEveryMinutes),
+    maxRequeues: int(1, 100).default(DEFAULTS.maxRequeues),
     /** Lambda architecture; the ffprobe layer is built from @ffprobe-installer/linux-<arch>. */
     lambdaArchitecture: z.enum(['x86_64', 'arm64']).default('x86_64'),
     /** Reserved concurrency (0 = none). The segmenter's cap keeps a bulk upload from starving the account. */
@@ -90,6 +92,10 @@ export const ConfigSchema = z
     natGateways: int(0, 3).default(0),
     maxAzs: int(1, 6).default(2),
     alarmEmail: z.email().optional(),
+    /** Deploy the web page: CloudFront + a private bucket, and a Cognito user pool whose tokens the API accepts (replaces `authorizer`). */
+    web: bool.default(false),
+    /** Cognito hosted UI domain prefix (unique in the region); default `<stack name>-<account>`. */
+    webDomainPrefix: z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/).optional(),
   })
   .refine((c) => c.visibilityTimeoutSeconds >= 2 * c.heartbeatSeconds, {
     message: 'visibilityTimeoutSeconds must be at least twice heartbeatSeconds, or a slow heartbeat loses the message',
@@ -140,6 +146,3 @@ export function loadConfig(context: ContextSource, overrides: ConfigInput = {}):
   }
   return parsed.data;
 }
-
-/** Settings of the queue the runtime also creates locally (core/infra-definitions.ts). */
-export const CLIP_QUEUE = CLIP_QUEUE_DEFINITION;

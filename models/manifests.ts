@@ -8,9 +8,6 @@ import { INPUTS, LOGITS } from './arch/index.ts';
 import { KINETICS400_CLASSES, loadKinetics400Labels } from './labels.ts';
 import { FRAMES_INPUT, UINT8_LAYOUT } from './onnx/uint8-entry.ts';
 
-export const MODEL_UNKNOWN_ARCH = 'MODEL_UNKNOWN_ARCH';
-export const MODEL_MANIFEST_DRIFT = 'MODEL_MANIFEST_DRIFT';
-
 export type ManifestSource = Manifest['source'];
 
 /** What `source.rule` says for synthetic weights. */
@@ -138,7 +135,7 @@ export function knownArchitectures(): readonly Architecture[] {
 export function parseArchitecture(name: string): Architecture {
   const r = ArchitectureSchema.safeParse(name);
   if (!r.success) {
-    throw new VidxError(MODEL_UNKNOWN_ARCH, `unknown architecture "${name}"; known: ${ARCHITECTURES.join(', ')}`, {
+    throw new VidxError('MODEL_UNKNOWN_ARCH', `unknown architecture "${name}"; known: ${ARCHITECTURES.join(', ')}`, {
       hint: `pass one of: ${ARCHITECTURES.join(', ')}`,
     });
   }
@@ -155,7 +152,7 @@ function checkAgainstGraph(arch: Architecture, s: Settings): void {
   const graph = INPUTS[arch].map((i) => `${i.name}:${i.frames}x${i.size}`).join(',');
   const documented = s.inputs.map((i) => `${i.name}:${i.frames}x${s.crop}`).join(',');
   if (graph !== documented) {
-    throw new VidxError(MODEL_MANIFEST_DRIFT, `${arch}: the graph takes ${graph} but the documented settings say ${documented}`, {
+    throw new VidxError('MODEL_MANIFEST_DRIFT', `${arch}: the graph takes ${graph} but the documented settings say ${documented}`, {
       hint: 'models/manifests.ts and models/arch must agree; fix whichever drifted from the canonical model',
     });
   }

@@ -21,9 +21,6 @@ import type { Architecture } from '../core/model/manifest.ts';
 import { convert, type ModelPair } from './convert.ts';
 import { cacheFolder, readCached, resolveCacheDir } from './store.ts';
 
-export const MODEL_DOWNLOAD_FAILED = 'MODEL_DOWNLOAD_FAILED';
-export const MODEL_CHECKSUM_MISMATCH = 'MODEL_CHECKSUM_MISMATCH';
-export const MODEL_MANUAL_DOWNLOAD = 'MODEL_MANUAL_DOWNLOAD';
 
 /** A mirror folder holding the release files by name; replaces every release's own base URL. */
 export const ENV_ZOO_URL = 'VIDX_MODEL_ZOO_URL';
@@ -110,7 +107,7 @@ function locate(arch: Architecture, env: NodeJS.ProcessEnv, cacheDir: string): {
   const mirror = env[ENV_ZOO_URL]?.replace(/\/+$/, '') || null;
   if (release.kind === 'download') return { url: `${mirror ?? release.base}/${release.file}`, file: release.file };
   if (mirror !== null && release.file !== null) return { url: `${mirror}/${release.file}`, file: release.file };
-  throw new VidxError(MODEL_MANUAL_DOWNLOAD, `${arch} has no stable public download address: its weights are published only on ${release.where}`, {
+  throw new VidxError('MODEL_MANUAL_DOWNLOAD', `${arch} has no stable public download address: its weights are published only on ${release.where}`, {
     hint:
       `download ${release.file ?? 'the checkpoint'} from there by hand, then run ` +
       `\`vidx models convert ${arch} --checkpoint <file> --out ${cacheFolder(cacheDir, 'official')}\` (that folder makes it the cached model)`,
@@ -123,7 +120,7 @@ export function zooUrl(arch: Architecture, env: NodeJS.ProcessEnv = process.env)
 }
 
 function downloadFailed(arch: Architecture, url: string, file: string, why: string, cacheDir: string, cause?: unknown): VidxError {
-  return new VidxError(MODEL_DOWNLOAD_FAILED, `cannot download ${url}: ${why}`, {
+  return new VidxError('MODEL_DOWNLOAD_FAILED', `cannot download ${url}: ${why}`, {
     hint:
       `download ${file} on a machine with network access (${url}), copy it here and run ` +
       `\`vidx models convert ${arch} --checkpoint ${file} --out <dir>\` ` +
@@ -197,7 +194,7 @@ export async function pull(arch: Architecture, options: PullOptions = {}): Promi
   const cacheDir = resolveCacheDir(options.cache, env);
   const expected = (options.sha256 ?? KNOWN_SHA256[arch])?.toLowerCase() ?? null;
   if (expected !== null && !/^[0-9a-f]{64}$/.test(expected)) {
-    throw new VidxError(MODEL_CHECKSUM_MISMATCH, `"${expected}" is not a sha256 (64 hex digits)`, { hint: 'pass --sha256 with the 64-hex-digit checksum of the file' });
+    throw new VidxError('MODEL_CHECKSUM_MISMATCH', `"${expected}" is not a sha256 (64 hex digits)`, { hint: 'pass --sha256 with the 64-hex-digit checksum of the file' });
   }
 
   if (!options.force) {
@@ -240,7 +237,7 @@ export async function pull(arch: Architecture, options: PullOptions = {}): Promi
   }
   if (expected !== null && got.sha256 !== expected) {
     await rm(downloads, { recursive: true, force: true });
-    throw new VidxError(MODEL_CHECKSUM_MISMATCH, `${url} has sha256 ${got.sha256}, expected ${expected}`, {
+    throw new VidxError('MODEL_CHECKSUM_MISMATCH', `${url} has sha256 ${got.sha256}, expected ${expected}`, {
       hint: 'the download is corrupt or not the official file: pull again, or check the mirror set in VIDX_MODEL_ZOO_URL',
     });
   }
