@@ -5,7 +5,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isVidxError } from '../../core/errors.ts';
-import { ManifestSchema, type Manifest } from '../../core/model/manifest.ts';
+import { ARCHITECTURES, ManifestSchema, type Manifest } from '../../core/model/manifest.ts';
 import { manifestFor, SYNTHETIC_RULE } from '../../models/manifests.ts';
 import { cachedManifestPath, list, readCached, resolveCacheDir, resolveDefaultModel } from '../../models/store.ts';
 
@@ -50,10 +50,7 @@ describe('list and readCached', () => {
     const dir = join(work, 'empty');
     expect(list({ cache: dir })).toEqual({
       cacheDir: dir,
-      entries: [
-        { architecture: 'slowfast_r50', official: null, synthetic: null },
-        { architecture: 'i3d_r50', official: null, synthetic: null },
-      ],
+      entries: ARCHITECTURES.map((architecture) => ({ architecture, official: null, synthetic: null })),
     });
   });
 
