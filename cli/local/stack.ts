@@ -22,6 +22,7 @@ import type { ClipScorer } from '../../core/pipeline/clip-scorer.ts';
 import { startEmulators, type Emulators } from './emulators.ts';
 import { ensureResources, type LocalResources } from './resources.ts';
 import { serveHttpApi, type HttpApiHandler, type LocalRoute } from './http-adapter.ts';
+import { s3EventRoute } from './s3-event-route.ts';
 
 export interface LocalStackOptions {
   port: number;
@@ -97,21 +98,7 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
     const routes: LocalRoute[] = [
       async (req) => (req.method === 'GET' && req.url === '/_local/config' ? { status: 200, body: config } : undefined),
       async (req) => (req.method === 'GET' && req.url === '/_local/health' ? { status: 200, body: worker.worker.status() } : undefined),
-      async (req, body) => {
-        if (req.method !== 'POST' || req.url !== '/_local/s3-event') return undefined;
-        let event: unknown;
-        try {
-          event = JSON.parse(body.toString('utf8'));
-        } catch (_e) {
-          return { status: 400, body: { status: 400, code: 'BAD_EVENT', message: 'the body is not JSON' } };
-        }
-        try {
-          return { status: 200, body: await segmenter(event) };
-        } catch (e) {
-          const code = (e as { code?: string }).code ?? 'SEGMENTER_FAILED';
-          return { status: code === 'BAD_EVENT' ? 400 : 502, body: { status: code === 'BAD_EVENT' ? 400 : 502, code, message: (e as Error).message } };
-        }
-      },
+      s3EventRoute(segmenter),
     ];
     const http = await serveHttpApi(o.port, queryHandler as HttpApiHandler, routes, o.host ?? '127.0.0.1');
     let stopped: Promise<void> | undefined;
