@@ -8,7 +8,7 @@ import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { ENV } from '../core/names.ts';
+import { ENV, THUMBNAIL_PREFIX } from '../core/names.ts';
 import { CURSOR_SECRET_ENV } from '../core/query/cursor.ts';
 import type { VidxConfig } from './config.ts';
 import { ClipQueue } from './constructs/clip-queue.ts';
@@ -18,9 +18,11 @@ import { GpuWorkerService } from './constructs/gpu-worker-service.ts';
 import { IndexTable } from './constructs/index-table.ts';
 import { Monitoring } from './constructs/monitoring.ts';
 import { NodeFunction } from './constructs/node-function.ts';
+import { Sweeper } from './constructs/sweeper.ts';
 import { QueryApi } from './constructs/query-api.ts';
 import { VideoBucket } from './constructs/video-bucket.ts';
 import { WorkerScaling } from './constructs/worker-scaling.ts';
+import { WebSite } from './constructs/web-site.ts';
 import { segmenterManifest } from './model-manifest.ts';
 import { PATHS } from './paths.ts';
 import { acknowledge, logicalIdOf } from './nag.ts';
@@ -47,6 +49,8 @@ export const ACTIONS = {
   workerTable: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem'],
   queryTable: ['dynamodb:GetItem', 'dynamodb:Query'],
   queryIndex: ['dynamodb:Query'],
+  uploadVideo: ['s3:PutObject'], // the query API signs upload PUTs under the video prefix
+  writeThumbnails: ['s3:PutObject'], // one JPEG per segment under the thumbnail prefix
 } as const;
 
 /** Everything vidx runs on in AWS: see issue 5 and the README's Deploy section. */
@@ -59,6 +63,7 @@ export class VidxStack extends Stack {
   readonly worker: GpuWorkerService;
   readonly scaling: WorkerScaling;
   readonly api: QueryApi;
+  readonly sweeper: Sweeper;
   readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: VidxStackProps) {
@@ -67,10 +72,11 @@ export class VidxStack extends Stack {
     const architecture = config.lambdaArchitecture === 'arm64' ? lambda.Architecture.ARM_64 : lambda.Architecture.X86_64;
 
     // --- data -------------------------------------------------------------------------------
-    this.bucket = new VideoBucket(this, 'Storage', {
+    const storage = new VideoBucket(this, 'Storage', {
       corsAllowedOrigins: config.corsAllowedOrigins,
       retainData: config.retainData,
-    }).bucket;
+    });
+    this.bucket = storage.bucket;
     this.index = new IndexTable(this, 'Index', { retainData: config.retainData });
     this.clips = new ClipQueue(this, 'ClipQueue', {
       maxReceiveCount: config.maxReceiveCount,
@@ -127,6 +133,19 @@ export class VidxStack extends Stack {
       prefix: config.videoPrefix,
     });
 
+    // --- sweeper: unfinished videos whose clip jobs were lost ---------------------------------
+    this.sweeper = new Sweeper(this, 'Sweeper', {
+      architecture,
+      logRetentionDays: config.logRetentionDays,
+      index: this.index,
+      queue: this.clips.queue,
+      videosArn,
+      everyMinutes: config.sweepEveryMinutes,
+      visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
+      maxReceiveCount: config.maxReceiveCount,
+      maxRequeues: config.maxRequeues,
+    });
+
     // --- query Lambda + HTTP API ------------------------------------------------------------
     // The key that signs pagination cursors (core/query/cursor.ts): generated once, stable across
     // deploys, resolved by CloudFormation into the function's environment (never in the template).
@@ -150,18 +169,27 @@ export class VidxStack extends Stack {
       environment: {
         [ENV.table]: table.tableName,
         [CURSOR_SECRET_ENV]: cursorSecret.secretValue.unsafeUnwrap(), // a {{resolve:secretsmanager}} reference
+        [ENV.bucket]: this.bucket.bucketName, // media routes: presigned video/thumbnail GETs, upload PUTs
+        [ENV.videoPrefix]: config.videoPrefix,
         POWERTOOLS_SERVICE_NAME: 'vidx-query',
       },
     });
+    // The presigned URLs act with these rights: read videos and thumbnails, put new videos.
+    this.query.role.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.readVideo], resources: [videosArn, this.bucket.arnForObjects(`${THUMBNAIL_PREFIX}*`)] }));
+    this.query.role.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.uploadVideo], resources: [videosArn] }));
     this.query.role.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.queryTable], resources: [table.tableArn] }));
     this.query.role.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.queryIndex], resources: [this.index.labelIndexArn] }));
+    const web = config.web ? new WebSite(this, 'Web', { logBucket: storage.accessLogs, domainPrefix: config.webDomainPrefix ?? `${config.stackName.toLowerCase()}-${this.account}`, retainData: config.retainData }) : undefined;
+    const origins = [...config.corsAllowedOrigins, ...(web ? [web.origin] : [])];
+    if (web) this.bucket.addCorsRule({ allowedMethods: [s3.HttpMethods.GET, s3.HttpMethods.PUT], allowedOrigins: [web.origin], allowedHeaders: ['*'], exposedHeaders: ['ETag'], maxAge: 3000 });
     this.api = new QueryApi(this, 'QueryApi', {
       handler: this.query.fn,
-      authorizer: config.authorizer,
+      authorizer: web ? web.authorizer : config.authorizer,
       throttle: { rateLimit: config.apiThrottleRateLimit, burstLimit: config.apiThrottleBurstLimit },
-      corsAllowedOrigins: config.corsAllowedOrigins,
+      corsAllowedOrigins: origins,
       logRetentionDays: config.logRetentionDays,
     });
+    web?.deployPage(this.api.url);
 
     // --- GPU workers --------------------------------------------------------------------------
     const vpc = new ec2.Vpc(this, 'Network', {
@@ -200,18 +228,23 @@ export class VidxStack extends Stack {
       healthPort: config.workerHealthPort,
       model: config.model,
       modelSource: config.modelSource,
+      modelZooUrl: config.modelZooUrl,
       logRetentionDays: config.logRetentionDays,
       environment: {
         [ENV.table]: table.tableName,
         [ENV.bucket]: this.bucket.bucketName,
         [ENV.queueUrl]: this.clips.queue.queueUrl,
         [ENV.videoPrefix]: config.videoPrefix,
+        [ENV.visibilityTimeoutSeconds]: String(config.visibilityTimeoutSeconds),
+        [ENV.heartbeatSeconds]: String(config.heartbeatSeconds),
+        [ENV.stopTimeoutSeconds]: String(config.stopTimeoutSeconds),
         // VIDX_MODEL comes from the image: the manifest its build wrote to /models.
       },
     });
     const taskRole = this.worker.taskRole;
     taskRole.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.readVideo], resources: [videosArn] }));
     taskRole.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.consumeClips], resources: [this.clips.queue.queueArn] }));
+    taskRole.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.writeThumbnails], resources: [this.bucket.arnForObjects(`${THUMBNAIL_PREFIX}*`)] }));
     taskRole.addToPolicy(
       // The worker never reads the label index (only the query API does).
       new iam.PolicyStatement({ actions: [...ACTIONS.workerTable], resources: [table.tableArn] }),
@@ -233,6 +266,7 @@ export class VidxStack extends Stack {
       functions: [
         { name: 'Segmenter', fn: this.segmenter.fn },
         { name: 'Query', fn: this.query.fn },
+        { name: 'Sweeper', fn: this.sweeper.fn.fn },
       ],
       workerLogGroup: this.worker.logGroup,
       workerErrorThreshold: config.workerErrorAlarmThreshold,
@@ -244,12 +278,15 @@ export class VidxStack extends Stack {
     });
 
     new CfnOutput(this, 'BucketName', { value: this.bucket.bucketName, description: `Upload videos under s3://<bucket>/${config.videoPrefix}` });
+    new CfnOutput(this, 'VideoPrefix', { value: config.videoPrefix, description: 'Objects under this prefix are indexed (vidx upload --stack reads it)' });
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Query API (SigV4-signed requests, service execute-api)' });
     new CfnOutput(this, 'QueueUrl', { value: this.clips.queue.queueUrl, description: 'Clip job queue' });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.clips.deadLetterQueue.queueUrl, description: 'Clips that failed maxReceiveCount times' });
     new CfnOutput(this, 'TableName', { value: table.tableName, description: 'Index table' });
     new CfnOutput(this, 'WorkerLogGroup', { value: this.worker.logGroup.logGroupName, description: 'GPU worker logs' });
     new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName, description: 'CloudWatch dashboard' });
+    if (web) new CfnOutput(this, 'WebUrl', { value: `${web.origin}/`, description: 'The web page (sign in with a user of WebUserPoolId)' });
+    if (web) new CfnOutput(this, 'WebUserPoolId', { value: web.userPool.userPoolId, description: 'Invite people: aws cognito-idp admin-create-user --user-pool-id <id> --username <email>' });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn, description: 'Subscribe to receive alarms' });
 
     this.acknowledgeFindings(config);
@@ -262,7 +299,13 @@ export class VidxStack extends Stack {
       reason: 'Reads any uploaded video under the video prefix (object keys are chosen by users); nothing else in the bucket.',
     };
     acknowledge(this.segmenter.role, videoObjects);
-    acknowledge(this.worker.taskRole, videoObjects);
+    const thumbnailObjects = {
+      id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(this.bucket)}.Arn>/${THUMBNAIL_PREFIX}*]`,
+      reason: 'Segment thumbnails: one object per segment under the thumbnail prefix (written by the worker, signed for reading by the query API); nothing else in the bucket.',
+    };
+    acknowledge(this.worker.taskRole, videoObjects, thumbnailObjects);
+    acknowledge(this.query.role, videoObjects, thumbnailObjects);
+    acknowledge(this.sweeper.fn.role, videoObjects);
     const notifications = this.node.tryFindChild('BucketNotificationsHandler050a0587b7544547bf325f094a3db834');
     if (notifications) {
       acknowledge(notifications, {

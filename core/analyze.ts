@@ -27,8 +27,8 @@ export interface AnalyzeEngine extends ScoringEngine {
 }
 
 /**
- * Windows per engine.run. On CPU a batch of 2 keeps memory low (a SlowFast window packs to
- * ~31 MB of input) while giving the reader a batch's worth of inference to hide behind; on a
+ * Windows per engine.run. On CPU a batch of 2 keeps memory low (a SlowFast window is 6.3 MB of
+ * frames for the uint8 entry, 31.5 MB of float32 for the float entry) while giving the reader a batch's worth of inference to hide behind; on a
  * GPU larger batches fill the device.
  */
 export function defaultBatch(device: string | undefined): number {
@@ -41,6 +41,8 @@ export interface ScoreWindowsOptions {
   batch: number;
   topK: number;
   hwaccel?: boolean;
+  /** Skip the H.264 loop filter while decoding (faster; README Performance). */
+  fastDecode?: boolean;
   /** ffmpeg decoder threads (default: VIDX_THREADS, else ffmpeg's choice). */
   decodeThreads?: number;
   signal?: AbortSignal;
@@ -68,7 +70,10 @@ export async function scoreWindows(source: string, engine: ScoringEngine & { man
       info: opts.info,
       windows: [...opts.windows],
       batch: opts.batch,
+      // The engine says which entry it runs: uint8 frames (bytes) or float NCTHW.
+      entry: engine.entry ?? 'float',
       hwaccel: opts.hwaccel,
+      fastDecode: opts.fastDecode,
       threads: opts.decodeThreads,
       signal: ac.signal,
       onSpawn: opts.onSpawn,
@@ -92,6 +97,7 @@ export interface AnalyzeOptions extends Partial<TimelineOptions> {
   /** Windows per engine.run; default defaultBatch(engine.device). */
   batch?: number;
   hwaccel?: boolean;
+  fastDecode?: boolean;
   decodeThreads?: number;
   signal?: AbortSignal;
   /** Called once the windows are planned (total), then after every batch. */
@@ -124,6 +130,7 @@ export async function analyzeVideo(source: string, engine: AnalyzeEngine, opts: 
     batch,
     topK: options.topK,
     hwaccel: opts.hwaccel,
+    fastDecode: opts.fastDecode,
     decodeThreads: opts.decodeThreads,
     signal: opts.signal,
     onProgress: opts.onProgress,

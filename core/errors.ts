@@ -30,11 +30,13 @@ const CODES = {
   VIDEO_TOO_LARGE: { hint: 'scale or cut the video down before indexing it' },
   VIDEO_DECODE_FAILED: { hint: 'the file may be damaged; re-encoding it usually helps' },
   MANIFEST_INPUT_INVALID: { hint: 'fix the manifest' },
+  NO_FRAME: { hint: 'the time is past the video\'s last frame; thumbnails fall back to none' },
 
   // Models
   MODEL_UNKNOWN_ARCH: { hint: 'use one of the listed architectures' },
   MODEL_MANIFEST_DRIFT: { hint: 'the documented settings and the graph disagree: fix models/manifests.ts' },
   MODEL_MANIFEST_BAD: { hint: 'pass a manifest.json written by `vidx models convert` or `vidx models pull`' },
+  MODEL_MANUAL_DOWNLOAD: { hint: 'download the checkpoint by hand from where the message says, then run `vidx models convert`' },
   MODEL_DOWNLOAD_FAILED: { hint: 'check the network, or convert a local checkpoint with `vidx models convert`' },
   MODEL_CHECKSUM_MISMATCH: { hint: 'the download is not the expected file: download it again' },
   MODEL_CACHE_BROKEN: { hint: 'delete the cached model folder and pull or convert it again' },
@@ -80,6 +82,9 @@ const CODES = {
   OBJECT_NOT_FOUND: { hint: 'upload the file again' },
   PLAN_BAD_INPUT: { hint: 'use a positive clip length (VIDX_CLIP_SECONDS)' },
   ENQUEUE_FAILED: { hint: 'check the clip queue and its permissions; upload the file again' },
+  ENQUEUE_REJECTED: { hint: 'the clip queue refused the job for good; upload the file again (a very unusual key may need renaming)' },
+  SWEEPER_CONFIG: { hint: 'check the sweeper environment (VIDX_TABLE, VIDX_QUEUE_URL, VIDX_BUCKET)' },
+  STALLED: { hint: 'the video made no progress after several re-enqueues; run `vidx reindex --video <id>` or upload it again' },
   ASSEMBLY_INCOMPLETE: { hint: 'the video is assembled again when its missing clips are scored' },
   SEGMENTER_FAILED: { hint: 'see the `vidx local` log for the cause', http: 502 },
   EVENTS_CONFIG: { hint: 'check the event sink settings (VIDX_WEBHOOK_URL with its secret, SNS topic, event bus)' },
@@ -97,6 +102,7 @@ const CODES = {
   METHOD_NOT_ALLOWED: { hint: 'use GET', http: 405 },
   PAYLOAD_TOO_LARGE: { hint: 'send a smaller body (the query API takes none)', http: 413 },
   INDEX_UNAVAILABLE: { hint: 'try again shortly', http: 503 },
+  MEDIA_UNAVAILABLE: { hint: 'this API cannot sign media URLs here (no bucket configured)', http: 501 },
   INTERNAL: { hint: 'a bug: see the server log', http: 500 },
 
   // The CLI talking to an API or the local stack
@@ -104,6 +110,7 @@ const CODES = {
   API_ERROR: { hint: 'is --api the vidx query API?' },
   LOCAL_STACK_UNREACHABLE: { hint: 'start it with `npx vidx local`, or pass --api' },
   LOCAL_STACK_ERROR: { hint: 'see the `vidx local` log for the cause' },
+  STACK_NOT_FOUND: { hint: 'deploy the stack first (`npx cdk deploy`), or pass the right --stack name and AWS region' },
   UPLOAD_NO_FILE: { hint: 'pass paths of video files' },
 } as const satisfies Record<string, CodeDefinition>;
 

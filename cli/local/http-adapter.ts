@@ -22,6 +22,12 @@ export type HttpApiHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatew
 /** Extra local-only routes (e.g. the uploader's /_local/ endpoints), tried before the API. */
 export type LocalRoute = (req: IncomingMessage, body: Buffer) => Promise<{ status: number; body: unknown } | undefined>;
 
+/**
+ * A route that answers from the raw request (streams: the web page, the S3 proxy), tried before
+ * the body is read; returns true when it took the request.
+ */
+export type RawRoute = (req: IncomingMessage, res: ServerResponse) => boolean;
+
 export function toApiGatewayEvent(req: IncomingMessage, body: Buffer): APIGatewayProxyEventV2 {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const headers: Record<string, string> = {};
@@ -77,8 +83,16 @@ function refuse(req: IncomingMessage, res: ServerResponse, e: VidxError): void {
   res.end(JSON.stringify(body), () => req.socket.destroy());
 }
 
-export async function serveHttpApi(port: number, handler: HttpApiHandler, localRoutes: LocalRoute[] = [], host = '127.0.0.1'): Promise<{ url: string; server: Server; close(): Promise<void> }> {
+export async function serveHttpApi(
+  port: number,
+  handler: HttpApiHandler,
+  localRoutes: LocalRoute[] = [],
+  host = '127.0.0.1',
+  rawRoutes: RawRoute[] = [],
+): Promise<{ url: string; server: Server; close(): Promise<void> }> {
   const server = createServer((req, res) => {
+    // Raw routes stream their own bodies (the upload proxy); everything else is read here, bounded.
+    if (rawRoutes.some((route) => route(req, res))) return;
     const tooLarge = () => refuse(req, res, new VidxError('PAYLOAD_TOO_LARGE', `the request body is larger than ${MAX_BODY_BYTES} bytes`));
     if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) return tooLarge();
     const chunks: Buffer[] = [];

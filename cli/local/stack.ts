@@ -13,6 +13,8 @@ import { BUCKET, DEFAULTS, ENV, VIDEO_PREFIX } from '../../core/names.ts';
 import { IndexStore } from '../../core/aws/index-store.ts';
 import { loadManifest } from '../../core/pipeline/model-ref.ts';
 import { buildSegmenterDeps } from '../../lambdas/segmenter/deps.ts';
+import { buildSweepDeps } from '../../lambdas/sweeper/handler.ts';
+import { staleAfterSeconds, sweepUnfinished, type SweepOptions, type SweepReport } from '../../core/pipeline/sweep.ts';
 import { makeSegmenterHandler, type S3EventHandler } from '../../lambdas/segmenter/handler.ts';
 import { handler as queryHandler } from '../../lambdas/query/handler.ts';
 import { CURSOR_SECRET_ENV } from '../../core/query/cursor.ts';
@@ -23,6 +25,9 @@ import { startEmulators, type Emulators } from './emulators.ts';
 import { ensureResources, type LocalResources } from './resources.ts';
 import { serveHttpApi, type HttpApiHandler, type LocalRoute } from './http-adapter.ts';
 import { s3EventRoute } from './s3-event-route.ts';
+import { S3_PROXY_PATH, s3Proxy } from './s3-proxy.ts';
+import { s3CreatedEvent } from './s3-event.ts';
+import { webPage } from './web.ts';
 
 export interface LocalStackOptions {
   port: number;
@@ -34,6 +39,8 @@ export interface LocalStackOptions {
   host?: string;
   /** Worker overrides (tests: short polls and visibility). */
   worker?: Partial<WorkerOptions>;
+  /** The sweeper's round interval and staleness (default: every 60 s, stale after the queue's limits). */
+  sweep?: { everySeconds?: number; staleAfterSeconds?: number; maxRequeues?: number };
   logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
 }
 
@@ -46,6 +53,8 @@ export interface LocalStack {
   store: IndexStore;
   segmenter: S3EventHandler;
   worker: WorkerService;
+  /** One sweeper round now (it also runs on its interval); `vidx local` runs one at start. */
+  sweep(overrides?: Partial<SweepOptions>): Promise<SweepReport>;
   stop(): Promise<void>;
 }
 
@@ -94,13 +103,38 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
       waitTimeSeconds: 5,
       ...o.worker,
     });
+    // The sweeper (core/pipeline/sweep.ts) on an interval. The emulated bucket lives in memory, so
+    // after a restart the objects of unfinished videos are gone: those wait for a re-upload.
+    const sweepDeps = buildSweepDeps(clients, resources.tableName, resources.queueUrl, new Logger({ serviceName: 'vidx-sweeper', logLevel }));
+    const visibility = o.worker?.visibilityTimeoutSeconds ?? DEFAULTS.visibilityTimeoutSeconds;
+    const sweepOptions: SweepOptions = {
+      staleAfterSeconds: o.sweep?.staleAfterSeconds ?? staleAfterSeconds(visibility, DEFAULTS.maxReceiveCount),
+      maxRequeues: o.sweep?.maxRequeues ?? DEFAULTS.maxRequeues,
+      missingObject: 'skip',
+    };
+    let sweeping: Promise<SweepReport> | undefined;
+    const sweep = async (overrides: Partial<SweepOptions> = {}): Promise<SweepReport> => {
+      while (sweeping) await sweeping.catch(() => undefined);
+      sweeping = sweepUnfinished(sweepDeps, { ...sweepOptions, ...overrides }).finally(() => (sweeping = undefined));
+      return sweeping;
+    };
+    const sweepTimer = setInterval(() => {
+      sweep().catch((e: unknown) => process.stderr.write(`vidx local: sweep failed: ${String(e)}\n`));
+    }, (o.sweep?.everySeconds ?? 60) * 1000);
+    sweepTimer.unref();
     const config: LocalConfig = { s3Endpoint: emulators.endpoint, region, bucket: resources.bucket, prefix: VIDEO_PREFIX };
     const routes: LocalRoute[] = [
       async (req) => (req.method === 'GET' && req.url === '/_local/config' ? { status: 200, body: config } : undefined),
       async (req) => (req.method === 'GET' && req.url === '/_local/health' ? { status: 200, body: worker.worker.status() } : undefined),
       s3EventRoute(segmenter),
     ];
-    const http = await serveHttpApi(o.port, queryHandler as HttpApiHandler, routes, o.host ?? '127.0.0.1');
+    // The browser reaches S3 through this server (presigned URLs signed for the proxy's address);
+    // the port is known only once listening, so the query Lambda reads it on its first request.
+    const proxy = s3Proxy(emulators.endpoint, VIDEO_PREFIX, async (obj) => {
+      await segmenter(s3CreatedEvent([obj], region));
+    });
+    const http = await serveHttpApi(o.port, queryHandler as HttpApiHandler, routes, o.host ?? '127.0.0.1', [proxy, webPage()]);
+    process.env[ENV.mediaEndpoint] = `${http.url}${S3_PROXY_PATH}`;
     let stopped: Promise<void> | undefined;
     return {
       apiUrl: http.url,
@@ -111,8 +145,11 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
       store,
       segmenter,
       worker,
+      sweep,
       stop() {
         stopped ??= (async () => {
+          clearInterval(sweepTimer);
+          await sweeping?.catch(() => undefined);
           await http.close();
           await worker.stop();
           clients.destroy();

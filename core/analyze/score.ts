@@ -12,6 +12,7 @@
  * (`windowsInClip`) and the scores come out keyed by the global window index.
  */
 import { VidxError } from '../errors.ts';
+import type { InputData } from '../model/engine.ts';
 import type { Manifest } from '../model/manifest.ts';
 import type { LabelScore, WindowScore } from '../result.ts';
 
@@ -23,16 +24,18 @@ export interface PlannedWindow {
   end: number;
 }
 
-/** What scoring reads of a packed batch (core/video's PackedBatch): inputs are [n, ...] NCTHW. */
+/** What scoring reads of a packed batch (core/video's PackedBatch): inputs are [n, ...] per the engine's entry. */
 export interface Batch {
   windows: readonly PlannedWindow[];
-  inputs: Record<string, Float32Array>;
+  inputs: Record<string, InputData>;
 }
 
 /** What scoring needs of an engine (core/model's InferenceEngine). */
 export interface ScoringEngine {
   readonly manifest: Pick<Manifest, 'labels' | 'output'> & Partial<Manifest>;
-  run(inputs: Record<string, Float32Array>, batch: number): Promise<Float32Array>;
+  run(inputs: Record<string, InputData>, batch: number): Promise<Float32Array>;
+  /** Which entry the engine runs (uint8: frames as bytes); absent means float. */
+  readonly entry?: 'float' | 'uint8';
 }
 
 /** Softmax + top-k of one row of probabilities (core/model/scores.ts). */

@@ -1,6 +1,8 @@
 /** S3 objects: presigned GET URLs (the probe and the decoder read through them), put, head. */
 import { GetObjectCommand, HeadObjectCommand, NotFound, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
+import { createReadStream, statSync } from 'node:fs';
+import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { VidxError } from '../errors.ts';
 import { redactSecrets } from '../redact.ts';
@@ -35,6 +37,36 @@ export async function putObject(
     new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: options.contentType, ContentLength: options.contentLength }),
   );
   return { etag: stripQuotes(r.ETag ?? '') };
+}
+
+/** Multipart part size: under the local emulator's 11 MiB body limit, and 10,000 parts cover 80 GiB. */
+export const UPLOAD_PART_BYTES = 8 * 1024 * 1024;
+/** S3's limit on parts per multipart upload. */
+const MAX_PARTS = 10_000;
+
+/**
+ * Uploads a file: one PutObject up to a part, a multipart upload above (parts in parallel; a
+ * failed upload is aborted, leaving no parts behind). `onProgress` gets bytes sent so far.
+ */
+export async function uploadFile(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  file: string,
+  options: { contentType?: string; onProgress?: (sent: number, total: number) => void } = {},
+): Promise<{ etag: string; size: number }> {
+  const size = statSync(file).size;
+  const partSize = Math.max(UPLOAD_PART_BYTES, Math.ceil(size / MAX_PARTS));
+  const upload = new Upload({
+    client: s3,
+    params: { Bucket: bucket, Key: key, Body: size === 0 ? new Uint8Array(0) : createReadStream(file), ContentType: options.contentType },
+    partSize,
+    queueSize: 4,
+    leavePartsOnError: false,
+  });
+  if (options.onProgress) upload.on('httpUploadProgress', (p) => options.onProgress?.(p.loaded ?? 0, p.total ?? size));
+  const r = await upload.done();
+  return { etag: stripQuotes(r.ETag ?? ''), size };
 }
 
 export function stripQuotes(etag: string): string {

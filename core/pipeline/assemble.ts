@@ -5,7 +5,8 @@
  */
 import { VidxError } from '../errors.ts';
 import type { Segment, WindowScore } from '../result.ts';
-import { labelGsiPk, labelGsiSk, segmentSk, videoPk, type SegmentRecord } from '../records.ts';
+import type { KeyframeDetections, PersonSegment } from '../detection/schema.ts';
+import { labelGsiPk, labelGsiSk, personSegmentSk, segmentSk, videoPk, type SegmentRecord } from '../records.ts';
 
 
 export interface ClipWindows {
@@ -67,4 +68,43 @@ export function segmentItems(owner: SegmentOwner, segments: readonly Segment[]):
     if (!prev || prev.score < item.score) byKey.set(item.SK, item);
   }
   return [...byKey.values()];
+}
+
+export interface ClipKeyframes {
+  index: number;
+  keyframes: readonly KeyframeDetections[];
+}
+
+/** All keyframes of a revision in index order; a keyframe in two clips is a planning bug and raises. */
+export function collectKeyframes(clips: readonly ClipKeyframes[]): KeyframeDetections[] {
+  const byIndex = new Map<number, KeyframeDetections>();
+  for (const c of clips) {
+    for (const k of c.keyframes) {
+      if (byIndex.has(k.index)) throw new VidxError('ASSEMBLY_INCOMPLETE', `keyframe ${k.index} appears in two clips`);
+      byIndex.set(k.index, k);
+    }
+  }
+  return [...byIndex.values()].sort((a, b) => a.index - b.index);
+}
+
+/** A person segment item: found by label through GSI1 like a clip-level one, keyed apart by person. */
+export function personSegmentItem(owner: SegmentOwner, s: PersonSegment): SegmentRecord {
+  return {
+    PK: videoPk(owner.videoId),
+    SK: personSegmentSk(s.start, s.label, s.person),
+    GSI1PK: labelGsiPk(s.label),
+    GSI1SK: labelGsiSk(s.score, owner.videoId, s.start),
+    videoId: owner.videoId,
+    key: owner.key,
+    etag: owner.etag,
+    label: s.label,
+    start: s.start,
+    end: s.end,
+    score: s.score,
+    mean: s.mean,
+    windows: s.keyframes,
+    kind: 'person',
+    person: s.person,
+    boxes: s.boxes,
+  };
 }

@@ -14,7 +14,7 @@ const INTERNAL: ErrorBody = { status: 500, code: 'INTERNAL', message: 'internal 
 export function errorBody(e: unknown): ErrorBody {
   if (isVidxError(e)) {
     const status = httpStatusOf(e.code);
-    if (status >= 500 && e.code !== 'INDEX_UNAVAILABLE') return { ...INTERNAL };
+    if (status >= 500 && e.code !== 'INDEX_UNAVAILABLE' && e.code !== 'MEDIA_UNAVAILABLE') return { ...INTERNAL };
     return { status, code: e.code, message: e.message, hint: e.hint };
   }
   return { ...INTERNAL };

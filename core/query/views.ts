@@ -1,39 +1,14 @@
 /** What the API shows of stored items: no keys, no internals (bucket, etag, done set, GSI keys). */
+import { z } from 'zod';
+import { TimedBoxSchema } from '../detection/schema.ts';
 import type { SegmentHit } from './search.ts';
-import type { Segment } from '../result.ts';
+import type { ModelView, SegmentView, VideoView } from './responses.ts';
+
+export type { ModelView, SegmentView, VideoView };
 
 type Item = Record<string, unknown>;
 
-export interface ModelView {
-  architecture: string;
-  manifestSha256?: string;
-  trained: boolean;
-}
-
-export interface VideoView {
-  videoId: string;
-  key: string;
-  status: string;
-  reason?: string;
-  errorCode?: string;
-  duration?: number;
-  fps?: number;
-  width?: number;
-  height?: number;
-  /** The model the current revision is planned for (architecture), and whether it is trained. */
-  model?: string;
-  trained?: boolean;
-  /** sha256 of that model's manifest. */
-  modelSha256?: string;
-  /** The model that made the timeline now served (differs from `model` while a re-index runs). */
-  indexedWith?: ModelView;
-  clipsTotal?: number;
-  clipsDone: number;
-  segments?: number;
-  createdAt?: string;
-  updatedAt?: string;
-  indexedAt?: string;
-}
+const TimedBoxesSchema = z.array(TimedBoxSchema);
 
 const STRING_FIELDS = ['reason', 'errorCode', 'model', 'modelSha256', 'createdAt', 'updatedAt', 'indexedAt'] as const;
 const NUMBER_FIELDS = ['duration', 'fps', 'width', 'height', 'clipsTotal', 'segments'] as const;
@@ -67,15 +42,16 @@ function modelViewOf(v: unknown): ModelView | undefined {
   return { architecture: m.architecture, ...(typeof m.manifestSha256 === 'string' ? { manifestSha256: m.manifestSha256 } : {}), trained: m.trained };
 }
 
-/** What the API returns for a segment: the one segment schema plus the video it is in. */
-export interface SegmentView extends Segment {
-  videoId: string;
-  key: string;
+export function segmentView(hit: SegmentHit): SegmentView {
+  const { videoId, key, label, start, end, score, mean, windows, kind, person, boxes } = hit;
+  return { videoId, key, label, start, end, score, mean, windows, kind, ...(person !== undefined ? { person } : {}), ...(boxes ? { boxes } : {}) };
 }
 
-export function segmentView(hit: SegmentHit): SegmentView {
-  const { videoId, key, label, start, end, score, mean, windows } = hit;
-  return { videoId, key, label, start, end, score, mean, windows };
+/** A stored segment's kind, and for a person segment its track id and boxes (items made before kinds existed are clip-level). */
+export function kindFieldsOf(item: Item): Pick<SegmentView, 'kind' | 'person' | 'boxes'> {
+  if (item.kind !== 'person') return { kind: 'clip' };
+  const boxes = TimedBoxesSchema.safeParse(item.boxes);
+  return { kind: 'person', ...(typeof item.person === 'number' ? { person: item.person } : {}), ...(boxes.success ? { boxes: boxes.data } : {}) };
 }
 
 export function segmentHitOf(item: Item): SegmentHit {
@@ -88,6 +64,9 @@ export function segmentHitOf(item: Item): SegmentHit {
     score: Number(item.score),
     mean: Number(item.mean ?? item.score),
     windows: Number(item.windows ?? 1),
+    ...kindFieldsOf(item),
     sortKey: String(item.GSI1SK ?? ''),
+    ...(typeof item.etag === 'string' ? { etag: item.etag } : {}),
+    ...(typeof item.thumbAt === 'number' ? { thumbAt: item.thumbAt } : {}),
   };
 }

@@ -66,6 +66,15 @@ describe('loadConfig', () => {
     expect(() => loadConfig(context({ 'vidx:workerInstanceTypes': 'not an instance' }))).toThrow(/workerInstanceTypes/);
     expect(() => loadConfig(context({ vidx: { authorizer: { type: 'jwt', issuer: 'x', audience: [] } } }))).toThrow(/authorizer/);
   });
+
+  it('refuses pretrained weights the image build cannot download, unless a mirror serves them', () => {
+    expect(loadConfig(context({}), { model: 'i3d_inception_v1' }).model).toBe('i3d_inception_v1');
+    expect(() => loadConfig(context({}), { model: 'mars_resnext101' })).toThrow(/mars_resnext101's weights have no public download address .*put MARS_Kinetics_16f\.pth on a mirror and set modelZooUrl/);
+    expect(loadConfig(context({}), { model: 'mars_resnext101', modelZooUrl: 'https://mirror.example/zoo' }).modelZooUrl).toBe('https://mirror.example/zoo');
+    expect(loadConfig(context({}), { model: 'mars_resnext101', modelSource: 'synthetic' }).modelSource).toBe('synthetic');
+    // ModelScope's file has no fixed name here, so no mirror can stand in for it.
+    expect(() => loadConfig(context({}), { model: 'tps_swin_tiny', modelZooUrl: 'https://mirror.example/zoo' })).toThrow(/tps_swin_tiny's weights .*set modelSource to synthetic/);
+  });
 });
 
 describe('segmenter manifest', () => {
@@ -89,6 +98,15 @@ describe('segmenter manifest', () => {
     expect(m.trained).toBe(false);
     const generated = loadManifest(m.path);
     expect(generated).toMatchObject({ architecture: 'slowfast_r50', frames: 32, samplingRate: 2, fps: 30, trained: false, source: { kind: 'synthetic' } });
+  });
+
+  it.each([
+    ['i3d_inception_v1', { frames: 64, samplingRate: 1, fps: 25, inputRange: [-1, 1] }],
+    ['mars_resnext101', { frames: 16, samplingRate: 1, fps: 25, inputRange: [0, 255] }],
+    ['tps_swin_tiny', { frames: 32, samplingRate: 2, fps: 30, inputRange: [0, 255] }],
+  ])('takes the seed papers\' models too: %s gets its own window settings', (model, settings) => {
+    const m = segmenterManifest(model, undefined, emptyCache());
+    expect(loadManifest(m.path)).toMatchObject({ architecture: model, ...settings, trained: false });
   });
 
   it('refuses an unknown architecture or a manifest of another one', () => {
