@@ -24,6 +24,7 @@ import type { ClipScorer } from '../../core/pipeline/clip-scorer.ts';
 import { startEmulators, type Emulators } from './emulators.ts';
 import { ensureResources, type LocalResources } from './resources.ts';
 import { serveHttpApi, type HttpApiHandler, type LocalRoute } from './http-adapter.ts';
+import { s3EventRoute } from './s3-event-route.ts';
 import { S3_PROXY_PATH, s3Proxy } from './s3-proxy.ts';
 import { s3CreatedEvent } from './s3-event.ts';
 import { webPage } from './web.ts';
@@ -125,21 +126,7 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
     const routes: LocalRoute[] = [
       async (req) => (req.method === 'GET' && req.url === '/_local/config' ? { status: 200, body: config } : undefined),
       async (req) => (req.method === 'GET' && req.url === '/_local/health' ? { status: 200, body: worker.worker.status() } : undefined),
-      async (req, body) => {
-        if (req.method !== 'POST' || req.url !== '/_local/s3-event') return undefined;
-        let event: unknown;
-        try {
-          event = JSON.parse(body.toString('utf8'));
-        } catch (_e) {
-          return { status: 400, body: { status: 400, code: 'BAD_EVENT', message: 'the body is not JSON' } };
-        }
-        try {
-          return { status: 200, body: await segmenter(event) };
-        } catch (e) {
-          const code = (e as { code?: string }).code ?? 'SEGMENTER_FAILED';
-          return { status: code === 'BAD_EVENT' ? 400 : 502, body: { status: code === 'BAD_EVENT' ? 400 : 502, code, message: (e as Error).message } };
-        }
-      },
+      s3EventRoute(segmenter),
     ];
     // The browser reaches S3 through this server (presigned URLs signed for the proxy's address);
     // the port is known only once listening, so the query Lambda reads it on its first request.

@@ -3,8 +3,8 @@
  * otherwise, batched runs that return the logits.
  *
  * CUDA: the npm package ships the CPU build; the CUDA execution provider is only there when it
- * was installed with `onnxruntime-node-install-cuda=v12` (the GPU container does this on
- * purpose). Without it, asking for 'cuda' makes session creation throw
+ * was installed by onnxruntime-node's install script with `--onnxruntime-node-install-cuda=v12`
+ * (the GPU container does this on purpose; package.json's allowScripts denies it elsewhere). Without it, asking for 'cuda' makes session creation throw
  * ("OrtSessionOptionsAppendExecutionProvider_Cuda: Failed to load shared library"); with it but
  * no usable GPU/driver, it throws a CUDA error. Both are recognised here: 'auto' then falls back
  * to CPU and logs why, an explicit 'cuda' fails with MODEL_CUDA_UNAVAILABLE.
@@ -55,7 +55,7 @@ export interface EngineOptions {
 }
 
 const CUDA_HINT =
-  'CUDA needs an NVIDIA GPU with CUDA 12 and the CUDA build of onnxruntime-node (install with `npm ci --onnxruntime-node-install-cuda=v12`, as the GPU container does); otherwise use --device cpu or auto';
+  'CUDA needs an NVIDIA GPU with CUDA 12 and the CUDA build of onnxruntime-node (after `npm ci`, run `node node_modules/onnxruntime-node/script/install.js --onnxruntime-node-install-cuda=v12`, as the GPU container does); otherwise use --device cpu or auto';
 
 /** Failures that mean "the CUDA execution provider cannot be used here", as opposed to a bad model. */
 export function isCudaUnavailableError(e: unknown): boolean {

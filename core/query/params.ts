@@ -116,7 +116,17 @@ export const TimelineParamsSchema = z.strictObject({
 export type TimelineParams = z.output<typeof TimelineParamsSchema>;
 
 /** Parses query parameters with `schema`; every failure is a 400 VidxError naming the parameter. */
+const PROTOTYPE_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
 export function parseParams<S extends z.ZodType>(schema: S, raw: Record<string, string | undefined> | undefined): z.output<S> {
+  // `input.__proto__ = v` would set the prototype (the parameter silently gone) and zod skips an
+  // own `__proto__` key: refuse the names that are object machinery before anything else.
+  const machinery = Object.keys(raw ?? {}).filter((k) => PROTOTYPE_KEYS.has(k));
+  if (machinery.length > 0) {
+    throw new VidxError('UNKNOWN_PARAMETER', `unknown parameter${machinery.length > 1 ? 's' : ''}: ${machinery.join(', ')}`, {
+      hint: 'see the API description in ARCHITECTURE.md',
+    });
+  }
   const input: Record<string, string> = {};
   for (const [k, v] of Object.entries(raw ?? {})) if (v !== undefined) input[k] = v;
   const r = schema.safeParse(input);
