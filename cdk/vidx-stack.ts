@@ -228,6 +228,7 @@ export class VidxStack extends Stack {
       healthPort: config.workerHealthPort,
       model: config.model,
       modelSource: config.modelSource,
+      modelZooUrl: config.modelZooUrl,
       logRetentionDays: config.logRetentionDays,
       environment: {
         [ENV.table]: table.tableName,

@@ -27,9 +27,6 @@ export interface VideoObjects {
   readable(bucket: string, key: string): Promise<ReadableObject>;
 }
 
-/** The queue refused the clip jobs for good (their content): retrying would not help. */
-export const ENQUEUE_REJECTED = 'ENQUEUE_REJECTED';
-
 export interface ClipQueue {
   /**
    * Sends every job. Throws VidxError ENQUEUE_REJECTED when the queue refuses them for good, and
