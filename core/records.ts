@@ -147,6 +147,8 @@ export const VideoRecordSchema = z.object({
   /** Id of the done/failed event delivered for this revision (set after delivery). */
   notifiedEvent: z.string().optional(),
   clipsTotal: z.number().int().nonnegative(),
+  /** The clip length (s) the revision was planned with. */
+  clipSeconds: z.number().positive().optional(),
   /** True once every clip job of this revision was sent (a retried S3 event then sends nothing). */
   enqueued: z.boolean().optional(),
   /** Indices of the finished clips (a DynamoDB number set; read back as an array). */

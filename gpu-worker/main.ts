@@ -7,6 +7,7 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createClients } from '../core/aws/clients.ts';
+import { eventSinksFromEnv } from '../core/aws/event-sinks.ts';
 import { DEFAULTS, ENV } from '../core/names.ts';
 import { isVidxError } from '../core/errors.ts';
 import { loadManifest } from '../core/pipeline/model-ref.ts';
@@ -23,7 +24,10 @@ try {
   const threads = process.env[ENV.threads] ? Number(process.env[ENV.threads]) : undefined;
   const scorer = await loadModelScorer(manifestPath, { device: deviceFrom(process.env[ENV.device]), threads, log: (m) => log.info(m) });
   log.info('model loaded', { architecture: scorer.architecture, trained: scorer.trained, device: scorer.device });
-  const service = await startWorkerService(createClients(), config, scorer, manifest, { log });
+  const clients = createClients();
+  const events = await eventSinksFromEnv(clients.config);
+  if (events.sinks.length > 0) log.info('events on', { sinks: events.sinks.map((s) => s.name) });
+  const service = await startWorkerService(clients, config, scorer, manifest, { log, events: { sinks: events.sinks } });
   const shutdown = (signal: string) => {
     log.info('signal received: draining', { signal });
     const hard = setTimeout(() => {

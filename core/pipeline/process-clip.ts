@@ -13,6 +13,8 @@ import { collectWindows, segmentItems } from './assemble.ts';
 import { isComplete } from './progress.ts';
 import type { PipelineIndex, PipelineLog, VideoObjects } from './ports.ts';
 import type { ClipScorer } from './clip-scorer.ts';
+import type { DeliveryOptions, EventSink } from '../events/deliver.ts';
+import { notifyIfFinal } from './notify.ts';
 
 /** What became of a job. `retry` = transient: the message goes back to the queue. */
 export type ClipOutcome =
@@ -27,6 +29,8 @@ export interface ClipDeps {
   scorer: ClipScorer;
   timeline: Pick<TimelineOptions, 'threshold' | 'gap'>;
   log: PipelineLog;
+  /** Where done/failed events go (none = no events). */
+  events?: { sinks: readonly EventSink[]; delivery?: DeliveryOptions } | undefined;
   /** Test hooks for crash simulation (never set in production). */
   hooks?: { afterClipWrite?(job: ClipJob): Promise<void> | void; beforeAssemblyCommit?(job: ClipJob): Promise<void> | void };
 }
@@ -39,10 +43,16 @@ export async function processClip(deps: ClipDeps, job: ClipJob, signal: AbortSig
   try {
     const video = await deps.store.getVideo(job.videoId);
     if (!video || video.etag !== job.etag) return { kind: 'stale', why: 'the video has a newer revision (or no record)' };
-    if (video.status === 'failed') return { kind: 'stale', why: 'the video already failed' };
-    if (job.model !== deps.scorer.architecture) {
-      const reason = `the clip was planned for model ${job.model} but this worker runs ${deps.scorer.architecture}`;
-      await deps.store.markFailed(job.videoId, job.etag, 'MODEL_MISMATCH', reason);
+    if (video.status === 'failed') {
+      await notify(deps, video); // its event, if a crash kept it from being delivered
+      return { kind: 'stale', why: 'the video already failed' };
+    }
+    const otherWeights = job.modelSha256 !== undefined && deps.scorer.manifestSha256 !== undefined && job.modelSha256 !== deps.scorer.manifestSha256;
+    if (job.model !== deps.scorer.architecture || otherWeights) {
+      const reason = otherWeights
+        ? `the clip was planned for ${job.model} with manifest sha256 ${job.modelSha256!.slice(0, 12)} but this worker runs manifest ${deps.scorer.manifestSha256!.slice(0, 12)}`
+        : `the clip was planned for model ${job.model} but this worker runs ${deps.scorer.architecture}`;
+      if (await deps.store.markFailed(job.videoId, job.etag, 'MODEL_MISMATCH', reason)) await notifyCurrent(deps, job.videoId);
       return { kind: 'failed', code: 'MODEL_MISMATCH', reason };
     }
 
@@ -64,7 +74,10 @@ export async function processClip(deps: ClipDeps, job: ClipJob, signal: AbortSig
         if (isVidxError(e) && !TRANSIENT_CODES.has(e.code) && !signal.aborted) {
           const what = source.redact(e.message);
           const reason = `clip ${job.clip.index + 1} of ${job.clip.count} (${job.clip.start}s to ${job.clip.end}s) could not be decoded: ${what}`;
-          if (await deps.store.markFailed(job.videoId, job.etag, e.code, reason)) await deps.store.deleteDerived(job.videoId);
+          if (await deps.store.markFailed(job.videoId, job.etag, e.code, reason)) {
+            await deps.store.deleteDerived(job.videoId);
+            await notifyCurrent(deps, job.videoId);
+          }
           deps.log.warn('clip failed for good', { ...ctx, errorCode: e.code, reason });
           return { kind: 'failed', code: e.code, reason };
         }
@@ -98,6 +111,9 @@ export async function processClip(deps: ClipDeps, job: ClipJob, signal: AbortSig
     if (isComplete(after) && after.status !== 'indexed') {
       assembled = await assemble(deps, after, job);
     }
+    // The indexed event, once per revision: sent by the assembler, or by whoever finds the revision
+    // indexed but its event undelivered (a crash, a sink down: this message is then retried).
+    if (isComplete(after)) await notifyCurrent(deps, job.videoId, job.etag);
     return { kind: 'done', assembled, skippedInference };
   } catch (e) {
     return { kind: 'retry', error: e };
@@ -125,7 +141,8 @@ export async function assemble(deps: Pick<ClipDeps, 'store' | 'timeline' | 'log'
   await deps.store.batchWrite(items, []);
   if (job) await deps.hooks?.beforeAssemblyCommit?.(job);
   await deps.store.batchWrite([], [...staleSegments, ...staleClips]);
-  const ok = await deps.store.markIndexed(video.videoId, video.etag, items.length);
+  const made = { architecture: video.model, ...(video.modelSha256 ? { manifestSha256: video.modelSha256 } : {}), trained: video.trained };
+  const ok = await deps.store.markIndexed(video.videoId, video.etag, items.length, made);
   deps.log.info('timeline assembled', {
     videoId: video.videoId,
     etag: video.etag,
@@ -144,4 +161,15 @@ export async function assemble(deps: Pick<ClipDeps, 'store' | 'timeline' | 'log'
     }
   }
   return ok;
+}
+
+async function notify(deps: Pick<ClipDeps, 'store' | 'events' | 'log'>, video: VideoRecord): Promise<void> {
+  if (deps.events) await notifyIfFinal({ store: deps.store, sinks: deps.events.sinks, log: deps.log, delivery: deps.events.delivery }, video);
+}
+
+/** The event of the video's current revision (only if it is `etag`'s, when given) once it is final. */
+async function notifyCurrent(deps: Pick<ClipDeps, 'store' | 'events' | 'log'>, videoId: string, etag?: string): Promise<void> {
+  if (!deps.events || deps.events.sinks.length === 0) return;
+  const video = await deps.store.getVideo(videoId);
+  if (video && (etag === undefined || video.etag === etag)) await notify(deps, video);
 }
