@@ -84,6 +84,10 @@ export const ConfigSchema = z
     natGateways: int(0, 3).default(0),
     maxAzs: int(1, 6).default(2),
     alarmEmail: z.email().optional(),
+    /** Deploy the web page: CloudFront + a private bucket, and a Cognito user pool whose tokens the API accepts (replaces `authorizer`). */
+    web: bool.default(false),
+    /** Cognito hosted UI domain prefix (unique in the region); default `<stack name>-<account>`. */
+    webDomainPrefix: z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/).optional(),
   })
   .refine((c) => c.visibilityTimeoutSeconds >= 2 * c.heartbeatSeconds, {
     message: 'visibilityTimeoutSeconds must be at least twice heartbeatSeconds, or a slow heartbeat loses the message',

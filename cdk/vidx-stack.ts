@@ -8,7 +8,7 @@ import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { ENV } from '../core/names.ts';
+import { ENV, THUMBNAIL_PREFIX } from '../core/names.ts';
 import { CURSOR_SECRET_ENV } from '../core/query/cursor.ts';
 import type { VidxConfig } from './config.ts';
 import { ClipQueue } from './constructs/clip-queue.ts';
@@ -21,6 +21,7 @@ import { NodeFunction } from './constructs/node-function.ts';
 import { QueryApi } from './constructs/query-api.ts';
 import { VideoBucket } from './constructs/video-bucket.ts';
 import { WorkerScaling } from './constructs/worker-scaling.ts';
+import { WebSite } from './constructs/web-site.ts';
 import { segmenterManifest } from './model-manifest.ts';
 import { PATHS } from './paths.ts';
 import { acknowledge, logicalIdOf } from './nag.ts';
@@ -47,6 +48,8 @@ export const ACTIONS = {
   workerTable: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem'],
   queryTable: ['dynamodb:GetItem', 'dynamodb:Query'],
   queryIndex: ['dynamodb:Query'],
+  uploadVideo: ['s3:PutObject'], // the query API signs upload PUTs under the video prefix
+  writeThumbnails: ['s3:PutObject', 's3:DeleteObject'],
 } as const;
 
 /** Everything vidx runs on in AWS: see issue 5 and the README's Deploy section. */
@@ -67,10 +70,11 @@ export class VidxStack extends Stack {
     const architecture = config.lambdaArchitecture === 'arm64' ? lambda.Architecture.ARM_64 : lambda.Architecture.X86_64;
 
     // --- data -------------------------------------------------------------------------------
-    this.bucket = new VideoBucket(this, 'Storage', {
+    const storage = new VideoBucket(this, 'Storage', {
       corsAllowedOrigins: config.corsAllowedOrigins,
       retainData: config.retainData,
-    }).bucket;
+    });
+    this.bucket = storage.bucket;
     this.index = new IndexTable(this, 'Index', { retainData: config.retainData });
     this.clips = new ClipQueue(this, 'ClipQueue', {
       maxReceiveCount: config.maxReceiveCount,
@@ -150,18 +154,27 @@ export class VidxStack extends Stack {
       environment: {
         [ENV.table]: table.tableName,
         [CURSOR_SECRET_ENV]: cursorSecret.secretValue.unsafeUnwrap(), // a {{resolve:secretsmanager}} reference
+        [ENV.bucket]: this.bucket.bucketName, // media routes: presigned video/thumbnail GETs, upload PUTs
+        [ENV.videoPrefix]: config.videoPrefix,
         POWERTOOLS_SERVICE_NAME: 'vidx-query',
       },
     });
+    // The presigned URLs act with these rights: read videos and thumbnails, put new videos.
+    this.query.role.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.readVideo], resources: [videosArn, this.bucket.arnForObjects(`${THUMBNAIL_PREFIX}*`)] }));
+    this.query.role.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.uploadVideo], resources: [videosArn] }));
     this.query.role.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.queryTable], resources: [table.tableArn] }));
     this.query.role.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.queryIndex], resources: [this.index.labelIndexArn] }));
+    const web = config.web ? new WebSite(this, 'Web', { logBucket: storage.accessLogs, domainPrefix: config.webDomainPrefix ?? `${config.stackName.toLowerCase()}-${this.account}`, retainData: config.retainData }) : undefined;
+    const origins = [...config.corsAllowedOrigins, ...(web ? [web.origin] : [])];
+    if (web) this.bucket.addCorsRule({ allowedMethods: [s3.HttpMethods.GET, s3.HttpMethods.PUT], allowedOrigins: [web.origin], allowedHeaders: ['*'], exposedHeaders: ['ETag'], maxAge: 3000 });
     this.api = new QueryApi(this, 'QueryApi', {
       handler: this.query.fn,
-      authorizer: config.authorizer,
+      authorizer: web ? web.authorizer : config.authorizer,
       throttle: { rateLimit: config.apiThrottleRateLimit, burstLimit: config.apiThrottleBurstLimit },
-      corsAllowedOrigins: config.corsAllowedOrigins,
+      corsAllowedOrigins: origins,
       logRetentionDays: config.logRetentionDays,
     });
+    web?.deployPage(this.api.url);
 
     // --- GPU workers --------------------------------------------------------------------------
     const vpc = new ec2.Vpc(this, 'Network', {
@@ -250,6 +263,8 @@ export class VidxStack extends Stack {
     new CfnOutput(this, 'TableName', { value: table.tableName, description: 'Index table' });
     new CfnOutput(this, 'WorkerLogGroup', { value: this.worker.logGroup.logGroupName, description: 'GPU worker logs' });
     new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName, description: 'CloudWatch dashboard' });
+    if (web) new CfnOutput(this, 'WebUrl', { value: `${web.origin}/`, description: 'The web page (sign in with a user of WebUserPoolId)' });
+    if (web) new CfnOutput(this, 'WebUserPoolId', { value: web.userPool.userPoolId, description: 'Invite people: aws cognito-idp admin-create-user --user-pool-id <id> --username <email>' });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn, description: 'Subscribe to receive alarms' });
 
     this.acknowledgeFindings(config);
@@ -262,6 +277,10 @@ export class VidxStack extends Stack {
       reason: 'Reads any uploaded video under the video prefix (object keys are chosen by users); nothing else in the bucket.',
     };
     acknowledge(this.segmenter.role, videoObjects);
+    acknowledge(this.query.role, videoObjects, {
+      id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(this.bucket)}.Arn>/${THUMBNAIL_PREFIX}*]`,
+      reason: 'Signs GET URLs of segment thumbnails (one object per segment under the thumbnail prefix); nothing else in the bucket.',
+    });
     acknowledge(this.worker.taskRole, videoObjects);
     const notifications = this.node.tryFindChild('BucketNotificationsHandler050a0587b7544547bf325f094a3db834');
     if (notifications) {

@@ -7,6 +7,9 @@ export const APP_NAME = 'vidx';
 /** Uploads under this prefix are indexed; anything else in the bucket is ignored. */
 export const VIDEO_PREFIX = 'videos/';
 
+/** One small JPEG per segment (the frame of its best window), written by the worker. */
+export const THUMBNAIL_PREFIX = 'thumbnails/';
+
 export const TABLE = {
   /** Logical/default physical name; deployed stacks pass the real name through VIDX_TABLE. */
   name: 'vidx-index',
@@ -38,6 +41,8 @@ export const ENV = {
   device: 'VIDX_DEVICE',
   threads: 'VIDX_THREADS',
   healthPort: 'VIDX_HEALTH_PORT',
+  /** Where browsers reach S3 through presigned URLs (local: the vidx server's S3 proxy); unset on AWS. */
+  mediaEndpoint: 'VIDX_MEDIA_ENDPOINT',
   /** Done/failed events (core/events): any of these set = that sink is on. */
   eventTopicArn: 'VIDX_EVENT_TOPIC_ARN',
   eventBusName: 'VIDX_EVENT_BUS',

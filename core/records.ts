@@ -10,6 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { THUMBNAIL_PREFIX } from './names.ts';
 import { SegmentSchema, WindowScoreSchema } from './result.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -93,6 +94,19 @@ export function labelGsiPk(label: string): string {
 export function labelGsiSk(score: number, videoId: string, startSeconds: number): string {
   const inv = Math.min(1, Math.max(0, 1 - score)).toFixed(6);
   return `${inv}#${videoId}#${pad(msOf(startSeconds), 10)}`;
+}
+
+/**
+ * Key of a thumbnail: per video and revision (a new upload never shows an old frame), named by
+ * the frame's time in ms (segments of several labels at one window share it).
+ */
+export function thumbnailKey(videoId: string, etag: string, atSeconds: number): string {
+  return `${THUMBNAIL_PREFIX}${videoId}/${revisionId(etag)}/${pad(msOf(atSeconds), 10)}.jpg`;
+}
+
+/** Prefix of every thumbnail of a video (all revisions). */
+export function thumbnailPrefix(videoId: string): string {
+  return `${THUMBNAIL_PREFIX}${videoId}/`;
 }
 
 function pad(n: number, width: number): string {
@@ -187,5 +201,7 @@ export const SegmentRecordSchema = SegmentSchema.extend({
   videoId: z.string(),
   key: z.string(),
   etag: z.string(),
+  /** Time (s) of the segment's thumbnail frame (thumbnailKey), when the worker wrote one. */
+  thumbAt: z.number().nonnegative().optional(),
 });
 export type SegmentRecord = z.infer<typeof SegmentRecordSchema>;

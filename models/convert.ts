@@ -1,7 +1,10 @@
 /**
- * Model pairs (`<arch>.onnx` + `<arch>.json`) from synthetic weights or a PyTorch checkpoint.
+ * Model bundles from synthetic weights or a PyTorch checkpoint: `<arch>.onnx` (the float entry:
+ * float32 NCTHW inputs, for parity checks and inspect-window), `<arch>.u8.onnx` (the uint8
+ * entry: frames as bytes, preprocessing in the graph; what analyze and the worker run), optionally
+ * `<arch>.u8.fp16.onnx` (the same in float16, for GPUs), and `<arch>.json` (the manifest).
  * Files are written beside their final names and renamed into place, ONNX first and manifest
- * last, so a manifest on disk always has its complete ONNX file.
+ * last, so a manifest on disk always has its complete ONNX files.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -10,8 +13,11 @@ import { basename, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { VidxError } from '../core/errors.ts';
 import type { Architecture, Manifest } from '../core/model/manifest.ts';
-import { buildOnnx } from './arch/index.ts';
+import { buildModel } from './arch/index.ts';
 import { manifestFor, modelFileNames, SYNTHETIC_RULE } from './manifests.ts';
+import { toFloat16 } from './onnx/float16.ts';
+import { onnx, type OnnxTypes } from './onnx/proto.ts';
+import { uint8Entry } from './onnx/uint8-entry.ts';
 import { synthesizeStateDict } from './synthetic.ts';
 import { loadStateDict } from './torch/index.ts';
 
@@ -30,6 +36,13 @@ export interface ConvertOptions {
   url?: string | null;
   /** The checkpoint's sha256 when the caller already computed it (saves reading it twice). */
   sha256?: string;
+  /** Also build the float16 uint8 entry (default: true for checkpoints). */
+  float16?: boolean;
+}
+
+export interface SynthesizeOptions {
+  /** Also build the float16 uint8 entry (default false: synthetic models serve tests and benches on CPUs). */
+  float16?: boolean;
 }
 
 /** sha256 (hex) of a file, streamed. */
@@ -61,22 +74,32 @@ async function ensureDir(dir: string): Promise<void> {
   }
 }
 
-/** Writes the ONNX file, then its manifest, into `outDir`. */
-export async function writeModelPair(outDir: string, manifest: Manifest, onnx: Uint8Array): Promise<ModelPair> {
+/**
+ * Writes the float entry, the uint8 entries the manifest names (built here from the float
+ * model), then the manifest, into `outDir`.
+ */
+export async function writeModelPair(outDir: string, manifest: Manifest, model: OnnxTypes.IModelProto): Promise<ModelPair> {
   const dir = resolve(outDir);
   await ensureDir(dir);
   const names = modelFileNames(manifest.architecture);
   const onnxPath = join(dir, names.onnx);
   const manifestPath = join(dir, names.manifest);
-  await writeAtomically(onnxPath, onnx);
+  const floatBytes = onnx.ModelProto.encode(model).finish();
+  await writeAtomically(onnxPath, floatBytes);
+  const u8 = manifest.uint8;
+  if (u8) {
+    const spec = { frames: manifest.frames, inputRange: manifest.inputRange, mean: manifest.mean, std: manifest.std };
+    await writeAtomically(join(dir, u8.onnx), onnx.ModelProto.encode(uint8Entry(model, spec)).finish());
+    if (u8.onnxFloat16 !== null) await writeAtomically(join(dir, u8.onnxFloat16), onnx.ModelProto.encode(uint8Entry(toFloat16(model), spec)).finish());
+  }
   await writeAtomically(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
-  return { architecture: manifest.architecture, onnxPath, manifestPath, manifest, onnxBytes: onnx.byteLength };
+  return { architecture: manifest.architecture, onnxPath, manifestPath, manifest, onnxBytes: floatBytes.byteLength };
 }
 
-/** `<outDir>/<arch>.onnx` + `.json` with synthetic weights (trained: false; labels mean nothing). */
-export async function synthesize(arch: Architecture, outDir: string): Promise<ModelPair> {
-  const onnx = buildOnnx(arch, synthesizeStateDict(arch));
-  return writeModelPair(outDir, manifestFor(arch, { kind: 'synthetic', rule: SYNTHETIC_RULE }, false), onnx);
+/** `<outDir>/<arch>.onnx` + uint8 entry + `.json` with synthetic weights (trained: false; labels mean nothing). */
+export async function synthesize(arch: Architecture, outDir: string, options: SynthesizeOptions = {}): Promise<ModelPair> {
+  const model = buildModel(arch, synthesizeStateDict(arch));
+  return writeModelPair(outDir, manifestFor(arch, { kind: 'synthetic', rule: SYNTHETIC_RULE }, false, { float16: options.float16 ?? false }), model);
 }
 
 /** `<outDir>/<arch>.onnx` + `.json` from a torch.save checkpoint (trained: true). */
@@ -85,7 +108,7 @@ export async function convert(arch: Architecture, checkpoint: string, outDir: st
   // The reader reports a missing, unreadable or malformed file with its own CHECKPOINT_* codes.
   const stateDict = await loadStateDict(path);
   const sha256 = options.sha256 ?? (await sha256File(path));
-  const onnx = buildOnnx(arch, stateDict);
+  const model = buildModel(arch, stateDict);
   const source = { kind: 'checkpoint' as const, url: options.url ?? null, file: basename(path), sha256 };
-  return writeModelPair(outDir, manifestFor(arch, source, true), onnx);
+  return writeModelPair(outDir, manifestFor(arch, source, true, { float16: options.float16 ?? true }), model);
 }

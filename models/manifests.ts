@@ -6,6 +6,7 @@ import { VidxError } from '../core/errors.ts';
 import { ARCHITECTURES, ArchitectureSchema, MANIFEST_VERSION, ManifestSchema, type Architecture, type Manifest } from '../core/model/manifest.ts';
 import { INPUTS, LOGITS } from './arch/index.ts';
 import { KINETICS400_CLASSES, loadKinetics400Labels } from './labels.ts';
+import { FRAMES_INPUT, UINT8_LAYOUT } from './onnx/uint8-entry.ts';
 
 export const MODEL_UNKNOWN_ARCH = 'MODEL_UNKNOWN_ARCH';
 export const MODEL_MANIFEST_DRIFT = 'MODEL_MANIFEST_DRIFT';
@@ -83,9 +84,9 @@ export function parseArchitecture(name: string): Architecture {
   return r.data;
 }
 
-/** File names of an architecture's model pair inside a folder. */
-export function modelFileNames(arch: Architecture): { onnx: string; manifest: string } {
-  return { onnx: `${arch}.onnx`, manifest: `${arch}.json` };
+/** File names of an architecture's model bundle inside a folder. */
+export function modelFileNames(arch: Architecture): { onnx: string; manifest: string; uint8: string; uint8Float16: string } {
+  return { onnx: `${arch}.onnx`, manifest: `${arch}.json`, uint8: `${arch}.u8.onnx`, uint8Float16: `${arch}.u8.fp16.onnx` };
 }
 
 /** The documented settings must describe the graph the builder makes (names, frames, crop). */
@@ -100,13 +101,15 @@ function checkAgainstGraph(arch: Architecture, s: Settings): void {
 }
 
 /** The full manifest of `arch` (validated against ManifestSchema). */
-export function manifestFor(arch: Architecture, source: ManifestSource, trained: boolean): Manifest {
+export function manifestFor(arch: Architecture, source: ManifestSource, trained: boolean, options: { float16?: boolean } = {}): Manifest {
   const s = SETTINGS[arch];
   checkAgainstGraph(arch, s);
+  const names = modelFileNames(arch);
   const manifest: Manifest = {
     schema: MANIFEST_VERSION,
     architecture: arch,
-    onnx: modelFileNames(arch).onnx,
+    onnx: names.onnx,
+    uint8: { onnx: names.uint8, onnxFloat16: options.float16 ? names.uint8Float16 : null, input: FRAMES_INPUT, layout: UINT8_LAYOUT, precision: 'float32' },
     inputs: s.inputs.map((i) => ({ name: i.name, shape: ['N', 3, i.frames, s.crop, s.crop], frames: i.frames })),
     output: { name: LOGITS, classes: KINETICS400_CLASSES },
     frames: s.frames,

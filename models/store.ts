@@ -61,7 +61,10 @@ export function readCached(cacheDir: string, kind: CacheKind, arch: Architecture
   const parsed = ManifestSchema.safeParse(json);
   if (!parsed.success) throw broken(parsed.error.issues[0]?.message ?? 'not a vidx manifest');
   if (parsed.data.architecture !== arch) throw broken(`it describes ${parsed.data.architecture}`);
-  if (!existsSync(join(dirname(manifestPath), parsed.data.onnx))) throw broken(`${parsed.data.onnx} is missing beside it`);
+  const u8 = parsed.data.uint8;
+  for (const file of [parsed.data.onnx, u8?.onnx, u8?.onnxFloat16]) {
+    if (file && !existsSync(join(dirname(manifestPath), file))) throw broken(`${file} is missing beside it`);
+  }
   return { kind, manifestPath, manifest: parsed.data };
 }
 

@@ -13,6 +13,12 @@ export type HttpApiHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatew
 /** Extra local-only routes (e.g. the uploader's /_local/ endpoints), tried before the API. */
 export type LocalRoute = (req: IncomingMessage, body: Buffer) => Promise<{ status: number; body: unknown } | undefined>;
 
+/**
+ * A route that answers from the raw request (streams: the web page, the S3 proxy), tried before
+ * the body is read; returns true when it took the request.
+ */
+export type RawRoute = (req: IncomingMessage, res: ServerResponse) => boolean;
+
 export function toApiGatewayEvent(req: IncomingMessage, body: Buffer): APIGatewayProxyEventV2 {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const headers: Record<string, string> = {};
@@ -58,8 +64,15 @@ export function writeResult(res: ServerResponse, result: APIGatewayProxyStructur
   res.writeHead(result.statusCode ?? 200, headers as Record<string, string>).end(body);
 }
 
-export async function serveHttpApi(port: number, handler: HttpApiHandler, localRoutes: LocalRoute[] = [], host = '127.0.0.1'): Promise<{ url: string; server: Server; close(): Promise<void> }> {
+export async function serveHttpApi(
+  port: number,
+  handler: HttpApiHandler,
+  localRoutes: LocalRoute[] = [],
+  host = '127.0.0.1',
+  rawRoutes: RawRoute[] = [],
+): Promise<{ url: string; server: Server; close(): Promise<void> }> {
   const server = createServer((req, res) => {
+    if (rawRoutes.some((route) => route(req, res))) return;
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {

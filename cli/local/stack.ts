@@ -22,6 +22,9 @@ import type { ClipScorer } from '../../core/pipeline/clip-scorer.ts';
 import { startEmulators, type Emulators } from './emulators.ts';
 import { ensureResources, type LocalResources } from './resources.ts';
 import { serveHttpApi, type HttpApiHandler, type LocalRoute } from './http-adapter.ts';
+import { S3_PROXY_PATH, s3Proxy } from './s3-proxy.ts';
+import { s3CreatedEvent } from './s3-event.ts';
+import { webPage } from './web.ts';
 
 export interface LocalStackOptions {
   port: number;
@@ -113,7 +116,13 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
         }
       },
     ];
-    const http = await serveHttpApi(o.port, queryHandler as HttpApiHandler, routes, o.host ?? '127.0.0.1');
+    // The browser reaches S3 through this server (presigned URLs signed for the proxy's address);
+    // the port is known only once listening, so the query Lambda reads it on its first request.
+    const proxy = s3Proxy(emulators.endpoint, VIDEO_PREFIX, async (obj) => {
+      await segmenter(s3CreatedEvent([obj], region));
+    });
+    const http = await serveHttpApi(o.port, queryHandler as HttpApiHandler, routes, o.host ?? '127.0.0.1', [proxy, webPage()]);
+    process.env[ENV.mediaEndpoint] = `${http.url}${S3_PROXY_PATH}`;
     let stopped: Promise<void> | undefined;
     return {
       apiUrl: http.url,

@@ -37,6 +37,21 @@ export function awsConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AwsConfi
 /** Emulators accept any credentials; real AWS never gets these (no endpoint override there). */
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
+/**
+ * An S3 client only for presigning URLs that a browser will use. `publicEndpoint` is where the
+ * browser reaches S3 (locally: the vidx server's /_local/s3 proxy; on AWS: unset, S3 itself).
+ * Checksums only when required: a presigned PUT must not carry the checksum of an empty body.
+ */
+export function createPresignS3(config: AwsConfig, publicEndpoint: string | undefined): S3Client {
+  const endpoint = publicEndpoint || config.endpoint;
+  return new S3Client({
+    region: config.region,
+    ...(endpoint ? { endpoint, credentials: LOCAL_CREDENTIALS, forcePathStyle: true } : {}),
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+}
+
 export function createClients(config: AwsConfig = awsConfigFromEnv()): AwsClients {
   const local = (endpoint: string | undefined) =>
     endpoint ? { endpoint, credentials: LOCAL_CREDENTIALS } : {};

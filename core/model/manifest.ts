@@ -20,6 +20,30 @@ const SourceSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('checkpoint'), url: z.string().nullable(), file: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
 ]);
 
+/** The data types the uint8 entry computes in; `precision` picks the file the engine loads. */
+export const PRECISIONS = ['float32', 'float16'] as const;
+export type Precision = (typeof PRECISIONS)[number];
+
+/**
+ * The uint8 entry of a bundle (models/onnx/uint8-entry.ts): the same network with the
+ * preprocessing in the graph. Its video input `input` takes a window's frames as uint8
+ * [N, frames, crop, crop, 3] (NTHWC, rgb24 as ffmpeg writes them); it casts, maps to
+ * `inputRange`, applies mean/std, moves channels first and picks each pathway's frames itself.
+ * Absent in manifests written before it existed: those run through the float entry.
+ */
+const Uint8EntrySchema = z.object({
+  /** ONNX file (relative to the manifest's folder), computing in float32. */
+  onnx: z.string().min(1),
+  /** The same with float16 weights and compute (uint8 in, float32 logits out); null when not built. */
+  onnxFloat16: z.string().min(1).nullable(),
+  /** Name of the uint8 frames input. */
+  input: z.string().min(1),
+  layout: z.literal('NTHWC'),
+  /** Which of the two files analyze and the worker load. */
+  precision: z.enum(PRECISIONS),
+});
+export type Uint8EntryInfo = z.infer<typeof Uint8EntrySchema>;
+
 /**
  * The contract between a model file and everything that feeds it. Preprocessing is driven by
  * this alone, so any ONNX with a manifest runs.
@@ -27,8 +51,9 @@ const SourceSchema = z.discriminatedUnion('kind', [
 export const ManifestSchema = z.object({
   schema: z.literal(MANIFEST_VERSION),
   architecture: ArchitectureSchema,
-  /** ONNX file name, relative to the manifest's folder. */
+  /** ONNX file name, relative to the manifest's folder: the FLOAT entry (float32 NCTHW inputs). */
   onnx: z.string().min(1),
+  uint8: Uint8EntrySchema.optional(),
   inputs: z.array(InputSchema).min(1),
   output: z.object({ name: z.string(), classes: z.number().int().positive() }),
   /** T: frames in a window (the fast pathway for SlowFast). */

@@ -6,13 +6,14 @@
 import { VidxError } from '../errors.ts';
 import { labelsForSearch, matchLabels, normalize, type LabelMatch } from '../labels/match.ts';
 import { decodeCursor, encodeCursor, scopeOf } from './cursor.ts';
-import { INVALID_REQUEST, METHOD_NOT_ALLOWED, ROUTE_NOT_FOUND, UNKNOWN_ACTION, VIDEO_NOT_FOUND, errorBody, type ErrorBody } from './http-errors.ts';
+import { INVALID_REQUEST, MEDIA_UNAVAILABLE, METHOD_NOT_ALLOWED, ROUTE_NOT_FOUND, UNKNOWN_ACTION, VIDEO_NOT_FOUND, errorBody, type ErrorBody } from './http-errors.ts';
 import {
   ActionsParamsSchema,
   ListVideosParamsSchema,
   NoParamsSchema,
   SearchParamsSchema,
   TimelineParamsSchema,
+  UploadUrlParamsSchema,
   parseParams,
   parseVideoId,
   type SearchParams,
@@ -23,7 +24,14 @@ import { InMemoryLabelStreams, asksForSegmentation, defaultSegmentation, resegme
 import { VIDEOS_POSITION, checkSearchPositions, checkVideoPositions } from './positions.ts';
 import { ALLOWED_METHODS, matchRoute, type Route } from './routes.ts';
 import { searchSegments, type LabelStreamReader } from './search.ts';
-import { segmentView, videoView, type SegmentView, type VideoView } from './views.ts';
+import { segmentView, videoView } from './views.ts';
+import type { MediaSigner } from './media.ts';
+import type { MediaResponse, SearchResponse, SegmentView, TimelineResponse, UploadUrlResponse, VideoView } from './responses.ts';
+import { VIDEO_PREFIX } from '../names.ts';
+import { thumbnailKey, videoIdFor } from '../records.ts';
+import type { SegmentHit } from './search.ts';
+
+export type { SearchResponse, TimelineResponse } from './responses.ts';
 
 type Item = Record<string, unknown>;
 
@@ -40,6 +48,10 @@ export interface QueryApiDeps {
   /** The model's labels (loaded once per cold start). */
   vocabulary: readonly string[];
   cursorSecret: Buffer;
+  /** Signs media URLs (video, thumbnails, uploads); without it those routes answer 501. */
+  media?: MediaSigner | undefined;
+  /** Where uploads go (default VIDEO_PREFIX). */
+  videoPrefix?: string;
 }
 
 export interface ApiRequest {
@@ -60,26 +72,6 @@ export interface ApiResponse {
   error?: unknown;
 }
 
-export interface SearchResponse {
-  query: { action?: string; q?: string; labels: LabelMatch[]; minScore: number; videoId?: string; segmentation?: Segmentation };
-  items: SegmentView[];
-  nextCursor: string | null;
-}
-
-export interface TimelineResponse {
-  video: VideoView;
-  /** True when the video's status is `indexed` (the segments are its finished timeline). */
-  complete: boolean;
-  message?: string;
-  segments: Omit<SegmentView, 'videoId' | 'key'>[];
-  truncated: boolean;
-  /**
-   * How the segments were made: `stored` = as assembled (the model's defaults), `recomputed` =
-   * rebuilt at query time from the stored window scores with the given parameters.
-   */
-  segmentation: Segmentation & { source: 'stored' | 'recomputed' };
-}
-
 export class QueryApi {
   private readonly vocabularySet: ReadonlySet<string>;
 
@@ -91,7 +83,7 @@ export class QueryApi {
     let route: Route | undefined;
     try {
       route = matchRoute(req.path);
-      if (!route) throw new VidxError(ROUTE_NOT_FOUND, `no route ${req.path}`, { hint: 'routes: /actions, /search, /videos, /videos/{id}, /videos/{id}/timeline' });
+      if (!route) throw new VidxError(ROUTE_NOT_FOUND, `no route ${req.path}`, { hint: 'routes: /actions, /search, /videos, /videos/{id}, /videos/{id}/timeline, /videos/{id}/media, /upload-url' });
       if (!(ALLOWED_METHODS as readonly string[]).includes(req.method)) {
         const e = new VidxError(METHOD_NOT_ALLOWED, `${req.method} is not allowed on ${req.path}; use GET`);
         return { ...this.error(e, route), headers: { ...JSON_HEADERS, allow: ALLOWED_METHODS.join(', ') } };
@@ -125,7 +117,48 @@ export class QueryApi {
       }
       case 'timeline':
         return (await this.timelineResponse(route.id, query)).body;
+      case 'media': {
+        const id = parseVideoId(route.id);
+        parseParams(NoParamsSchema, query);
+        return this.mediaOf(id);
+      }
+      case 'uploadUrl':
+        return this.uploadUrl(parseParams(UploadUrlParamsSchema, query));
     }
+  }
+
+  private signer(): MediaSigner {
+    if (!this.deps.media) throw new VidxError(MEDIA_UNAVAILABLE, 'this API was started without a media bucket, so it cannot sign media URLs');
+    return this.deps.media;
+  }
+
+  private async mediaOf(id: string): Promise<MediaResponse> {
+    const signer = this.signer();
+    const video = await this.video(id);
+    return { videoId: id, url: await signer.getUrl(String(video.key)), expiresIn: signer.expiresIn };
+  }
+
+  private async uploadUrl(p: { name: string; type: string }): Promise<UploadUrlResponse> {
+    const signer = this.signer();
+    const key = `${this.deps.videoPrefix ?? VIDEO_PREFIX}${p.name}`;
+    return {
+      key,
+      videoId: videoIdFor(signer.bucket, key),
+      url: await signer.putUrl(key, p.type),
+      method: 'PUT',
+      headers: { 'content-type': p.type },
+      expiresIn: signer.expiresIn,
+    };
+  }
+
+  /** The short-lived URL of a segment's thumbnail, when it has one and the API can sign. */
+  private async thumbnailOf(videoId: string, etag: unknown, thumbAt: unknown): Promise<{ thumbnail?: string }> {
+    if (!this.deps.media || typeof etag !== 'string' || typeof thumbAt !== 'number') return {};
+    return { thumbnail: await this.deps.media.getUrl(thumbnailKey(videoId, etag, thumbAt)) };
+  }
+
+  private async withThumbnail(hit: SegmentHit): Promise<SegmentView> {
+    return { ...segmentView(hit), ...(await this.thumbnailOf(hit.videoId, hit.etag, hit.thumbAt)) };
   }
 
   /** GET /videos/{id}/timeline: JSON, or an export (csv, vtt, edl) as text. */
@@ -194,7 +227,7 @@ export class QueryApi {
     const page = await searchSegments(reader, { labels: names, minScore: p.minScore, videoId: p.videoId, limit: p.limit, positions });
     return {
       query,
-      items: page.items.map(segmentView),
+      items: await Promise.all(page.items.map((h) => this.withThumbnail(h))),
       nextCursor: page.next ? encodeCursor(this.deps.cursorSecret, scope, page.next) : null,
     };
   }
@@ -245,14 +278,17 @@ export class QueryApi {
       video,
       complete,
       ...(message ? { message } : {}),
-      segments: items.map((i) => ({
-        label: String(i.label),
-        start: Number(i.start),
-        end: Number(i.end),
-        score: Number(i.score),
-        mean: Number(i.mean ?? i.score),
-        windows: Number(i.windows ?? 1),
-      })),
+      segments: await Promise.all(
+        items.map(async (i) => ({
+          label: String(i.label),
+          start: Number(i.start),
+          end: Number(i.end),
+          score: Number(i.score),
+          mean: Number(i.mean ?? i.score),
+          windows: Number(i.windows ?? 1),
+          ...(await this.thumbnailOf(id, i.etag, i.thumbAt)),
+        })),
+      ),
       truncated,
       segmentation,
     };

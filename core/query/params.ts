@@ -6,6 +6,8 @@
 import { z } from 'zod';
 import { VidxError } from '../errors.ts';
 import { MAX_CURSOR_LENGTH } from './cursor.ts';
+import { MAX_QUERY_LENGTH } from './limits.ts';
+import { UPLOAD_CONTENT_TYPE_PATTERN, UPLOAD_NAME_PATTERN } from './media.ts';
 import { EXPORT_FORMATS } from '../export/formats.ts';
 
 export const INVALID_PARAMETER = 'INVALID_PARAMETER';
@@ -13,7 +15,7 @@ export const UNKNOWN_PARAMETER = 'UNKNOWN_PARAMETER';
 
 /** videoIdFor() in core/records.ts: 20 lower-case hex characters. */
 export const VIDEO_ID_PATTERN = /^[0-9a-f]{20}$/;
-export const MAX_QUERY_LENGTH = 100;
+export { MAX_QUERY_LENGTH };
 export const MAX_ACTION_LENGTH = 200;
 export const DEFAULT_LIMIT = 20;
 export const MAX_LIMIT = 100;
@@ -97,6 +99,13 @@ export const ListVideosParamsSchema = z.strictObject({
   cursor: cursor.optional(),
 });
 export type ListVideosParams = z.output<typeof ListVideosParamsSchema>;
+
+export const UploadUrlParamsSchema = z.strictObject({
+  /** The file's name: it becomes the object key under the video prefix (same name = new revision). */
+  name: z.string().regex(UPLOAD_NAME_PATTERN, 'name must be a plain file name (letters, digits, space, ._()+-) with a video extension'),
+  type: z.string().regex(UPLOAD_CONTENT_TYPE_PATTERN, 'type must be a video/* content type, image/gif or application/octet-stream').default('application/octet-stream'),
+});
+export type UploadUrlParams = z.output<typeof UploadUrlParamsSchema>;
 
 export const NoParamsSchema = z.strictObject({});
 

@@ -4,7 +4,9 @@ export type Route =
   | { name: 'search' }
   | { name: 'videos' }
   | { name: 'video'; id: string }
-  | { name: 'timeline'; id: string };
+  | { name: 'timeline'; id: string }
+  | { name: 'media'; id: string }
+  | { name: 'uploadUrl' };
 
 export const ALLOWED_METHODS = ['GET'] as const;
 
@@ -19,6 +21,7 @@ export function matchRoute(path: string): Route | undefined {
     if (a === 'actions') return { name: 'actions' };
     if (a === 'search') return { name: 'search' };
     if (a === 'videos') return { name: 'videos' };
+    if (a === 'upload-url') return { name: 'uploadUrl' };
     return undefined;
   }
   if (a !== 'videos' || b === '') return undefined;
@@ -26,6 +29,7 @@ export function matchRoute(path: string): Route | undefined {
   if (id === undefined) return undefined;
   if (c === undefined) return { name: 'video', id };
   if (c === 'timeline') return { name: 'timeline', id };
+  if (c === 'media') return { name: 'media', id };
   return undefined;
 }
 

@@ -15,6 +15,9 @@ import type { SegmentView } from './views.ts';
 /** A segment as read from the label index, with its GSI1SK (ascending = best first). */
 export interface SegmentHit extends SegmentView {
   sortKey: string;
+  /** The revision and thumbnail time, to sign the thumbnail's URL (never shown). */
+  etag?: string;
+  thumbAt?: number;
 }
 
 export interface LabelStreamRead {

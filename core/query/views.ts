@@ -1,39 +1,10 @@
 /** What the API shows of stored items: no keys, no internals (bucket, etag, done set, GSI keys). */
 import type { SegmentHit } from './search.ts';
-import type { Segment } from '../result.ts';
+import type { ModelView, SegmentView, VideoView } from './responses.ts';
+
+export type { ModelView, SegmentView, VideoView };
 
 type Item = Record<string, unknown>;
-
-export interface ModelView {
-  architecture: string;
-  manifestSha256?: string;
-  trained: boolean;
-}
-
-export interface VideoView {
-  videoId: string;
-  key: string;
-  status: string;
-  reason?: string;
-  errorCode?: string;
-  duration?: number;
-  fps?: number;
-  width?: number;
-  height?: number;
-  /** The model the current revision is planned for (architecture), and whether it is trained. */
-  model?: string;
-  trained?: boolean;
-  /** sha256 of that model's manifest. */
-  modelSha256?: string;
-  /** The model that made the timeline now served (differs from `model` while a re-index runs). */
-  indexedWith?: ModelView;
-  clipsTotal?: number;
-  clipsDone: number;
-  segments?: number;
-  createdAt?: string;
-  updatedAt?: string;
-  indexedAt?: string;
-}
 
 const STRING_FIELDS = ['reason', 'errorCode', 'model', 'modelSha256', 'createdAt', 'updatedAt', 'indexedAt'] as const;
 const NUMBER_FIELDS = ['duration', 'fps', 'width', 'height', 'clipsTotal', 'segments'] as const;
@@ -67,12 +38,6 @@ function modelViewOf(v: unknown): ModelView | undefined {
   return { architecture: m.architecture, ...(typeof m.manifestSha256 === 'string' ? { manifestSha256: m.manifestSha256 } : {}), trained: m.trained };
 }
 
-/** What the API returns for a segment: the one segment schema plus the video it is in. */
-export interface SegmentView extends Segment {
-  videoId: string;
-  key: string;
-}
-
 export function segmentView(hit: SegmentHit): SegmentView {
   const { videoId, key, label, start, end, score, mean, windows } = hit;
   return { videoId, key, label, start, end, score, mean, windows };
@@ -89,5 +54,7 @@ export function segmentHitOf(item: Item): SegmentHit {
     mean: Number(item.mean ?? item.score),
     windows: Number(item.windows ?? 1),
     sortKey: String(item.GSI1SK ?? ''),
+    ...(typeof item.etag === 'string' ? { etag: item.etag } : {}),
+    ...(typeof item.thumbAt === 'number' ? { thumbAt: item.thumbAt } : {}),
   };
 }

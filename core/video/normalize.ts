@@ -6,7 +6,6 @@
  * module holds the same geometry as plain functions (for tests and documentation) and the
  * x/255, (x-mean)/std step, done once per decoded frame through a 256-entry table per channel.
  */
-import type { Manifest } from '../model/manifest.ts';
 
 /**
  * Short-side scale, as PyTorchVideo's short_side_scale: if w < h: (S, floor(h/w*S)), else
@@ -43,7 +42,7 @@ export const FFMPEG_EXPR = {
  * float32 tensor (each operation rounded to float32; float64 then fround is exact for a single
  * +, -, * or / of float32 values).
  */
-export function normalizationTable(m: Pick<Manifest, 'mean' | 'std'> & Partial<Pick<Manifest, 'inputRange'>>): Float32Array {
+export function normalizationTable(m: { readonly mean: readonly number[]; readonly std: readonly number[]; readonly inputRange?: readonly [number, number] }): Float32Array {
   const f = Math.fround;
   const [lo, hi] = m.inputRange ?? [0, 1];
   const divisor = f(255 / (hi - lo));

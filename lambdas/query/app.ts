@@ -7,11 +7,14 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { APIGatewayProxyEventV2Schema } from '@aws-lambda-powertools/parser/schemas';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { QueryApi, invalidRequest, type ApiResponse, type QueryIndex } from '../../core/query/api.ts';
+import type { MediaSigner } from '../../core/query/media.ts';
 
 export interface QueryHandlerOptions {
   index: QueryIndex;
   vocabulary: readonly string[];
   cursorSecret: Buffer;
+  media?: MediaSigner | undefined;
+  videoPrefix?: string;
   logger?: Logger;
 }
 
@@ -19,7 +22,13 @@ export type QueryHandler = (event: unknown) => Promise<APIGatewayProxyStructured
 
 export function createQueryHandler(options: QueryHandlerOptions): QueryHandler {
   const logger = options.logger ?? new Logger({ serviceName: 'vidx-query' });
-  const api = new QueryApi({ index: options.index, vocabulary: options.vocabulary, cursorSecret: options.cursorSecret });
+  const api = new QueryApi({
+    index: options.index,
+    vocabulary: options.vocabulary,
+    cursorSecret: options.cursorSecret,
+    media: options.media,
+    ...(options.videoPrefix ? { videoPrefix: options.videoPrefix } : {}),
+  });
   return async (event: unknown) => {
     const started = performance.now();
     const parsed = APIGatewayProxyEventV2Schema.safeParse(event);

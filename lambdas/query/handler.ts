@@ -5,7 +5,8 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { createClients } from '../../core/aws/clients.ts';
+import { createClients, createPresignS3 } from '../../core/aws/clients.ts';
+import { S3MediaSigner } from '../../core/aws/media-signer.ts';
 import { IndexReader } from '../../core/aws/index-reader.ts';
 import { ENV, TABLE } from '../../core/names.ts';
 import { CURSOR_SECRET_ENV, cursorSecret } from '../../core/query/cursor.ts';
@@ -25,8 +26,13 @@ function coldStart(): QueryHandler {
     logger.warn(`${CURSOR_SECRET_ENV} is not set: cursors are signed with a key derived from the table name (forgeable by anyone who knows it; positions are still confined to the query's partitions). Set ${CURSOR_SECRET_ENV} in deployments.`);
   }
   const clients = createClients();
+  // Media routes (video, thumbnails, uploads) need the bucket; without it they answer 501.
+  const bucket = process.env[ENV.bucket];
+  const media = bucket ? new S3MediaSigner(createPresignS3(clients.config, process.env[ENV.mediaEndpoint]), bucket) : undefined;
   return createQueryHandler({
     index: new IndexReader(clients.doc, tableName),
+    media,
+    videoPrefix: process.env[ENV.videoPrefix] || undefined,
     vocabulary: loadKinetics400Labels(),
     cursorSecret: secret.key,
     logger,

@@ -4,6 +4,7 @@
  */
 import type { Architecture } from '../../core/model/manifest.ts';
 import { OnnxGraphBuilder } from '../onnx/graph-builder.ts';
+import { onnx, type OnnxTypes } from '../onnx/proto.ts';
 import type { StateDict } from '../tensor.ts';
 import type { ArchitectureDefinition, ModelInput } from './definition.ts';
 import { i3dR50 } from './i3d-r50.ts';
@@ -49,8 +50,13 @@ export function layoutOf(definition: ArchitectureDefinition): KeyLayoutSink {
  * mis-shaped key throws MODEL_STATE_MISMATCH. float16/float64 weights are converted to float32.
  */
 export function buildOnnx(arch: Architecture, sd: StateDict): Uint8Array {
+  return onnx.ModelProto.encode(buildModel(arch, sd)).finish();
+}
+
+/** buildOnnx before encoding: the float entry as a ModelProto (weights referenced, not copied). */
+export function buildModel(arch: Architecture, sd: StateDict): OnnxTypes.IModelProto {
   checkStateDict(arch, sd, expectedKeys(arch));
   const graph = new OnnxGraphBuilder();
   DEFINITIONS[arch].walk(new OnnxSink(graph, sd));
-  return graph.encode({ opset: OPSET, producer: 'vidx', docString: `${arch} (PyTorchVideo hub architecture), BatchNorm folded` });
+  return graph.toModel({ opset: OPSET, producer: 'vidx', docString: `${arch} (PyTorchVideo hub architecture), BatchNorm folded` });
 }

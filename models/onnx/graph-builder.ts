@@ -84,7 +84,12 @@ export class OnnxGraphBuilder {
   }
 
   encode(options: ModelOptions): Uint8Array {
-    const model: OnnxTypes.IModelProto = {
+    return onnx.ModelProto.encode(this.toModel(options)).finish();
+  }
+
+  /** The ModelProto as an object (initializer bytes still referenced), e.g. to derive other entries from it. */
+  toModel(options: ModelOptions): OnnxTypes.IModelProto {
+    return {
       irVersion: IR_VERSION,
       producerName: options.producer,
       opsetImport: [{ domain: '', version: options.opset }],
@@ -97,7 +102,6 @@ export class OnnxGraphBuilder {
         output: this.outputs,
       },
     };
-    return onnx.ModelProto.encode(model).finish();
   }
 
   private claim(name: string): void {

@@ -10,5 +10,11 @@ export type { onnx as OnnxTypes } from 'onnx-proto';
 /** TensorProto.DataType.FLOAT */
 export const ONNX_FLOAT = 1;
 
+/** TensorProto.DataType.UINT8 */
+export const ONNX_UINT8 = 2;
+
 /** TensorProto.DataType.INT64 */
 export const ONNX_INT64 = 7;
+
+/** TensorProto.DataType.FLOAT16 */
+export const ONNX_FLOAT16 = 10;

@@ -41,7 +41,9 @@ describe('manifestFor', () => {
       const m = manifestFor(arch, synthetic, false);
       expect(ManifestSchema.safeParse(m).success).toBe(true);
       expect(m.onnx).toBe(modelFileNames(arch).onnx);
-      expect(modelFileNames(arch)).toEqual({ onnx: `${arch}.onnx`, manifest: `${arch}.json` });
+      expect(modelFileNames(arch)).toEqual({ onnx: `${arch}.onnx`, manifest: `${arch}.json`, uint8: `${arch}.u8.onnx`, uint8Float16: `${arch}.u8.fp16.onnx` });
+      expect(m.uint8).toEqual({ onnx: `${arch}.u8.onnx`, onnxFloat16: null, input: 'frames', layout: 'NTHWC', precision: 'float32' });
+      expect(manifestFor(arch, synthetic, false, { float16: true }).uint8?.onnxFloat16).toBe(`${arch}.u8.fp16.onnx`);
       expect(m.output).toEqual({ name: LOGITS, classes: 400 });
       expect(m.labels).toEqual(sharedLabels);
       expect(m.mean).toEqual([0.45, 0.45, 0.45]);

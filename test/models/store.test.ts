@@ -5,7 +5,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isVidxError } from '../../core/errors.ts';
-import { ManifestSchema } from '../../core/model/manifest.ts';
+import { ManifestSchema, type Manifest } from '../../core/model/manifest.ts';
 import { manifestFor, SYNTHETIC_RULE } from '../../models/manifests.ts';
 import { cachedManifestPath, list, readCached, resolveCacheDir, resolveDefaultModel } from '../../models/store.ts';
 
@@ -29,6 +29,8 @@ async function plant(cacheDir: string, kind: 'official' | 'synthetic', arch: 'sl
       ? manifestFor(arch, { kind: 'checkpoint', url: 'https://example.test/x.pyth', file: 'x.pyth', sha256: 'b'.repeat(64) }, true)
       : manifestFor(arch, { kind: 'synthetic', rule: SYNTHETIC_RULE }, false));
   await writeFile(join(dir, `${arch}.onnx`), 'placeholder');
+  const u8 = typeof m === 'object' && m !== null && 'uint8' in m ? (m as Manifest).uint8 : undefined;
+  for (const file of [u8?.onnx, u8?.onnxFloat16]) if (file) await writeFile(join(dir, file), 'placeholder');
   const path = join(dir, `${arch}.json`);
   await writeFile(path, typeof m === 'string' ? m : JSON.stringify(m));
   return path;

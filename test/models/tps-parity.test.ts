@@ -89,6 +89,15 @@ describe('tps_swin_tiny built from the synthetic state dict', () => {
     expect(diff).toBeLessThan(1e-3);
   });
 
+  it('refuses a checkpoint whose relative-position index points outside the bias table', () => {
+    const name = 'backbone.layers.0.blocks.0.attn.relative_position_index_old';
+    const broken = new Map(sd);
+    const values = relativePositionIndex(false);
+    values[5] = 5239n;
+    broken.set(name, { dtype: 'int64', shape: [16, 49, 49], data: values });
+    expect(() => buildTps(broken)).toThrow(expect.objectContaining({ code: 'MODEL_STATE_MISMATCH', message: expect.stringContaining(name) }));
+  });
+
   it('gives the same ONNX bytes when the state dict (int64 buffers included) goes through a checkpoint', async () => {
     const path = join(workDir, 'tps_swin_tiny.pth');
     await writeCheckpoint(path, sd, { format: 'zip', extra: { meta: { epoch: 30 } } });

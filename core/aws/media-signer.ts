@@ -1,0 +1,27 @@
+/** S3 presigned URLs for the query API's media routes (core/query/media.ts). */
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { MediaSigner } from '../query/media.ts';
+
+/** Long enough to watch a long video from one URL; short enough that a leaked link soon dies. */
+export const MEDIA_URL_SECONDS = 900;
+
+export class S3MediaSigner implements MediaSigner {
+  constructor(
+    private readonly s3: S3Client,
+    readonly bucket: string,
+    readonly expiresIn = MEDIA_URL_SECONDS,
+  ) {}
+
+  getUrl(key: string): Promise<string> {
+    return getSignedUrl(this.s3, new GetObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: this.expiresIn });
+  }
+
+  putUrl(key: string, contentType: string): Promise<string> {
+    // content-type is signed: the PUT must send exactly it, and nothing else can be smuggled in.
+    return getSignedUrl(this.s3, new PutObjectCommand({ Bucket: this.bucket, Key: key, ContentType: contentType }), {
+      expiresIn: this.expiresIn,
+      signableHeaders: new Set(['content-type']),
+    });
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * The query API's answers as zod schemas: one definition for the API (its types), the CLI and the
+ * web page (which validates every answer with them). Browser-safe: zod and pure domain modules only.
+ */
+import { z } from 'zod';
+import { MATCH_TIERS } from '../labels/match.ts';
+import { SegmentSchema } from '../result.ts';
+
+export const LabelMatchSchema = z.object({ label: z.string(), tier: z.enum(MATCH_TIERS), score: z.number() });
+
+/** A model as the API names it: architecture, manifest digest, trained or not. */
+export const ModelViewSchema = z.object({ architecture: z.string(), manifestSha256: z.string().optional(), trained: z.boolean() });
+export type ModelView = z.infer<typeof ModelViewSchema>;
+
+/** How segments were made from window scores (core/query/resegment.ts). */
+export const SegmentationSchema = z.object({ threshold: z.number(), gap: z.number(), minDuration: z.number() });
+
+/** A video without internals (no bucket, etag, done set, GSI keys). */
+export const VideoViewSchema = z.object({
+  videoId: z.string(),
+  key: z.string(),
+  status: z.string(),
+  reason: z.string().optional(),
+  errorCode: z.string().optional(),
+  duration: z.number().optional(),
+  fps: z.number().optional(),
+  width: z.number().optional(),
+  height: z.number().optional(),
+  /** The model the current revision is planned for (architecture), and whether it is trained. */
+  model: z.string().optional(),
+  trained: z.boolean().optional(),
+  /** sha256 of that model's manifest. */
+  modelSha256: z.string().optional(),
+  /** The model that made the timeline now served (differs from `model` while a re-index runs). */
+  indexedWith: ModelViewSchema.optional(),
+  clipsTotal: z.number().optional(),
+  clipsDone: z.number(),
+  segments: z.number().optional(),
+  createdAt: z.string().optional(),
+  updatedAt: z.string().optional(),
+  indexedAt: z.string().optional(),
+});
+export type VideoView = z.infer<typeof VideoViewSchema>;
+
+/** A short-lived GET URL of the segment's thumbnail (a JPEG of its best window), where one exists. */
+const thumbnail = z.string().optional();
+
+/** What the API returns for a segment: the one segment schema plus the video it is in. */
+export const SegmentViewSchema = SegmentSchema.extend({ videoId: z.string(), key: z.string(), thumbnail });
+export type SegmentView = z.infer<typeof SegmentViewSchema>;
+
+export const ActionsResponseSchema = z.object({ q: z.string(), actions: z.array(LabelMatchSchema) });
+export type ActionsResponse = z.infer<typeof ActionsResponseSchema>;
+
+export const SearchResponseSchema = z.object({
+  query: z.object({
+    action: z.string().optional(),
+    q: z.string().optional(),
+    labels: z.array(LabelMatchSchema),
+    minScore: z.number(),
+    videoId: z.string().optional(),
+    segmentation: SegmentationSchema.optional(),
+  }),
+  items: z.array(SegmentViewSchema),
+  nextCursor: z.string().nullable(),
+});
+export type SearchResponse = z.infer<typeof SearchResponseSchema>;
+
+export const VideoListResponseSchema = z.object({ items: z.array(VideoViewSchema), nextCursor: z.string().nullable() });
+export type VideoListResponse = z.infer<typeof VideoListResponseSchema>;
+
+export const TimelineSegmentSchema = SegmentSchema.extend({ thumbnail });
+export const TimelineResponseSchema = z.object({
+  video: VideoViewSchema,
+  /** True when the video's status is `indexed` (the segments are its finished timeline). */
+  complete: z.boolean(),
+  message: z.string().optional(),
+  segments: z.array(TimelineSegmentSchema.loose()),
+  truncated: z.boolean(),
+  /**
+   * How the segments were made: `stored` = as assembled (the model's defaults), `recomputed` =
+   * rebuilt at query time from the stored window scores with the given parameters.
+   */
+  segmentation: SegmentationSchema.extend({ source: z.enum(['stored', 'recomputed']) }),
+});
+export type TimelineResponse = z.infer<typeof TimelineResponseSchema>;
+
+/** GET /videos/{id}/media: where the browser plays the video from. */
+export const MediaResponseSchema = z.object({ videoId: z.string(), url: z.string(), expiresIn: z.number() });
+export type MediaResponse = z.infer<typeof MediaResponseSchema>;
+
+/** GET /upload-url: a presigned PUT of one new video under the video prefix. */
+export const UploadUrlResponseSchema = z.object({
+  key: z.string(),
+  videoId: z.string(),
+  url: z.string(),
+  method: z.literal('PUT'),
+  /** Headers the PUT must send exactly (they are signed). */
+  headers: z.record(z.string(), z.string()),
+  expiresIn: z.number(),
+});
+export type UploadUrlResponse = z.infer<typeof UploadUrlResponseSchema>;
+
+export const ErrorResponseSchema = z.object({ status: z.number(), code: z.string(), message: z.string(), hint: z.string().optional() });
+export type ErrorResponse = z.infer<typeof ErrorResponseSchema>;

@@ -1,0 +1,22 @@
+/**
+ * What the web page reads at start (`/config.json`): written by `vidx local` and by the CDK app's
+ * web deployment, read by web/. One schema for all three.
+ */
+import { z } from 'zod';
+
+export const WEB_CONFIG_FILE = 'config.json';
+
+export const WebConfigSchema = z.object({
+  /** Base URL of the query API; '' = the page's own origin (vidx local). */
+  apiUrl: z.string(),
+  /** Cognito hosted UI sign-in (deployed); absent = no sign-in (local). */
+  auth: z
+    .object({
+      /** https://<prefix>.auth.<region>.amazoncognito.com */
+      domain: z.string().regex(/^https:\/\/[a-z0-9.-]+$/),
+      clientId: z.string().min(1),
+      scopes: z.array(z.string()).min(1),
+    })
+    .optional(),
+});
+export type WebConfig = z.infer<typeof WebConfigSchema>;

@@ -1,0 +1,147 @@
+/// <reference lib="dom" />
+/**
+ * The videos, newest first, with their status followed without reload (every 2 s while one is
+ * queued or processing, else every 15 s), and upload by drag and drop or a file picker: each file
+ * goes to a presigned PUT under the video prefix, then indexes like any upload.
+ */
+import { useEffect, useState } from 'preact/hooks';
+import type { VideoView } from '../core/query/responses.ts';
+import { putFile, type Api } from './api.ts';
+import { statusText, videoName } from './format.ts';
+
+const BUSY_POLL_MS = 2000;
+const IDLE_POLL_MS = 15_000;
+
+export function Videos(props: { api: Api; onOpen(videoId: string): void; onList(videos: VideoView[]): void }) {
+  const [videos, setVideos] = useState<VideoView[]>();
+  const [error, setError] = useState('');
+  const [tick, setTick] = useState(0);
+
+  useEffect(() => {
+    let timer: number | undefined;
+    let alive = true;
+    const poll = () => {
+      props.api.videos().then(
+        (r) => {
+          if (!alive) return;
+          setVideos(r.items);
+          props.onList(r.items);
+          setError('');
+          const busy = r.items.some((v) => v.status === 'queued' || v.status === 'processing');
+          timer = window.setTimeout(poll, busy ? BUSY_POLL_MS : IDLE_POLL_MS);
+        },
+        (e: Error) => {
+          if (!alive) return;
+          setError(e.message);
+          timer = window.setTimeout(poll, IDLE_POLL_MS);
+        },
+      );
+    };
+    poll();
+    return () => {
+      alive = false;
+      window.clearTimeout(timer);
+    };
+  }, [tick]);
+
+  return (
+    <section class="videos" aria-labelledby="videos-title">
+      <h2 id="videos-title">Videos</h2>
+      <Upload api={props.api} onUploaded={() => setTick((t) => t + 1)} />
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+      {videos && videos.length === 0 && <p>No videos yet: upload one.</p>}
+      {videos && videos.length > 0 && (
+        <table>
+          <caption class="sr-only">Videos, newest first</caption>
+          <thead>
+            <tr>
+              <th scope="col">Video</th>
+              <th scope="col">Status</th>
+              <th scope="col">Length</th>
+              <th scope="col">Uploaded</th>
+            </tr>
+          </thead>
+          <tbody>
+            {videos.map((v) => (
+              <tr key={v.videoId} data-status={v.status}>
+                <td>
+                  <button type="button" class="link" onClick={() => props.onOpen(v.videoId)}>
+                    {videoName(v.key)}
+                  </button>
+                </td>
+                <td class={`st st-${v.status}`}>
+                  {v.status === 'processing' && v.clipsTotal ? <progress max={v.clipsTotal} value={v.clipsDone} aria-hidden="true" /> : null}
+                  <span data-testid="status">{statusText(v)}</span>
+                </td>
+                <td>{v.duration !== undefined ? `${v.duration.toFixed(1)} s` : '–'}</td>
+                <td>{v.createdAt ? new Date(v.createdAt).toLocaleString() : '–'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
+interface Sending {
+  name: string;
+  fraction: number;
+  error?: string;
+  done?: boolean;
+}
+
+function Upload(props: { api: Api; onUploaded(): void }) {
+  const [over, setOver] = useState(false);
+  const [sending, setSending] = useState<Sending[]>([]);
+
+  const send = async (files: FileList | null) => {
+    for (const file of Array.from(files ?? [])) {
+      const update = (s: Partial<Sending>) => setSending((all) => all.map((x) => (x.name === file.name ? { ...x, ...s } : x)));
+      setSending((all) => [...all.filter((x) => x.name !== file.name), { name: file.name, fraction: 0 }]);
+      try {
+        const target = await props.api.uploadUrl(file.name, file.type || 'application/octet-stream');
+        await putFile(target.url, target.headers, file, (fraction) => update({ fraction }));
+        update({ fraction: 1, done: true });
+        props.onUploaded();
+      } catch (e) {
+        update({ error: (e as Error).message });
+      }
+    }
+  };
+
+  return (
+    <div
+      class={`drop${over ? ' over' : ''}`}
+      onDragOver={(e) => {
+        e.preventDefault();
+        setOver(true);
+      }}
+      onDragLeave={() => setOver(false)}
+      onDrop={(e) => {
+        e.preventDefault();
+        setOver(false);
+        void send(e.dataTransfer?.files ?? null);
+      }}
+    >
+      <p>Drop videos here to index them, or</p>
+      <label class="pick">
+        choose files
+        <input type="file" accept="video/*,image/gif" multiple onChange={(e) => void send(e.currentTarget.files)} />
+      </label>
+      {sending.length > 0 && (
+        <ul class="sending" aria-live="polite">
+          {sending.map((s) => (
+            <li key={s.name}>
+              {s.name}: {s.error ? `failed: ${s.error}` : s.done ? 'uploaded, indexing…' : `${Math.round(s.fraction * 100)} %`}
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
