@@ -47,11 +47,11 @@ export async function processClip(deps: ClipDeps, job: ClipJob, signal: AbortSig
       await notify(deps, video); // its event, if a crash kept it from being delivered
       return { kind: 'stale', why: 'the video already failed' };
     }
-    const otherWeights = job.modelSha256 !== undefined && deps.scorer.manifestSha256 !== undefined && job.modelSha256 !== deps.scorer.manifestSha256;
-    if (job.model !== deps.scorer.architecture || otherWeights) {
-      const reason = otherWeights
-        ? `the clip was planned for ${job.model} with manifest sha256 ${job.modelSha256!.slice(0, 12)} but this worker runs manifest ${deps.scorer.manifestSha256!.slice(0, 12)}`
-        : `the clip was planned for model ${job.model} but this worker runs ${deps.scorer.architecture}`;
+    // Only the architecture must match (it fixes the windows). Other weights of it are scored and
+    // recorded as what made the timeline (`indexedWith`): the segmenter's manifest file and the
+    // worker image's may differ in bytes for the same model, so a sha mismatch is no reason to fail.
+    if (job.model !== deps.scorer.architecture) {
+      const reason = `the clip was planned for model ${job.model} but this worker runs ${deps.scorer.architecture}`;
       if (await deps.store.markFailed(job.videoId, job.etag, 'MODEL_MISMATCH', reason)) await notifyCurrent(deps, job.videoId);
       return { kind: 'failed', code: 'MODEL_MISMATCH', reason };
     }
@@ -125,7 +125,7 @@ export async function processClip(deps: ClipDeps, job: ClipJob, signal: AbortSig
  * segments and clip items that are not part of it, then marks the video indexed. Re-running it
  * converges to the same items. If the revision changed meanwhile, the current one is repaired.
  */
-export async function assemble(deps: Pick<ClipDeps, 'store' | 'timeline' | 'log' | 'hooks'>, video: VideoRecord, job?: ClipJob): Promise<boolean> {
+export async function assemble(deps: Pick<ClipDeps, 'store' | 'timeline' | 'log' | 'hooks' | 'scorer'>, video: VideoRecord, job?: ClipJob): Promise<boolean> {
   const t0 = performance.now();
   const clips = await deps.store.clipsOf(video.videoId, video.etag);
   const windows = collectWindows(
@@ -141,7 +141,9 @@ export async function assemble(deps: Pick<ClipDeps, 'store' | 'timeline' | 'log'
   await deps.store.batchWrite(items, []);
   if (job) await deps.hooks?.beforeAssemblyCommit?.(job);
   await deps.store.batchWrite([], [...staleSegments, ...staleClips]);
-  const made = { architecture: video.model, ...(video.modelSha256 ? { manifestSha256: video.modelSha256 } : {}), trained: video.trained };
+  // The model that made the timeline: the assembling worker's (workers of one deployment run one model).
+  const s = deps.scorer;
+  const made = { architecture: s.architecture, ...(s.manifestSha256 ? { manifestSha256: s.manifestSha256 } : {}), trained: s.trained };
   const ok = await deps.store.markIndexed(video.videoId, video.etag, items.length, made);
   deps.log.info('timeline assembled', {
     videoId: video.videoId,
