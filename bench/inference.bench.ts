@@ -1,13 +1,17 @@
 /**
  * Model build time and per-window CPU inference (onnxruntime-node, 2 intra-op threads,
- * graphOptimizationLevel 'all') for the synthetic SlowFast R50 and I3D R50.
+ * graphOptimizationLevel 'all') for every architecture vidx builds, synthetic weights, one after
+ * another in one run, then each one's time per window beside the others (ratio to i3d_r50).
  * Targets (issue 2): SlowFast <= 2.6 s/window, I3D <= 1.1 s/window.
+ * VIDX_BENCH_MODELS=a,b limits the run to those architectures.
  */
 import { availableParallelism, loadavg } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { ARCHITECTURES } from '../core/model/manifest.ts';
 import type { Architecture } from '../core/model/manifest.ts';
 import { INPUTS, buildOnnx } from '../models/arch/index.ts';
+import { manifestFor, SYNTHETIC_RULE } from '../models/manifests.ts';
+import { windowSeconds } from '../core/model/manifest.ts';
 import { synthesizeStateDict, syntheticInput } from '../models/synthetic.ts';
 
 const THREADS = 2;
@@ -24,7 +28,8 @@ function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(3)} s`;
 }
 
-async function benchArchitecture(arch: Architecture): Promise<void> {
+/** Median wall time per window, ms. */
+async function benchArchitecture(arch: Architecture): Promise<number> {
   let start = performance.now();
   const sd = synthesizeStateDict(arch);
   const synthesizeMs = performance.now() - start;
@@ -66,10 +71,21 @@ async function benchArchitecture(arch: Architecture): Promise<void> {
       `session ${seconds(sessionMs)}, inference median ${seconds(median(runs))}/window ` +
       `(min ${seconds(Math.min(...runs))}, ${TIMED_RUNS} runs, ${THREADS} threads; CPU time / threads ${seconds(cpuPerWindowMs)})`,
   );
+  return median(runs);
 }
 
 export async function run(): Promise<void> {
   console.log(`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${availableParallelism()} cores`);
-  for (const arch of ARCHITECTURES) await benchArchitecture(arch);
+  const wanted = process.env.VIDX_BENCH_MODELS?.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  const archs = ARCHITECTURES.filter((a) => !wanted || wanted.includes(a));
+  const medians = new Map<Architecture, number>();
+  for (const arch of archs) medians.set(arch, await benchArchitecture(arch));
+  const base = medians.get('i3d_r50') ?? null;
+  console.log('\nper window, side by side (this run; window = frames x rate / fps of the manifest):');
+  for (const [arch, ms] of medians) {
+    const seconds = windowSeconds(manifestFor(arch, { kind: 'synthetic', rule: SYNTHETIC_RULE }, false));
+    const ratio = base === null ? '' : `, ${(ms / base).toFixed(2)}x i3d_r50`;
+    console.log(`  ${arch.padEnd(18)} ${(ms / 1000).toFixed(3)} s/window${ratio}; a window covers ${seconds.toFixed(2)} s of video`);
+  }
   console.log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
 }

@@ -18,6 +18,7 @@ import { GpuWorkerService } from './constructs/gpu-worker-service.ts';
 import { IndexTable } from './constructs/index-table.ts';
 import { Monitoring } from './constructs/monitoring.ts';
 import { NodeFunction } from './constructs/node-function.ts';
+import { Sweeper } from './constructs/sweeper.ts';
 import { QueryApi } from './constructs/query-api.ts';
 import { VideoBucket } from './constructs/video-bucket.ts';
 import { WorkerScaling } from './constructs/worker-scaling.ts';
@@ -63,6 +64,7 @@ export class VidxStack extends Stack {
   readonly worker: GpuWorkerService;
   readonly scaling: WorkerScaling;
   readonly api: QueryApi;
+  readonly sweeper: Sweeper;
   readonly monitoring: Monitoring;
   readonly events: VideoEvents;
 
@@ -135,6 +137,19 @@ export class VidxStack extends Stack {
     this.events.grantPublish(this.segmenter.role);
     this.bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.LambdaDestination(this.segmenter.fn), {
       prefix: config.videoPrefix,
+    });
+
+    // --- sweeper: unfinished videos whose clip jobs were lost ---------------------------------
+    this.sweeper = new Sweeper(this, 'Sweeper', {
+      architecture,
+      logRetentionDays: config.logRetentionDays,
+      index: this.index,
+      queue: this.clips.queue,
+      videosArn,
+      everyMinutes: config.sweepEveryMinutes,
+      visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
+      maxReceiveCount: config.maxReceiveCount,
+      maxRequeues: config.maxRequeues,
     });
 
     // --- query Lambda + HTTP API ------------------------------------------------------------
@@ -226,6 +241,9 @@ export class VidxStack extends Stack {
         [ENV.queueUrl]: this.clips.queue.queueUrl,
         [ENV.videoPrefix]: config.videoPrefix,
         ...this.events.environment(),
+        [ENV.visibilityTimeoutSeconds]: String(config.visibilityTimeoutSeconds),
+        [ENV.heartbeatSeconds]: String(config.heartbeatSeconds),
+        [ENV.stopTimeoutSeconds]: String(config.stopTimeoutSeconds),
         // VIDX_MODEL comes from the image: the manifest its build wrote to /models.
       },
     });
@@ -254,6 +272,7 @@ export class VidxStack extends Stack {
       functions: [
         { name: 'Segmenter', fn: this.segmenter.fn },
         { name: 'Query', fn: this.query.fn },
+        { name: 'Sweeper', fn: this.sweeper.fn.fn },
       ],
       workerLogGroup: this.worker.logGroup,
       workerErrorThreshold: config.workerErrorAlarmThreshold,
@@ -265,6 +284,7 @@ export class VidxStack extends Stack {
     });
 
     new CfnOutput(this, 'BucketName', { value: this.bucket.bucketName, description: `Upload videos under s3://<bucket>/${config.videoPrefix}` });
+    new CfnOutput(this, 'VideoPrefix', { value: config.videoPrefix, description: 'Objects under this prefix are indexed (vidx upload --stack reads it)' });
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Query API (SigV4-signed requests, service execute-api)' });
     new CfnOutput(this, 'QueueUrl', { value: this.clips.queue.queueUrl, description: 'Clip job queue' });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.clips.deadLetterQueue.queueUrl, description: 'Clips that failed maxReceiveCount times' });
@@ -293,6 +313,7 @@ export class VidxStack extends Stack {
       reason: 'Signs GET URLs of segment thumbnails (one object per segment under the thumbnail prefix); nothing else in the bucket.',
     });
     acknowledge(this.worker.taskRole, videoObjects);
+    acknowledge(this.sweeper.fn.role, videoObjects);
     const notifications = this.node.tryFindChild('BucketNotificationsHandler050a0587b7544547bf325f094a3db834');
     if (notifications) {
       acknowledge(notifications, {

@@ -22,7 +22,12 @@ try {
   if (!manifestPath) throw new Error(`the worker needs ${ENV.model} (a model manifest.json)`);
   const manifest = loadManifest(manifestPath);
   const threads = process.env[ENV.threads] ? Number(process.env[ENV.threads]) : undefined;
-  const scorer = await loadModelScorer(manifestPath, { device: deviceFrom(process.env[ENV.device]), threads, log: (m) => log.info(m) });
+  const scorer = await loadModelScorer(manifestPath, {
+    device: deviceFrom(process.env[ENV.device]),
+    threads,
+    fastDecode: process.env[ENV.fastDecode] === '1',
+    log: (m) => log.info(m),
+  });
   log.info('model loaded', { architecture: scorer.architecture, trained: scorer.trained, device: scorer.device });
   const clients = createClients();
   const events = await eventSinksFromEnv(clients.config);

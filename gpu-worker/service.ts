@@ -13,8 +13,6 @@ import { ClipWorker, type WorkerOptions } from './worker.ts';
 import { startHealthServer, type HealthServer } from './health.ts';
 import type { ClipScorer } from '../core/pipeline/clip-scorer.ts';
 
-export const WORKER_CONFIG = 'WORKER_CONFIG';
-
 export interface WorkerServiceConfig {
   queueUrl: string;
   tableName: string;
@@ -23,11 +21,11 @@ export interface WorkerServiceConfig {
 
 export function workerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): WorkerServiceConfig {
   const queueUrl = env[ENV.queueUrl];
-  if (!queueUrl) throw new VidxError(WORKER_CONFIG, `the worker needs ${ENV.queueUrl} (the clip queue URL)`);
+  if (!queueUrl) throw new VidxError('WORKER_CONFIG', `the worker needs ${ENV.queueUrl} (the clip queue URL)`);
   const port = env[ENV.healthPort];
   const healthPort = port === undefined || port === '' ? undefined : Number(port);
   if (healthPort !== undefined && !(Number.isInteger(healthPort) && healthPort >= 0 && healthPort < 65536)) {
-    throw new VidxError(WORKER_CONFIG, `${ENV.healthPort} must be a port number, got "${port}"`);
+    throw new VidxError('WORKER_CONFIG', `${ENV.healthPort} must be a port number, got "${port}"`);
   }
   return { queueUrl, tableName: env[ENV.table] || TABLE.name, healthPort };
 }

@@ -11,6 +11,8 @@ import { ClipJobSchema, type ClipJob } from '../core/messages.ts';
 import { DEFAULTS } from '../core/names.ts';
 import { s3VideoObjects } from '../core/aws/objects.ts';
 import { processClip, type ClipDeps, type ClipOutcome } from '../core/pipeline/process-clip.ts';
+import type { PipelineLog } from '../core/pipeline/ports.ts';
+import { redactingLog } from '../core/redact.ts';
 
 export interface WorkerOptions extends Omit<ClipDeps, 'objects'> {
   s3: S3Client;
@@ -46,6 +48,8 @@ export interface WorkerStats {
 export class ClipWorker {
   private readonly consumer: Consumer;
   private readonly clipDeps: ClipDeps;
+  /** Every line the worker writes goes through redaction: errors quote presigned URLs. */
+  private readonly log: PipelineLog;
   private draining = false;
   private crashed = false;
   private readonly workAbort = new AbortController();
@@ -57,7 +61,8 @@ export class ClipWorker {
   };
 
   constructor(private readonly opts: WorkerOptions) {
-    this.clipDeps = { ...opts, objects: s3VideoObjects(opts.s3) };
+    this.log = redactingLog(opts.log);
+    this.clipDeps = { ...opts, log: this.log, objects: s3VideoObjects(opts.s3) };
     const visibility = opts.visibilityTimeoutSeconds ?? DEFAULTS.visibilityTimeoutSeconds;
     this.consumer = Consumer.create({
       queueUrl: opts.queueUrl,
@@ -79,15 +84,15 @@ export class ClipWorker {
     this.consumer.on('error', (err) => {
       // crash() aborts the pending poll on purpose; anything else is worth an error line.
       if (this.draining && /abort/i.test(String(err))) return;
-      this.opts.log.error('queue error', { error: String(err) });
+      this.log.error('queue error', { error: String(err) });
     });
-    this.consumer.on('processing_error', (err) => this.opts.log.error('processing error', { error: String(err) }));
+    this.consumer.on('processing_error', (err) => this.log.error('processing error', { error: String(err) }));
   }
 
   start(): void {
     this.stats.running = true;
     this.consumer.start();
-    this.opts.log.info('worker started', { queueUrl: this.opts.queueUrl, device: this.opts.scorer.device, model: this.opts.scorer.architecture });
+    this.log.info('worker started', { queueUrl: this.opts.queueUrl, device: this.opts.scorer.device, model: this.opts.scorer.architecture });
   }
 
   status(): WorkerStats {
@@ -102,7 +107,7 @@ export class ClipWorker {
     if (this.draining) return;
     this.draining = true;
     const deadlineMs = (this.opts.stopTimeoutSeconds ?? DEFAULTS.stopTimeoutSeconds - 10) * 1000;
-    this.opts.log.info('worker stopping', { inFlight: this.stats.inFlight, deadlineMs });
+    this.log.info('worker stopping', { inFlight: this.stats.inFlight, deadlineMs });
     // No abort of the pending long poll: an aborted ReceiveMessage can still take messages on the
     // server side (they would stay hidden for a visibility timeout and lose a receive count).
     // Instead the poll completes (<= waitTimeSeconds) and whatever it brings is released at once.
@@ -120,7 +125,7 @@ export class ClipWorker {
     }
     await stopped;
     this.stats.running = false;
-    this.opts.log.info('worker stopped', this.status() as unknown as Record<string, unknown>);
+    this.log.info('worker stopped', this.status() as unknown as Record<string, unknown>);
   }
 
   /**
@@ -161,7 +166,7 @@ export class ClipWorker {
       else {
         this.stats.poison++;
         poison.push(m);
-        this.opts.log.error('poison message: not a clip job (it goes to the DLQ after the max receive count)', {
+        this.log.error('poison message: not a clip job (it goes to the DLQ after the max receive count)', {
           messageId: m.MessageId,
           receiveCount: m.Attributes?.ApproximateReceiveCount,
           problem: job.error,
@@ -183,14 +188,14 @@ export class ClipWorker {
       this.count(outcome);
       if (outcome.kind === 'retry') {
         retry.push(m);
-        this.opts.log.warn('clip will be retried', {
+        this.log.warn('clip will be retried', {
           videoId: job.videoId,
           clip: job.clip.index,
           receiveCount: m.Attributes?.ApproximateReceiveCount,
           error: outcome.error instanceof Error ? outcome.error.message : String(outcome.error),
         });
       } else {
-        if (outcome.kind === 'stale') this.opts.log.info('clip skipped', { videoId: job.videoId, clip: job.clip.index, why: outcome.why });
+        if (outcome.kind === 'stale') this.log.info('clip skipped', { videoId: job.videoId, clip: job.clip.index, why: outcome.why });
         ack.push(m);
       }
     }
@@ -223,7 +228,7 @@ export class ClipWorker {
       );
     } catch (e) {
       // Not fatal: the messages come back anyway when their visibility expires.
-      this.opts.log.warn('could not release messages', { error: String(e), count: messages.length });
+      this.log.warn('could not release messages', { error: String(e), count: messages.length });
     }
   }
 }

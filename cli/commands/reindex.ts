@@ -11,7 +11,6 @@
  */
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DEFAULTS } from '../../core/names.ts';
 import { VidxError } from '../../core/errors.ts';
@@ -21,8 +20,8 @@ import { loadModelRef } from '../../core/pipeline/model-ref.ts';
 import { reindexVideo, type ReindexOutcome } from '../../core/pipeline/reindex.ts';
 import { buildSegmenterDeps } from '../../lambdas/segmenter/deps.ts';
 import { resolveDefaultModel } from '../../models/store.ts';
-
-export const STACK_OUTPUTS_MISSING = 'STACK_OUTPUTS_MISSING';
+import { isErrorCode } from '../../core/errors.ts';
+import { stackOutputs } from '../upload/targets.ts';
 
 interface ReindexOptions {
   video?: string[];
@@ -31,14 +30,6 @@ interface ReindexOptions {
   api: string;
   stack?: string;
   clipSeconds: string;
-}
-
-/** The named outputs of a deployed vidx stack (QueueUrl, TableName, ...). */
-export async function stackOutputs(stackName: string, cfn: CloudFormationClient): Promise<Record<string, string>> {
-  const r = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
-  const outputs: Record<string, string> = {};
-  for (const o of r.Stacks?.[0]?.Outputs ?? []) if (o.OutputKey && o.OutputValue) outputs[o.OutputKey] = o.OutputValue;
-  return outputs;
 }
 
 function describe(r: ReindexOutcome): string {
@@ -77,23 +68,17 @@ async function reindexLocal(opts: ReindexOptions): Promise<ReindexOutcome[]> {
     throw new VidxError('LOCAL_STACK_UNREACHABLE', `cannot reach the local stack at ${api}`, { hint: 'start it with `npm start`, or pass --api; for a deployed stack pass --stack <name>', cause: e });
   }
   const json = (await res.json()) as { results?: ReindexOutcome[]; code?: string; message?: string; hint?: string };
-  if (!res.ok) throw new VidxError(json.code ?? 'REINDEX_FAILED', json.message ?? `the stack answered ${res.status}`, json.hint ? { hint: json.hint } : {});
+  if (!res.ok) throw new VidxError(isErrorCode(json.code) ? json.code : 'LOCAL_STACK_ERROR', json.message ?? `the stack answered ${res.status}`, json.hint ? { hint: json.hint } : {});
   return json.results ?? [];
 }
 
 async function reindexDeployed(opts: ReindexOptions): Promise<ReindexOutcome[]> {
   const config = awsConfigFromEnv();
-  const cfn = new CloudFormationClient({ region: config.region });
-  let outputs: Record<string, string>;
-  try {
-    outputs = await stackOutputs(opts.stack!, cfn);
-  } finally {
-    cfn.destroy();
-  }
+  const outputs = await stackOutputs(opts.stack!, config.region);
   const queueUrl = outputs.QueueUrl;
   const tableName = outputs.TableName;
   if (!queueUrl || !tableName) {
-    throw new VidxError(STACK_OUTPUTS_MISSING, `stack ${opts.stack} has no QueueUrl/TableName outputs`, { hint: 'is it a vidx stack, in this region (AWS_REGION)?' });
+    throw new VidxError('STACK_NOT_FOUND', `stack ${opts.stack} has no QueueUrl/TableName outputs`, { hint: 'is it a vidx stack, in this region (AWS_REGION)?' });
   }
   const manifestPath = opts.model ? resolve(opts.model) : (await resolveDefaultModel({ log: (m) => process.stderr.write(`vidx reindex: ${m}\n`) })).manifestPath;
   const { manifest, ref } = loadModelRef(manifestPath);

@@ -16,8 +16,11 @@ import { reindexVideo, type ReindexOutcome } from '../../core/pipeline/reindex.t
 import { webhookSink } from '../../core/events/webhook.ts';
 import type { DeliveryOptions } from '../../core/events/deliver.ts';
 import { z } from 'zod';
+import { hintOf, httpStatusOf, isVidxError } from '../../core/errors.ts';
 import { LocalObjectKeeper, recoverLocalWork, type Recovery } from './persistence.ts';
 import { buildSegmenterDeps } from '../../lambdas/segmenter/deps.ts';
+import { buildSweepDeps } from '../../lambdas/sweeper/handler.ts';
+import { staleAfterSeconds, sweepUnfinished, type SweepOptions, type SweepReport } from '../../core/pipeline/sweep.ts';
 import { makeSegmenterHandler, type S3EventHandler } from '../../lambdas/segmenter/handler.ts';
 import { handler as queryHandler } from '../../lambdas/query/handler.ts';
 import { CURSOR_SECRET_ENV } from '../../core/query/cursor.ts';
@@ -41,6 +44,8 @@ export interface LocalStackOptions {
   host?: string;
   /** Worker overrides (tests: short polls and visibility). */
   worker?: Partial<WorkerOptions>;
+  /** The sweeper's round interval and staleness (default: every 60 s, stale after the queue's limits). */
+  sweep?: { everySeconds?: number; staleAfterSeconds?: number; maxRequeues?: number };
   logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
   /** POST every done/failed event here, signed with `secret` (default: <data>/webhook-secret). */
   webhook?: { url: string; secret?: string | undefined } | undefined;
@@ -63,6 +68,8 @@ export interface LocalStack {
   webhookSecret: string | undefined;
   /** Re-index videos with the stack's model (re-enqueue unfinished ones). */
   reindex(videoIds: readonly string[] | 'all'): Promise<ReindexOutcome[]>;
+  /** One sweeper round now (it also runs on its interval); `vidx local` runs one at start. */
+  sweep(overrides?: Partial<SweepOptions>): Promise<SweepReport>;
   stop(): Promise<void>;
 }
 
@@ -128,6 +135,25 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
       waitTimeSeconds: 5,
       ...o.worker,
     });
+    // The sweeper (core/pipeline/sweep.ts) on an interval. The emulated bucket lives in memory, so
+    // after a restart the objects of unfinished videos are gone: those wait for a re-upload.
+    const sweepDeps = buildSweepDeps(clients, resources.tableName, resources.queueUrl, new Logger({ serviceName: 'vidx-sweeper', logLevel }));
+    const visibility = o.worker?.visibilityTimeoutSeconds ?? DEFAULTS.visibilityTimeoutSeconds;
+    const sweepOptions: SweepOptions = {
+      staleAfterSeconds: o.sweep?.staleAfterSeconds ?? staleAfterSeconds(visibility, DEFAULTS.maxReceiveCount),
+      maxRequeues: o.sweep?.maxRequeues ?? DEFAULTS.maxRequeues,
+      missingObject: 'skip',
+    };
+    let sweeping: Promise<SweepReport> | undefined;
+    const sweep = async (overrides: Partial<SweepOptions> = {}): Promise<SweepReport> => {
+      while (sweeping) await sweeping.catch(() => undefined);
+      sweeping = sweepUnfinished(sweepDeps, { ...sweepOptions, ...overrides }).finally(() => (sweeping = undefined));
+      return sweeping;
+    };
+    const sweepTimer = setInterval(() => {
+      sweep().catch((e: unknown) => process.stderr.write(`vidx local: sweep failed: ${String(e)}\n`));
+    }, (o.sweep?.everySeconds ?? 60) * 1000);
+    sweepTimer.unref();
     const config: LocalConfig = { s3Endpoint: emulators.endpoint, region, bucket: resources.bucket, prefix: VIDEO_PREFIX };
     const routes: LocalRoute[] = [
       async (req) => (req.method === 'GET' && req.url === '/_local/config' ? { status: 200, body: config } : undefined),
@@ -139,14 +165,15 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
         if (r.data.manifestSha256 !== undefined && r.data.manifestSha256 !== ref.manifestSha256) {
           return {
             status: 409,
-            body: { status: 409, code: 'MODEL_NOT_RUNNING', message: `this stack runs ${ref.architecture} (manifest ${ref.manifestSha256?.slice(0, 12)}), not the model asked for`, hint: 'restart `vidx local --model <that manifest>`, then re-index' },
+            body: { status: 409, code: 'MODEL_NOT_RUNNING', message: `this stack runs ${ref.architecture} (manifest ${ref.manifestSha256?.slice(0, 12)}), not the model asked for`, hint: hintOf('MODEL_NOT_RUNNING') },
           };
         }
         try {
           return { status: 200, body: { results: await reindex(r.data.all ? 'all' : (r.data.videoIds ?? [])) } };
         } catch (e) {
-          const code = (e as { code?: string }).code ?? 'REINDEX_FAILED';
-          return { status: code === 'VIDEO_UNKNOWN' ? 404 : 502, body: { status: code === 'VIDEO_UNKNOWN' ? 404 : 502, code, message: (e as Error).message } };
+          if (!isVidxError(e)) throw e;
+          const status = httpStatusOf(e.code) === 500 ? 502 : httpStatusOf(e.code);
+          return { status, body: { status, code: e.code, message: e.message, hint: e.hint } };
         }
       },
       async (req, body) => {
@@ -185,8 +212,11 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
       recovery,
       webhookSecret,
       reindex,
+      sweep,
       stop() {
         stopped ??= (async () => {
+          clearInterval(sweepTimer);
+          await sweeping?.catch(() => undefined);
           await http.close();
           await worker.stop();
           clients.destroy();

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /** Architectures vidx can build. One list, used by the builders, the CLI and the manifests. */
-export const ARCHITECTURES = ['slowfast_r50', 'i3d_r50'] as const;
+export const ARCHITECTURES = ['slowfast_r50', 'i3d_r50', 'i3d_inception_v1', 'mars_resnext101', 'tps_swin_tiny'] as const;
 export const ArchitectureSchema = z.enum(ARCHITECTURES);
 export type Architecture = z.infer<typeof ArchitectureSchema>;
 

@@ -5,21 +5,20 @@ import type { ModelRef } from '../records.ts';
 import { VidxError } from '../errors.ts';
 import { ManifestSchema, type Manifest } from '../model/manifest.ts';
 
-export const MODEL_MANIFEST_BAD = 'MODEL_MANIFEST_BAD';
 
 export function loadManifest(path: string): Manifest {
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new VidxError(MODEL_MANIFEST_BAD, `cannot read the model manifest ${path}: ${(e as Error).message}`, {
+    throw new VidxError('MODEL_MANIFEST_BAD', `cannot read the model manifest ${path}: ${(e as Error).message}`, {
       hint: 'set VIDX_MODEL to a manifest.json (vidx models synthesize i3d_r50 --out <dir> makes one)',
       cause: e,
     });
   }
   const r = ManifestSchema.safeParse(json);
   if (!r.success) {
-    throw new VidxError(MODEL_MANIFEST_BAD, `${path} is not a vidx model manifest: ${r.error.issues[0]?.message ?? ''}`);
+    throw new VidxError('MODEL_MANIFEST_BAD', `${path} is not a vidx model manifest: ${r.error.issues[0]?.message ?? ''}`);
   }
   return r.data;
 }
@@ -29,7 +28,7 @@ export function manifestSha256(path: string): string {
   try {
     return createHash('sha256').update(readFileSync(path)).digest('hex');
   } catch (e) {
-    throw new VidxError(MODEL_MANIFEST_BAD, `cannot read the model manifest ${path}: ${(e as Error).message}`, { cause: e });
+    throw new VidxError('MODEL_MANIFEST_BAD', `cannot read the model manifest ${path}: ${(e as Error).message}`, { cause: e });
   }
 }
 

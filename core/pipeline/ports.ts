@@ -7,7 +7,6 @@ import type { ClipJob } from '../messages.ts';
 import type { ClipRecord, ModelRef, SegmentRecord, VideoRecord, VideoStatus } from '../records.ts';
 
 /** The object named by an event or a job is gone (deleted after upload). */
-export const OBJECT_NOT_FOUND = 'OBJECT_NOT_FOUND';
 
 export interface ObjectHead {
   size: number;
@@ -28,9 +27,17 @@ export interface VideoObjects {
   readable(bucket: string, key: string): Promise<ReadableObject>;
 }
 
+/** The queue refused the clip jobs for good (their content): retrying would not help. */
+export const ENQUEUE_REJECTED = 'ENQUEUE_REJECTED';
+
 export interface ClipQueue {
-  /** Sends every job; throws when some cannot be sent (see core/aws/queue.ts). */
+  /**
+   * Sends every job. Throws VidxError ENQUEUE_REJECTED when the queue refuses them for good, and
+   * anything else for faults worth retrying (see core/aws/queue.ts).
+   */
   send(jobs: readonly ClipJob[]): Promise<number>;
+  /** Messages waiting to be received (approximate; in-flight ones are not counted). */
+  waiting(): Promise<number>;
 }
 
 /** The video facts the segmenter records with a new revision. */
@@ -53,9 +60,9 @@ export interface RevisionFacts {
   trained: boolean;
   /** sha256 of the model's manifest. */
   modelSha256?: string | undefined;
-  /** The clip length the revision was planned with (a re-enqueue plans the same clips). */
-  clipSeconds?: number | undefined;
   clipsTotal: number;
+  clipSeconds?: number | undefined;
+  clipStarts?: number[] | undefined;
 }
 
 export type BeginResult = { created: true; video: VideoRecord } | { created: false; video: VideoRecord };
@@ -83,6 +90,14 @@ export interface PipelineIndex {
   keysUnder(videoId: string, prefix: string): Promise<ItemKey[]>;
   batchWrite(puts: readonly SegmentRecord[], deletes: readonly ItemKey[]): Promise<void>;
   deleteDerived(videoId: string): Promise<number>;
+  /**
+   * Takes the right to send a revision's missing clips again: succeeds (returns the updated record,
+   * `requeues` + 1) only while the record is still the one seen (same etag and updatedAt) and
+   * unfinished, so of two concurrent re-enqueuers exactly one sends.
+   */
+  claimRequeue(video: Pick<VideoRecord, 'videoId' | 'etag' | 'updatedAt'>): Promise<VideoRecord | undefined>;
+  /** Unfinished videos (queued or processing) last updated before `before` (ISO time), oldest first. */
+  unfinishedBefore(before: string, limit: number): Promise<VideoRecord[]>;
 }
 
 /** The log lines the use cases write (Powertools Logger satisfies it). */

@@ -14,11 +14,8 @@
 import { VidxError } from '../errors.ts';
 import type { ClipJob } from '../messages.ts';
 import { reindexEtag, type VideoRecord } from '../records.ts';
-import { planClips } from './plan.ts';
-import { missingClips } from './progress.ts';
+import { requeueMissing } from './requeue.ts';
 import { segmentObject, type SegmenterDeps, type SegmentOutcome } from './segment.ts';
-
-export const VIDEO_UNKNOWN = 'VIDEO_UNKNOWN';
 
 export type ReindexOutcome =
   | { videoId: string; action: 'new-revision'; revision: string; result: SegmentOutcome }
@@ -34,10 +31,10 @@ export function sameModel(video: Pick<VideoRecord, 'model' | 'modelSha256'>, mod
 
 export async function reindexVideo(deps: SegmenterDeps, videoId: string): Promise<ReindexOutcome> {
   const video = await deps.store.getVideo(videoId);
-  if (!video) throw new VidxError(VIDEO_UNKNOWN, `no video with id ${videoId}`, { hint: 'list videos with GET /videos' });
+  if (!video) throw new VidxError('VIDEO_NOT_FOUND', `no video with id ${videoId}`, { hint: 'list videos with GET /videos' });
 
   if (!sameModel(video, deps.model)) {
-    if (!deps.model.manifestSha256) throw new VidxError(VIDEO_UNKNOWN, 're-indexing with another model needs its manifest sha256');
+    if (!deps.model.manifestSha256) throw new VidxError('BAD_OPTION', 're-indexing with another model needs its manifest sha256');
     // The object's current etag: a re-index indexes what is in the bucket now.
     const head = await deps.objects.head(video.bucket, video.key);
     const revision = reindexEtag(head.etag, deps.model.manifestSha256);
@@ -54,37 +51,29 @@ export async function reindexVideo(deps: SegmenterDeps, videoId: string): Promis
     const result = await segmentObject(deps, { bucket: video.bucket, key: video.key, etag: head.etag, size: head.size, revision: video.etag });
     return { videoId, action: 'new-revision', revision: video.etag, result };
   }
-  const jobs = requeueJobs(deps, video);
-  await deps.queue.send(jobs);
-  deps.log.info('re-index: clips re-enqueued', { videoId, etag: video.etag, clips: jobs.map((j) => j.clip.index) });
-  return { videoId, action: 'requeued', clips: jobs.length };
+  // h12a's re-enqueue (the same one a re-upload and the sweeper use).
+  const r = await requeueMissing(deps, video, 're-index');
+  if (!r.requeued) throw new VidxError('REINDEX_NO_PLAN', `video ${videoId} cannot be resumed: ${r.why}`);
+  if (r.clips === 0) {
+    // Every clip is done but the timeline was never assembled (a stop between the two): the last
+    // clip's job again makes a worker assemble it.
+    await deps.queue.send([lastClipJob(r.video)]);
+  }
+  return { videoId, action: 'requeued', clips: Math.max(1, r.clips) };
 }
 
-/**
- * The jobs of the revision's clips still to do, planned again exactly as the segmenter planned
- * them (same windows, same clip length); when none is missing, the last clip's job, whose
- * redelivery makes a worker assemble (or, indexed, notify) again.
- */
-export function requeueJobs(deps: Pick<SegmenterDeps, 'windowStarts' | 'clipSeconds'>, video: VideoRecord): ClipJob[] {
-  const plan = planClips(deps.windowStarts(video.duration ?? 0), video.clipSeconds ?? deps.clipSeconds);
-  if (plan.length !== video.clipsTotal) {
-    throw new VidxError(VIDEO_UNKNOWN, `video ${video.videoId}: planning again gives ${plan.length} clips, the revision has ${video.clipsTotal}`, {
-      hint: 'upload it again (a new revision is planned from scratch)',
-    });
-  }
-  const missing = missingClips(video);
-  const indices = missing.length > 0 ? missing : [plan.length - 1];
-  return indices.map((i) => {
-    const c = plan[i]!;
-    return {
-      v: 1,
-      videoId: video.videoId,
-      bucket: video.bucket,
-      key: video.key,
-      etag: video.etag,
-      clip: { index: c.index, count: c.count, start: c.start, end: c.end },
-      model: video.model,
-      ...(video.modelSha256 ? { modelSha256: video.modelSha256 } : {}),
-    };
-  });
+/** The job of a revision's last clip, from the plan kept on its record. */
+function lastClipJob(video: VideoRecord): ClipJob {
+  const index = video.clipsTotal - 1;
+  const start = video.clipStarts?.[index] ?? 0;
+  return {
+    v: 1,
+    videoId: video.videoId,
+    bucket: video.bucket,
+    key: video.key,
+    etag: video.etag,
+    clip: { index, count: video.clipsTotal, start, end: start + (video.clipSeconds ?? 1) },
+    model: video.model,
+    ...(video.modelSha256 ? { modelSha256: video.modelSha256 } : {}),
+  };
 }

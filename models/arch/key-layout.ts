@@ -26,7 +26,7 @@ export class KeyLayoutSink implements NetworkSink<null> {
   }
 
   convBn(_x: null, spec: ConvBnSpec): null {
-    this.keys.push([`${spec.conv}.weight`, [spec.outChannels, spec.inChannels, ...spec.kernel]]);
+    this.keys.push([`${spec.conv}.weight`, [spec.outChannels, spec.inChannels / (spec.groups ?? 1), ...spec.kernel]]);
     this.keys.push(...batchNormKeys(spec.norm, spec.outChannels));
     return null;
   }
@@ -50,6 +50,11 @@ export class KeyLayoutSink implements NetworkSink<null> {
   classify(_x: null, linear: string, inFeatures: number, classes: number): void {
     this.keys.push([`${linear}.weight`, [classes, inFeatures]]);
     this.keys.push([`${linear}.bias`, [classes]]);
+  }
+
+  classifyPerTime(_x: null, conv: string, inChannels: number, classes: number): void {
+    this.keys.push([`${conv}.weight`, [classes, inChannels, 1, 1, 1]]);
+    this.keys.push([`${conv}.bias`, [classes]]);
   }
 
   conv(_x: null, spec: ConvSpec): null {

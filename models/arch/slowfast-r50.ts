@@ -28,6 +28,7 @@ const SPATIAL_STRIDES = [1, 2, 2, 2] as const;
  * 32x7x7, stride 1) and concatenates, blocks.6 is the head (Linear 2304->400, global average).
  */
 export const slowfastR50: ArchitectureDefinition = {
+  origin: 'PyTorchVideo hub slowfast_r50',
   inputs: [
     { name: 'slow', frames: 8, size: 256 },
     { name: 'fast', frames: 32, size: 256 },

@@ -141,14 +141,9 @@ describe('video bucket', () => {
       ],
     });
     const rules = (p.LifecycleConfiguration as { Rules: Record<string, unknown>[] }).Rules;
-    expect(rules).toEqual(
-      expect.arrayContaining([
-        expect.objectContaining({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled' }),
-        expect.objectContaining({ Prefix: 'tmp/', ExpirationInDays: 7, Status: 'Enabled' }),
-      ]),
-    );
-    // Nothing under videos/ ever expires.
-    expect(rules.filter((r) => r.ExpirationInDays !== undefined && r.Prefix === undefined)).toEqual([]);
+    // Abandoned multipart uploads are aborted; nothing else expires (no rule for a prefix nothing writes).
+    expect(rules).toEqual([expect.objectContaining({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled' })]);
+    expect(rules.filter((r) => r.ExpirationInDays !== undefined)).toEqual([]);
   });
 
   it(`invokes the segmenter for ObjectCreated under ${VIDEO_PREFIX} only`, () => {
@@ -454,7 +449,7 @@ describe('GPU workers', () => {
     expect(resources[taskDefId()]!.Properties).toMatchObject({ NetworkMode: 'bridge', RequiresCompatibilities: ['EC2'], TaskRoleArn: arn(taskRoleId()) });
   });
 
-  it('worker environment: table, bucket, queue, prefix, event topic and bus, region, health port, CUDA', () => {
+  it('worker environment: table, bucket, queue, prefix, event topic and bus, region, health port, CUDA, queue settings', () => {
     const env = Object.fromEntries((workerContainer().Environment as { Name: string; Value: unknown }[]).map((e) => [e.Name, e.Value]));
     expect(env).toEqual({
       [ENV.table]: ref(tableId()),
@@ -466,6 +461,9 @@ describe('GPU workers', () => {
       [ENV.region]: { Ref: 'AWS::Region' },
       [ENV.healthPort]: '8080',
       [ENV.device]: 'cuda',
+      [ENV.visibilityTimeoutSeconds]: String(DEFAULTS.visibilityTimeoutSeconds),
+      [ENV.heartbeatSeconds]: String(DEFAULTS.heartbeatSeconds),
+      [ENV.stopTimeoutSeconds]: String(DEFAULTS.stopTimeoutSeconds),
     });
   });
 
@@ -633,13 +631,14 @@ describe('operations', () => {
     t.hasResourceProperties('AWS::EC2::FlowLog', { TrafficType: 'REJECT', LogDestinationType: 'cloud-watch-logs' });
   });
 
-  it('outputs: bucket, API URL, queue URL (and DLQ, table, logs, dashboard, topic)', () => {
+  it('outputs: bucket, video prefix, API URL, queue URL (and DLQ, table, logs, dashboard, topic)', () => {
     const outputs = t.toJSON().Outputs as Record<string, { Value: unknown }>;
     expect(outputs.BucketName!.Value).toEqual(ref(bucketId()));
+    expect(outputs.VideoPrefix!.Value).toBe(VIDEO_PREFIX); // `vidx upload --stack` reads it
     expect(outputs.QueueUrl!.Value).toEqual(ref(clipQueueId()));
     expect(JSON.stringify(outputs.ApiUrl!.Value)).toContain('execute-api');
     expect(Object.keys(outputs).sort()).toEqual(
-      ['AlarmTopicArn', 'ApiUrl', 'BucketName', 'DashboardName', 'DeadLetterQueueUrl', 'EventBusName', 'EventTopicArn', 'QueueUrl', 'TableName', 'WebhookSecretArn', 'WorkerLogGroup'].sort(),
+      ['AlarmTopicArn', 'ApiUrl', 'BucketName', 'DashboardName', 'DeadLetterQueueUrl', 'EventBusName', 'EventTopicArn', 'QueueUrl', 'TableName', 'VideoPrefix', 'WebhookSecretArn', 'WorkerLogGroup'].sort(),
     );
   });
 });
