@@ -51,7 +51,7 @@ export const ACTIONS = {
   queryTable: ['dynamodb:GetItem', 'dynamodb:Query'],
   queryIndex: ['dynamodb:Query'],
   uploadVideo: ['s3:PutObject'], // the query API signs upload PUTs under the video prefix
-  writeThumbnails: ['s3:PutObject', 's3:DeleteObject'],
+  writeThumbnails: ['s3:PutObject'], // one JPEG per segment under the thumbnail prefix
 } as const;
 
 /** Everything vidx runs on in AWS: see issue 5 and the README's Deploy section. */
@@ -234,6 +234,7 @@ export class VidxStack extends Stack {
       healthPort: config.workerHealthPort,
       model: config.model,
       modelSource: config.modelSource,
+      modelZooUrl: config.modelZooUrl,
       logRetentionDays: config.logRetentionDays,
       environment: {
         [ENV.table]: table.tableName,
@@ -250,6 +251,7 @@ export class VidxStack extends Stack {
     const taskRole = this.worker.taskRole;
     taskRole.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.readVideo], resources: [videosArn] }));
     taskRole.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.consumeClips], resources: [this.clips.queue.queueArn] }));
+    taskRole.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.writeThumbnails], resources: [this.bucket.arnForObjects(`${THUMBNAIL_PREFIX}*`)] }));
     taskRole.addToPolicy(
       // The worker never reads the label index (only the query API does).
       new iam.PolicyStatement({ actions: [...ACTIONS.workerTable], resources: [table.tableArn] }),
@@ -308,11 +310,12 @@ export class VidxStack extends Stack {
       reason: 'Reads any uploaded video under the video prefix (object keys are chosen by users); nothing else in the bucket.',
     };
     acknowledge(this.segmenter.role, videoObjects);
-    acknowledge(this.query.role, videoObjects, {
+    const thumbnailObjects = {
       id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(this.bucket)}.Arn>/${THUMBNAIL_PREFIX}*]`,
-      reason: 'Signs GET URLs of segment thumbnails (one object per segment under the thumbnail prefix); nothing else in the bucket.',
-    });
-    acknowledge(this.worker.taskRole, videoObjects);
+      reason: 'Segment thumbnails: one object per segment under the thumbnail prefix (written by the worker, signed for reading by the query API); nothing else in the bucket.',
+    };
+    acknowledge(this.worker.taskRole, videoObjects, thumbnailObjects);
+    acknowledge(this.query.role, videoObjects, thumbnailObjects);
     acknowledge(this.sweeper.fn.role, videoObjects);
     const notifications = this.node.tryFindChild('BucketNotificationsHandler050a0587b7544547bf325f094a3db834');
     if (notifications) {

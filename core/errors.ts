@@ -30,6 +30,7 @@ const CODES = {
   VIDEO_TOO_LARGE: { hint: 'scale or cut the video down before indexing it' },
   VIDEO_DECODE_FAILED: { hint: 'the file may be damaged; re-encoding it usually helps' },
   MANIFEST_INPUT_INVALID: { hint: 'fix the manifest' },
+  NO_FRAME: { hint: 'the time is past the video\'s last frame; thumbnails fall back to none' },
 
   // Models
   MODEL_UNKNOWN_ARCH: { hint: 'use one of the listed architectures' },

@@ -38,6 +38,7 @@ export function registerLocal(program: Command): void {
       const lines = [
         '',
         `vidx local is running`,
+        `  web page    ${stack.apiUrl}/   (search, watch the moment, timelines, drag-and-drop upload)`,
         `  query API   ${stack.apiUrl}   (GET /videos, /videos/{id}, /videos/{id}/timeline, /search?q=, /actions?q=)`,
         `  data        ${stack.dataDir}   (the index and the uploads, kept between runs: unfinished videos resume on restart)`,
         ...(webhook ? [`  webhook     ${webhook.url}   (events signed with HMAC-SHA256, header vidx-signature; secret: ${webhook.secret ? '--webhook-secret' : `${stack.dataDir}/webhook-secret`})`] : []),

@@ -27,9 +27,6 @@ export interface VideoObjects {
   readable(bucket: string, key: string): Promise<ReadableObject>;
 }
 
-/** The queue refused the clip jobs for good (their content): retrying would not help. */
-export const ENQUEUE_REJECTED = 'ENQUEUE_REJECTED';
-
 export interface ClipQueue {
   /**
    * Sends every job. Throws VidxError ENQUEUE_REJECTED when the queue refuses them for good, and
@@ -105,4 +102,9 @@ export interface PipelineLog {
   info(message: string, ...extra: Record<string, unknown>[]): void;
   warn(message: string, ...extra: Record<string, unknown>[]): void;
   error(message: string, ...extra: Record<string, unknown>[]): void;
+}
+
+/** Writes a segment's thumbnail: the frame at `at` seconds of the readable video, under `key`. */
+export interface ThumbnailWriter {
+  write(bucket: string, key: string, video: ReadableObject, at: number): Promise<void>;
 }

@@ -5,9 +5,10 @@
  */
 import { isVidxError, type ErrorCode } from '../errors.ts';
 import type { ClipJob } from '../messages.ts';
-import { ClipKeyframesSchema, ClipWindowsSchema, SEGMENT_SK_PREFIX, CLIP_SK_PREFIX, clipSkPrefix, type VideoRecord } from '../records.ts';
+import { ClipKeyframesSchema, ClipWindowsSchema, SEGMENT_SK_PREFIX, CLIP_SK_PREFIX, clipSkPrefix, thumbnailKey, type SegmentRecord, type VideoRecord } from '../records.ts';
 import { mergeSegments } from '../timeline/merge.ts';
-import type { TimelineOptions } from '../result.ts';
+import type { TimelineOptions, WindowScore } from '../result.ts';
+import { thumbnailTimes } from './thumbnails.ts';
 import { ownedBy } from './plan.ts';
 import { collectKeyframes, collectWindows, personSegmentItem, segmentItems } from './assemble.ts';
 import { keyframesInClip } from '../detection/keyframes.ts';
@@ -15,7 +16,7 @@ import { buildPersonSegments } from '../detection/person-segments.ts';
 import { linkTracks } from '../detection/tracks.ts';
 import type { PersonTimelineOptions } from '../detection/defaults.ts';
 import { isComplete } from './progress.ts';
-import type { PipelineIndex, PipelineLog, VideoObjects } from './ports.ts';
+import type { PipelineIndex, PipelineLog, ThumbnailWriter, VideoObjects } from './ports.ts';
 import type { ClipScorer } from './clip-scorer.ts';
 import type { DeliveryOptions, EventSink } from '../events/deliver.ts';
 import { notifyIfFinal } from './notify.ts';
@@ -37,6 +38,8 @@ export interface ClipDeps {
   log: PipelineLog;
   /** Where done/failed events go (none = no events). */
   events?: { sinks: readonly EventSink[]; delivery?: DeliveryOptions } | undefined;
+  /** Writes one JPEG per segment at assembly; absent = no thumbnails. */
+  thumbnails?: ThumbnailWriter | undefined;
   /** Test hooks for crash simulation (never set in production). */
   hooks?: { afterClipWrite?(job: ClipJob): Promise<void> | void; beforeAssemblyCommit?(job: ClipJob): Promise<void> | void };
 }
@@ -134,7 +137,7 @@ export async function processClip(deps: ClipDeps, job: ClipJob, signal: AbortSig
  * segments and clip items that are not part of it, then marks the video indexed. Re-running it
  * converges to the same items. If the revision changed meanwhile, the current one is repaired.
  */
-export async function assemble(deps: Pick<ClipDeps, 'store' | 'timeline' | 'people' | 'log' | 'hooks' | 'scorer'>, video: VideoRecord, job?: ClipJob): Promise<boolean> {
+export async function assemble(deps: Pick<ClipDeps, 'store' | 'timeline' | 'people' | 'log' | 'hooks' | 'scorer'> & Partial<Pick<ClipDeps, 'thumbnails' | 'objects'>>, video: VideoRecord, job?: ClipJob): Promise<boolean> {
   const t0 = performance.now();
   const clips = await deps.store.clipsOf(video.videoId, video.etag);
   const windows = collectWindows(
@@ -148,6 +151,7 @@ export async function assemble(deps: Pick<ClipDeps, 'store' | 'timeline' | 'peop
   const keyframes = collectKeyframes(clips.map((c) => ({ index: c.index, keyframes: c.keyframes ? ClipKeyframesSchema.parse(JSON.parse(c.keyframes)) : [] })));
   const people = keyframes.length > 0 && deps.people ? buildPersonSegments(keyframes, linkTracks(keyframes), { ...deps.people, duration: video.duration ?? 0 }) : [];
   const items = [...segmentItems(owner, segments), ...people.map((s) => personSegmentItem(owner, s))];
+  const thumbnails = await writeThumbnails(deps, video, items, windows);
   const keep = new Set(items.map((i) => i.SK));
   const staleSegments = (await deps.store.keysUnder(video.videoId, SEGMENT_SK_PREFIX)).filter((k) => !keep.has(k.SK));
   const current = clipSkPrefix(video.etag);
@@ -164,6 +168,7 @@ export async function assemble(deps: Pick<ClipDeps, 'store' | 'timeline' | 'peop
     etag: video.etag,
     windows: windows.length,
     segments: items.length,
+    thumbnails,
     removed: staleSegments.length + staleClips.length,
     ms: Math.round(performance.now() - t0),
     committed: ok,
@@ -188,4 +193,41 @@ async function notifyCurrent(deps: Pick<ClipDeps, 'store' | 'events' | 'log'>, v
   if (!deps.events || deps.events.sinks.length === 0) return;
   const video = await deps.store.getVideo(videoId);
   if (video && (etag === undefined || video.etag === etag)) await notify(deps, video);
+}
+
+/** Thumbnail frames written in parallel (each is one ffmpeg seek over the presigned URL). */
+const THUMBNAIL_CONCURRENCY = 4;
+
+/**
+ * Writes a JPEG per chosen frame and sets `thumbAt` on the items whose frame was written. Best
+ * effort: a frame that cannot be cut leaves its segments without a thumbnail (logged), never the
+ * video unindexed. Keys are deterministic, so a repeated assembly overwrites the same objects.
+ */
+async function writeThumbnails(
+  deps: Pick<ClipDeps, 'log'> & Partial<Pick<ClipDeps, 'thumbnails' | 'objects'>>,
+  video: VideoRecord,
+  items: SegmentRecord[],
+  windows: readonly WindowScore[],
+): Promise<number> {
+  if (!deps.thumbnails || !deps.objects || items.length === 0) return 0;
+  const writer = deps.thumbnails;
+  const chosen = thumbnailTimes(items, windows);
+  const frames = [...new Set(chosen.values())];
+  const source = await deps.objects.readable(video.bucket, video.key);
+  const written = new Set<number>();
+  let next = 0;
+  const run = async () => {
+    while (next < frames.length) {
+      const at = frames[next++]!;
+      try {
+        await writer.write(video.bucket, thumbnailKey(video.videoId, video.etag, at), source, at);
+        written.add(at);
+      } catch (e) {
+        deps.log.warn('thumbnail not written', { videoId: video.videoId, at, error: source.redact(e instanceof Error ? e.message : String(e)) });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(THUMBNAIL_CONCURRENCY, frames.length) }, run));
+  for (const [i, at] of chosen) if (written.has(at)) items[i]!.thumbAt = at;
+  return written.size;
 }

@@ -66,6 +66,15 @@ describe('loadConfig', () => {
     expect(() => loadConfig(context({ 'vidx:workerInstanceTypes': 'not an instance' }))).toThrow(/workerInstanceTypes/);
     expect(() => loadConfig(context({ vidx: { authorizer: { type: 'jwt', issuer: 'x', audience: [] } } }))).toThrow(/authorizer/);
   });
+
+  it('refuses pretrained weights the image build cannot download, unless a mirror serves them', () => {
+    expect(loadConfig(context({}), { model: 'i3d_inception_v1' }).model).toBe('i3d_inception_v1');
+    expect(() => loadConfig(context({}), { model: 'mars_resnext101' })).toThrow(/mars_resnext101's weights have no public download address .*put MARS_Kinetics_16f\.pth on a mirror and set modelZooUrl/);
+    expect(loadConfig(context({}), { model: 'mars_resnext101', modelZooUrl: 'https://mirror.example/zoo' }).modelZooUrl).toBe('https://mirror.example/zoo');
+    expect(loadConfig(context({}), { model: 'mars_resnext101', modelSource: 'synthetic' }).modelSource).toBe('synthetic');
+    // ModelScope's file has no fixed name here, so no mirror can stand in for it.
+    expect(() => loadConfig(context({}), { model: 'tps_swin_tiny', modelZooUrl: 'https://mirror.example/zoo' })).toThrow(/tps_swin_tiny's weights .*set modelSource to synthetic/);
+  });
 });
 
 describe('segmenter manifest', () => {

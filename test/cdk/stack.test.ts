@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULTS, ENV, TABLE, VIDEO_PREFIX } from '../../core/names.ts';
+import { DEFAULTS, ENV, TABLE, THUMBNAIL_PREFIX, VIDEO_PREFIX } from '../../core/names.ts';
 import { CURSOR_SECRET_ENV } from '../../core/query/cursor.ts';
 import { WORKER_HEALTH_SCRIPT } from '../../cdk/constructs/gpu-worker-service.ts';
 import { QUERY_ROUTES } from '../../cdk/constructs/query-api.ts';
@@ -82,6 +82,7 @@ const workerContainer = () =>
   (resources[taskDefId()]!.Properties.ContainerDefinitions as Record<string, unknown>[])[0]!;
 const labelIndexArn = () => ({ 'Fn::Join': ['', [arn(tableId()), `/index/${TABLE.labelIndex.name}`]] });
 const videoObjectsArn = () => ({ 'Fn::Join': ['', [arn(bucketId()), `/${VIDEO_PREFIX}*`]] });
+const objectsArn = (prefix: string) => ({ 'Fn::Join': ['', [arn(bucketId()), `/${prefix}*`]] });
 
 // --- tests --------------------------------------------------------------------------------------
 
@@ -363,20 +364,22 @@ describe('least privilege', () => {
     );
   });
 
-  it('query: Query/GetItem on the table and Query on the label index, nothing else', () => {
+  it('query: Query/GetItem on the table, Query on the label index; for the URLs it signs, read videos and thumbnails, put videos; nothing else', () => {
     const st = statementsOf(queryRoleId());
     expect(st).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ Action: ['dynamodb:GetItem', 'dynamodb:Query'], Resource: arn(tableId()) }),
         expect.objectContaining({ Action: 'dynamodb:Query', Resource: labelIndexArn() }),
+        expect.objectContaining({ Action: 's3:GetObject', Resource: [videoObjectsArn(), objectsArn(THUMBNAIL_PREFIX)] }),
+        expect.objectContaining({ Action: 's3:PutObject', Resource: videoObjectsArn() }),
       ]),
     );
     expect(allowedActions(queryRoleId())).toEqual(
-      ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents'].sort(),
+      ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:PutObject'].sort(),
     );
   });
 
-  it('worker task: read videos, consume clip messages, read/write the table (not the label index), publish events', () => {
+  it('worker task: read videos, write thumbnails, consume clip messages, read/write the table (not the label index), publish events', () => {
     const st = statementsOf(taskRoleId());
     expect(st).toEqual([
       expect.objectContaining({ Action: 's3:GetObject', Resource: videoObjectsArn() }),
@@ -384,6 +387,7 @@ describe('least privilege', () => {
         Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility'],
         Resource: arn(clipQueueId()),
       }),
+      expect.objectContaining({ Action: 's3:PutObject', Resource: objectsArn(THUMBNAIL_PREFIX) }),
       expect.objectContaining({
         Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem'],
         Resource: arn(tableId()),
