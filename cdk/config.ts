@@ -92,6 +92,8 @@ export const ConfigSchema = z
     natGateways: int(0, 3).default(0),
     maxAzs: int(1, 6).default(2),
     alarmEmail: z.email().optional(),
+    /** Also POST every done/failed event to this URL, signed with the WebhookSecretArn secret. */
+    webhookUrl: z.url({ protocol: /^https?$/ }).optional(),
     /** Deploy the web page: CloudFront + a private bucket, and a Cognito user pool whose tokens the API accepts (replaces `authorizer`). */
     web: bool.default(false),
     /** Cognito hosted UI domain prefix (unique in the region); default `<stack name>-<account>`. */

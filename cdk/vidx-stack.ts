@@ -22,6 +22,7 @@ import { Sweeper } from './constructs/sweeper.ts';
 import { QueryApi } from './constructs/query-api.ts';
 import { VideoBucket } from './constructs/video-bucket.ts';
 import { WorkerScaling } from './constructs/worker-scaling.ts';
+import { VideoEvents } from './constructs/video-events.ts';
 import { WebSite } from './constructs/web-site.ts';
 import { segmenterManifest } from './model-manifest.ts';
 import { PATHS } from './paths.ts';
@@ -65,6 +66,7 @@ export class VidxStack extends Stack {
   readonly api: QueryApi;
   readonly sweeper: Sweeper;
   readonly monitoring: Monitoring;
+  readonly events: VideoEvents;
 
   constructor(scope: Construct, id: string, props: VidxStackProps) {
     super(scope, id, props);
@@ -95,6 +97,8 @@ export class VidxStack extends Stack {
       id: 'AwsSolutions-SQS3',
       reason: 'This queue is itself the dead-letter queue of the segmenter\'s asynchronous invocations.',
     });
+    // Done/failed events: published by the segmenter (failures) and the workers.
+    this.events = new VideoEvents(this, 'Events', { webhookUrl: config.webhookUrl });
     const ffprobe = new FfprobeLayer(this, 'Ffprobe', { architecture });
     const manifest = segmenterManifest(config.model, config.modelManifest);
     if (manifest.origin === 'generated') {
@@ -122,6 +126,7 @@ export class VidxStack extends Stack {
         [ENV.clipSeconds]: String(config.clipSeconds),
         [ENV.model]: `${LAMBDA_TASK_ROOT}/${MODEL_MANIFEST_FILE}`,
         [ENV.ffprobe]: FFPROBE_LAYER_PATH,
+        ...this.events.environment(),
         POWERTOOLS_SERVICE_NAME: 'vidx-segmenter',
       },
     });
@@ -129,6 +134,7 @@ export class VidxStack extends Stack {
     this.segmenter.role.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.readVideo], resources: [videosArn] }));
     this.segmenter.role.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.enqueueClips], resources: [this.clips.queue.queueArn] }));
     this.segmenter.role.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.segmenterTable], resources: [table.tableArn] }));
+    this.events.grantPublish(this.segmenter.role);
     this.bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.LambdaDestination(this.segmenter.fn), {
       prefix: config.videoPrefix,
     });
@@ -235,6 +241,7 @@ export class VidxStack extends Stack {
         [ENV.bucket]: this.bucket.bucketName,
         [ENV.queueUrl]: this.clips.queue.queueUrl,
         [ENV.videoPrefix]: config.videoPrefix,
+        ...this.events.environment(),
         [ENV.visibilityTimeoutSeconds]: String(config.visibilityTimeoutSeconds),
         [ENV.heartbeatSeconds]: String(config.heartbeatSeconds),
         [ENV.stopTimeoutSeconds]: String(config.stopTimeoutSeconds),
@@ -249,6 +256,7 @@ export class VidxStack extends Stack {
       // The worker never reads the label index (only the query API does).
       new iam.PolicyStatement({ actions: [...ACTIONS.workerTable], resources: [table.tableArn] }),
     );
+    this.events.grantPublish(taskRole);
     this.scaling = new WorkerScaling(this, 'WorkerScaling', {
       cluster: capacity.cluster,
       service: this.worker.service,
@@ -287,6 +295,9 @@ export class VidxStack extends Stack {
     new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName, description: 'CloudWatch dashboard' });
     if (web) new CfnOutput(this, 'WebUrl', { value: `${web.origin}/`, description: 'The web page (sign in with a user of WebUserPoolId)' });
     if (web) new CfnOutput(this, 'WebUserPoolId', { value: web.userPool.userPoolId, description: 'Invite people: aws cognito-idp admin-create-user --user-pool-id <id> --username <email>' });
+    new CfnOutput(this, 'EventTopicArn', { value: this.events.topic.topicArn, description: 'Done/failed video events (SNS): subscribe to them' });
+    new CfnOutput(this, 'EventBusName', { value: this.events.bus.eventBusName, description: 'Done/failed video events (EventBridge, source "vidx")' });
+    new CfnOutput(this, 'WebhookSecretArn', { value: this.events.webhookSecret.secretArn, description: 'HMAC key of webhook signatures (give it to the receiver)' });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn, description: 'Subscribe to receive alarms' });
 
     this.acknowledgeFindings(config);

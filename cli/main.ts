@@ -13,6 +13,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   upload: async () => (await import('./commands/upload.ts')).registerUpload,
   search: async () => (await import('./commands/search.ts')).registerSearch,
   export: async () => (await import('./commands/export.ts')).registerExport,
+  reindex: async () => (await import('./commands/reindex.ts')).registerReindex,
 };
 
 const program = new Command('vidx')

@@ -4,6 +4,7 @@ import { softmax, topK } from '../core/model/scores.ts';
 import { DEFAULT_TOP_K } from '../core/timeline/defaults.ts';
 import { VidxError } from '../core/errors.ts';
 import { createModelScorer } from './model-scorer.ts';
+import { manifestSha256 } from '../core/pipeline/model-ref.ts';
 import type { ClipScorer } from '../core/pipeline/clip-scorer.ts';
 
 export interface LoadScorerOptions {
@@ -29,6 +30,7 @@ export async function loadModelScorer(manifestPath: string, o: LoadScorerOptions
   const engine = await InferenceEngine.load(manifestPath, { device: o.device ?? 'auto', threads: o.threads, log: o.log, entry: o.entry ?? 'auto' });
   const batch = o.batch ?? 8;
   return createModelScorer({
+    manifestSha256: manifestSha256(manifestPath),
     manifest: engine.manifest,
     engine,
     scores: { softmax, topK },

@@ -9,6 +9,7 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createClients } from '../core/aws/clients.ts';
+import { eventSinksFromEnv } from '../core/aws/event-sinks.ts';
 import { ENV } from '../core/names.ts';
 import { isVidxError } from '../core/errors.ts';
 import { loadManifest } from '../core/pipeline/model-ref.ts';
@@ -32,7 +33,10 @@ try {
   });
   log.info('model loaded', { architecture: scorer.architecture, trained: scorer.trained, device: scorer.device });
   const settings = workerSettingsFromEnv(scorer.device);
-  const service = await startWorkerService(createClients(), config, scorer, manifest, { log }, settings);
+  const clients = createClients();
+  const events = await eventSinksFromEnv(clients.config);
+  if (events.sinks.length > 0) log.info('events on', { sinks: events.sinks.map((s) => s.name) });
+  const service = await startWorkerService(clients, config, scorer, manifest, { log, events: { sinks: events.sinks } }, settings);
   const shutdown = (signal: string) => {
     log.info('signal received: draining', { signal });
     const hard = setTimeout(() => {

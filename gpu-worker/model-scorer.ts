@@ -104,6 +104,8 @@ export interface ModelScorerOptions {
   hwaccel?: boolean;
   fastDecode?: boolean;
   close?: () => Promise<void>;
+  /** sha256 of the manifest file (which weights these are). */
+  manifestSha256?: string | undefined;
 }
 
 export function createModelScorer(o: ModelScorerOptions): ClipScorer {
@@ -112,6 +114,7 @@ export function createModelScorer(o: ModelScorerOptions): ClipScorer {
     device: o.device,
     architecture: o.manifest.architecture,
     trained: o.manifest.trained,
+    manifestSha256: o.manifestSha256,
     topK: o.topK,
     windowsFor(duration: number): PlannedWindow[] {
       return planWindows(duration, o.manifest);

@@ -1,5 +1,7 @@
 /** Reads the model manifest the segmenter plans windows with (and the worker runs). */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type { ModelRef } from '../records.ts';
 import { VidxError } from '../errors.ts';
 import { ManifestSchema, type Manifest } from '../model/manifest.ts';
 
@@ -19,4 +21,19 @@ export function loadManifest(path: string): Manifest {
     throw new VidxError('MODEL_MANIFEST_BAD', `${path} is not a vidx model manifest: ${r.error.issues[0]?.message ?? ''}`);
   }
   return r.data;
+}
+
+/** sha256 of a manifest file's bytes: which model (architecture, weights, labels) made a timeline. */
+export function manifestSha256(path: string): string {
+  try {
+    return createHash('sha256').update(readFileSync(path)).digest('hex');
+  } catch (e) {
+    throw new VidxError('MODEL_MANIFEST_BAD', `cannot read the model manifest ${path}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/** The manifest and its identity as records and events state it. */
+export function loadModelRef(path: string): { manifest: Manifest; ref: ModelRef } {
+  const manifest = loadManifest(path);
+  return { manifest, ref: { architecture: manifest.architecture, manifestSha256: manifestSha256(path), trained: manifest.trained } };
 }

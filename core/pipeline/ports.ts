@@ -4,7 +4,7 @@
  * AWS SDK (S3, SQS, DynamoDB); tests and `vidx local` use the same adapters against emulators.
  */
 import type { ClipJob } from '../messages.ts';
-import type { ClipRecord, SegmentRecord, VideoRecord, VideoStatus } from '../records.ts';
+import type { ClipRecord, ModelRef, SegmentRecord, VideoRecord, VideoStatus } from '../records.ts';
 
 /** The object named by an event or a job is gone (deleted after upload). */
 
@@ -55,6 +55,8 @@ export interface RevisionFacts {
   codec?: string | undefined;
   model: string;
   trained: boolean;
+  /** sha256 of the model's manifest. */
+  modelSha256?: string | undefined;
   clipsTotal: number;
   clipSeconds?: number | undefined;
   clipStarts?: number[] | undefined;
@@ -74,7 +76,10 @@ export interface PipelineIndex {
   markEnqueued(videoId: string, etag: string): Promise<boolean>;
   markProcessing(videoId: string, etag: string): Promise<boolean>;
   markFailed(videoId: string, etag: string, errorCode: string, reason: string): Promise<boolean>;
-  markIndexed(videoId: string, etag: string, segments: number): Promise<boolean>;
+  /** `made` = the model that made the timeline (kept on the record as `indexedWith`). */
+  markIndexed(videoId: string, etag: string, segments: number, made?: ModelRef): Promise<boolean>;
+  markNotified(videoId: string, etag: string, eventId: string): Promise<boolean>;
+  segmentsOf(videoId: string): Promise<SegmentRecord[]>;
   putClip(clip: Omit<ClipRecord, 'PK' | 'SK' | 'createdAt'>): Promise<void>;
   getClip(videoId: string, etag: string, index: number): Promise<ClipRecord | undefined>;
   addDoneClip(videoId: string, etag: string, index: number): Promise<VideoRecord | undefined>;

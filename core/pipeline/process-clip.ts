@@ -18,6 +18,8 @@ import type { PersonTimelineOptions } from '../detection/defaults.ts';
 import { isComplete } from './progress.ts';
 import type { PipelineIndex, PipelineLog, ThumbnailWriter, VideoObjects } from './ports.ts';
 import type { ClipScorer } from './clip-scorer.ts';
+import type { DeliveryOptions, EventSink } from '../events/deliver.ts';
+import { notifyIfFinal } from './notify.ts';
 
 /** What became of a job. `retry` = transient: the message goes back to the queue. */
 export type ClipOutcome =
@@ -34,6 +36,8 @@ export interface ClipDeps {
   /** Person-timeline options where the deployment detects people (core/detection/defaults.ts). */
   people?: PersonTimelineOptions;
   log: PipelineLog;
+  /** Where done/failed events go (none = no events). */
+  events?: { sinks: readonly EventSink[]; delivery?: DeliveryOptions } | undefined;
   /** Writes one JPEG per segment at assembly; absent = no thumbnails. */
   thumbnails?: ThumbnailWriter | undefined;
   /** Test hooks for crash simulation (never set in production). */
@@ -48,10 +52,16 @@ export async function processClip(deps: ClipDeps, job: ClipJob, signal: AbortSig
   try {
     const video = await deps.store.getVideo(job.videoId);
     if (!video || video.etag !== job.etag) return { kind: 'stale', why: 'the video has a newer revision (or no record)' };
-    if (video.status === 'failed') return { kind: 'stale', why: 'the video already failed' };
+    if (video.status === 'failed') {
+      await notify(deps, video); // its event, if a crash kept it from being delivered
+      return { kind: 'stale', why: 'the video already failed' };
+    }
+    // Only the architecture must match (it fixes the windows). Other weights of it are scored and
+    // recorded as what made the timeline (`indexedWith`): the segmenter's manifest file and the
+    // worker image's may differ in bytes for the same model, so a sha mismatch is no reason to fail.
     if (job.model !== deps.scorer.architecture) {
       const reason = `the clip was planned for model ${job.model} but this worker runs ${deps.scorer.architecture}`;
-      await deps.store.markFailed(job.videoId, job.etag, 'MODEL_MISMATCH', reason);
+      if (await deps.store.markFailed(job.videoId, job.etag, 'MODEL_MISMATCH', reason)) await notifyCurrent(deps, job.videoId);
       return { kind: 'failed', code: 'MODEL_MISMATCH', reason };
     }
 
@@ -74,7 +84,10 @@ export async function processClip(deps: ClipDeps, job: ClipJob, signal: AbortSig
         if (isVidxError(e) && !TRANSIENT_CODES.has(e.code) && !signal.aborted) {
           const what = source.redact(e.message);
           const reason = `clip ${job.clip.index + 1} of ${job.clip.count} (${job.clip.start}s to ${job.clip.end}s) could not be decoded: ${what}`;
-          if (await deps.store.markFailed(job.videoId, job.etag, e.code, reason)) await deps.store.deleteDerived(job.videoId);
+          if (await deps.store.markFailed(job.videoId, job.etag, e.code, reason)) {
+            await deps.store.deleteDerived(job.videoId);
+            await notifyCurrent(deps, job.videoId);
+          }
           deps.log.warn('clip failed for good', { ...ctx, errorCode: e.code, reason });
           return { kind: 'failed', code: e.code, reason };
         }
@@ -110,6 +123,9 @@ export async function processClip(deps: ClipDeps, job: ClipJob, signal: AbortSig
     if (isComplete(after) && after.status !== 'indexed') {
       assembled = await assemble(deps, after, job);
     }
+    // The indexed event, once per revision: sent by the assembler, or by whoever finds the revision
+    // indexed but its event undelivered (a crash, a sink down: this message is then retried).
+    if (isComplete(after)) await notifyCurrent(deps, job.videoId, job.etag);
     return { kind: 'done', assembled, skippedInference };
   } catch (e) {
     return { kind: 'retry', error: e };
@@ -121,7 +137,7 @@ export async function processClip(deps: ClipDeps, job: ClipJob, signal: AbortSig
  * segments and clip items that are not part of it, then marks the video indexed. Re-running it
  * converges to the same items. If the revision changed meanwhile, the current one is repaired.
  */
-export async function assemble(deps: Pick<ClipDeps, 'store' | 'timeline' | 'people' | 'log' | 'hooks'> & Partial<Pick<ClipDeps, 'thumbnails' | 'objects'>>, video: VideoRecord, job?: ClipJob): Promise<boolean> {
+export async function assemble(deps: Pick<ClipDeps, 'store' | 'timeline' | 'people' | 'log' | 'hooks' | 'scorer'> & Partial<Pick<ClipDeps, 'thumbnails' | 'objects'>>, video: VideoRecord, job?: ClipJob): Promise<boolean> {
   const t0 = performance.now();
   const clips = await deps.store.clipsOf(video.videoId, video.etag);
   const windows = collectWindows(
@@ -143,7 +159,10 @@ export async function assemble(deps: Pick<ClipDeps, 'store' | 'timeline' | 'peop
   await deps.store.batchWrite(items, []);
   if (job) await deps.hooks?.beforeAssemblyCommit?.(job);
   await deps.store.batchWrite([], [...staleSegments, ...staleClips]);
-  const ok = await deps.store.markIndexed(video.videoId, video.etag, items.length);
+  // The model that made the timeline: the assembling worker's (workers of one deployment run one model).
+  const s = deps.scorer;
+  const made = { architecture: s.architecture, ...(s.manifestSha256 ? { manifestSha256: s.manifestSha256 } : {}), trained: s.trained };
+  const ok = await deps.store.markIndexed(video.videoId, video.etag, items.length, made);
   deps.log.info('timeline assembled', {
     videoId: video.videoId,
     etag: video.etag,
@@ -163,6 +182,17 @@ export async function assemble(deps: Pick<ClipDeps, 'store' | 'timeline' | 'peop
     }
   }
   return ok;
+}
+
+async function notify(deps: Pick<ClipDeps, 'store' | 'events' | 'log'>, video: VideoRecord): Promise<void> {
+  if (deps.events) await notifyIfFinal({ store: deps.store, sinks: deps.events.sinks, log: deps.log, delivery: deps.events.delivery }, video);
+}
+
+/** The event of the video's current revision (only if it is `etag`'s, when given) once it is final. */
+async function notifyCurrent(deps: Pick<ClipDeps, 'store' | 'events' | 'log'>, videoId: string, etag?: string): Promise<void> {
+  if (!deps.events || deps.events.sinks.length === 0) return;
+  const video = await deps.store.getVideo(videoId);
+  if (video && (etag === undefined || video.etag === etag)) await notify(deps, video);
 }
 
 /** Thumbnail frames written in parallel (each is one ffmpeg seek over the presigned URL). */

@@ -19,6 +19,10 @@ export interface SegmenterWiring {
   queueUrl: string;
   /** The model the clips are planned for: its id and its window arithmetic. */
   model: Pick<Manifest, 'architecture' | 'trained' | 'frames' | 'samplingRate' | 'fps'>;
+  /** sha256 of the manifest file (recorded with each revision and sent with each job). */
+  manifestSha256?: string | undefined;
+  /** Where done/failed events go. */
+  events?: SegmenterDeps['events'];
   clipSeconds?: number | undefined;
   prefix?: string | undefined;
   log: PipelineLog;
@@ -31,7 +35,8 @@ export function buildSegmenterDeps(w: SegmenterWiring): SegmenterDeps {
     store: new IndexStore(w.clients.doc, w.tableName),
     prefix: w.prefix ?? VIDEO_PREFIX,
     clipSeconds: w.clipSeconds ?? DEFAULTS.clipSeconds,
-    model: { architecture: w.model.architecture, trained: w.model.trained },
+    model: { architecture: w.model.architecture, trained: w.model.trained, manifestSha256: w.manifestSha256 },
+    events: w.events,
     probe: (url) => probe(url),
     windowStarts: (duration) => planWindows(duration, w.model).map((win) => win.start),
     log: w.log,

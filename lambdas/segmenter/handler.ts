@@ -11,7 +11,8 @@ import { VidxError } from '../../core/errors.ts';
 import { DEFAULTS, ENV, TABLE, VIDEO_PREFIX } from '../../core/names.ts';
 import { createClients } from '../../core/aws/clients.ts';
 import { clipSecondsFrom } from '../../core/pipeline/plan.ts';
-import { loadManifest } from '../../core/pipeline/model-ref.ts';
+import { loadModelRef } from '../../core/pipeline/model-ref.ts';
+import { eventSinksFromEnv } from '../../core/aws/event-sinks.ts';
 import { segmentObject, type SegmenterDeps, type SegmentOutcome } from '../../core/pipeline/segment.ts';
 import { buildSegmenterDeps } from './deps.ts';
 import { redactingLog } from '../../core/redact.ts';
@@ -62,18 +63,21 @@ export function makeSegmenterHandler(given: SegmenterDeps): S3EventHandler {
   };
 }
 
-export function segmenterDepsFromEnv(env: NodeJS.ProcessEnv = process.env): SegmenterDeps {
+export async function segmenterDepsFromEnv(env: NodeJS.ProcessEnv = process.env): Promise<SegmenterDeps> {
   const clients = createClients();
   const manifestPath = env[ENV.model];
   const queueUrl = env[ENV.queueUrl];
   if (!manifestPath || !queueUrl) {
     throw new VidxError('CONFIG_MISSING', `the segmenter needs ${ENV.model} and ${ENV.queueUrl} in its environment`);
   }
+  const { manifest, ref } = loadModelRef(manifestPath);
   return buildSegmenterDeps({
     clients,
     tableName: env[ENV.table] || TABLE.name,
     queueUrl,
-    model: loadManifest(manifestPath),
+    model: manifest,
+    manifestSha256: ref.manifestSha256,
+    events: { sinks: (await eventSinksFromEnv(clients.config, env)).sinks },
     prefix: env[ENV.videoPrefix] || VIDEO_PREFIX,
     clipSeconds: clipSecondsFrom(env[ENV.clipSeconds], DEFAULTS.clipSeconds),
     log: logger,
@@ -84,6 +88,6 @@ let lambdaHandler: S3EventHandler | undefined;
 
 /** The Lambda entry point. */
 export async function handler(event: unknown): Promise<{ results: SegmentOutcome[] }> {
-  lambdaHandler ??= makeSegmenterHandler(segmenterDepsFromEnv());
+  lambdaHandler ??= makeSegmenterHandler(await segmenterDepsFromEnv());
   return lambdaHandler(event);
 }

@@ -64,6 +64,8 @@ function assetDir(code: unknown): string {
   return dir;
 }
 
+const eventTopicId = () => byPrefix('AWS::SNS::Topic', 'EventsTopic');
+const eventBusId = () => byPrefix('AWS::Events::EventBus', 'EventsBus');
 const bucketId = () => byPrefix('AWS::S3::Bucket', 'StorageVideos');
 const accessLogsId = () => byPrefix('AWS::S3::Bucket', 'StorageAccessLogs');
 const clipQueueId = () => byPrefix('AWS::SQS::Queue', 'ClipQueueClips');
@@ -351,9 +353,11 @@ describe('least privilege', () => {
         'dynamodb:GetItem',
         'dynamodb:Query',
         'dynamodb:UpdateItem',
+        'events:PutEvents',
         'logs:CreateLogStream',
         'logs:PutLogEvents',
         's3:GetObject',
+        'sns:Publish',
         'sqs:SendMessage',
         'sqs:SendMessage',
       ].sort(),
@@ -375,7 +379,7 @@ describe('least privilege', () => {
     );
   });
 
-  it('worker task: read videos, write thumbnails, consume clip messages, read/write the table (not the label index)', () => {
+  it('worker task: read videos, write thumbnails, consume clip messages, read/write the table (not the label index), publish events', () => {
     const st = statementsOf(taskRoleId());
     expect(st).toEqual([
       expect.objectContaining({ Action: 's3:GetObject', Resource: videoObjectsArn() }),
@@ -388,6 +392,8 @@ describe('least privilege', () => {
         Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem'],
         Resource: arn(tableId()),
       }),
+      expect.objectContaining({ Action: 'sns:Publish', Resource: ref(eventTopicId()) }),
+      expect.objectContaining({ Action: 'events:PutEvents', Resource: arn(eventBusId()) }),
     ]);
   });
 
@@ -447,13 +453,15 @@ describe('GPU workers', () => {
     expect(resources[taskDefId()]!.Properties).toMatchObject({ NetworkMode: 'bridge', RequiresCompatibilities: ['EC2'], TaskRoleArn: arn(taskRoleId()) });
   });
 
-  it('worker environment: table, bucket, queue, prefix, region, health port, CUDA, queue settings', () => {
+  it('worker environment: table, bucket, queue, prefix, event topic and bus, region, health port, CUDA, queue settings', () => {
     const env = Object.fromEntries((workerContainer().Environment as { Name: string; Value: unknown }[]).map((e) => [e.Name, e.Value]));
     expect(env).toEqual({
       [ENV.table]: ref(tableId()),
       [ENV.bucket]: ref(bucketId()),
       [ENV.queueUrl]: ref(clipQueueId()),
       [ENV.videoPrefix]: VIDEO_PREFIX,
+      [ENV.eventTopicArn]: ref(eventTopicId()),
+      [ENV.eventBusName]: ref(eventBusId()),
       [ENV.region]: { Ref: 'AWS::Region' },
       [ENV.healthPort]: '8080',
       [ENV.device]: 'cuda',
@@ -634,7 +642,42 @@ describe('operations', () => {
     expect(outputs.QueueUrl!.Value).toEqual(ref(clipQueueId()));
     expect(JSON.stringify(outputs.ApiUrl!.Value)).toContain('execute-api');
     expect(Object.keys(outputs).sort()).toEqual(
-      ['AlarmTopicArn', 'ApiUrl', 'BucketName', 'DashboardName', 'DeadLetterQueueUrl', 'QueueUrl', 'TableName', 'VideoPrefix', 'WorkerLogGroup'].sort(),
+      ['AlarmTopicArn', 'ApiUrl', 'BucketName', 'DashboardName', 'DeadLetterQueueUrl', 'EventBusName', 'EventTopicArn', 'QueueUrl', 'TableName', 'VideoPrefix', 'WebhookSecretArn', 'WorkerLogGroup'].sort(),
     );
+  });
+});
+
+describe('video events', () => {
+  it('an SNS topic that refuses plain HTTP, named by the EventTopicArn output', () => {
+    const topic = eventTopicId();
+    t.hasResourceProperties('AWS::SNS::Topic', { DisplayName: 'vidx video events' });
+    t.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [ref(topic)],
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+    expect((t.toJSON().Outputs as Record<string, { Value: unknown }>).EventTopicArn!.Value).toEqual(ref(topic));
+  });
+
+  it('an EventBridge bus of its own, named by the EventBusName output', () => {
+    const bus = eventBusId();
+    expect(resources[bus]!.Properties.Name).toBe('VidxTest-video-events');
+    expect((t.toJSON().Outputs as Record<string, { Value: unknown }>).EventBusName!.Value).toEqual({ Ref: bus });
+  });
+
+  it('a generated webhook signing secret (never in the template), named by the WebhookSecretArn output', () => {
+    const secret = byPrefix('AWS::SecretsManager::Secret', 'EventsWebhookSecret');
+    expect(resources[secret]!.Properties.GenerateSecretString).toMatchObject({ PasswordLength: 48, ExcludePunctuation: true });
+    expect(resources[secret]!.Properties.SecretString).toBeUndefined();
+    expect((t.toJSON().Outputs as Record<string, { Value: unknown }>).WebhookSecretArn!.Value).toEqual(ref(secret));
+  });
+
+  it('the segmenter and the workers get the topic and the bus in their environment (no webhook by default)', () => {
+    const env = envOf(segmenterFnId());
+    expect(env[ENV.eventTopicArn]).toEqual(ref(eventTopicId()));
+    expect(env[ENV.eventBusName]).toEqual(ref(eventBusId()));
+    expect(env[ENV.webhookUrl]).toBeUndefined();
+    const worker = Object.fromEntries((workerContainer().Environment as { Name: string; Value: unknown }[]).map((e) => [e.Name, e.Value]));
+    expect(worker[ENV.eventTopicArn]).toEqual(ref(eventTopicId()));
+    expect(worker[ENV.eventBusName]).toEqual(ref(eventBusId()));
   });
 });

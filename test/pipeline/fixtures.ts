@@ -56,7 +56,15 @@ export class DeterministicScorer implements ClipScorer {
   readonly trained = false;
   calls = 0;
   windowsScored = 0;
-  constructor(readonly topK = 3, private readonly delayMs = 0) {}
+  /**
+   * `model` stands for other weights of the same architecture: another manifest sha256, and
+   * other (still deterministic) scores.
+   */
+  constructor(readonly topK = 3, private readonly delayMs = 0, private readonly model: { manifestSha256?: string; salt?: string } = {}) {}
+
+  get manifestSha256(): string | undefined {
+    return this.model.manifestSha256;
+  }
 
   windowsFor(duration: number): PlannedWindow[] {
     return planWindows(duration, TEST_WINDOW);
@@ -78,7 +86,7 @@ export class DeterministicScorer implements ClipScorer {
     }
     signal.throwIfAborted();
     const path = new URL(source).pathname;
-    const out: WindowScore[] = windows.map((w) => ({ index: w.index, start: w.start, end: w.end, top: topFor(path, w.index, this.topK) }));
+    const out: WindowScore[] = windows.map((w) => ({ index: w.index, start: w.start, end: w.end, top: topFor(`${path}${this.model.salt ?? ''}`, w.index, this.topK) }));
     this.windowsScored += out.length;
     return { windows: out, decodeMs: performance.now() - t0, inferenceMs: 0 };
   }
