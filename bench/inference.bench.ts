@@ -1,13 +1,17 @@
 /**
  * Model build time and per-window CPU inference (onnxruntime-node, 2 intra-op threads,
- * graphOptimizationLevel 'all') for the synthetic SlowFast R50 and I3D R50.
- * Targets (issue 2): SlowFast <= 2.6 s/window, I3D <= 1.1 s/window.
+ * graphOptimizationLevel 'all') for the synthetic clip classifiers; targets (issue 2): SlowFast
+ * <= 2.6 s/window, I3D <= 1.1 s/window. Then the detection models of issue 8 on a 1920x1080
+ * frame: the person detector per frame (torchvision's resize: 1333x750, padded 1344x768) and the
+ * action model per keyframe (short side 256: 455x256, three people), brief runs.
  */
 import { availableParallelism, loadavg } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { CLASSIFIER_ARCHITECTURES } from '../core/model/manifest.ts';
 import type { ClassifierArchitecture } from '../core/model/manifest.ts';
+import { detectorInputSize } from '../core/detection/boxes.ts';
 import { INPUTS, buildOnnx } from '../models/arch/index.ts';
+import { manifestFor, SYNTHETIC_RULE } from '../models/manifests.ts';
 import { synthesizeStateDict, syntheticInput } from '../models/synthetic.ts';
 
 const THREADS = 2;
@@ -69,8 +73,64 @@ async function benchArchitecture(arch: ClassifierArchitecture): Promise<void> {
   );
 }
 
+/** Detection runs are long (seconds each on 2 cores): one warm-up, two timed. */
+const DETECTION_TIMED_RUNS = 2;
+const FRAME = { width: 1920, height: 1080 };
+const PEOPLE = 3;
+
+async function timeRuns(model: Uint8Array, feeds: Record<string, ort.Tensor>): Promise<{ median: number; min: number; sessionMs: number }> {
+  let start = performance.now();
+  const session = await ort.InferenceSession.create(model, { executionProviders: ['cpu'], intraOpNumThreads: THREADS, interOpNumThreads: 1, graphOptimizationLevel: 'all', logSeverityLevel: 3 });
+  const sessionMs = performance.now() - start;
+  try {
+    await session.run(feeds);
+    const runs: number[] = [];
+    for (let i = 0; i < DETECTION_TIMED_RUNS; i++) {
+      start = performance.now();
+      await session.run(feeds);
+      runs.push(performance.now() - start);
+    }
+    return { median: median(runs), min: Math.min(...runs), sessionMs };
+  } finally {
+    await session.release();
+  }
+}
+
+async function benchDetectionModels(): Promise<void> {
+  const detector = manifestFor('fasterrcnn_resnet50_fpn_v2', { kind: 'synthetic', rule: SYNTHETIC_RULE }, false);
+  if (detector.task !== 'detect-people') throw new Error('fasterrcnn_resnet50_fpn_v2 is a person detector');
+  const { padded } = detectorInputSize(FRAME, detector.minSize, detector.maxSize, detector.sizeDivisible);
+  const imageShape = [1, 3, padded.height, padded.width];
+  const det = await timeRuns(buildOnnx('fasterrcnn_resnet50_fpn_v2', synthesizeStateDict('fasterrcnn_resnet50_fpn_v2')), {
+    image: new ort.Tensor('float32', syntheticInput('image', imageShape), imageShape),
+    // The graph's work does not depend on the threshold (NMS sees every candidate over it).
+    score_threshold: new ort.Tensor('float32', Float32Array.of(detector.scoreThreshold), []),
+  });
+  console.log(
+    `fasterrcnn_resnet50_fpn_v2: ${seconds(det.median)}/frame at ${padded.width}x${padded.height} ` +
+      `(min ${seconds(det.min)}, ${DETECTION_TIMED_RUNS} runs, session ${seconds(det.sessionMs)}, ${THREADS} threads)`,
+  );
+
+  const height = 256;
+  const width = Math.round((FRAME.width * height) / FRAME.height);
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const input of INPUTS.slowfast_r50_detection) {
+    const shape = [1, 3, input.frames, height, width];
+    feeds[input.name] = new ort.Tensor('float32', syntheticInput(input.name, shape), shape);
+  }
+  const boxes = Array.from({ length: PEOPLE }, (_, k) => [0, 40 + 120 * k, 30, 140 + 120 * k, 250]).flat();
+  feeds.boxes = new ort.Tensor('float32', Float32Array.from(boxes), [PEOPLE, 5]);
+  const act = await timeRuns(buildOnnx('slowfast_r50_detection', synthesizeStateDict('slowfast_r50_detection')), feeds);
+  console.log(
+    `slowfast_r50_detection: ${seconds(act.median)}/keyframe at ${width}x${height}, ${PEOPLE} people ` +
+      `(min ${seconds(act.min)}, ${DETECTION_TIMED_RUNS} runs, session ${seconds(act.sessionMs)}, ${THREADS} threads); ` +
+      `detector + action model ${seconds(det.median + act.median)}/keyframe, detector ${((100 * det.median) / (det.median + act.median)).toFixed(0)} % of it`,
+  );
+}
+
 export async function run(): Promise<void> {
   console.log(`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${availableParallelism()} cores`);
   for (const arch of CLASSIFIER_ARCHITECTURES) await benchArchitecture(arch);
+  await benchDetectionModels();
   console.log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
 }
