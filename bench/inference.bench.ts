@@ -1,9 +1,9 @@
 /**
  * Model build time and per-window CPU inference (onnxruntime-node, 2 intra-op threads,
- * graphOptimizationLevel 'all') for the synthetic clip classifiers; targets (issue 2): SlowFast
- * <= 2.6 s/window, I3D <= 1.1 s/window. Then the detection models of issue 8 on a 1920x1080
- * frame: the person detector per frame (torchvision's resize: 1333x750, padded 1344x768) and the
- * action model per keyframe (short side 256: 455x256, three people), brief runs.
+ * graphOptimizationLevel 'all') for every architecture vidx builds, synthetic weights, one after
+ * another in one run, then each one's time per window beside the others (ratio to i3d_r50).
+ * Targets (issue 2): SlowFast <= 2.6 s/window, I3D <= 1.1 s/window.
+ * VIDX_BENCH_MODELS=a,b limits the run to those architectures.
  */
 import { availableParallelism, loadavg } from 'node:os';
 import * as ort from 'onnxruntime-node';
@@ -12,6 +12,7 @@ import type { ClassifierArchitecture } from '../core/model/manifest.ts';
 import { detectorInputSize } from '../core/detection/boxes.ts';
 import { INPUTS, buildOnnx } from '../models/arch/index.ts';
 import { manifestFor, SYNTHETIC_RULE } from '../models/manifests.ts';
+import { windowSeconds } from '../core/model/manifest.ts';
 import { synthesizeStateDict, syntheticInput } from '../models/synthetic.ts';
 
 const THREADS = 2;
@@ -28,7 +29,8 @@ function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(3)} s`;
 }
 
-async function benchArchitecture(arch: ClassifierArchitecture): Promise<void> {
+/** Median wall time per window, ms. */
+async function benchArchitecture(arch: ClassifierArchitecture): Promise<number> {
   let start = performance.now();
   const sd = synthesizeStateDict(arch);
   const synthesizeMs = performance.now() - start;
@@ -71,6 +73,7 @@ async function benchArchitecture(arch: ClassifierArchitecture): Promise<void> {
       `session ${seconds(sessionMs)}, inference median ${seconds(median(runs))}/window ` +
       `(min ${seconds(Math.min(...runs))}, ${TIMED_RUNS} runs, ${THREADS} threads; CPU time / threads ${seconds(cpuPerWindowMs)})`,
   );
+  return median(runs);
 }
 
 /** Detection runs are long (seconds each on 2 cores): one warm-up, two timed. */
@@ -133,7 +136,17 @@ async function benchDetectionModels(): Promise<void> {
 
 export async function run(): Promise<void> {
   console.log(`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${availableParallelism()} cores`);
-  for (const arch of CLASSIFIER_ARCHITECTURES) await benchArchitecture(arch);
-  await benchDetectionModels();
+  const wanted = process.env.VIDX_BENCH_MODELS?.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  const archs = CLASSIFIER_ARCHITECTURES.filter((a) => !wanted || wanted.includes(a));
+  const medians = new Map<ClassifierArchitecture, number>();
+  for (const arch of archs) medians.set(arch, await benchArchitecture(arch));
+  const base = medians.get('i3d_r50') ?? null;
+  console.log('\nper window, side by side (this run; window = frames x rate / fps of the manifest):');
+  for (const [arch, ms] of medians) {
+    const seconds = windowSeconds(manifestFor(arch, { kind: 'synthetic', rule: SYNTHETIC_RULE }, false));
+    const ratio = base === null ? '' : `, ${(ms / base).toFixed(2)}x i3d_r50`;
+    console.log(`  ${arch.padEnd(18)} ${(ms / 1000).toFixed(3)} s/window${ratio}; a window covers ${seconds.toFixed(2)} s of video`);
+  }
+  if (!wanted || wanted.some((w) => w === 'slowfast_r50_detection' || w === 'fasterrcnn_resnet50_fpn_v2')) await benchDetectionModels();
   console.log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
 }

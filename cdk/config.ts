@@ -6,7 +6,6 @@
  */
 import { z } from 'zod';
 import { DEFAULTS, VIDEO_PREFIX } from '../core/names.ts';
-import { CLIP_QUEUE_DEFINITION } from '../core/infra-definitions.ts';
 
 /** Context strings from `-c key=value` arrive as strings: coerce them to the declared types. */
 const bool = z.union([z.boolean(), z.enum(['true', 'false']).transform((s) => s === 'true')]);
@@ -60,6 +59,9 @@ export const ConfigSchema = z
     visibilityTimeoutSeconds: int(30, 43_200).default(DEFAULTS.visibilityTimeoutSeconds),
     heartbeatSeconds: int(1, 3600).default(DEFAULTS.heartbeatSeconds),
     stopTimeoutSeconds: int(2, 120).default(DEFAULTS.stopTimeoutSeconds),
+    /** The sweeper (unfinished videos with lost clip jobs): how often it runs, re-enqueues before a video fails. */
+    sweepEveryMinutes: int(1, 1440).default(DEFAULTS.sweepEveryMinutes),
+    maxRequeues: int(1, 100).default(DEFAULTS.maxRequeues),
     /** Lambda architecture; the ffprobe layer is built from @ffprobe-installer/linux-<arch>. */
     lambdaArchitecture: z.enum(['x86_64', 'arm64']).default('x86_64'),
     /** Reserved concurrency (0 = none). The segmenter's cap keeps a bulk upload from starving the account. */
@@ -126,6 +128,3 @@ export function loadConfig(context: ContextSource, overrides: ConfigInput = {}):
   }
   return parsed.data;
 }
-
-/** Settings of the queue the runtime also creates locally (core/infra-definitions.ts). */
-export const CLIP_QUEUE = CLIP_QUEUE_DEFINITION;

@@ -9,6 +9,7 @@ export const PATHS = {
   lockFile: join(REPO_ROOT, 'package-lock.json'),
   segmenterEntry: join(REPO_ROOT, 'lambdas', 'segmenter', 'handler.ts'),
   queryEntry: join(REPO_ROOT, 'lambdas', 'query', 'handler.ts'),
+  sweeperEntry: join(REPO_ROOT, 'lambdas', 'sweeper', 'handler.ts'),
   /** models/labels.ts reads it via new URL('./kinetics400_labels.txt', import.meta.url). */
   labels: join(REPO_ROOT, 'models', 'kinetics400_labels.txt'),
   workerDockerfile: 'gpu-worker/Dockerfile',

@@ -18,6 +18,7 @@ import { GpuWorkerService } from './constructs/gpu-worker-service.ts';
 import { IndexTable } from './constructs/index-table.ts';
 import { Monitoring } from './constructs/monitoring.ts';
 import { NodeFunction } from './constructs/node-function.ts';
+import { Sweeper } from './constructs/sweeper.ts';
 import { QueryApi } from './constructs/query-api.ts';
 import { VideoBucket } from './constructs/video-bucket.ts';
 import { WorkerScaling } from './constructs/worker-scaling.ts';
@@ -49,7 +50,7 @@ export const ACTIONS = {
   queryTable: ['dynamodb:GetItem', 'dynamodb:Query'],
   queryIndex: ['dynamodb:Query'],
   uploadVideo: ['s3:PutObject'], // the query API signs upload PUTs under the video prefix
-  writeThumbnails: ['s3:PutObject', 's3:DeleteObject'],
+  writeThumbnails: ['s3:PutObject'], // one JPEG per segment under the thumbnail prefix
 } as const;
 
 /** Everything vidx runs on in AWS: see issue 5 and the README's Deploy section. */
@@ -62,6 +63,7 @@ export class VidxStack extends Stack {
   readonly worker: GpuWorkerService;
   readonly scaling: WorkerScaling;
   readonly api: QueryApi;
+  readonly sweeper: Sweeper;
   readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: VidxStackProps) {
@@ -129,6 +131,19 @@ export class VidxStack extends Stack {
     this.segmenter.role.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.segmenterTable], resources: [table.tableArn] }));
     this.bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.LambdaDestination(this.segmenter.fn), {
       prefix: config.videoPrefix,
+    });
+
+    // --- sweeper: unfinished videos whose clip jobs were lost ---------------------------------
+    this.sweeper = new Sweeper(this, 'Sweeper', {
+      architecture,
+      logRetentionDays: config.logRetentionDays,
+      index: this.index,
+      queue: this.clips.queue,
+      videosArn,
+      everyMinutes: config.sweepEveryMinutes,
+      visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
+      maxReceiveCount: config.maxReceiveCount,
+      maxRequeues: config.maxRequeues,
     });
 
     // --- query Lambda + HTTP API ------------------------------------------------------------
@@ -219,12 +234,16 @@ export class VidxStack extends Stack {
         [ENV.bucket]: this.bucket.bucketName,
         [ENV.queueUrl]: this.clips.queue.queueUrl,
         [ENV.videoPrefix]: config.videoPrefix,
+        [ENV.visibilityTimeoutSeconds]: String(config.visibilityTimeoutSeconds),
+        [ENV.heartbeatSeconds]: String(config.heartbeatSeconds),
+        [ENV.stopTimeoutSeconds]: String(config.stopTimeoutSeconds),
         // VIDX_MODEL comes from the image: the manifest its build wrote to /models.
       },
     });
     const taskRole = this.worker.taskRole;
     taskRole.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.readVideo], resources: [videosArn] }));
     taskRole.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.consumeClips], resources: [this.clips.queue.queueArn] }));
+    taskRole.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.writeThumbnails], resources: [this.bucket.arnForObjects(`${THUMBNAIL_PREFIX}*`)] }));
     taskRole.addToPolicy(
       // The worker never reads the label index (only the query API does).
       new iam.PolicyStatement({ actions: [...ACTIONS.workerTable], resources: [table.tableArn] }),
@@ -246,6 +265,7 @@ export class VidxStack extends Stack {
       functions: [
         { name: 'Segmenter', fn: this.segmenter.fn },
         { name: 'Query', fn: this.query.fn },
+        { name: 'Sweeper', fn: this.sweeper.fn.fn },
       ],
       workerLogGroup: this.worker.logGroup,
       workerErrorThreshold: config.workerErrorAlarmThreshold,
@@ -257,6 +277,7 @@ export class VidxStack extends Stack {
     });
 
     new CfnOutput(this, 'BucketName', { value: this.bucket.bucketName, description: `Upload videos under s3://<bucket>/${config.videoPrefix}` });
+    new CfnOutput(this, 'VideoPrefix', { value: config.videoPrefix, description: 'Objects under this prefix are indexed (vidx upload --stack reads it)' });
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Query API (SigV4-signed requests, service execute-api)' });
     new CfnOutput(this, 'QueueUrl', { value: this.clips.queue.queueUrl, description: 'Clip job queue' });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.clips.deadLetterQueue.queueUrl, description: 'Clips that failed maxReceiveCount times' });
@@ -277,11 +298,13 @@ export class VidxStack extends Stack {
       reason: 'Reads any uploaded video under the video prefix (object keys are chosen by users); nothing else in the bucket.',
     };
     acknowledge(this.segmenter.role, videoObjects);
-    acknowledge(this.query.role, videoObjects, {
+    const thumbnailObjects = {
       id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(this.bucket)}.Arn>/${THUMBNAIL_PREFIX}*]`,
-      reason: 'Signs GET URLs of segment thumbnails (one object per segment under the thumbnail prefix); nothing else in the bucket.',
-    });
-    acknowledge(this.worker.taskRole, videoObjects);
+      reason: 'Segment thumbnails: one object per segment under the thumbnail prefix (written by the worker, signed for reading by the query API); nothing else in the bucket.',
+    };
+    acknowledge(this.worker.taskRole, videoObjects, thumbnailObjects);
+    acknowledge(this.query.role, videoObjects, thumbnailObjects);
+    acknowledge(this.sweeper.fn.role, videoObjects);
     const notifications = this.node.tryFindChild('BucketNotificationsHandler050a0587b7544547bf325f094a3db834');
     if (notifications) {
       acknowledge(notifications, {

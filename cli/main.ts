@@ -29,7 +29,7 @@ try {
 } catch (e) {
   if (e instanceof CommanderError) process.exit(e.exitCode);
   if (isVidxError(e)) {
-    process.stderr.write(`vidx: ${e.describe()} [${e.code}]\n`);
+    process.stderr.write(`vidx: ${e.describe()}\n`);
     process.exit(1);
   }
   throw e;

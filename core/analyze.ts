@@ -17,10 +17,8 @@ import { planWindows } from './video/windows.ts';
 import type { BatchTiming, ScoringEngine } from './analyze/score.ts';
 import { checkScoreOptions, scoreBatches } from './analyze/score.ts';
 
-export { ANALYZE_BAD_OPTIONS, ANALYZE_BAD_LOGITS, ANALYZE_BAD_BATCH } from './analyze/score.ts';
 export type { BatchTiming, ScoringEngine } from './analyze/score.ts';
 
-export const ANALYZE_BAD_RESULT = 'ANALYZE_BAD_RESULT';
 
 /** An engine as analyzeVideo needs it: the full manifest, and the device it runs on. */
 export interface AnalyzeEngine extends ScoringEngine {
@@ -29,8 +27,8 @@ export interface AnalyzeEngine extends ScoringEngine {
 }
 
 /**
- * Windows per engine.run. On CPU a batch of 2 keeps memory low (a SlowFast window packs to
- * ~31 MB of input) while giving the reader a batch's worth of inference to hide behind; on a
+ * Windows per engine.run. On CPU a batch of 2 keeps memory low (a SlowFast window is 6.3 MB of
+ * frames for the uint8 entry, 31.5 MB of float32 for the float entry) while giving the reader a batch's worth of inference to hide behind; on a
  * GPU larger batches fill the device.
  */
 export function defaultBatch(device: string | undefined): number {
@@ -43,6 +41,8 @@ export interface ScoreWindowsOptions {
   batch: number;
   topK: number;
   hwaccel?: boolean;
+  /** Skip the H.264 loop filter while decoding (faster; README Performance). */
+  fastDecode?: boolean;
   /** ffmpeg decoder threads (default: VIDX_THREADS, else ffmpeg's choice). */
   decodeThreads?: number;
   signal?: AbortSignal;
@@ -70,7 +70,10 @@ export async function scoreWindows(source: string, engine: ScoringEngine & { man
       info: opts.info,
       windows: [...opts.windows],
       batch: opts.batch,
+      // The engine says which entry it runs: uint8 frames (bytes) or float NCTHW.
+      entry: engine.entry ?? 'float',
       hwaccel: opts.hwaccel,
+      fastDecode: opts.fastDecode,
       threads: opts.decodeThreads,
       signal: ac.signal,
       onSpawn: opts.onSpawn,
@@ -94,6 +97,7 @@ export interface AnalyzeOptions extends Partial<TimelineOptions> {
   /** Windows per engine.run; default defaultBatch(engine.device). */
   batch?: number;
   hwaccel?: boolean;
+  fastDecode?: boolean;
   decodeThreads?: number;
   signal?: AbortSignal;
   /** Called once the windows are planned (total), then after every batch. */
@@ -126,6 +130,7 @@ export async function analyzeVideo(source: string, engine: AnalyzeEngine, opts: 
     batch,
     topK: options.topK,
     hwaccel: opts.hwaccel,
+    fastDecode: opts.fastDecode,
     decodeThreads: opts.decodeThreads,
     signal: opts.signal,
     onProgress: opts.onProgress,
@@ -145,7 +150,7 @@ export async function analyzeVideo(source: string, engine: AnalyzeEngine, opts: 
   const parsed = AnalysisResultSchema.safeParse(result);
   if (!parsed.success) {
     const what = parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new VidxError(ANALYZE_BAD_RESULT, `the analysis result does not match ${RESULT_VERSION} (${what})`, {
+    throw new VidxError('ANALYZE_BAD_RESULT', `the analysis result does not match ${RESULT_VERSION} (${what})`, {
       hint: 'this is a bug in vidx; report it with the video and model used',
     });
   }

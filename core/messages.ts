@@ -20,3 +20,18 @@ export const ClipJobSchema = z.object({
   model: z.string().min(1).max(64),
 });
 export type ClipJob = z.infer<typeof ClipJobSchema>;
+
+/**
+ * A clip job as an SQS message body: JSON with every non-ASCII character written as a \uXXXX
+ * escape (a character outside the BMP as its two surrogate escapes). JSON.parse gives back the
+ * exact same strings, and the body is plain ASCII, which every SQS implementation accepts: real
+ * SQS takes any key's characters, the local emulator refuses those above U+FFFF (emoji).
+ */
+export function encodeClipJob(job: ClipJob): string {
+  return asciiJson(ClipJobSchema.parse(job));
+}
+
+/** JSON.stringify, then each UTF-16 code unit above 0x7E as \uXXXX (valid JSON, same value). */
+export function asciiJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}

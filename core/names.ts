@@ -2,8 +2,6 @@
  * One definition of every name and default shared by the Lambdas, the worker, the local stack
  * and the CDK app. Change a name here and every side follows.
  */
-export const APP_NAME = 'vidx';
-
 /** Uploads under this prefix are indexed; anything else in the bucket is ignored. */
 export const VIDEO_PREFIX = 'videos/';
 
@@ -40,7 +38,19 @@ export const ENV = {
   ffprobe: 'VIDX_FFPROBE',
   device: 'VIDX_DEVICE',
   threads: 'VIDX_THREADS',
+  /** "1": decode without the H.264 loop filter (faster; see README Performance). */
+  fastDecode: 'VIDX_FAST_DECODE',
   healthPort: 'VIDX_HEALTH_PORT',
+  /** The worker's queue settings (cdk/config.ts sets them; defaults in DEFAULTS). */
+  visibilityTimeoutSeconds: 'VIDX_VISIBILITY_TIMEOUT_SECONDS',
+  heartbeatSeconds: 'VIDX_HEARTBEAT_SECONDS',
+  /** The ECS stop timeout the worker must drain within after SIGTERM. */
+  stopTimeoutSeconds: 'VIDX_STOP_TIMEOUT_SECONDS',
+  /** Clip messages taken per receive (default: sized to the device, see gpu-worker/settings.ts). */
+  batchSize: 'VIDX_BATCH_SIZE',
+  /** The sweeper (core/pipeline/sweep.ts): seconds without progress, re-enqueues before failing. */
+  sweepStaleSeconds: 'VIDX_SWEEP_STALE_SECONDS',
+  sweepMaxRequeues: 'VIDX_SWEEP_MAX_REQUEUES',
   /** Where browsers reach S3 through presigned URLs (local: the vidx server's S3 proxy); unset on AWS. */
   mediaEndpoint: 'VIDX_MEDIA_ENDPOINT',
   /** Done/failed events (core/events): any of these set = that sink is on. */
@@ -64,6 +74,9 @@ export const DEFAULTS = {
   heartbeatSeconds: 30,
   /** ECS stop timeout: the worker drains within it after SIGTERM. */
   stopTimeoutSeconds: 120,
+  /** The sweeper runs this often; a stalled video is re-enqueued at most this many times, then fails. */
+  sweepEveryMinutes: 5,
+  maxRequeues: 3,
   localApiPort: 8787,
   localDataDir: '.vidx',
   region: 'us-east-1',

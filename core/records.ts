@@ -11,6 +11,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { THUMBNAIL_PREFIX } from './names.ts';
+import { KeyframeDetectionsSchema, SegmentKindSchema, TimedBoxSchema } from './detection/schema.ts';
 import { SegmentSchema, WindowScoreSchema } from './result.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -84,6 +85,14 @@ export function msOf(seconds: number): number {
 
 export function segmentSk(startSeconds: number, label: string): string {
   return `${SEGMENT_SK_PREFIX}${pad(msOf(startSeconds), 10)}#${label}`;
+}
+
+/**
+ * A person segment's key: the clip-level form plus the person id, so two people doing one action
+ * from one keyframe on are two items (and never collide with a clip-level segment of the label).
+ */
+export function personSegmentSk(startSeconds: number, label: string, person: number): string {
+  return `${segmentSk(startSeconds, label)}#P${pad(person, 6)}`;
 }
 
 export function labelGsiPk(label: string): string {
@@ -161,6 +170,12 @@ export const VideoRecordSchema = z.object({
   /** Id of the done/failed event delivered for this revision (set after delivery). */
   notifiedEvent: z.string().optional(),
   clipsTotal: z.number().int().nonnegative(),
+  /** The clip plan (clip i owns the windows starting in [clipStarts[i], clipStarts[i] + clipSeconds)),
+   * kept so missing clips can be sent again without the model's window arithmetic. */
+  clipSeconds: z.number().positive().optional(),
+  clipStarts: z.array(z.number().nonnegative()).optional(),
+  /** How many times the revision's missing clips were sent again (re-upload or sweeper). */
+  requeues: z.number().int().nonnegative().optional(),
   /** True once every clip job of this revision was sent (a retried S3 event then sends nothing). */
   enqueued: z.boolean().optional(),
   /** Indices of the finished clips (a DynamoDB number set; read back as an array). */
@@ -183,12 +198,16 @@ export const ClipRecordSchema = z.object({
   end: z.number().positive(),
   /** JSON text of WindowScore[] (kept as a string: compact and schema-checked on read). */
   windows: z.string(),
+  /** JSON text of KeyframeDetections[] when the deployment detects people (same reasons). */
+  keyframes: z.string().optional(),
   device: z.string().optional(),
   createdAt: z.string(),
 });
 export type ClipRecord = z.infer<typeof ClipRecordSchema>;
 
 export const ClipWindowsSchema = z.array(WindowScoreSchema);
+export const ClipKeyframesSchema = z.array(KeyframeDetectionsSchema);
+
 
 /** A segment item: the one segment schema plus its keys and the video it belongs to. */
 export const SegmentRecordSchema = SegmentSchema.extend({
@@ -201,5 +220,9 @@ export const SegmentRecordSchema = SegmentSchema.extend({
   etag: z.string(),
   /** Time (s) of the segment's thumbnail frame (thumbnailKey), when the worker wrote one. */
   thumbAt: z.number().nonnegative().optional(),
+  kind: SegmentKindSchema.optional(),
+  /** Person segments: the track id (stable per video) and the person's box on each keyframe. */
+  person: z.number().int().positive().optional(),
+  boxes: z.array(TimedBoxSchema).optional(),
 });
 export type SegmentRecord = z.infer<typeof SegmentRecordSchema>;

@@ -1,5 +1,5 @@
 /** Loads the model (CUDA where it works, else CPU) and wraps it as the worker's ClipScorer. */
-import { InferenceEngine, type DeviceRequest } from '../core/model/engine.ts';
+import { InferenceEngine, type DeviceRequest, type EntryRequest } from '../core/model/engine.ts';
 import { softmax, topK } from '../core/model/scores.ts';
 import { DEFAULT_TOP_K } from '../core/timeline/defaults.ts';
 import { VidxError } from '../core/errors.ts';
@@ -12,6 +12,10 @@ export interface LoadScorerOptions {
   /** Windows per packed batch of one clip (default 8) and per coalesced model run (default 32). */
   batch?: number;
   maxBatch?: number;
+  /** Skip the H.264 loop filter while decoding (VIDX_FAST_DECODE=1). */
+  fastDecode?: boolean;
+  /** Model entry (default 'auto': the uint8 entry, frames as bytes, where the bundle has one). */
+  entry?: EntryRequest;
   log?: (msg: string) => void;
 }
 
@@ -22,7 +26,7 @@ export function deviceFrom(value: string | undefined): DeviceRequest {
 }
 
 export async function loadModelScorer(manifestPath: string, o: LoadScorerOptions = {}): Promise<ClipScorer> {
-  const engine = await InferenceEngine.load(manifestPath, { device: o.device ?? 'auto', threads: o.threads, log: o.log });
+  const engine = await InferenceEngine.load(manifestPath, { device: o.device ?? 'auto', threads: o.threads, log: o.log, entry: o.entry ?? 'auto' });
   const batch = o.batch ?? 8;
   return createModelScorer({
     manifest: engine.manifest,
@@ -33,6 +37,7 @@ export async function loadModelScorer(manifestPath: string, o: LoadScorerOptions
     maxBatch: Math.max(batch, o.maxBatch ?? 32),
     topK: DEFAULT_TOP_K,
     hwaccel: engine.device === 'cuda',
+    fastDecode: o.fastDecode ?? false,
     close: () => engine.close(),
   });
 }

@@ -4,6 +4,7 @@
  * core/analyze's loop. The engine is wrapped in a CoalescingEngine so the clips of one receive
  * batch, scored concurrently, share model runs: their windows are batched together on the model.
  */
+import type { InputData } from '../core/model/engine.ts';
 import type { Manifest } from '../core/model/manifest.ts';
 import { scoreBatches, type Scorer, type ScoringEngine } from '../core/analyze/score.ts';
 import { probe } from '../core/video/probe.ts';
@@ -12,7 +13,7 @@ import { readWindows } from '../core/video/window-source.ts';
 import type { ClipScorer, PlannedWindow, ScoreOutput } from '../core/pipeline/clip-scorer.ts';
 
 interface Pending {
-  inputs: Record<string, Float32Array>;
+  inputs: Record<string, InputData>;
   n: number;
   resolve(logits: Float32Array): void;
   reject(e: unknown): void;
@@ -36,7 +37,11 @@ export class CoalescingEngine implements ScoringEngine {
     return this.inner.manifest;
   }
 
-  run(inputs: Record<string, Float32Array>, n: number): Promise<Float32Array> {
+  get entry(): ScoringEngine['entry'] {
+    return this.inner.entry;
+  }
+
+  run(inputs: Record<string, InputData>, n: number): Promise<Float32Array> {
     return new Promise((resolve, reject) => {
       this.queue.push({ inputs, n, resolve, reject });
       if (!this.busy) setImmediate(() => void this.flush());
@@ -54,13 +59,15 @@ export class CoalescingEngine implements ScoringEngine {
       total += p.n;
     }
     try {
-      const inputs: Record<string, Float32Array> = take.length === 1 ? take[0]!.inputs : {};
+      const inputs: Record<string, InputData> = take.length === 1 ? take[0]!.inputs : {};
       for (const name of take.length === 1 ? [] : Object.keys(take[0]!.inputs)) {
         const parts = take.map((p) => p.inputs[name]!);
-        const joined = new Float32Array(parts.reduce((s, a) => s + a.length, 0));
+        const length = parts.reduce((s, a) => s + a.length, 0);
+        const joined = parts[0] instanceof Uint8Array ? new Uint8Array(length) : new Float32Array(length);
         let off = 0;
         for (const a of parts) {
-          joined.set(a, off);
+          if (joined instanceof Uint8Array) joined.set(a as Uint8Array, off);
+          else joined.set(a as Float32Array, off);
           off += a.length;
         }
         inputs[name] = joined;
@@ -95,6 +102,7 @@ export interface ModelScorerOptions {
   maxBatch: number;
   topK: number;
   hwaccel?: boolean;
+  fastDecode?: boolean;
   close?: () => Promise<void>;
 }
 
@@ -112,7 +120,15 @@ export function createModelScorer(o: ModelScorerOptions): ClipScorer {
       const t0 = performance.now();
       const info = await probe(source, { signal });
       let inferMs = 0;
-      const reader = readWindows(source, o.manifest, { info, windows: [...windows], batch: o.batch, signal, hwaccel: o.hwaccel ?? false });
+      const reader = readWindows(source, o.manifest, {
+        info,
+        windows: [...windows],
+        batch: o.batch,
+        entry: o.engine.entry ?? 'float',
+        signal,
+        hwaccel: o.hwaccel ?? false,
+        fastDecode: o.fastDecode ?? false,
+      });
       const out = await scoreBatches(reader, engine, o.scores, {
         total: windows.length,
         topK: o.topK,

@@ -14,14 +14,13 @@ import { pipeline } from 'node:stream/promises';
 import { VidxError } from '../core/errors.ts';
 import type { Architecture, ModelManifest } from '../core/model/manifest.ts';
 import { buildModel } from './arch/index.ts';
+import { unwrapDataParallel } from './data-parallel.ts';
 import { manifestFor, modelFileNames, SYNTHETIC_RULE } from './manifests.ts';
 import { toFloat16 } from './onnx/float16.ts';
 import { onnx, type OnnxTypes } from './onnx/proto.ts';
 import { uint8Entry } from './onnx/uint8-entry.ts';
 import { synthesizeStateDict } from './synthetic.ts';
 import { loadStateDict } from './torch/index.ts';
-
-export const MODEL_WRITE_FAILED = 'MODEL_WRITE_FAILED';
 
 export interface ModelPair {
   architecture: Architecture;
@@ -59,7 +58,7 @@ async function writeAtomically(path: string, data: Uint8Array | string): Promise
     await rename(tmp, path);
   } catch (e) {
     await rm(tmp, { force: true });
-    throw new VidxError(MODEL_WRITE_FAILED, `cannot write ${path}: ${(e as Error).message}`, {
+    throw new VidxError('MODEL_WRITE_FAILED', `cannot write ${path}: ${(e as Error).message}`, {
       hint: 'check that the output folder is writable and has room (SlowFast R50 needs about 140 MB)',
       cause: e,
     });
@@ -70,7 +69,7 @@ async function ensureDir(dir: string): Promise<void> {
   try {
     await mkdir(dir, { recursive: true });
   } catch (e) {
-    throw new VidxError(MODEL_WRITE_FAILED, `cannot create the folder ${dir}: ${(e as Error).message}`, { hint: 'pick an output folder you can write to', cause: e });
+    throw new VidxError('MODEL_WRITE_FAILED', `cannot create the folder ${dir}: ${(e as Error).message}`, { hint: 'pick an output folder you can write to', cause: e });
   }
 }
 
@@ -104,11 +103,16 @@ export async function synthesize(arch: Architecture, outDir: string, options: Sy
   return writeModelPair(outDir, manifestFor(arch, { kind: 'synthetic', rule: SYNTHETIC_RULE }, false, { float16: options.float16 ?? false }), model);
 }
 
-/** `<outDir>/<arch>.onnx` + `.json` from a torch.save checkpoint (trained: true). */
+/**
+ * `<outDir>/<arch>.onnx` + `.json` from a torch.save checkpoint (trained: true). Takes the released
+ * forms: a plain state dict (rgb_imagenet.pt), `{model_state, ...}` (PyTorchVideo .pyth),
+ * `{state_dict, ...}` (mmaction's `{meta, state_dict}`; MARS's `{arch, state_dict}`), with the
+ * "module." prefix of a DataParallel wrapper removed.
+ */
 export async function convert(arch: Architecture, checkpoint: string, outDir: string, options: ConvertOptions = {}): Promise<ModelPair> {
   const path = resolve(checkpoint);
   // The reader reports a missing, unreadable or malformed file with its own CHECKPOINT_* codes.
-  const stateDict = await loadStateDict(path);
+  const stateDict = unwrapDataParallel(await loadStateDict(path));
   const sha256 = options.sha256 ?? (await sha256File(path));
   const model = buildModel(arch, stateDict);
   const source = { kind: 'checkpoint' as const, url: options.url ?? null, file: basename(path), sha256 };

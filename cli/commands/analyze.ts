@@ -1,6 +1,7 @@
 /**
  * `npx vidx analyze <file|url> --model <manifest.json> [--stride s] [--batch n]
- *   [--device auto|cpu|cuda] [--json] [--threshold p] [--top-k k] [--gap n] [--threads n] [--cache dir]`
+ *   [--device auto|cpu|cuda] [--json] [--threshold p] [--top-k k] [--gap n] [--threads n] [--cache dir]
+ *   [--fast-decode] [--entry auto|float|uint8]`
  *
  * stdout: the readable timeline, or with --json the full AnalysisResult (windows included).
  * stderr: the progress bar (cli-progress on a terminal; plain progress lines otherwise, so a
@@ -29,6 +30,8 @@ interface AnalyzeFlags {
   json?: boolean;
   progress: boolean;
   hwaccel?: boolean;
+  fastDecode?: boolean;
+  entry: 'auto' | 'float' | 'uint8';
 }
 
 function positiveNumber(v: string): number {
@@ -103,6 +106,7 @@ async function run(input: string, flags: AnalyzeFlags): Promise<void> {
   const engine = await InferenceEngine.load(manifestPath, {
     device: flags.device,
     threads: flags.threads ?? envThreads,
+    entry: flags.entry,
     log: (line: string) => say(line),
   });
   const ac = new AbortController();
@@ -119,6 +123,7 @@ async function run(input: string, flags: AnalyzeFlags): Promise<void> {
       topK: flags.topK,
       gap: flags.gap,
       hwaccel: flags.hwaccel,
+      fastDecode: flags.fastDecode ?? process.env[ENV.fastDecode] === '1',
       signal: ac.signal,
       onProgress: (done, total) => progress.update(done, total),
     });
@@ -146,6 +151,8 @@ export function registerAnalyze(program: Command): void {
     .option('--top-k <k>', 'labels kept per window (default 5)', wholeNumber(1))
     .option('--gap <n>', 'windows below threshold allowed inside a segment (default 1)', wholeNumber(0))
     .option('--hwaccel', 'decode with ffmpeg -hwaccel cuda')
+    .option('--fast-decode', `decode without the H.264 loop filter: faster, slightly different pixels (or ${ENV.fastDecode}=1; see README Performance)`)
+    .addOption(new Option('--entry <entry>', 'model entry: uint8 (frames as bytes, preprocessing in the graph) or float; auto: uint8 where the bundle has it').choices(['auto', 'float', 'uint8']).default('auto'))
     .option('--json', 'print the full result as JSON (windows included)')
     .option('--no-progress', 'no progress on stderr')
     .action(async (input: string, flags: AnalyzeFlags) => run(input, flags));

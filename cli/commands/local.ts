@@ -30,6 +30,7 @@ export function registerLocal(program: Command): void {
       const lines = [
         '',
         `vidx local is running`,
+        `  web page    ${stack.apiUrl}/   (search, watch the moment, timelines, drag-and-drop upload)`,
         `  query API   ${stack.apiUrl}   (GET /videos, /videos/{id}, /videos/{id}/timeline, /search?q=, /actions?q=)`,
         `  index data  ${stack.dataDir}   (DynamoDB, kept between runs; uploaded files and queued jobs live in memory)`,
         `  model       ${manifest.architecture}, ${manifestPath}`,
@@ -42,6 +43,13 @@ export function registerLocal(program: Command): void {
         '',
       ];
       process.stdout.write(lines.join('\n'));
+      // The queue is new (in memory), so every unfinished video in the kept index lost its jobs; its
+      // object went with the emulated bucket too. Say so: a re-upload finishes them.
+      const recovered = await stack.sweep({ staleAfterSeconds: 0 });
+      if (recovered.lost.length > 0) {
+        say(`${recovered.lost.length} unfinished video(s) from an earlier run lost their files with the restart; upload them again to finish them:`);
+        for (const l of recovered.lost.slice(0, 20)) say(`  ${l.key}  (${l.videoId})`);
+      }
       await new Promise<void>((done) => {
         const stop = (signal: string) => {
           say(`${signal}: stopping...`);

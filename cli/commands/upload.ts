@@ -1,29 +1,14 @@
 import type { Command } from 'commander';
 import { existsSync, statSync } from 'node:fs';
-import { S3Client } from '@aws-sdk/client-s3';
+import { basename } from 'node:path';
 import { DEFAULTS } from '../../core/names.ts';
 import { VidxError } from '../../core/errors.ts';
 import { putVideoFile, type UploadedFile } from '../local/upload.ts';
-import { s3CreatedEvent } from '../local/s3-event.ts';
-import type { LocalConfig } from '../local/stack.ts';
-import type { TimelineResponse } from '../../core/query/api.ts';
+import { deployedTarget, localTarget, type Delivery, type UploadTarget } from '../upload/targets.ts';
+import { waitForVideos, type WaitResult } from '../upload/wait.ts';
 
-export const LOCAL_STACK_UNREACHABLE = 'LOCAL_STACK_UNREACHABLE';
-
-async function getJson<T>(url: string, init?: RequestInit): Promise<T> {
-  let r: Response;
-  try {
-    r = await fetch(url, init);
-  } catch (e) {
-    throw new VidxError(LOCAL_STACK_UNREACHABLE, `cannot reach the local stack at ${new URL(url).origin}`, {
-      hint: 'start it with `npm start` (or `npx vidx local`) in another terminal, or pass --api',
-      cause: e,
-    });
-  }
-  const text = await r.text();
-  if (!r.ok) throw new VidxError('LOCAL_STACK_ERROR', `${url} answered ${r.status}: ${text.slice(0, 300)}`);
-  return JSON.parse(text) as T;
-}
+/** `--wait` gives up after this long unless told otherwise. */
+export const DEFAULT_WAIT_TIMEOUT_SECONDS = 1800;
 
 /** "label (0.91), label (0.40)": a video's best labels, so the user knows what to search for. */
 export function describeTopLabels(t: { segments: readonly { label: string; score: number }[]; video: { trained?: boolean } }, n = 3): string {
@@ -35,53 +20,90 @@ export function describeTopLabels(t: { segments: readonly { label: string; score
   return t.video.trained === false ? `${labels} — untrained model: these labels mean nothing` : labels;
 }
 
+/** "0.0 of 27.0 MiB 0%", updated in place on a terminal, every quarter otherwise. */
+function progressPrinter(file: string): (sent: number, total: number) => void {
+  const tty = process.stderr.isTTY === true;
+  let lastQuarter = -1;
+  const mib = (n: number) => (n / 1048576).toFixed(1);
+  return (sent, total) => {
+    const pct = total > 0 ? Math.floor((100 * sent) / total) : 100;
+    const line = `  ${basename(file)}  ${mib(sent)} of ${mib(total)} MiB  ${pct}%`;
+    if (tty) process.stderr.write(`\r${line}\u001b[K${sent >= total ? '\n' : ''}`);
+    else if (Math.floor(pct / 25) > lastQuarter) {
+      lastQuarter = Math.floor(pct / 25);
+      process.stderr.write(`${line}\n`);
+    }
+  };
+}
+
+function describeDelivery(d: Delivery): string {
+  if (d.outcome === 'queued') return `queued, ${d.clips} clip(s)`;
+  if (d.outcome === 'requeued') return `unfinished: ${d.clips} missing clip(s) queued again`;
+  if (d.outcome === 'failed') return `FAILED: ${d.reason}`;
+  if (d.outcome === 'ignored') return `ignored: ${d.why}`;
+  return d.outcome;
+}
+
+function describeWait(r: WaitResult, waitedSeconds: number): string {
+  if (r.status === 'indexed') return `${r.videoId}  indexed: ${r.labels}`;
+  if (r.status === 'failed') return `${r.videoId}  failed: ${r.reason}`;
+  const where = r.last ? `still ${r.last.status}${r.last.clipsTotal ? ` (${r.last.clipsDone ?? 0} of ${r.last.clipsTotal} clips done)` : ''}` : 'not recorded yet';
+  return `${r.videoId}  gave up waiting after ${waitedSeconds} s: ${where}`;
+}
+
 export function registerUpload(program: Command): void {
   program
     .command('upload')
-    .description('upload videos to the local stack (under videos/) and deliver their S3 events to the segmenter')
+    .description('upload videos (under videos/) to the local stack, or to a deployed one with --stack; each file is reported, and the exit status is 1 if any failed')
     .argument('<files...>', 'video files')
     .option('--api <url>', 'the local stack', `http://localhost:${DEFAULTS.localApiPort}`)
+    .option('--stack <name>', 'a deployed stack instead: its bucket and table come from its CloudFormation outputs (your AWS credentials)')
+    .option('--region <region>', 'with --stack: the stack\'s region (default: AWS_REGION)')
     .option('--wait', 'wait until every video is indexed or failed')
-    .action(async (files: string[], opts: { api: string; wait?: boolean }) => {
-      for (const f of files) {
-        if (!existsSync(f) || !statSync(f).isFile()) throw new VidxError('UPLOAD_NO_FILE', `${f} is not a file`);
-      }
-      const api = opts.api.replace(/\/+$/, '');
-      const config = await getJson<LocalConfig>(`${api}/_local/config`);
-      const s3 = new S3Client({ region: config.region, endpoint: config.s3Endpoint, forcePathStyle: true, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-      const uploaded: UploadedFile[] = [];
+    .option('--timeout <seconds>', 'with --wait: give up after this many seconds', String(DEFAULT_WAIT_TIMEOUT_SECONDS))
+    .action(async (files: string[], opts: { api: string; stack?: string; region?: string; wait?: boolean; timeout: string }) => {
+      const timeoutSeconds = Number(opts.timeout);
+      if (!(Number.isFinite(timeoutSeconds) && timeoutSeconds > 0)) throw new VidxError('BAD_OPTION', `--timeout must be a positive number of seconds, got "${opts.timeout}"`);
+      const target: UploadTarget = opts.stack ? await deployedTarget(opts.stack, opts.region) : await localTarget(opts.api);
+      let anyFailed = false;
       try {
-        for (const f of files) uploaded.push(await putVideoFile(s3, config.bucket, config.prefix, f));
-      } finally {
-        s3.destroy();
-      }
-      const r = await getJson<{ results: { videoId: string; outcome: string; clips?: number; reason?: string; why?: string }[] }>(`${api}/_local/s3-event`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(s3CreatedEvent(uploaded, config.region)),
-      });
-      for (const [i, u] of uploaded.entries()) {
-        const res = r.results[i];
-        const what = res?.outcome === 'queued' ? `queued, ${res.clips} clip(s)` : res?.outcome === 'failed' ? `FAILED: ${res.reason}` : (res?.outcome ?? '?');
-        process.stdout.write(`${u.videoId}  s3://${u.bucket}/${u.key}  ${what}\n`);
-      }
-      process.stdout.write(`follow: curl ${api}/videos/<id>   timeline: curl ${api}/videos/<id>/timeline\n`);
-      if (!opts.wait) return;
-      const pending = new Set(uploaded.map((u) => u.videoId));
-      while (pending.size > 0) {
-        await new Promise((res) => setTimeout(res, 1000));
-        for (const id of [...pending]) {
-          const v = await getJson<{ status?: string; video?: { status?: string }; reason?: string }>(`${api}/videos/${id}`);
-          const status = v.status ?? v.video?.status;
-          if (status === 'failed') {
-            pending.delete(id);
-            process.stdout.write(`${id}  failed${v.reason ? `: ${v.reason}` : ''}\n`);
-          } else if (status === 'indexed') {
-            pending.delete(id);
-            const timeline = await getJson<TimelineResponse>(`${api}/videos/${id}/timeline`);
-            process.stdout.write(`${id}  indexed: ${describeTopLabels(timeline)}\n`);
+        // Each file on its own: one that is missing or fails to upload is reported, the rest go on.
+        const uploaded: UploadedFile[] = [];
+        for (const f of files) {
+          try {
+            if (!existsSync(f) || !statSync(f).isFile()) throw new VidxError('UPLOAD_NO_FILE', `${f} is not a file`);
+            uploaded.push(await putVideoFile(target.s3, target.bucket, target.prefix, f, undefined, progressPrinter(f)));
+          } catch (e) {
+            anyFailed = true;
+            const why = e instanceof Error ? e.message : String(e);
+            process.stdout.write(`FAILED  ${f}  not uploaded: ${why}\n`);
           }
         }
+        const deliveries = await target.notify(uploaded);
+        const waitFor: string[] = [];
+        for (const [i, u] of uploaded.entries()) {
+          const d = deliveries[i]!;
+          if (d.outcome === 'failed') anyFailed = true;
+          else if (d.outcome !== 'ignored' && d.outcome !== 'duplicate') waitFor.push(u.videoId);
+          process.stdout.write(`${u.videoId}  s3://${u.bucket}/${u.key}  ${describeDelivery(d)}\n`);
+        }
+        if (uploaded.length > 0) process.stdout.write(`${target.followHint}\n`);
+        if (opts.wait && waitFor.length > 0) {
+          const results = await waitForVideos(target, waitFor, {
+            timeoutMs: timeoutSeconds * 1000,
+            describe: (t) => describeTopLabels(t),
+            onSettled: (r) => process.stdout.write(`${describeWait(r, timeoutSeconds)}\n`),
+          });
+          if (results.some((r) => r.status !== 'indexed')) anyFailed = true;
+          if (results.some((r) => r.status === 'timed-out')) {
+            process.stderr.write(
+              `vidx: some videos did not finish within ${timeoutSeconds} s. Nothing is lost: they keep going, and a video with no progress is re-enqueued by the sweeper (or by uploading the same file again). Check the worker with GET /_local/health locally, or its logs on AWS.\n`,
+            );
+          }
+        }
+      } finally {
+        target.close();
       }
+      if (anyFailed) process.exitCode = 1;
     });
 }

@@ -13,6 +13,8 @@ import { BUCKET, DEFAULTS, ENV, VIDEO_PREFIX } from '../../core/names.ts';
 import { IndexStore } from '../../core/aws/index-store.ts';
 import { loadManifest } from '../../core/pipeline/model-ref.ts';
 import { buildSegmenterDeps } from '../../lambdas/segmenter/deps.ts';
+import { buildSweepDeps } from '../../lambdas/sweeper/handler.ts';
+import { staleAfterSeconds, sweepUnfinished, type SweepOptions, type SweepReport } from '../../core/pipeline/sweep.ts';
 import { makeSegmenterHandler, type S3EventHandler } from '../../lambdas/segmenter/handler.ts';
 import { handler as queryHandler } from '../../lambdas/query/handler.ts';
 import { CURSOR_SECRET_ENV } from '../../core/query/cursor.ts';
@@ -36,6 +38,8 @@ export interface LocalStackOptions {
   host?: string;
   /** Worker overrides (tests: short polls and visibility). */
   worker?: Partial<WorkerOptions>;
+  /** The sweeper's round interval and staleness (default: every 60 s, stale after the queue's limits). */
+  sweep?: { everySeconds?: number; staleAfterSeconds?: number; maxRequeues?: number };
   logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
 }
 
@@ -48,6 +52,8 @@ export interface LocalStack {
   store: IndexStore;
   segmenter: S3EventHandler;
   worker: WorkerService;
+  /** One sweeper round now (it also runs on its interval); `vidx local` runs one at start. */
+  sweep(overrides?: Partial<SweepOptions>): Promise<SweepReport>;
   stop(): Promise<void>;
 }
 
@@ -96,6 +102,25 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
       waitTimeSeconds: 5,
       ...o.worker,
     });
+    // The sweeper (core/pipeline/sweep.ts) on an interval. The emulated bucket lives in memory, so
+    // after a restart the objects of unfinished videos are gone: those wait for a re-upload.
+    const sweepDeps = buildSweepDeps(clients, resources.tableName, resources.queueUrl, new Logger({ serviceName: 'vidx-sweeper', logLevel }));
+    const visibility = o.worker?.visibilityTimeoutSeconds ?? DEFAULTS.visibilityTimeoutSeconds;
+    const sweepOptions: SweepOptions = {
+      staleAfterSeconds: o.sweep?.staleAfterSeconds ?? staleAfterSeconds(visibility, DEFAULTS.maxReceiveCount),
+      maxRequeues: o.sweep?.maxRequeues ?? DEFAULTS.maxRequeues,
+      missingObject: 'skip',
+    };
+    let sweeping: Promise<SweepReport> | undefined;
+    const sweep = async (overrides: Partial<SweepOptions> = {}): Promise<SweepReport> => {
+      while (sweeping) await sweeping.catch(() => undefined);
+      sweeping = sweepUnfinished(sweepDeps, { ...sweepOptions, ...overrides }).finally(() => (sweeping = undefined));
+      return sweeping;
+    };
+    const sweepTimer = setInterval(() => {
+      sweep().catch((e: unknown) => process.stderr.write(`vidx local: sweep failed: ${String(e)}\n`));
+    }, (o.sweep?.everySeconds ?? 60) * 1000);
+    sweepTimer.unref();
     const config: LocalConfig = { s3Endpoint: emulators.endpoint, region, bucket: resources.bucket, prefix: VIDEO_PREFIX };
     const routes: LocalRoute[] = [
       async (req) => (req.method === 'GET' && req.url === '/_local/config' ? { status: 200, body: config } : undefined),
@@ -133,8 +158,11 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
       store,
       segmenter,
       worker,
+      sweep,
       stop() {
         stopped ??= (async () => {
+          clearInterval(sweepTimer);
+          await sweeping?.catch(() => undefined);
           await http.close();
           await worker.stop();
           clients.destroy();

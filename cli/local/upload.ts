@@ -2,10 +2,9 @@
  * Local upload: put files under the video prefix of the local bucket, then deliver the S3
  * ObjectCreated event to the segmenter as S3 would (the emulator sends no notifications).
  */
-import { createReadStream, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { putObject } from '../../core/aws/objects.ts';
+import { uploadFile } from '../../core/aws/objects.ts';
 import { videoIdFor } from '../../core/records.ts';
 import { s3CreatedEvent, type CreatedObject } from './s3-event.ts';
 
@@ -14,10 +13,17 @@ export interface UploadedFile extends CreatedObject {
   videoId: string;
 }
 
-export async function putVideoFile(s3: S3Client, bucket: string, prefix: string, file: string, key?: string): Promise<UploadedFile> {
-  const size = statSync(file).size;
+/** Puts one file under the prefix (multipart above one part, see uploadFile). */
+export async function putVideoFile(
+  s3: S3Client,
+  bucket: string,
+  prefix: string,
+  file: string,
+  key?: string,
+  onProgress?: (sent: number, total: number) => void,
+): Promise<UploadedFile> {
   const objectKey = key ?? `${prefix}${basename(file)}`;
-  const { etag } = await putObject(s3, bucket, objectKey, size === 0 ? new Uint8Array(0) : createReadStream(file), { contentLength: size });
+  const { etag, size } = await uploadFile(s3, bucket, objectKey, file, { onProgress });
   return { file, bucket, key: objectKey, size, etag, videoId: videoIdFor(bucket, objectKey) };
 }
 

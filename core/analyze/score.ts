@@ -12,13 +12,10 @@
  * (`windowsInClip`) and the scores come out keyed by the global window index.
  */
 import { VidxError } from '../errors.ts';
+import type { InputData } from '../model/engine.ts';
 import type { Manifest } from '../model/manifest.ts';
-import { ABORTED } from '../video/ffmpeg.ts';
 import type { LabelScore, WindowScore } from '../result.ts';
 
-export const ANALYZE_BAD_OPTIONS = 'ANALYZE_BAD_OPTIONS';
-export const ANALYZE_BAD_LOGITS = 'ANALYZE_BAD_LOGITS';
-export const ANALYZE_BAD_BATCH = 'ANALYZE_BAD_BATCH';
 
 /** What scoring reads of a planned window (core/video's WindowPlan). */
 export interface PlannedWindow {
@@ -27,16 +24,18 @@ export interface PlannedWindow {
   end: number;
 }
 
-/** What scoring reads of a packed batch (core/video's PackedBatch): inputs are [n, ...] NCTHW. */
+/** What scoring reads of a packed batch (core/video's PackedBatch): inputs are [n, ...] per the engine's entry. */
 export interface Batch {
   windows: readonly PlannedWindow[];
-  inputs: Record<string, Float32Array>;
+  inputs: Record<string, InputData>;
 }
 
 /** What scoring needs of an engine (core/model's InferenceEngine). */
 export interface ScoringEngine {
   readonly manifest: Pick<Manifest, 'labels' | 'output'> & Partial<Manifest>;
-  run(inputs: Record<string, Float32Array>, batch: number): Promise<Float32Array>;
+  run(inputs: Record<string, InputData>, batch: number): Promise<Float32Array>;
+  /** Which entry the engine runs (uint8: frames as bytes); absent means float. */
+  readonly entry?: 'float' | 'uint8';
 }
 
 /** Softmax + top-k of one row of probabilities (core/model/scores.ts). */
@@ -66,10 +65,10 @@ export interface ScoreLoopOptions {
 
 export function checkScoreOptions(o: { batch: number; topK: number }, classes: number): void {
   if (!Number.isInteger(o.batch) || o.batch < 1) {
-    throw new VidxError(ANALYZE_BAD_OPTIONS, `batch must be a whole number >= 1, got ${o.batch}`, { hint: 'pass --batch 1 or more' });
+    throw new VidxError('ANALYZE_BAD_OPTIONS', `batch must be a whole number >= 1, got ${o.batch}`, { hint: 'pass --batch 1 or more' });
   }
   if (!Number.isInteger(o.topK) || o.topK < 1 || o.topK > classes) {
-    throw new VidxError(ANALYZE_BAD_OPTIONS, `top-k must be a whole number in [1, ${classes}], got ${o.topK}`, {
+    throw new VidxError('ANALYZE_BAD_OPTIONS', `top-k must be a whole number in [1, ${classes}], got ${o.topK}`, {
       hint: `the model has ${classes} labels`,
     });
   }
@@ -94,10 +93,10 @@ export async function scoreBatches(
       const t0 = performance.now();
       const r = await next;
       if (r.done) break;
-      if (opts.signal?.aborted) throw new VidxError(ABORTED, 'scoring the windows: aborted');
+      if (opts.signal?.aborted) throw new VidxError('ABORTED', 'scoring the windows: aborted');
       const batch = r.value;
       const n = batch.windows.length;
-      if (n === 0) throw new VidxError(ANALYZE_BAD_BATCH, 'the window reader produced an empty batch');
+      if (n === 0) throw new VidxError('ANALYZE_BAD_BATCH', 'the window reader produced an empty batch');
       // Prefetch: ask for the next batch now, so it decodes while this one is inferred. Its
       // rejection (if any) is observed by the `await next` of the next iteration, or, when
       // this iteration fails first, by closeAfterError. The no-op handler only keeps Node
@@ -108,7 +107,7 @@ export async function scoreBatches(
       const logits = await engine.run(batch.inputs, n);
       const t2 = performance.now();
       if (logits.length !== n * classes) {
-        throw new VidxError(ANALYZE_BAD_LOGITS, `the model returned ${logits.length} logits for ${n} windows x ${classes} classes`, {
+        throw new VidxError('ANALYZE_BAD_LOGITS', `the model returned ${logits.length} logits for ${n} windows x ${classes} classes`, {
           hint: 'the ONNX output does not match the manifest (output.classes)',
         });
       }

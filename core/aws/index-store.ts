@@ -27,6 +27,7 @@ import {
   type SegmentRecord,
   type VideoRecord,
 } from '../records.ts';
+import { TABLE } from '../names.ts';
 import type { BeginResult, PipelineIndex, RevisionFacts } from '../pipeline/ports.ts';
 
 type Item = Record<string, NativeAttributeValue>;
@@ -70,6 +71,9 @@ export class IndexStore implements PipelineIndex {
       model: f.model,
       trained: f.trained,
       clipsTotal: f.clipsTotal,
+      clipSeconds: f.clipSeconds,
+      clipStarts: f.clipStarts,
+      requeues: undefined,
       enqueued: false,
       updatedAt: now,
     };
@@ -148,6 +152,56 @@ export class IndexStore implements PipelineIndex {
       { ':indexed': 'indexed', ':failed': 'failed', ':n': segments, ':now': now, ':gsk': videoGsiSk(now, videoId) },
       '#status <> :failed',
     );
+  }
+
+  async claimRequeue(video: Pick<VideoRecord, 'videoId' | 'etag' | 'updatedAt'>): Promise<VideoRecord | undefined> {
+    const now = this.now().toISOString();
+    try {
+      const r = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: videoKey(video.videoId),
+          UpdateExpression: 'SET #requeues = if_not_exists(#requeues, :zero) + :one, #updatedAt = :now, #GSI1SK = :gsk',
+          ConditionExpression: '#etag = :etag AND #updatedAt = :seen AND #status IN (:queued, :processing)',
+          ExpressionAttributeNames: { '#requeues': 'requeues', '#updatedAt': 'updatedAt', '#GSI1SK': 'GSI1SK', '#etag': 'etag', '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':zero': 0, ':one': 1, ':now': now, ':gsk': videoGsiSk(now, video.videoId), ':etag': video.etag, ':seen': video.updatedAt,
+            ':queued': 'queued', ':processing': 'processing',
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return parseVideo(r.Attributes ?? {});
+    } catch (e) {
+      if (e instanceof ConditionalCheckFailedException) return undefined;
+      throw e;
+    }
+  }
+
+  /**
+   * Reads the VIDEOS partition of GSI1 (sort key <updatedAt>#<videoId>) below `before`, keeping the
+   * unfinished ones. Cost grows with the number of videos last touched before the cutoff; see
+   * docs/decisions.md (sweeper).
+   */
+  async unfinishedBefore(before: string, limit: number): Promise<VideoRecord[]> {
+    const out: VideoRecord[] = [];
+    let start: Record<string, NativeAttributeValue> | undefined;
+    do {
+      const r = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: TABLE.labelIndex.name,
+          KeyConditionExpression: '#pk = :pk AND #sk < :before',
+          FilterExpression: '#status IN (:queued, :processing)',
+          ExpressionAttributeNames: { '#pk': TABLE.labelIndex.partitionKey, '#sk': TABLE.labelIndex.sortKey, '#status': 'status' },
+          ExpressionAttributeValues: { ':pk': VIDEOS_GSI_PK, ':before': before, ':queued': 'queued', ':processing': 'processing' },
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of r.Items ?? []) if (out.length < limit) out.push(parseVideo(item));
+      start = r.LastEvaluatedKey;
+    } while (start && out.length < limit);
+    return out;
   }
 
   /** Records that the revision's done/failed event was delivered (core/pipeline/notify.ts). */

@@ -1,10 +1,12 @@
-/** The clip job queue: send batches (10 per call, failed entries retried). */
-import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
+/**
+ * The clip job queue: send batches (10 per call). Entries SQS failed on its side are retried;
+ * entries it refused as the sender's fault (their content) are refused for good: ENQUEUE_REJECTED.
+ */
+import { GetQueueAttributesCommand, SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
 import { VidxError } from '../errors.ts';
-import { ClipJobSchema, type ClipJob } from '../messages.ts';
+import { encodeClipJob, type ClipJob } from '../messages.ts';
 import type { ClipQueue } from '../pipeline/ports.ts';
 
-export const ENQUEUE_FAILED = 'ENQUEUE_FAILED';
 /** SQS limit on entries per SendMessageBatch. */
 export const SQS_BATCH_MAX = 10;
 
@@ -16,9 +18,11 @@ export interface SendOptions {
 }
 
 /**
- * Sends every job (validated against the shared schema first), 10 per call. Entries SQS reports
- * as failed are retried with backoff; entries that still fail after `attempts` raise ENQUEUE_FAILED
- * (the caller's event is then retried, and duplicates are harmless: the worker is idempotent).
+ * Sends every job (validated against the shared schema, ASCII-only bodies: encodeClipJob), 10 per
+ * call. Entries SQS reports as failed by its own fault are retried with backoff; entries that still
+ * fail after `attempts` raise ENQUEUE_FAILED (the caller's event is then retried, and duplicates
+ * are harmless: the worker is idempotent). An entry refused as the sender's fault (SenderFault:
+ * its content) would be refused again: ENQUEUE_REJECTED at once, for the caller to fail the video.
  */
 export async function sendClipJobs(sqs: SQSClient, queueUrl: string, jobs: readonly ClipJob[], options: SendOptions = {}): Promise<number> {
   const attempts = options.attempts ?? 5;
@@ -27,16 +31,29 @@ export async function sendClipJobs(sqs: SQSClient, queueUrl: string, jobs: reado
   for (let i = 0; i < jobs.length; i += SQS_BATCH_MAX) {
     let pending: SendMessageBatchRequestEntry[] = jobs.slice(i, i + SQS_BATCH_MAX).map((job, j) => ({
       Id: `c${i + j}`,
-      MessageBody: JSON.stringify(ClipJobSchema.parse(job)),
+      MessageBody: encodeClipJob(job),
     }));
     for (let attempt = 1; pending.length > 0; attempt++) {
-      const r = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: pending }));
+      let r;
+      try {
+        r = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: pending }));
+      } catch (e) {
+        const name = (e as { name?: string }).name ?? '';
+        if (/InvalidMessageContents|BatchRequestTooLong/.test(name)) {
+          throw new VidxError('ENQUEUE_REJECTED', `the clip queue refused the clip jobs: ${name} ${(e as Error).message}`.trim(), { cause: e });
+        }
+        throw e;
+      }
       sent += r.Successful?.length ?? 0;
+      const refused = (r.Failed ?? []).find((f) => f.SenderFault === true);
+      if (refused) {
+        throw new VidxError('ENQUEUE_REJECTED', `the clip queue refused a clip job: ${refused.Code ?? ''} ${refused.Message ?? ''}`.trim());
+      }
       const failed = new Set((r.Failed ?? []).map((f) => f.Id));
       const retry = pending.filter((e) => failed.has(e.Id));
       if (retry.length > 0 && attempt >= attempts) {
         const first = r.Failed?.[0];
-        throw new VidxError(ENQUEUE_FAILED, `could not enqueue ${retry.length} clip job(s) after ${attempts} attempts: ${first?.Code ?? ''} ${first?.Message ?? ''}`.trim());
+        throw new VidxError('ENQUEUE_FAILED', `could not enqueue ${retry.length} clip job(s) after ${attempts} attempts: ${first?.Code ?? ''} ${first?.Message ?? ''}`.trim());
       }
       pending = retry;
       if (pending.length > 0) await new Promise((res) => setTimeout(res, backoffMs * 2 ** (attempt - 1)));
@@ -47,5 +64,11 @@ export async function sendClipJobs(sqs: SQSClient, queueUrl: string, jobs: reado
 
 /** The pipeline's clip queue over one SQS queue. */
 export function sqsClipQueue(sqs: SQSClient, queueUrl: string, options: SendOptions = {}): ClipQueue {
-  return { send: (jobs) => sendClipJobs(sqs, queueUrl, jobs, options) };
+  return {
+    send: (jobs) => sendClipJobs(sqs, queueUrl, jobs, options),
+    async waiting() {
+      const r = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
+      return Number(r.Attributes?.ApproximateNumberOfMessages ?? 0);
+    },
+  };
 }

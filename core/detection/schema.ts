@@ -33,6 +33,11 @@ export const KeyframeDetectionsSchema = z.object({
 });
 export type KeyframeDetections = z.infer<typeof KeyframeDetectionsSchema>;
 
+/** Clip-level (a label of the classifier's windows) or per-person (AVA detection) segment. Items written before kinds existed are clip-level. */
+export const SEGMENT_KINDS = ['clip', 'person'] as const;
+export const SegmentKindSchema = z.enum(SEGMENT_KINDS);
+export type SegmentKind = z.infer<typeof SegmentKindSchema>;
+
 /** A box of a person segment at one keyframe. */
 export const TimedBoxSchema = z.object({ t: z.number().nonnegative(), box: BoxSchema });
 export type TimedBox = z.infer<typeof TimedBoxSchema>;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /** Clip classifiers (Kinetics-400): the segmenter, worker and `analyze` run these. */
-export const CLASSIFIER_ARCHITECTURES = ['slowfast_r50', 'i3d_r50'] as const;
+export const CLASSIFIER_ARCHITECTURES = ['slowfast_r50', 'i3d_r50', 'i3d_inception_v1', 'mars_resnext101', 'tps_swin_tiny'] as const;
 /** Per-person action detectors (AVA): clip + person boxes in, one probability per action per box out. */
 export const ACTION_DETECTOR_ARCHITECTURES = ['slowfast_r50_detection'] as const;
 /** Person (object) detectors (COCO): one frame in, boxes, scores and labels out. */

@@ -5,9 +5,9 @@
  */
 import { VidxError } from '../errors.ts';
 import type { Segment, WindowScore } from '../result.ts';
-import { labelGsiPk, labelGsiSk, segmentSk, videoPk, type SegmentRecord } from '../records.ts';
+import type { KeyframeDetections, PersonSegment } from '../detection/schema.ts';
+import { labelGsiPk, labelGsiSk, personSegmentSk, segmentSk, videoPk, type SegmentRecord } from '../records.ts';
 
-export const ASSEMBLY_INCOMPLETE = 'ASSEMBLY_INCOMPLETE';
 
 export interface ClipWindows {
   index: number;
@@ -23,12 +23,12 @@ export function collectWindows(clips: readonly ClipWindows[], clipsTotal: number
   const missing: number[] = [];
   for (let i = 0; i < clipsTotal; i++) if (!have.has(i)) missing.push(i);
   if (missing.length > 0) {
-    throw new VidxError(ASSEMBLY_INCOMPLETE, `clip result(s) ${missing.join(', ')} of ${clipsTotal} are missing`);
+    throw new VidxError('ASSEMBLY_INCOMPLETE', `clip result(s) ${missing.join(', ')} of ${clipsTotal} are missing`);
   }
   const byIndex = new Map<number, WindowScore>();
   for (const c of [...clips].sort((a, b) => a.index - b.index)) {
     for (const w of c.windows) {
-      if (byIndex.has(w.index)) throw new VidxError(ASSEMBLY_INCOMPLETE, `window ${w.index} appears in two clips`);
+      if (byIndex.has(w.index)) throw new VidxError('ASSEMBLY_INCOMPLETE', `window ${w.index} appears in two clips`);
       byIndex.set(w.index, w);
     }
   }
@@ -68,4 +68,43 @@ export function segmentItems(owner: SegmentOwner, segments: readonly Segment[]):
     if (!prev || prev.score < item.score) byKey.set(item.SK, item);
   }
   return [...byKey.values()];
+}
+
+export interface ClipKeyframes {
+  index: number;
+  keyframes: readonly KeyframeDetections[];
+}
+
+/** All keyframes of a revision in index order; a keyframe in two clips is a planning bug and raises. */
+export function collectKeyframes(clips: readonly ClipKeyframes[]): KeyframeDetections[] {
+  const byIndex = new Map<number, KeyframeDetections>();
+  for (const c of clips) {
+    for (const k of c.keyframes) {
+      if (byIndex.has(k.index)) throw new VidxError('ASSEMBLY_INCOMPLETE', `keyframe ${k.index} appears in two clips`);
+      byIndex.set(k.index, k);
+    }
+  }
+  return [...byIndex.values()].sort((a, b) => a.index - b.index);
+}
+
+/** A person segment item: found by label through GSI1 like a clip-level one, keyed apart by person. */
+export function personSegmentItem(owner: SegmentOwner, s: PersonSegment): SegmentRecord {
+  return {
+    PK: videoPk(owner.videoId),
+    SK: personSegmentSk(s.start, s.label, s.person),
+    GSI1PK: labelGsiPk(s.label),
+    GSI1SK: labelGsiSk(s.score, owner.videoId, s.start),
+    videoId: owner.videoId,
+    key: owner.key,
+    etag: owner.etag,
+    label: s.label,
+    start: s.start,
+    end: s.end,
+    score: s.score,
+    mean: s.mean,
+    windows: s.keyframes,
+    kind: 'person',
+    person: s.person,
+    boxes: s.boxes,
+  };
 }

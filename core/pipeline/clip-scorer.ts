@@ -3,6 +3,8 @@
  * real implementation (gpu-worker/model-scorer.ts) drives core/analyze + the ONNX engine; the interface keeps
  * the queue/index logic independent of how windows are decoded and scored.
  */
+import type { KeyframePlan } from '../detection/keyframes.ts';
+import type { KeyframeDetections } from '../detection/schema.ts';
 import type { WindowScore } from '../result.ts';
 
 /** A planned model window: index in the video and [start, end) seconds. */
@@ -22,6 +24,8 @@ export interface VideoFactsForScoring {
 
 export interface ScoreOutput {
   windows: WindowScore[];
+  /** The people and their actions on each keyframe asked for (detection deployments only). */
+  keyframes?: KeyframeDetections[];
   /** Time spent decoding + packing frames, and running the model (ms). */
   decodeMs: number;
   inferenceMs: number;
@@ -36,11 +40,13 @@ export interface ClipScorer {
   readonly topK: number;
   /** Every window of a video of this duration (core/video planWindows). */
   windowsFor(duration: number): PlannedWindow[];
+  /** Every AVA keyframe of a video of this duration, where the worker detects people (core/detection planKeyframes). */
+  keyframesFor?(duration: number): KeyframePlan[];
   /**
    * Scores the given windows of `source` (a presigned URL). Called concurrently for the clips of
    * one receive batch; an implementation may batch their windows together on the model. Throws a
    * VidxError for a clip that cannot be decoded (permanent), anything else for transient faults.
    */
-  score(source: string, video: VideoFactsForScoring, windows: readonly PlannedWindow[], signal: AbortSignal): Promise<ScoreOutput>;
+  score(source: string, video: VideoFactsForScoring, windows: readonly PlannedWindow[], signal: AbortSignal, keyframes?: readonly KeyframePlan[]): Promise<ScoreOutput>;
   close(): Promise<void>;
 }

@@ -7,7 +7,6 @@ import type { ClipJob } from '../messages.ts';
 import type { ClipRecord, SegmentRecord, VideoRecord, VideoStatus } from '../records.ts';
 
 /** The object named by an event or a job is gone (deleted after upload). */
-export const OBJECT_NOT_FOUND = 'OBJECT_NOT_FOUND';
 
 export interface ObjectHead {
   size: number;
@@ -29,8 +28,13 @@ export interface VideoObjects {
 }
 
 export interface ClipQueue {
-  /** Sends every job; throws when some cannot be sent (see core/aws/queue.ts). */
+  /**
+   * Sends every job. Throws VidxError ENQUEUE_REJECTED when the queue refuses them for good, and
+   * anything else for faults worth retrying (see core/aws/queue.ts).
+   */
   send(jobs: readonly ClipJob[]): Promise<number>;
+  /** Messages waiting to be received (approximate; in-flight ones are not counted). */
+  waiting(): Promise<number>;
 }
 
 /** The video facts the segmenter records with a new revision. */
@@ -52,6 +56,8 @@ export interface RevisionFacts {
   model: string;
   trained: boolean;
   clipsTotal: number;
+  clipSeconds?: number | undefined;
+  clipStarts?: number[] | undefined;
 }
 
 export type BeginResult = { created: true; video: VideoRecord } | { created: false; video: VideoRecord };
@@ -76,6 +82,14 @@ export interface PipelineIndex {
   keysUnder(videoId: string, prefix: string): Promise<ItemKey[]>;
   batchWrite(puts: readonly SegmentRecord[], deletes: readonly ItemKey[]): Promise<void>;
   deleteDerived(videoId: string): Promise<number>;
+  /**
+   * Takes the right to send a revision's missing clips again: succeeds (returns the updated record,
+   * `requeues` + 1) only while the record is still the one seen (same etag and updatedAt) and
+   * unfinished, so of two concurrent re-enqueuers exactly one sends.
+   */
+  claimRequeue(video: Pick<VideoRecord, 'videoId' | 'etag' | 'updatedAt'>): Promise<VideoRecord | undefined>;
+  /** Unfinished videos (queued or processing) last updated before `before` (ISO time), oldest first. */
+  unfinishedBefore(before: string, limit: number): Promise<VideoRecord[]>;
 }
 
 /** The log lines the use cases write (Powertools Logger satisfies it). */
@@ -83,4 +97,9 @@ export interface PipelineLog {
   info(message: string, ...extra: Record<string, unknown>[]): void;
   warn(message: string, ...extra: Record<string, unknown>[]): void;
   error(message: string, ...extra: Record<string, unknown>[]): void;
+}
+
+/** Writes a segment's thumbnail: the frame at `at` seconds of the readable video, under `key`. */
+export interface ThumbnailWriter {
+  write(bucket: string, key: string, video: ReadableObject, at: number): Promise<void>;
 }

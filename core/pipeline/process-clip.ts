@@ -3,22 +3,27 @@
  * result, add the clip to the revision's done set, and, when the set is complete, assemble the
  * video's timeline. Every step can crash and be redelivered; see docs/decisions.md (pipeline).
  */
-import { isVidxError } from '../errors.ts';
+import { isVidxError, type ErrorCode } from '../errors.ts';
 import type { ClipJob } from '../messages.ts';
-import { ClipWindowsSchema, SEGMENT_SK_PREFIX, CLIP_SK_PREFIX, clipSkPrefix, type VideoRecord } from '../records.ts';
+import { ClipKeyframesSchema, ClipWindowsSchema, SEGMENT_SK_PREFIX, CLIP_SK_PREFIX, clipSkPrefix, thumbnailKey, type SegmentRecord, type VideoRecord } from '../records.ts';
 import { mergeSegments } from '../timeline/merge.ts';
-import type { TimelineOptions } from '../result.ts';
+import type { TimelineOptions, WindowScore } from '../result.ts';
+import { thumbnailTimes } from './thumbnails.ts';
 import { ownedBy } from './plan.ts';
-import { collectWindows, segmentItems } from './assemble.ts';
+import { collectKeyframes, collectWindows, personSegmentItem, segmentItems } from './assemble.ts';
+import { keyframesInClip } from '../detection/keyframes.ts';
+import { buildPersonSegments } from '../detection/person-segments.ts';
+import { linkTracks } from '../detection/tracks.ts';
+import type { PersonTimelineOptions } from '../detection/defaults.ts';
 import { isComplete } from './progress.ts';
-import type { PipelineIndex, PipelineLog, VideoObjects } from './ports.ts';
+import type { PipelineIndex, PipelineLog, ThumbnailWriter, VideoObjects } from './ports.ts';
 import type { ClipScorer } from './clip-scorer.ts';
 
 /** What became of a job. `retry` = transient: the message goes back to the queue. */
 export type ClipOutcome =
   | { kind: 'done'; assembled: boolean; skippedInference: boolean }
   | { kind: 'stale'; why: string }
-  | { kind: 'failed'; code: string; reason: string }
+  | { kind: 'failed'; code: ErrorCode; reason: string }
   | { kind: 'retry'; error: unknown };
 
 export interface ClipDeps {
@@ -26,13 +31,17 @@ export interface ClipDeps {
   store: PipelineIndex;
   scorer: ClipScorer;
   timeline: Pick<TimelineOptions, 'threshold' | 'gap'>;
+  /** Person-timeline options where the deployment detects people (core/detection/defaults.ts). */
+  people?: PersonTimelineOptions;
   log: PipelineLog;
+  /** Writes one JPEG per segment at assembly; absent = no thumbnails. */
+  thumbnails?: ThumbnailWriter | undefined;
   /** Test hooks for crash simulation (never set in production). */
   hooks?: { afterClipWrite?(job: ClipJob): Promise<void> | void; beforeAssemblyCommit?(job: ClipJob): Promise<void> | void };
 }
 
 /** VidxError codes that are worth retrying (the rest mean the clip can never be decoded). */
-const TRANSIENT_CODES = new Set(['FFMPEG_TIMEOUT', 'ENGINE_BUSY']);
+const TRANSIENT_CODES: ReadonlySet<ErrorCode> = new Set(['FFMPEG_TIMEOUT']);
 
 export async function processClip(deps: ClipDeps, job: ClipJob, signal: AbortSignal): Promise<ClipOutcome> {
   const ctx = { videoId: job.videoId, key: job.key, etag: job.etag, clip: job.clip.index, clips: job.clip.count };
@@ -53,13 +62,14 @@ export async function processClip(deps: ClipDeps, job: ClipJob, signal: AbortSig
       if (video.status === 'queued') await deps.store.markProcessing(job.videoId, job.etag);
       const duration = video.duration ?? 0;
       const windows = ownedBy(deps.scorer.windowsFor(duration), job.clip);
+      const keyframes = deps.scorer.keyframesFor ? keyframesInClip(deps.scorer.keyframesFor(duration), job.clip.start, job.clip.end) : [];
       const source = await deps.objects.readable(job.bucket, job.key);
       const t0 = performance.now();
       let out;
       try {
-        out = windows.length === 0
+        out = windows.length === 0 && keyframes.length === 0
           ? { windows: [], decodeMs: 0, inferenceMs: 0 }
-          : await deps.scorer.score(source.url, { duration, fps: video.fps ?? 0, width: video.width ?? 0, height: video.height ?? 0, rotation: video.rotation ?? 0 }, windows, signal);
+          : await deps.scorer.score(source.url, { duration, fps: video.fps ?? 0, width: video.width ?? 0, height: video.height ?? 0, rotation: video.rotation ?? 0 }, windows, signal, keyframes);
       } catch (e) {
         if (isVidxError(e) && !TRANSIENT_CODES.has(e.code) && !signal.aborted) {
           const what = source.redact(e.message);
@@ -77,11 +87,13 @@ export async function processClip(deps: ClipDeps, job: ClipJob, signal: AbortSig
         start: job.clip.start,
         end: job.clip.end,
         windows: JSON.stringify(out.windows),
+        ...(out.keyframes ? { keyframes: JSON.stringify(out.keyframes) } : {}),
         device: deps.scorer.device,
       });
       deps.log.info('clip scored', {
         ...ctx,
         windows: out.windows.length,
+        ...(out.keyframes ? { keyframes: out.keyframes.length } : {}),
         decodeMs: Math.round(out.decodeMs),
         inferenceMs: Math.round(out.inferenceMs),
         totalMs: Math.round(performance.now() - t0),
@@ -109,7 +121,7 @@ export async function processClip(deps: ClipDeps, job: ClipJob, signal: AbortSig
  * segments and clip items that are not part of it, then marks the video indexed. Re-running it
  * converges to the same items. If the revision changed meanwhile, the current one is repaired.
  */
-export async function assemble(deps: Pick<ClipDeps, 'store' | 'timeline' | 'log' | 'hooks'>, video: VideoRecord, job?: ClipJob): Promise<boolean> {
+export async function assemble(deps: Pick<ClipDeps, 'store' | 'timeline' | 'people' | 'log' | 'hooks'> & Partial<Pick<ClipDeps, 'thumbnails' | 'objects'>>, video: VideoRecord, job?: ClipJob): Promise<boolean> {
   const t0 = performance.now();
   const clips = await deps.store.clipsOf(video.videoId, video.etag);
   const windows = collectWindows(
@@ -117,7 +129,13 @@ export async function assemble(deps: Pick<ClipDeps, 'store' | 'timeline' | 'log'
     video.clipsTotal,
   );
   const segments = mergeSegments(windows, deps.timeline);
-  const items = segmentItems({ videoId: video.videoId, key: video.key, etag: video.etag }, segments);
+  const owner = { videoId: video.videoId, key: video.key, etag: video.etag };
+  // Tracks are linked over the whole video here, once every clip is in: they must not depend on
+  // how the video was split into clips or on the order the clips finished.
+  const keyframes = collectKeyframes(clips.map((c) => ({ index: c.index, keyframes: c.keyframes ? ClipKeyframesSchema.parse(JSON.parse(c.keyframes)) : [] })));
+  const people = keyframes.length > 0 && deps.people ? buildPersonSegments(keyframes, linkTracks(keyframes), { ...deps.people, duration: video.duration ?? 0 }) : [];
+  const items = [...segmentItems(owner, segments), ...people.map((s) => personSegmentItem(owner, s))];
+  const thumbnails = await writeThumbnails(deps, video, items, windows);
   const keep = new Set(items.map((i) => i.SK));
   const staleSegments = (await deps.store.keysUnder(video.videoId, SEGMENT_SK_PREFIX)).filter((k) => !keep.has(k.SK));
   const current = clipSkPrefix(video.etag);
@@ -131,6 +149,7 @@ export async function assemble(deps: Pick<ClipDeps, 'store' | 'timeline' | 'log'
     etag: video.etag,
     windows: windows.length,
     segments: items.length,
+    thumbnails,
     removed: staleSegments.length + staleClips.length,
     ms: Math.round(performance.now() - t0),
     committed: ok,
@@ -144,4 +163,41 @@ export async function assemble(deps: Pick<ClipDeps, 'store' | 'timeline' | 'log'
     }
   }
   return ok;
+}
+
+/** Thumbnail frames written in parallel (each is one ffmpeg seek over the presigned URL). */
+const THUMBNAIL_CONCURRENCY = 4;
+
+/**
+ * Writes a JPEG per chosen frame and sets `thumbAt` on the items whose frame was written. Best
+ * effort: a frame that cannot be cut leaves its segments without a thumbnail (logged), never the
+ * video unindexed. Keys are deterministic, so a repeated assembly overwrites the same objects.
+ */
+async function writeThumbnails(
+  deps: Pick<ClipDeps, 'log'> & Partial<Pick<ClipDeps, 'thumbnails' | 'objects'>>,
+  video: VideoRecord,
+  items: SegmentRecord[],
+  windows: readonly WindowScore[],
+): Promise<number> {
+  if (!deps.thumbnails || !deps.objects || items.length === 0) return 0;
+  const writer = deps.thumbnails;
+  const chosen = thumbnailTimes(items, windows);
+  const frames = [...new Set(chosen.values())];
+  const source = await deps.objects.readable(video.bucket, video.key);
+  const written = new Set<number>();
+  let next = 0;
+  const run = async () => {
+    while (next < frames.length) {
+      const at = frames[next++]!;
+      try {
+        await writer.write(video.bucket, thumbnailKey(video.videoId, video.etag, at), source, at);
+        written.add(at);
+      } catch (e) {
+        deps.log.warn('thumbnail not written', { videoId: video.videoId, at, error: source.redact(e instanceof Error ? e.message : String(e)) });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(THUMBNAIL_CONCURRENCY, frames.length) }, run));
+  for (const [i, at] of chosen) if (written.has(at)) items[i]!.thumbAt = at;
+  return written.size;
 }

@@ -5,7 +5,9 @@
  * and in tests.
  *
  * Idempotency (S3 events are at-least-once, Lambda async invokes retry):
- * - same (key, etag) already recorded and fully enqueued, or failed -> nothing happens;
+ * - same (key, etag) already recorded and failed or indexed -> nothing happens;
+ * - same (key, etag) fully enqueued but unfinished (its messages may be lost: a restarted local
+ *   stack, a dead-lettered or purged job) -> the clips not yet done are sent again (requeue.ts);
  * - recorded but not fully enqueued (a crash between the two) -> the jobs are sent again;
  *   duplicate messages are harmless because the worker is idempotent;
  * - a new etag -> a new revision (see IndexStore.beginRevision).
@@ -14,9 +16,9 @@ import { VidxError, isVidxError } from '../errors.ts';
 import type { ClipJob } from '../messages.ts';
 import { videoIdFor } from '../records.ts';
 import { planClips } from './plan.ts';
-import { OBJECT_NOT_FOUND, type ClipQueue, type PipelineIndex, type PipelineLog, type RevisionFacts, type VideoObjects } from './ports.ts';
+import { requeueMissing } from './requeue.ts';
+import { type ClipQueue, type PipelineIndex, type PipelineLog, type RevisionFacts, type VideoObjects } from './ports.ts';
 
-export const EMPTY_UPLOAD = 'EMPTY_UPLOAD';
 
 /** What the segmenter needs from a probe (core/video's VideoInfo satisfies it). */
 export interface ProbedVideo {
@@ -55,6 +57,7 @@ export type SegmentOutcome =
   | { videoId: string; outcome: 'ignored'; why: string }
   | { videoId: string; outcome: 'duplicate'; status: string }
   | { videoId: string; outcome: 'queued'; clips: number }
+  | { videoId: string; outcome: 'requeued'; clips: number }
   | { videoId: string; outcome: 'failed'; code: string; reason: string };
 
 export async function segmentObject(deps: SegmenterDeps, obj: ObjectRef): Promise<SegmentOutcome> {
@@ -65,6 +68,10 @@ export async function segmentObject(deps: SegmenterDeps, obj: ObjectRef): Promis
     return { videoId, outcome: 'ignored', why: `key is not under ${deps.prefix}` };
   }
   const existing = await deps.store.getVideo(videoId);
+  if (existing && existing.etag === obj.etag && existing.enqueued === true && (existing.status === 'queued' || existing.status === 'processing')) {
+    const r = await requeueMissing(deps, existing, 'the same object was uploaded again');
+    if (r.requeued) return { videoId, outcome: 'requeued', clips: r.clips };
+  }
   if (existing && existing.etag === obj.etag && (existing.enqueued === true || existing.status === 'failed')) {
     deps.log.info('duplicate event: revision already recorded', { ...log, status: existing.status });
     return { videoId, outcome: 'duplicate', status: existing.status };
@@ -75,7 +82,7 @@ export async function segmentObject(deps: SegmenterDeps, obj: ObjectRef): Promis
   let jobs: ClipJob[] = [];
   try {
     if (obj.size === 0) {
-      throw new VidxError(EMPTY_UPLOAD, 'the upload is empty (0 bytes), so there is no video to index', { hint: 'upload the file again' });
+      throw new VidxError('EMPTY_UPLOAD', 'the upload is empty (0 bytes), so there is no video to index', { hint: 'upload the file again' });
     }
     const head = await deps.objects.head(obj.bucket, obj.key);
     if (head.etag !== obj.etag) {
@@ -84,7 +91,7 @@ export async function segmentObject(deps: SegmenterDeps, obj: ObjectRef): Promis
       return { videoId, outcome: 'ignored', why: 'superseded by a newer upload of the same key' };
     }
     if (head.size === 0) {
-      throw new VidxError(EMPTY_UPLOAD, 'the upload is empty (0 bytes), so there is no video to index', { hint: 'upload the file again' });
+      throw new VidxError('EMPTY_UPLOAD', 'the upload is empty (0 bytes), so there is no video to index', { hint: 'upload the file again' });
     }
     const source = await deps.objects.readable(obj.bucket, obj.key);
     let info: ProbedVideo;
@@ -115,9 +122,11 @@ export async function segmentObject(deps: SegmenterDeps, obj: ObjectRef): Promis
       rotation: info.rotation,
       codec: info.codec,
       clipsTotal: clips.length,
+      clipSeconds: deps.clipSeconds,
+      clipStarts: clips.map((c) => c.start),
     };
   } catch (e) {
-    if (isVidxError(e, OBJECT_NOT_FOUND)) {
+    if (isVidxError(e, 'OBJECT_NOT_FOUND')) {
       deps.log.warn('ignored: object no longer exists', { ...log });
       return { videoId, outcome: 'ignored', why: e.message };
     }
@@ -137,7 +146,15 @@ export async function segmentObject(deps: SegmenterDeps, obj: ObjectRef): Promis
     deps.log.warn('video failed', { ...log, errorCode: facts.errorCode, reason: facts.reason, removed });
     return { videoId, outcome: 'failed', code: facts.errorCode ?? 'UNKNOWN', reason: facts.reason ?? '' };
   }
-  await deps.queue.send(jobs);
+  try {
+    await deps.queue.send(jobs);
+  } catch (e) {
+    if (!isVidxError(e, 'ENQUEUE_REJECTED')) throw e; // transient: the event is retried
+    // Refused for good: say so on the video rather than retrying an event that cannot succeed.
+    if (await deps.store.markFailed(videoId, obj.etag, e.code, e.message)) await deps.store.deleteDerived(videoId);
+    deps.log.error('video failed: its clip jobs were refused', { ...log, errorCode: e.code, reason: e.message });
+    return { videoId, outcome: 'failed', code: e.code, reason: e.message };
+  }
   await deps.store.markEnqueued(videoId, obj.etag);
   deps.log.info('video queued', { ...log, clips: jobs.length, duration: facts.duration });
   return { videoId, outcome: 'queued', clips: jobs.length };

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { MATCH_TIERS } from '../labels/match.ts';
+import { SegmentKindSchema, TimedBoxSchema } from '../detection/schema.ts';
 import { SegmentSchema } from '../result.ts';
 
 export const LabelMatchSchema = z.object({ label: z.string(), tier: z.enum(MATCH_TIERS), score: z.number() });
@@ -45,8 +46,15 @@ export type VideoView = z.infer<typeof VideoViewSchema>;
 /** A short-lived GET URL of the segment's thumbnail (a JPEG of its best window), where one exists. */
 const thumbnail = z.string().optional();
 
+/**
+ * What marks a segment's kind: `clip` (a label of the clip classifier's windows) or `person` (an AVA
+ * action of one tracked person: `person` is the track id, stable in the video, and `boxes` the
+ * person's box, as frame fractions [x1, y1, x2, y2], on each keyframe of the segment).
+ */
+const kindFields = { kind: SegmentKindSchema, person: z.number().int().positive().optional(), boxes: z.array(TimedBoxSchema).optional() };
+
 /** What the API returns for a segment: the one segment schema plus the video it is in. */
-export const SegmentViewSchema = SegmentSchema.extend({ videoId: z.string(), key: z.string(), thumbnail });
+export const SegmentViewSchema = SegmentSchema.extend({ videoId: z.string(), key: z.string(), thumbnail, ...kindFields });
 export type SegmentView = z.infer<typeof SegmentViewSchema>;
 
 export const ActionsResponseSchema = z.object({ q: z.string(), actions: z.array(LabelMatchSchema) });
@@ -69,7 +77,7 @@ export type SearchResponse = z.infer<typeof SearchResponseSchema>;
 export const VideoListResponseSchema = z.object({ items: z.array(VideoViewSchema), nextCursor: z.string().nullable() });
 export type VideoListResponse = z.infer<typeof VideoListResponseSchema>;
 
-export const TimelineSegmentSchema = SegmentSchema.extend({ thumbnail });
+export const TimelineSegmentSchema = SegmentSchema.extend({ thumbnail, ...kindFields });
 export const TimelineResponseSchema = z.object({
   video: VideoViewSchema,
   /** True when the video's status is `indexed` (the segments are its finished timeline). */

@@ -1,10 +1,14 @@
 /** What the API shows of stored items: no keys, no internals (bucket, etag, done set, GSI keys). */
+import { z } from 'zod';
+import { TimedBoxSchema } from '../detection/schema.ts';
 import type { SegmentHit } from './search.ts';
 import type { ModelView, SegmentView, VideoView } from './responses.ts';
 
 export type { ModelView, SegmentView, VideoView };
 
 type Item = Record<string, unknown>;
+
+const TimedBoxesSchema = z.array(TimedBoxSchema);
 
 const STRING_FIELDS = ['reason', 'errorCode', 'model', 'modelSha256', 'createdAt', 'updatedAt', 'indexedAt'] as const;
 const NUMBER_FIELDS = ['duration', 'fps', 'width', 'height', 'clipsTotal', 'segments'] as const;
@@ -39,8 +43,15 @@ function modelViewOf(v: unknown): ModelView | undefined {
 }
 
 export function segmentView(hit: SegmentHit): SegmentView {
-  const { videoId, key, label, start, end, score, mean, windows } = hit;
-  return { videoId, key, label, start, end, score, mean, windows };
+  const { videoId, key, label, start, end, score, mean, windows, kind, person, boxes } = hit;
+  return { videoId, key, label, start, end, score, mean, windows, kind, ...(person !== undefined ? { person } : {}), ...(boxes ? { boxes } : {}) };
+}
+
+/** A stored segment's kind, and for a person segment its track id and boxes (items made before kinds existed are clip-level). */
+export function kindFieldsOf(item: Item): Pick<SegmentView, 'kind' | 'person' | 'boxes'> {
+  if (item.kind !== 'person') return { kind: 'clip' };
+  const boxes = TimedBoxesSchema.safeParse(item.boxes);
+  return { kind: 'person', ...(typeof item.person === 'number' ? { person: item.person } : {}), ...(boxes.success ? { boxes: boxes.data } : {}) };
 }
 
 export function segmentHitOf(item: Item): SegmentHit {
@@ -53,6 +64,7 @@ export function segmentHitOf(item: Item): SegmentHit {
     score: Number(item.score),
     mean: Number(item.mean ?? item.score),
     windows: Number(item.windows ?? 1),
+    ...kindFieldsOf(item),
     sortKey: String(item.GSI1SK ?? ''),
     ...(typeof item.etag === 'string' ? { etag: item.etag } : {}),
     ...(typeof item.thumbAt === 'number' ? { thumbAt: item.thumbAt } : {}),

@@ -6,6 +6,9 @@
  * contract's "after rotation"):
  *   trim=end_pts=<last+1>   stop decoding right after the last wanted frame (ffmpeg then exits)
  *   select=<pts in list>    keep exactly the wanted frames, by integer pts (no float matching)
+ *   format=rgb24            to RGB at the source size first, as PyAV + PyTorch do (decode to RGB,
+ *                           then interpolate): scaling in YUV and converting after put the frames
+ *                           0.03 (normalized, mean |diff|) from that reference; see decisions.md
  *   scale=<short side S>    bilinear, PyTorchVideo short_side_scale sizes (normalize.ts)
  *   crop=C:C:<center>       torchvision CenterCropVideo offsets (normalize.ts)
  *   showinfo                reports each output frame's pts, which is checked against the list
@@ -15,17 +18,21 @@
  */
 import { existsSync } from 'node:fs';
 import { VidxError } from '../errors.ts';
-import { ffmpegPath, lastLines, spawnTool, collectTool } from './ffmpeg.ts';
+import { ffmpegDiagnosis, ffmpegPath, spawnTool, collectTool } from './ffmpeg.ts';
 import { FFMPEG_EXPR } from './normalize.ts';
 import type { VideoInfo } from './probe.ts';
-import { VIDEO_CORRUPT } from './probe.ts';
 
-export const VIDEO_DECODE_FAILED = 'VIDEO_DECODE_FAILED';
 
 export interface DecodeOptions {
   shortSide: number;
   crop: number;
   hwaccel?: boolean;
+  /**
+   * Skip the H.264/HEVC in-loop deblocking filter (`-skip_loop_filter all`): faster decoding, at
+   * the cost of block-edge artifacts that scaling 1080p down to 256 mostly averages away. The
+   * figures (speed-up, tensor difference) are in README "Performance".
+   */
+  fastDecode?: boolean;
   signal?: AbortSignal;
   /** Decoder threads (default: VIDX_THREADS, else ffmpeg's automatic choice). */
   threads?: number;
@@ -62,7 +69,7 @@ let cudaCheck: Promise<string | null> | undefined;
 export function cudaUnavailableReason(): Promise<string | null> {
   cudaCheck ??= (async () => {
     const { stdout, exit } = await collectTool(ffmpegPath(), ['-hide_banner', '-nostdin', '-hwaccels'], { timeoutMs: 15_000 });
-    if (exit.code !== 0) return `ffmpeg -hwaccels failed: ${lastLines(exit.stderr, 1)}`;
+    if (exit.code !== 0) return `ffmpeg -hwaccels failed: ${ffmpegDiagnosis(exit.stderr, undefined, 1)}`;
     const methods = stdout.toString('utf8').split('\n').slice(1).map((s) => s.trim()).filter(Boolean);
     if (!methods.includes('cuda')) return `this ffmpeg (${ffmpegPath()}) has no cuda hwaccel (it has: ${methods.join(', ') || 'none'})`;
     if (!existsSync('/dev/nvidiactl')) return 'no NVIDIA GPU device (/dev/nvidiactl) on this machine';
@@ -77,6 +84,7 @@ export function decodeArgs(source: string, info: VideoInfo, sorted: readonly num
   if (o.useCuda) args.push('-hwaccel', 'cuda');
   const threads = o.threads ?? (Number(process.env.VIDX_THREADS) || 0);
   if (threads > 0) args.push('-threads', String(threads));
+  if (o.fastDecode) args.push('-skip_loop_filter', 'all');
   // Seek (relative to the start, as ffmpeg's -ss is) to a little before the first wanted frame;
   // -noaccurate_seek: ffmpeg starts at the keyframe before it and `select` alone picks frames.
   const seek = (first * info.timeBase[0]) / info.timeBase[1] - info.startTime - 0.5;
@@ -95,6 +103,7 @@ export function filterScript(sorted: readonly number[], o: Pick<DecodeOptions, '
   return [
     `trim=end_pts=${last + 1}`,
     `select='${selectExpression(sorted)}'`,
+    'format=rgb24',
     `scale=w='${FFMPEG_EXPR.scaleW(S)}':h='${FFMPEG_EXPR.scaleH(S)}':flags=bilinear`,
     `crop=w=${C}:h=${C}:x='${FFMPEG_EXPR.cropX}':y='${FFMPEG_EXPR.cropY}'`,
     'showinfo',
@@ -142,7 +151,7 @@ export async function* decodeFrames(source: string, info: VideoInfo, wanted: rea
     proc.kill();
     const exit = await proc.closed;
     if (exit.killedFor === 'abort' || exit.killedFor === 'timeout') throw new VidxError(exit.killedFor === 'abort' ? 'ABORTED' : 'FFMPEG_TIMEOUT', `decoding ${source}: ${exit.killedFor}`);
-    throw new VidxError(VIDEO_DECODE_FAILED, `decoding ${source}: ${why}: ${lastLines(exit.stderr)}`, { hint: 'the file may be damaged; re-encoding it usually helps' });
+    throw new VidxError('VIDEO_DECODE_FAILED', `decoding ${source}: ${why}: ${ffmpegDiagnosis(exit.stderr, source)}`, { hint: 'the file may be damaged; re-encoding it usually helps' });
   };
   let n = 0;
   let buf = Buffer.allocUnsafe(frameBytes);
@@ -171,7 +180,7 @@ export async function* decodeFrames(source: string, info: VideoInfo, wanted: rea
     const exit = await proc.closed;
     if (exit.killedFor) await fail('stopped');
     if (exit.code !== 0) {
-      throw new VidxError(/Invalid data|corrupt|error while decoding/i.test(exit.stderr) ? VIDEO_CORRUPT : VIDEO_DECODE_FAILED, `decoding ${source} failed: ${lastLines(exit.stderr)}`, {
+      throw new VidxError(/Invalid data|corrupt|error while decoding/i.test(exit.stderr) ? 'VIDEO_CORRUPT' : 'VIDEO_DECODE_FAILED', `decoding ${source} failed: ${ffmpegDiagnosis(exit.stderr, source)}`, {
         hint: 'the file may be damaged; re-encoding it usually helps',
       });
     }

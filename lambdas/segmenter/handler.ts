@@ -14,16 +14,14 @@ import { clipSecondsFrom } from '../../core/pipeline/plan.ts';
 import { loadManifest } from '../../core/pipeline/model-ref.ts';
 import { segmentObject, type SegmenterDeps, type SegmentOutcome } from '../../core/pipeline/segment.ts';
 import { buildSegmenterDeps } from './deps.ts';
-
-export const BAD_EVENT = 'BAD_EVENT';
-export const BAD_KEY_ENCODING = 'BAD_KEY_ENCODING';
+import { redactingLog } from '../../core/redact.ts';
 
 /** S3 event keys are URL-encoded with '+' for spaces. A malformed encoding is a typed error. */
 export function decodeS3Key(raw: string): string {
   try {
     return decodeURIComponent(raw.replace(/\+/g, ' '));
   } catch (e) {
-    throw new VidxError(BAD_KEY_ENCODING, `the S3 event's object key is not valid URL encoding: ${JSON.stringify(raw.slice(0, 200))}`, { cause: e });
+    throw new VidxError('BAD_KEY_ENCODING', `the S3 event's object key is not valid URL encoding: ${JSON.stringify(raw.slice(0, 200))}`, { cause: e });
   }
 }
 
@@ -32,14 +30,16 @@ const logger = new Logger({ serviceName: 'vidx-segmenter' });
 export type S3EventHandler = (event: unknown) => Promise<{ results: SegmentOutcome[] }>;
 
 /** Builds the handler around explicit dependencies (the Lambda, `vidx local` and the tests). */
-export function makeSegmenterHandler(deps: SegmenterDeps): S3EventHandler {
+export function makeSegmenterHandler(given: SegmenterDeps): S3EventHandler {
+  // Errors quote presigned URLs: every line is redacted (core/redact.ts).
+  const deps: SegmenterDeps = { ...given, log: redactingLog(given.log) };
   return async (event: unknown) => {
     const parsed = S3Schema.safeParse(event);
     if (!parsed.success) {
       // Not retryable: the same bytes will never parse. Logged and rejected loudly.
       const problem = parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
       deps.log.error('not an S3 event', { problem });
-      throw new VidxError(BAD_EVENT, `the segmenter received something that is not an S3 event (${problem})`);
+      throw new VidxError('BAD_EVENT', `the segmenter received something that is not an S3 event (${problem})`);
     }
     const settled = await Promise.allSettled(
       // async: a record that throws (even synchronously) fails alone; the others still run.

@@ -11,6 +11,16 @@ export interface ModelInput {
 export interface ArchitectureDefinition {
   /** Graph inputs, in graph order. */
   inputs: ModelInput[];
-  /** Visits every module in PyTorch registration order (= state-dict order). */
+  /** The canonical implementation whose state dict and outputs this reproduces (for the ONNX doc string). */
+  origin?: string;
+  /**
+   * Module paths (prefixes) registered before the rest, whatever the forward order: their keys
+   * lead the state dict although the walk, which follows the data, reaches them last.
+   */
+  registeredFirst?: readonly string[];
+  /**
+   * Visits every module in forward (topological) order, which is PyTorch registration order
+   * (= state-dict order) apart from `registeredFirst`.
+   */
   walk<V>(net: NetworkSink<V>): void;
 }

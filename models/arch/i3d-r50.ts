@@ -10,6 +10,7 @@ const CLASSES = 400;
  * (AvgPool3d 4x7x7 stride 1, dropout, Linear 2048->400, global average).
  */
 export const i3dR50: ArchitectureDefinition = {
+  origin: 'PyTorchVideo hub i3d_r50',
   inputs: [{ name: 'video', frames: 8, size: 224 }],
   walk<V>(net: NetworkSink<V>): void {
     const video = net.input('video', 8, 224);

@@ -13,16 +13,19 @@ import { onnx, type OnnxTypes } from '../onnx/proto.ts';
 import type { StateDict } from '../tensor.ts';
 import type { ArchitectureDefinition, ModelInput } from './definition.ts';
 import { fasterrcnnResnet50FpnV2, type FasterRcnnGraphOptions } from './fasterrcnn-resnet50-fpn-v2.ts';
+import { i3dInceptionV1 } from './i3d-inception-v1.ts';
 import { i3dR50 } from './i3d-r50.ts';
 import { KeyLayoutSink, type KeyShape } from './key-layout.ts';
+import { marsResNeXt101 } from './mars-resnext101.ts';
 import { OnnxSink } from './onnx-sink.ts';
 import { slowfastR50Detection } from './slowfast-r50-detection.ts';
 import { slowfastR50 } from './slowfast-r50.ts';
+import { tpsSwinTiny } from './tps-swin-tiny.ts';
 import { checkStateDict } from './state-check.ts';
 
 export type { ModelInput } from './definition.ts';
 export type { FasterRcnnGraphOptions } from './fasterrcnn-resnet50-fpn-v2.ts';
-export { BOXES, LOGITS, PROBS } from './onnx-sink.ts';
+export { BOXES, LOGITS, LOGITS_PER_TIME, PROBS } from './onnx-sink.ts';
 
 export const OPSET = 17;
 
@@ -30,6 +33,9 @@ export const OPSET = 17;
 const WALKS = {
   slowfast_r50: slowfastR50,
   i3d_r50: i3dR50,
+  i3d_inception_v1: i3dInceptionV1,
+  mars_resnext101: marsResNeXt101,
+  tps_swin_tiny: tpsSwinTiny,
   slowfast_r50_detection: slowfastR50Detection,
 } as const satisfies Partial<Record<Architecture, ArchitectureDefinition>>;
 
@@ -40,11 +46,7 @@ function isWalk(arch: Architecture): arch is WalkArchitecture {
 }
 
 /** Clip inputs per architecture that takes clips, in graph order (SlowFast: slow then fast). */
-export const INPUTS: Record<WalkArchitecture, ModelInput[]> = {
-  slowfast_r50: slowfastR50.inputs,
-  i3d_r50: i3dR50.inputs,
-  slowfast_r50_detection: slowfastR50Detection.inputs,
-};
+export const INPUTS = Object.fromEntries(Object.entries(WALKS).map(([arch, d]) => [arch, d.inputs])) as Record<WalkArchitecture, ModelInput[]>;
 
 /** The state-dict layout of the reference model, in order, num_batches_tracked included. */
 export function expectedKeys(arch: Architecture): KeyShape[] {
@@ -59,9 +61,16 @@ export function keyLayout(arch: Architecture): KeyLayout {
   return layoutOf(WALKS[arch]);
 }
 
+/** The key layout in state-dict order: the walk's (forward) order, `registeredFirst` modules moved to the front. */
 export function layoutOf(definition: ArchitectureDefinition): KeyLayoutSink {
   const layout = new KeyLayoutSink();
   definition.walk(layout);
+  const first = definition.registeredFirst ?? [];
+  if (first.length > 0) {
+    const isFirst = ([name]: KeyShape) => first.some((prefix) => name.startsWith(prefix));
+    const ordered = [...layout.keys.filter(isFirst), ...layout.keys.filter((k) => !isFirst(k))];
+    layout.keys.splice(0, layout.keys.length, ...ordered);
+  }
   return layout;
 }
 
@@ -83,8 +92,9 @@ export function buildModel(arch: Architecture, sd: StateDict, options: BuildOpti
   checkStateDict(arch, sd, expectedKeys(arch));
   const graph = new OnnxGraphBuilder();
   if (isWalk(arch)) {
-    WALKS[arch].walk(new OnnxSink(graph, sd));
-    return graph.toModel({ opset: OPSET, producer: 'vidx', docString: `${arch} (PyTorchVideo hub architecture), BatchNorm folded` });
+    const definition: ArchitectureDefinition = WALKS[arch];
+    definition.walk(new OnnxSink(graph, sd));
+    return graph.toModel({ opset: OPSET, producer: 'vidx', docString: `${arch} (${definition.origin ?? 'vidx'}), BatchNorm folded` });
   }
   fasterrcnnResnet50FpnV2.emit(graph, sd, options.detector ?? {});
   return graph.toModel({ opset: OPSET, producer: 'vidx', docString: `${arch} (torchvision architecture), BatchNorm folded, post-processing in the graph` });

@@ -26,7 +26,7 @@ export class KeyLayoutSink implements NetworkSink<null> {
   }
 
   convBn(_x: null, spec: ConvBnSpec): null {
-    this.keys.push([`${spec.conv}.weight`, [spec.outChannels, spec.inChannels, ...spec.kernel]]);
+    this.keys.push([`${spec.conv}.weight`, [spec.outChannels, spec.inChannels / (spec.groups ?? 1), ...spec.kernel]]);
     this.keys.push(...batchNormKeys(spec.norm, spec.outChannels));
     return null;
   }
@@ -55,6 +55,11 @@ export class KeyLayoutSink implements NetworkSink<null> {
   roiHead(_x: null, spec: RoiHeadSpec): void {
     this.keys.push([`${spec.linear}.weight`, [spec.classes, spec.inFeatures]]);
     this.keys.push([`${spec.linear}.bias`, [spec.classes]]);
+  }
+
+  classifyPerTime(_x: null, conv: string, inChannels: number, classes: number): void {
+    this.keys.push([`${conv}.weight`, [classes, inChannels, 1, 1, 1]]);
+    this.keys.push([`${conv}.bias`, [classes]]);
   }
 
   conv(_x: null, spec: ConvSpec): null {

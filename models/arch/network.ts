@@ -7,6 +7,12 @@
 /** (T, H, W) */
 export type Triple = readonly [number, number, number];
 
+/**
+ * Zero padding per axis: symmetric (one Triple), or explicit begin/end amounts, as TensorFlow's
+ * "SAME" padding needs when the total is odd (the extra pixel goes at the end).
+ */
+export type Padding = Triple | { readonly begin: Triple; readonly end: Triple };
+
 /** Conv3d without bias followed by BatchNorm3d, as PyTorchVideo builds every convolution here. */
 export interface ConvBnSpec {
   /** Module path of the Conv3d, e.g. "blocks.1.res_blocks.0.branch2.conv_a". */
@@ -17,8 +23,11 @@ export interface ConvBnSpec {
   outChannels: number;
   kernel: Triple;
   stride: Triple;
-  /** Symmetric zero padding per axis. */
-  padding: Triple;
+  padding: Padding;
+  /** Grouped convolution (ResNeXt's cardinality); the weight is [out, in / groups, ...kernel]. Default 1. */
+  groups?: number;
+  /** BatchNorm epsilon; default PyTorch's 1e-5 (the I3D port keeps TensorFlow's 1e-3). */
+  eps?: number;
   /** Dilation per axis; absent means 1. */
   dilation?: Triple;
 }
@@ -44,7 +53,11 @@ export interface NetworkSink<V> extends TokenSink<V> {
   /** A model input, NCTHW with a dynamic batch; size null means any H and W. */
   input(name: string, frames: number, size: number | null): V;
   convBn(x: V, spec: ConvBnSpec, relu: boolean): V;
-  maxPool(x: V, name: string, kernel: Triple, stride: Triple, padding: Triple): V;
+  /**
+   * MaxPool3d. Padded cells never win (PyTorch pads with -inf); the I3D port pads with zeros, which
+   * is the same there because every pooled tensor follows a ReLU.
+   */
+  maxPool(x: V, name: string, kernel: Triple, stride: Triple, padding: Padding): V;
   /** AvgPool3d with stride 1 and no padding (the hub models' head pools). */
   avgPool(x: V, name: string, kernel: Triple): V;
   /** Residual sum followed by ReLU. */
@@ -58,6 +71,11 @@ export interface NetworkSink<V> extends TokenSink<V> {
   classify(x: V, linear: string, inFeatures: number, classes: number): void;
   /** ResNetRoIHead over the graph input `boxes`; its result is the model's output. */
   roiHead(x: V, spec: RoiHeadSpec): void;
+  /**
+   * I3D's head after its pool: a 1x1x1 Conv3d with bias at every position of x (spatially 1x1),
+   * giving per-time logits [N, classes, T]; the model's logits are their mean over time.
+   */
+  classifyPerTime(x: V, conv: string, inChannels: number, classes: number): void;
 }
 
 /** Conv3d with a bias and no normalization (a ViT-style patch embedding). */

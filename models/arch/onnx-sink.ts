@@ -2,7 +2,7 @@ import type { OnnxGraphBuilder } from '../onnx/graph-builder.ts';
 import type { StateDict } from '../tensor.ts';
 import { foldBatchNorm } from './fold-batchnorm.ts';
 import { roiAlignTorchvision } from '../onnx/roi-align.ts';
-import type { ConvBnSpec, ConvSpec, NetworkSink, PatchMergingSpec, RoiHeadSpec, TemporalShiftSpec, Triple, WindowAttentionSpec } from './network.ts';
+import type { ConvBnSpec, ConvSpec, NetworkSink, Padding, PatchMergingSpec, RoiHeadSpec, TemporalShiftSpec, Triple, WindowAttentionSpec } from './network.ts';
 import { OnnxTokenOps } from './onnx-token-ops.ts';
 import { weight } from './weights.ts';
 
@@ -12,6 +12,8 @@ export const LOGITS = 'logits';
 export const BOXES = 'boxes';
 /** Name of the action detector's graph output, [K, classes] sigmoid probabilities. */
 export const PROBS = 'probs';
+/** I3D's second output, [N, classes, T']: the logits per output time step (their mean is LOGITS). */
+export const LOGITS_PER_TIME = 'logits_per_time';
 
 /**
  * Emits a walk as ONNX nodes. Every Conv+BN becomes one Conv with a bias (BN folded), so the
@@ -34,24 +36,30 @@ export class OnnxSink implements NetworkSink<string> {
   }
 
   convBn(x: string, spec: ConvBnSpec, relu: boolean): string {
-    const folded = foldBatchNorm(weight(this.sd, `${spec.conv}.weight`), {
-      gamma: weight(this.sd, `${spec.norm}.weight`),
-      beta: weight(this.sd, `${spec.norm}.bias`),
-      mean: weight(this.sd, `${spec.norm}.running_mean`),
-      variance: weight(this.sd, `${spec.norm}.running_var`),
-    });
-    const w = this.graph.initializer(`${spec.conv}.weight`, [spec.outChannels, spec.inChannels, ...spec.kernel], folded.weight);
+    const groups = spec.groups ?? 1;
+    const folded = foldBatchNorm(
+      weight(this.sd, `${spec.conv}.weight`),
+      {
+        gamma: weight(this.sd, `${spec.norm}.weight`),
+        beta: weight(this.sd, `${spec.norm}.bias`),
+        mean: weight(this.sd, `${spec.norm}.running_mean`),
+        variance: weight(this.sd, `${spec.norm}.running_var`),
+      },
+      spec.eps,
+    );
+    const w = this.graph.initializer(`${spec.conv}.weight`, [spec.outChannels, spec.inChannels / groups, ...spec.kernel], folded.weight);
     const b = this.graph.initializer(`${spec.conv}.bias`, [spec.outChannels], folded.bias);
     const y = this.graph.node('Conv', [x, w, b], spec.conv, {
       kernel_shape: { ints: spec.kernel },
       strides: { ints: spec.stride },
       pads: { ints: pads(spec.padding) },
       ...(spec.dilation ? { dilations: { ints: spec.dilation } } : {}),
+      ...(groups === 1 ? {} : { group: { int: groups } }),
     });
     return relu ? this.graph.node('Relu', [y], `${spec.conv}.relu`) : y;
   }
 
-  maxPool(x: string, name: string, kernel: Triple, stride: Triple, padding: Triple): string {
+  maxPool(x: string, name: string, kernel: Triple, stride: Triple, padding: Padding): string {
     return this.graph.node('MaxPool', [x], name, {
       kernel_shape: { ints: kernel },
       strides: { ints: stride },
@@ -109,6 +117,20 @@ export class OnnxSink implements NetworkSink<string> {
     g.output(PROBS, ['K', spec.classes]);
   }
 
+  /**
+   * Conv 1x1x1 with bias -> [N, classes, T, 1, 1]; ReduceMean over the two unit axes drops them
+   * exactly (the mean of one value), giving LOGITS_PER_TIME; ReduceMean over time gives LOGITS.
+   */
+  classifyPerTime(x: string, conv: string, inChannels: number, classes: number): void {
+    const w = this.graph.initializer(`${conv}.weight`, [classes, inChannels, 1, 1, 1], weight(this.sd, `${conv}.weight`));
+    const b = this.graph.initializer(`${conv}.bias`, [classes], weight(this.sd, `${conv}.bias`));
+    const y = this.graph.node('Conv', [x, w, b], conv, { kernel_shape: { ints: [1, 1, 1] } });
+    const perTime = this.graph.node('ReduceMean', [y], LOGITS_PER_TIME, { axes: { ints: [3, 4] }, keepdims: { int: 0 } });
+    this.graph.node('ReduceMean', [perTime], LOGITS, { axes: { ints: [2] }, keepdims: { int: 0 } });
+    this.graph.output(LOGITS, ['N', classes]);
+    this.graph.output(LOGITS_PER_TIME, ['N', classes, 'T']);
+  }
+
   // Token vocabulary (transformers): see OnnxTokenOps.
 
   conv(x: string, spec: ConvSpec): string {
@@ -157,6 +179,6 @@ export class OnnxSink implements NetworkSink<string> {
 }
 
 /** ONNX pads: all begins, then all ends. */
-function pads(padding: Triple): number[] {
-  return [...padding, ...padding];
+function pads(padding: Padding): number[] {
+  return 'begin' in padding ? [...padding.begin, ...padding.end] : [...padding, ...padding];
 }

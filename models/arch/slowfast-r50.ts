@@ -102,6 +102,7 @@ export function slowfastBody<V>(net: NetworkSink<V>, spec: SlowFastBodySpec): Sl
  * concatenates, and blocks.6 is the head (Linear 2304->400, global average).
  */
 export const slowfastR50: ArchitectureDefinition = {
+  origin: 'PyTorchVideo hub slowfast_r50',
   inputs: [
     { name: 'slow', frames: 8, size: 256 },
     { name: 'fast', frames: 32, size: 256 },

@@ -16,6 +16,10 @@ export function checkStateDict(architecture: string, sd: StateDict, expected: re
   for (const [name, shape] of expected) {
     expectedNames.add(name);
     const tensor = sd.get(name);
+    // BatchNorm's step counter (PyTorch >= 0.4.1) is absent from older checkpoints such as
+    // rgb_imagenet.pt; PyTorch loads those too (BatchNorm's versioned _load_from_state_dict), and
+    // eval never reads it.
+    if (tensor === undefined && name.endsWith('.num_batches_tracked')) continue;
     if (tensor === undefined) missing.push(name);
     else if (!sameShape(tensor.shape, shape)) misshaped.push(`${name} is [${tensor.shape.join(', ')}], expected [${shape.join(', ')}]`);
   }
@@ -28,7 +32,7 @@ export function checkStateDict(architecture: string, sd: StateDict, expected: re
     describe('unexpected', unexpected),
   ].filter((p) => p !== '');
   throw new VidxError('MODEL_STATE_MISMATCH', `state dict does not fit ${architecture}: ${parts.join('; ')}`, {
-    hint: `use a checkpoint of ${architecture} (a dict whose model_state is the PyTorchVideo state dict), or pick the architecture it was trained as`,
+    hint: `use a checkpoint of ${architecture} (its state dict, or a dict holding it as model_state or state_dict), or pick the architecture it was trained as`,
   });
 }
 

@@ -35,6 +35,7 @@ const TSM_FOLD_DIV = 8;
  * covers the map, as in stage 4).
  */
 export const tpsSwinTiny: ArchitectureDefinition = {
+  origin: 'MartinXM/TPS SwinTransformer2D_TPS + mmaction I3DHead',
   inputs: [{ name: 'video', frames: FRAMES, size: SIZE }],
   walk<V>(net: NetworkSink<V>): void {
     const video = net.input('video', FRAMES, SIZE);

@@ -16,6 +16,11 @@ export interface WriteCheckpointOptions {
    * Uint8Array (bytes), arrays (lists), Maps and plain objects (dicts), Tensors.
    */
   extra?: Record<string, unknown>;
+  /**
+   * The key the state dict goes under when `extra` is given: 'model_state' (PyTorchVideo, the
+   * default) or 'state_dict' (mmaction's `{meta, state_dict}`, MARS's `{arch, state_dict}`).
+   */
+  stateDictKey?: 'model_state' | 'state_dict';
   /** zip only: ZIP64 records even for small files (exercises readers). */
   forceZip64?: boolean;
 }
@@ -105,8 +110,9 @@ function rootValue(stateDict: StateDict, options: WriteCheckpointOptions, storag
     new Map([...stateDict].map(([name, t]) => [name, toPyValue(t, name, storages, legacy)])),
   );
   if (options.extra === undefined) return state;
-  if ('model_state' in options.extra) throw invalid('extra must not hold model_state: the state dict goes there');
-  const entries: [PyValue, PyValue][] = [['model_state', state]];
+  const key = options.stateDictKey ?? 'model_state';
+  if (key in options.extra) throw invalid(`extra must not hold ${key}: the state dict goes there`);
+  const entries: [PyValue, PyValue][] = [[key, state]];
   for (const [k, v] of Object.entries(options.extra)) entries.push([k, toPyValue(v, k, storages, legacy)]);
   return new Map(entries);
 }

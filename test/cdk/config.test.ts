@@ -91,6 +91,15 @@ describe('segmenter manifest', () => {
     expect(generated).toMatchObject({ architecture: 'slowfast_r50', frames: 32, samplingRate: 2, fps: 30, trained: false, source: { kind: 'synthetic' } });
   });
 
+  it.each([
+    ['i3d_inception_v1', { frames: 64, samplingRate: 1, fps: 25, inputRange: [-1, 1] }],
+    ['mars_resnext101', { frames: 16, samplingRate: 1, fps: 25, inputRange: [0, 255] }],
+    ['tps_swin_tiny', { frames: 32, samplingRate: 2, fps: 30, inputRange: [0, 255] }],
+  ])('takes the seed papers\' models too: %s gets its own window settings', (model, settings) => {
+    const m = segmenterManifest(model, undefined, emptyCache());
+    expect(loadManifest(m.path)).toMatchObject({ architecture: model, ...settings, trained: false });
+  });
+
   it('refuses an unknown architecture or a manifest of another one', () => {
     expect(() => segmenterManifest('resnet9000', undefined, emptyCache())).toThrow(/unknown model architecture/);
     expect(() => segmenterManifest('i3d_r50', FIXTURE_MANIFEST, emptyCache())).toThrow(/manifest for slowfast_r50/);

@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULTS, ENV, TABLE, VIDEO_PREFIX } from '../../core/names.ts';
+import { DEFAULTS, ENV, TABLE, THUMBNAIL_PREFIX, VIDEO_PREFIX } from '../../core/names.ts';
 import { CURSOR_SECRET_ENV } from '../../core/query/cursor.ts';
 import { WORKER_HEALTH_SCRIPT } from '../../cdk/constructs/gpu-worker-service.ts';
 import { QUERY_ROUTES } from '../../cdk/constructs/query-api.ts';
@@ -80,6 +80,7 @@ const workerContainer = () =>
   (resources[taskDefId()]!.Properties.ContainerDefinitions as Record<string, unknown>[])[0]!;
 const labelIndexArn = () => ({ 'Fn::Join': ['', [arn(tableId()), `/index/${TABLE.labelIndex.name}`]] });
 const videoObjectsArn = () => ({ 'Fn::Join': ['', [arn(bucketId()), `/${VIDEO_PREFIX}*`]] });
+const objectsArn = (prefix: string) => ({ 'Fn::Join': ['', [arn(bucketId()), `/${prefix}*`]] });
 
 // --- tests --------------------------------------------------------------------------------------
 
@@ -139,14 +140,9 @@ describe('video bucket', () => {
       ],
     });
     const rules = (p.LifecycleConfiguration as { Rules: Record<string, unknown>[] }).Rules;
-    expect(rules).toEqual(
-      expect.arrayContaining([
-        expect.objectContaining({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled' }),
-        expect.objectContaining({ Prefix: 'tmp/', ExpirationInDays: 7, Status: 'Enabled' }),
-      ]),
-    );
-    // Nothing under videos/ ever expires.
-    expect(rules.filter((r) => r.ExpirationInDays !== undefined && r.Prefix === undefined)).toEqual([]);
+    // Abandoned multipart uploads are aborted; nothing else expires (no rule for a prefix nothing writes).
+    expect(rules).toEqual([expect.objectContaining({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled' })]);
+    expect(rules.filter((r) => r.ExpirationInDays !== undefined)).toEqual([]);
   });
 
   it(`invokes the segmenter for ObjectCreated under ${VIDEO_PREFIX} only`, () => {
@@ -364,20 +360,22 @@ describe('least privilege', () => {
     );
   });
 
-  it('query: Query/GetItem on the table and Query on the label index, nothing else', () => {
+  it('query: Query/GetItem on the table, Query on the label index; for the URLs it signs, read videos and thumbnails, put videos; nothing else', () => {
     const st = statementsOf(queryRoleId());
     expect(st).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ Action: ['dynamodb:GetItem', 'dynamodb:Query'], Resource: arn(tableId()) }),
         expect.objectContaining({ Action: 'dynamodb:Query', Resource: labelIndexArn() }),
+        expect.objectContaining({ Action: 's3:GetObject', Resource: [videoObjectsArn(), objectsArn(THUMBNAIL_PREFIX)] }),
+        expect.objectContaining({ Action: 's3:PutObject', Resource: videoObjectsArn() }),
       ]),
     );
     expect(allowedActions(queryRoleId())).toEqual(
-      ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents'].sort(),
+      ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:PutObject'].sort(),
     );
   });
 
-  it('worker task: read videos, consume clip messages, read/write the table (not the label index)', () => {
+  it('worker task: read videos, write thumbnails, consume clip messages, read/write the table (not the label index)', () => {
     const st = statementsOf(taskRoleId());
     expect(st).toEqual([
       expect.objectContaining({ Action: 's3:GetObject', Resource: videoObjectsArn() }),
@@ -385,6 +383,7 @@ describe('least privilege', () => {
         Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility'],
         Resource: arn(clipQueueId()),
       }),
+      expect.objectContaining({ Action: 's3:PutObject', Resource: objectsArn(THUMBNAIL_PREFIX) }),
       expect.objectContaining({
         Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem'],
         Resource: arn(tableId()),
@@ -448,7 +447,7 @@ describe('GPU workers', () => {
     expect(resources[taskDefId()]!.Properties).toMatchObject({ NetworkMode: 'bridge', RequiresCompatibilities: ['EC2'], TaskRoleArn: arn(taskRoleId()) });
   });
 
-  it('worker environment: table, bucket, queue, prefix, region, health port, CUDA', () => {
+  it('worker environment: table, bucket, queue, prefix, region, health port, CUDA, queue settings', () => {
     const env = Object.fromEntries((workerContainer().Environment as { Name: string; Value: unknown }[]).map((e) => [e.Name, e.Value]));
     expect(env).toEqual({
       [ENV.table]: ref(tableId()),
@@ -458,6 +457,9 @@ describe('GPU workers', () => {
       [ENV.region]: { Ref: 'AWS::Region' },
       [ENV.healthPort]: '8080',
       [ENV.device]: 'cuda',
+      [ENV.visibilityTimeoutSeconds]: String(DEFAULTS.visibilityTimeoutSeconds),
+      [ENV.heartbeatSeconds]: String(DEFAULTS.heartbeatSeconds),
+      [ENV.stopTimeoutSeconds]: String(DEFAULTS.stopTimeoutSeconds),
     });
   });
 
@@ -625,13 +627,14 @@ describe('operations', () => {
     t.hasResourceProperties('AWS::EC2::FlowLog', { TrafficType: 'REJECT', LogDestinationType: 'cloud-watch-logs' });
   });
 
-  it('outputs: bucket, API URL, queue URL (and DLQ, table, logs, dashboard, topic)', () => {
+  it('outputs: bucket, video prefix, API URL, queue URL (and DLQ, table, logs, dashboard, topic)', () => {
     const outputs = t.toJSON().Outputs as Record<string, { Value: unknown }>;
     expect(outputs.BucketName!.Value).toEqual(ref(bucketId()));
+    expect(outputs.VideoPrefix!.Value).toBe(VIDEO_PREFIX); // `vidx upload --stack` reads it
     expect(outputs.QueueUrl!.Value).toEqual(ref(clipQueueId()));
     expect(JSON.stringify(outputs.ApiUrl!.Value)).toContain('execute-api');
     expect(Object.keys(outputs).sort()).toEqual(
-      ['AlarmTopicArn', 'ApiUrl', 'BucketName', 'DashboardName', 'DeadLetterQueueUrl', 'QueueUrl', 'TableName', 'WorkerLogGroup'].sort(),
+      ['AlarmTopicArn', 'ApiUrl', 'BucketName', 'DashboardName', 'DeadLetterQueueUrl', 'QueueUrl', 'TableName', 'VideoPrefix', 'WorkerLogGroup'].sort(),
     );
   });
 });

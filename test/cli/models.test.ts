@@ -146,7 +146,7 @@ describe('vidx models', () => {
   it('an unknown architecture is refused with the known ones listed', async () => {
     const r = await vidx(['models', 'synthesize', 'resnet50', '--out', join(work, 'x')]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('unknown architecture "resnet50"; known: slowfast_r50, i3d_r50');
+    expect(r.stderr).toContain('unknown architecture "resnet50"; known: slowfast_r50, i3d_r50, i3d_inception_v1, mars_resnext101, tps_swin_tiny');
     expect(r.stderr).toContain('[MODEL_UNKNOWN_ARCH]');
   });
 });

@@ -6,9 +6,9 @@ import { ARCHITECTURES, CLASSIFIER_ARCHITECTURES, ManifestSchema, windowSeconds 
 import { INPUTS, LOGITS } from '../../models/arch/index.ts';
 import { loadKinetics400Labels, parseLabels } from '../../models/labels.ts';
 import { manifestFor, modelFileNames, parseArchitecture, SYNTHETIC_RULE } from '../../models/manifests.ts';
-import { readGolden } from './golden.ts';
+import { readGolden, readSeedGolden } from './golden.ts';
 
-const golden = readGolden();
+const golden = { ...readGolden(), ...readSeedGolden() };
 const sharedLabels = readFileSync(new URL('../../../shared/reference/kinetics400_labels.txt', import.meta.url), 'utf8').trim().split('\n');
 const synthetic = { kind: 'synthetic' as const, rule: SYNTHETIC_RULE };
 
@@ -46,10 +46,45 @@ describe('manifestFor', () => {
       expect(manifestFor(arch, synthetic, false, { float16: true }).uint8?.onnxFloat16).toBe(`${arch}.u8.fp16.onnx`);
       expect(m.output).toEqual({ name: LOGITS, classes: 400 });
       expect(m.labels).toEqual(sharedLabels);
-      expect(m.mean).toEqual([0.45, 0.45, 0.45]);
-      expect(m.std).toEqual([0.225, 0.225, 0.225]);
+      expect(m.reference).toMatch(/^https:\/\//);
+    }
+  });
+
+  it('PyTorchVideo models: x / 255, mean 0.45, std 0.225, cited from PyTorchVideo', () => {
+    for (const arch of ['slowfast_r50', 'i3d_r50'] as const) {
+      const m = manifestFor(arch, synthetic, false);
+      expect({ inputRange: m.inputRange, mean: m.mean, std: m.std }).toEqual({ inputRange: [0, 1], mean: [0.45, 0.45, 0.45], std: [0.225, 0.225, 0.225] });
       expect(m.reference).toMatch(/https:\/\/(pytorch\.org\/hub|github\.com\/facebookresearch\/pytorchvideo)/);
     }
+  });
+
+  it('i3d_inception_v1: the I3D paper\'s preprocessing (64 frames at 25 fps, side 256, crop 224, values in [-1, 1])', () => {
+    const m = manifestFor('i3d_inception_v1', synthetic, false);
+    expect({ frames: m.frames, samplingRate: m.samplingRate, alpha: m.alpha, fps: m.fps, shortSide: m.shortSide, crop: m.crop }).toEqual({
+      frames: 64,
+      samplingRate: 1,
+      alpha: null,
+      fps: 25,
+      shortSide: 256,
+      crop: 224,
+    });
+    expect({ inputRange: m.inputRange, mean: m.mean, std: m.std }).toEqual({ inputRange: [-1, 1], mean: [0, 0, 0], std: [1, 1, 1] });
+    expect(windowSeconds(m)).toBeCloseTo(2.56, 12);
+    expect(m.reference).toContain('https://github.com/deepmind/kinetics-i3d');
+  });
+
+  it('mars_resnext101: 16 frames at 25 fps, side 112, crop 112, 0..255 minus the ActivityNet mean, std 1', () => {
+    const m = manifestFor('mars_resnext101', synthetic, false);
+    expect({ frames: m.frames, samplingRate: m.samplingRate, fps: m.fps, shortSide: m.shortSide, crop: m.crop }).toEqual({ frames: 16, samplingRate: 1, fps: 25, shortSide: 112, crop: 112 });
+    expect({ inputRange: m.inputRange, mean: m.mean, std: m.std }).toEqual({ inputRange: [0, 255], mean: [114.7748, 107.7354, 99.475], std: [1, 1, 1] });
+    expect(m.reference).toContain('https://github.com/craston/MARS');
+  });
+
+  it("tps_swin_tiny: mmaction's Kinetics config (32 frames x interval 2, side 256, crop 224, ImageNet mean/std on 0..255)", () => {
+    const m = manifestFor('tps_swin_tiny', synthetic, false);
+    expect({ frames: m.frames, samplingRate: m.samplingRate, shortSide: m.shortSide, crop: m.crop }).toEqual({ frames: 32, samplingRate: 2, shortSide: 256, crop: 224 });
+    expect({ inputRange: m.inputRange, mean: m.mean, std: m.std }).toEqual({ inputRange: [0, 255], mean: [123.675, 116.28, 103.53], std: [58.395, 57.12, 57.375] });
+    expect(m.reference).toContain('https://github.com/MartinXM/TPS');
   });
 
   it('slowfast_r50: the Torch Hub transform (side 256, crop 256, 32 frames x rate 2 at 30 fps, alpha 4)', () => {
@@ -114,6 +149,6 @@ describe('parseArchitecture', () => {
       err = e;
     }
     expect(isVidxError(err, 'MODEL_UNKNOWN_ARCH')).toBe(true);
-    expect((err as Error).message).toContain('slowfast_r50, i3d_r50');
+    expect((err as Error).message).toContain('known: slowfast_r50, i3d_r50, i3d_inception_v1, mars_resnext101, tps_swin_tiny');
   });
 });

@@ -3,17 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
-import { CLASSIFIER_ARCHITECTURES } from '../../core/model/manifest.ts';
-import type { ClassifierArchitecture } from '../../core/model/manifest.ts';
 import { INPUTS, LOGITS, buildOnnx, expectedKeys } from '../../models/arch/index.ts';
 import { synthesizeStateDict, syntheticInput } from '../../models/synthetic.ts';
 import type { StateDict } from '../../models/tensor.ts';
 import { loadStateDict, writeCheckpoint } from '../../models/torch/index.ts';
-import { readGolden } from './golden.ts';
+import { PYTORCHVIDEO_ARCHITECTURES, readGolden, type PyTorchVideoArchitecture } from './golden.ts';
 
 const golden = readGolden();
 
-async function runLogits(arch: ClassifierArchitecture, model: Uint8Array): Promise<Float32Array> {
+async function runLogits(arch: PyTorchVideoArchitecture, model: Uint8Array): Promise<Float32Array> {
   const session = await ort.InferenceSession.create(model, {
     executionProviders: ['cpu'],
     intraOpNumThreads: 2,
@@ -43,7 +41,7 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 /** One checkpoint format per architecture, so both of torch.save's formats are covered. */
 const CHECKPOINT_FORMAT = { slowfast_r50: 'zip', i3d_r50: 'legacy' } as const;
 
-describe.each(CLASSIFIER_ARCHITECTURES)('%s built from the synthetic state dict', (arch) => {
+describe.each(PYTORCHVIDEO_ARCHITECTURES)('%s built from the synthetic state dict', (arch) => {
   let sd: StateDict;
   let model: Uint8Array;
   let logits: Float32Array;

@@ -1,27 +1,18 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
-import { LOGITS, OPSET, layoutOf } from '../../models/arch/index.ts';
-import { OnnxSink } from '../../models/arch/onnx-sink.ts';
-import { checkStateDict } from '../../models/arch/state-check.ts';
+import { INPUTS, LOGITS, buildOnnx, expectedKeys } from '../../models/arch/index.ts';
 import { relativePositionIndex } from '../../models/arch/tps-shifts.ts';
-import { tpsSwinTiny } from '../../models/arch/tps-swin-tiny.ts';
-import { OnnxGraphBuilder } from '../../models/onnx/graph-builder.ts';
-import { synthesizeLayout, syntheticInput } from '../../models/synthetic.ts';
+import { synthesize } from '../../models/convert.ts';
+import { synthesizeStateDict, syntheticInput } from '../../models/synthetic.ts';
 import type { StateDict } from '../../models/tensor.ts';
 import { loadStateDict, writeCheckpoint } from '../../models/torch/index.ts';
 import { readSeedGolden } from './golden.ts';
 
-const golden = readSeedGolden().tps_swin_tiny!;
-
-function buildTps(sd: StateDict): Uint8Array {
-  checkStateDict('tps_swin_tiny', sd, layoutOf(tpsSwinTiny).keys);
-  const graph = new OnnxGraphBuilder();
-  tpsSwinTiny.walk(new OnnxSink(graph, sd));
-  return graph.encode({ opset: OPSET, producer: 'vidx' });
-}
+const ARCH = 'tps_swin_tiny';
+const golden = readSeedGolden()[ARCH];
 
 async function runLogits(model: Uint8Array): Promise<{ logits: Float32Array; seconds: number }> {
   const session = await ort.InferenceSession.create(model, { executionProviders: ['cpu'], intraOpNumThreads: 2, graphOptimizationLevel: 'all' });
@@ -45,19 +36,26 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return max;
 }
 
-describe('tps_swin_tiny built from the synthetic state dict', () => {
+function sameBytes(a: ArrayBufferView, b: ArrayBufferView): boolean {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+}
+
+describe('tps_swin_tiny synthesized (models synthesize) from the synthetic state dict', () => {
   let sd: StateDict;
   let model: Uint8Array;
   let logits: Float32Array;
   let workDir: string;
 
   beforeAll(async () => {
-    sd = synthesizeLayout(layoutOf(tpsSwinTiny));
-    model = buildTps(sd);
+    workDir = await mkdtemp(join(tmpdir(), 'vidx-tps-parity-'));
+    sd = synthesizeStateDict(ARCH);
+    const pair = await synthesize(ARCH, workDir);
+    expect(pair.onnxPath).toBe(join(workDir, `${ARCH}.onnx`));
+    expect(pair.manifestPath).toBe(join(workDir, `${ARCH}.json`));
+    model = await readFile(pair.onnxPath);
     const run = await runLogits(model);
     logits = run.logits;
-    console.log(`tps_swin_tiny: one window [1,3,32,224,224] in ${run.seconds.toFixed(2)} s (onnxruntime-node CPU, 2 threads)`);
-    workDir = await mkdtemp(join(tmpdir(), 'vidx-tps-parity-'));
+    console.log(`${ARCH}: one window [1,3,32,224,224] in ${run.seconds.toFixed(2)} s (onnxruntime-node CPU, 2 threads)`);
   }, 600_000);
 
   afterAll(async () => {
@@ -65,12 +63,11 @@ describe('tps_swin_tiny built from the synthetic state dict', () => {
   });
 
   it('has the state-dict layout mmaction saves for the TPS recognizer: same names, order and shapes', () => {
-    expect(layoutOf(tpsSwinTiny).keys).toEqual(golden.keys);
+    expect(expectedKeys(ARCH)).toEqual(golden.keys);
   });
 
   it('declares the golden input', () => {
-    const declared = tpsSwinTiny.inputs.map((i) => [i.name, [1, 3, i.frames, i.size, i.size]]);
-    expect(declared).toEqual(Object.entries(golden.inputs));
+    expect(INPUTS[ARCH].map((i) => [i.name, [1, 3, i.frames, i.size, i.size]])).toEqual(Object.entries(golden.inputs));
   });
 
   it('carries the constructed relative-position index buffers as int64, not synthetic floats', () => {
@@ -78,14 +75,14 @@ describe('tps_swin_tiny built from the synthetic state dict', () => {
     const old = sd.get('backbone.layers.2.blocks.3.attn.relative_position_index_old');
     expect(index?.dtype).toBe('int64');
     expect(old?.dtype).toBe('int64');
-    expect(Buffer.from((index!.data as BigInt64Array).buffer).equals(Buffer.from(relativePositionIndex(true).buffer))).toBe(true);
-    expect(Buffer.from((old!.data as BigInt64Array).buffer).equals(Buffer.from(relativePositionIndex(false).buffer))).toBe(true);
+    expect(sameBytes(index!.data, relativePositionIndex(true))).toBe(true);
+    expect(sameBytes(old!.data, relativePositionIndex(false))).toBe(true);
   });
 
   it('gives the logits of MartinXM/TPS SwinTransformer2D_TPS + I3DHead (max |diff| < 1e-3)', () => {
     expect(logits.length).toBe(golden.logits.length);
-    const diff = maxAbsDiff(logits, golden.logits);
-    console.log(`tps_swin_tiny: max |logit - golden| = ${diff.toExponential(2)}`);
+    const diff = maxAbsDiff(logits, golden.logits as number[]);
+    console.log(`${ARCH}: max |logit - golden| = ${diff.toExponential(2)}`);
     expect(diff).toBeLessThan(1e-3);
   });
 
@@ -95,13 +92,13 @@ describe('tps_swin_tiny built from the synthetic state dict', () => {
     const values = relativePositionIndex(false);
     values[5] = 5239n;
     broken.set(name, { dtype: 'int64', shape: [16, 49, 49], data: values });
-    expect(() => buildTps(broken)).toThrow(expect.objectContaining({ code: 'MODEL_STATE_MISMATCH', message: expect.stringContaining(name) }));
+    expect(() => buildOnnx(ARCH, broken)).toThrow(expect.objectContaining({ code: 'MODEL_STATE_MISMATCH', message: expect.stringContaining(name) }));
   });
 
   it('gives the same ONNX bytes when the state dict (int64 buffers included) goes through a checkpoint', async () => {
-    const path = join(workDir, 'tps_swin_tiny.pth');
+    const path = join(workDir, `${ARCH}.pth`);
     await writeCheckpoint(path, sd, { format: 'zip', extra: { meta: { epoch: 30 } } });
-    const fromCheckpoint = buildTps(await loadStateDict(path));
-    expect(Buffer.from(fromCheckpoint).equals(Buffer.from(model))).toBe(true);
+    const fromCheckpoint = buildOnnx(ARCH, await loadStateDict(path));
+    expect(sameBytes(fromCheckpoint, model)).toBe(true);
   }, 120_000);
 });

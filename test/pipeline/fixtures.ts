@@ -69,7 +69,13 @@ export class DeterministicScorer implements ClipScorer {
     if (r.status === 404) throw new VidxError('VIDEO_NOT_FOUND', 'the video is gone from the bucket');
     if (!r.ok) throw new Error(`HTTP ${r.status} reading the clip`);
     await r.arrayBuffer();
-    if (this.delayMs > 0) await new Promise((res) => setTimeout(res, this.delayMs));
+    // Like the real scorer (ffmpeg is killed on abort), the work stops as soon as it is aborted.
+    if (this.delayMs > 0) {
+      await new Promise<void>((res, rej) => {
+        const t = setTimeout(res, this.delayMs);
+        signal.addEventListener('abort', () => (clearTimeout(t), rej(signal.reason)), { once: true });
+      });
+    }
     signal.throwIfAborted();
     const path = new URL(source).pathname;
     const out: WindowScore[] = windows.map((w) => ({ index: w.index, start: w.start, end: w.end, top: topFor(path, w.index, this.topK) }));

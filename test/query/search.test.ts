@@ -17,7 +17,7 @@ class MemoryIndex implements LabelStreamReader {
 }
 
 function hit(label: string, videoId: string, start: number, score: number): SegmentHit {
-  return { videoId, key: `videos/${videoId}.mp4`, label, start, end: start + 2, score, mean: score, windows: 1, sortKey: labelGsiSk(score, videoId, start) };
+  return { videoId, key: `videos/${videoId}.mp4`, label, start, end: start + 2, score, mean: score, windows: 1, kind: 'clip', sortKey: labelGsiSk(score, videoId, start) };
 }
 
 const V = ['a'.repeat(20), 'b'.repeat(20), 'c'.repeat(20)];

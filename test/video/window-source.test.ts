@@ -8,6 +8,7 @@ import type { Manifest } from '../../core/model/manifest.ts';
 import { probe, type VideoInfo } from '../../core/video/probe.ts';
 import { readWindows, type PackedBatch } from '../../core/video/window-source.ts';
 import { frameInstants, planWindows, slowPathwayIndices, windowsInClip, type WindowPlan } from '../../core/video/windows.ts';
+import { normalizationTable } from '../../core/video/normalize.ts';
 import { CRICKET_GIF, indexFromFrame, makeVideo, planarFrame, tempDir, type VideoSpec } from '../helpers/media.ts';
 import { i3dManifest, slowfastManifest } from './manifests.ts';
 
@@ -175,6 +176,37 @@ describe('packing', () => {
     // 8 frames x ~18 windows use only the video's 90 frames: each converted exactly once.
     expect(stats.converted).toBe(new Set(used.flat()).size);
     expect(stats.converted).toBeLessThan(used.flat().length / 2);
+  });
+
+  it('uint8 entry: each window is its T frames as bytes [T, C, C, 3], which normalize to exactly the float packing', async () => {
+    const v = await makeVideo(tmp.dir, { seconds: 2.5, fps: 30, width: 48, height: 40, pattern: 'testsrc', name: 'bytes' });
+    const info = await probe(v.path);
+    const base = slowfastManifest({ T: 16, r: 2, alpha: 4, F: 30, S: 24, C: 24 });
+    const m = { ...base, uint8: { onnx: 'm.u8.onnx', onnxFloat16: null, input: 'frames', layout: 'NTHWC' as const, precision: 'float32' as const } };
+    const windows = planWindows(info.duration, m, 0.5);
+    const floats = await readAll(v.path, m, info, windows, 3);
+    const bytes: Array<PackedBatch<Uint8Array>> = [];
+    for await (const b of readWindows(v.path, m, { info, windows, batch: 3, entry: 'uint8' })) bytes.push(b);
+    expect(bytes.map((b) => b.windows)).toEqual(floats.map((b) => b.windows));
+    expect(bytes.map((b) => b.frameTimes)).toEqual(floats.map((b) => b.frameTimes));
+    expect(Object.keys(bytes[0]!.inputs)).toEqual(['frames']);
+    const lut = normalizationTable(m);
+    const P = 24 * 24;
+    for (let i = 0; i < bytes.length; i++) {
+      const n = bytes[i]!.windows.length;
+      const u8 = bytes[i]!.inputs.frames!;
+      expect(u8.length).toBe(n * 16 * P * 3); // a quarter of the float bytes of `fast` alone
+      for (const [name, take] of [['fast', [...Array(16).keys()]], ['slow', slowPathwayIndices(16, 4)]] as const) {
+        const expected = floats[i]!.inputs[name]!;
+        const got = new Float32Array(expected.length);
+        for (let w = 0; w < n; w++)
+          for (let c = 0; c < 3; c++)
+            take.forEach((t, k) => {
+              for (let p = 0; p < P; p++) got[((w * 3 + c) * take.length + k) * P + p] = lut[c * 256 + u8[((w * 16 + t) * P + p) * 3 + c]!]!;
+            });
+        expect(got).toEqual(expected);
+      }
+    }
   });
 
   it('clips read independently give exactly the whole video’s windows and inputs', async () => {

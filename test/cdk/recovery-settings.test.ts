@@ -1,0 +1,79 @@
+/**
+ * One synthesis with non-default queue settings: the sweeper (a scheduled Lambda that finishes or
+ * fails videos whose clip jobs were lost) and the worker settings that reach the worker's
+ * environment (heartbeat, visibility timeout, stop timeout), each as configured.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Template } from 'aws-cdk-lib/assertions';
+import { ENV, TABLE, VIDEO_PREFIX } from '../../core/names.ts';
+import { staleAfterSeconds } from '../../core/pipeline/sweep.ts';
+import { synthesize } from './synth.ts';
+
+type Resources = Record<string, { Type: string; Properties: Record<string, unknown> }>;
+const SETTINGS = { visibilityTimeoutSeconds: 300, heartbeatSeconds: 45, stopTimeoutSeconds: 60, maxReceiveCount: 4, sweepEveryMinutes: 10, maxRequeues: 2 };
+
+let t: Template;
+let resources: Resources;
+beforeAll(() => {
+  const s = synthesize(SETTINGS);
+  t = s.template;
+  resources = t.toJSON().Resources as Resources;
+  expect(s.nagViolations).toEqual([]);
+}, 300_000);
+
+function only(type: string, prefix: string): string {
+  const ids = Object.keys(resources).filter((id) => resources[id]!.Type === type && id.startsWith(prefix));
+  expect(ids, `${type} ${prefix}*`).toHaveLength(1);
+  return ids[0]!;
+}
+const arn = (id: string) => ({ 'Fn::GetAtt': [id, 'Arn'] });
+
+describe('sweeper', () => {
+  it('a Lambda run on the configured schedule, told the staleness the queue settings imply', () => {
+    const fn = only('AWS::Lambda::Function', 'SweeperFunction');
+    expect(resources[fn]!.Properties).toMatchObject({ Runtime: 'nodejs22.x', Timeout: 120 });
+    expect((resources[fn]!.Properties.Environment as { Variables: Record<string, unknown> }).Variables).toMatchObject({
+      [ENV.table]: { Ref: only('AWS::DynamoDB::Table', 'IndexTable') },
+      [ENV.queueUrl]: { Ref: only('AWS::SQS::Queue', 'ClipQueueClips') },
+      [ENV.sweepStaleSeconds]: String(staleAfterSeconds(300, 4)),
+      [ENV.sweepMaxRequeues]: '2',
+    });
+    t.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(10 minutes)',
+      State: 'ENABLED',
+      Targets: [{ Arn: arn(fn), Id: 'Target0', RetryPolicy: { MaximumRetryAttempts: 0 } }],
+    });
+    t.hasResourceProperties('AWS::Lambda::Permission', { Action: 'lambda:InvokeFunction', FunctionName: arn(fn), Principal: 'events.amazonaws.com' });
+  });
+
+  it('may read the video index, update and clean up records, send clip jobs, read queue depth and HEAD videos: nothing more', () => {
+    const role = only('AWS::IAM::Role', 'SweeperRole');
+    const table = only('AWS::DynamoDB::Table', 'IndexTable');
+    const statements = Object.values(resources)
+      .filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles).includes(`"${role}"`))
+      .flatMap((r) => (r.Properties.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement);
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ Action: ['dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem'], Resource: arn(table) }),
+        expect.objectContaining({ Action: 'dynamodb:Query', Resource: { 'Fn::Join': ['', [arn(table), `/index/${TABLE.labelIndex.name}`]] } }),
+        expect.objectContaining({ Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes'], Resource: arn(only('AWS::SQS::Queue', 'ClipQueueClips')) }),
+        expect.objectContaining({ Action: 's3:GetObject', Resource: { 'Fn::Join': ['', [arn(only('AWS::S3::Bucket', 'StorageVideos')), `/${VIDEO_PREFIX}*`]] } }),
+      ]),
+    );
+    const actions = statements.flatMap((st) => [st.Action].flat()).sort();
+    expect(actions).toEqual(
+      ['dynamodb:BatchWriteItem', 'dynamodb:Query', 'dynamodb:Query', 'dynamodb:UpdateItem', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 'sqs:GetQueueAttributes', 'sqs:SendMessage'].sort(),
+    );
+  });
+});
+
+describe('worker settings from cdk/config.ts', () => {
+  it('heartbeat, visibility timeout and stop timeout reach the worker as configured', () => {
+    const task = only('AWS::ECS::TaskDefinition', 'WorkerTask');
+    const container = (resources[task]!.Properties.ContainerDefinitions as Record<string, unknown>[])[0]!;
+    const env = Object.fromEntries((container.Environment as { Name: string; Value: unknown }[]).map((e) => [e.Name, e.Value]));
+    expect(env).toMatchObject({ [ENV.visibilityTimeoutSeconds]: '300', [ENV.heartbeatSeconds]: '45', [ENV.stopTimeoutSeconds]: '60' });
+    expect(container.StopTimeout).toBe(60);
+    t.hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 300, RedrivePolicy: { maxReceiveCount: 4, deadLetterTargetArn: arn(only('AWS::SQS::Queue', 'ClipQueueDeadLetter')) } });
+  });
+});
