@@ -12,7 +12,7 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { VidxError } from '../core/errors.ts';
-import type { Architecture, Manifest } from '../core/model/manifest.ts';
+import type { Architecture, ModelManifest } from '../core/model/manifest.ts';
 import { buildModel } from './arch/index.ts';
 import { unwrapDataParallel } from './data-parallel.ts';
 import { manifestFor, modelFileNames, SYNTHETIC_RULE } from './manifests.ts';
@@ -26,7 +26,7 @@ export interface ModelPair {
   architecture: Architecture;
   onnxPath: string;
   manifestPath: string;
-  manifest: Manifest;
+  manifest: ModelManifest;
   onnxBytes: number;
 }
 
@@ -77,7 +77,7 @@ async function ensureDir(dir: string): Promise<void> {
  * Writes the float entry, the uint8 entries the manifest names (built here from the float
  * model), then the manifest, into `outDir`.
  */
-export async function writeModelPair(outDir: string, manifest: Manifest, model: OnnxTypes.IModelProto): Promise<ModelPair> {
+export async function writeModelPair(outDir: string, manifest: ModelManifest, model: OnnxTypes.IModelProto): Promise<ModelPair> {
   const dir = resolve(outDir);
   await ensureDir(dir);
   const names = modelFileNames(manifest.architecture);
@@ -87,7 +87,9 @@ export async function writeModelPair(outDir: string, manifest: Manifest, model: 
   await writeAtomically(onnxPath, floatBytes);
   const u8 = manifest.uint8;
   if (u8) {
-    const spec = { frames: manifest.frames, inputRange: manifest.inputRange, mean: manifest.mean, std: manifest.std };
+    // A person detector takes one image, no window: frames only has to be valid.
+    const frames = manifest.task === 'detect-people' ? 1 : manifest.frames;
+    const spec = { frames, inputRange: manifest.inputRange, mean: manifest.mean, std: manifest.std };
     await writeAtomically(join(dir, u8.onnx), onnx.ModelProto.encode(uint8Entry(model, spec)).finish());
     if (u8.onnxFloat16 !== null) await writeAtomically(join(dir, u8.onnxFloat16), onnx.ModelProto.encode(uint8Entry(toFloat16(model), spec)).finish());
   }

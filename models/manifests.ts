@@ -1,12 +1,30 @@
 /**
- * The manifest of each architecture vidx builds: every inference setting its authors document
- * for their Kinetics-400 models, so preprocessing needs nothing but the manifest.
+ * The manifest of each architecture vidx builds: every inference setting its source documents
+ * (PyTorchVideo for the Kinetics classifiers and the AVA action detector, torchvision for the
+ * person detector), so preprocessing needs nothing but the manifest.
  */
 import { VidxError } from '../core/errors.ts';
-import { ARCHITECTURES, ArchitectureSchema, MANIFEST_VERSION, ManifestSchema, type Architecture, type Manifest } from '../core/model/manifest.ts';
-import { INPUTS, LOGITS } from './arch/index.ts';
-import { KINETICS400_CLASSES, loadKinetics400Labels } from './labels.ts';
-import { FRAMES_INPUT, UINT8_LAYOUT } from './onnx/uint8-entry.ts';
+import {
+  ActionDetectorManifestSchema,
+  ARCHITECTURES,
+  isClassifier,
+  taskOf,
+  ArchitectureSchema,
+  MANIFEST_VERSION,
+  ManifestSchema,
+  PersonDetectorManifestSchema,
+  type ActionDetectorManifest,
+  type Architecture,
+  type ClassifierArchitecture,
+  type Manifest,
+  type ModelManifest,
+  type PersonDetectorManifest,
+} from '../core/model/manifest.ts';
+import { BOXES, INPUTS, LOGITS, PROBS } from './arch/index.ts';
+import { DETECTOR_IO } from './arch/fasterrcnn-resnet50-fpn-v2.ts';
+import { BOX_NMS_THRESHOLD, DETECTIONS_PER_IMAGE } from './arch/fasterrcnn/roi-heads.ts';
+import { AVA_ACTIONS, KINETICS400_CLASSES, loadAvaLabels, loadCocoLabels, loadKinetics400Labels } from './labels.ts';
+import { FRAMES_INPUT, IMAGE_INPUT_SUFFIX, UINT8_LAYOUT } from './onnx/uint8-entry.ts';
 
 export type ManifestSource = Manifest['source'];
 
@@ -55,7 +73,7 @@ const PYTORCHVIDEO_NORMALIZATION = { inputRange: [0, 1], mean: [0.45, 0.45, 0.45
  * CenterCrop(224), Normalize(mean (123.675, 116.28, 103.53), std (58.395, 57.12, 57.375),
  * to_bgr False) on 0..255 RGB.
  */
-const SETTINGS: Record<Architecture, Settings> = {
+const SETTINGS: Record<ClassifierArchitecture, Settings> = {
   slowfast_r50: {
     inputs: [
       { name: 'slow', frames: 8 },
@@ -148,7 +166,7 @@ export function modelFileNames(arch: Architecture): { onnx: string; manifest: st
 }
 
 /** The documented settings must describe the graph the builder makes (names, frames, crop). */
-function checkAgainstGraph(arch: Architecture, s: Settings): void {
+function checkAgainstGraph(arch: ClassifierArchitecture, s: Settings): void {
   const graph = INPUTS[arch].map((i) => `${i.name}:${i.frames}x${i.size}`).join(',');
   const documented = s.inputs.map((i) => `${i.name}:${i.frames}x${s.crop}`).join(',');
   if (graph !== documented) {
@@ -158,13 +176,32 @@ function checkAgainstGraph(arch: Architecture, s: Settings): void {
   }
 }
 
-/** The full manifest of `arch` (validated against ManifestSchema). */
-export function manifestFor(arch: Architecture, source: ManifestSource, trained: boolean, options: { float16?: boolean } = {}): Manifest {
+export interface ManifestOptions {
+  /** Also build the uint8 entry in float16 (clip classifiers only). */
+  float16?: boolean;
+}
+
+/** The full manifest of `arch`, of the shape its task needs (validated). */
+export function manifestFor(arch: ClassifierArchitecture, source: ManifestSource, trained: boolean, options?: ManifestOptions): Manifest;
+export function manifestFor(arch: Architecture, source: ManifestSource, trained: boolean, options?: ManifestOptions): ModelManifest;
+export function manifestFor(arch: Architecture, source: ManifestSource, trained: boolean, options: ManifestOptions = {}): ModelManifest {
+  if (isClassifier(arch)) return classifierManifest(arch, source, trained, options);
+  switch (taskOf(arch)) {
+    case 'classify':
+    case 'detect-actions':
+      return actionDetectorManifest(arch, source, trained);
+    case 'detect-people':
+      return personDetectorManifest(arch, source, trained);
+  }
+}
+
+function classifierManifest(arch: ClassifierArchitecture, source: ManifestSource, trained: boolean, options: ManifestOptions): Manifest {
   const s = SETTINGS[arch];
   checkAgainstGraph(arch, s);
   const names = modelFileNames(arch);
   const manifest: Manifest = {
     schema: MANIFEST_VERSION,
+    task: 'classify',
     architecture: arch,
     onnx: names.onnx,
     uint8: { onnx: names.uint8, onnxFloat16: options.float16 ? names.uint8Float16 : null, input: FRAMES_INPUT, layout: UINT8_LAYOUT, precision: 'float32' },
@@ -185,4 +222,84 @@ export function manifestFor(arch: Architecture, source: ManifestSource, trained:
     reference: s.reference,
   };
   return ManifestSchema.parse(manifest);
+}
+
+/**
+ * slowfast_r50_detection (AVA v2.2): the SlowFast 8x8 window (32 frames at sampling rate 2,
+ * 30 fps: PySlowFast's AVA configs, DATA.NUM_FRAMES 32, DATA.SAMPLING_RATE 2; AVA frames are
+ * 30 fps), slow = 32 / alpha 4 frames, short side 256 with no crop, mean 0.45, std 0.225 on
+ * [0, 1] (PyTorchVideo's AVA tutorial, ava_inference_transform with num_frames=32,
+ * crop_size=256, slow_fast_alpha=4), and the tutorial's visualisation threshold 0.5.
+ */
+const ACTION_THRESHOLD = 0.5;
+const ACTION_REFERENCE =
+  'https://github.com/facebookresearch/pytorchvideo/blob/main/tutorials/video_detection_example/video_detection_inference_tutorial.ipynb (ava_inference_transform for slowfast_r50_detection: num_frames 32, short side 256, no crop, mean 0.45, std 0.225, slow_fast_alpha 4; VideoVisualizer thres 0.5) ; https://github.com/facebookresearch/SlowFast/blob/main/configs/AVA/SLOWFAST_32x2_R50_SHORT.yaml (NUM_FRAMES 32, SAMPLING_RATE 2, ALPHA 4; AVA frames at 30 fps) ; https://github.com/facebookresearch/pytorchvideo/blob/main/pytorchvideo/models/hub/slowfast.py (slowfast_r50_detection: create_slowfast_with_roi_head, ava/SLOWFAST_8x8_R50_DETECTION.pyth)';
+
+function actionDetectorManifest(arch: Architecture, source: ManifestSource, trained: boolean): ActionDetectorManifest {
+  if (arch !== 'slowfast_r50_detection') throw new VidxError('MODEL_UNKNOWN_ARCH', `${arch} is not an action detector`, { hint: 'use manifestFor' });
+  const manifest: ActionDetectorManifest = {
+    schema: MANIFEST_VERSION,
+    task: 'detect-actions',
+    architecture: arch,
+    onnx: modelFileNames(arch).onnx,
+    // No float16 form for the detection models: box coordinates in float16 are off by up to a pixel.
+    uint8: { onnx: modelFileNames(arch).uint8, onnxFloat16: null, input: FRAMES_INPUT, layout: UINT8_LAYOUT, precision: 'float32' },
+    inputs: INPUTS[arch].map((i) => ({ name: i.name, shape: ['N', 3, i.frames, 'H', 'W'], frames: i.frames })),
+    boxes: { name: BOXES, format: 'float32 [K, 5]: batch index, x1, y1, x2, y2 in input pixels' },
+    output: { name: PROBS, classes: AVA_ACTIONS },
+    frames: 32,
+    samplingRate: 2,
+    alpha: 4,
+    fps: 30,
+    shortSide: 256,
+    inputRange: [0, 1],
+    mean: [...PYTORCHVIDEO_NORMALIZATION.mean],
+    std: [...PYTORCHVIDEO_NORMALIZATION.std],
+    labels: loadAvaLabels(),
+    actionThreshold: ACTION_THRESHOLD,
+    source,
+    trained,
+    reference: ACTION_REFERENCE,
+  };
+  return ActionDetectorManifestSchema.parse(manifest);
+}
+
+/**
+ * fasterrcnn_resnet50_fpn_v2: FasterRCNN's GeneralizedRCNNTransform defaults (min_size 800,
+ * max_size 1333, ImageNet mean/std on [0, 1], size_divisible 32), RoIHeads' NMS 0.5 and 100
+ * detections, and the AVA protocol's person threshold 0.8 (SlowFast paper, AVA: person boxes
+ * from a Faster R-CNN with score >= 0.8) as the graph's default score threshold.
+ */
+const PERSON_SCORE_THRESHOLD = 0.8;
+const DETECTOR_REFERENCE =
+  'https://pytorch.org/vision/stable/models/generated/torchvision.models.detection.fasterrcnn_resnet50_fpn_v2.html (COCO_V1 weights, box AP 46.7) ; https://github.com/pytorch/vision/blob/main/torchvision/models/detection/faster_rcnn.py (FasterRCNN: min_size 800, max_size 1333, image_mean [0.485, 0.456, 0.406], image_std [0.229, 0.224, 0.225], box_nms_thresh 0.5, box_detections_per_img 100) ; https://github.com/pytorch/vision/blob/main/torchvision/models/detection/transform.py (size_divisible 32) ; https://arxiv.org/abs/1812.03982 (SlowFast, AVA: person boxes scoring >= 0.8)';
+
+function personDetectorManifest(arch: Architecture, source: ManifestSource, trained: boolean): PersonDetectorManifest {
+  if (arch !== 'fasterrcnn_resnet50_fpn_v2') throw new VidxError('MODEL_UNKNOWN_ARCH', `${arch} is not a person detector`, { hint: 'use manifestFor' });
+  const labels = loadCocoLabels();
+  const manifest: PersonDetectorManifest = {
+    schema: MANIFEST_VERSION,
+    task: 'detect-people',
+    architecture: arch,
+    onnx: modelFileNames(arch).onnx,
+    uint8: { onnx: modelFileNames(arch).uint8, onnxFloat16: null, input: `${DETECTOR_IO.image}${IMAGE_INPUT_SUFFIX}`, layout: UINT8_LAYOUT, precision: 'float32' },
+    input: { name: DETECTOR_IO.image, shape: [1, 3, 'H', 'W'] },
+    scoreThresholdInput: DETECTOR_IO.scoreThreshold,
+    outputs: { boxes: DETECTOR_IO.boxes, scores: DETECTOR_IO.scores, labels: DETECTOR_IO.labels },
+    minSize: 800,
+    maxSize: 1333,
+    sizeDivisible: 32,
+    inputRange: [0, 1],
+    mean: [0.485, 0.456, 0.406],
+    std: [0.229, 0.224, 0.225],
+    scoreThreshold: PERSON_SCORE_THRESHOLD,
+    nmsThreshold: BOX_NMS_THRESHOLD,
+    maxDetections: DETECTIONS_PER_IMAGE,
+    personLabel: labels.indexOf('person'),
+    labels,
+    source,
+    trained,
+    reference: DETECTOR_REFERENCE,
+  };
+  return PersonDetectorManifestSchema.parse(manifest);
 }

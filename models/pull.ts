@@ -47,6 +47,9 @@ export const RELEASES: Record<Architecture, Release> = {
     file: 'MARS_Kinetics_16f.pth',
     where: 'the Google Drive folder linked from https://github.com/craston/MARS#models (https://drive.google.com/drive/folders/1OVhBnZ_FmqMSj6gw9yyrxJJR8yRINb_G)',
   },
+  // Issue 8's detection models: PyTorchVideo's AVA zoo and torchvision's weights (FasterRCNN_ResNet50_FPN_V2_Weights.COCO_V1).
+  slowfast_r50_detection: { kind: 'download', base: 'https://dl.fbaipublicfiles.com/pytorchvideo/model_zoo/ava', file: 'SLOWFAST_8x8_R50_DETECTION.pyth' },
+  fasterrcnn_resnet50_fpn_v2: { kind: 'download', base: 'https://download.pytorch.org/models', file: 'fasterrcnn_resnet50_fpn_v2_coco-dd69338a.pth' },
   tps_swin_tiny: {
     kind: 'manual',
     file: null,
@@ -61,7 +64,14 @@ export const KNOWN_SHA256: Record<Architecture, string | null> = {
   i3d_inception_v1: null,
   mars_resnext101: null,
   tps_swin_tiny: null,
+  slowfast_r50_detection: null,
+  fasterrcnn_resnet50_fpn_v2: null,
 };
+
+/** torchvision names its files <name>-<first 8 hex digits of the sha256>.pth (torch.hub check_hash). */
+export function torchvisionHashPrefix(file: string): string | null {
+  return /-([0-9a-f]{8,})\.pth$/.exec(file)?.[1] ?? null;
+}
 
 /** Time allowed to connect and receive the response headers. */
 export const CONNECT_TIMEOUT_MS = 10_000;
@@ -234,6 +244,13 @@ export async function pull(arch: Architecture, options: PullOptions = {}): Promi
   } catch (e) {
     await rm(downloads, { recursive: true, force: true });
     throw downloadFailed(arch, url, fileName, (e as Error).message, cacheDir, e);
+  }
+  const prefix = torchvisionHashPrefix(fileName);
+  if (expected === null && prefix !== null && !got.sha256.startsWith(prefix)) {
+    await rm(downloads, { recursive: true, force: true });
+    throw new VidxError('MODEL_CHECKSUM_MISMATCH', `${url} has sha256 ${got.sha256}, which does not start with ${prefix} as its name says`, {
+      hint: 'the download is corrupt or not the official file: pull again, or check the mirror set in VIDX_MODEL_ZOO_URL',
+    });
   }
   if (expected !== null && got.sha256 !== expected) {
     await rm(downloads, { recursive: true, force: true });

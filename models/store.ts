@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { VidxError } from '../core/errors.ts';
-import { ARCHITECTURES, ManifestSchema, type Architecture, type Manifest } from '../core/model/manifest.ts';
+import { ARCHITECTURES, ModelManifestSchema, type Architecture, type ModelManifest } from '../core/model/manifest.ts';
 import { synthesize } from './convert.ts';
 import { modelFileNames } from './manifests.ts';
 
@@ -36,7 +36,7 @@ export function cachedManifestPath(cacheDir: string, kind: CacheKind, arch: Arch
 export interface CachedModel {
   kind: CacheKind;
   manifestPath: string;
-  manifest: Manifest;
+  manifest: ModelManifest;
 }
 
 /**
@@ -57,7 +57,7 @@ export function readCached(cacheDir: string, kind: CacheKind, arch: Architecture
   } catch (e) {
     throw broken((e as Error).message, e);
   }
-  const parsed = ManifestSchema.safeParse(json);
+  const parsed = ModelManifestSchema.safeParse(json);
   if (!parsed.success) throw broken(parsed.error.issues[0]?.message ?? 'not a vidx manifest');
   if (parsed.data.architecture !== arch) throw broken(`it describes ${parsed.data.architecture}`);
   const u8 = parsed.data.uint8;

@@ -4,8 +4,7 @@
  * Weights made this way mean nothing; models built from them must say so (trained: false).
  */
 import type { Architecture } from '../core/model/manifest.ts';
-import { keyLayout } from './arch/index.ts';
-import type { KeyLayoutSink } from './arch/key-layout.ts';
+import { keyLayout, type KeyLayout } from './arch/index.ts';
 import type { StateDict, Tensor } from './tensor.ts';
 import { numel } from './tensor.ts';
 
@@ -66,7 +65,7 @@ export function synthesizeStateDict(arch: Architecture): StateDict {
  * A layout's state dict filled by the rule; integer buffers the modules construct (Swin's
  * relative_position_index) keep their constructed values, as the rule leaves integer tensors.
  */
-export function synthesizeLayout(layout: KeyLayoutSink): StateDict {
+export function synthesizeLayout(layout: KeyLayout): StateDict {
   return new Map(layout.keys.map(([name, shape]) => [name, layout.integerBuffers.get(name) ?? synthesizeTensor(name, shape)]));
 }
 

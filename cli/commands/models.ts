@@ -8,7 +8,7 @@
  */
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import type { Architecture } from '../../core/model/manifest.ts';
+import type { Architecture, ModelManifest } from '../../core/model/manifest.ts';
 import { convert, synthesize, type ModelPair } from '../../models/convert.ts';
 import { knownArchitectures, parseArchitecture } from '../../models/manifests.ts';
 import { pull, type PullProgress } from '../../models/pull.ts';
@@ -22,12 +22,18 @@ function megabytes(bytes: number): string {
   return `${(bytes / 1e6).toFixed(1)} MB`;
 }
 
+/** The graph inputs a manifest declares, as `name [shape]`. */
+function describeInputs(m: ModelManifest): string {
+  const inputs = m.task === 'detect-people' ? [m.input] : m.task === 'detect-actions' ? [...m.inputs, { name: m.boxes.name, shape: ['K', 5] }] : m.inputs;
+  return inputs.map((i) => `${i.name} [${i.shape.join('x')}]`).join(', ');
+}
+
 function printPair(pair: ModelPair): void {
   const m = pair.manifest;
   process.stdout.write(`wrote ${pair.onnxPath} (${megabytes(pair.onnxBytes)})\n`);
   const u8 = m.uint8;
-  if (u8) process.stdout.write(`wrote ${[u8.onnx, u8.onnxFloat16].filter(Boolean).join(', ')} beside it (uint8 entry: frames [N, ${m.frames}, ${m.crop}, ${m.crop}, 3] as bytes, preprocessing in the graph)\n`);
-  process.stdout.write(`wrote ${pair.manifestPath} (${m.architecture}, trained: ${m.trained}, inputs ${m.inputs.map((i) => `${i.name} [${i.shape.join('x')}]`).join(', ')})\n`);
+  if (u8) process.stdout.write(`wrote ${[u8.onnx, u8.onnxFloat16].filter(Boolean).join(', ')} beside it (uint8 entry: bytes in, preprocessing in the graph)\n`);
+  process.stdout.write(`wrote ${pair.manifestPath} (${m.architecture}, ${m.task}, trained: ${m.trained}, inputs ${describeInputs(m)})\n`);
 }
 
 /** A cli-progress bar on stderr (rendered as periodic lines when stderr is not a terminal). */
@@ -96,9 +102,9 @@ export function registerModels(program: Command): void {
 
   models
     .command('convert')
-    .description('write <dir>/<arch>.onnx + <arch>.json from a PyTorchVideo checkpoint (.pyth, torch.save)')
+    .description('write <dir>/<arch>.onnx + <arch>.json from an official checkpoint (torch.save: a PyTorchVideo .pyth or a torchvision .pth)')
     .argument('<arch>', `architecture: ${knownArchitectures().join(', ')}`)
-    .requiredOption('--checkpoint <file>', 'the .pyth checkpoint (a dict whose model_state is the state dict)')
+    .requiredOption('--checkpoint <file>', 'the checkpoint: a dict whose model_state is the state dict (.pyth), or a plain state dict (.pth)')
     .requiredOption('--out <dir>', 'output folder')
     .action(async (archName: string, opts: { checkpoint: string; out: string }) => {
       const arch = parseArchitecture(archName);
@@ -110,7 +116,7 @@ export function registerModels(program: Command): void {
 
   models
     .command('pull')
-    .description('download the official Kinetics-400 checkpoint (PyTorchVideo model zoo), convert it and cache it')
+    .description('download the official checkpoint (PyTorchVideo model zoo, torchvision), convert it and cache it')
     .argument('<arch>', `architecture: ${knownArchitectures().join(', ')}`)
     .option('--cache <dir>', 'model cache (default: $VIDX_CACHE or ~/.cache/vidx/models)')
     .option('--sha256 <hex>', 'expected sha256 of the checkpoint (checked before converting)')

@@ -1,9 +1,37 @@
 import { z } from 'zod';
 
+/** Clip classifiers (Kinetics-400): the segmenter, worker and `analyze` run these. */
+export const CLASSIFIER_ARCHITECTURES = ['slowfast_r50', 'i3d_r50', 'i3d_inception_v1', 'mars_resnext101', 'tps_swin_tiny'] as const;
+/** Per-person action detectors (AVA): clip + person boxes in, one probability per action per box out. */
+export const ACTION_DETECTOR_ARCHITECTURES = ['slowfast_r50_detection'] as const;
+/** Person (object) detectors (COCO): one frame in, boxes, scores and labels out. */
+export const PERSON_DETECTOR_ARCHITECTURES = ['fasterrcnn_resnet50_fpn_v2'] as const;
+
 /** Architectures vidx can build. One list, used by the builders, the CLI and the manifests. */
-export const ARCHITECTURES = ['slowfast_r50', 'i3d_r50', 'i3d_inception_v1', 'mars_resnext101', 'tps_swin_tiny'] as const;
+export const ARCHITECTURES = [...CLASSIFIER_ARCHITECTURES, ...ACTION_DETECTOR_ARCHITECTURES, ...PERSON_DETECTOR_ARCHITECTURES] as const;
 export const ArchitectureSchema = z.enum(ARCHITECTURES);
 export type Architecture = z.infer<typeof ArchitectureSchema>;
+export type ClassifierArchitecture = (typeof CLASSIFIER_ARCHITECTURES)[number];
+export type ActionDetectorArchitecture = (typeof ACTION_DETECTOR_ARCHITECTURES)[number];
+export type PersonDetectorArchitecture = (typeof PERSON_DETECTOR_ARCHITECTURES)[number];
+
+/**
+ * What a model does, and so which manifest shape it has: `classify` a clip (Kinetics),
+ * `detect-people` in a frame (boxes, scores, COCO labels), or `detect-actions` of given people
+ * in a clip (AVA: one probability per action per box).
+ */
+export const TASKS = ['classify', 'detect-people', 'detect-actions'] as const;
+export type Task = (typeof TASKS)[number];
+
+export function taskOf(arch: Architecture): Task {
+  if ((CLASSIFIER_ARCHITECTURES as readonly string[]).includes(arch)) return 'classify';
+  if ((ACTION_DETECTOR_ARCHITECTURES as readonly string[]).includes(arch)) return 'detect-actions';
+  return 'detect-people';
+}
+
+export function isClassifier(arch: Architecture): arch is ClassifierArchitecture {
+  return taskOf(arch) === 'classify';
+}
 
 export const MANIFEST_VERSION = 'vidx.manifest/v1' as const;
 
@@ -15,7 +43,7 @@ const InputSchema = z.object({
   frames: z.number().int().positive(),
 });
 
-const SourceSchema = z.discriminatedUnion('kind', [
+export const SourceSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('synthetic'), rule: z.string() }),
   z.object({ kind: z.literal('checkpoint'), url: z.string().nullable(), file: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
 ]);
@@ -48,9 +76,10 @@ export type Uint8EntryInfo = z.infer<typeof Uint8EntrySchema>;
  * The contract between a model file and everything that feeds it. Preprocessing is driven by
  * this alone, so any ONNX with a manifest runs.
  */
-export const ManifestSchema = z.object({
+export const ClassifierManifestSchema = z.object({
   schema: z.literal(MANIFEST_VERSION),
-  architecture: ArchitectureSchema,
+  task: z.literal('classify'),
+  architecture: z.enum(CLASSIFIER_ARCHITECTURES),
   /** ONNX file name, relative to the manifest's folder: the FLOAT entry (float32 NCTHW inputs). */
   onnx: z.string().min(1),
   uint8: Uint8EntrySchema.optional(),
@@ -83,7 +112,111 @@ export const ManifestSchema = z.object({
   /** Where the inference settings above come from. */
   reference: z.string(),
 });
-export type Manifest = z.infer<typeof ManifestSchema>;
+
+/** Manifests written before `task` existed are classifier manifests. */
+function withDefaultTask(value: unknown): unknown {
+  if (typeof value === 'object' && value !== null && !Array.isArray(value) && !('task' in value)) return { ...value, task: 'classify' };
+  return value;
+}
+
+/** A clip classifier's manifest (the segmenter, worker and `analyze` run these). */
+export const ManifestSchema = z.preprocess(withDefaultTask, ClassifierManifestSchema);
+export type Manifest = z.infer<typeof ClassifierManifestSchema>;
+
+/** Mean and std per RGB channel, applied after inputRange. */
+const Rgb = z.tuple([z.number(), z.number(), z.number()]);
+const PositiveRgb = z.tuple([z.number().positive(), z.number().positive(), z.number().positive()]);
+const InputRangeSchema = z.tuple([z.number(), z.number()]).refine(([lo, hi]) => hi > lo, 'inputRange must be [lo, hi] with hi > lo');
+
+/**
+ * An AVA action detector (SlowFast R50 detection): clips of the whole frame, scaled so the short
+ * side is `shortSide` (no crop: H and W follow the aspect ratio), and person boxes in the
+ * scaled frame's pixels; one sigmoid probability per action per box.
+ */
+export const ActionDetectorManifestSchema = z.object({
+  schema: z.literal(MANIFEST_VERSION),
+  task: z.literal('detect-actions'),
+  architecture: z.enum(ACTION_DETECTOR_ARCHITECTURES),
+  /** The float entry: float32 clips [N, 3, T, H, W]. */
+  onnx: z.string().min(1),
+  /** The uint8 entry: `frames` uint8 [1, 32, H, W, 3] (NTHWC) instead of slow/fast; boxes unchanged. */
+  uint8: Uint8EntrySchema.optional(),
+  /** The clip inputs: NCTHW, H and W free ("H", "W"); `frames` taken from the window's T. */
+  inputs: z
+    .array(
+      z.object({
+        name: z.string().min(1),
+        shape: z.tuple([z.literal('N'), z.literal(3), z.number().int().positive(), z.literal('H'), z.literal('W')]),
+        frames: z.number().int().positive(),
+      }),
+    )
+    .min(1),
+  /** Graph input [K, 5] float32: batch index, x1, y1, x2, y2 in input pixels. */
+  boxes: z.object({ name: z.string().min(1), format: z.string() }),
+  /** Graph output [K, classes]: sigmoid probabilities (multi-label). */
+  output: z.object({ name: z.string(), classes: z.number().int().positive() }),
+  frames: z.number().int().positive(),
+  samplingRate: z.number().int().positive(),
+  alpha: z.number().int().positive().nullable(),
+  fps: z.number().positive(),
+  shortSide: z.number().int().positive(),
+  inputRange: InputRangeSchema,
+  mean: Rgb,
+  std: PositiveRgb,
+  labels: z.array(z.string().min(1)).min(1),
+  /** Default probability at or above which an action counts for a person. */
+  actionThreshold: z.number().min(0).max(1),
+  source: SourceSchema,
+  trained: z.boolean(),
+  reference: z.string(),
+});
+export type ActionDetectorManifest = z.infer<typeof ActionDetectorManifestSchema>;
+
+/**
+ * A person detector (torchvision Faster R-CNN): one normalized frame [1, 3, H, W], resized as
+ * torchvision's GeneralizedRCNNTransform does (short side minSize, long side at most maxSize)
+ * and padded to multiples of sizeDivisible; out come boxes in input pixels, scores and labels.
+ */
+export const PersonDetectorManifestSchema = z.object({
+  schema: z.literal(MANIFEST_VERSION),
+  task: z.literal('detect-people'),
+  architecture: z.enum(PERSON_DETECTOR_ARCHITECTURES),
+  /** The float entry: a normalized float32 image [1, 3, H, W]. */
+  onnx: z.string().min(1),
+  /** The uint8 entry: `image_u8` uint8 [1, H, W, 3] (rgb24) instead of image; score_threshold unchanged. */
+  uint8: Uint8EntrySchema.optional(),
+  /** Graph input [1, 3, H, W] float32, normalized; H and W multiples of sizeDivisible. */
+  input: z.object({ name: z.string().min(1), shape: z.tuple([z.literal(1), z.literal(3), z.literal('H'), z.literal('W')]) }),
+  /** Graph input: float32 scalar; detections must score above it (PersonDetector feeds scoreThreshold by default). */
+  scoreThresholdInput: z.string().min(1),
+  /** Graph outputs: boxes [N, 4] float32 (x1, y1, x2, y2 input pixels), scores [N] float32, labels [N] int64. */
+  outputs: z.object({ boxes: z.string().min(1), scores: z.string().min(1), labels: z.string().min(1) }),
+  minSize: z.number().int().positive(),
+  maxSize: z.number().int().positive(),
+  sizeDivisible: z.number().int().positive(),
+  inputRange: InputRangeSchema,
+  mean: Rgb,
+  std: PositiveRgb,
+  /** The default score threshold (strictly above, as torchvision); people: the AVA protocol's 0.8. */
+  scoreThreshold: z.number().min(0).max(1),
+  nmsThreshold: z.number().min(0).max(1),
+  maxDetections: z.number().int().positive(),
+  /** The label id of a person. */
+  personLabel: z.number().int().nonnegative(),
+  /** Category names by label id (index = id; "N/A" for ids COCO leaves unused, "__background__" at 0). */
+  labels: z.array(z.string().min(1)).min(2),
+  source: SourceSchema,
+  trained: z.boolean(),
+  reference: z.string(),
+});
+export type PersonDetectorManifest = z.infer<typeof PersonDetectorManifestSchema>;
+
+/** Any model manifest, told apart by `task` (absent = classify). */
+export const ModelManifestSchema = z.preprocess(
+  withDefaultTask,
+  z.discriminatedUnion('task', [ClassifierManifestSchema, ActionDetectorManifestSchema, PersonDetectorManifestSchema]),
+);
+export type ModelManifest = z.infer<typeof ModelManifestSchema>;
 
 /** Seconds one window covers: T * r / F. */
 export function windowSeconds(m: Pick<Manifest, 'frames' | 'samplingRate' | 'fps'>): number {

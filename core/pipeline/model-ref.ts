@@ -3,8 +3,36 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { ModelRef } from '../records.ts';
 import { VidxError } from '../errors.ts';
-import { ManifestSchema, type Manifest } from '../model/manifest.ts';
+import { ManifestSchema, ModelManifestSchema, type Manifest, type ModelManifest, type Task } from '../model/manifest.ts';
 
+
+function readJson(path: string): unknown {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new VidxError('MODEL_MANIFEST_BAD', `cannot read the model manifest ${path}: ${(e as Error).message}`, {
+      hint: 'set VIDX_MODEL to a manifest.json (vidx models synthesize i3d_r50 --out <dir> makes one)',
+      cause: e,
+    });
+  }
+}
+
+/**
+ * A manifest of the given task (any kind of model). A manifest of another task is refused
+ * with MODEL_MANIFEST_BAD naming both.
+ */
+export function loadModelManifest<T extends Task>(path: string, task: T): Extract<ModelManifest, { task: T }> {
+  const r = ModelManifestSchema.safeParse(readJson(path));
+  if (!r.success) {
+    throw new VidxError('MODEL_MANIFEST_BAD', `${path} is not a vidx model manifest: ${r.error.issues[0]?.message ?? ''}`);
+  }
+  if (r.data.task !== task) {
+    throw new VidxError('MODEL_MANIFEST_BAD', `${path} is a ${r.data.task} model (${r.data.architecture}), not a ${task} one`, {
+      hint: `pass the manifest of a ${task} model (vidx models synthesize|pull <arch>)`,
+    });
+  }
+  return r.data as Extract<ModelManifest, { task: T }>;
+}
 
 export function loadManifest(path: string): Manifest {
   let json: unknown;

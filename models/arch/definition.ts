@@ -4,8 +4,8 @@ export interface ModelInput {
   name: string;
   /** T of the NCTHW input. */
   frames: number;
-  /** H = W of the NCTHW input. */
-  size: number;
+  /** H = W of the NCTHW input; null when the graph takes any H and W. */
+  size: number | null;
 }
 
 export interface ArchitectureDefinition {

@@ -1,45 +1,64 @@
 /**
- * The architectures vidx builds, each an ONNX graph (opset 17, dynamic batch "N", NCTHW float32
- * inputs, output "logits" [N, 400]) from the state dict of its canonical implementation.
+ * The architectures vidx builds, each an ONNX graph (opset 17) from a PyTorch state dict:
+ * - clip classifiers (PyTorchVideo hub): NCTHW float32 inputs with a dynamic batch "N", output
+ *   "logits" [N, 400];
+ * - slowfast_r50_detection (PyTorchVideo hub, AVA): inputs slow/fast [N, 3, T, H, W] (any H, W)
+ *   and boxes [K, 5], output "probs" [K, 80];
+ * - fasterrcnn_resnet50_fpn_v2 (torchvision, COCO): input image [1, 3, H, W], optional
+ *   score_threshold, outputs boxes [N, 4], scores [N], labels [N] (int64).
  */
 import type { Architecture } from '../../core/model/manifest.ts';
 import { OnnxGraphBuilder } from '../onnx/graph-builder.ts';
 import { onnx, type OnnxTypes } from '../onnx/proto.ts';
 import type { StateDict } from '../tensor.ts';
 import type { ArchitectureDefinition, ModelInput } from './definition.ts';
+import { fasterrcnnResnet50FpnV2, type FasterRcnnGraphOptions } from './fasterrcnn-resnet50-fpn-v2.ts';
 import { i3dInceptionV1 } from './i3d-inception-v1.ts';
 import { i3dR50 } from './i3d-r50.ts';
 import { KeyLayoutSink, type KeyShape } from './key-layout.ts';
 import { marsResNeXt101 } from './mars-resnext101.ts';
 import { OnnxSink } from './onnx-sink.ts';
+import { slowfastR50Detection } from './slowfast-r50-detection.ts';
 import { slowfastR50 } from './slowfast-r50.ts';
 import { tpsSwinTiny } from './tps-swin-tiny.ts';
 import { checkStateDict } from './state-check.ts';
 
 export type { ModelInput } from './definition.ts';
-export { LOGITS, LOGITS_PER_TIME } from './onnx-sink.ts';
+export type { FasterRcnnGraphOptions } from './fasterrcnn-resnet50-fpn-v2.ts';
+export { BOXES, LOGITS, LOGITS_PER_TIME, PROBS } from './onnx-sink.ts';
 
 export const OPSET = 17;
 
-const DEFINITIONS: Record<Architecture, ArchitectureDefinition> = {
+/** The clip models, written as one walk over their modules (see network.ts). */
+const WALKS = {
   slowfast_r50: slowfastR50,
   i3d_r50: i3dR50,
   i3d_inception_v1: i3dInceptionV1,
   mars_resnext101: marsResNeXt101,
   tps_swin_tiny: tpsSwinTiny,
-};
+  slowfast_r50_detection: slowfastR50Detection,
+} as const satisfies Partial<Record<Architecture, ArchitectureDefinition>>;
 
-/** Graph inputs per architecture, in graph order (SlowFast: slow then fast). */
-export const INPUTS = Object.fromEntries(Object.entries(DEFINITIONS).map(([arch, d]) => [arch, d.inputs])) as Record<Architecture, ModelInput[]>;
+type WalkArchitecture = keyof typeof WALKS;
 
-/** The state-dict layout of the canonical model, in order, num_batches_tracked included. */
+function isWalk(arch: Architecture): arch is WalkArchitecture {
+  return arch in WALKS;
+}
+
+/** Clip inputs per architecture that takes clips, in graph order (SlowFast: slow then fast). */
+export const INPUTS = Object.fromEntries(Object.entries(WALKS).map(([arch, d]) => [arch, d.inputs])) as Record<WalkArchitecture, ModelInput[]>;
+
+/** The state-dict layout of the reference model, in order, num_batches_tracked included. */
 export function expectedKeys(arch: Architecture): KeyShape[] {
   return keyLayout(arch).keys;
 }
 
-/** The walk's key layout, with the integer buffers its modules construct (e.g. Swin's relative_position_index). */
-export function keyLayout(arch: Architecture): KeyLayoutSink {
-  return layoutOf(DEFINITIONS[arch]);
+/** A model's key layout, with the integer buffers its modules construct (e.g. Swin's relative_position_index). */
+export type KeyLayout = Pick<KeyLayoutSink, 'keys' | 'integerBuffers'>;
+
+export function keyLayout(arch: Architecture): KeyLayout {
+  if (!isWalk(arch)) return { keys: fasterrcnnResnet50FpnV2.expectedKeys(), integerBuffers: new Map() };
+  return layoutOf(WALKS[arch]);
 }
 
 /** The key layout in state-dict order: the walk's (forward) order, `registeredFirst` modules moved to the front. */
@@ -55,19 +74,28 @@ export function layoutOf(definition: ArchitectureDefinition): KeyLayoutSink {
   return layout;
 }
 
+export interface BuildOptions {
+  /** Faster R-CNN only: test builds that expose intermediate stages (see FasterRcnnGraphOptions). */
+  detector?: FasterRcnnGraphOptions;
+}
+
 /**
  * Builds the ONNX model. Strict like load_state_dict(strict=True): a missing, unexpected or
  * mis-shaped key throws MODEL_STATE_MISMATCH. float16/float64 weights are converted to float32.
  */
-export function buildOnnx(arch: Architecture, sd: StateDict): Uint8Array {
-  return onnx.ModelProto.encode(buildModel(arch, sd)).finish();
+export function buildOnnx(arch: Architecture, sd: StateDict, options: BuildOptions = {}): Uint8Array {
+  return onnx.ModelProto.encode(buildModel(arch, sd, options)).finish();
 }
 
 /** buildOnnx before encoding: the float entry as a ModelProto (weights referenced, not copied). */
-export function buildModel(arch: Architecture, sd: StateDict): OnnxTypes.IModelProto {
+export function buildModel(arch: Architecture, sd: StateDict, options: BuildOptions = {}): OnnxTypes.IModelProto {
   checkStateDict(arch, sd, expectedKeys(arch));
   const graph = new OnnxGraphBuilder();
-  const definition = DEFINITIONS[arch];
-  definition.walk(new OnnxSink(graph, sd));
-  return graph.toModel({ opset: OPSET, producer: 'vidx', docString: `${arch} (${definition.origin ?? 'vidx'}), BatchNorm folded` });
+  if (isWalk(arch)) {
+    const definition: ArchitectureDefinition = WALKS[arch];
+    definition.walk(new OnnxSink(graph, sd));
+    return graph.toModel({ opset: OPSET, producer: 'vidx', docString: `${arch} (${definition.origin ?? 'vidx'}), BatchNorm folded` });
+  }
+  fasterrcnnResnet50FpnV2.emit(graph, sd, options.detector ?? {});
+  return graph.toModel({ opset: OPSET, producer: 'vidx', docString: `${arch} (torchvision architecture), BatchNorm folded, post-processing in the graph` });
 }

@@ -1,5 +1,5 @@
 import type { Tensor } from '../tensor.ts';
-import type { ConvBnSpec, ConvSpec, NetworkSink, PatchMergingSpec, WindowAttentionSpec } from './network.ts';
+import type { ConvBnSpec, ConvSpec, NetworkSink, PatchMergingSpec, RoiHeadSpec, WindowAttentionSpec } from './network.ts';
 
 /** A state-dict entry as PyTorch lists it: name and shape ([] for a scalar). */
 export type KeyShape = [string, number[]];
@@ -50,6 +50,11 @@ export class KeyLayoutSink implements NetworkSink<null> {
   classify(_x: null, linear: string, inFeatures: number, classes: number): void {
     this.keys.push([`${linear}.weight`, [classes, inFeatures]]);
     this.keys.push([`${linear}.bias`, [classes]]);
+  }
+
+  roiHead(_x: null, spec: RoiHeadSpec): void {
+    this.keys.push([`${spec.linear}.weight`, [spec.classes, spec.inFeatures]]);
+    this.keys.push([`${spec.linear}.bias`, [spec.classes]]);
   }
 
   classifyPerTime(_x: null, conv: string, inChannels: number, classes: number): void {

@@ -28,11 +28,30 @@ export interface ConvBnSpec {
   groups?: number;
   /** BatchNorm epsilon; default PyTorch's 1e-5 (the I3D port keeps TensorFlow's 1e-3). */
   eps?: number;
+  /** Dilation per axis; absent means 1. */
+  dilation?: Triple;
+}
+
+/**
+ * PyTorchVideo's ResNetRoIHead as the AVA models use it: the pooled [N, C, 1, H, W] features,
+ * torchvision RoIAlign (aligned=False) of every box, MaxPool2d over the whole RoI, Linear, Sigmoid.
+ */
+export interface RoiHeadSpec {
+  /** Module path of the Linear, e.g. "detection_head.proj". */
+  linear: string;
+  inFeatures: number;
+  classes: number;
+  /** RoIAlign output size (H = W). */
+  resolution: number;
+  /** Feature pixels per input pixel (1/16 for the AVA SlowFast). */
+  spatialScale: number;
+  /** RoIAlign sampling ratio (0 = adaptive, ceil(bin size)). */
+  samplingRatio: number;
 }
 
 export interface NetworkSink<V> extends TokenSink<V> {
-  /** A model input, NCTHW with a dynamic batch. */
-  input(name: string, frames: number, size: number): V;
+  /** A model input, NCTHW with a dynamic batch; size null means any H and W. */
+  input(name: string, frames: number, size: number | null): V;
   convBn(x: V, spec: ConvBnSpec, relu: boolean): V;
   /**
    * MaxPool3d. Padded cells never win (PyTorch pads with -inf); the I3D port pads with zeros, which
@@ -50,6 +69,8 @@ export interface NetworkSink<V> extends TokenSink<V> {
    * (dropout is the identity in eval mode; no activation). Its result is the model's output.
    */
   classify(x: V, linear: string, inFeatures: number, classes: number): void;
+  /** ResNetRoIHead over the graph input `boxes`; its result is the model's output. */
+  roiHead(x: V, spec: RoiHeadSpec): void;
   /**
    * I3D's head after its pool: a 1x1x1 Conv3d with bias at every position of x (spatially 1x1),
    * giving per-time logits [N, classes, T]; the model's logits are their mean over time.

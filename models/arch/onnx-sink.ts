@@ -1,12 +1,17 @@
 import type { OnnxGraphBuilder } from '../onnx/graph-builder.ts';
 import type { StateDict } from '../tensor.ts';
 import { foldBatchNorm } from './fold-batchnorm.ts';
-import type { ConvBnSpec, ConvSpec, NetworkSink, Padding, PatchMergingSpec, TemporalShiftSpec, Triple, WindowAttentionSpec } from './network.ts';
+import { roiAlignTorchvision } from '../onnx/roi-align.ts';
+import type { ConvBnSpec, ConvSpec, NetworkSink, Padding, PatchMergingSpec, RoiHeadSpec, TemporalShiftSpec, Triple, WindowAttentionSpec } from './network.ts';
 import { OnnxTokenOps } from './onnx-token-ops.ts';
 import { weight } from './weights.ts';
 
 /** Name of the graph output, [N, classes]. */
 export const LOGITS = 'logits';
+/** Name of the action detector's graph input, [K, 5] (batch index, x1, y1, x2, y2 in input pixels). */
+export const BOXES = 'boxes';
+/** Name of the action detector's graph output, [K, classes] sigmoid probabilities. */
+export const PROBS = 'probs';
 /** I3D's second output, [N, classes, T']: the logits per output time step (their mean is LOGITS). */
 export const LOGITS_PER_TIME = 'logits_per_time';
 
@@ -26,8 +31,8 @@ export class OnnxSink implements NetworkSink<string> {
     this.tokens = new OnnxTokenOps(graph, sd);
   }
 
-  input(name: string, frames: number, size: number): string {
-    return this.graph.input(name, ['N', 3, frames, size, size]);
+  input(name: string, frames: number, size: number | null): string {
+    return this.graph.input(name, ['N', 3, frames, size ?? 'H', size ?? 'W']);
   }
 
   convBn(x: string, spec: ConvBnSpec, relu: boolean): string {
@@ -48,6 +53,7 @@ export class OnnxSink implements NetworkSink<string> {
       kernel_shape: { ints: spec.kernel },
       strides: { ints: spec.stride },
       pads: { ints: pads(spec.padding) },
+      ...(spec.dilation ? { dilations: { ints: spec.dilation } } : {}),
       ...(groups === 1 ? {} : { group: { int: groups } }),
     });
     return relu ? this.graph.node('Relu', [y], `${spec.conv}.relu`) : y;
@@ -88,6 +94,27 @@ export class OnnxSink implements NetworkSink<string> {
     const b = this.graph.initializer(`${linear}.bias`, [classes], weight(this.sd, `${linear}.bias`));
     this.graph.node('Gemm', [flat, w, b], LOGITS, { transB: { int: 1 } });
     this.graph.output(LOGITS, ['N', classes]);
+  }
+
+  /**
+   * ResNetRoIHead: squeeze T (1 after the pathway pools), RoIAlign every box of the `boxes`
+   * input, MaxPool2d over the RoI, Linear, Sigmoid. Dropout is the identity in eval mode.
+   */
+  roiHead(x: string, spec: RoiHeadSpec): void {
+    const g = this.graph;
+    const boxes = g.input(BOXES, ['K', 5]);
+    const features = g.node('Squeeze', [x, g.int64Initializer(`${spec.linear}.time_axis`, [1], [2])], `${spec.linear}.features`);
+    const [index, rois] = g.nodeMulti('Split', [boxes, g.int64Initializer(`${BOXES}.split`, [2], [1, 4])], [`${BOXES}.index`, `${BOXES}.rois`], { axis: { int: 1 } });
+    const flatIndex = g.node('Squeeze', [index!, g.int64Initializer(`${BOXES}.index_axis`, [1], [1])], `${BOXES}.index_flat`);
+    const batchIndices = g.node('Cast', [flatIndex], `${BOXES}.batch_indices`, { to: { int: 7 } });
+    const pooled = roiAlignTorchvision(g, features, rois!, batchIndices, { outputSize: spec.resolution, spatialScale: spec.spatialScale, samplingRatio: spec.samplingRatio }, `${spec.linear}.roi`);
+    const maxed = g.node('MaxPool', [pooled], `${spec.linear}.pool_spatial`, { kernel_shape: { ints: [spec.resolution, spec.resolution] }, strides: { ints: [1, 1] } });
+    const flat = g.node('Flatten', [maxed], `${spec.linear}.flatten`, { axis: { int: 1 } });
+    const w = g.initializer(`${spec.linear}.weight`, [spec.classes, spec.inFeatures], weight(this.sd, `${spec.linear}.weight`));
+    const b = g.initializer(`${spec.linear}.bias`, [spec.classes], weight(this.sd, `${spec.linear}.bias`));
+    const logits = g.node('Gemm', [flat, w, b], `${spec.linear}.logits`, { transB: { int: 1 } });
+    g.node('Sigmoid', [logits], PROBS);
+    g.output(PROBS, ['K', spec.classes]);
   }
 
   /**

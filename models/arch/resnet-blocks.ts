@@ -45,6 +45,8 @@ export interface StageSpec {
   convAKernels: readonly Triple[];
   /** Spatial stride of the stage's first block (on conv_b and the shortcut). */
   spatialStride: number;
+  /** Spatial dilation of every conv_b (padded by the dilation, so the size is kept); default 1. */
+  spatialDilation?: number;
 }
 
 /**
@@ -63,6 +65,7 @@ export function resStage<V>(net: NetworkSink<V>, x: V, spec: StageSpec): V {
       dimOut: spec.dimOut,
       convAKernel,
       spatialStride: i === 0 ? spec.spatialStride : 1,
+      spatialDilation: spec.spatialDilation ?? 1,
     });
   }
   return y;
@@ -75,6 +78,7 @@ interface ResBlockSpec {
   dimOut: number;
   convAKernel: Triple;
   spatialStride: number;
+  spatialDilation: number;
 }
 
 function resBlock<V>(net: NetworkSink<V>, x: V, spec: ResBlockSpec): V {
@@ -111,6 +115,7 @@ function resBlock<V>(net: NetworkSink<V>, x: V, spec: ResBlockSpec): V {
     true,
   );
   const convBKernel: Triple = [1, 3, 3];
+  const d = spec.spatialDilation;
   const bOut = net.convBn(
     a,
     {
@@ -120,7 +125,9 @@ function resBlock<V>(net: NetworkSink<V>, x: V, spec: ResBlockSpec): V {
       outChannels: spec.dimInner,
       kernel: convBKernel,
       stride,
-      padding: samePadding(convBKernel),
+      // create_slowfast pads a dilated conv_b by its dilation: same size out.
+      padding: d === 1 ? samePadding(convBKernel) : [0, d, d],
+      ...(d === 1 ? {} : { dilation: [1, d, d] as Triple }),
     },
     true,
   );

@@ -6,7 +6,12 @@ import type { OnnxTypes } from './proto.ts';
 /** A graph input/output dimension: a size, or a symbolic name such as "N" (dynamic batch). */
 export type Dim = number | string;
 
-export type AttributeValue = { int: number } | { ints: readonly number[] } | { float: number };
+export type AttributeValue = { int: number } | { ints: readonly number[] } | { float: number } | { string: string };
+
+/** Element types a graph input or output may have. */
+export type ValueType = 'float32' | 'int64';
+
+const ELEMENT_TYPE: Record<ValueType, number> = { float32: ONNX_FLOAT, int64: ONNX_INT64 };
 
 export interface ModelOptions {
   opset: number;
@@ -29,19 +34,19 @@ export class OnnxGraphBuilder {
   private readonly outputs: OnnxTypes.IValueInfoProto[] = [];
   private readonly names = new Set<string>();
 
-  input(name: string, shape: readonly Dim[]): string {
+  input(name: string, shape: readonly Dim[], type: ValueType = 'float32'): string {
     this.claim(name);
-    this.inputs.push(floatValueInfo(name, shape));
+    this.inputs.push(valueInfo(name, shape, type));
     return name;
   }
 
-  output(name: string, shape: readonly Dim[]): void {
+  output(name: string, shape: readonly Dim[], type: ValueType = 'float32'): void {
     if (!this.names.has(name)) {
       throw new VidxError('ONNX_GRAPH_INVALID', `graph output "${name}" is not produced by any node`, {
         hint: 'produce the value with a node before declaring it an output',
       });
     }
-    this.outputs.push(floatValueInfo(name, shape));
+    this.outputs.push(valueInfo(name, shape, type));
   }
 
   /** A float32 constant. The bytes are referenced, not copied, until the model is encoded. */
@@ -61,22 +66,31 @@ export class OnnxGraphBuilder {
 
   /** Adds a node with a single output named `output`; returns that name. */
   node(opType: string, inputs: readonly string[], output: string, attributes: Record<string, AttributeValue> = {}): string {
+    return this.nodeMulti(opType, inputs, [output], attributes)[0]!;
+  }
+
+  /**
+   * Adds a node with several outputs (TopK, Split, ...); returns their names. An empty input
+   * name stands for an optional input left out, as ONNX spells it.
+   */
+  nodeMulti(opType: string, inputs: readonly string[], outputs: readonly string[], attributes: Record<string, AttributeValue> = {}): string[] {
     for (const input of inputs) {
+      if (input === '') continue;
       if (!this.names.has(input)) {
-        throw new VidxError('ONNX_GRAPH_INVALID', `${opType} node "${output}" reads "${input}", which does not exist yet`, {
+        throw new VidxError('ONNX_GRAPH_INVALID', `${opType} node "${outputs[0]}" reads "${input}", which does not exist yet`, {
           hint: 'add nodes in topological order',
         });
       }
     }
-    this.claim(output);
+    for (const output of outputs) this.claim(output);
     this.nodes.push({
       opType,
-      name: output,
+      name: outputs[0],
       input: [...inputs],
-      output: [output],
+      output: [...outputs],
       attribute: Object.entries(attributes).map(([attrName, value]) => attributeProto(attrName, value)),
     });
-    return output;
+    return [...outputs];
   }
 
   get nodeCount(): number {
@@ -114,12 +128,12 @@ export class OnnxGraphBuilder {
   }
 }
 
-function floatValueInfo(name: string, shape: readonly Dim[]): OnnxTypes.IValueInfoProto {
+function valueInfo(name: string, shape: readonly Dim[], type: ValueType): OnnxTypes.IValueInfoProto {
   return {
     name,
     type: {
       tensorType: {
-        elemType: ONNX_FLOAT,
+        elemType: ELEMENT_TYPE[type],
         shape: { dim: shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
       },
     },
@@ -130,6 +144,7 @@ function attributeProto(name: string, value: AttributeValue): OnnxTypes.IAttribu
   const { AttributeType } = onnx.AttributeProto;
   if ('ints' in value) return { name, type: AttributeType.INTS, ints: [...value.ints] };
   if ('int' in value) return { name, type: AttributeType.INT, i: value.int };
+  if ('string' in value) return { name, type: AttributeType.STRING, s: new TextEncoder().encode(value.string) };
   return { name, type: AttributeType.FLOAT, f: value.float };
 }
 

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { isVidxError } from '../../core/errors.ts';
-import { ARCHITECTURES, ManifestSchema, windowSeconds } from '../../core/model/manifest.ts';
+import { ARCHITECTURES, CLASSIFIER_ARCHITECTURES, ManifestSchema, windowSeconds } from '../../core/model/manifest.ts';
 import { INPUTS, LOGITS } from '../../models/arch/index.ts';
 import { loadKinetics400Labels, parseLabels } from '../../models/labels.ts';
 import { manifestFor, modelFileNames, parseArchitecture, SYNTHETIC_RULE } from '../../models/manifests.ts';
@@ -36,8 +36,8 @@ describe('Kinetics-400 labels', () => {
 });
 
 describe('manifestFor', () => {
-  it('gives a schema-valid manifest for every architecture, naming its own files', () => {
-    for (const arch of ARCHITECTURES) {
+  it('gives a schema-valid manifest for every clip classifier, naming its own files', () => {
+    for (const arch of CLASSIFIER_ARCHITECTURES) {
       const m = manifestFor(arch, synthetic, false);
       expect(ManifestSchema.safeParse(m).success).toBe(true);
       expect(m.onnx).toBe(modelFileNames(arch).onnx);
@@ -120,7 +120,7 @@ describe('manifestFor', () => {
   });
 
   it('describes exactly the inputs of the built graph and of the canonical model', () => {
-    for (const arch of ARCHITECTURES) {
+    for (const arch of CLASSIFIER_ARCHITECTURES) {
       const m = manifestFor(arch, synthetic, false);
       expect(m.inputs.map((i) => [i.name, [1, ...i.shape.slice(1)]])).toEqual(Object.entries(golden[arch].inputs));
       expect(m.inputs.map((i) => ({ name: i.name, frames: i.shape[2], size: i.shape[3] }))).toEqual(INPUTS[arch]);
