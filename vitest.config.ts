@@ -1,13 +1,41 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Two projects. `unit`: fast tests of pure code, no network (not even localhost), no ffmpeg, no
+ * ONNX, no emulators, no CDK synth; `npm run test:unit` runs only these. `integration`: everything
+ * else (real ffmpeg, models, emulators, HTTP, synth). `npm test` (CI) runs both.
+ * A new test file is integration unless it is listed here.
+ */
+export const UNIT_TESTS = [
+  'test/unit/**/*.test.ts',
+  'test/analyze/format.test.ts',
+  'test/analyze/score-loop.test.ts',
+  'test/cli/upload.test.ts',
+  'test/detection/detection-core.test.ts',
+  'test/labels/match.test.ts',
+  'test/models/checkpoint.test.ts',
+  'test/models/manifest.test.ts',
+  'test/models/store.test.ts',
+  'test/models/tps-shifts.test.ts',
+  'test/pipeline/units.test.ts',
+  'test/query/cursor.test.ts',
+  'test/query/params.test.ts',
+  'test/query/search.test.ts',
+  'test/timeline/*.test.ts',
+  'test/video/windows.test.ts',
+];
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     pool: 'forks',
     // Two cores: model parity and ffmpeg-heavy files are CPU bound; more workers only thrash.
     maxWorkers: 2,
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    reporters: process.env.CI ? ['default'] : ['default'],
+    reporters: ['default'],
+    projects: [
+      { extends: true, test: { name: 'unit', include: UNIT_TESTS } },
+      { extends: true, test: { name: 'integration', include: ['test/**/*.test.ts'], exclude: UNIT_TESTS } },
+    ],
   },
 });

@@ -11,6 +11,11 @@
  *     with inference, softmax, top-k), in video seconds per second;
  *   - inference only: the same windows packed beforehand, then only engine.run timed;
  *   - ratio end-to-end / inference-only (target >= 0.8: the model is the bottleneck);
+ *   - decode only: the same windows read and packed, nothing inferred (CPU seconds of node + ffmpeg);
+ *   - the sum bound: (decode CPU + inference CPU) / cores, the best wall time two stages sharing
+ *     the cores can reach; end to end vs that bound;
+ *   - bytes handed to the model per window;
+ * each for the uint8 entry (what analyze runs) and, for SlowFast, the float entry beside it.
  *   - peak RSS (Node's maxRSS + the ffmpeg child's VmHWM) of the end-to-end run (target < 1 GB);
  *   - the same peak on a 10-minute video (the 60 s one concatenated ten times, stream copy) with
  *     i3d_r50 at a 20 s stride (30 windows, the whole file decoded), against the 1-minute run.
@@ -21,7 +26,7 @@
  * VIDX_BENCH_LONG=0 skips the 10-minute run.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,7 +47,8 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const cacheDir = join(tmpdir(), 'vidx-bench');
 
 interface ChildTask {
-  mode: 'e2e' | 'infer';
+  mode: 'e2e' | 'infer' | 'decode';
+  entry: 'float' | 'uint8';
   video: string;
   manifest: string;
   /** Score only the first `limit` windows (null: all). */
@@ -64,12 +70,21 @@ interface ChildResult {
   nodePeakMB: number;
   ffmpegPeakMB: number;
   load: number[];
+  /** CPU seconds of this process and its waited-for children over the measured part. */
+  cpuS: number;
+  bytesPerWindow: number;
+}
+
+/** CPU seconds of this process and its waited-for children (utime, stime, cutime, cstime). */
+function cpuSeconds(): number {
+  const fields = readFileSync('/proc/self/stat', 'utf8').replace(/^.*\) /, '').split(' ');
+  return [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0) / 100;
 }
 
 // ---------------------------------------------------------------- child: one measurement
 
 async function child(task: ChildTask): Promise<ChildResult> {
-  const engine = await InferenceEngine.load(task.manifest, { device: 'cpu', threads: THREADS, log: () => undefined });
+  const engine = await InferenceEngine.load(task.manifest, { device: 'cpu', threads: THREADS, entry: task.entry, log: () => undefined });
   try {
     await engine.warmup();
     const info = await probe(task.video);
@@ -88,8 +103,13 @@ async function child(task: ChildTask): Promise<ChildResult> {
       for (const pid of pids) ffmpegPeak = Math.max(ffmpegPeak, peakRssOfPid(pid));
     }, 100);
     const t0 = performance.now();
+    const c0 = cpuSeconds();
+    let cpuS = 0;
     try {
-      if (task.mode === 'e2e') {
+      if (task.mode === 'decode') {
+        for await (const b of readWindows(task.video, engine.manifest, { info, windows, batch: task.batch, entry: task.entry, onSpawn: (pid) => pid && pids.push(pid) })) void b;
+        cpuS = cpuSeconds() - c0;
+      } else if (task.mode === 'e2e') {
         await scoreWindows(task.video, engine, {
           info,
           windows,
@@ -102,19 +122,22 @@ async function child(task: ChildTask): Promise<ChildResult> {
           },
           onSpawn: (pid) => pid && pids.push(pid),
         });
+        cpuS = cpuSeconds() - c0;
       } else {
-        const packed: Array<{ inputs: Record<string, Float32Array>; n: number }> = [];
-        for await (const b of readWindows(task.video, engine.manifest, { info, windows, batch: task.batch })) packed.push({ inputs: b.inputs, n: b.windows.length });
+        const packed: Array<{ inputs: Record<string, Float32Array | Uint8Array>; n: number }> = [];
+        for await (const b of readWindows(task.video, engine.manifest, { info, windows, batch: task.batch, entry: task.entry })) packed.push({ inputs: b.inputs, n: b.windows.length });
         for (const b of packed) {
           const t = performance.now();
+          const c = cpuSeconds();
           await engine.run(b.inputs, b.n);
+          cpuS += cpuSeconds() - c;
           inferMs += performance.now() - t;
         }
       }
     } finally {
       clearInterval(sample);
     }
-    const wallMs = task.mode === 'e2e' ? performance.now() - t0 : inferMs;
+    const wallMs = task.mode === 'infer' ? inferMs : performance.now() - t0;
     return {
       windows: windows.length,
       videoSeconds,
@@ -125,6 +148,8 @@ async function child(task: ChildTask): Promise<ChildResult> {
       nodePeakMB: process.resourceUsage().maxRSS / 1024,
       ffmpegPeakMB: ffmpegPeak / 2 ** 20,
       load: loadavg().map((x) => +x.toFixed(2)),
+      cpuS,
+      bytesPerWindow: engine.bytesPerWindow,
     };
   } finally {
     await engine.close();
@@ -189,37 +214,42 @@ const f1 = (x: number): string => x.toFixed(2);
 export async function run(): Promise<void> {
   const { oneMinute, tenMinutes } = await ensureVideos();
   const full = process.env.VIDX_BENCH_QUICK !== '1';
-  console.log(`video: ${oneMinute} (60 s, 1920x1080, 30 fps, H.264); onnxruntime CPU, ${THREADS} threads; batch 1`);
-  const cases: Array<{ arch: Architecture; limit: number | null }> = [
-    { arch: 'i3d_r50', limit: null },
-    { arch: 'slowfast_r50', limit: full ? null : 12 },
+  console.log(`video: ${oneMinute} (60 s, 1920x1080, 30 fps, H.264); onnxruntime CPU, ${THREADS} threads; batch 1; CPU seconds include the ffmpeg children`);
+  const cases: Array<{ arch: Architecture; limit: number | null; entry: 'uint8' | 'float' }> = [
+    { arch: 'i3d_r50', limit: null, entry: 'uint8' },
+    { arch: 'slowfast_r50', limit: full ? null : 12, entry: 'uint8' },
+    { arch: 'slowfast_r50', limit: full ? null : 12, entry: 'float' },
   ];
   let oneMinutePeak = 0;
   for (const c of cases) {
     const manifest = await ensureModel(c.arch);
-    const base = { video: oneMinute, manifest, limit: c.limit, stride: null, batch: 1 };
+    const base = { video: oneMinute, manifest, limit: c.limit, stride: null, batch: 1, entry: c.entry };
     const e2eTask: ChildTask = { mode: 'e2e', ...base };
     const inferTask: ChildTask = { mode: 'infer', ...base };
+    const decodeTask: ChildTask = { mode: 'decode', ...base };
     const e2e = await measure(e2eTask);
     const inf = await measure(inferTask);
+    const dec = await measure(decodeTask);
     const e2eRate = e2e.videoSeconds / e2e.wallS;
     const infRate = inf.videoSeconds / inf.wallS;
+    const bound = (dec.cpuS + inf.cpuS) / THREADS;
     const peak = e2e.nodePeakMB + e2e.ffmpegPeakMB;
     if (c.arch === 'i3d_r50') oneMinutePeak = peak;
-    console.log(`\n${c.arch}: ${e2e.windows} windows at stride D = ${f1(e2e.videoSeconds)} s of video${c.limit === null ? '' : ` (first ${c.limit} windows only: VIDX_BENCH_QUICK=1; start-up weighs more in a short run)`}`);
-    console.log(`  end to end     ${f1(e2eRate)} video-s/s  (${f1(e2e.wallS)} s wall; in engine.run ${f1(e2e.inferS)} s; waiting on decode ${f1(e2e.waitS)} s, of which ${f1(e2e.firstWaitS)} s for the first batch; load ${e2e.load.join(' ')})`);
+    console.log(`\n${c.arch}, ${c.entry} entry (${(e2e.bytesPerWindow / 1e6).toFixed(1)} MB to the model per window): ${e2e.windows} windows at stride D = ${f1(e2e.videoSeconds)} s of video${c.limit === null ? '' : ` (first ${c.limit} windows only: VIDX_BENCH_QUICK=1; start-up weighs more in a short run)`}`);
+    console.log(`  end to end     ${f1(e2eRate)} video-s/s  (${f1(e2e.wallS)} s wall, ${f1(e2e.cpuS)} CPU-s; in engine.run ${f1(e2e.inferS)} s; waiting on decode ${f1(e2e.waitS)} s, of which ${f1(e2e.firstWaitS)} s for the first batch; load ${e2e.load.join(' ')})`);
     console.log(`    command: ${commandFor(e2eTask)}`);
-    console.log(`  inference only ${f1(infRate)} video-s/s  (${f1(inf.wallS)} s in engine.run; load ${inf.load.join(' ')})`);
-    console.log(`    command: ${commandFor(inferTask)}`);
+    console.log(`  inference only ${f1(infRate)} video-s/s  (${f1(inf.wallS)} s in engine.run, ${f1(inf.cpuS)} CPU-s; load ${inf.load.join(' ')})`);
+    console.log(`  decode only    ${f1(dec.wallS)} s wall, ${f1(dec.cpuS)} CPU-s (node + ffmpeg)`);
     console.log(`  ratio end-to-end / inference-only: ${f1(e2eRate / infRate)} (target >= 0.8)`);
+    console.log(`  sum bound (decode CPU + inference CPU) / ${THREADS} cores = ${f1(bound)} s; end to end / bound: ${f1(e2e.wallS / bound)}`);
     console.log(`  peak RSS end to end: ${peak.toFixed(0)} MB (node ${e2e.nodePeakMB.toFixed(0)} MB + ffmpeg ${e2e.ffmpegPeakMB.toFixed(0)} MB; target < 1024 MB)`);
   }
   if (process.env.VIDX_BENCH_LONG !== '0') {
     const manifest = await ensureModel('i3d_r50');
-    const task: ChildTask = { mode: 'e2e', video: tenMinutes, manifest, limit: null, stride: 20, batch: 1 };
+    const task: ChildTask = { mode: 'e2e', entry: 'uint8', video: tenMinutes, manifest, limit: null, stride: 20, batch: 1 };
     const long = await measure(task);
     const peak = long.nodePeakMB + long.ffmpegPeakMB;
-    console.log(`\n10-minute video (${tenMinutes}, 1080p30), i3d_r50, stride 20 s: ${long.windows} windows, whole file decoded`);
+    console.log(`\n10-minute video (${tenMinutes}, 1080p30), i3d_r50 uint8 entry, stride 20 s: ${long.windows} windows, whole file decoded`);
     console.log(`  end to end ${f1(long.wallS)} s wall; peak RSS ${peak.toFixed(0)} MB (node ${long.nodePeakMB.toFixed(0)} + ffmpeg ${long.ffmpegPeakMB.toFixed(0)}); 1-minute i3d run: ${oneMinutePeak.toFixed(0)} MB; growth ${(peak - oneMinutePeak).toFixed(0)} MB`);
     console.log(`    command: ${commandFor(task)}`);
   }

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { DEFAULTS, VIDEO_PREFIX } from '../core/names.ts';
-import { CLIP_QUEUE_DEFINITION } from '../core/infra-definitions.ts';
+import { RELEASES, type Release } from '../models/pull.ts';
 
 /** Context strings from `-c key=value` arrive as strings: coerce them to the declared types. */
 const bool = z.union([z.boolean(), z.enum(['true', 'false']).transform((s) => s === 'true')]);
@@ -52,6 +52,11 @@ export const ConfigSchema = z
     model: z.string().regex(/^[a-z0-9_]{1,64}$/).default('slowfast_r50'),
     /** Weights built into the worker image: the PyTorchVideo checkpoint, or synthetic (labels mean nothing). */
     modelSource: z.enum(['pretrained', 'synthetic']).default('pretrained'),
+    /**
+     * A mirror holding release checkpoints by file name, for the image build's `vidx models pull`
+     * (VIDX_MODEL_ZOO_URL): how a model without a public address (MARS) gets into the image.
+     */
+    modelZooUrl: z.url().optional(),
     /** The manifest bundled with the segmenter (see cdk/model-manifest.ts for the default). */
     modelManifest: z.string().min(1).optional(),
     clipSeconds: int(1, 3600).default(DEFAULTS.clipSeconds),
@@ -87,6 +92,8 @@ export const ConfigSchema = z
     natGateways: int(0, 3).default(0),
     maxAzs: int(1, 6).default(2),
     alarmEmail: z.email().optional(),
+    /** Also POST every done/failed event to this URL, signed with the WebhookSecretArn secret. */
+    webhookUrl: z.url({ protocol: /^https?$/ }).optional(),
     /** Deploy the web page: CloudFront + a private bucket, and a Cognito user pool whose tokens the API accepts (replaces `authorizer`). */
     web: bool.default(false),
     /** Cognito hosted UI domain prefix (unique in the region); default `<stack name>-<account>`. */
@@ -99,6 +106,18 @@ export const ConfigSchema = z
   .refine((c) => c.visibilityTimeoutSeconds >= c.stopTimeoutSeconds, {
     message: 'visibilityTimeoutSeconds must cover stopTimeoutSeconds so a draining worker keeps its messages',
     path: ['visibilityTimeoutSeconds'],
+  })
+  .superRefine((c, ctx) => {
+    // The image build pulls the weights; a release only on a web page would fail deep in `cdk deploy`.
+    const release: Release | undefined = (RELEASES as Record<string, Release>)[c.model];
+    if (c.modelSource !== 'pretrained' || release?.kind !== 'manual') return;
+    if (c.modelZooUrl !== undefined && release.file !== null) return;
+    const how = release.file !== null ? `put ${release.file} on a mirror and set modelZooUrl, or ` : '';
+    ctx.addIssue({
+      code: 'custom',
+      path: ['modelSource'],
+      message: `${c.model}'s weights have no public download address (only ${release.where}): ${how}set modelSource to synthetic`,
+    });
   });
 
 export type VidxConfig = z.infer<typeof ConfigSchema>;
@@ -129,6 +148,3 @@ export function loadConfig(context: ContextSource, overrides: ConfigInput = {}):
   }
   return parsed.data;
 }
-
-/** Settings of the queue the runtime also creates locally (core/infra-definitions.ts). */
-export const CLIP_QUEUE = CLIP_QUEUE_DEFINITION;

@@ -22,6 +22,7 @@ import { Sweeper } from './constructs/sweeper.ts';
 import { QueryApi } from './constructs/query-api.ts';
 import { VideoBucket } from './constructs/video-bucket.ts';
 import { WorkerScaling } from './constructs/worker-scaling.ts';
+import { VideoEvents } from './constructs/video-events.ts';
 import { WebSite } from './constructs/web-site.ts';
 import { segmenterManifest } from './model-manifest.ts';
 import { PATHS } from './paths.ts';
@@ -50,7 +51,7 @@ export const ACTIONS = {
   queryTable: ['dynamodb:GetItem', 'dynamodb:Query'],
   queryIndex: ['dynamodb:Query'],
   uploadVideo: ['s3:PutObject'], // the query API signs upload PUTs under the video prefix
-  writeThumbnails: ['s3:PutObject', 's3:DeleteObject'],
+  writeThumbnails: ['s3:PutObject'], // one JPEG per segment under the thumbnail prefix
 } as const;
 
 /** Everything vidx runs on in AWS: see issue 5 and the README's Deploy section. */
@@ -65,6 +66,7 @@ export class VidxStack extends Stack {
   readonly api: QueryApi;
   readonly sweeper: Sweeper;
   readonly monitoring: Monitoring;
+  readonly events: VideoEvents;
 
   constructor(scope: Construct, id: string, props: VidxStackProps) {
     super(scope, id, props);
@@ -95,6 +97,8 @@ export class VidxStack extends Stack {
       id: 'AwsSolutions-SQS3',
       reason: 'This queue is itself the dead-letter queue of the segmenter\'s asynchronous invocations.',
     });
+    // Done/failed events: published by the segmenter (failures) and the workers.
+    this.events = new VideoEvents(this, 'Events', { webhookUrl: config.webhookUrl });
     const ffprobe = new FfprobeLayer(this, 'Ffprobe', { architecture });
     const manifest = segmenterManifest(config.model, config.modelManifest);
     if (manifest.origin === 'generated') {
@@ -122,6 +126,7 @@ export class VidxStack extends Stack {
         [ENV.clipSeconds]: String(config.clipSeconds),
         [ENV.model]: `${LAMBDA_TASK_ROOT}/${MODEL_MANIFEST_FILE}`,
         [ENV.ffprobe]: FFPROBE_LAYER_PATH,
+        ...this.events.environment(),
         POWERTOOLS_SERVICE_NAME: 'vidx-segmenter',
       },
     });
@@ -129,6 +134,7 @@ export class VidxStack extends Stack {
     this.segmenter.role.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.readVideo], resources: [videosArn] }));
     this.segmenter.role.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.enqueueClips], resources: [this.clips.queue.queueArn] }));
     this.segmenter.role.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.segmenterTable], resources: [table.tableArn] }));
+    this.events.grantPublish(this.segmenter.role);
     this.bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.LambdaDestination(this.segmenter.fn), {
       prefix: config.videoPrefix,
     });
@@ -228,12 +234,14 @@ export class VidxStack extends Stack {
       healthPort: config.workerHealthPort,
       model: config.model,
       modelSource: config.modelSource,
+      modelZooUrl: config.modelZooUrl,
       logRetentionDays: config.logRetentionDays,
       environment: {
         [ENV.table]: table.tableName,
         [ENV.bucket]: this.bucket.bucketName,
         [ENV.queueUrl]: this.clips.queue.queueUrl,
         [ENV.videoPrefix]: config.videoPrefix,
+        ...this.events.environment(),
         [ENV.visibilityTimeoutSeconds]: String(config.visibilityTimeoutSeconds),
         [ENV.heartbeatSeconds]: String(config.heartbeatSeconds),
         [ENV.stopTimeoutSeconds]: String(config.stopTimeoutSeconds),
@@ -243,10 +251,12 @@ export class VidxStack extends Stack {
     const taskRole = this.worker.taskRole;
     taskRole.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.readVideo], resources: [videosArn] }));
     taskRole.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.consumeClips], resources: [this.clips.queue.queueArn] }));
+    taskRole.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.writeThumbnails], resources: [this.bucket.arnForObjects(`${THUMBNAIL_PREFIX}*`)] }));
     taskRole.addToPolicy(
       // The worker never reads the label index (only the query API does).
       new iam.PolicyStatement({ actions: [...ACTIONS.workerTable], resources: [table.tableArn] }),
     );
+    this.events.grantPublish(taskRole);
     this.scaling = new WorkerScaling(this, 'WorkerScaling', {
       cluster: capacity.cluster,
       service: this.worker.service,
@@ -285,6 +295,9 @@ export class VidxStack extends Stack {
     new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName, description: 'CloudWatch dashboard' });
     if (web) new CfnOutput(this, 'WebUrl', { value: `${web.origin}/`, description: 'The web page (sign in with a user of WebUserPoolId)' });
     if (web) new CfnOutput(this, 'WebUserPoolId', { value: web.userPool.userPoolId, description: 'Invite people: aws cognito-idp admin-create-user --user-pool-id <id> --username <email>' });
+    new CfnOutput(this, 'EventTopicArn', { value: this.events.topic.topicArn, description: 'Done/failed video events (SNS): subscribe to them' });
+    new CfnOutput(this, 'EventBusName', { value: this.events.bus.eventBusName, description: 'Done/failed video events (EventBridge, source "vidx")' });
+    new CfnOutput(this, 'WebhookSecretArn', { value: this.events.webhookSecret.secretArn, description: 'HMAC key of webhook signatures (give it to the receiver)' });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn, description: 'Subscribe to receive alarms' });
 
     this.acknowledgeFindings(config);
@@ -297,11 +310,12 @@ export class VidxStack extends Stack {
       reason: 'Reads any uploaded video under the video prefix (object keys are chosen by users); nothing else in the bucket.',
     };
     acknowledge(this.segmenter.role, videoObjects);
-    acknowledge(this.query.role, videoObjects, {
+    const thumbnailObjects = {
       id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(this.bucket)}.Arn>/${THUMBNAIL_PREFIX}*]`,
-      reason: 'Signs GET URLs of segment thumbnails (one object per segment under the thumbnail prefix); nothing else in the bucket.',
-    });
-    acknowledge(this.worker.taskRole, videoObjects);
+      reason: 'Segment thumbnails: one object per segment under the thumbnail prefix (written by the worker, signed for reading by the query API); nothing else in the bucket.',
+    };
+    acknowledge(this.worker.taskRole, videoObjects, thumbnailObjects);
+    acknowledge(this.query.role, videoObjects, thumbnailObjects);
     acknowledge(this.sweeper.fn.role, videoObjects);
     const notifications = this.node.tryFindChild('BucketNotificationsHandler050a0587b7544547bf325f094a3db834');
     if (notifications) {

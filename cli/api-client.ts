@@ -2,10 +2,7 @@
  * GET requests to the vidx query API from the CLI (search, export): the URL, the timeout, and one
  * mapping of failures to typed errors (unreachable, not the API, or the API's own 4xx code).
  */
-import { VidxError } from '../core/errors.ts';
-
-export const API_UNREACHABLE = 'API_UNREACHABLE';
-export const API_ERROR = 'API_ERROR';
+import { VidxError, isErrorCode } from '../core/errors.ts';
 
 export interface ApiText {
   status: number;
@@ -21,7 +18,7 @@ export async function apiGet(api: string, path: string, params: Record<string, s
   try {
     res = await fetch(url, { signal: AbortSignal.timeout(30_000) });
   } catch (e) {
-    throw new VidxError(API_UNREACHABLE, `cannot reach the vidx API at ${base}`, {
+    throw new VidxError('API_UNREACHABLE', `cannot reach the vidx API at ${base}`, {
       hint: 'start it with `npm start` (the local stack serves it on localhost:8787), or pass --api <url>',
       cause: e,
     });
@@ -33,10 +30,10 @@ export async function apiGet(api: string, path: string, params: Record<string, s
   try {
     body = JSON.parse(text);
   } catch (_e) {
-    throw new VidxError(API_ERROR, `${url.origin} answered ${res.status} with something that is not JSON`, { hint: 'is --api the vidx query API?' });
+    throw new VidxError('API_ERROR', `${url.origin} answered ${res.status} with something that is not JSON`, { hint: 'is --api the vidx query API?' });
   }
   const err = body as { code?: unknown; message?: unknown; hint?: unknown };
-  throw new VidxError(typeof err.code === 'string' ? err.code : API_ERROR, typeof err.message === 'string' ? err.message : `the API answered ${res.status}`, {
+  throw new VidxError(isErrorCode(err.code) ? err.code : 'API_ERROR', typeof err.message === 'string' ? err.message : `the API answered ${res.status}`, {
     ...(typeof err.hint === 'string' ? { hint: err.hint } : {}),
   });
 }
@@ -47,6 +44,6 @@ export async function apiGetJson<T>(api: string, path: string, params: Record<st
   try {
     return JSON.parse(r.text) as T;
   } catch (_e) {
-    throw new VidxError(API_ERROR, `${api} answered ${r.status} with something that is not JSON`, { hint: 'is --api the vidx query API?' });
+    throw new VidxError('API_ERROR', `${api} answered ${r.status} with something that is not JSON`, { hint: 'is --api the vidx query API?' });
   }
 }

@@ -13,6 +13,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   upload: async () => (await import('./commands/upload.ts')).registerUpload,
   search: async () => (await import('./commands/search.ts')).registerSearch,
   export: async () => (await import('./commands/export.ts')).registerExport,
+  reindex: async () => (await import('./commands/reindex.ts')).registerReindex,
 };
 
 const program = new Command('vidx')
@@ -29,7 +30,7 @@ try {
 } catch (e) {
   if (e instanceof CommanderError) process.exit(e.exitCode);
   if (isVidxError(e)) {
-    process.stderr.write(`vidx: ${e.describe()} [${e.code}]\n`);
+    process.stderr.write(`vidx: ${e.describe()}\n`);
     process.exit(1);
   }
   throw e;

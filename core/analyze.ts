@@ -17,10 +17,8 @@ import { planWindows } from './video/windows.ts';
 import type { BatchTiming, ScoringEngine } from './analyze/score.ts';
 import { checkScoreOptions, scoreBatches } from './analyze/score.ts';
 
-export { ANALYZE_BAD_OPTIONS, ANALYZE_BAD_LOGITS, ANALYZE_BAD_BATCH } from './analyze/score.ts';
 export type { BatchTiming, ScoringEngine } from './analyze/score.ts';
 
-export const ANALYZE_BAD_RESULT = 'ANALYZE_BAD_RESULT';
 
 /** An engine as analyzeVideo needs it: the full manifest, and the device it runs on. */
 export interface AnalyzeEngine extends ScoringEngine {
@@ -152,7 +150,7 @@ export async function analyzeVideo(source: string, engine: AnalyzeEngine, opts: 
   const parsed = AnalysisResultSchema.safeParse(result);
   if (!parsed.success) {
     const what = parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new VidxError(ANALYZE_BAD_RESULT, `the analysis result does not match ${RESULT_VERSION} (${what})`, {
+    throw new VidxError('ANALYZE_BAD_RESULT', `the analysis result does not match ${RESULT_VERSION} (${what})`, {
       hint: 'this is a bug in vidx; report it with the video and model used',
     });
   }

@@ -18,6 +18,8 @@ export const ClipJobSchema = z.object({
     .refine((c) => c.index < c.count && c.start < c.end, 'clip index must be < count and start < end'),
   /** The model id the windows were planned for (its architecture), e.g. "slowfast_r50". */
   model: z.string().min(1).max(64),
+  /** sha256 of the manifest the clip was planned with (for logs and re-index; workers check the architecture only). */
+  modelSha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
 });
 export type ClipJob = z.infer<typeof ClipJobSchema>;
 

@@ -2,8 +2,6 @@
  * One definition of every name and default shared by the Lambdas, the worker, the local stack
  * and the CDK app. Change a name here and every side follows.
  */
-export const APP_NAME = 'vidx';
-
 /** Uploads under this prefix are indexed; anything else in the bucket is ignored. */
 export const VIDEO_PREFIX = 'videos/';
 

@@ -8,6 +8,7 @@ import { ActionDetector, PersonDetector } from '../core/model/detectors.ts';
 import type { Analyses } from '../core/detection/analyses.ts';
 import { DEFAULT_KEYFRAME_INTERVAL } from '../core/detection/keyframes.ts';
 import { ENV } from '../core/names.ts';
+import { manifestSha256 } from '../core/pipeline/model-ref.ts';
 import type { ClipScorer } from '../core/pipeline/clip-scorer.ts';
 
 export interface LoadScorerOptions {
@@ -62,6 +63,7 @@ export async function loadModelScorer(manifestPath: string, o: LoadScorerOptions
   }
   const batch = o.batch ?? 8;
   return createModelScorer({
+    manifestSha256: manifestSha256(manifestPath),
     manifest: engine.manifest,
     engine,
     scores: { softmax, topK },

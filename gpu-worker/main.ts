@@ -2,18 +2,22 @@
  * The worker service's entry point (ECS task, `node bin/run-ts.js gpu-worker/main.ts` or tsx).
  * Environment: VIDX_QUEUE_URL, VIDX_TABLE, VIDX_MODEL (manifest.json), VIDX_DEVICE (auto|cpu|cuda),
  * VIDX_THREADS, VIDX_HEALTH_PORT (GET /health, see health.ts), AWS_REGION (+ endpoint overrides).
+ * VIDX_VISIBILITY_TIMEOUT_SECONDS, VIDX_HEARTBEAT_SECONDS, VIDX_STOP_TIMEOUT_SECONDS, VIDX_BATCH_SIZE
+ * (settings.ts; the batch defaults to the device: 10 on a GPU, a clip per 2 cores on CPU).
  * SIGTERM/SIGINT: stop receiving, finish or release the batch in hand, exit 0 within the ECS
- * stop timeout (DEFAULTS.stopTimeoutSeconds); a hard deadline exits 1 if the drain hangs.
+ * stop timeout (VIDX_STOP_TIMEOUT_SECONDS); a hard deadline exits 1 if the drain hangs.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createClients } from '../core/aws/clients.ts';
-import { DEFAULTS, ENV } from '../core/names.ts';
+import { eventSinksFromEnv } from '../core/aws/event-sinks.ts';
+import { ENV } from '../core/names.ts';
 import { isVidxError } from '../core/errors.ts';
 import { loadManifest, loadModelManifest } from '../core/pipeline/model-ref.ts';
 import { deviceFrom, loadModelScorer } from './load-model.ts';
 import { keyframeIntervalFrom, parseAnalyses } from '../core/detection/analyses.ts';
 import { defaultPersonTimelineOptions } from '../core/detection/defaults.ts';
 import { startWorkerService, workerConfigFromEnv } from './service.ts';
+import { workerSettingsFromEnv } from './settings.ts';
 
 const log = new Logger({ serviceName: 'vidx-worker' });
 
@@ -37,13 +41,17 @@ try {
   });
   log.info('model loaded', { architecture: scorer.architecture, trained: scorer.trained, device: scorer.device });
   const people = analyses.detect ? defaultPersonTimelineOptions(loadModelManifest(process.env[ENV.actionsModel] ?? '', 'detect-actions').trained, keyframeIntervalFrom(process.env[ENV.keyframeInterval])) : undefined;
-  const service = await startWorkerService(createClients(), config, scorer, manifest, { log, ...(people ? { people } : {}) });
+  const settings = workerSettingsFromEnv(scorer.device);
+  const clients = createClients();
+  const events = await eventSinksFromEnv(clients.config);
+  if (events.sinks.length > 0) log.info('events on', { sinks: events.sinks.map((s) => s.name) });
+  const service = await startWorkerService(clients, config, scorer, manifest, { log, events: { sinks: events.sinks }, ...(people ? { people } : {}) }, settings);
   const shutdown = (signal: string) => {
     log.info('signal received: draining', { signal });
     const hard = setTimeout(() => {
       log.error('drain did not finish in time: exiting');
       process.exit(1);
-    }, (DEFAULTS.stopTimeoutSeconds - 5) * 1000);
+    }, settings.hardExitSeconds * 1000);
     hard.unref();
     service.stop().then(
       () => process.exit(0),

@@ -110,6 +110,8 @@ export interface ModelScorerOptions {
   classify?: boolean;
   /** Per-person detection over the keyframes each clip owns (detection deployments). */
   detection?: { people: PeopleModel; actions: ActionModel; interval: number; scoreThreshold?: number; maxPeople?: number };
+  /** sha256 of the manifest file (which weights these are). */
+  manifestSha256?: string | undefined;
 }
 
 export function createModelScorer(o: ModelScorerOptions): ClipScorer {
@@ -118,6 +120,7 @@ export function createModelScorer(o: ModelScorerOptions): ClipScorer {
     device: o.device,
     architecture: o.manifest.architecture,
     trained: o.manifest.trained,
+    manifestSha256: o.manifestSha256,
     topK: o.topK,
     windowsFor(duration: number): PlannedWindow[] {
       return o.classify === false ? [] : planWindows(duration, o.manifest);

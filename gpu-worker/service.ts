@@ -3,7 +3,7 @@
  * the signal handling. `main.ts` runs it as the ECS task; `vidx local` runs it in-process.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { DEFAULTS, ENV, TABLE } from '../core/names.ts';
+import { ENV, TABLE } from '../core/names.ts';
 import { VidxError } from '../core/errors.ts';
 import type { AwsClients } from '../core/aws/clients.ts';
 import { IndexStore } from '../core/aws/index-store.ts';
@@ -11,9 +11,8 @@ import { defaultTimelineOptions } from '../core/timeline/defaults.ts';
 import type { Manifest } from '../core/model/manifest.ts';
 import { ClipWorker, type WorkerOptions } from './worker.ts';
 import { startHealthServer, type HealthServer } from './health.ts';
+import { workerSettingsFromEnv, type WorkerSettings } from './settings.ts';
 import type { ClipScorer } from '../core/pipeline/clip-scorer.ts';
-
-export const WORKER_CONFIG = 'WORKER_CONFIG';
 
 export interface WorkerServiceConfig {
   queueUrl: string;
@@ -23,11 +22,11 @@ export interface WorkerServiceConfig {
 
 export function workerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): WorkerServiceConfig {
   const queueUrl = env[ENV.queueUrl];
-  if (!queueUrl) throw new VidxError(WORKER_CONFIG, `the worker needs ${ENV.queueUrl} (the clip queue URL)`);
+  if (!queueUrl) throw new VidxError('WORKER_CONFIG', `the worker needs ${ENV.queueUrl} (the clip queue URL)`);
   const port = env[ENV.healthPort];
   const healthPort = port === undefined || port === '' ? undefined : Number(port);
   if (healthPort !== undefined && !(Number.isInteger(healthPort) && healthPort >= 0 && healthPort < 65536)) {
-    throw new VidxError(WORKER_CONFIG, `${ENV.healthPort} must be a port number, got "${port}"`);
+    throw new VidxError('WORKER_CONFIG', `${ENV.healthPort} must be a port number, got "${port}"`);
   }
   return { queueUrl, tableName: env[ENV.table] || TABLE.name, healthPort };
 }
@@ -45,6 +44,7 @@ export async function startWorkerService(
   scorer: ClipScorer,
   manifest: Pick<Manifest, 'frames' | 'samplingRate' | 'fps'>,
   extra: Partial<WorkerOptions> = {},
+  settings: WorkerSettings = workerSettingsFromEnv(scorer.device),
 ): Promise<WorkerService> {
   const log = extra.log ?? new Logger({ serviceName: 'vidx-worker' });
   const timeline = defaultTimelineOptions(manifest, scorer.trained);
@@ -56,10 +56,15 @@ export async function startWorkerService(
     scorer,
     timeline: { threshold: timeline.threshold, gap: timeline.gap },
     log,
-    stopTimeoutSeconds: DEFAULTS.stopTimeoutSeconds - 15,
+    batchSize: settings.batchSize,
+    visibilityTimeoutSeconds: settings.visibilityTimeoutSeconds,
+    heartbeatSeconds: settings.heartbeatSeconds,
+    waitTimeSeconds: settings.waitTimeSeconds,
+    stopTimeoutSeconds: settings.drainSeconds,
     ...extra,
   });
   worker.start();
+  log.info('worker settings', { ...settings, device: scorer.device });
   const health = config.healthPort === undefined ? undefined : await startHealthServer(config.healthPort, () => worker.status());
   if (health) log.info('health endpoint', { url: `http://127.0.0.1:${health.port}/health` });
   let stopping: Promise<void> | undefined;

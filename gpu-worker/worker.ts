@@ -10,7 +10,10 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { ClipJobSchema, type ClipJob } from '../core/messages.ts';
 import { DEFAULTS } from '../core/names.ts';
 import { s3VideoObjects } from '../core/aws/objects.ts';
+import { s3ThumbnailWriter } from '../core/aws/thumbnails.ts';
 import { processClip, type ClipDeps, type ClipOutcome } from '../core/pipeline/process-clip.ts';
+import type { PipelineLog } from '../core/pipeline/ports.ts';
+import { redactingLog } from '../core/redact.ts';
 
 export interface WorkerOptions extends Omit<ClipDeps, 'objects'> {
   s3: S3Client;
@@ -26,6 +29,18 @@ export interface WorkerOptions extends Omit<ClipDeps, 'objects'> {
   /** Bound on the drain after stop() (the ECS stop timeout minus a margin). */
   stopTimeoutSeconds?: number;
   log: Pick<Logger, 'info' | 'warn' | 'error'>;
+}
+
+/** The settings a worker runs with (reported by status() and the health endpoint). */
+export interface WorkerRunSettings {
+  /** Messages per receive. */
+  batchSize: number;
+  visibilityTimeoutSeconds: number;
+  heartbeatSeconds: number;
+  /** Seconds the batch in hand may take to finish after a stop. */
+  drainSeconds: number;
+  /** Mean wall time of the recent batches (ms): a stop releases at once a batch that cannot finish in the drain. */
+  batchMs: number | undefined;
 }
 
 export interface WorkerStats {
@@ -46,26 +61,34 @@ export interface WorkerStats {
 export class ClipWorker {
   private readonly consumer: Consumer;
   private readonly clipDeps: ClipDeps;
+  /** Every line the worker writes goes through redaction: errors quote presigned URLs. */
+  private readonly log: PipelineLog;
   private draining = false;
   private crashed = false;
   private readonly workAbort = new AbortController();
   private readonly crashAbort = new AbortController();
   private current: Promise<unknown> | undefined;
+  private batchStartedAt = 0;
   private readonly stats: WorkerStats = {
     running: false, draining: false, inFlight: 0, received: 0, done: 0, failed: 0, retried: 0, stale: 0, poison: 0, assembled: 0,
     lastPollAt: undefined, startedAt: new Date().toISOString(),
   };
+  private readonly settings: WorkerRunSettings;
 
   constructor(private readonly opts: WorkerOptions) {
-    this.clipDeps = { ...opts, objects: s3VideoObjects(opts.s3) };
+    this.log = redactingLog(opts.log);
+    this.clipDeps = { thumbnails: s3ThumbnailWriter(opts.s3), ...opts, log: this.log, objects: s3VideoObjects(opts.s3) };
     const visibility = opts.visibilityTimeoutSeconds ?? DEFAULTS.visibilityTimeoutSeconds;
+    const heartbeat = opts.heartbeatSeconds ?? Math.min(DEFAULTS.heartbeatSeconds, Math.max(1, Math.floor(visibility / 3)));
+    const batchSize = opts.batchSize ?? 10;
+    this.settings = { batchSize, visibilityTimeoutSeconds: visibility, heartbeatSeconds: heartbeat, drainSeconds: this.drainSeconds(), batchMs: undefined };
     this.consumer = Consumer.create({
       queueUrl: opts.queueUrl,
       sqs: opts.sqs,
-      batchSize: opts.batchSize ?? 10,
+      batchSize,
       waitTimeSeconds: opts.waitTimeSeconds ?? 20,
       visibilityTimeout: visibility,
-      heartbeatInterval: opts.heartbeatSeconds ?? Math.min(DEFAULTS.heartbeatSeconds, Math.max(1, Math.floor(visibility / 3))),
+      heartbeatInterval: heartbeat,
       messageSystemAttributeNames: ['ApproximateReceiveCount'],
       // Acknowledgement is decided per message by handleBatch (returned = deleted).
       handleMessageBatch: (messages) => this.track(this.handleBatch(messages)),
@@ -79,19 +102,19 @@ export class ClipWorker {
     this.consumer.on('error', (err) => {
       // crash() aborts the pending poll on purpose; anything else is worth an error line.
       if (this.draining && /abort/i.test(String(err))) return;
-      this.opts.log.error('queue error', { error: String(err) });
+      this.log.error('queue error', { error: String(err) });
     });
-    this.consumer.on('processing_error', (err) => this.opts.log.error('processing error', { error: String(err) }));
+    this.consumer.on('processing_error', (err) => this.log.error('processing error', { error: String(err) }));
   }
 
   start(): void {
     this.stats.running = true;
     this.consumer.start();
-    this.opts.log.info('worker started', { queueUrl: this.opts.queueUrl, device: this.opts.scorer.device, model: this.opts.scorer.architecture });
+    this.log.info('worker started', { queueUrl: this.opts.queueUrl, device: this.opts.scorer.device, model: this.opts.scorer.architecture });
   }
 
-  status(): WorkerStats {
-    return { ...this.stats, draining: this.draining };
+  status(): WorkerStats & { settings: WorkerRunSettings } {
+    return { ...this.stats, draining: this.draining, settings: { ...this.settings } };
   }
 
   /**
@@ -101,8 +124,12 @@ export class ClipWorker {
   async stop(): Promise<void> {
     if (this.draining) return;
     this.draining = true;
-    const deadlineMs = (this.opts.stopTimeoutSeconds ?? DEFAULTS.stopTimeoutSeconds - 10) * 1000;
-    this.opts.log.info('worker stopping', { inFlight: this.stats.inFlight, deadlineMs });
+    const deadlineMs = this.drainSeconds() * 1000;
+    // A batch that, at the pace of the last ones, cannot finish within the drain is released now:
+    // holding it to the deadline would only delay the worker that will do it.
+    const expectedMs = this.settings.batchMs === undefined || !this.current ? undefined : this.batchStartedAt + this.settings.batchMs - Date.now();
+    const hopeless = expectedMs !== undefined && expectedMs > deadlineMs;
+    this.log.info('worker stopping', { inFlight: this.stats.inFlight, deadlineMs, expectedMs: expectedMs === undefined ? undefined : Math.round(expectedMs), releaseNow: hopeless });
     // No abort of the pending long poll: an aborted ReceiveMessage can still take messages on the
     // server side (they would stay hidden for a visibility timeout and lose a receive count).
     // Instead the poll completes (<= waitTimeSeconds) and whatever it brings is released at once.
@@ -110,7 +137,7 @@ export class ClipWorker {
     this.consumer.stop();
     if (this.current) {
       let timer: NodeJS.Timeout | undefined;
-      const expired = new Promise<'expired'>((res) => (timer = setTimeout(() => res('expired'), deadlineMs)));
+      const expired = new Promise<'expired'>((res) => (timer = setTimeout(() => res('expired'), hopeless ? 0 : deadlineMs)));
       const r = await Promise.race([this.current.then(() => 'done' as const, () => 'done' as const), expired]);
       clearTimeout(timer);
       if (r === 'expired') {
@@ -120,7 +147,7 @@ export class ClipWorker {
     }
     await stopped;
     this.stats.running = false;
-    this.opts.log.info('worker stopped', this.status() as unknown as Record<string, unknown>);
+    this.log.info('worker stopped', this.status() as unknown as Record<string, unknown>);
   }
 
   /**
@@ -136,8 +163,13 @@ export class ClipWorker {
     this.stats.running = false;
   }
 
+  private drainSeconds(): number {
+    return this.opts.stopTimeoutSeconds ?? DEFAULTS.stopTimeoutSeconds - 10;
+  }
+
   private async track<T>(p: Promise<T>): Promise<T> {
     this.current = p;
+    this.batchStartedAt = Date.now();
     try {
       return await p;
     } finally {
@@ -161,7 +193,7 @@ export class ClipWorker {
       else {
         this.stats.poison++;
         poison.push(m);
-        this.opts.log.error('poison message: not a clip job (it goes to the DLQ after the max receive count)', {
+        this.log.error('poison message: not a clip job (it goes to the DLQ after the max receive count)', {
           messageId: m.MessageId,
           receiveCount: m.Attributes?.ApproximateReceiveCount,
           problem: job.error,
@@ -178,19 +210,24 @@ export class ClipWorker {
     );
     crashed.catch(() => undefined);
     const results = await Promise.race([work, crashed]);
+    if (jobs.length > 0 && !signal.aborted) {
+      // Mean of recent batches (exponential, recent ones weigh more): the pace a stop judges by.
+      const ms = Date.now() - this.batchStartedAt;
+      this.settings.batchMs = this.settings.batchMs === undefined ? ms : Math.round(0.5 * this.settings.batchMs + 0.5 * ms);
+    }
     const retry: Message[] = [];
     for (const { m, job, outcome } of results) {
       this.count(outcome);
       if (outcome.kind === 'retry') {
         retry.push(m);
-        this.opts.log.warn('clip will be retried', {
+        this.log.warn('clip will be retried', {
           videoId: job.videoId,
           clip: job.clip.index,
           receiveCount: m.Attributes?.ApproximateReceiveCount,
           error: outcome.error instanceof Error ? outcome.error.message : String(outcome.error),
         });
       } else {
-        if (outcome.kind === 'stale') this.opts.log.info('clip skipped', { videoId: job.videoId, clip: job.clip.index, why: outcome.why });
+        if (outcome.kind === 'stale') this.log.info('clip skipped', { videoId: job.videoId, clip: job.clip.index, why: outcome.why });
         ack.push(m);
       }
     }
@@ -223,7 +260,7 @@ export class ClipWorker {
       );
     } catch (e) {
       // Not fatal: the messages come back anyway when their visibility expires.
-      this.opts.log.warn('could not release messages', { error: String(e), count: messages.length });
+      this.log.warn('could not release messages', { error: String(e), count: messages.length });
     }
   }
 }

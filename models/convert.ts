@@ -22,8 +22,6 @@ import { uint8Entry } from './onnx/uint8-entry.ts';
 import { synthesizeStateDict } from './synthetic.ts';
 import { loadStateDict } from './torch/index.ts';
 
-export const MODEL_WRITE_FAILED = 'MODEL_WRITE_FAILED';
-
 export interface ModelPair {
   architecture: Architecture;
   onnxPath: string;
@@ -60,7 +58,7 @@ async function writeAtomically(path: string, data: Uint8Array | string): Promise
     await rename(tmp, path);
   } catch (e) {
     await rm(tmp, { force: true });
-    throw new VidxError(MODEL_WRITE_FAILED, `cannot write ${path}: ${(e as Error).message}`, {
+    throw new VidxError('MODEL_WRITE_FAILED', `cannot write ${path}: ${(e as Error).message}`, {
       hint: 'check that the output folder is writable and has room (SlowFast R50 needs about 140 MB)',
       cause: e,
     });
@@ -71,7 +69,7 @@ async function ensureDir(dir: string): Promise<void> {
   try {
     await mkdir(dir, { recursive: true });
   } catch (e) {
-    throw new VidxError(MODEL_WRITE_FAILED, `cannot create the folder ${dir}: ${(e as Error).message}`, { hint: 'pick an output folder you can write to', cause: e });
+    throw new VidxError('MODEL_WRITE_FAILED', `cannot create the folder ${dir}: ${(e as Error).message}`, { hint: 'pick an output folder you can write to', cause: e });
   }
 }
 

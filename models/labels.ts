@@ -10,7 +10,6 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { VidxError } from '../core/errors.ts';
 
-export const MODEL_LABELS_BAD = 'MODEL_LABELS_BAD';
 export const KINETICS400_CLASSES = 400;
 export const AVA_ACTIONS = 80;
 /** torchvision's COCO label space: 91 ids, 0 = background. */
@@ -32,7 +31,7 @@ const cache = new Map<string, readonly string[]>();
 export function parseLabels(text: string, expected: number, source: string, repeatable?: string): string[] {
   const lines = text.replace(/\r\n/g, '\n').replace(/\n$/, '').split('\n').map((l) => l.trim());
   const bad = (why: string) =>
-    new VidxError(MODEL_LABELS_BAD, `${source}: ${why}`, { hint: 'restore the file from the repository (models/kinetics400_labels.txt)' });
+    new VidxError('MODEL_LABELS_BAD', `${source}: ${why}`, { hint: 'restore the file from the repository (models/kinetics400_labels.txt)' });
   if (lines.length !== expected) throw bad(`expected ${expected} labels, found ${lines.length}`);
   const blank = lines.findIndex((l) => l.length === 0);
   if (blank >= 0) throw bad(`line ${blank + 1} is empty`);
@@ -52,7 +51,7 @@ export function loadKinetics400Labels(): string[] {
     try {
       text = readFileSync(LABELS_URL, 'utf8');
     } catch (e) {
-      throw new VidxError(MODEL_LABELS_BAD, `cannot read the Kinetics-400 labels at ${fileURLToPath(LABELS_URL)}: ${(e as Error).message}`, {
+      throw new VidxError('MODEL_LABELS_BAD', `cannot read the Kinetics-400 labels at ${fileURLToPath(LABELS_URL)}: ${(e as Error).message}`, {
         hint: 'the label file must sit beside the models module (copy models/kinetics400_labels.txt next to a bundle)',
         cause: e,
       });
@@ -70,7 +69,7 @@ function loadLabelFile(url: URL, expected: number, repeatable?: string): string[
     try {
       text = readFileSync(url, 'utf8');
     } catch (e) {
-      throw new VidxError(MODEL_LABELS_BAD, `cannot read the labels at ${fileURLToPath(url)}: ${(e as Error).message}`, {
+      throw new VidxError('MODEL_LABELS_BAD', `cannot read the labels at ${fileURLToPath(url)}: ${(e as Error).message}`, {
         hint: 'the label files must sit beside the models module (copy models/*.txt next to a bundle)',
         cause: e,
       });

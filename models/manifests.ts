@@ -1,7 +1,7 @@
 /**
  * The manifest of each architecture vidx builds: every inference setting its source documents
- * (their authors for the Kinetics-400 classifiers, PyTorchVideo for the AVA action detector,
- * torchvision for the person detector), so preprocessing needs nothing but the manifest.
+ * (PyTorchVideo for the Kinetics classifiers and the AVA action detector, torchvision for the
+ * person detector), so preprocessing needs nothing but the manifest.
  */
 import { VidxError } from '../core/errors.ts';
 import {
@@ -25,9 +25,6 @@ import { DETECTOR_IO } from './arch/fasterrcnn-resnet50-fpn-v2.ts';
 import { BOX_NMS_THRESHOLD, DETECTIONS_PER_IMAGE } from './arch/fasterrcnn/roi-heads.ts';
 import { AVA_ACTIONS, KINETICS400_CLASSES, loadAvaLabels, loadCocoLabels, loadKinetics400Labels } from './labels.ts';
 import { FRAMES_INPUT, IMAGE_INPUT_SUFFIX, UINT8_LAYOUT } from './onnx/uint8-entry.ts';
-
-export const MODEL_UNKNOWN_ARCH = 'MODEL_UNKNOWN_ARCH';
-export const MODEL_MANIFEST_DRIFT = 'MODEL_MANIFEST_DRIFT';
 
 export type ManifestSource = Manifest['source'];
 
@@ -156,7 +153,7 @@ export function knownArchitectures(): readonly Architecture[] {
 export function parseArchitecture(name: string): Architecture {
   const r = ArchitectureSchema.safeParse(name);
   if (!r.success) {
-    throw new VidxError(MODEL_UNKNOWN_ARCH, `unknown architecture "${name}"; known: ${ARCHITECTURES.join(', ')}`, {
+    throw new VidxError('MODEL_UNKNOWN_ARCH', `unknown architecture "${name}"; known: ${ARCHITECTURES.join(', ')}`, {
       hint: `pass one of: ${ARCHITECTURES.join(', ')}`,
     });
   }
@@ -173,7 +170,7 @@ function checkAgainstGraph(arch: ClassifierArchitecture, s: Settings): void {
   const graph = INPUTS[arch].map((i) => `${i.name}:${i.frames}x${i.size}`).join(',');
   const documented = s.inputs.map((i) => `${i.name}:${i.frames}x${s.crop}`).join(',');
   if (graph !== documented) {
-    throw new VidxError(MODEL_MANIFEST_DRIFT, `${arch}: the graph takes ${graph} but the documented settings say ${documented}`, {
+    throw new VidxError('MODEL_MANIFEST_DRIFT', `${arch}: the graph takes ${graph} but the documented settings say ${documented}`, {
       hint: 'models/manifests.ts and models/arch must agree; fix whichever drifted from the canonical model',
     });
   }
@@ -239,7 +236,7 @@ const ACTION_REFERENCE =
   'https://github.com/facebookresearch/pytorchvideo/blob/main/tutorials/video_detection_example/video_detection_inference_tutorial.ipynb (ava_inference_transform for slowfast_r50_detection: num_frames 32, short side 256, no crop, mean 0.45, std 0.225, slow_fast_alpha 4; VideoVisualizer thres 0.5) ; https://github.com/facebookresearch/SlowFast/blob/main/configs/AVA/SLOWFAST_32x2_R50_SHORT.yaml (NUM_FRAMES 32, SAMPLING_RATE 2, ALPHA 4; AVA frames at 30 fps) ; https://github.com/facebookresearch/pytorchvideo/blob/main/pytorchvideo/models/hub/slowfast.py (slowfast_r50_detection: create_slowfast_with_roi_head, ava/SLOWFAST_8x8_R50_DETECTION.pyth)';
 
 function actionDetectorManifest(arch: Architecture, source: ManifestSource, trained: boolean): ActionDetectorManifest {
-  if (arch !== 'slowfast_r50_detection') throw new VidxError(MODEL_UNKNOWN_ARCH, `${arch} is not an action detector`, { hint: 'use manifestFor' });
+  if (arch !== 'slowfast_r50_detection') throw new VidxError('MODEL_UNKNOWN_ARCH', `${arch} is not an action detector`, { hint: 'use manifestFor' });
   const manifest: ActionDetectorManifest = {
     schema: MANIFEST_VERSION,
     task: 'detect-actions',
@@ -278,7 +275,7 @@ const DETECTOR_REFERENCE =
   'https://pytorch.org/vision/stable/models/generated/torchvision.models.detection.fasterrcnn_resnet50_fpn_v2.html (COCO_V1 weights, box AP 46.7) ; https://github.com/pytorch/vision/blob/main/torchvision/models/detection/faster_rcnn.py (FasterRCNN: min_size 800, max_size 1333, image_mean [0.485, 0.456, 0.406], image_std [0.229, 0.224, 0.225], box_nms_thresh 0.5, box_detections_per_img 100) ; https://github.com/pytorch/vision/blob/main/torchvision/models/detection/transform.py (size_divisible 32) ; https://arxiv.org/abs/1812.03982 (SlowFast, AVA: person boxes scoring >= 0.8)';
 
 function personDetectorManifest(arch: Architecture, source: ManifestSource, trained: boolean): PersonDetectorManifest {
-  if (arch !== 'fasterrcnn_resnet50_fpn_v2') throw new VidxError(MODEL_UNKNOWN_ARCH, `${arch} is not a person detector`, { hint: 'use manifestFor' });
+  if (arch !== 'fasterrcnn_resnet50_fpn_v2') throw new VidxError('MODEL_UNKNOWN_ARCH', `${arch} is not a person detector`, { hint: 'use manifestFor' });
   const labels = loadCocoLabels();
   const manifest: PersonDetectorManifest = {
     schema: MANIFEST_VERSION,

@@ -1,7 +1,6 @@
 /**
- * `vidx models pull`: the released checkpoint of an architecture (Kinetics-400 classifiers, the
- * PyTorchVideo AVA action detector, torchvision's COCO person detector), streamed to disk and
- * hashed on the way, then converted into the cache. Where the release has no stable public
+ * `vidx models pull`: the released Kinetics-400 checkpoint of an architecture, streamed to disk
+ * and hashed on the way, then converted into the cache. Where the release has no stable public
  * address (a Google Drive folder, ModelScope), pull fails at once with MODEL_MANUAL_DOWNLOAD,
  * saying where to get the file and how to convert it.
  *
@@ -22,9 +21,6 @@ import type { Architecture } from '../core/model/manifest.ts';
 import { convert, type ModelPair } from './convert.ts';
 import { cacheFolder, readCached, resolveCacheDir } from './store.ts';
 
-export const MODEL_DOWNLOAD_FAILED = 'MODEL_DOWNLOAD_FAILED';
-export const MODEL_CHECKSUM_MISMATCH = 'MODEL_CHECKSUM_MISMATCH';
-export const MODEL_MANUAL_DOWNLOAD = 'MODEL_MANUAL_DOWNLOAD';
 
 /** A mirror folder holding the release files by name; replaces every release's own base URL. */
 export const ENV_ZOO_URL = 'VIDX_MODEL_ZOO_URL';
@@ -51,22 +47,17 @@ export const RELEASES: Record<Architecture, Release> = {
     file: 'MARS_Kinetics_16f.pth',
     where: 'the Google Drive folder linked from https://github.com/craston/MARS#models (https://drive.google.com/drive/folders/1OVhBnZ_FmqMSj6gw9yyrxJJR8yRINb_G)',
   },
+  // Issue 8's detection models: PyTorchVideo's AVA zoo and torchvision's weights (FasterRCNN_ResNet50_FPN_V2_Weights.COCO_V1).
+  slowfast_r50_detection: { kind: 'download', base: 'https://dl.fbaipublicfiles.com/pytorchvideo/model_zoo/ava', file: 'SLOWFAST_8x8_R50_DETECTION.pyth' },
+  fasterrcnn_resnet50_fpn_v2: { kind: 'download', base: 'https://download.pytorch.org/models', file: 'fasterrcnn_resnet50_fpn_v2_coco-dd69338a.pth' },
   tps_swin_tiny: {
     kind: 'manual',
     file: null,
     where: 'ModelScope, model damo/cv_pathshift_action-recognition (https://modelscope.cn/models/damo/cv_pathshift_action-recognition/files; the web page or the modelscope client)',
   },
-  // pytorchvideo/models/hub checkpoint_paths (ava/)
-  slowfast_r50_detection: { kind: 'download', base: 'https://dl.fbaipublicfiles.com/pytorchvideo/model_zoo/ava', file: 'SLOWFAST_8x8_R50_DETECTION.pyth' },
-  // torchvision FasterRCNN_ResNet50_FPN_V2_Weights.COCO_V1
-  fasterrcnn_resnet50_fpn_v2: { kind: 'download', base: 'https://download.pytorch.org/models', file: 'fasterrcnn_resnet50_fpn_v2_coco-dd69338a.pth' },
 };
 
-/**
- * sha256 of the released files, where verified. None is published in full; torchvision publishes
- * the first 8 hex digits in the file name (dd69338a), which the full hash is checked against
- * (torchvisionHashPrefix); none verified in full yet.
- */
+/** sha256 of the released files, where verified. None is published; none verified yet. */
 export const KNOWN_SHA256: Record<Architecture, string | null> = {
   slowfast_r50: null,
   i3d_r50: null,
@@ -76,6 +67,11 @@ export const KNOWN_SHA256: Record<Architecture, string | null> = {
   slowfast_r50_detection: null,
   fasterrcnn_resnet50_fpn_v2: null,
 };
+
+/** torchvision names its files <name>-<first 8 hex digits of the sha256>.pth (torch.hub check_hash). */
+export function torchvisionHashPrefix(file: string): string | null {
+  return /-([0-9a-f]{8,})\.pth$/.exec(file)?.[1] ?? null;
+}
 
 /** Time allowed to connect and receive the response headers. */
 export const CONNECT_TIMEOUT_MS = 10_000;
@@ -121,16 +117,11 @@ function locate(arch: Architecture, env: NodeJS.ProcessEnv, cacheDir: string): {
   const mirror = env[ENV_ZOO_URL]?.replace(/\/+$/, '') || null;
   if (release.kind === 'download') return { url: `${mirror ?? release.base}/${release.file}`, file: release.file };
   if (mirror !== null && release.file !== null) return { url: `${mirror}/${release.file}`, file: release.file };
-  throw new VidxError(MODEL_MANUAL_DOWNLOAD, `${arch} has no stable public download address: its weights are published only on ${release.where}`, {
+  throw new VidxError('MODEL_MANUAL_DOWNLOAD', `${arch} has no stable public download address: its weights are published only on ${release.where}`, {
     hint:
       `download ${release.file ?? 'the checkpoint'} from there by hand, then run ` +
       `\`vidx models convert ${arch} --checkpoint <file> --out ${cacheFolder(cacheDir, 'official')}\` (that folder makes it the cached model)`,
   });
-}
-
-/** torchvision names its files <name>-<first 8 hex digits of the sha256>.pth (torch.hub check_hash). */
-export function torchvisionHashPrefix(file: string): string | null {
-  return /-([0-9a-f]{8,})\.pth$/.exec(file)?.[1] ?? null;
 }
 
 /** The checkpoint's URL (see locate). */
@@ -139,7 +130,7 @@ export function zooUrl(arch: Architecture, env: NodeJS.ProcessEnv = process.env)
 }
 
 function downloadFailed(arch: Architecture, url: string, file: string, why: string, cacheDir: string, cause?: unknown): VidxError {
-  return new VidxError(MODEL_DOWNLOAD_FAILED, `cannot download ${url}: ${why}`, {
+  return new VidxError('MODEL_DOWNLOAD_FAILED', `cannot download ${url}: ${why}`, {
     hint:
       `download ${file} on a machine with network access (${url}), copy it here and run ` +
       `\`vidx models convert ${arch} --checkpoint ${file} --out <dir>\` ` +
@@ -213,7 +204,7 @@ export async function pull(arch: Architecture, options: PullOptions = {}): Promi
   const cacheDir = resolveCacheDir(options.cache, env);
   const expected = (options.sha256 ?? KNOWN_SHA256[arch])?.toLowerCase() ?? null;
   if (expected !== null && !/^[0-9a-f]{64}$/.test(expected)) {
-    throw new VidxError(MODEL_CHECKSUM_MISMATCH, `"${expected}" is not a sha256 (64 hex digits)`, { hint: 'pass --sha256 with the 64-hex-digit checksum of the file' });
+    throw new VidxError('MODEL_CHECKSUM_MISMATCH', `"${expected}" is not a sha256 (64 hex digits)`, { hint: 'pass --sha256 with the 64-hex-digit checksum of the file' });
   }
 
   if (!options.force) {
@@ -257,13 +248,13 @@ export async function pull(arch: Architecture, options: PullOptions = {}): Promi
   const prefix = torchvisionHashPrefix(fileName);
   if (expected === null && prefix !== null && !got.sha256.startsWith(prefix)) {
     await rm(downloads, { recursive: true, force: true });
-    throw new VidxError(MODEL_CHECKSUM_MISMATCH, `${url} has sha256 ${got.sha256}, which does not start with ${prefix} as its name says`, {
+    throw new VidxError('MODEL_CHECKSUM_MISMATCH', `${url} has sha256 ${got.sha256}, which does not start with ${prefix} as its name says`, {
       hint: 'the download is corrupt or not the official file: pull again, or check the mirror set in VIDX_MODEL_ZOO_URL',
     });
   }
   if (expected !== null && got.sha256 !== expected) {
     await rm(downloads, { recursive: true, force: true });
-    throw new VidxError(MODEL_CHECKSUM_MISMATCH, `${url} has sha256 ${got.sha256}, expected ${expected}`, {
+    throw new VidxError('MODEL_CHECKSUM_MISMATCH', `${url} has sha256 ${got.sha256}, expected ${expected}`, {
       hint: 'the download is corrupt or not the official file: pull again, or check the mirror set in VIDX_MODEL_ZOO_URL',
     });
   }

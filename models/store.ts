@@ -14,7 +14,6 @@ import { synthesize } from './convert.ts';
 import { modelFileNames } from './manifests.ts';
 
 export const ENV_CACHE = 'VIDX_CACHE';
-export const MODEL_CACHE_BROKEN = 'MODEL_CACHE_BROKEN';
 
 /** The architecture `vidx analyze` and `vidx local` use when given no model. */
 export const DEFAULT_ARCHITECTURE: Architecture = 'slowfast_r50';
@@ -48,7 +47,7 @@ export function readCached(cacheDir: string, kind: CacheKind, arch: Architecture
   const manifestPath = cachedManifestPath(cacheDir, kind, arch);
   if (!existsSync(manifestPath)) return null;
   const broken = (why: string, cause?: unknown) =>
-    new VidxError(MODEL_CACHE_BROKEN, `cached model ${manifestPath} is unusable: ${why}`, {
+    new VidxError('MODEL_CACHE_BROKEN', `cached model ${manifestPath} is unusable: ${why}`, {
       hint: kind === 'official' ? `run \`vidx models pull ${arch} --force\` to fetch it again` : `delete ${dirname(manifestPath)} and it is made again on first use`,
       cause,
     });
@@ -80,7 +79,7 @@ function state(cacheDir: string, kind: CacheKind, arch: Architecture): CacheStat
   try {
     return readCached(cacheDir, kind, arch);
   } catch (e) {
-    if (e instanceof VidxError && e.code === MODEL_CACHE_BROKEN) return { kind, error: e.message };
+    if (e instanceof VidxError && e.code === 'MODEL_CACHE_BROKEN') return { kind, error: e.message };
     throw e;
   }
 }

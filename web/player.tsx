@@ -8,6 +8,7 @@ import type { TimelineResponse } from '../core/query/responses.ts';
 import type { Api } from './api.ts';
 import { playable, range, score, seconds, shade, statusText, videoName } from './format.ts';
 import type { Moment } from './search.tsx';
+import { GifPlayer, gifPlayable, type GifSeek } from './gif-player.tsx';
 
 export interface Opened {
   videoId: string;
@@ -23,6 +24,7 @@ export function Player(props: { api: Api; opened: Opened; onClose(): void }) {
   const [now, setNow] = useState(moment?.start ?? 0);
   const [mark, setMark] = useState(moment);
   const video = useRef<HTMLVideoElement>(null);
+  const [gifSeek, setGifSeek] = useState<GifSeek>({ at: moment?.start ?? 0, n: 0 });
   const heading = useRef<HTMLHeadingElement>(null);
 
   useEffect(() => {
@@ -31,12 +33,18 @@ export function Player(props: { api: Api; opened: Opened; onClose(): void }) {
     setError('');
     setMark(moment);
     setNow(moment?.start ?? 0);
+    setGifSeek((g) => ({ at: moment?.start ?? 0, n: g.n + 1 }));
     heading.current?.focus();
     props.api.media(videoId).then((m) => setUrl(m.url), (e: Error) => setError(e.message));
     props.api.timeline(videoId).then(setTimeline, (e: Error) => setError(e.message));
   }, [videoId, moment?.start, moment?.label]);
 
+  const key = timeline?.video.key ?? '';
   const seek = (t: number, play = true) => {
+    if (!playable(key || '.mp4')) {
+      setGifSeek((g) => ({ at: t, n: g.n + 1 }));
+      return;
+    }
     const v = video.current;
     if (!v) return;
     v.currentTime = t;
@@ -44,7 +52,6 @@ export function Player(props: { api: Api; opened: Opened; onClose(): void }) {
     if (play) v.play().catch(() => undefined); // autoplay may be refused; the controls remain
   };
 
-  const key = timeline?.video.key ?? '';
   const duration = timeline?.video.duration ?? video.current?.duration ?? 0;
   return (
     <section class="player" aria-labelledby="player-title">
@@ -61,7 +68,7 @@ export function Player(props: { api: Api; opened: Opened; onClose(): void }) {
           {error}
         </p>
       )}
-      {url && playable(key || '.mp4') && (
+      {url && key && playable(key) && (
         <video
           ref={video}
           src={url}
@@ -73,7 +80,10 @@ export function Player(props: { api: Api; opened: Opened; onClose(): void }) {
           onTimeUpdate={(e) => setNow(e.currentTarget.currentTime)}
         />
       )}
-      {url && key && !playable(key) && (
+      {url && key && !playable(key) && gifPlayable() && (
+        <GifPlayer url={url} label={`animation ${videoName(key)}`} seek={gifSeek} onTime={(t) => setNow(t)} />
+      )}
+      {url && key && !playable(key) && !gifPlayable() && (
         <>
           <img class="gif" src={url} alt={`animation ${videoName(key)}`} />
           <p class="note">A GIF plays as an image in browsers: it cannot be started at a moment.</p>
@@ -112,9 +122,7 @@ type Seg = TimelineResponse['segments'][number];
 
 /** The lane of a segment: the action, or person N + action for per-person detections. */
 function laneOf(s: Seg): string {
-  const x = s as Seg & { kind?: unknown; trackId?: unknown; track?: unknown };
-  const track = x.trackId ?? x.track;
-  return x.kind === 'person' && (typeof track === 'number' || typeof track === 'string') ? `person ${track} · ${s.label}` : s.label;
+  return s.kind === 'person' && s.person !== undefined ? `person ${s.person} · ${s.label}` : s.label;
 }
 
 export function Timeline(props: { timeline: TimelineResponse; duration: number; onPick(s: Seg): void }) {

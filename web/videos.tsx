@@ -137,7 +137,7 @@ function Upload(props: { api: Api; onUploaded(): void }) {
         <ul class="sending" aria-live="polite">
           {sending.map((s) => (
             <li key={s.name}>
-              {s.name}: {s.error ? `failed: ${s.error}` : s.done ? 'uploaded, indexing…' : `${Math.round(s.fraction * 100)} %`}
+              {s.name}: {s.error ? `failed: ${s.error}` : s.done ? 'uploaded (status below)' : `${Math.round(s.fraction * 100)} %`}
             </li>
           ))}
         </ul>

@@ -26,6 +26,8 @@ export interface GpuWorkerServiceProps {
   /** Architecture and weights the image build puts into /models. */
   readonly model: string;
   readonly modelSource: 'pretrained' | 'synthetic';
+  /** Mirror for the image build's `models pull` (VIDX_MODEL_ZOO_URL); none: the releases' own addresses. */
+  readonly modelZooUrl?: string;
   readonly logRetentionDays: number;
 }
 
@@ -48,7 +50,7 @@ export class GpuWorkerService extends Construct {
       file: PATHS.workerDockerfile,
       platform: ecrAssets.Platform.LINUX_AMD64,
       ignoreMode: IgnoreMode.DOCKER, // the repo's .dockerignore keeps the context small
-      buildArgs: { VIDX_ARCH: props.model, VIDX_MODEL_SOURCE: props.modelSource },
+      buildArgs: { VIDX_ARCH: props.model, VIDX_MODEL_SOURCE: props.modelSource, ...(props.modelZooUrl ? { VIDX_MODEL_ZOO_URL: props.modelZooUrl } : {}) },
     });
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {

@@ -48,8 +48,8 @@ export class Sweeper extends Construct {
       memorySize: 256,
       timeout: Duration.minutes(2),
       logRetentionDays: props.logRetentionDays,
-      // One sweep at a time: overlapping sweeps would only race for the same claims.
-      reservedConcurrentExecutions: 1,
+      // No reserved concurrency (it would take from the account's pool): rounds are minutes apart
+      // and shorter than that, and two overlapping rounds only race for the same claims.
       environment: {
         [ENV.table]: props.index.table.tableName,
         [ENV.queueUrl]: props.queue.queueUrl,

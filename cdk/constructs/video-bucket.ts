@@ -3,9 +3,6 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { acknowledge } from '../nag.ts';
 
-/** Prefix of short-lived objects (scratch files, exports); expired by the lifecycle rule. */
-export const INTERMEDIATE_PREFIX = 'tmp/';
-
 export interface VideoBucketProps {
   readonly corsAllowedOrigins: readonly string[];
   readonly retainData: boolean;
@@ -13,7 +10,7 @@ export interface VideoBucketProps {
 
 /**
  * The bucket users drop videos into: private, encrypted, TLS only, with server access logs in a
- * second bucket, CORS for a browser UI (presigned PUT/GET) and lifecycle rules for what is temporary.
+ * second bucket, CORS for a browser UI (presigned PUT/GET) and a lifecycle rule that aborts abandoned multipart uploads.
  */
 export class VideoBucket extends Construct {
   readonly bucket: s3.Bucket;
@@ -56,7 +53,6 @@ export class VideoBucket extends Construct {
       lifecycleRules: [
         // Large uploads that never complete still cost storage until aborted.
         { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
-        { id: 'expire-intermediate', prefix: INTERMEDIATE_PREFIX, expiration: Duration.days(7) },
       ],
       removalPolicy,
     });

@@ -61,7 +61,8 @@ export class WebSite extends Construct {
         contentSecurityPolicy: {
           contentSecurityPolicy: [
             "default-src 'self'",
-            `connect-src 'self' https://*.execute-api.${region}.amazonaws.com https://*.auth.${region}.amazoncognito.com`,
+            // The API, sign-in, and S3 itself: uploads PUT to presigned URLs, GIFs are fetched to decode.
+            `connect-src 'self' https://*.execute-api.${region}.amazonaws.com https://*.auth.${region}.amazoncognito.com https://*.s3.${region}.amazonaws.com https://*.s3.amazonaws.com`,
             `img-src 'self' data: https://*.s3.${region}.amazonaws.com https://*.s3.amazonaws.com`,
             `media-src 'self' https://*.s3.${region}.amazonaws.com https://*.s3.amazonaws.com`,
             "object-src 'none'",

@@ -1,6 +1,7 @@
 /**
  * `npx vidx analyze <file|url> --model <manifest.json> [--stride s] [--batch n]
- *   [--device auto|cpu|cuda] [--json] [--threshold p] [--top-k k] [--gap n] [--threads n] [--cache dir]`
+ *   [--device auto|cpu|cuda] [--json] [--threshold p] [--top-k k] [--gap n] [--threads n] [--cache dir]
+ *   [--fast-decode] [--entry auto|float|uint8]`
  *
  * stdout: the readable timeline, or with --json the full AnalysisResult (windows included).
  * stderr: the progress bar (cli-progress on a terminal; plain progress lines otherwise, so a

@@ -17,7 +17,6 @@ import { probe, toVideoFacts } from '../../core/video/probe.ts';
 import { inputLayouts, readWindows, type PackedBatch } from '../../core/video/window-source.ts';
 import { frameInstants } from '../../core/video/windows.ts';
 
-export const INSPECT_BAD_TIME = 'INSPECT_BAD_TIME';
 
 export interface InspectResult {
   dir: string;
@@ -48,7 +47,7 @@ export async function inspectWindow(file: string, manifestPath: string, at: numb
   const layouts = inputLayouts(m);
   const info = await probe(file);
   if (!Number.isFinite(at) || at < 0 || at >= info.duration) {
-    throw new VidxError(INSPECT_BAD_TIME, `--at ${at} is outside the video (0 to ${info.duration.toFixed(3)} s)`, { hint: 'give a start time within the video' });
+    throw new VidxError('INSPECT_BAD_TIME', `--at ${at} is outside the video (0 to ${info.duration.toFixed(3)} s)`, { hint: 'give a start time within the video' });
   }
   const window = { index: 0, start: at, end: at + windowSeconds(m) };
   let batch: PackedBatch | undefined;

@@ -18,12 +18,15 @@ export function registerLocal(program: Command): void {
     .option('--model <manifest.json>', 'model manifest (default: the pulled official SlowFast, else a synthesized one)')
     .option('--clip-seconds <s>', 'clip length for the segmenter', String(DEFAULTS.clipSeconds))
     .option('--cache <dir>', 'model cache directory')
+    .option('--webhook <url>', 'POST every done/failed event to this URL (body signed: header vidx-signature)')
+    .option('--webhook-secret <secret>', 'the signing secret (default: random once, kept in <data>/webhook-secret)')
     .option('--analyses <list>', 'classify, detect or classify,detect (default: $VIDX_ANALYSES, else classify)')
     .option('--people-model <manifest.json>', 'with detect: person detector (default: cached fasterrcnn_resnet50_fpn_v2, else synthesized)')
     .option('--actions-model <manifest.json>', 'with detect: action model (default: cached slowfast_r50_detection, else synthesized)')
     .option('--keyframe-interval <s>', 'with detect: seconds between keyframes (default 1)')
     .option('--person-threshold <p>', "with detect: person score threshold (default: the detector manifest's 0.8)")
-    .action(async (opts: { port: string; data: string; model?: string; clipSeconds: string; cache?: string; analyses?: string; peopleModel?: string; actionsModel?: string; keyframeInterval?: string; personThreshold?: string }) => {
+    .action(async (opts: { port: string; data: string; model?: string; clipSeconds: string; cache?: string; webhook?: string; webhookSecret?: string; analyses?: string; peopleModel?: string; actionsModel?: string; keyframeInterval?: string; personThreshold?: string }) => {
+      if (opts.webhook !== undefined && !URL.canParse(opts.webhook)) throw new VidxError('BAD_OPTION', `--webhook must be a URL, got "${opts.webhook}"`);
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new VidxError('BAD_OPTION', `--port must be a port number, got "${opts.port}"`);
       const clipSeconds = Number(opts.clipSeconds);
@@ -44,12 +47,20 @@ export function registerLocal(program: Command): void {
       const detection = actionsModel
         ? { keyframeInterval, people: defaultPersonTimelineOptions(loadModelManifest(actionsModel, 'detect-actions').trained, keyframeInterval) }
         : undefined;
-      const stack = await startLocalStack({ port, dataDir: opts.data, manifestPath, scorer, clipSeconds, ...(detection ? { detection } : {}) });
+      const webhook = opts.webhook ? { url: opts.webhook, secret: opts.webhookSecret } : undefined;
+      const stack = await startLocalStack({ port, dataDir: opts.data, manifestPath, scorer, clipSeconds, webhook, ...(detection ? { detection } : {}) });
+      const r = stack.recovery;
+      if (r.resumed.length + r.restored + r.notified + r.failed.length > 0) {
+        say(`resumed from the previous run: ${r.restored} upload(s) put back, ${r.resumed.length} unfinished video(s) re-enqueued, ${r.notified} event(s) sent${r.failed.length ? `, ${r.failed.length} could not be resumed (see the log)` : ''}`);
+      }
       const lines = [
         '',
         `vidx local is running`,
+        `  web page    ${stack.apiUrl}/   (search, watch the moment, timelines, drag-and-drop upload)`,
         `  query API   ${stack.apiUrl}   (GET /videos, /videos/{id}, /videos/{id}/timeline, /search?q=, /actions?q=)`,
-        `  index data  ${stack.dataDir}   (DynamoDB, kept between runs; uploaded files and queued jobs live in memory)`,
+        `  data        ${stack.dataDir}   (the index and the uploads, kept between runs: unfinished videos resume on restart)`,
+        ...(webhook ? [`  webhook     ${webhook.url}   (events signed with HMAC-SHA256, header vidx-signature; secret: ${webhook.secret ? '--webhook-secret' : `${stack.dataDir}/webhook-secret`})`] : []),
+        `  reindex     npx vidx reindex --all --api ${stack.apiUrl}   (finish stuck videos; new model: restart with --model, then reindex)`,
         `  model       ${manifest.architecture}, ${manifestPath}`,
         manifest.trained
           ? `  labels      trained (${manifest.labels.length} Kinetics-400 actions)`

@@ -1,6 +1,6 @@
 /**
  * `vidx models ...` (exact forms; scripts depend on them):
- *   vidx models synthesize <arch> --out <dir>
+ *   vidx models synthesize <arch> --out <dir> [--float16]
  *   vidx models convert <arch> --checkpoint <file.pyth> --out <dir>
  *   vidx models pull <arch> [--cache <dir>] [--sha256 <hex>] [--force]
  *   vidx models list [--cache <dir>] [--json]
@@ -31,6 +31,8 @@ function describeInputs(m: ModelManifest): string {
 function printPair(pair: ModelPair): void {
   const m = pair.manifest;
   process.stdout.write(`wrote ${pair.onnxPath} (${megabytes(pair.onnxBytes)})\n`);
+  const u8 = m.uint8;
+  if (u8) process.stdout.write(`wrote ${[u8.onnx, u8.onnxFloat16].filter(Boolean).join(', ')} beside it (uint8 entry: bytes in, preprocessing in the graph)\n`);
   process.stdout.write(`wrote ${pair.manifestPath} (${m.architecture}, ${m.task}, trained: ${m.trained}, inputs ${describeInputs(m)})\n`);
 }
 
@@ -91,10 +93,11 @@ export function registerModels(program: Command): void {
     .description('write <dir>/<arch>.onnx + <arch>.json with synthetic weights (trained: false; labels mean nothing)')
     .argument('<arch>', `architecture: ${knownArchitectures().join(', ')}`)
     .requiredOption('--out <dir>', 'output folder')
-    .action(async (archName: string, opts: { out: string }) => {
+    .option('--float16', 'also write <arch>.u8.fp16.onnx (float16 weights and compute, for GPUs)')
+    .action(async (archName: string, opts: { out: string; float16?: boolean }) => {
       const arch = parseArchitecture(archName);
       say(`building ${arch} with synthetic weights`);
-      printPair(await synthesize(arch, opts.out));
+      printPair(await synthesize(arch, opts.out, { float16: opts.float16 ?? false }));
     });
 
   models

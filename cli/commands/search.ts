@@ -8,8 +8,6 @@ import type { SegmentView } from '../../core/query/views.ts';
 import { apiGetJson } from '../api-client.ts';
 import { DEFAULTS } from '../../core/names.ts';
 
-export { API_ERROR, API_UNREACHABLE } from '../api-client.ts';
-
 type SearchItem = Pick<SegmentView, 'videoId' | 'key' | 'label' | 'start' | 'end' | 'score'>;
 
 interface SearchBody {

@@ -7,6 +7,15 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { VidxError } from '../../core/errors.ts';
+import { errorBody } from '../../core/query/http-errors.ts';
+import { redactSecrets } from '../../core/redact.ts';
+
+/**
+ * Largest request body read. The query API takes none and an S3 event of a few uploads is a few
+ * KiB; anything larger is refused (413) from its Content-Length, before a byte of it is read.
+ */
+export const MAX_BODY_BYTES = 1024 * 1024;
 
 export type HttpApiHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2 | string>;
 
@@ -23,8 +32,9 @@ export function toApiGatewayEvent(req: IncomingMessage, body: Buffer): APIGatewa
   const url = new URL(req.url ?? '/', 'http://localhost');
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(',') : v;
-  // API Gateway v2 joins repeated query parameters with commas.
-  const query: Record<string, string> = {};
+  // API Gateway v2 joins repeated query parameters with commas. No prototype: `__proto__` is a
+  // parameter name like any other here (the API refuses it), not a way to set one.
+  const query: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const [k, v] of url.searchParams) query[k] = k in query ? `${query[k]},${v}` : v;
   const method = (req.method ?? 'GET').toUpperCase();
   const now = new Date();
@@ -64,6 +74,15 @@ export function writeResult(res: ServerResponse, result: APIGatewayProxyStructur
   res.writeHead(result.statusCode ?? 200, headers as Record<string, string>).end(body);
 }
 
+/** Answers with `e`'s status and JSON body, then drops the connection: the rest of the body is never read. */
+function refuse(req: IncomingMessage, res: ServerResponse, e: VidxError): void {
+  if (res.headersSent) return;
+  const body = errorBody(e);
+  req.pause();
+  res.writeHead(body.status, { 'content-type': 'application/json', connection: 'close' });
+  res.end(JSON.stringify(body), () => req.socket.destroy());
+}
+
 export async function serveHttpApi(
   port: number,
   handler: HttpApiHandler,
@@ -72,10 +91,19 @@ export async function serveHttpApi(
   rawRoutes: RawRoute[] = [],
 ): Promise<{ url: string; server: Server; close(): Promise<void> }> {
   const server = createServer((req, res) => {
+    // Raw routes stream their own bodies (the upload proxy); everything else is read here, bounded.
     if (rawRoutes.some((route) => route(req, res))) return;
+    const tooLarge = () => refuse(req, res, new VidxError('PAYLOAD_TOO_LARGE', `the request body is larger than ${MAX_BODY_BYTES} bytes`));
+    if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) return tooLarge();
     const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY_BYTES) tooLarge(); // chunked: no length up front
+      else chunks.push(c);
+    });
     req.on('end', () => {
+      if (res.headersSent) return;
       const body = Buffer.concat(chunks);
       void (async () => {
         try {
@@ -89,7 +117,7 @@ export async function serveHttpApi(
           writeResult(res, await handler(toApiGatewayEvent(req, body)));
         } catch (e) {
           // A handler that throws is a bug in it: say so as API Gateway would (500, JSON).
-          process.stderr.write(`vidx local: handler error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+          process.stderr.write(`vidx local: handler error: ${redactSecrets(e instanceof Error ? (e.stack ?? e.message) : String(e))}\n`);
           if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
           res.end(JSON.stringify({ status: 500, code: 'INTERNAL', message: 'Internal Server Error' }));
         }

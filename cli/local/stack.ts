@@ -11,7 +11,13 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { createClients, type AwsClients } from '../../core/aws/clients.ts';
 import { BUCKET, DEFAULTS, ENV, VIDEO_PREFIX } from '../../core/names.ts';
 import { IndexStore } from '../../core/aws/index-store.ts';
-import { loadManifest } from '../../core/pipeline/model-ref.ts';
+import { loadModelRef } from '../../core/pipeline/model-ref.ts';
+import { reindexVideo, type ReindexOutcome } from '../../core/pipeline/reindex.ts';
+import { webhookSink } from '../../core/events/webhook.ts';
+import type { DeliveryOptions } from '../../core/events/deliver.ts';
+import { z } from 'zod';
+import { hintOf, httpStatusOf, isVidxError } from '../../core/errors.ts';
+import { LocalObjectKeeper, recoverLocalWork, type Recovery } from './persistence.ts';
 import { buildSegmenterDeps } from '../../lambdas/segmenter/deps.ts';
 import { buildSweepDeps } from '../../lambdas/sweeper/handler.ts';
 import { staleAfterSeconds, sweepUnfinished, type SweepOptions, type SweepReport } from '../../core/pipeline/sweep.ts';
@@ -25,6 +31,7 @@ import type { PersonTimelineOptions } from '../../core/detection/defaults.ts';
 import { startEmulators, type Emulators } from './emulators.ts';
 import { ensureResources, type LocalResources } from './resources.ts';
 import { serveHttpApi, type HttpApiHandler, type LocalRoute } from './http-adapter.ts';
+import { s3EventRoute } from './s3-event-route.ts';
 import { S3_PROXY_PATH, s3Proxy } from './s3-proxy.ts';
 import { s3CreatedEvent } from './s3-event.ts';
 import { webPage } from './web.ts';
@@ -44,6 +51,10 @@ export interface LocalStackOptions {
   /** The sweeper's round interval and staleness (default: every 60 s, stale after the queue's limits). */
   sweep?: { everySeconds?: number; staleAfterSeconds?: number; maxRequeues?: number };
   logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
+  /** POST every done/failed event here, signed with `secret` (default: <data>/webhook-secret). */
+  webhook?: { url: string; secret?: string | undefined } | undefined;
+  /** Event delivery tuning (tests: short backoff). */
+  delivery?: DeliveryOptions;
 }
 
 export interface LocalStack {
@@ -55,6 +66,12 @@ export interface LocalStack {
   store: IndexStore;
   segmenter: S3EventHandler;
   worker: WorkerService;
+  /** What the start found unfinished from a previous run and resumed. */
+  recovery: Recovery;
+  /** The webhook's signing secret (when a webhook is on). */
+  webhookSecret: string | undefined;
+  /** Re-index videos with the stack's model (re-enqueue unfinished ones). */
+  reindex(videoIds: readonly string[] | 'all'): Promise<ReindexOutcome[]>;
   /** One sweeper round now (it also runs on its interval); `vidx local` runs one at start. */
   sweep(overrides?: Partial<SweepOptions>): Promise<SweepReport>;
   stop(): Promise<void>;
@@ -87,21 +104,38 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
       [ENV.model]: resolve(o.manifestPath),
     });
     const logLevel = o.logLevel ?? 'INFO';
-    const manifest = loadManifest(o.manifestPath);
+    const { manifest, ref } = loadModelRef(o.manifestPath);
     const store = new IndexStore(clients.doc, resources.tableName);
-    const segmenter = makeSegmenterHandler(
-      buildSegmenterDeps({
-        clients,
-        tableName: resources.tableName,
-        queueUrl: resources.queueUrl,
-        model: manifest,
-        clipSeconds: o.clipSeconds,
-        ...(o.detection ? { keyframeInterval: o.detection.keyframeInterval } : {}),
-        log: new Logger({ serviceName: 'vidx-segmenter', logLevel }),
-      }),
-    );
+    const webhookSecret = o.webhook ? (o.webhook.secret ?? localWebhookSecret(dataDir)) : undefined;
+    const events = o.webhook ? { sinks: [webhookSink({ url: o.webhook.url, secret: webhookSecret! })], delivery: o.delivery } : undefined;
+    const segmenterDeps = buildSegmenterDeps({
+      clients,
+      tableName: resources.tableName,
+      queueUrl: resources.queueUrl,
+      model: manifest,
+      manifestSha256: ref.manifestSha256,
+      clipSeconds: o.clipSeconds,
+      ...(o.detection ? { keyframeInterval: o.detection.keyframeInterval } : {}),
+      events,
+      log: new Logger({ serviceName: 'vidx-segmenter', logLevel }),
+    });
+    // Every object an event names is kept on disk first, so a restart can put it back.
+    const keeper = new LocalObjectKeeper(dataDir, clients.s3);
+    const handleEvent = makeSegmenterHandler(segmenterDeps);
+    const segmenter: S3EventHandler = async (event) => {
+      await keeper.keepFromEvent(event);
+      return handleEvent(event);
+    };
+    const recovery = await recoverLocalWork(keeper, store, segmenterDeps);
+    const reindex = async (ids: readonly string[] | 'all'): Promise<ReindexOutcome[]> => {
+      const list = ids === 'all' ? (await store.listVideos()).map((v) => v.videoId) : ids;
+      const out: ReindexOutcome[] = [];
+      for (const id of list) out.push(await reindexVideo(segmenterDeps, id));
+      return out;
+    };
     const worker = await startWorkerService(clients, { queueUrl: resources.queueUrl, tableName: resources.tableName, healthPort: undefined }, o.scorer, manifest, {
       log: new Logger({ serviceName: 'vidx-worker', logLevel }),
+      events,
       // Short polls locally: Ctrl-C waits for the poll in progress, so keep it brief.
       waitTimeSeconds: 5,
       ...(o.detection ? { people: o.detection.people } : {}),
@@ -131,20 +165,24 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
       async (req) => (req.method === 'GET' && req.url === '/_local/config' ? { status: 200, body: config } : undefined),
       async (req) => (req.method === 'GET' && req.url === '/_local/health' ? { status: 200, body: worker.worker.status() } : undefined),
       async (req, body) => {
-        if (req.method !== 'POST' || req.url !== '/_local/s3-event') return undefined;
-        let event: unknown;
-        try {
-          event = JSON.parse(body.toString('utf8'));
-        } catch (_e) {
-          return { status: 400, body: { status: 400, code: 'BAD_EVENT', message: 'the body is not JSON' } };
+        if (req.method !== 'POST' || req.url !== '/_local/reindex') return undefined;
+        const r = ReindexRequestSchema.safeParse(safeJson(body));
+        if (!r.success) return { status: 400, body: { status: 400, code: 'BAD_REQUEST', message: 'send {"videoIds": [...]} or {"all": true}, optionally with "manifestSha256"' } };
+        if (r.data.manifestSha256 !== undefined && r.data.manifestSha256 !== ref.manifestSha256) {
+          return {
+            status: 409,
+            body: { status: 409, code: 'MODEL_NOT_RUNNING', message: `this stack runs ${ref.architecture} (manifest ${ref.manifestSha256?.slice(0, 12)}), not the model asked for`, hint: hintOf('MODEL_NOT_RUNNING') },
+          };
         }
         try {
-          return { status: 200, body: await segmenter(event) };
+          return { status: 200, body: { results: await reindex(r.data.all ? 'all' : (r.data.videoIds ?? [])) } };
         } catch (e) {
-          const code = (e as { code?: string }).code ?? 'SEGMENTER_FAILED';
-          return { status: code === 'BAD_EVENT' ? 400 : 502, body: { status: code === 'BAD_EVENT' ? 400 : 502, code, message: (e as Error).message } };
+          if (!isVidxError(e)) throw e;
+          const status = httpStatusOf(e.code) === 500 ? 502 : httpStatusOf(e.code);
+          return { status, body: { status, code: e.code, message: e.message, hint: e.hint } };
         }
       },
+      s3EventRoute(segmenter),
     ];
     // The browser reaches S3 through this server (presigned URLs signed for the proxy's address);
     // the port is known only once listening, so the query Lambda reads it on its first request.
@@ -163,6 +201,9 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
       store,
       segmenter,
       worker,
+      recovery,
+      webhookSecret,
+      reindex,
       sweep,
       stop() {
         stopped ??= (async () => {
@@ -180,6 +221,29 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
     await emulators.stop();
     throw e;
   }
+}
+
+const ReindexRequestSchema = z.strictObject({
+  videoIds: z.array(z.string().regex(/^[0-9a-f]{20}$/)).max(10_000).optional(),
+  all: z.literal(true).optional(),
+  manifestSha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+}).refine((b) => (b.all === true) !== (b.videoIds !== undefined));
+
+function safeJson(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch (_e) {
+    return undefined;
+  }
+}
+
+/** The webhook's signing secret for this data dir: random once, kept (and printed) so receivers keep working. */
+function localWebhookSecret(dataDir: string): string {
+  const file = join(dataDir, 'webhook-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const secret = randomBytes(32).toString('hex');
+  writeFileSync(file, secret, { mode: 0o600 });
+  return secret;
 }
 
 /** The query API's cursor secret for this data dir: random once, kept so cursors survive restarts. */

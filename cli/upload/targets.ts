@@ -14,8 +14,6 @@ import { s3CreatedEvent } from '../local/s3-event.ts';
 import type { LocalConfig } from '../local/stack.ts';
 import type { UploadedFile } from '../local/upload.ts';
 
-export const LOCAL_STACK_UNREACHABLE = 'LOCAL_STACK_UNREACHABLE';
-export const STACK_NOT_FOUND = 'STACK_NOT_FOUND';
 
 /** What the segmenter made of an uploaded file, as far as the uploader can tell. */
 export interface Delivery {
@@ -53,7 +51,7 @@ async function getJson<T>(url: string, init?: RequestInit): Promise<T> {
   try {
     r = await fetch(url, init);
   } catch (e) {
-    throw new VidxError(LOCAL_STACK_UNREACHABLE, `cannot reach the local stack at ${new URL(url).origin}`, {
+    throw new VidxError('LOCAL_STACK_UNREACHABLE', `cannot reach the local stack at ${new URL(url).origin}`, {
       hint: 'start it with `npm start` (or `npx vidx local`) in another terminal, pass --api, or --stack for a deployed one',
       cause: e,
     });
@@ -100,7 +98,7 @@ export async function stackOutputs(stackName: string, region: string | undefined
     for (const o of r.Stacks?.[0]?.Outputs ?? []) if (o.OutputKey && o.OutputValue) outputs[o.OutputKey] = o.OutputValue;
     return outputs;
   } catch (e) {
-    throw new VidxError(STACK_NOT_FOUND, `cannot read the outputs of the stack "${stackName}": ${(e as Error).message}`, {
+    throw new VidxError('STACK_NOT_FOUND', `cannot read the outputs of the stack "${stackName}": ${(e as Error).message}`, {
       hint: 'check the stack name (npx cdk list), the region (--region or AWS_REGION) and your AWS credentials',
       cause: e,
     });
@@ -113,7 +111,7 @@ export async function deployedTarget(stackName: string, region: string | undefin
   const outputs = await stackOutputs(stackName, region);
   const bucket = outputs.BucketName;
   const table = outputs.TableName;
-  if (!bucket || !table) throw new VidxError(STACK_NOT_FOUND, `the stack "${stackName}" has no BucketName/TableName outputs: is it a vidx stack?`);
+  if (!bucket || !table) throw new VidxError('STACK_NOT_FOUND', `the stack "${stackName}" has no BucketName/TableName outputs: is it a vidx stack?`);
   const clients = createClients({ region: region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1' });
   const store = new IndexStore(clients.doc, table);
   return {

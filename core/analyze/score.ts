@@ -14,12 +14,8 @@
 import { VidxError } from '../errors.ts';
 import type { InputData } from '../model/engine.ts';
 import type { Manifest } from '../model/manifest.ts';
-import { ABORTED } from '../video/ffmpeg.ts';
 import type { LabelScore, WindowScore } from '../result.ts';
 
-export const ANALYZE_BAD_OPTIONS = 'ANALYZE_BAD_OPTIONS';
-export const ANALYZE_BAD_LOGITS = 'ANALYZE_BAD_LOGITS';
-export const ANALYZE_BAD_BATCH = 'ANALYZE_BAD_BATCH';
 
 /** What scoring reads of a planned window (core/video's WindowPlan). */
 export interface PlannedWindow {
@@ -69,10 +65,10 @@ export interface ScoreLoopOptions {
 
 export function checkScoreOptions(o: { batch: number; topK: number }, classes: number): void {
   if (!Number.isInteger(o.batch) || o.batch < 1) {
-    throw new VidxError(ANALYZE_BAD_OPTIONS, `batch must be a whole number >= 1, got ${o.batch}`, { hint: 'pass --batch 1 or more' });
+    throw new VidxError('ANALYZE_BAD_OPTIONS', `batch must be a whole number >= 1, got ${o.batch}`, { hint: 'pass --batch 1 or more' });
   }
   if (!Number.isInteger(o.topK) || o.topK < 1 || o.topK > classes) {
-    throw new VidxError(ANALYZE_BAD_OPTIONS, `top-k must be a whole number in [1, ${classes}], got ${o.topK}`, {
+    throw new VidxError('ANALYZE_BAD_OPTIONS', `top-k must be a whole number in [1, ${classes}], got ${o.topK}`, {
       hint: `the model has ${classes} labels`,
     });
   }
@@ -97,10 +93,10 @@ export async function scoreBatches(
       const t0 = performance.now();
       const r = await next;
       if (r.done) break;
-      if (opts.signal?.aborted) throw new VidxError(ABORTED, 'scoring the windows: aborted');
+      if (opts.signal?.aborted) throw new VidxError('ABORTED', 'scoring the windows: aborted');
       const batch = r.value;
       const n = batch.windows.length;
-      if (n === 0) throw new VidxError(ANALYZE_BAD_BATCH, 'the window reader produced an empty batch');
+      if (n === 0) throw new VidxError('ANALYZE_BAD_BATCH', 'the window reader produced an empty batch');
       // Prefetch: ask for the next batch now, so it decodes while this one is inferred. Its
       // rejection (if any) is observed by the `await next` of the next iteration, or, when
       // this iteration fails first, by closeAfterError. The no-op handler only keeps Node
@@ -111,7 +107,7 @@ export async function scoreBatches(
       const logits = await engine.run(batch.inputs, n);
       const t2 = performance.now();
       if (logits.length !== n * classes) {
-        throw new VidxError(ANALYZE_BAD_LOGITS, `the model returned ${logits.length} logits for ${n} windows x ${classes} classes`, {
+        throw new VidxError('ANALYZE_BAD_LOGITS', `the model returned ${logits.length} logits for ${n} windows x ${classes} classes`, {
           hint: 'the ONNX output does not match the manifest (output.classes)',
         });
       }

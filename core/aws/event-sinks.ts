@@ -13,8 +13,6 @@ import { webhookSink } from '../events/webhook.ts';
 import { EVENT_DETAIL_TYPES, EVENT_SOURCE, type VideoEvent } from '../events/video-event.ts';
 import type { AwsConfig } from './clients.ts';
 
-export const EVENTS_CONFIG = 'EVENTS_CONFIG';
-
 /** Local emulators and test receivers accept any credentials; real AWS never gets these. */
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 const clientConfig = (region: string, endpoint: string | undefined) => ({ region, ...(endpoint ? { endpoint, credentials: LOCAL_CREDENTIALS } : {}) });
@@ -57,7 +55,7 @@ export function eventBridgeSink(events: EventBridgeClient, busName: string): Eve
 
 export async function readSecret(secrets: SecretsManagerClient, secretId: string): Promise<string> {
   const r = await secrets.send(new GetSecretValueCommand({ SecretId: secretId }));
-  if (!r.SecretString) throw new VidxError(EVENTS_CONFIG, `the secret ${secretId} has no string value`);
+  if (!r.SecretString) throw new VidxError('EVENTS_CONFIG', `the secret ${secretId} has no string value`);
   return r.SecretString;
 }
 
@@ -98,11 +96,11 @@ export async function eventSinksFromEnv(config: AwsConfig, env: NodeJS.ProcessEn
         sm.destroy();
       }
     }
-    if (!secret) throw new VidxError(EVENTS_CONFIG, `${ENV.webhookUrl} is set but neither ${ENV.webhookSecret} nor ${ENV.webhookSecretArn}: webhook bodies must be signed`);
+    if (!secret) throw new VidxError('EVENTS_CONFIG', `${ENV.webhookUrl} is set but neither ${ENV.webhookSecret} nor ${ENV.webhookSecretArn}: webhook bodies must be signed`);
     try {
       sinks.push(webhookSink({ url, secret }));
     } catch (e) {
-      throw new VidxError(EVENTS_CONFIG, `${ENV.webhookUrl} is not a URL: "${url}"`, { cause: e });
+      throw new VidxError('EVENTS_CONFIG', `${ENV.webhookUrl} is not a URL: "${url}"`, { cause: e });
     }
   }
   return { sinks, destroy: () => destroy.forEach((d) => d()) };

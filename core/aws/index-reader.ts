@@ -11,7 +11,6 @@ import type { StoredClip } from '../query/resegment.ts';
 import { segmentStartKey, videoStartKey } from '../query/positions.ts';
 import type { LabelStreamRead, LabelStreamReader, SegmentHit } from '../query/search.ts';
 import { segmentHitOf } from '../query/views.ts';
-import { INDEX_UNAVAILABLE } from '../query/http-errors.ts';
 
 type Item = Record<string, NativeAttributeValue>;
 
@@ -31,7 +30,7 @@ export class IndexReader implements LabelStreamReader {
     } catch (e) {
       const code = (e as { code?: unknown }).code;
       if (e instanceof ResourceNotFoundException || code === 'ECONNREFUSED' || code === 'ENOTFOUND') {
-        throw new VidxError(INDEX_UNAVAILABLE, `the index table ${this.tableName} cannot be read`, {
+        throw new VidxError('INDEX_UNAVAILABLE', `the index table ${this.tableName} cannot be read`, {
           cause: e,
           hint: 'locally: start the stack with `npm start`; on AWS: check the deployment',
         });

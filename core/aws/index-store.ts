@@ -13,6 +13,7 @@ import {
   type DynamoDBDocumentClient,
   type NativeAttributeValue,
 } from '@aws-sdk/lib-dynamodb';
+import { TABLE } from '../names.ts';
 import {
   ClipRecordSchema,
   SEGMENT_SK_PREFIX,
@@ -23,11 +24,12 @@ import {
   videoGsiSk,
   videoKey,
   videoPk,
+  ModelRefSchema,
   type ClipRecord,
+  type ModelRef,
   type SegmentRecord,
   type VideoRecord,
 } from '../records.ts';
-import { TABLE } from '../names.ts';
 import type { BeginResult, PipelineIndex, RevisionFacts } from '../pipeline/ports.ts';
 
 type Item = Record<string, NativeAttributeValue>;
@@ -70,6 +72,7 @@ export class IndexStore implements PipelineIndex {
       codec: f.codec,
       model: f.model,
       trained: f.trained,
+      modelSha256: f.modelSha256,
       clipsTotal: f.clipsTotal,
       clipSeconds: f.clipSeconds,
       clipStarts: f.clipStarts,
@@ -80,7 +83,7 @@ export class IndexStore implements PipelineIndex {
     const names: Record<string, string> = { '#createdAt': 'createdAt', '#etag': 'etag', '#PK': 'PK' };
     const values: Record<string, NativeAttributeValue> = { ':now': now, ':etag': f.etag };
     const sets: string[] = ['#createdAt = if_not_exists(#createdAt, :now)'];
-    const removes: string[] = ['doneClips', 'indexedAt'];
+    const removes: string[] = ['doneClips', 'indexedAt', 'notifiedEvent'];
     for (const [k, v] of Object.entries(set)) {
       names[`#${k}`] = k;
       if (v === undefined) {
@@ -142,16 +145,38 @@ export class IndexStore implements PipelineIndex {
   }
 
   /** Marks the revision indexed with its segment count (only if it is still the current one and not failed). */
-  async markIndexed(videoId: string, etag: string, segments: number): Promise<boolean> {
+  async markIndexed(videoId: string, etag: string, segments: number, made?: ModelRef): Promise<boolean> {
     const now = this.now().toISOString();
     return this.guardedUpdate(
       videoId,
       etag,
-      'SET #status = :indexed, #segments = :n, #indexedAt = :now, #updatedAt = :now, #GSI1SK = :gsk REMOVE #reason, #errorCode',
-      { '#status': 'status', '#segments': 'segments', '#indexedAt': 'indexedAt', '#updatedAt': 'updatedAt', '#GSI1SK': 'GSI1SK', '#reason': 'reason', '#errorCode': 'errorCode' },
-      { ':indexed': 'indexed', ':failed': 'failed', ':n': segments, ':now': now, ':gsk': videoGsiSk(now, videoId) },
+      `SET #status = :indexed, #segments = :n, #indexedAt = :now, #updatedAt = :now, #GSI1SK = :gsk${made ? ', #made = :made' : ''} REMOVE #reason, #errorCode`,
+      { '#status': 'status', '#segments': 'segments', '#indexedAt': 'indexedAt', '#updatedAt': 'updatedAt', '#GSI1SK': 'GSI1SK', '#reason': 'reason', '#errorCode': 'errorCode', ...(made ? { '#made': 'indexedWith' } : {}) },
+      { ':indexed': 'indexed', ':failed': 'failed', ':n': segments, ':now': now, ':gsk': videoGsiSk(now, videoId), ...(made ? { ':made': ModelRefSchema.parse(made) } : {}) },
       '#status <> :failed',
     );
+  }
+
+  /** Every video record (the GSI's VIDEOS partition, newest first): for re-index --all and recovery. */
+  async listVideos(): Promise<VideoRecord[]> {
+    const out: VideoRecord[] = [];
+    let start: Record<string, NativeAttributeValue> | undefined;
+    do {
+      const r = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: TABLE.labelIndex.name,
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': TABLE.labelIndex.partitionKey },
+          ExpressionAttributeValues: { ':pk': VIDEOS_GSI_PK },
+          ScanIndexForward: false,
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const i of r.Items ?? []) out.push(parseVideo(i));
+      start = r.LastEvaluatedKey;
+    } while (start);
+    return out;
   }
 
   async claimRequeue(video: Pick<VideoRecord, 'videoId' | 'etag' | 'updatedAt'>): Promise<VideoRecord | undefined> {

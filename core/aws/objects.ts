@@ -5,7 +5,8 @@ import { createReadStream, statSync } from 'node:fs';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { VidxError } from '../errors.ts';
-import { OBJECT_NOT_FOUND, type ObjectHead, type VideoObjects } from '../pipeline/ports.ts';
+import { redactSecrets } from '../redact.ts';
+import type { ObjectHead, VideoObjects } from '../pipeline/ports.ts';
 
 /** Presigned GET long enough for ffprobe / one clip's decode. */
 export async function presignGet(s3: S3Client, bucket: string, key: string, expiresInSeconds = 3600): Promise<string> {
@@ -19,7 +20,7 @@ export async function headObject(s3: S3Client, bucket: string, key: string): Pro
     return { size: r.ContentLength ?? 0, etag: stripQuotes(r.ETag ?? ''), contentType: r.ContentType };
   } catch (e) {
     if (e instanceof NotFound || (e as { name?: string }).name === 'NotFound' || httpStatus(e) === 404) {
-      throw new VidxError(OBJECT_NOT_FOUND, `s3://${bucket}/${key} does not exist (deleted after upload?)`, { cause: e });
+      throw new VidxError('OBJECT_NOT_FOUND', `s3://${bucket}/${key} does not exist (deleted after upload?)`, { cause: e });
     }
     throw e;
   }
@@ -78,11 +79,12 @@ function httpStatus(e: unknown): number | undefined {
 
 /**
  * Error messages from tools that read a presigned URL quote it: replace it (and its query-less
- * form) with s3://bucket/key, so a stored reason is readable and carries no signature.
+ * form) with s3://bucket/key, so a stored reason is readable, then remove any other signed URL
+ * or signing parameter (core/redact.ts).
  */
 export function redactPresigned(message: string, url: string, bucket: string, key: string): string {
   const plain = url.split('?')[0] ?? url;
-  return message.split(url).join(`s3://${bucket}/${key}`).split(plain).join(`s3://${bucket}/${key}`);
+  return redactSecrets(message.split(url).join(`s3://${bucket}/${key}`).split(plain).join(`s3://${bucket}/${key}`));
 }
 
 /** The pipeline's object store over S3: HEAD, and presigned GET URLs scrubbed from messages. */

@@ -5,9 +5,8 @@
 import { GetQueueAttributesCommand, SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
 import { VidxError } from '../errors.ts';
 import { encodeClipJob, type ClipJob } from '../messages.ts';
-import { ENQUEUE_REJECTED, type ClipQueue } from '../pipeline/ports.ts';
+import type { ClipQueue } from '../pipeline/ports.ts';
 
-export const ENQUEUE_FAILED = 'ENQUEUE_FAILED';
 /** SQS limit on entries per SendMessageBatch. */
 export const SQS_BATCH_MAX = 10;
 
@@ -41,20 +40,20 @@ export async function sendClipJobs(sqs: SQSClient, queueUrl: string, jobs: reado
       } catch (e) {
         const name = (e as { name?: string }).name ?? '';
         if (/InvalidMessageContents|BatchRequestTooLong/.test(name)) {
-          throw new VidxError(ENQUEUE_REJECTED, `the clip queue refused the clip jobs: ${name} ${(e as Error).message}`.trim(), { cause: e });
+          throw new VidxError('ENQUEUE_REJECTED', `the clip queue refused the clip jobs: ${name} ${(e as Error).message}`.trim(), { cause: e });
         }
         throw e;
       }
       sent += r.Successful?.length ?? 0;
       const refused = (r.Failed ?? []).find((f) => f.SenderFault === true);
       if (refused) {
-        throw new VidxError(ENQUEUE_REJECTED, `the clip queue refused a clip job: ${refused.Code ?? ''} ${refused.Message ?? ''}`.trim());
+        throw new VidxError('ENQUEUE_REJECTED', `the clip queue refused a clip job: ${refused.Code ?? ''} ${refused.Message ?? ''}`.trim());
       }
       const failed = new Set((r.Failed ?? []).map((f) => f.Id));
       const retry = pending.filter((e) => failed.has(e.Id));
       if (retry.length > 0 && attempt >= attempts) {
         const first = r.Failed?.[0];
-        throw new VidxError(ENQUEUE_FAILED, `could not enqueue ${retry.length} clip job(s) after ${attempts} attempts: ${first?.Code ?? ''} ${first?.Message ?? ''}`.trim());
+        throw new VidxError('ENQUEUE_FAILED', `could not enqueue ${retry.length} clip job(s) after ${attempts} attempts: ${first?.Code ?? ''} ${first?.Message ?? ''}`.trim());
       }
       pending = retry;
       if (pending.length > 0) await new Promise((res) => setTimeout(res, backoffMs * 2 ** (attempt - 1)));

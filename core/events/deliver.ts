@@ -7,8 +7,6 @@
 import { VidxError } from '../errors.ts';
 import type { VideoEvent } from './video-event.ts';
 
-export const EVENT_DELIVERY_FAILED = 'EVENT_DELIVERY_FAILED';
-
 /** One destination (an adapter: SNS, EventBridge, a webhook). `body` is the event's JSON. */
 export interface EventSink {
   readonly name: string;
@@ -51,7 +49,7 @@ export async function deliverEvent(sinks: readonly EventSink[], event: VideoEven
   );
   if (failures.length > 0) {
     const what = failures.map((f) => `${f.sink}: ${f.error instanceof Error ? f.error.message : String(f.error)}`).join('; ');
-    throw new VidxError(EVENT_DELIVERY_FAILED, `event ${event.id} (${event.type}) was not delivered after ${attempts} attempts (${what})`, {
+    throw new VidxError('EVENT_DELIVERY_FAILED', `event ${event.id} (${event.type}) was not delivered after ${attempts} attempts (${what})`, {
       cause: failures[0]!.error,
       hint: 'the event is delivered again when its clip message is retried; check the sink',
     });

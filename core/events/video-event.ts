@@ -78,11 +78,10 @@ export function buildVideoEvent(video: VideoRecord, segments: readonly Segment[]
       revision: video.etag,
       ...(video.duration !== undefined ? { duration: video.duration } : {}),
     },
-    model: {
-      architecture: video.model,
-      ...(video.modelSha256 !== undefined ? { manifestSha256: video.modelSha256 } : {}),
-      trained: video.trained,
-    },
+    // Indexed: the model that made the timeline; failed: the one the revision was planned for.
+    model: status === 'indexed' && video.indexedWith
+      ? video.indexedWith
+      : { architecture: video.model, ...(video.modelSha256 !== undefined ? { manifestSha256: video.modelSha256 } : {}), trained: video.trained },
     counts: { clips: video.clipsTotal, segments: status === 'indexed' ? segments.length : 0, labels: summary.length },
     topLabels: summary.slice(0, TOP_LABELS).map((s) => ({ label: s.label, seconds: round(s.seconds, 3), score: round(s.score, 6) })),
     ...(status === 'failed' && video.reason !== undefined ? { reason: video.reason } : {}),

@@ -18,7 +18,6 @@ import { framesAt, timecode, timecodeBase, vttTime } from './timecode.ts';
 
 export const EXPORT_FORMATS = ['json', 'csv', 'vtt', 'edl'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
-export const EXPORT_TOO_LARGE = 'EXPORT_TOO_LARGE';
 export const EDL_MAX_EVENTS = 999;
 
 export const CONTENT_TYPES: Readonly<Record<Exclude<ExportFormat, 'json'>, string>> = {
@@ -71,7 +70,7 @@ function ascii(s: string, max: number): string {
 
 export function toEdl(t: ExportableTimeline): string {
   if (t.segments.length > EDL_MAX_EVENTS) {
-    throw new VidxError(EXPORT_TOO_LARGE, `the timeline has ${t.segments.length} segments; a CMX3600 EDL holds at most ${EDL_MAX_EVENTS} events`, {
+    throw new VidxError('EXPORT_TOO_LARGE', `the timeline has ${t.segments.length} segments; a CMX3600 EDL holds at most ${EDL_MAX_EVENTS} events`, {
       hint: 'raise threshold= or minDuration= (query-time segmentation) to export fewer segments, or use format=csv',
     });
   }

@@ -59,11 +59,59 @@ export function words(text: string): string[] {
   return n === '' ? [] : n.split(' ');
 }
 
-/** Query words worth matching: stop words and single letters go unless nothing else is left. */
-function queryWords(text: string): string[] {
+/**
+ * Bounds on the matcher's work per query, whatever the caller let through: a query is matched on
+ * at most MAX_MATCH_WORDS words of at most MAX_MATCH_WORD_LENGTH letters (labels are a few short
+ * words, so nothing longer can match anyway). Normalisation can grow text (NFKD turns U+FDFA into
+ * 18 characters), so the bounds apply to the normalised words.
+ */
+export const MAX_MATCH_WORDS = 8;
+export const MAX_MATCH_WORD_LENGTH = 24;
+
+/** A query normalised once: its words worth matching (bounded) and their joined forms. */
+export interface PreparedQuery {
+  /** Stop words and single letters dropped unless nothing else is left; bounded as above. */
+  words: string[];
+  /** The words joined by a space (compared with a label for a phrase match). */
+  phrase: string;
+  /** The words joined without spaces, and its letter trigrams (trigram containment). */
+  compact: string;
+  trigrams: Set<string>;
+}
+
+export function prepareQuery(text: string): PreparedQuery {
   const all = words(text);
   const kept = all.filter((w) => w.length > 1 && !STOP_WORDS.has(w));
-  return kept.length > 0 ? kept : all;
+  // A repeated word adds nothing to a match: each counts once.
+  const chosen = [...new Set((kept.length > 0 ? kept : all).map((w) => w.slice(0, MAX_MATCH_WORD_LENGTH)))].slice(0, MAX_MATCH_WORDS);
+  // A phrase match needs every word of the query, so a query cut short never phrase-matches.
+  const cut = all.length > MAX_MATCH_WORDS || all.some((w) => w.length > MAX_MATCH_WORD_LENGTH);
+  const compact = chosen.join('');
+  return { words: chosen, phrase: cut ? '' : all.join(' '), compact, trigrams: trigrams(compact) };
+}
+
+/** A label's words, normalised once per vocabulary. */
+interface PreparedLabel {
+  label: string;
+  words: string[];
+  phrase: string;
+  trigrams: Set<string>;
+}
+
+const preparedVocabularies = new WeakMap<readonly string[], PreparedLabel[]>();
+
+function prepareLabel(label: string): PreparedLabel {
+  const w = words(label);
+  return { label, words: w, phrase: w.join(' '), trigrams: trigrams(w.join('')) };
+}
+
+function prepareVocabulary(vocabulary: readonly string[]): PreparedLabel[] {
+  let prepared = preparedVocabularies.get(vocabulary);
+  if (!prepared) {
+    prepared = vocabulary.map(prepareLabel);
+    preparedVocabularies.set(vocabulary, prepared);
+  }
+  return prepared;
 }
 
 /** Allowed edits for a query word of this length. */
@@ -114,9 +162,11 @@ export function trigrams(s: string): Set<string> {
 
 /** Share of the query's trigrams that occur in the target (0..1). */
 export function trigramContainment(query: string, target: string): number {
-  const q = trigrams(query);
+  return containment(trigrams(query), trigrams(target));
+}
+
+function containment(q: Set<string>, t: Set<string>): number {
   if (q.size === 0) return 0;
-  const t = trigrams(target);
   let hit = 0;
   for (const g of q) if (t.has(g)) hit++;
   return hit / q.size;
@@ -146,22 +196,24 @@ function matchWord(q: string, labelWords: readonly string[]): WordMatch | undefi
 
 /** How one label matches a query, or undefined when it does not. */
 export function matchLabel(query: string, label: string): LabelMatch | undefined {
-  const q = queryWords(query);
-  if (q.length === 0) return undefined;
-  const lw = words(label);
-  if (normalize(query) === lw.join(' ')) return { label, tier: 'phrase', score: 1 };
+  return matchPrepared(prepareQuery(query), prepareLabel(label));
+}
 
-  const perWord = q.map((w) => matchWord(w, lw));
+function matchPrepared(q: PreparedQuery, l: PreparedLabel): LabelMatch | undefined {
+  if (q.words.length === 0) return undefined;
+  const label = l.label;
+  if (q.phrase !== '' && q.phrase === l.phrase) return { label, tier: 'phrase', score: 1 };
+
+  const perWord = q.words.map((w) => matchWord(w, l.words));
   const matched = perWord.filter((m): m is WordMatch => m !== undefined);
   if (matched.length === perWord.length) {
     const mean = matched.reduce((s, m) => s + m.score, 0) / matched.length;
     const tier = Math.max(...matched.map((m) => m.tier)) as 1 | 2 | 3;
     return { label, tier: MATCH_TIERS[tier], score: mean };
   }
-  const compact = q.join('');
-  if (compact.length >= 4) {
-    const containment = trigramContainment(compact, lw.join(''));
-    if (containment >= SIMILAR_THRESHOLD) return { label, tier: 'similar', score: containment };
+  if (q.compact.length >= 4) {
+    const share = containment(q.trigrams, l.trigrams);
+    if (share >= SIMILAR_THRESHOLD) return { label, tier: 'similar', score: share };
   }
   // Partial matches count only exact and prefix words: a typo-level match of half the query is noise.
   const sure = matched.filter((m) => m.tier <= 2);
@@ -171,11 +223,10 @@ export function matchLabel(query: string, label: string): LabelMatch | undefined
 }
 
 /** Share of the label's (non stop) words that the query asked for: the tie-breaker after score. */
-function coverage(query: string, label: string): number {
-  const lw = words(label).filter((w) => !STOP_WORDS.has(w));
+function coverage(q: PreparedQuery, l: PreparedLabel): number {
+  const lw = l.words.filter((w) => !STOP_WORDS.has(w));
   if (lw.length === 0) return 0;
-  const q = queryWords(query);
-  const hit = lw.filter((w) => q.some((x) => w === x || w.startsWith(x) || editDistance(x, w, allowedEdits(x.length)) <= allowedEdits(x.length))).length;
+  const hit = lw.filter((w) => q.words.some((x) => w === x || w.startsWith(x) || editDistance(x, w, allowedEdits(x.length)) <= allowedEdits(x.length))).length;
   return hit / lw.length;
 }
 
@@ -189,10 +240,13 @@ export function compareMatches(a: LabelMatch & { coverage: number }, b: LabelMat
 
 /** Labels of `vocabulary` matching `query`, best first (see the module comment for the order). */
 export function matchLabels(query: string, vocabulary: readonly string[], limit = Number.POSITIVE_INFINITY): LabelMatch[] {
+  // The query is normalised once and the labels once per vocabulary: the work per request is
+  // bounded by MAX_MATCH_WORDS x MAX_MATCH_WORD_LENGTH against the vocabulary, whatever the input.
+  const q = prepareQuery(query);
   const found: (LabelMatch & { coverage: number })[] = [];
-  for (const label of vocabulary) {
-    const m = matchLabel(query, label);
-    if (m) found.push({ ...m, coverage: coverage(query, label) });
+  for (const l of prepareVocabulary(vocabulary)) {
+    const m = matchPrepared(q, l);
+    if (m) found.push({ ...m, coverage: coverage(q, l) });
   }
   found.sort(compareMatches);
   return found.slice(0, limit).map(({ label, tier, score }) => ({ label, tier, score: Math.round(score * 1e4) / 1e4 }));

@@ -13,7 +13,7 @@
 import * as ort from 'onnxruntime-node';
 import { VidxError } from '../errors.ts';
 import { loadModelManifest } from '../pipeline/model-ref.ts';
-import { MODEL_CLOSED, MODEL_GRAPH_MISMATCH, MODEL_INPUT_MISMATCH, MODEL_RUN_FAILED, openSession, type Device, type EngineOptions } from './engine.ts';
+import { openSession, type Device, type EngineOptions } from './engine.ts';
 import type { DetectorOutput } from '../detection/people.ts';
 import type { ActionDetectorManifest, PersonDetectorManifest } from './manifest.ts';
 
@@ -24,19 +24,19 @@ function requireNames(session: ort.InferenceSession, names: readonly string[], o
   const missingIn = names.filter((n) => !session.inputNames.includes(n));
   const missingOut = outputs.filter((n) => !session.outputNames.includes(n));
   if (missingIn.length + missingOut.length > 0) {
-    throw new VidxError(MODEL_GRAPH_MISMATCH, `${onnxPath} lacks ${[...missingIn.map((n) => `input ${n}`), ...missingOut.map((n) => `output ${n}`)].join(', ')} its manifest names`, {
+    throw new VidxError('MODEL_GRAPH_MISMATCH', `${onnxPath} lacks ${[...missingIn.map((n) => `input ${n}`), ...missingOut.map((n) => `output ${n}`)].join(', ')} its manifest names`, {
       hint: 'the ONNX file and its manifest do not belong together: rebuild the pair (vidx models synthesize|convert)',
     });
   }
 }
 
 function runFailed(device: Device, e: unknown): VidxError {
-  return new VidxError(MODEL_RUN_FAILED, `inference failed on ${device}: ${(e as Error).message}`, { hint: 'check the inputs; on CUDA, try --device cpu', cause: e });
+  return new VidxError('MODEL_RUN_FAILED', `inference failed on ${device}: ${(e as Error).message}`, { hint: 'check the inputs; on CUDA, try --device cpu', cause: e });
 }
 
 function checkSize(height: number, width: number, multiple: number, what: string): void {
   if (!Number.isInteger(height) || !Number.isInteger(width) || height < multiple || width < multiple || height % multiple !== 0 || width % multiple !== 0) {
-    throw new VidxError(MODEL_INPUT_MISMATCH, `${what} is ${height}x${width}; it must be at least ${multiple} and a multiple of ${multiple} on each side`, {
+    throw new VidxError('MODEL_INPUT_MISMATCH', `${what} is ${height}x${width}; it must be at least ${multiple} and a multiple of ${multiple} on each side`, {
       hint: `scale and pad the frame to multiples of ${multiple}`,
     });
   }
@@ -76,17 +76,17 @@ export class PersonDetector {
    */
   async detect(image: Float32Array, height: number, width: number, options: { scoreThreshold?: number } = {}): Promise<DetectorOutput> {
     const session = this.session;
-    if (!session) throw new VidxError(MODEL_CLOSED, 'the person detector is closed', { hint: 'load the model again' });
+    if (!session) throw new VidxError('MODEL_CLOSED', 'the person detector is closed', { hint: 'load the model again' });
     const m = this.manifest;
     checkSize(height, width, m.sizeDivisible, 'the detector input');
     if (image.length !== 3 * height * width) {
-      throw new VidxError(MODEL_INPUT_MISMATCH, `the detector input has ${image.length} values; [1, 3, ${height}, ${width}] needs ${3 * height * width}`, {
+      throw new VidxError('MODEL_INPUT_MISMATCH', `the detector input has ${image.length} values; [1, 3, ${height}, ${width}] needs ${3 * height * width}`, {
         hint: 'pack the frame as 3 x H x W floats (CHW)',
       });
     }
     const threshold = options.scoreThreshold ?? m.scoreThreshold;
     if (!(threshold >= 0 && threshold <= 1)) {
-      throw new VidxError(MODEL_INPUT_MISMATCH, `score threshold must be in [0, 1], got ${threshold}`, { hint: 'pass a probability' });
+      throw new VidxError('MODEL_INPUT_MISMATCH', `score threshold must be in [0, 1], got ${threshold}`, { hint: 'pass a probability' });
     }
     const feeds: Record<string, ort.Tensor> = {
       [m.input.name]: new ort.Tensor('float32', image, [1, 3, height, width]),
@@ -144,7 +144,7 @@ export class ActionDetector {
    */
   async predict(clip: Record<string, Float32Array>, height: number, width: number, boxes: readonly PixelBox[]): Promise<Float32Array[]> {
     const session = this.session;
-    if (!session) throw new VidxError(MODEL_CLOSED, 'the action detector is closed', { hint: 'load the model again' });
+    if (!session) throw new VidxError('MODEL_CLOSED', 'the action detector is closed', { hint: 'load the model again' });
     if (boxes.length === 0) return [];
     const m = this.manifest;
     const feeds: Record<string, ort.Tensor> = {};
@@ -152,7 +152,7 @@ export class ActionDetector {
       const data = clip[input.name];
       const need = 3 * input.frames * height * width;
       if (!data || data.length !== need) {
-        throw new VidxError(MODEL_INPUT_MISMATCH, `clip input "${input.name}" has ${data?.length ?? 0} values; [1, 3, ${input.frames}, ${height}, ${width}] needs ${need}`, {
+        throw new VidxError('MODEL_INPUT_MISMATCH', `clip input "${input.name}" has ${data?.length ?? 0} values; [1, 3, ${input.frames}, ${height}, ${width}] needs ${need}`, {
           hint: `feed ${m.inputs.map((i) => `${i.name} (${i.frames} frames)`).join(' and ')} as 3 x T x H x W floats`,
         });
       }
@@ -161,7 +161,7 @@ export class ActionDetector {
     const rows = new Float32Array(boxes.length * 5);
     boxes.forEach((b, k) => {
       if (!b.every(Number.isFinite)) {
-        throw new VidxError(MODEL_INPUT_MISMATCH, `box ${k} is [${b.join(', ')}]; boxes must be finite pixels x1, y1, x2, y2`, { hint: 'scale the person boxes to the clip input' });
+        throw new VidxError('MODEL_INPUT_MISMATCH', `box ${k} is [${b.join(', ')}]; boxes must be finite pixels x1, y1, x2, y2`, { hint: 'scale the person boxes to the clip input' });
       }
       rows.set([0, b[0], b[1], b[2], b[3]], k * 5);
     });

@@ -3,8 +3,8 @@
  * otherwise, batched runs that return the logits.
  *
  * CUDA: the npm package ships the CPU build; the CUDA execution provider is only there when it
- * was installed with `onnxruntime-node-install-cuda=v12` (the GPU container does this on
- * purpose). Without it, asking for 'cuda' makes session creation throw
+ * was installed by onnxruntime-node's install script with `--onnxruntime-node-install-cuda=v12`
+ * (the GPU container does this on purpose; package.json's allowScripts denies it elsewhere). Without it, asking for 'cuda' makes session creation throw
  * ("OrtSessionOptionsAppendExecutionProvider_Cuda: Failed to load shared library"); with it but
  * no usable GPU/driver, it throws a CUDA error. Both are recognised here: 'auto' then falls back
  * to CPU and logs why, an explicit 'cuda' fails with MODEL_CUDA_UNAVAILABLE.
@@ -30,14 +30,6 @@ import { VidxError } from '../errors.ts';
 import { loadManifest } from '../pipeline/model-ref.ts';
 import type { Manifest, ModelManifest, Precision } from './manifest.ts';
 
-export const MODEL_ONNX_MISSING = 'MODEL_ONNX_MISSING';
-export const MODEL_CUDA_UNAVAILABLE = 'MODEL_CUDA_UNAVAILABLE';
-export const MODEL_LOAD_FAILED = 'MODEL_LOAD_FAILED';
-export const MODEL_GRAPH_MISMATCH = 'MODEL_GRAPH_MISMATCH';
-export const MODEL_INPUT_MISMATCH = 'MODEL_INPUT_MISMATCH';
-export const MODEL_BAD_OPTIONS = 'MODEL_BAD_OPTIONS';
-export const MODEL_RUN_FAILED = 'MODEL_RUN_FAILED';
-export const MODEL_CLOSED = 'MODEL_CLOSED';
 
 export type DeviceRequest = 'auto' | 'cpu' | 'cuda';
 export type Device = 'cpu' | 'cuda';
@@ -63,7 +55,7 @@ export interface EngineOptions {
 }
 
 const CUDA_HINT =
-  'CUDA needs an NVIDIA GPU with CUDA 12 and the CUDA build of onnxruntime-node (install with `npm ci --onnxruntime-node-install-cuda=v12`, as the GPU container does); otherwise use --device cpu or auto';
+  'CUDA needs an NVIDIA GPU with CUDA 12 and the CUDA build of onnxruntime-node (after `npm ci`, run `node node_modules/onnxruntime-node/script/install.js --onnxruntime-node-install-cuda=v12`, as the GPU container does); otherwise use --device cpu or auto';
 
 /** Failures that mean "the CUDA execution provider cannot be used here", as opposed to a bad model. */
 export function isCudaUnavailableError(e: unknown): boolean {
@@ -73,7 +65,7 @@ export function isCudaUnavailableError(e: unknown): boolean {
 
 function checkThreads(threads: number): number {
   if (!Number.isInteger(threads) || threads < 1) {
-    throw new VidxError(MODEL_BAD_OPTIONS, `threads must be a whole number >= 1, got ${threads}`, { hint: 'pass --threads 1 or more (or leave it out: all cores)' });
+    throw new VidxError('MODEL_BAD_OPTIONS', `threads must be a whole number >= 1, got ${threads}`, { hint: 'pass --threads 1 or more (or leave it out: all cores)' });
   }
   return threads;
 }
@@ -89,7 +81,7 @@ export interface FeedSpec {
 export function feedSpecs(manifest: Manifest, entry: Entry): FeedSpec[] {
   if (entry === 'uint8') {
     const u8 = manifest.uint8;
-    if (!u8) throw new VidxError(MODEL_BAD_OPTIONS, `the manifest of ${manifest.architecture} has no uint8 entry`, { hint: 'rebuild the model (vidx models synthesize|convert|pull --force) or use the float entry' });
+    if (!u8) throw new VidxError('MODEL_BAD_OPTIONS', `the manifest of ${manifest.architecture} has no uint8 entry`, { hint: 'rebuild the model (vidx models synthesize|convert|pull --force) or use the float entry' });
     return [{ name: u8.input, type: 'uint8', shape: [manifest.frames, manifest.crop, manifest.crop, 3] }];
   }
   return manifest.inputs.map((i) => ({ name: i.name, type: 'float32', shape: i.shape.slice(1) as number[] }));
@@ -120,7 +112,7 @@ function checkGraph(session: ort.InferenceSession, manifest: Manifest, feeds: Fe
   const want = feeds.map((i) => i.name).sort();
   const got = [...session.inputNames].sort();
   if (want.join(',') !== got.join(',')) {
-    throw new VidxError(MODEL_GRAPH_MISMATCH, `${onnxPath} takes inputs [${got.join(', ')}] but its manifest says [${want.join(', ')}]`, {
+    throw new VidxError('MODEL_GRAPH_MISMATCH', `${onnxPath} takes inputs [${got.join(', ')}] but its manifest says [${want.join(', ')}]`, {
       hint: 'the ONNX file and its manifest do not belong together: rebuild the pair (vidx models synthesize|convert)',
     });
   }
@@ -129,20 +121,20 @@ function checkGraph(session: ort.InferenceSession, manifest: Manifest, feeds: Fe
     if (!input || !meta.isTensor || meta.shape.length === 0) continue;
     const same = meta.type === input.type && meta.shape.length === input.shape.length + 1 && meta.shape.slice(1).every((d, k) => d === input.shape[k]);
     if (!same) {
-      throw new VidxError(MODEL_GRAPH_MISMATCH, `${onnxPath} input "${meta.name}" is ${meta.type} [${meta.shape.join(', ')}] but its manifest says ${input.type} [N, ${input.shape.join(', ')}]`, {
+      throw new VidxError('MODEL_GRAPH_MISMATCH', `${onnxPath} input "${meta.name}" is ${meta.type} [${meta.shape.join(', ')}] but its manifest says ${input.type} [N, ${input.shape.join(', ')}]`, {
         hint: 'rebuild the model pair (vidx models synthesize|convert) so graph and manifest agree',
       });
     }
   }
   if (!session.outputNames.includes(manifest.output.name)) {
-    throw new VidxError(MODEL_GRAPH_MISMATCH, `${onnxPath} has outputs [${session.outputNames.join(', ')}], not "${manifest.output.name}"`, {
+    throw new VidxError('MODEL_GRAPH_MISMATCH', `${onnxPath} has outputs [${session.outputNames.join(', ')}], not "${manifest.output.name}"`, {
       hint: 'rebuild the model pair (vidx models synthesize|convert) so graph and manifest agree',
     });
   }
 }
 
 function loadFailed(onnxPath: string, e: unknown): VidxError {
-  return new VidxError(MODEL_LOAD_FAILED, `onnxruntime cannot load ${onnxPath}: ${(e as Error).message}`, {
+  return new VidxError('MODEL_LOAD_FAILED', `onnxruntime cannot load ${onnxPath}: ${(e as Error).message}`, {
     hint: 'the file may be truncated or not an ONNX model: rebuild it (vidx models synthesize|convert|pull)',
     cause: e,
   });
@@ -152,18 +144,18 @@ function loadFailed(onnxPath: string, e: unknown): VidxError {
 function chooseEntry(manifest: Manifest, manifestPath: string, options: EngineOptions): { entry: Entry; precision: Precision; file: string } {
   const request = options.entry ?? 'float';
   if (!['auto', 'float', 'uint8'].includes(request)) {
-    throw new VidxError(MODEL_BAD_OPTIONS, `entry must be auto, float or uint8, got "${String(request)}"`, { hint: 'pass auto, float or uint8' });
+    throw new VidxError('MODEL_BAD_OPTIONS', `entry must be auto, float or uint8, got "${String(request)}"`, { hint: 'pass auto, float or uint8' });
   }
   const u8 = manifest.uint8;
   const entry: Entry = request === 'float' || (request === 'auto' && !u8) ? 'float' : 'uint8';
   if (entry === 'float') return { entry, precision: 'float32', file: manifest.onnx };
   if (!u8) {
-    throw new VidxError(MODEL_BAD_OPTIONS, `${manifestPath} has no uint8 entry`, { hint: 'rebuild the model with this vidx (vidx models synthesize|convert|pull --force), or load the float entry' });
+    throw new VidxError('MODEL_BAD_OPTIONS', `${manifestPath} has no uint8 entry`, { hint: 'rebuild the model with this vidx (vidx models synthesize|convert|pull --force), or load the float entry' });
   }
   const precision = options.precision ?? u8.precision;
   if (precision === 'float16') {
     if (u8.onnxFloat16 === null) {
-      throw new VidxError(MODEL_BAD_OPTIONS, `${manifestPath} asks for float16 but its bundle has no float16 file`, { hint: 'rebuild with float16 (vidx models synthesize --float16; convert and pull build it) or set precision float32' });
+      throw new VidxError('MODEL_BAD_OPTIONS', `${manifestPath} asks for float16 but its bundle has no float16 file`, { hint: 'rebuild with float16 (vidx models synthesize --float16; convert and pull build it) or set precision float32' });
     }
     return { entry, precision, file: u8.onnxFloat16 };
   }
@@ -175,72 +167,6 @@ interface Binding {
   output: ort.Tensor;
   /** Input buffers of the bound size, for batches that have to be padded up to it. */
   padded: Map<string, ort.Tensor>;
-}
-
-export interface OpenedSession {
-  session: ort.InferenceSession;
-  onnxPath: string;
-  device: Device;
-  threads: number;
-  fallbackReason?: string;
-}
-
-/**
- * Finds an ONNX file of the manifest's bundle (`file`, default the float entry; relative paths:
- * beside the manifest) and opens an onnxruntime session on the best device ('auto': CUDA when it
- * works, else CPU with the reason logged). Shared by every kind of model.
- */
-export async function openSession(
-  manifestPath: string,
-  manifest: Pick<ModelManifest, 'onnx' | 'architecture'>,
-  options: EngineOptions = {},
-  file: string = manifest.onnx,
-  describe = '',
-): Promise<OpenedSession> {
-  const request = options.device ?? 'auto';
-  if (!['auto', 'cpu', 'cuda'].includes(request)) {
-    throw new VidxError(MODEL_BAD_OPTIONS, `device must be auto, cpu or cuda, got "${String(request)}"`, { hint: 'pass --device auto|cpu|cuda' });
-  }
-  const threads = checkThreads(options.threads ?? availableParallelism());
-  const log = options.log ?? ((msg: string) => process.stderr.write(`vidx: ${msg}\n`));
-
-  const onnxPath = isAbsolute(file) ? file : resolve(dirname(manifestPath), file);
-  if (!existsSync(onnxPath) || !statSync(onnxPath).isFile()) {
-    throw new VidxError(MODEL_ONNX_MISSING, `the manifest ${manifestPath} names ${file}, but ${onnxPath} does not exist`, {
-      hint: 'keep the .onnx files beside their .json manifest, or rebuild the bundle (vidx models synthesize|convert)',
-    });
-  }
-
-  let session: ort.InferenceSession | undefined;
-  let fallbackReason: string | undefined;
-  // The process-wide native logger (set up by the first session) would print a failed CUDA
-  // probe as an error line on every CPU machine; its reason reaches the user through `log`
-  // (auto) or the error (cuda), and every failure still throws with its message.
-  ort.env.logLevel = 'fatal';
-  if (request !== 'cpu') {
-    try {
-      session = await ort.InferenceSession.create(onnxPath, sessionOptions(threads, [{ name: 'cuda', deviceId: 0 }]));
-    } catch (e) {
-      if (!isCudaUnavailableError(e)) throw loadFailed(onnxPath, e);
-      const reason = (e as Error).message;
-      if (request === 'cuda') {
-        throw new VidxError(MODEL_CUDA_UNAVAILABLE, `CUDA was requested but onnxruntime cannot use it: ${reason}`, { hint: CUDA_HINT, cause: e });
-      }
-      fallbackReason = reason;
-      log(`CUDA is not available (${reason}); running on CPU with ${threads} thread${threads === 1 ? '' : 's'}`);
-    }
-  }
-  const device: Device = session ? 'cuda' : 'cpu';
-  if (!session) {
-    try {
-      session = await ort.InferenceSession.create(onnxPath, sessionOptions(threads, ['cpu']));
-    } catch (e) {
-      throw loadFailed(onnxPath, e);
-    }
-  } else {
-    log(`running ${manifest.architecture} on CUDA${describe ? ` (${describe})` : ''}`);
-  }
-  return { session, onnxPath, device, threads, ...(fallbackReason === undefined ? {} : { fallbackReason }) };
 }
 
 export class InferenceEngine {
@@ -267,9 +193,51 @@ export class InferenceEngine {
 
   /** Reads and validates the manifest, finds its ONNX file, and opens a session on the best device. */
   static async load(manifestPath: string, options: EngineOptions = {}): Promise<InferenceEngine> {
+    const request = options.device ?? 'auto';
+    if (!['auto', 'cpu', 'cuda'].includes(request)) {
+      throw new VidxError('MODEL_BAD_OPTIONS', `device must be auto, cpu or cuda, got "${String(request)}"`, { hint: 'pass --device auto|cpu|cuda' });
+    }
+    const threads = checkThreads(options.threads ?? availableParallelism());
+    const log = options.log ?? ((msg: string) => process.stderr.write(`vidx: ${msg}\n`));
+
     const manifest = loadManifest(manifestPath);
     const { entry, precision, file } = chooseEntry(manifest, manifestPath, options);
-    const { session, onnxPath, device, threads, fallbackReason } = await openSession(manifestPath, manifest, options, file, `${entry} entry, ${precision}`);
+    const onnxPath = isAbsolute(file) ? file : resolve(dirname(manifestPath), file);
+    if (!existsSync(onnxPath) || !statSync(onnxPath).isFile()) {
+      throw new VidxError('MODEL_ONNX_MISSING', `the manifest ${manifestPath} names ${file}, but ${onnxPath} does not exist`, {
+        hint: 'keep the .onnx files beside their .json manifest, or rebuild the bundle (vidx models synthesize|convert)',
+      });
+    }
+
+    let session: ort.InferenceSession | undefined;
+    let fallbackReason: string | undefined;
+    // The process-wide native logger (set up by the first session) would print a failed CUDA
+    // probe as an error line on every CPU machine; its reason reaches the user through `log`
+    // (auto) or the error (cuda), and every failure still throws with its message.
+    ort.env.logLevel = 'fatal';
+    if (request !== 'cpu') {
+      try {
+        session = await ort.InferenceSession.create(onnxPath, sessionOptions(threads, [{ name: 'cuda', deviceId: 0 }]));
+      } catch (e) {
+        if (!isCudaUnavailableError(e)) throw loadFailed(onnxPath, e);
+        const reason = (e as Error).message;
+        if (request === 'cuda') {
+          throw new VidxError('MODEL_CUDA_UNAVAILABLE', `CUDA was requested but onnxruntime cannot use it: ${reason}`, { hint: CUDA_HINT, cause: e });
+        }
+        fallbackReason = reason;
+        log(`CUDA is not available (${reason}); running on CPU with ${threads} thread${threads === 1 ? '' : 's'}`);
+      }
+    }
+    const device: Device = session ? 'cuda' : 'cpu';
+    if (!session) {
+      try {
+        session = await ort.InferenceSession.create(onnxPath, sessionOptions(threads, ['cpu']));
+      } catch (e) {
+        throw loadFailed(onnxPath, e);
+      }
+    } else {
+      log(`running ${manifest.architecture} on CUDA (${entry} entry, ${precision})`);
+    }
     try {
       checkGraph(session, manifest, feedSpecs(manifest, entry), onnxPath);
     } catch (e) {
@@ -313,14 +281,14 @@ export class InferenceEngine {
    */
   async run(inputs: Record<string, InputData>, batch: number): Promise<Float32Array> {
     const session = this.session;
-    if (!session) throw new VidxError(MODEL_CLOSED, 'the inference engine is closed', { hint: 'load the model again' });
+    if (!session) throw new VidxError('MODEL_CLOSED', 'the inference engine is closed', { hint: 'load the model again' });
     if (!Number.isInteger(batch) || batch < 1) {
-      throw new VidxError(MODEL_INPUT_MISMATCH, `batch must be a whole number >= 1, got ${batch}`, { hint: 'pass the number of windows in the batch' });
+      throw new VidxError('MODEL_INPUT_MISMATCH', `batch must be a whole number >= 1, got ${batch}`, { hint: 'pass the number of windows in the batch' });
     }
     const names = new Set(this.feeds.map((i) => i.name));
     const extra = Object.keys(inputs).filter((k) => !names.has(k));
     if (extra.length > 0) {
-      throw new VidxError(MODEL_INPUT_MISMATCH, `unknown input${extra.length > 1 ? 's' : ''} ${extra.join(', ')}; the model (${this.entry} entry) takes ${[...names].join(', ')}`, {
+      throw new VidxError('MODEL_INPUT_MISMATCH', `unknown input${extra.length > 1 ? 's' : ''} ${extra.join(', ')}; the model (${this.entry} entry) takes ${[...names].join(', ')}`, {
         hint: 'feed the inputs of the loaded entry',
       });
     }
@@ -330,13 +298,13 @@ export class InferenceEngine {
     for (const f of this.feeds) {
       const data = inputs[f.name];
       if (!data) {
-        throw new VidxError(MODEL_INPUT_MISMATCH, `input "${f.name}" is missing`, { hint: `feed every input of the ${this.entry} entry: ${[...names].join(', ')}` });
+        throw new VidxError('MODEL_INPUT_MISMATCH', `input "${f.name}" is missing`, { hint: `feed every input of the ${this.entry} entry: ${[...names].join(', ')}` });
       }
       const per = f.shape.reduce((a, b) => a * b, 1);
       const expected = batch * per;
       const type = data instanceof Uint8Array ? 'uint8' : 'float32';
       if (type !== f.type || data.length !== expected) {
-        throw new VidxError(MODEL_INPUT_MISMATCH, `input "${f.name}" has ${data.length} ${type} values; ${f.type} [${batch}, ${f.shape.join(', ')}] needs ${expected}`, {
+        throw new VidxError('MODEL_INPUT_MISMATCH', `input "${f.name}" has ${data.length} ${type} values; ${f.type} [${batch}, ${f.shape.join(', ')}] needs ${expected}`, {
           hint: f.type === 'uint8' ? 'pack each window as T x S x S x 3 bytes (rgb24 frames), batch windows one after another' : 'pack each window as 3 x T x S x S floats (NCTHW), batch windows one after another',
         });
       }
@@ -360,11 +328,11 @@ export class InferenceEngine {
     try {
       result = await session.run(feeds, { [outName]: binding.output });
     } catch (e) {
-      throw new VidxError(MODEL_RUN_FAILED, `inference failed on ${this.device}: ${(e as Error).message}`, { hint: 'check the inputs; on CUDA, try --device cpu', cause: e });
+      throw new VidxError('MODEL_RUN_FAILED', `inference failed on ${this.device}: ${(e as Error).message}`, { hint: 'check the inputs; on CUDA, try --device cpu', cause: e });
     }
     const out = result[outName];
     if (!out || out.type !== 'float32' || out.dims.length !== 2 || out.dims[0] !== bound || out.dims[1] !== classes) {
-      throw new VidxError(MODEL_GRAPH_MISMATCH, `output "${outName}" is ${out ? `${out.type} [${out.dims.join(', ')}]` : 'missing'}, expected float32 [${bound}, ${classes}]`, {
+      throw new VidxError('MODEL_GRAPH_MISMATCH', `output "${outName}" is ${out ? `${out.type} [${out.dims.join(', ')}]` : 'missing'}, expected float32 [${bound}, ${classes}]`, {
         hint: 'rebuild the model pair so the graph ends in [N, classes] logits',
       });
     }
@@ -379,3 +347,63 @@ export class InferenceEngine {
     if (session) await session.release();
   }
 }
+
+export interface OpenedSession {
+  session: ort.InferenceSession;
+  onnxPath: string;
+  device: Device;
+  threads: number;
+  fallbackReason?: string;
+}
+
+/**
+ * Finds the manifest's ONNX file and opens an onnxruntime session on the best device ('auto':
+ * CUDA when it works, else CPU with the reason logged). Shared by every kind of model.
+ */
+export async function openSession(manifestPath: string, manifest: Pick<ModelManifest, 'onnx' | 'architecture'>, options: EngineOptions = {}): Promise<OpenedSession> {
+  const request = options.device ?? 'auto';
+  if (!['auto', 'cpu', 'cuda'].includes(request)) {
+    throw new VidxError('MODEL_BAD_OPTIONS', `device must be auto, cpu or cuda, got "${String(request)}"`, { hint: 'pass --device auto|cpu|cuda' });
+  }
+  const threads = checkThreads(options.threads ?? availableParallelism());
+  const log = options.log ?? ((msg: string) => process.stderr.write(`vidx: ${msg}\n`));
+
+  const onnxPath = isAbsolute(manifest.onnx) ? manifest.onnx : resolve(dirname(manifestPath), manifest.onnx);
+  if (!existsSync(onnxPath) || !statSync(onnxPath).isFile()) {
+    throw new VidxError('MODEL_ONNX_MISSING', `the manifest ${manifestPath} names ${manifest.onnx}, but ${onnxPath} does not exist`, {
+      hint: 'keep the .onnx file beside its .json manifest, or rebuild the pair (vidx models synthesize|convert)',
+    });
+  }
+
+  let session: ort.InferenceSession | undefined;
+  let fallbackReason: string | undefined;
+  // The process-wide native logger (set up by the first session) would print a failed CUDA
+  // probe as an error line on every CPU machine; its reason reaches the user through `log`
+  // (auto) or the error (cuda), and every failure still throws with its message.
+  ort.env.logLevel = 'fatal';
+  if (request !== 'cpu') {
+    try {
+      session = await ort.InferenceSession.create(onnxPath, sessionOptions(threads, [{ name: 'cuda', deviceId: 0 }]));
+    } catch (e) {
+      if (!isCudaUnavailableError(e)) throw loadFailed(onnxPath, e);
+      const reason = (e as Error).message;
+      if (request === 'cuda') {
+        throw new VidxError('MODEL_CUDA_UNAVAILABLE', `CUDA was requested but onnxruntime cannot use it: ${reason}`, { hint: CUDA_HINT, cause: e });
+      }
+      fallbackReason = reason;
+      log(`CUDA is not available (${reason}); running on CPU with ${threads} thread${threads === 1 ? '' : 's'}`);
+    }
+  }
+  const device: Device = session ? 'cuda' : 'cpu';
+  if (!session) {
+    try {
+      session = await ort.InferenceSession.create(onnxPath, sessionOptions(threads, ['cpu']));
+    } catch (e) {
+      throw loadFailed(onnxPath, e);
+    }
+  } else {
+    log(`running ${manifest.architecture} on CUDA`);
+  }
+  return { session, onnxPath, device, threads, ...(fallbackReason === undefined ? {} : { fallbackReason }) };
+}
+

@@ -2,11 +2,10 @@
 import { VidxError } from '../errors.ts';
 import type { LabelScore } from '../result.ts';
 
-export const SCORES_BAD_SHAPE = 'SCORES_BAD_SHAPE';
 
 function checkRows(values: Float32Array, classes: number): number {
   if (!Number.isInteger(classes) || classes < 1 || values.length % classes !== 0) {
-    throw new VidxError(SCORES_BAD_SHAPE, `${values.length} values do not make rows of ${classes} classes`, {
+    throw new VidxError('SCORES_BAD_SHAPE', `${values.length} values do not make rows of ${classes} classes`, {
       hint: 'pass the logits of the model output ([batch, classes]) and the manifest output.classes',
     });
   }
@@ -43,13 +42,13 @@ export function softmax(logits: Float32Array, classes: number): Float32Array {
 export function topK(probs: Float32Array, row: number, classes: number, k: number, labels: readonly string[]): LabelScore[] {
   const rows = checkRows(probs, classes);
   if (!Number.isInteger(row) || row < 0 || row >= rows) {
-    throw new VidxError(SCORES_BAD_SHAPE, `row ${row} is outside the ${rows} rows`, { hint: 'pass a row index in [0, batch)' });
+    throw new VidxError('SCORES_BAD_SHAPE', `row ${row} is outside the ${rows} rows`, { hint: 'pass a row index in [0, batch)' });
   }
   if (!Number.isInteger(k) || k < 1 || k > classes) {
-    throw new VidxError(SCORES_BAD_SHAPE, `k must be a whole number in [1, ${classes}], got ${k}`, { hint: 'ask for between 1 and classes labels' });
+    throw new VidxError('SCORES_BAD_SHAPE', `k must be a whole number in [1, ${classes}], got ${k}`, { hint: 'ask for between 1 and classes labels' });
   }
   if (labels.length !== classes) {
-    throw new VidxError(SCORES_BAD_SHAPE, `${labels.length} labels for ${classes} classes`, { hint: 'use the label list of the manifest that produced the logits' });
+    throw new VidxError('SCORES_BAD_SHAPE', `${labels.length} labels for ${classes} classes`, { hint: 'use the label list of the manifest that produced the logits' });
   }
   const base = row * classes;
   // Partial selection: keep the best k in a small sorted list (k is 5 in practice, classes 400).

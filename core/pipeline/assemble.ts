@@ -8,7 +8,6 @@ import type { Segment, WindowScore } from '../result.ts';
 import type { KeyframeDetections, PersonSegment } from '../detection/schema.ts';
 import { labelGsiPk, labelGsiSk, personSegmentSk, segmentSk, videoPk, type SegmentRecord } from '../records.ts';
 
-export const ASSEMBLY_INCOMPLETE = 'ASSEMBLY_INCOMPLETE';
 
 export interface ClipWindows {
   index: number;
@@ -24,12 +23,12 @@ export function collectWindows(clips: readonly ClipWindows[], clipsTotal: number
   const missing: number[] = [];
   for (let i = 0; i < clipsTotal; i++) if (!have.has(i)) missing.push(i);
   if (missing.length > 0) {
-    throw new VidxError(ASSEMBLY_INCOMPLETE, `clip result(s) ${missing.join(', ')} of ${clipsTotal} are missing`);
+    throw new VidxError('ASSEMBLY_INCOMPLETE', `clip result(s) ${missing.join(', ')} of ${clipsTotal} are missing`);
   }
   const byIndex = new Map<number, WindowScore>();
   for (const c of [...clips].sort((a, b) => a.index - b.index)) {
     for (const w of c.windows) {
-      if (byIndex.has(w.index)) throw new VidxError(ASSEMBLY_INCOMPLETE, `window ${w.index} appears in two clips`);
+      if (byIndex.has(w.index)) throw new VidxError('ASSEMBLY_INCOMPLETE', `window ${w.index} appears in two clips`);
       byIndex.set(w.index, w);
     }
   }
@@ -81,7 +80,7 @@ export function collectKeyframes(clips: readonly ClipKeyframes[]): KeyframeDetec
   const byIndex = new Map<number, KeyframeDetections>();
   for (const c of clips) {
     for (const k of c.keyframes) {
-      if (byIndex.has(k.index)) throw new VidxError(ASSEMBLY_INCOMPLETE, `keyframe ${k.index} appears in two clips`);
+      if (byIndex.has(k.index)) throw new VidxError('ASSEMBLY_INCOMPLETE', `keyframe ${k.index} appears in two clips`);
       byIndex.set(k.index, k);
     }
   }

@@ -37,6 +37,8 @@ export interface ClipScorer {
   /** Architecture of the loaded model (must equal ClipJob.model). */
   readonly architecture: string;
   readonly trained: boolean;
+  /** sha256 of the loaded model's manifest: recorded as the model that made the timeline. */
+  readonly manifestSha256?: string | undefined;
   readonly topK: number;
   /** Every window of a video of this duration (core/video planWindows). */
   windowsFor(duration: number): PlannedWindow[];

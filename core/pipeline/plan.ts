@@ -6,7 +6,6 @@
  */
 import { VidxError } from '../errors.ts';
 
-export const PLAN_BAD_INPUT = 'PLAN_BAD_INPUT';
 
 export interface ClipPlan {
   index: number;
@@ -25,9 +24,9 @@ export interface ClipPlan {
  */
 export function planClips(windowStarts: readonly number[], clipSeconds: number): ClipPlan[] {
   if (!(Number.isFinite(clipSeconds) && clipSeconds > 0)) {
-    throw new VidxError(PLAN_BAD_INPUT, `clip length must be a positive number of seconds, got ${clipSeconds}`);
+    throw new VidxError('PLAN_BAD_INPUT', `clip length must be a positive number of seconds, got ${clipSeconds}`);
   }
-  if (windowStarts.length === 0) throw new VidxError(PLAN_BAD_INPUT, 'a video must have at least one window to plan clips');
+  if (windowStarts.length === 0) throw new VidxError('PLAN_BAD_INPUT', 'a video must have at least one window to plan clips');
   const buckets = [...new Set(windowStarts.map((s) => Math.floor(s / clipSeconds)))].sort((a, b) => a - b);
   return buckets.map((k, index) => ({ index, count: buckets.length, start: k * clipSeconds, end: (k + 1) * clipSeconds }));
 }
@@ -41,6 +40,6 @@ export function ownedBy<W extends { start: number }>(all: readonly W[], clip: Pi
 export function clipSecondsFrom(value: string | undefined, fallback: number): number {
   if (value === undefined || value.trim() === '') return fallback;
   const n = Number(value);
-  if (!(Number.isFinite(n) && n > 0)) throw new VidxError(PLAN_BAD_INPUT, `VIDX_CLIP_SECONDS must be a positive number, got "${value}"`);
+  if (!(Number.isFinite(n) && n > 0)) throw new VidxError('PLAN_BAD_INPUT', `VIDX_CLIP_SECONDS must be a positive number, got "${value}"`);
   return n;
 }

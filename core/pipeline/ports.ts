@@ -4,10 +4,9 @@
  * AWS SDK (S3, SQS, DynamoDB); tests and `vidx local` use the same adapters against emulators.
  */
 import type { ClipJob } from '../messages.ts';
-import type { ClipRecord, SegmentRecord, VideoRecord, VideoStatus } from '../records.ts';
+import type { ClipRecord, ModelRef, SegmentRecord, VideoRecord, VideoStatus } from '../records.ts';
 
 /** The object named by an event or a job is gone (deleted after upload). */
-export const OBJECT_NOT_FOUND = 'OBJECT_NOT_FOUND';
 
 export interface ObjectHead {
   size: number;
@@ -27,9 +26,6 @@ export interface VideoObjects {
   head(bucket: string, key: string): Promise<ObjectHead>;
   readable(bucket: string, key: string): Promise<ReadableObject>;
 }
-
-/** The queue refused the clip jobs for good (their content): retrying would not help. */
-export const ENQUEUE_REJECTED = 'ENQUEUE_REJECTED';
 
 export interface ClipQueue {
   /**
@@ -59,6 +55,8 @@ export interface RevisionFacts {
   codec?: string | undefined;
   model: string;
   trained: boolean;
+  /** sha256 of the model's manifest. */
+  modelSha256?: string | undefined;
   clipsTotal: number;
   clipSeconds?: number | undefined;
   clipStarts?: number[] | undefined;
@@ -78,7 +76,10 @@ export interface PipelineIndex {
   markEnqueued(videoId: string, etag: string): Promise<boolean>;
   markProcessing(videoId: string, etag: string): Promise<boolean>;
   markFailed(videoId: string, etag: string, errorCode: string, reason: string): Promise<boolean>;
-  markIndexed(videoId: string, etag: string, segments: number): Promise<boolean>;
+  /** `made` = the model that made the timeline (kept on the record as `indexedWith`). */
+  markIndexed(videoId: string, etag: string, segments: number, made?: ModelRef): Promise<boolean>;
+  markNotified(videoId: string, etag: string, eventId: string): Promise<boolean>;
+  segmentsOf(videoId: string): Promise<SegmentRecord[]>;
   putClip(clip: Omit<ClipRecord, 'PK' | 'SK' | 'createdAt'>): Promise<void>;
   getClip(videoId: string, etag: string, index: number): Promise<ClipRecord | undefined>;
   addDoneClip(videoId: string, etag: string, index: number): Promise<VideoRecord | undefined>;
@@ -101,4 +102,9 @@ export interface PipelineLog {
   info(message: string, ...extra: Record<string, unknown>[]): void;
   warn(message: string, ...extra: Record<string, unknown>[]): void;
   error(message: string, ...extra: Record<string, unknown>[]): void;
+}
+
+/** Writes a segment's thumbnail: the frame at `at` seconds of the readable video, under `key`. */
+export interface ThumbnailWriter {
+  write(bucket: string, key: string, video: ReadableObject, at: number): Promise<void>;
 }

@@ -3,11 +3,12 @@
  * result, add the clip to the revision's done set, and, when the set is complete, assemble the
  * video's timeline. Every step can crash and be redelivered; see docs/decisions.md (pipeline).
  */
-import { isVidxError } from '../errors.ts';
+import { isVidxError, type ErrorCode } from '../errors.ts';
 import type { ClipJob } from '../messages.ts';
-import { ClipKeyframesSchema, ClipWindowsSchema, SEGMENT_SK_PREFIX, CLIP_SK_PREFIX, clipSkPrefix, type VideoRecord } from '../records.ts';
+import { ClipKeyframesSchema, ClipWindowsSchema, SEGMENT_SK_PREFIX, CLIP_SK_PREFIX, clipSkPrefix, thumbnailKey, type SegmentRecord, type VideoRecord } from '../records.ts';
 import { mergeSegments } from '../timeline/merge.ts';
-import type { TimelineOptions } from '../result.ts';
+import type { TimelineOptions, WindowScore } from '../result.ts';
+import { thumbnailTimes } from './thumbnails.ts';
 import { ownedBy } from './plan.ts';
 import { collectKeyframes, collectWindows, personSegmentItem, segmentItems } from './assemble.ts';
 import { keyframesInClip } from '../detection/keyframes.ts';
@@ -15,14 +16,16 @@ import { buildPersonSegments } from '../detection/person-segments.ts';
 import { linkTracks } from '../detection/tracks.ts';
 import type { PersonTimelineOptions } from '../detection/defaults.ts';
 import { isComplete } from './progress.ts';
-import type { PipelineIndex, PipelineLog, VideoObjects } from './ports.ts';
+import type { PipelineIndex, PipelineLog, ThumbnailWriter, VideoObjects } from './ports.ts';
 import type { ClipScorer } from './clip-scorer.ts';
+import type { DeliveryOptions, EventSink } from '../events/deliver.ts';
+import { notifyIfFinal } from './notify.ts';
 
 /** What became of a job. `retry` = transient: the message goes back to the queue. */
 export type ClipOutcome =
   | { kind: 'done'; assembled: boolean; skippedInference: boolean }
   | { kind: 'stale'; why: string }
-  | { kind: 'failed'; code: string; reason: string }
+  | { kind: 'failed'; code: ErrorCode; reason: string }
   | { kind: 'retry'; error: unknown };
 
 export interface ClipDeps {
@@ -33,22 +36,32 @@ export interface ClipDeps {
   /** Person-timeline options where the deployment detects people (core/detection/defaults.ts). */
   people?: PersonTimelineOptions;
   log: PipelineLog;
+  /** Where done/failed events go (none = no events). */
+  events?: { sinks: readonly EventSink[]; delivery?: DeliveryOptions } | undefined;
+  /** Writes one JPEG per segment at assembly; absent = no thumbnails. */
+  thumbnails?: ThumbnailWriter | undefined;
   /** Test hooks for crash simulation (never set in production). */
   hooks?: { afterClipWrite?(job: ClipJob): Promise<void> | void; beforeAssemblyCommit?(job: ClipJob): Promise<void> | void };
 }
 
 /** VidxError codes that are worth retrying (the rest mean the clip can never be decoded). */
-const TRANSIENT_CODES = new Set(['FFMPEG_TIMEOUT', 'ENGINE_BUSY']);
+const TRANSIENT_CODES: ReadonlySet<ErrorCode> = new Set(['FFMPEG_TIMEOUT']);
 
 export async function processClip(deps: ClipDeps, job: ClipJob, signal: AbortSignal): Promise<ClipOutcome> {
   const ctx = { videoId: job.videoId, key: job.key, etag: job.etag, clip: job.clip.index, clips: job.clip.count };
   try {
     const video = await deps.store.getVideo(job.videoId);
     if (!video || video.etag !== job.etag) return { kind: 'stale', why: 'the video has a newer revision (or no record)' };
-    if (video.status === 'failed') return { kind: 'stale', why: 'the video already failed' };
+    if (video.status === 'failed') {
+      await notify(deps, video); // its event, if a crash kept it from being delivered
+      return { kind: 'stale', why: 'the video already failed' };
+    }
+    // Only the architecture must match (it fixes the windows). Other weights of it are scored and
+    // recorded as what made the timeline (`indexedWith`): the segmenter's manifest file and the
+    // worker image's may differ in bytes for the same model, so a sha mismatch is no reason to fail.
     if (job.model !== deps.scorer.architecture) {
       const reason = `the clip was planned for model ${job.model} but this worker runs ${deps.scorer.architecture}`;
-      await deps.store.markFailed(job.videoId, job.etag, 'MODEL_MISMATCH', reason);
+      if (await deps.store.markFailed(job.videoId, job.etag, 'MODEL_MISMATCH', reason)) await notifyCurrent(deps, job.videoId);
       return { kind: 'failed', code: 'MODEL_MISMATCH', reason };
     }
 
@@ -71,7 +84,10 @@ export async function processClip(deps: ClipDeps, job: ClipJob, signal: AbortSig
         if (isVidxError(e) && !TRANSIENT_CODES.has(e.code) && !signal.aborted) {
           const what = source.redact(e.message);
           const reason = `clip ${job.clip.index + 1} of ${job.clip.count} (${job.clip.start}s to ${job.clip.end}s) could not be decoded: ${what}`;
-          if (await deps.store.markFailed(job.videoId, job.etag, e.code, reason)) await deps.store.deleteDerived(job.videoId);
+          if (await deps.store.markFailed(job.videoId, job.etag, e.code, reason)) {
+            await deps.store.deleteDerived(job.videoId);
+            await notifyCurrent(deps, job.videoId);
+          }
           deps.log.warn('clip failed for good', { ...ctx, errorCode: e.code, reason });
           return { kind: 'failed', code: e.code, reason };
         }
@@ -107,6 +123,9 @@ export async function processClip(deps: ClipDeps, job: ClipJob, signal: AbortSig
     if (isComplete(after) && after.status !== 'indexed') {
       assembled = await assemble(deps, after, job);
     }
+    // The indexed event, once per revision: sent by the assembler, or by whoever finds the revision
+    // indexed but its event undelivered (a crash, a sink down: this message is then retried).
+    if (isComplete(after)) await notifyCurrent(deps, job.videoId, job.etag);
     return { kind: 'done', assembled, skippedInference };
   } catch (e) {
     return { kind: 'retry', error: e };
@@ -118,7 +137,7 @@ export async function processClip(deps: ClipDeps, job: ClipJob, signal: AbortSig
  * segments and clip items that are not part of it, then marks the video indexed. Re-running it
  * converges to the same items. If the revision changed meanwhile, the current one is repaired.
  */
-export async function assemble(deps: Pick<ClipDeps, 'store' | 'timeline' | 'people' | 'log' | 'hooks'>, video: VideoRecord, job?: ClipJob): Promise<boolean> {
+export async function assemble(deps: Pick<ClipDeps, 'store' | 'timeline' | 'people' | 'log' | 'hooks' | 'scorer'> & Partial<Pick<ClipDeps, 'thumbnails' | 'objects'>>, video: VideoRecord, job?: ClipJob): Promise<boolean> {
   const t0 = performance.now();
   const clips = await deps.store.clipsOf(video.videoId, video.etag);
   const windows = collectWindows(
@@ -132,6 +151,7 @@ export async function assemble(deps: Pick<ClipDeps, 'store' | 'timeline' | 'peop
   const keyframes = collectKeyframes(clips.map((c) => ({ index: c.index, keyframes: c.keyframes ? ClipKeyframesSchema.parse(JSON.parse(c.keyframes)) : [] })));
   const people = keyframes.length > 0 && deps.people ? buildPersonSegments(keyframes, linkTracks(keyframes), { ...deps.people, duration: video.duration ?? 0 }) : [];
   const items = [...segmentItems(owner, segments), ...people.map((s) => personSegmentItem(owner, s))];
+  const thumbnails = await writeThumbnails(deps, video, items, windows);
   const keep = new Set(items.map((i) => i.SK));
   const staleSegments = (await deps.store.keysUnder(video.videoId, SEGMENT_SK_PREFIX)).filter((k) => !keep.has(k.SK));
   const current = clipSkPrefix(video.etag);
@@ -139,12 +159,16 @@ export async function assemble(deps: Pick<ClipDeps, 'store' | 'timeline' | 'peop
   await deps.store.batchWrite(items, []);
   if (job) await deps.hooks?.beforeAssemblyCommit?.(job);
   await deps.store.batchWrite([], [...staleSegments, ...staleClips]);
-  const ok = await deps.store.markIndexed(video.videoId, video.etag, items.length);
+  // The model that made the timeline: the assembling worker's (workers of one deployment run one model).
+  const s = deps.scorer;
+  const made = { architecture: s.architecture, ...(s.manifestSha256 ? { manifestSha256: s.manifestSha256 } : {}), trained: s.trained };
+  const ok = await deps.store.markIndexed(video.videoId, video.etag, items.length, made);
   deps.log.info('timeline assembled', {
     videoId: video.videoId,
     etag: video.etag,
     windows: windows.length,
     segments: items.length,
+    thumbnails,
     removed: staleSegments.length + staleClips.length,
     ms: Math.round(performance.now() - t0),
     committed: ok,
@@ -158,4 +182,52 @@ export async function assemble(deps: Pick<ClipDeps, 'store' | 'timeline' | 'peop
     }
   }
   return ok;
+}
+
+async function notify(deps: Pick<ClipDeps, 'store' | 'events' | 'log'>, video: VideoRecord): Promise<void> {
+  if (deps.events) await notifyIfFinal({ store: deps.store, sinks: deps.events.sinks, log: deps.log, delivery: deps.events.delivery }, video);
+}
+
+/** The event of the video's current revision (only if it is `etag`'s, when given) once it is final. */
+async function notifyCurrent(deps: Pick<ClipDeps, 'store' | 'events' | 'log'>, videoId: string, etag?: string): Promise<void> {
+  if (!deps.events || deps.events.sinks.length === 0) return;
+  const video = await deps.store.getVideo(videoId);
+  if (video && (etag === undefined || video.etag === etag)) await notify(deps, video);
+}
+
+/** Thumbnail frames written in parallel (each is one ffmpeg seek over the presigned URL). */
+const THUMBNAIL_CONCURRENCY = 4;
+
+/**
+ * Writes a JPEG per chosen frame and sets `thumbAt` on the items whose frame was written. Best
+ * effort: a frame that cannot be cut leaves its segments without a thumbnail (logged), never the
+ * video unindexed. Keys are deterministic, so a repeated assembly overwrites the same objects.
+ */
+async function writeThumbnails(
+  deps: Pick<ClipDeps, 'log'> & Partial<Pick<ClipDeps, 'thumbnails' | 'objects'>>,
+  video: VideoRecord,
+  items: SegmentRecord[],
+  windows: readonly WindowScore[],
+): Promise<number> {
+  if (!deps.thumbnails || !deps.objects || items.length === 0) return 0;
+  const writer = deps.thumbnails;
+  const chosen = thumbnailTimes(items, windows);
+  const frames = [...new Set(chosen.values())];
+  const source = await deps.objects.readable(video.bucket, video.key);
+  const written = new Set<number>();
+  let next = 0;
+  const run = async () => {
+    while (next < frames.length) {
+      const at = frames[next++]!;
+      try {
+        await writer.write(video.bucket, thumbnailKey(video.videoId, video.etag, at), source, at);
+        written.add(at);
+      } catch (e) {
+        deps.log.warn('thumbnail not written', { videoId: video.videoId, at, error: source.redact(e instanceof Error ? e.message : String(e)) });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(THUMBNAIL_CONCURRENCY, frames.length) }, run));
+  for (const [i, at] of chosen) if (written.has(at)) items[i]!.thumbAt = at;
+  return written.size;
 }

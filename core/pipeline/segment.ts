@@ -13,13 +13,14 @@
  * - a new etag -> a new revision (see IndexStore.beginRevision).
  */
 import { VidxError, isVidxError } from '../errors.ts';
+import type { DeliveryOptions, EventSink } from '../events/deliver.ts';
+import { notifyIfFinal } from './notify.ts';
 import type { ClipJob } from '../messages.ts';
-import { videoIdFor } from '../records.ts';
+import { videoIdFor, type VideoRecord } from '../records.ts';
 import { planClips } from './plan.ts';
 import { requeueMissing } from './requeue.ts';
-import { ENQUEUE_REJECTED, OBJECT_NOT_FOUND, type ClipQueue, type PipelineIndex, type PipelineLog, type RevisionFacts, type VideoObjects } from './ports.ts';
+import { type ClipQueue, type PipelineIndex, type PipelineLog, type RevisionFacts, type VideoObjects } from './ports.ts';
 
-export const EMPTY_UPLOAD = 'EMPTY_UPLOAD';
 
 /** What the segmenter needs from a probe (core/video's VideoInfo satisfies it). */
 export interface ProbedVideo {
@@ -38,7 +39,10 @@ export interface SegmenterDeps {
   /** Only keys under this prefix are indexed. */
   prefix: string;
   clipSeconds: number;
-  model: { architecture: string; trained: boolean };
+  /** The model the clips are planned for; `manifestSha256` goes on the record and every job. */
+  model: { architecture: string; trained: boolean; manifestSha256?: string | undefined };
+  /** Where done/failed events go (none = no events). */
+  events?: { sinks: readonly EventSink[]; delivery?: DeliveryOptions } | undefined;
   /** Probe a URL (ffprobe); throws a VidxError for anything that is not a readable video. */
   probe(url: string): Promise<ProbedVideo>;
   /** Start times (s) of the video's model windows (core/video planWindows). */
@@ -58,6 +62,11 @@ export interface ObjectRef {
   key: string;
   etag: string;
   size: number | undefined;
+  /**
+   * The revision token to record (default: the etag). A re-index with another model passes
+   * reindexEtag(etag, sha): the same object, a new revision (core/pipeline/reindex.ts).
+   */
+  revision?: string | undefined;
 }
 
 export type SegmentOutcome =
@@ -69,27 +78,38 @@ export type SegmentOutcome =
 
 export async function segmentObject(deps: SegmenterDeps, obj: ObjectRef): Promise<SegmentOutcome> {
   const videoId = videoIdFor(obj.bucket, obj.key);
-  const log = { videoId, bucket: obj.bucket, key: obj.key, etag: obj.etag };
+  const revision = obj.revision ?? obj.etag;
+  const log = { videoId, bucket: obj.bucket, key: obj.key, etag: revision };
   if (!obj.key.startsWith(deps.prefix) || obj.key.endsWith('/')) {
     deps.log.info('ignored: outside the video prefix', { ...log, prefix: deps.prefix });
     return { videoId, outcome: 'ignored', why: `key is not under ${deps.prefix}` };
   }
   const existing = await deps.store.getVideo(videoId);
-  if (existing && existing.etag === obj.etag && existing.enqueued === true && (existing.status === 'queued' || existing.status === 'processing')) {
+  if (existing && existing.etag === revision && existing.enqueued === true && (existing.status === 'queued' || existing.status === 'processing')) {
     const r = await requeueMissing(deps, existing, 'the same object was uploaded again');
     if (r.requeued) return { videoId, outcome: 'requeued', clips: r.clips };
   }
-  if (existing && existing.etag === obj.etag && (existing.enqueued === true || existing.status === 'failed')) {
+  if (existing && existing.etag === revision && (existing.enqueued === true || existing.status === 'failed')) {
     deps.log.info('duplicate event: revision already recorded', { ...log, status: existing.status });
+    await notify(deps, existing); // a failure whose event was not delivered yet
     return { videoId, outcome: 'duplicate', status: existing.status };
   }
 
-  const base = { videoId, bucket: obj.bucket, key: obj.key, etag: obj.etag, size: obj.size, model: deps.model.architecture, trained: deps.model.trained };
+  const base = {
+    videoId,
+    bucket: obj.bucket,
+    key: obj.key,
+    etag: revision,
+    size: obj.size,
+    model: deps.model.architecture,
+    trained: deps.model.trained,
+    modelSha256: deps.model.manifestSha256,
+  };
   let facts: RevisionFacts;
   let jobs: ClipJob[] = [];
   try {
     if (obj.size === 0) {
-      throw new VidxError(EMPTY_UPLOAD, 'the upload is empty (0 bytes), so there is no video to index', { hint: 'upload the file again' });
+      throw new VidxError('EMPTY_UPLOAD', 'the upload is empty (0 bytes), so there is no video to index', { hint: 'upload the file again' });
     }
     const head = await deps.objects.head(obj.bucket, obj.key);
     if (head.etag !== obj.etag) {
@@ -98,7 +118,7 @@ export async function segmentObject(deps: SegmenterDeps, obj: ObjectRef): Promis
       return { videoId, outcome: 'ignored', why: 'superseded by a newer upload of the same key' };
     }
     if (head.size === 0) {
-      throw new VidxError(EMPTY_UPLOAD, 'the upload is empty (0 bytes), so there is no video to index', { hint: 'upload the file again' });
+      throw new VidxError('EMPTY_UPLOAD', 'the upload is empty (0 bytes), so there is no video to index', { hint: 'upload the file again' });
     }
     const source = await deps.objects.readable(obj.bucket, obj.key);
     let info: ProbedVideo;
@@ -115,9 +135,10 @@ export async function segmentObject(deps: SegmenterDeps, obj: ObjectRef): Promis
       videoId,
       bucket: obj.bucket,
       key: obj.key,
-      etag: obj.etag,
+      etag: revision,
       clip: { index: c.index, count: c.count, start: c.start, end: c.end },
       model: deps.model.architecture,
+      ...(deps.model.manifestSha256 ? { modelSha256: deps.model.manifestSha256 } : {}),
     }));
     facts = {
       ...base,
@@ -134,7 +155,7 @@ export async function segmentObject(deps: SegmenterDeps, obj: ObjectRef): Promis
       clipStarts: clips.map((c) => c.start),
     };
   } catch (e) {
-    if (isVidxError(e, OBJECT_NOT_FOUND)) {
+    if (isVidxError(e, 'OBJECT_NOT_FOUND')) {
       deps.log.warn('ignored: object no longer exists', { ...log });
       return { videoId, outcome: 'ignored', why: e.message };
     }
@@ -146,24 +167,35 @@ export async function segmentObject(deps: SegmenterDeps, obj: ObjectRef): Promis
   const video = begun.video;
   if (!begun.created && (video.enqueued === true || video.status === 'failed')) {
     deps.log.info('duplicate event: revision already recorded', { ...log, status: video.status });
+    await notify(deps, video);
     return { videoId, outcome: 'duplicate', status: video.status };
   }
   if (facts.status === 'failed') {
     // A failed new revision replaces the old timeline too: the object is no longer that video.
     const removed = existing ? await deps.store.deleteDerived(videoId) : 0;
     deps.log.warn('video failed', { ...log, errorCode: facts.errorCode, reason: facts.reason, removed });
+    await notify(deps, video);
     return { videoId, outcome: 'failed', code: facts.errorCode ?? 'UNKNOWN', reason: facts.reason ?? '' };
   }
   try {
     await deps.queue.send(jobs);
   } catch (e) {
-    if (!isVidxError(e, ENQUEUE_REJECTED)) throw e; // transient: the event is retried
+    if (!isVidxError(e, 'ENQUEUE_REJECTED')) throw e; // transient: the event is retried
     // Refused for good: say so on the video rather than retrying an event that cannot succeed.
-    if (await deps.store.markFailed(videoId, obj.etag, e.code, e.message)) await deps.store.deleteDerived(videoId);
+    if (await deps.store.markFailed(videoId, revision, e.code, e.message)) {
+      await deps.store.deleteDerived(videoId);
+      const failed = await deps.store.getVideo(videoId);
+      if (failed) await notify(deps, failed);
+    }
     deps.log.error('video failed: its clip jobs were refused', { ...log, errorCode: e.code, reason: e.message });
     return { videoId, outcome: 'failed', code: e.code, reason: e.message };
   }
-  await deps.store.markEnqueued(videoId, obj.etag);
+  await deps.store.markEnqueued(videoId, revision);
   deps.log.info('video queued', { ...log, clips: jobs.length, duration: facts.duration });
   return { videoId, outcome: 'queued', clips: jobs.length };
+}
+
+/** The revision's failed event, if events are on (a delivery failure throws: the S3 event is retried). */
+async function notify(deps: SegmenterDeps, video: VideoRecord): Promise<void> {
+  if (deps.events) await notifyIfFinal({ store: deps.store, sinks: deps.events.sinks, log: deps.log, delivery: deps.events.delivery }, video);
 }

@@ -11,10 +11,9 @@
 import { isVidxError } from '../errors.ts';
 import type { VideoRecord } from '../records.ts';
 import { missingClips } from './progress.ts';
-import { OBJECT_NOT_FOUND, type ClipQueue, type PipelineIndex, type PipelineLog, type VideoObjects } from './ports.ts';
+import { type ClipQueue, type PipelineIndex, type PipelineLog, type VideoObjects } from './ports.ts';
 import { requeueMissing } from './requeue.ts';
 
-export const STALLED = 'STALLED';
 
 export interface SweepDeps {
   objects: Pick<VideoObjects, 'head'>;
@@ -88,15 +87,15 @@ async function sweepOne(deps: SweepDeps, o: SweepOptions, v: VideoRecord): Promi
   const missing = missingClips(v);
   if ((v.requeues ?? 0) >= o.maxRequeues) {
     const reason = `no progress after ${v.requeues} re-enqueue(s): ${missing.length} of ${v.clipsTotal} clip(s) never finished (their jobs may be in the dead-letter queue; the worker logs say why)`;
-    return fail(deps, v, STALLED, reason);
+    return fail(deps, v, 'STALLED', reason);
   }
   try {
     const head = await deps.objects.head(v.bucket, v.key);
     if (head.etag !== v.etag) return { kind: 'skipped', why: 'the object was replaced; its own upload event indexes it' };
   } catch (e) {
-    if (!isVidxError(e, OBJECT_NOT_FOUND)) throw e;
+    if (!isVidxError(e, 'OBJECT_NOT_FOUND')) throw e;
     if (o.missingObject === 'skip') return { kind: 'lost' };
-    return fail(deps, v, OBJECT_NOT_FOUND, `s3://${v.bucket}/${v.key} was deleted before the video was indexed`);
+    return fail(deps, v, 'OBJECT_NOT_FOUND', `s3://${v.bucket}/${v.key} was deleted before the video was indexed`);
   }
   const r = await requeueMissing(deps, v, 'sweep: no progress');
   return r.requeued ? { kind: 'requeued', clips: r.clips } : { kind: 'skipped', why: r.why };

@@ -6,7 +6,7 @@
 import { VidxError } from '../errors.ts';
 import { labelsForSearch, matchLabels, normalize, type LabelMatch } from '../labels/match.ts';
 import { decodeCursor, encodeCursor, scopeOf } from './cursor.ts';
-import { INVALID_REQUEST, MEDIA_UNAVAILABLE, METHOD_NOT_ALLOWED, ROUTE_NOT_FOUND, UNKNOWN_ACTION, VIDEO_NOT_FOUND, errorBody, type ErrorBody } from './http-errors.ts';
+import { errorBody, type ErrorBody } from './http-errors.ts';
 import {
   ActionsParamsSchema,
   ListVideosParamsSchema,
@@ -83,9 +83,9 @@ export class QueryApi {
     let route: Route | undefined;
     try {
       route = matchRoute(req.path);
-      if (!route) throw new VidxError(ROUTE_NOT_FOUND, `no route ${req.path}`, { hint: 'routes: /actions, /search, /videos, /videos/{id}, /videos/{id}/timeline, /videos/{id}/media, /upload-url' });
+      if (!route) throw new VidxError('ROUTE_NOT_FOUND', `no route ${req.path}`, { hint: 'routes: /actions, /search, /videos, /videos/{id}, /videos/{id}/timeline, /videos/{id}/media, /upload-url' });
       if (!(ALLOWED_METHODS as readonly string[]).includes(req.method)) {
-        const e = new VidxError(METHOD_NOT_ALLOWED, `${req.method} is not allowed on ${req.path}; use GET`);
+        const e = new VidxError('METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${req.path}; use GET`);
         return { ...this.error(e, route), headers: { ...JSON_HEADERS, allow: ALLOWED_METHODS.join(', ') } };
       }
       if (route.name === 'timeline') return { ...(await this.timelineResponse(route.id, req.query)), route: route.name };
@@ -128,7 +128,7 @@ export class QueryApi {
   }
 
   private signer(): MediaSigner {
-    if (!this.deps.media) throw new VidxError(MEDIA_UNAVAILABLE, 'this API was started without a media bucket, so it cannot sign media URLs');
+    if (!this.deps.media) throw new VidxError('MEDIA_UNAVAILABLE', 'this API was started without a media bucket, so it cannot sign media URLs');
     return this.deps.media;
   }
 
@@ -179,7 +179,7 @@ export class QueryApi {
 
   private async video(id: string): Promise<Item> {
     const item = await this.deps.index.getVideo(id);
-    if (!item) throw new VidxError(VIDEO_NOT_FOUND, `no video with id ${id}`, { hint: 'list videos with GET /videos' });
+    if (!item) throw new VidxError('VIDEO_NOT_FOUND', `no video with id ${id}`, { hint: 'list videos with GET /videos' });
     return item;
   }
 
@@ -188,7 +188,7 @@ export class QueryApi {
     if (p.action !== undefined) {
       if (!this.vocabularySet.has(p.action)) {
         const near = matchLabels(p.action, this.deps.vocabulary, 3).map((m) => `"${m.label}"`);
-        throw new VidxError(UNKNOWN_ACTION, `"${p.action}" is not a label of the model${near.length ? `; did you mean ${near.join(', ')}?` : ''}`, {
+        throw new VidxError('UNKNOWN_ACTION', `"${p.action}" is not a label of the model${near.length ? `; did you mean ${near.join(', ')}?` : ''}`, {
           hint: 'use q= for free text, or GET /actions?q= to find labels',
         });
       }
@@ -328,6 +328,6 @@ export const JSON_HEADERS: Readonly<Record<string, string>> = {
 
 /** For adapters that could not even read the request. */
 export function invalidRequest(message: string): ApiResponse {
-  const body = errorBody(new VidxError(INVALID_REQUEST, message));
+  const body = errorBody(new VidxError('INVALID_REQUEST', message));
   return { status: body.status, headers: JSON_HEADERS, body, route: undefined };
 }

@@ -23,7 +23,6 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { VidxError } from '../errors.ts';
 
 export const CURSOR_SECRET_ENV = 'VIDX_CURSOR_SECRET';
-export const INVALID_CURSOR = 'INVALID_CURSOR';
 /** Longest cursor accepted (bytes of the string); a real one is a few hundred. */
 export const MAX_CURSOR_LENGTH = 2048;
 
@@ -59,7 +58,7 @@ export function encodeCursor(secret: Buffer, scope: string, positions: Positions
 }
 
 function invalid(message: string): VidxError {
-  return new VidxError(INVALID_CURSOR, message, { hint: 'pass back the nextCursor of the previous page unchanged, with the same query' });
+  return new VidxError('INVALID_CURSOR', message, { hint: 'pass back the nextCursor of the previous page unchanged, with the same query' });
 }
 
 /**

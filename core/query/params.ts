@@ -5,13 +5,11 @@
  */
 import { z } from 'zod';
 import { VidxError } from '../errors.ts';
+import { normalize } from '../labels/match.ts';
 import { MAX_CURSOR_LENGTH } from './cursor.ts';
 import { MAX_QUERY_LENGTH } from './limits.ts';
 import { UPLOAD_CONTENT_TYPE_PATTERN, UPLOAD_NAME_PATTERN } from './media.ts';
 import { EXPORT_FORMATS } from '../export/formats.ts';
-
-export const INVALID_PARAMETER = 'INVALID_PARAMETER';
-export const UNKNOWN_PARAMETER = 'UNKNOWN_PARAMETER';
 
 /** videoIdFor() in core/records.ts: 20 lower-case hex characters. */
 export const VIDEO_ID_PATTERN = /^[0-9a-f]{20}$/;
@@ -31,7 +29,9 @@ const text = (name: string, max: number) =>
         .string()
         .min(1, `${name} must not be empty`)
         .max(max, `${name} is longer than ${max} characters`)
-        .regex(/[\p{L}\p{N}]/u, `${name} must contain a letter or a digit`),
+        .regex(/[\p{L}\p{N}]/u, `${name} must contain a letter or a digit`)
+        // Normalisation can grow text (NFKD makes 18 characters of U+FDFA): the limit holds after it too.
+        .refine((v) => normalize(v).length <= max, `${name} is longer than ${max} characters once normalized`),
     );
 
 const intIn = (name: string, min: number, max: number) =>
@@ -116,24 +116,34 @@ export const TimelineParamsSchema = z.strictObject({
 export type TimelineParams = z.output<typeof TimelineParamsSchema>;
 
 /** Parses query parameters with `schema`; every failure is a 400 VidxError naming the parameter. */
+const PROTOTYPE_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
 export function parseParams<S extends z.ZodType>(schema: S, raw: Record<string, string | undefined> | undefined): z.output<S> {
+  // `input.__proto__ = v` would set the prototype (the parameter silently gone) and zod skips an
+  // own `__proto__` key: refuse the names that are object machinery before anything else.
+  const machinery = Object.keys(raw ?? {}).filter((k) => PROTOTYPE_KEYS.has(k));
+  if (machinery.length > 0) {
+    throw new VidxError('UNKNOWN_PARAMETER', `unknown parameter${machinery.length > 1 ? 's' : ''}: ${machinery.join(', ')}`, {
+      hint: 'see the API description in ARCHITECTURE.md',
+    });
+  }
   const input: Record<string, string> = {};
   for (const [k, v] of Object.entries(raw ?? {})) if (v !== undefined) input[k] = v;
   const r = schema.safeParse(input);
   if (r.success) return r.data;
   const issue = r.error.issues[0];
   if (issue?.code === 'unrecognized_keys') {
-    throw new VidxError(UNKNOWN_PARAMETER, `unknown parameter${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.join(', ')}`, {
+    throw new VidxError('UNKNOWN_PARAMETER', `unknown parameter${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.join(', ')}`, {
       hint: 'see the API description in ARCHITECTURE.md',
     });
   }
   const name = issue?.path.map(String).join('.') || 'parameters';
   const missing = issue?.code === 'invalid_type' && input[name] === undefined;
-  throw new VidxError(INVALID_PARAMETER, missing ? `${name} is required` : (issue?.message ?? 'invalid parameters'));
+  throw new VidxError('INVALID_PARAMETER', missing ? `${name} is required` : (issue?.message ?? 'invalid parameters'));
 }
 
 export function parseVideoId(id: string): string {
   const r = videoIdSchema.safeParse(id);
-  if (!r.success) throw new VidxError(INVALID_PARAMETER, 'video id must be 20 lower-case hex characters');
+  if (!r.success) throw new VidxError('INVALID_PARAMETER', 'video id must be 20 lower-case hex characters');
   return r.data;
 }

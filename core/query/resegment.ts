@@ -6,13 +6,11 @@
  */
 import { VidxError, isVidxError } from '../errors.ts';
 import { ClipWindowsSchema, type SegmentRecord } from '../records.ts';
-import { ASSEMBLY_INCOMPLETE, collectWindows, segmentItems, type SegmentOwner } from '../pipeline/assemble.ts';
+import { collectWindows, segmentItems, type SegmentOwner } from '../pipeline/assemble.ts';
 import { mergeSegments } from '../timeline/merge.ts';
 import { DEFAULT_GAP, DEFAULT_THRESHOLD, UNTRAINED_THRESHOLD } from '../timeline/defaults.ts';
 import type { LabelStreamRead, LabelStreamReader, SegmentHit } from './search.ts';
 import { segmentHitOf } from './views.ts';
-
-export const TIMELINE_CHANGING = 'TIMELINE_CHANGING';
 
 export interface Segmentation {
   /** Probability a label needs in a window (0..1). */
@@ -52,8 +50,8 @@ export function resegment(owner: SegmentOwner, clips: readonly StoredClip[], cli
       clipsTotal,
     );
   } catch (e) {
-    if (!isVidxError(e, ASSEMBLY_INCOMPLETE)) throw e;
-    throw new VidxError(TIMELINE_CHANGING, 'the timeline is being replaced by a new revision right now, so its windows cannot be read', {
+    if (!isVidxError(e, 'ASSEMBLY_INCOMPLETE')) throw e;
+    throw new VidxError('TIMELINE_CHANGING', 'the timeline is being replaced by a new revision right now, so its windows cannot be read', {
       hint: 'ask again in a few seconds',
       cause: e,
     });

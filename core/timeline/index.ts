@@ -1,4 +1,4 @@
-export { mergeSegments, checkTimelineOptions, compareSegments, TIMELINE_BAD_OPTIONS, TIMELINE_BAD_WINDOWS } from './merge.ts';
+export { mergeSegments, checkTimelineOptions, compareSegments } from './merge.ts';
 export type { MergeOptions } from './merge.ts';
 export { summarize, unionSeconds } from './summary.ts';
 export { defaultTimelineOptions, DEFAULT_GAP, DEFAULT_THRESHOLD, DEFAULT_TOP_K, UNTRAINED_THRESHOLD } from './defaults.ts';

@@ -23,8 +23,6 @@ import { VidxError } from '../errors.ts';
 import type { Segment, TimelineOptions, WindowScore } from '../result.ts';
 import { TimelineOptionsSchema } from '../result.ts';
 
-export const TIMELINE_BAD_OPTIONS = 'TIMELINE_BAD_OPTIONS';
-export const TIMELINE_BAD_WINDOWS = 'TIMELINE_BAD_WINDOWS';
 
 /** The merge only reads threshold and gap; stride and topK describe how the windows were made. */
 export type MergeOptions = Pick<TimelineOptions, 'threshold' | 'gap'>;
@@ -33,7 +31,7 @@ export function checkTimelineOptions(opts: TimelineOptions): TimelineOptions {
   const parsed = TimelineOptionsSchema.safeParse(opts);
   if (!parsed.success) {
     const what = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new VidxError(TIMELINE_BAD_OPTIONS, `bad timeline options (${what})`, {
+    throw new VidxError('TIMELINE_BAD_OPTIONS', `bad timeline options (${what})`, {
       hint: 'threshold is a probability in [0, 1], gap a whole number of windows >= 0, top-k >= 1, stride > 0 seconds',
     });
   }
@@ -62,7 +60,7 @@ export function mergeSegments(windows: readonly WindowScore[], opts: MergeOption
   const ordered = [...windows].sort((a, b) => a.index - b.index);
   for (let i = 1; i < ordered.length; i++) {
     if (ordered[i]!.index === ordered[i - 1]!.index) {
-      throw new VidxError(TIMELINE_BAD_WINDOWS, `window ${ordered[i]!.index} appears twice`, {
+      throw new VidxError('TIMELINE_BAD_WINDOWS', `window ${ordered[i]!.index} appears twice`, {
         hint: 'each window must be scored once; merge the clips of one video without duplicates',
       });
     }
@@ -94,7 +92,7 @@ function checkMergeOptions(opts: MergeOptions): void {
   const okThreshold = Number.isFinite(opts.threshold) && opts.threshold >= 0 && opts.threshold <= 1;
   const okGap = Number.isInteger(opts.gap) && opts.gap >= 0;
   if (!okThreshold || !okGap) {
-    throw new VidxError(TIMELINE_BAD_OPTIONS, `bad timeline options (threshold ${opts.threshold}, gap ${opts.gap})`, {
+    throw new VidxError('TIMELINE_BAD_OPTIONS', `bad timeline options (threshold ${opts.threshold}, gap ${opts.gap})`, {
       hint: 'threshold is a probability in [0, 1] and gap a whole number of windows >= 0',
     });
   }

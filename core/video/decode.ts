@@ -18,12 +18,10 @@
  */
 import { existsSync } from 'node:fs';
 import { VidxError } from '../errors.ts';
-import { ffmpegPath, lastLines, spawnTool, collectTool } from './ffmpeg.ts';
+import { ffmpegDiagnosis, ffmpegPath, spawnTool, collectTool } from './ffmpeg.ts';
 import { FFMPEG_EXPR } from './normalize.ts';
 import type { VideoInfo } from './probe.ts';
-import { VIDEO_CORRUPT } from './probe.ts';
 
-export const VIDEO_DECODE_FAILED = 'VIDEO_DECODE_FAILED';
 
 export interface DecodeOptions {
   shortSide: number;
@@ -77,7 +75,7 @@ let cudaCheck: Promise<string | null> | undefined;
 export function cudaUnavailableReason(): Promise<string | null> {
   cudaCheck ??= (async () => {
     const { stdout, exit } = await collectTool(ffmpegPath(), ['-hide_banner', '-nostdin', '-hwaccels'], { timeoutMs: 15_000 });
-    if (exit.code !== 0) return `ffmpeg -hwaccels failed: ${lastLines(exit.stderr, 1)}`;
+    if (exit.code !== 0) return `ffmpeg -hwaccels failed: ${ffmpegDiagnosis(exit.stderr, undefined, 1)}`;
     const methods = stdout.toString('utf8').split('\n').slice(1).map((s) => s.trim()).filter(Boolean);
     if (!methods.includes('cuda')) return `this ffmpeg (${ffmpegPath()}) has no cuda hwaccel (it has: ${methods.join(', ') || 'none'})`;
     if (!existsSync('/dev/nvidiactl')) return 'no NVIDIA GPU device (/dev/nvidiactl) on this machine';
@@ -158,7 +156,7 @@ export async function* decodeFrames(source: string, info: VideoInfo, wanted: rea
     proc.kill();
     const exit = await proc.closed;
     if (exit.killedFor === 'abort' || exit.killedFor === 'timeout') throw new VidxError(exit.killedFor === 'abort' ? 'ABORTED' : 'FFMPEG_TIMEOUT', `decoding ${source}: ${exit.killedFor}`);
-    throw new VidxError(VIDEO_DECODE_FAILED, `decoding ${source}: ${why}: ${lastLines(exit.stderr)}`, { hint: 'the file may be damaged; re-encoding it usually helps' });
+    throw new VidxError('VIDEO_DECODE_FAILED', `decoding ${source}: ${why}: ${ffmpegDiagnosis(exit.stderr, source)}`, { hint: 'the file may be damaged; re-encoding it usually helps' });
   };
   let n = 0;
   let buf = Buffer.allocUnsafe(frameBytes);
@@ -187,7 +185,7 @@ export async function* decodeFrames(source: string, info: VideoInfo, wanted: rea
     const exit = await proc.closed;
     if (exit.killedFor) await fail('stopped');
     if (exit.code !== 0) {
-      throw new VidxError(/Invalid data|corrupt|error while decoding/i.test(exit.stderr) ? VIDEO_CORRUPT : VIDEO_DECODE_FAILED, `decoding ${source} failed: ${lastLines(exit.stderr)}`, {
+      throw new VidxError(/Invalid data|corrupt|error while decoding/i.test(exit.stderr) ? 'VIDEO_CORRUPT' : 'VIDEO_DECODE_FAILED', `decoding ${source} failed: ${ffmpegDiagnosis(exit.stderr, source)}`, {
         hint: 'the file may be damaged; re-encoding it usually helps',
       });
     }

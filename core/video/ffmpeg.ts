@@ -19,10 +19,6 @@ import type { Readable, Writable } from 'node:stream';
 import { VidxError } from '../errors.ts';
 import { ENV } from '../names.ts';
 
-export const FFMPEG_NOT_FOUND = 'FFMPEG_NOT_FOUND';
-export const FFMPEG_FAILED = 'FFMPEG_FAILED';
-export const FFMPEG_TIMEOUT = 'FFMPEG_TIMEOUT';
-export const ABORTED = 'ABORTED';
 
 type Tool = 'ffmpeg' | 'ffprobe';
 
@@ -65,7 +61,7 @@ function discover(tool: Tool): string {
   let found: string | undefined;
   if (fromEnv) {
     if (!isExecutable(fromEnv)) {
-      throw new VidxError(FFMPEG_NOT_FOUND, `${envName} points at ${fromEnv}, which is not an executable file`, {
+      throw new VidxError('FFMPEG_NOT_FOUND', `${envName} points at ${fromEnv}, which is not an executable file`, {
         hint: `fix or unset ${envName}`,
       });
     }
@@ -74,7 +70,7 @@ function discover(tool: Tool): string {
     found = onPath(tool) ?? fromNpm(tool);
   }
   if (!found) {
-    throw new VidxError(FFMPEG_NOT_FOUND, `no ${tool} found (${envName}, PATH, npm static binary)`, {
+    throw new VidxError('FFMPEG_NOT_FOUND', `no ${tool} found (${envName}, PATH, npm static binary)`, {
       hint: `run npm ci, install ${tool}, or set ${envName}`,
     });
   }
@@ -187,17 +183,55 @@ export function spawnTool(bin: string, args: readonly string[], opts: ToolOption
 
 /** The error for a child that did not succeed: aborted, timed out, or failed with its stderr. */
 export function toolError(tool: string, exit: ToolExit, what: string): VidxError {
-  if (exit.killedFor === 'abort') return new VidxError(ABORTED, `${what}: aborted`);
+  if (exit.killedFor === 'abort') return new VidxError('ABORTED', `${what}: aborted`);
   if (exit.killedFor === 'timeout') {
-    return new VidxError(FFMPEG_TIMEOUT, `${what}: ${tool} took too long and was stopped`, {
+    return new VidxError('FFMPEG_TIMEOUT', `${what}: ${tool} took too long and was stopped`, {
       hint: 'the input may be unreachable or pathological; retry, or raise the timeout',
     });
   }
-  return new VidxError(FFMPEG_FAILED, `${what}: ${tool} failed (${exit.code ?? exit.signal}): ${lastLines(exit.stderr)}`);
+  return new VidxError('FFMPEG_FAILED', `${what}: ${tool} failed (${exit.code ?? exit.signal}): ${ffmpegDiagnosis(exit.stderr)}`);
 }
 
-export function lastLines(text: string, n = 3): string {
-  return text.trim().split('\n').slice(-n).join(' | ');
+/** Longest diagnosis quoted in a message (a failure reason is read by a person, and stored). */
+export const MAX_DIAGNOSIS_LENGTH = 200;
+
+// stderr lines that say nothing about why a run failed: progress and stream banners, filter
+// output (showinfo), configuration and the "Conversion failed!" summary.
+const NOISE = [
+  /^\s/, // indented: stream details, metadata, side data
+  /^(frame|size|fps|time|bitrate|speed|progress|out_time\w*|total_size|dup_frames|drop_frames)=/,
+  /^frame=\s*\d+/,
+  /^(Input|Output|Stream) #/,
+  /^(Duration|Metadata|Side data|Stream mapping|Press \[q\]|encoder|configuration|built with|lib\w+\s+\d)/i,
+  /Parsed_showinfo|showinfo/,
+  /^(Conversion failed!|Exiting normally|\[out#)/,
+  /^video:\S+ audio:\S+/, // the muxing summary
+];
+
+/**
+ * The part of an ffmpeg/ffprobe stderr worth telling a person: its last distinct error lines,
+ * without progress or banner lines, with `[h264 @ 0x55d0c3a8]`-style prefixes reduced to the
+ * component's name and `source` (the path or URL the message already names) left out; at most
+ * MAX_DIAGNOSIS_LENGTH characters.
+ */
+export function ffmpegDiagnosis(stderr: string, source?: string, lines = 2): string {
+  const seen = new Set<string>();
+  const kept: string[] = [];
+  const all = stderr.split(/\r?\n|\r/);
+  for (let i = all.length - 1; i >= 0 && kept.length < lines; i--) {
+    let line = all[i]!;
+    if (line.trim() === '' || NOISE.some((re) => re.test(line))) continue;
+    line = line
+      .replace(/\[([\w-]+)(?:,[\w,-]+)?\s*@\s*0x[0-9a-f]+\]\s*/gi, '$1: ') // [mov,mp4,... @ 0x1a2b] -> mov:
+      .replace(/\b0x[0-9a-f]{6,}\b/gi, '') // any other pointer
+      .trim();
+    if (source) line = line.split(`${source}: `).join('').split(source).join('the input');
+    if (line === '' || seen.has(line)) continue;
+    seen.add(line);
+    kept.unshift(line);
+  }
+  const text = kept.join('; ') || 'no diagnostic from ffmpeg';
+  return text.length > MAX_DIAGNOSIS_LENGTH ? `${text.slice(0, MAX_DIAGNOSIS_LENGTH - 3)}...` : text;
 }
 
 /** Run a tool to completion and collect stdout and the exit (never throws for a failed exit). */
@@ -217,7 +251,7 @@ export async function runTool(
   what: string,
   opts: ToolOptions = {},
 ): Promise<{ stdout: Buffer; exit: ToolExit }> {
-  if (opts.signal?.aborted) throw new VidxError(ABORTED, `${what}: aborted`);
+  if (opts.signal?.aborted) throw new VidxError('ABORTED', `${what}: aborted`);
   const r = await collectTool(bin, args, opts);
   if (r.exit.code !== 0) throw toolError(bin, r.exit, what);
   return r;

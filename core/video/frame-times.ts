@@ -11,7 +11,6 @@
 import { VidxError } from '../errors.ts';
 import { collectTool, ffprobePath, toolError } from './ffmpeg.ts';
 import type { VideoInfo } from './probe.ts';
-import { VIDEO_CORRUPT } from './probe.ts';
 
 export interface FrameTimes {
   /** Integer pts in the stream time base, ascending, unique. */
@@ -81,7 +80,7 @@ export async function listFrameTimes(source: string, info: VideoInfo, from: numb
     fromStart = true;
   }
   if (pts.length === 0) {
-    throw new VidxError(VIDEO_CORRUPT, `${source}: no video frames found between ${from.toFixed(3)} s and ${to.toFixed(3)} s`, {
+    throw new VidxError('VIDEO_CORRUPT', `${source}: no video frames found between ${from.toFixed(3)} s and ${to.toFixed(3)} s`, {
       hint: 'the file may be truncated',
     });
   }

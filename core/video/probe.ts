@@ -5,15 +5,8 @@
 import { open, stat } from 'node:fs/promises';
 import { VidxError } from '../errors.ts';
 import type { VideoFacts } from '../result.ts';
-import { ABORTED, collectTool, ffmpegPath, ffprobePath, lastLines, toolError } from './ffmpeg.ts';
+import { collectTool, ffmpegDiagnosis, ffmpegPath, ffprobePath, toolError } from './ffmpeg.ts';
 
-export const VIDEO_NOT_FOUND = 'VIDEO_NOT_FOUND';
-export const VIDEO_UNREACHABLE = 'VIDEO_UNREACHABLE';
-export const VIDEO_EMPTY = 'VIDEO_EMPTY';
-export const NOT_A_VIDEO = 'NOT_A_VIDEO';
-export const VIDEO_CORRUPT = 'VIDEO_CORRUPT';
-export const VIDEO_UNSUPPORTED = 'VIDEO_UNSUPPORTED';
-export const VIDEO_TOO_LARGE = 'VIDEO_TOO_LARGE';
 
 /**
  * Sane limits (VIDEO_TOO_LARGE beyond them). 8192 px per side admits 8K UHD (7680x4320) and DCI 8K;
@@ -144,27 +137,27 @@ async function readHead(path: string): Promise<Buffer> {
 /** Map ffprobe's failure to a typed error. */
 function classifyFailure(source: string, stderr: string, container: boolean | undefined): VidxError {
   const s = stderr;
-  const tail = lastLines(s);
+  const tail = ffmpegDiagnosis(s, source);
   if (/Server returned 404|No such file or directory/i.test(s)) {
-    return new VidxError(VIDEO_NOT_FOUND, `video not found: ${source}`, { hint: 'check the path or URL (a presigned URL may have expired)' });
+    return new VidxError('VIDEO_NOT_FOUND', `video not found: ${source}`, { hint: 'check the path or URL (a presigned URL may have expired)' });
   }
   if (/Server returned|Connection refused|Connection timed out|Failed to resolve|Network is unreachable|HTTP error/i.test(s)) {
-    return new VidxError(VIDEO_UNREACHABLE, `cannot read ${source}: ${tail}`, { hint: 'check the URL and the network' });
+    return new VidxError('VIDEO_UNREACHABLE', `cannot read ${source}: ${tail}`, { hint: 'check the URL and the network' });
   }
   // A local file: its first bytes say whether it is a (damaged) video container or something else.
   if (container === true) {
-    return new VidxError(VIDEO_CORRUPT, `${source} starts like a video file but cannot be read (truncated or corrupt): ${tail}`, { hint: 'upload the complete file again' });
+    return new VidxError('VIDEO_CORRUPT', `${source} starts like a video file but cannot be read (truncated or corrupt): ${tail}`, { hint: 'upload the complete file again' });
   }
   if (container === false) {
-    return new VidxError(NOT_A_VIDEO, `${source} is not a video file ffmpeg can read: ${tail}`, { hint: 'give a video file (mp4, mov, mkv, webm, avi, gif ...)' });
+    return new VidxError('NOT_A_VIDEO', `${source} is not a video file ffmpeg can read: ${tail}`, { hint: 'give a video file (mp4, mov, mkv, webm, avi, gif ...)' });
   }
   if (/moov atom not found|Truncat|corrupt|error reading header|End of file|invalid (?:box|atom)|partial file/i.test(s)) {
-    return new VidxError(VIDEO_CORRUPT, `${source} is truncated or corrupt: ${tail}`, { hint: 'upload the complete file again' });
+    return new VidxError('VIDEO_CORRUPT', `${source} is truncated or corrupt: ${tail}`, { hint: 'upload the complete file again' });
   }
   if (/Invalid data found when processing input|Is a directory/i.test(s)) {
-    return new VidxError(NOT_A_VIDEO, `${source} is not a video file ffmpeg can read: ${tail}`, { hint: 'give a video file (mp4, mov, mkv, webm, avi, gif ...)' });
+    return new VidxError('NOT_A_VIDEO', `${source} is not a video file ffmpeg can read: ${tail}`, { hint: 'give a video file (mp4, mov, mkv, webm, avi, gif ...)' });
   }
-  return new VidxError(VIDEO_CORRUPT, `${source} could not be read as a video: ${tail}`, { hint: 'check the file plays; re-encode it if needed' });
+  return new VidxError('VIDEO_CORRUPT', `${source} could not be read as a video: ${tail}`, { hint: 'check the file plays; re-encode it if needed' });
 }
 
 let decoders: Promise<Set<string>> | undefined;
@@ -187,16 +180,16 @@ export function decodableCodecs(): Promise<Set<string>> {
 }
 
 export async function probe(input: string, opts: ProbeOptions = {}): Promise<VideoInfo> {
-  if (opts.signal?.aborted) throw new VidxError(ABORTED, `probing ${input}: aborted`);
+  if (opts.signal?.aborted) throw new VidxError('ABORTED', `probing ${input}: aborted`);
   if (!isUrl(input)) {
     const st = await stat(input).catch((e: NodeJS.ErrnoException) => {
       if (e.code === 'ENOENT' || e.code === 'ENOTDIR') {
-        throw new VidxError(VIDEO_NOT_FOUND, `video not found: ${input}`, { hint: 'check the path', cause: e });
+        throw new VidxError('VIDEO_NOT_FOUND', `video not found: ${input}`, { hint: 'check the path', cause: e });
       }
-      throw new VidxError(VIDEO_NOT_FOUND, `cannot read ${input}: ${e.message}`, { hint: 'check the path and its permissions', cause: e });
+      throw new VidxError('VIDEO_NOT_FOUND', `cannot read ${input}: ${e.message}`, { hint: 'check the path and its permissions', cause: e });
     });
-    if (st.isDirectory()) throw new VidxError(NOT_A_VIDEO, `${input} is a directory, not a video`, { hint: 'give a video file' });
-    if (st.size === 0) throw new VidxError(VIDEO_EMPTY, `${input} is empty (0 bytes)`, { hint: 'upload the file again' });
+    if (st.isDirectory()) throw new VidxError('NOT_A_VIDEO', `${input} is a directory, not a video`, { hint: 'give a video file' });
+    if (st.size === 0) throw new VidxError('VIDEO_EMPTY', `${input} is empty (0 bytes)`, { hint: 'upload the file again' });
   }
   const args = ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', '-rw_timeout', '15000000', input];
   const { stdout, exit } = await collectTool(ffprobePath(), args, { signal: opts.signal, timeoutMs: opts.timeoutMs ?? 30_000 });
@@ -206,7 +199,7 @@ export async function probe(input: string, opts: ProbeOptions = {}): Promise<Vid
   try {
     json = JSON.parse(stdout.toString('utf8')) as ProbeJson;
   } catch (e) {
-    throw new VidxError(VIDEO_CORRUPT, `ffprobe gave unreadable output for ${input}`, { cause: e });
+    throw new VidxError('VIDEO_CORRUPT', `ffprobe gave unreadable output for ${input}`, { cause: e });
   }
   return interpret(input, json, await decodableCodecs());
 }
@@ -219,34 +212,34 @@ export function interpret(input: string, json: ProbeJson, decodable: Set<string>
   if (!video) {
     const kinds = [...new Set(streams.map((s) => s.codec_type ?? 'unknown'))];
     const what = kinds.includes('audio') ? 'audio only' : kinds.length ? kinds.join(', ') : 'no streams';
-    throw new VidxError(NOT_A_VIDEO, `${input} has no video stream (${what})`, { hint: 'give a file with a video track' });
+    throw new VidxError('NOT_A_VIDEO', `${input} has no video stream (${what})`, { hint: 'give a file with a video track' });
   }
   if (formatName === 'image2' || formatName.endsWith('_pipe')) {
-    throw new VidxError(NOT_A_VIDEO, `${input} is a still image (${formatName}), not a video`, { hint: 'give a video file' });
+    throw new VidxError('NOT_A_VIDEO', `${input} is a still image (${formatName}), not a video`, { hint: 'give a video file' });
   }
   const codec = video.codec_name;
   if (!codec || codec === 'none' || !decodable.has(codec)) {
-    throw new VidxError(VIDEO_UNSUPPORTED, `${input}: video codec ${codec ?? `unknown (tag ${video.tags?.handler_name ?? '?'})`} cannot be decoded`, {
+    throw new VidxError('VIDEO_UNSUPPORTED', `${input}: video codec ${codec ?? `unknown (tag ${video.tags?.handler_name ?? '?'})`} cannot be decoded`, {
       hint: 're-encode the video as H.264 (e.g. ffmpeg -i in -c:v libx264 out.mp4)',
     });
   }
   const storedW = video.width ?? 0;
   const storedH = video.height ?? 0;
-  if (storedW <= 0 || storedH <= 0) throw new VidxError(VIDEO_CORRUPT, `${input}: the video stream has no frame size`, { hint: 'the file is likely damaged' });
+  if (storedW <= 0 || storedH <= 0) throw new VidxError('VIDEO_CORRUPT', `${input}: the video stream has no frame size`, { hint: 'the file is likely damaged' });
   const rotation = rotationOf(video);
   const [width, height] = rotation % 180 === 90 ? [storedH, storedW] : [storedW, storedH];
   if (width > LIMITS.maxSide || height > LIMITS.maxSide) {
-    throw new VidxError(VIDEO_TOO_LARGE, `${input} is ${width}x${height}; at most ${LIMITS.maxSide} px per side is accepted`, {
+    throw new VidxError('VIDEO_TOO_LARGE', `${input} is ${width}x${height}; at most ${LIMITS.maxSide} px per side is accepted`, {
       hint: 'downscale the video first',
     });
   }
   // The video stream's own duration first: the container's also counts audio that runs longer.
   const duration = num(video.duration) ?? hmsSeconds(video.tags?.DURATION) ?? num(json.format?.duration);
   if (duration === undefined || duration <= 0) {
-    throw new VidxError(VIDEO_CORRUPT, `${input}: the duration is unknown or zero`, { hint: 'remux or re-encode the file (ffmpeg -i in -c copy out.mkv)' });
+    throw new VidxError('VIDEO_CORRUPT', `${input}: the duration is unknown or zero`, { hint: 'remux or re-encode the file (ffmpeg -i in -c copy out.mkv)' });
   }
   if (duration > LIMITS.maxSeconds) {
-    throw new VidxError(VIDEO_TOO_LARGE, `${input} lasts ${(duration / 3600).toFixed(1)} h; at most ${LIMITS.maxSeconds / 3600} h is accepted`, {
+    throw new VidxError('VIDEO_TOO_LARGE', `${input} lasts ${(duration / 3600).toFixed(1)} h; at most ${LIMITS.maxSeconds / 3600} h is accepted`, {
       hint: 'split the video',
     });
   }
@@ -256,10 +249,10 @@ export function interpret(input: string, json: ProbeJson, decodable: Set<string>
   // Some containers (e.g. Matroska with variable timing) give no average: frames / duration, else the base rate.
   if (!(avgFps > 0)) avgFps = frameCount !== null && frameCount > 0 ? frameCount / duration : fps;
   if (!(fps > 0)) fps = avgFps;
-  if (!(fps > 0)) throw new VidxError(VIDEO_CORRUPT, `${input}: the frame rate is unknown`, { hint: 're-encode the file' });
+  if (!(fps > 0)) throw new VidxError('VIDEO_CORRUPT', `${input}: the frame rate is unknown`, { hint: 're-encode the file' });
   const frames = frameCount ?? duration * avgFps;
   if (frames > LIMITS.maxFrames) {
-    throw new VidxError(VIDEO_TOO_LARGE, `${input} has about ${Math.round(frames)} frames; at most ${LIMITS.maxFrames} are accepted`, {
+    throw new VidxError('VIDEO_TOO_LARGE', `${input} has about ${Math.round(frames)} frames; at most ${LIMITS.maxFrames} are accepted`, {
       hint: 'lower the frame rate or split the video',
     });
   }

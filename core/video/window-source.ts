@@ -26,7 +26,6 @@ import { convertFrame, normalizationTable } from './normalize.ts';
 import type { VideoInfo } from './probe.ts';
 import { frameInstants, inputFrameIndices, type WindowPlan } from './windows.ts';
 
-export const MANIFEST_INPUT_INVALID = 'MANIFEST_INPUT_INVALID';
 
 /** Longest stretch of video (s) handled by one frame listing and one ffmpeg run. */
 export const SPAN_SECONDS = 120;
@@ -72,17 +71,17 @@ interface InputLayout {
 /** The model inputs and the window frames each takes, checked against the manifest's own numbers. */
 export function inputLayouts(m: Manifest): InputLayout[] {
   if (m.crop > m.shortSide) {
-    throw new VidxError(MANIFEST_INPUT_INVALID, `manifest crop ${m.crop} is larger than its short side ${m.shortSide}`, { hint: 'fix the manifest' });
+    throw new VidxError('MANIFEST_INPUT_INVALID', `manifest crop ${m.crop} is larger than its short side ${m.shortSide}`, { hint: 'fix the manifest' });
   }
   return m.inputs.map((inp) => {
     const [, , t, h, w] = inp.shape;
     if (t !== inp.frames || h !== m.crop || w !== m.crop) {
-      throw new VidxError(MANIFEST_INPUT_INVALID, `manifest input ${inp.name} has shape [N,3,${t},${h},${w}] but takes ${inp.frames} frames of ${m.crop}x${m.crop}`, {
+      throw new VidxError('MANIFEST_INPUT_INVALID', `manifest input ${inp.name} has shape [N,3,${t},${h},${w}] but takes ${inp.frames} frames of ${m.crop}x${m.crop}`, {
         hint: 'fix the manifest',
       });
     }
     if (inp.frames > m.frames) {
-      throw new VidxError(MANIFEST_INPUT_INVALID, `manifest input ${inp.name} takes ${inp.frames} frames but a window has ${m.frames}`, { hint: 'fix the manifest' });
+      throw new VidxError('MANIFEST_INPUT_INVALID', `manifest input ${inp.name} takes ${inp.frames} frames but a window has ${m.frames}`, { hint: 'fix the manifest' });
     }
     return { name: inp.name, frames: inputFrameIndices(m.frames, inp.frames) };
   });
@@ -227,10 +226,10 @@ class BytePacker implements Packer<Buffer> {
 function packerFor(m: Manifest, opts: ReadWindowsOptions): Packer<Float32Array> | Packer<Buffer> {
   if ((opts.entry ?? 'float') === 'float') return new FloatPacker(inputLayouts(m), opts.batch, m.crop, m);
   if (!m.uint8) {
-    throw new VidxError(MANIFEST_INPUT_INVALID, `the manifest of ${m.architecture} has no uint8 entry to pack for`, { hint: 'rebuild the model bundle, or pack for the float entry' });
+    throw new VidxError('MANIFEST_INPUT_INVALID', `the manifest of ${m.architecture} has no uint8 entry to pack for`, { hint: 'rebuild the model bundle, or pack for the float entry' });
   }
   if (m.crop > m.shortSide) {
-    throw new VidxError(MANIFEST_INPUT_INVALID, `manifest crop ${m.crop} is larger than its short side ${m.shortSide}`, { hint: 'fix the manifest' });
+    throw new VidxError('MANIFEST_INPUT_INVALID', `manifest crop ${m.crop} is larger than its short side ${m.shortSide}`, { hint: 'fix the manifest' });
   }
   return new BytePacker(m.uint8.input, m.frames, opts.batch, m.crop);
 }

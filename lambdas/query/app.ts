@@ -6,6 +6,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { APIGatewayProxyEventV2Schema } from '@aws-lambda-powertools/parser/schemas';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { z } from 'zod';
 import { QueryApi, invalidRequest, type ApiResponse, type QueryIndex } from '../../core/query/api.ts';
 import type { MediaSigner } from '../../core/query/media.ts';
 
@@ -16,6 +17,19 @@ export interface QueryHandlerOptions {
   media?: MediaSigner | undefined;
   videoPrefix?: string;
   logger?: Logger;
+}
+
+// The powertools schema knows seven methods; anything else (TRACE, PROPFIND...) is still a request,
+// which the API answers 405, not a malformed event.
+const RequestContext = APIGatewayProxyEventV2Schema.shape.requestContext;
+const EventSchema = APIGatewayProxyEventV2Schema.extend({
+  requestContext: RequestContext.extend({ http: RequestContext.shape.http.extend({ method: z.string().min(1).max(64) }) }),
+});
+
+/** The query string as sent: the schema's record drops an own `__proto__` key, which must be refused. */
+function rawQuery(event: unknown): Record<string, string> | undefined {
+  const q = (event as { queryStringParameters?: unknown }).queryStringParameters;
+  return q !== null && typeof q === 'object' ? (q as Record<string, string>) : undefined;
 }
 
 export type QueryHandler = (event: unknown) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -31,7 +45,7 @@ export function createQueryHandler(options: QueryHandlerOptions): QueryHandler {
   });
   return async (event: unknown) => {
     const started = performance.now();
-    const parsed = APIGatewayProxyEventV2Schema.safeParse(event);
+    const parsed = EventSchema.safeParse(event);
     let res: ApiResponse;
     let method = '?';
     let path = '?';
@@ -39,9 +53,9 @@ export function createQueryHandler(options: QueryHandlerOptions): QueryHandler {
       res = invalidRequest('the request is not an API Gateway HTTP API (v2) event');
     } else {
       const e = parsed.data;
-      method = e.requestContext.http.method;
+      method = e.requestContext.http.method.toUpperCase();
       path = stripStage(e.rawPath, e.requestContext.stage);
-      res = await api.handle({ method, path, query: e.queryStringParameters });
+      res = await api.handle({ method, path, query: rawQuery(event) });
     }
     const log = { method, path, route: res.route, status: res.status, ms: Math.round(performance.now() - started) };
     if (res.status >= 500) logger.error('request failed', { ...log, error: res.error instanceof Error ? res.error : String(res.error) });

@@ -20,6 +20,10 @@ export interface SegmenterWiring {
   queueUrl: string;
   /** The model the clips are planned for: its id and its window arithmetic. */
   model: Pick<Manifest, 'architecture' | 'trained' | 'frames' | 'samplingRate' | 'fps'>;
+  /** sha256 of the manifest file (recorded with each revision and sent with each job). */
+  manifestSha256?: string | undefined;
+  /** Where done/failed events go. */
+  events?: SegmenterDeps['events'];
   clipSeconds?: number | undefined;
   /** Where the deployment detects people: the keyframe interval (s); clips are planned over keyframe times too. */
   keyframeInterval?: number | undefined;
@@ -34,7 +38,8 @@ export function buildSegmenterDeps(w: SegmenterWiring): SegmenterDeps {
     store: new IndexStore(w.clients.doc, w.tableName),
     prefix: w.prefix ?? VIDEO_PREFIX,
     clipSeconds: w.clipSeconds ?? DEFAULTS.clipSeconds,
-    model: { architecture: w.model.architecture, trained: w.model.trained },
+    model: { architecture: w.model.architecture, trained: w.model.trained, manifestSha256: w.manifestSha256 },
+    events: w.events,
     probe: (url) => probe(url),
     windowStarts: (duration) => planWindows(duration, w.model).map((win) => win.start),
     ...(w.keyframeInterval === undefined ? {} : { keyframeTimes: (duration: number) => planKeyframes(duration, w.keyframeInterval).map((k) => k.t) }),

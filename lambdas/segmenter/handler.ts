@@ -12,19 +12,18 @@ import { VidxError } from '../../core/errors.ts';
 import { DEFAULTS, ENV, TABLE, VIDEO_PREFIX } from '../../core/names.ts';
 import { createClients } from '../../core/aws/clients.ts';
 import { clipSecondsFrom } from '../../core/pipeline/plan.ts';
-import { loadManifest } from '../../core/pipeline/model-ref.ts';
+import { loadModelRef } from '../../core/pipeline/model-ref.ts';
+import { eventSinksFromEnv } from '../../core/aws/event-sinks.ts';
 import { segmentObject, type SegmenterDeps, type SegmentOutcome } from '../../core/pipeline/segment.ts';
 import { buildSegmenterDeps } from './deps.ts';
-
-export const BAD_EVENT = 'BAD_EVENT';
-export const BAD_KEY_ENCODING = 'BAD_KEY_ENCODING';
+import { redactingLog } from '../../core/redact.ts';
 
 /** S3 event keys are URL-encoded with '+' for spaces. A malformed encoding is a typed error. */
 export function decodeS3Key(raw: string): string {
   try {
     return decodeURIComponent(raw.replace(/\+/g, ' '));
   } catch (e) {
-    throw new VidxError(BAD_KEY_ENCODING, `the S3 event's object key is not valid URL encoding: ${JSON.stringify(raw.slice(0, 200))}`, { cause: e });
+    throw new VidxError('BAD_KEY_ENCODING', `the S3 event's object key is not valid URL encoding: ${JSON.stringify(raw.slice(0, 200))}`, { cause: e });
   }
 }
 
@@ -33,14 +32,16 @@ const logger = new Logger({ serviceName: 'vidx-segmenter' });
 export type S3EventHandler = (event: unknown) => Promise<{ results: SegmentOutcome[] }>;
 
 /** Builds the handler around explicit dependencies (the Lambda, `vidx local` and the tests). */
-export function makeSegmenterHandler(deps: SegmenterDeps): S3EventHandler {
+export function makeSegmenterHandler(given: SegmenterDeps): S3EventHandler {
+  // Errors quote presigned URLs: every line is redacted (core/redact.ts).
+  const deps: SegmenterDeps = { ...given, log: redactingLog(given.log) };
   return async (event: unknown) => {
     const parsed = S3Schema.safeParse(event);
     if (!parsed.success) {
       // Not retryable: the same bytes will never parse. Logged and rejected loudly.
       const problem = parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
       deps.log.error('not an S3 event', { problem });
-      throw new VidxError(BAD_EVENT, `the segmenter received something that is not an S3 event (${problem})`);
+      throw new VidxError('BAD_EVENT', `the segmenter received something that is not an S3 event (${problem})`);
     }
     const settled = await Promise.allSettled(
       // async: a record that throws (even synchronously) fails alone; the others still run.
@@ -63,18 +64,21 @@ export function makeSegmenterHandler(deps: SegmenterDeps): S3EventHandler {
   };
 }
 
-export function segmenterDepsFromEnv(env: NodeJS.ProcessEnv = process.env): SegmenterDeps {
+export async function segmenterDepsFromEnv(env: NodeJS.ProcessEnv = process.env): Promise<SegmenterDeps> {
   const clients = createClients();
   const manifestPath = env[ENV.model];
   const queueUrl = env[ENV.queueUrl];
   if (!manifestPath || !queueUrl) {
     throw new VidxError('CONFIG_MISSING', `the segmenter needs ${ENV.model} and ${ENV.queueUrl} in its environment`);
   }
+  const { manifest, ref } = loadModelRef(manifestPath);
   return buildSegmenterDeps({
     clients,
     tableName: env[ENV.table] || TABLE.name,
     queueUrl,
-    model: loadManifest(manifestPath),
+    model: manifest,
+    manifestSha256: ref.manifestSha256,
+    events: { sinks: (await eventSinksFromEnv(clients.config, env)).sinks },
     prefix: env[ENV.videoPrefix] || VIDEO_PREFIX,
     clipSeconds: clipSecondsFrom(env[ENV.clipSeconds], DEFAULTS.clipSeconds),
     ...(parseAnalyses(env[ENV.analyses]).detect ? { keyframeInterval: keyframeIntervalFrom(env[ENV.keyframeInterval]) } : {}),
@@ -86,6 +90,6 @@ let lambdaHandler: S3EventHandler | undefined;
 
 /** The Lambda entry point. */
 export async function handler(event: unknown): Promise<{ results: SegmentOutcome[] }> {
-  lambdaHandler ??= makeSegmenterHandler(segmenterDepsFromEnv());
+  lambdaHandler ??= makeSegmenterHandler(await segmenterDepsFromEnv());
   return lambdaHandler(event);
 }

@@ -13,7 +13,6 @@ import { sqsClipQueue } from '../../core/aws/queue.ts';
 import type { PipelineLog } from '../../core/pipeline/ports.ts';
 import { staleAfterSeconds, sweepUnfinished, type SweepDeps, type SweepOptions, type SweepReport } from '../../core/pipeline/sweep.ts';
 
-export const SWEEPER_CONFIG = 'SWEEPER_CONFIG';
 
 /** The one builder of the sweeper's dependencies (this Lambda and `vidx local`). */
 export function buildSweepDeps(clients: Pick<AwsClients, 's3' | 'sqs' | 'doc'>, tableName: string, queueUrl: string, log: PipelineLog): SweepDeps {
@@ -24,7 +23,7 @@ function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): nu
   const raw = env[name];
   if (raw === undefined || raw.trim() === '') return fallback;
   const n = Number(raw);
-  if (!(Number.isInteger(n) && n > 0)) throw new VidxError(SWEEPER_CONFIG, `${name} must be a positive integer, got "${raw}"`);
+  if (!(Number.isInteger(n) && n > 0)) throw new VidxError('SWEEPER_CONFIG', `${name} must be a positive integer, got "${raw}"`);
   return n;
 }
 
@@ -43,7 +42,7 @@ let deps: SweepDeps | undefined;
 /** The Lambda entry point (the scheduled event carries nothing the sweep needs). */
 export async function handler(): Promise<SweepReport> {
   const queueUrl = process.env[ENV.queueUrl];
-  if (!queueUrl) throw new VidxError(SWEEPER_CONFIG, `the sweeper needs ${ENV.queueUrl} in its environment`);
+  if (!queueUrl) throw new VidxError('SWEEPER_CONFIG', `the sweeper needs ${ENV.queueUrl} in its environment`);
   deps ??= buildSweepDeps(createClients(), process.env[ENV.table] || TABLE.name, queueUrl, logger);
   return sweepUnfinished(deps, sweepOptionsFromEnv());
 }

@@ -1,7 +1,7 @@
 /**
- * The architectures vidx builds, each an ONNX graph (opset 17) from the state dict of its
- * canonical implementation:
- * - clip classifiers: NCTHW float32 inputs with a dynamic batch "N", output "logits" [N, 400];
+ * The architectures vidx builds, each an ONNX graph (opset 17) from a PyTorch state dict:
+ * - clip classifiers (PyTorchVideo hub): NCTHW float32 inputs with a dynamic batch "N", output
+ *   "logits" [N, 400];
  * - slowfast_r50_detection (PyTorchVideo hub, AVA): inputs slow/fast [N, 3, T, H, W] (any H, W)
  *   and boxes [K, 5], output "probs" [K, 80];
  * - fasterrcnn_resnet50_fpn_v2 (torchvision, COCO): input image [1, 3, H, W], optional
@@ -48,7 +48,7 @@ function isWalk(arch: Architecture): arch is WalkArchitecture {
 /** Clip inputs per architecture that takes clips, in graph order (SlowFast: slow then fast). */
 export const INPUTS = Object.fromEntries(Object.entries(WALKS).map(([arch, d]) => [arch, d.inputs])) as Record<WalkArchitecture, ModelInput[]>;
 
-/** The state-dict layout of the canonical model, in order, num_batches_tracked included. */
+/** The state-dict layout of the reference model, in order, num_batches_tracked included. */
 export function expectedKeys(arch: Architecture): KeyShape[] {
   return keyLayout(arch).keys;
 }
@@ -97,5 +97,5 @@ export function buildModel(arch: Architecture, sd: StateDict, options: BuildOpti
     return graph.toModel({ opset: OPSET, producer: 'vidx', docString: `${arch} (${definition.origin ?? 'vidx'}), BatchNorm folded` });
   }
   fasterrcnnResnet50FpnV2.emit(graph, sd, options.detector ?? {});
-  return graph.toModel({ opset: OPSET, producer: 'vidx', docString: `${arch} (torchvision fasterrcnn_resnet50_fpn_v2), BatchNorm folded, post-processing in the graph` });
+  return graph.toModel({ opset: OPSET, producer: 'vidx', docString: `${arch} (torchvision architecture), BatchNorm folded, post-processing in the graph` });
 }

@@ -52,14 +52,14 @@ export class KeyLayoutSink implements NetworkSink<null> {
     this.keys.push([`${linear}.bias`, [classes]]);
   }
 
-  classifyPerTime(_x: null, conv: string, inChannels: number, classes: number): void {
-    this.keys.push([`${conv}.weight`, [classes, inChannels, 1, 1, 1]]);
-    this.keys.push([`${conv}.bias`, [classes]]);
-  }
-
   roiHead(_x: null, spec: RoiHeadSpec): void {
     this.keys.push([`${spec.linear}.weight`, [spec.classes, spec.inFeatures]]);
     this.keys.push([`${spec.linear}.bias`, [spec.classes]]);
+  }
+
+  classifyPerTime(_x: null, conv: string, inChannels: number, classes: number): void {
+    this.keys.push([`${conv}.weight`, [classes, inChannels, 1, 1, 1]]);
+    this.keys.push([`${conv}.bias`, [classes]]);
   }
 
   conv(_x: null, spec: ConvSpec): null {

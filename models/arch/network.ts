@@ -69,13 +69,13 @@ export interface NetworkSink<V> extends TokenSink<V> {
    * (dropout is the identity in eval mode; no activation). Its result is the model's output.
    */
   classify(x: V, linear: string, inFeatures: number, classes: number): void;
+  /** ResNetRoIHead over the graph input `boxes`; its result is the model's output. */
+  roiHead(x: V, spec: RoiHeadSpec): void;
   /**
    * I3D's head after its pool: a 1x1x1 Conv3d with bias at every position of x (spatially 1x1),
    * giving per-time logits [N, classes, T]; the model's logits are their mean over time.
    */
   classifyPerTime(x: V, conv: string, inChannels: number, classes: number): void;
-  /** ResNetRoIHead over the graph input `boxes`; its result is the model's output. */
-  roiHead(x: V, spec: RoiHeadSpec): void;
 }
 
 /** Conv3d with a bias and no normalization (a ViT-style patch embedding). */

@@ -8,12 +8,12 @@ import { weight } from './weights.ts';
 
 /** Name of the graph output, [N, classes]. */
 export const LOGITS = 'logits';
-/** I3D's second output, [N, classes, T']: the logits per output time step (their mean is LOGITS). */
-export const LOGITS_PER_TIME = 'logits_per_time';
 /** Name of the action detector's graph input, [K, 5] (batch index, x1, y1, x2, y2 in input pixels). */
 export const BOXES = 'boxes';
 /** Name of the action detector's graph output, [K, classes] sigmoid probabilities. */
 export const PROBS = 'probs';
+/** I3D's second output, [N, classes, T']: the logits per output time step (their mean is LOGITS). */
+export const LOGITS_PER_TIME = 'logits_per_time';
 
 /**
  * Emits a walk as ONNX nodes. Every Conv+BN becomes one Conv with a bias (BN folded), so the
@@ -53,8 +53,8 @@ export class OnnxSink implements NetworkSink<string> {
       kernel_shape: { ints: spec.kernel },
       strides: { ints: spec.stride },
       pads: { ints: pads(spec.padding) },
-      ...(groups === 1 ? {} : { group: { int: groups } }),
       ...(spec.dilation ? { dilations: { ints: spec.dilation } } : {}),
+      ...(groups === 1 ? {} : { group: { int: groups } }),
     });
     return relu ? this.graph.node('Relu', [y], `${spec.conv}.relu`) : y;
   }
@@ -97,20 +97,6 @@ export class OnnxSink implements NetworkSink<string> {
   }
 
   /**
-   * Conv 1x1x1 with bias -> [N, classes, T, 1, 1]; ReduceMean over the two unit axes drops them
-   * exactly (the mean of one value), giving LOGITS_PER_TIME; ReduceMean over time gives LOGITS.
-   */
-  classifyPerTime(x: string, conv: string, inChannels: number, classes: number): void {
-    const w = this.graph.initializer(`${conv}.weight`, [classes, inChannels, 1, 1, 1], weight(this.sd, `${conv}.weight`));
-    const b = this.graph.initializer(`${conv}.bias`, [classes], weight(this.sd, `${conv}.bias`));
-    const y = this.graph.node('Conv', [x, w, b], conv, { kernel_shape: { ints: [1, 1, 1] } });
-    const perTime = this.graph.node('ReduceMean', [y], LOGITS_PER_TIME, { axes: { ints: [3, 4] }, keepdims: { int: 0 } });
-    this.graph.node('ReduceMean', [perTime], LOGITS, { axes: { ints: [2] }, keepdims: { int: 0 } });
-    this.graph.output(LOGITS, ['N', classes]);
-    this.graph.output(LOGITS_PER_TIME, ['N', classes, 'T']);
-  }
-
-  /**
    * ResNetRoIHead: squeeze T (1 after the pathway pools), RoIAlign every box of the `boxes`
    * input, MaxPool2d over the RoI, Linear, Sigmoid. Dropout is the identity in eval mode.
    */
@@ -129,6 +115,20 @@ export class OnnxSink implements NetworkSink<string> {
     const logits = g.node('Gemm', [flat, w, b], `${spec.linear}.logits`, { transB: { int: 1 } });
     g.node('Sigmoid', [logits], PROBS);
     g.output(PROBS, ['K', spec.classes]);
+  }
+
+  /**
+   * Conv 1x1x1 with bias -> [N, classes, T, 1, 1]; ReduceMean over the two unit axes drops them
+   * exactly (the mean of one value), giving LOGITS_PER_TIME; ReduceMean over time gives LOGITS.
+   */
+  classifyPerTime(x: string, conv: string, inChannels: number, classes: number): void {
+    const w = this.graph.initializer(`${conv}.weight`, [classes, inChannels, 1, 1, 1], weight(this.sd, `${conv}.weight`));
+    const b = this.graph.initializer(`${conv}.bias`, [classes], weight(this.sd, `${conv}.bias`));
+    const y = this.graph.node('Conv', [x, w, b], conv, { kernel_shape: { ints: [1, 1, 1] } });
+    const perTime = this.graph.node('ReduceMean', [y], LOGITS_PER_TIME, { axes: { ints: [3, 4] }, keepdims: { int: 0 } });
+    this.graph.node('ReduceMean', [perTime], LOGITS, { axes: { ints: [2] }, keepdims: { int: 0 } });
+    this.graph.output(LOGITS, ['N', classes]);
+    this.graph.output(LOGITS_PER_TIME, ['N', classes, 'T']);
   }
 
   // Token vocabulary (transformers): see OnnxTokenOps.

@@ -35,8 +35,6 @@ export const UINT8_LAYOUT = 'NTHWC' as const;
 /** Suffix of the uint8 input that feeds a float NCHW image input `x`: `x_u8`, [N, H, W, 3]. */
 export const IMAGE_INPUT_SUFFIX = '_u8';
 
-export const ONNX_PREFIX_INVALID = 'ONNX_PREFIX_INVALID';
-
 export interface Uint8EntrySpec {
   /** T of `frames`: the frames of one window (the largest video input's T). */
   frames: number;
@@ -83,7 +81,7 @@ function valueInfo(name: string, elemType: number, dims: Dim[]): OnnxTypes.IValu
 }
 
 function fail(why: string): never {
-  throw new VidxError(ONNX_PREFIX_INVALID, `cannot build the uint8 entry: ${why}`, {
+  throw new VidxError('ONNX_PREFIX_INVALID', `cannot build the uint8 entry: ${why}`, {
     hint: 'the float graph must take its images as float32 NCTHW [N, 3, T, H, W] or NCHW [N, 3, H, W]',
   });
 }

@@ -22,17 +22,7 @@ export const CheckpointError = {
 
 export type CheckpointErrorCode = (typeof CheckpointError)[keyof typeof CheckpointError];
 
-const HINTS: Record<CheckpointErrorCode, string> = {
-  CHECKPOINT_NOT_FOUND: 'check the path, or run `vidx models pull <arch>` to download the checkpoint',
-  CHECKPOINT_UNREADABLE: 'check that the path is a regular file you can read',
-  CHECKPOINT_FORMAT: 'pass a file written by torch.save (.pyth/.pth/.pt); it may be corrupt: download it again',
-  CHECKPOINT_TRUNCATED: 'the file is incomplete (interrupted download or copy?): download it again',
-  CHECKPOINT_UNSUPPORTED: 're-save the checkpoint with plain torch.save(state_dict) from PyTorch',
-  CHECKPOINT_UNSAFE: 'do not use this file: it is not a plain checkpoint and may be malicious',
-  CHECKPOINT_NO_STATE_DICT: 'save the model with torch.save({"model_state": model.state_dict()}) or torch.save(model.state_dict())',
-  CHECKPOINT_WRITE_INVALID: 'pass contiguous tensors whose data length matches their shape and dtype',
-};
-
+/** A checkpoint error; its hint is the code's (core/errors.ts). */
 export function checkpointError(code: CheckpointErrorCode, message: string, cause?: unknown): VidxError {
-  return new VidxError(code, message, cause === undefined ? { hint: HINTS[code] } : { hint: HINTS[code], cause });
+  return new VidxError(code, message, cause === undefined ? {} : { cause });
 }

@@ -3,11 +3,9 @@
  * synthesized i3d_r50 (the cheaper model on CPU): schema, window count, clip-wise scoring equal
  * to whole-video scoring, and the CLI (JSON, text, errors).
  */
-import { execFile } from 'node:child_process';
-import { join, resolve, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runVidx } from '../helpers/cli.ts';
 import { analyzeVideo, scoreWindows } from '../../core/analyze.ts';
 import { UNTRAINED_NOTE } from '../../core/analyze/format.ts';
 import type { Manifest } from '../../core/model/manifest.ts';
@@ -20,25 +18,8 @@ import { synthesize } from '../../models/convert.ts';
 import { CRICKET_GIF, makeVideo, tempDir } from '../helpers/media.ts';
 import { readFileSync } from 'node:fs';
 
-const exec = promisify(execFile);
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const VIDX = join(ROOT, 'bin/vidx.js');
 
-interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function vidx(args: string[]): Promise<CliRun> {
-  try {
-    const r = await exec(process.execPath, [VIDX, ...args], { cwd: ROOT, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, VIDX_THREADS: '2' } });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (e) {
-    const err = e as { code?: number; stdout?: string; stderr?: string }; // execFile's rejection carries the exit
-    return { code: err.code ?? -1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
-  }
-}
+const vidx = (args: string[]) => runVidx(args, { VIDX_THREADS: '2' });
 
 const tmp = tempDir('vidx-analyze-');
 let manifestPath = '';

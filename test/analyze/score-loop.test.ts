@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Batch, Scorer, ScoringEngine } from '../../core/analyze/score.ts';
-import { ANALYZE_BAD_LOGITS, scoreBatches } from '../../core/analyze/score.ts';
+import { scoreBatches } from '../../core/analyze/score.ts';
 import { isVidxError } from '../../core/errors.ts';
 
 const LABELS = ['a', 'b', 'c', 'd'];
@@ -141,6 +141,6 @@ describe('scoreBatches', () => {
     } catch (e) {
       err = e;
     }
-    expect(isVidxError(err, ANALYZE_BAD_LOGITS)).toBe(true);
+    expect(isVidxError(err, 'ANALYZE_BAD_LOGITS')).toBe(true);
   });
 });

@@ -3,9 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SendMessageBatchCommand} from '@aws-sdk/client-sqs';
 import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { startTestStack, queueDepth, type TestStack } from '../helpers/emulators.ts';
-import { sendClipJobs, ENQUEUE_FAILED } from '../../core/aws/queue.ts';
+import { sendClipJobs } from '../../core/aws/queue.ts';
 import { headObject, presignGet, putObject } from '../../core/aws/objects.ts';
-import { OBJECT_NOT_FOUND } from '../../core/pipeline/ports.ts';
 import { isComplete } from '../../core/pipeline/progress.ts';
 import { ClipJobSchema, type ClipJob } from '../../core/messages.ts';
 import { isVidxError } from '../../core/errors.ts';
@@ -60,7 +59,7 @@ describe('queue', () => {
         return { Successful: [], Failed: (cmd.input.Entries ?? []).map((e) => ({ Id: e.Id, Code: 'InternalError', SenderFault: false })) };
       },
     } as unknown as SQSClient;
-    await expect(sendClipJobs(broken, 'q', [job(0, 1)], { attempts: 3, backoffMs: 1 })).rejects.toSatisfy((e: unknown) => isVidxError(e, ENQUEUE_FAILED));
+    await expect(sendClipJobs(broken, 'q', [job(0, 1)], { attempts: 3, backoffMs: 1 })).rejects.toSatisfy((e: unknown) => isVidxError(e, 'ENQUEUE_FAILED'));
   });
 
   it('refuses a job that breaks the message schema before sending anything', async () => {
@@ -75,7 +74,7 @@ describe('objects', () => {
     expect(head).toMatchObject({ size: 3, etag });
     const r = await fetch(await presignGet(stack.clients.s3, stack.resources.bucket, 'videos/x y.bin'));
     expect(new Uint8Array(await r.arrayBuffer())).toEqual(new Uint8Array([1, 2, 3]));
-    await expect(headObject(stack.clients.s3, stack.resources.bucket, 'videos/none')).rejects.toSatisfy((e: unknown) => isVidxError(e, OBJECT_NOT_FOUND));
+    await expect(headObject(stack.clients.s3, stack.resources.bucket, 'videos/none')).rejects.toSatisfy((e: unknown) => isVidxError(e, 'OBJECT_NOT_FOUND'));
   });
 });
 

@@ -13,6 +13,7 @@ import { DEFAULTS, VIDEO_PREFIX } from '../../core/names.ts';
 import { loadManifest } from '../../core/pipeline/model-ref.ts';
 import { loadConfig, type ContextSource } from '../../cdk/config.ts';
 import { ffprobePackageDir } from '../../cdk/constructs/ffprobe-layer.ts';
+import { QUERY_ROUTES } from '../../cdk/constructs/query-api.ts';
 import { segmenterManifest } from '../../cdk/model-manifest.ts';
 import { FIXTURE_MANIFEST, REPO_ROOT, synthesize, type Synthesized } from './synth.ts';
 
@@ -65,6 +66,15 @@ describe('loadConfig', () => {
     expect(() => loadConfig(context({ 'vidx:logRetentionDays': '10' }))).toThrow(/logRetentionDays/);
     expect(() => loadConfig(context({ 'vidx:workerInstanceTypes': 'not an instance' }))).toThrow(/workerInstanceTypes/);
     expect(() => loadConfig(context({ vidx: { authorizer: { type: 'jwt', issuer: 'x', audience: [] } } }))).toThrow(/authorizer/);
+  });
+
+  it('refuses pretrained weights the image build cannot download, unless a mirror serves them', () => {
+    expect(loadConfig(context({}), { model: 'i3d_inception_v1' }).model).toBe('i3d_inception_v1');
+    expect(() => loadConfig(context({}), { model: 'mars_resnext101' })).toThrow(/mars_resnext101's weights have no public download address .*put MARS_Kinetics_16f\.pth on a mirror and set modelZooUrl/);
+    expect(loadConfig(context({}), { model: 'mars_resnext101', modelZooUrl: 'https://mirror.example/zoo' }).modelZooUrl).toBe('https://mirror.example/zoo');
+    expect(loadConfig(context({}), { model: 'mars_resnext101', modelSource: 'synthetic' }).modelSource).toBe('synthetic');
+    // ModelScope's file has no fixed name here, so no mirror can stand in for it.
+    expect(() => loadConfig(context({}), { model: 'tps_swin_tiny', modelZooUrl: 'https://mirror.example/zoo' })).toThrow(/tps_swin_tiny's weights .*set modelSource to synthetic/);
   });
 });
 
@@ -164,7 +174,7 @@ describe('stack with spot, two instance types, a JWT authorizer', () => {
       JwtConfiguration: { Issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_example', Audience: ['vidx-web'] },
     });
     const routes = Object.values(t.findResources('AWS::ApiGatewayV2::Route')) as { Properties: { AuthorizationType: string } }[];
-    expect(routes).toHaveLength(5);
+    expect(routes).toHaveLength(QUERY_ROUTES.length);
     for (const r of routes) expect(r.Properties.AuthorizationType).toBe('JWT');
   });
 

@@ -35,34 +35,42 @@ describe('base images', () => {
 });
 
 describe('onnxruntime-node with CUDA', () => {
-  it('npm ci asks for the CUDA 12 execution provider and checks it arrived', () => {
+  it('npm ci runs no install scripts; the image then runs onnxruntime-node\'s for the CUDA 12 execution provider and checks it arrived', () => {
     const ci = runs().find((r) => r.includes('npm ci'))!;
     expect(ci).toBeDefined();
-    expect(ci).toContain('--onnxruntime-node-install-cuda=v12');
+    expect(ci).toMatch(/npm ci [^&]*--ignore-scripts/);
+    expect(ci).toMatch(/npm ci [^&]*--omit=dev/);
+    // The flag goes to the install script itself, never to npm (an unknown npm config key).
+    expect(ci).not.toMatch(/npm ci [^&]*onnxruntime/);
+    expect(ci).toContain('node node_modules/onnxruntime-node/script/install.js --onnxruntime-node-install-cuda=v12');
     expect(ci).toContain('libonnxruntime_providers_cuda.so');
-    expect(ci).toMatch(/--omit=dev/);
     // ONNXRUNTIME_NODE_INSTALL would take precedence over the flag (and in 1.30 "cuda12" there reads as unspecified).
     expect(Object.keys(env)).not.toContain('ONNXRUNTIME_NODE_INSTALL');
     expect(runs().join('\n')).not.toContain('ONNXRUNTIME_NODE_INSTALL');
   });
 
-  it('onnxruntime-node\'s own install script reads that flag as the linux/x64 CUDA 12 package, over the repo .npmrc\'s skip', () => {
+  it('onnxruntime-node\'s own install script reads that argument as the linux/x64 CUDA 12 package', () => {
     const require = createRequire(import.meta.url);
     const utils = require('onnxruntime-node/script/install-utils.js') as { parseInstallFlag(): unknown };
     const metadata = require('onnxruntime-node/script/install-metadata.js') as { manifests: Record<string, unknown> };
-    const saved = { ...process.env };
+    const saved = { env: { ...process.env }, argv: process.argv };
     try {
       for (const k of Object.keys(process.env)) if (/onnxruntime/i.test(k)) delete process.env[k];
-      // npm turns `--onnxruntime-node-install-cuda=v12` into this variable (command line beats .npmrc).
-      process.env.npm_config_onnxruntime_node_install_cuda = 'v12';
+      process.argv = ['node', 'install.js', '--onnxruntime-node-install-cuda=v12'];
       expect(utils.parseInstallFlag()).toBe('cuda12');
-      process.env.npm_config_onnxruntime_node_install_cuda = 'skip';
-      expect(utils.parseInstallFlag()).toBe(false);
     } finally {
-      process.env = saved;
+      process.env = saved.env;
+      process.argv = saved.argv;
     }
     expect(Object.keys(metadata.manifests)).toContain('linux/x64:cuda12');
-    expect(readFileSync(join(REPO_ROOT, '.dockerignore'), 'utf8')).not.toMatch(/^!\.npmrc/m);
+  });
+
+  it('everywhere else npm never runs that script: package.json denies it (allowScripts), with no npm config key', () => {
+    const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { allowScripts?: Record<string, boolean> };
+    expect(pkg.allowScripts?.['onnxruntime-node']).toBe(false);
+    // Every dependency with an install script has a decision (npm 11 warns about the others).
+    expect(Object.keys(pkg.allowScripts ?? {})).toEqual(expect.arrayContaining(['esbuild', 'classic-level', 'protobufjs']));
+    expect(existsSync(join(REPO_ROOT, '.npmrc')) ? readFileSync(join(REPO_ROOT, '.npmrc'), 'utf8') : '').not.toMatch(/onnxruntime/);
   });
 });
 

@@ -31,7 +31,7 @@ const arn = (id: string) => ({ 'Fn::GetAtt': [id, 'Arn'] });
 describe('sweeper', () => {
   it('a Lambda run on the configured schedule, told the staleness the queue settings imply', () => {
     const fn = only('AWS::Lambda::Function', 'SweeperFunction');
-    expect(resources[fn]!.Properties).toMatchObject({ Runtime: 'nodejs22.x', ReservedConcurrentExecutions: 1 });
+    expect(resources[fn]!.Properties).toMatchObject({ Runtime: 'nodejs22.x', Timeout: 120 });
     expect((resources[fn]!.Properties.Environment as { Variables: Record<string, unknown> }).Variables).toMatchObject({
       [ENV.table]: { Ref: only('AWS::DynamoDB::Table', 'IndexTable') },
       [ENV.queueUrl]: { Ref: only('AWS::SQS::Queue', 'ClipQueueClips') },

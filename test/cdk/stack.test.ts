@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULTS, ENV, TABLE, VIDEO_PREFIX } from '../../core/names.ts';
+import { DEFAULTS, ENV, TABLE, THUMBNAIL_PREFIX, VIDEO_PREFIX } from '../../core/names.ts';
 import { CURSOR_SECRET_ENV } from '../../core/query/cursor.ts';
 import { WORKER_HEALTH_SCRIPT } from '../../cdk/constructs/gpu-worker-service.ts';
 import { QUERY_ROUTES } from '../../cdk/constructs/query-api.ts';
@@ -64,6 +64,8 @@ function assetDir(code: unknown): string {
   return dir;
 }
 
+const eventTopicId = () => byPrefix('AWS::SNS::Topic', 'EventsTopic');
+const eventBusId = () => byPrefix('AWS::Events::EventBus', 'EventsBus');
 const bucketId = () => byPrefix('AWS::S3::Bucket', 'StorageVideos');
 const accessLogsId = () => byPrefix('AWS::S3::Bucket', 'StorageAccessLogs');
 const clipQueueId = () => byPrefix('AWS::SQS::Queue', 'ClipQueueClips');
@@ -80,6 +82,7 @@ const workerContainer = () =>
   (resources[taskDefId()]!.Properties.ContainerDefinitions as Record<string, unknown>[])[0]!;
 const labelIndexArn = () => ({ 'Fn::Join': ['', [arn(tableId()), `/index/${TABLE.labelIndex.name}`]] });
 const videoObjectsArn = () => ({ 'Fn::Join': ['', [arn(bucketId()), `/${VIDEO_PREFIX}*`]] });
+const objectsArn = (prefix: string) => ({ 'Fn::Join': ['', [arn(bucketId()), `/${prefix}*`]] });
 
 // --- tests --------------------------------------------------------------------------------------
 
@@ -139,14 +142,9 @@ describe('video bucket', () => {
       ],
     });
     const rules = (p.LifecycleConfiguration as { Rules: Record<string, unknown>[] }).Rules;
-    expect(rules).toEqual(
-      expect.arrayContaining([
-        expect.objectContaining({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled' }),
-        expect.objectContaining({ Prefix: 'tmp/', ExpirationInDays: 7, Status: 'Enabled' }),
-      ]),
-    );
-    // Nothing under videos/ ever expires.
-    expect(rules.filter((r) => r.ExpirationInDays !== undefined && r.Prefix === undefined)).toEqual([]);
+    // Abandoned multipart uploads are aborted; nothing else expires (no rule for a prefix nothing writes).
+    expect(rules).toEqual([expect.objectContaining({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled' })]);
+    expect(rules.filter((r) => r.ExpirationInDays !== undefined)).toEqual([]);
   });
 
   it(`invokes the segmenter for ObjectCreated under ${VIDEO_PREFIX} only`, () => {
@@ -355,29 +353,33 @@ describe('least privilege', () => {
         'dynamodb:GetItem',
         'dynamodb:Query',
         'dynamodb:UpdateItem',
+        'events:PutEvents',
         'logs:CreateLogStream',
         'logs:PutLogEvents',
         's3:GetObject',
+        'sns:Publish',
         'sqs:SendMessage',
         'sqs:SendMessage',
       ].sort(),
     );
   });
 
-  it('query: Query/GetItem on the table and Query on the label index, nothing else', () => {
+  it('query: Query/GetItem on the table, Query on the label index; for the URLs it signs, read videos and thumbnails, put videos; nothing else', () => {
     const st = statementsOf(queryRoleId());
     expect(st).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ Action: ['dynamodb:GetItem', 'dynamodb:Query'], Resource: arn(tableId()) }),
         expect.objectContaining({ Action: 'dynamodb:Query', Resource: labelIndexArn() }),
+        expect.objectContaining({ Action: 's3:GetObject', Resource: [videoObjectsArn(), objectsArn(THUMBNAIL_PREFIX)] }),
+        expect.objectContaining({ Action: 's3:PutObject', Resource: videoObjectsArn() }),
       ]),
     );
     expect(allowedActions(queryRoleId())).toEqual(
-      ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents'].sort(),
+      ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:PutObject'].sort(),
     );
   });
 
-  it('worker task: read videos, consume clip messages, read/write the table (not the label index)', () => {
+  it('worker task: read videos, write thumbnails, consume clip messages, read/write the table (not the label index), publish events', () => {
     const st = statementsOf(taskRoleId());
     expect(st).toEqual([
       expect.objectContaining({ Action: 's3:GetObject', Resource: videoObjectsArn() }),
@@ -385,10 +387,13 @@ describe('least privilege', () => {
         Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility'],
         Resource: arn(clipQueueId()),
       }),
+      expect.objectContaining({ Action: 's3:PutObject', Resource: objectsArn(THUMBNAIL_PREFIX) }),
       expect.objectContaining({
         Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem'],
         Resource: arn(tableId()),
       }),
+      expect.objectContaining({ Action: 'sns:Publish', Resource: ref(eventTopicId()) }),
+      expect.objectContaining({ Action: 'events:PutEvents', Resource: arn(eventBusId()) }),
     ]);
   });
 
@@ -448,13 +453,15 @@ describe('GPU workers', () => {
     expect(resources[taskDefId()]!.Properties).toMatchObject({ NetworkMode: 'bridge', RequiresCompatibilities: ['EC2'], TaskRoleArn: arn(taskRoleId()) });
   });
 
-  it('worker environment: table, bucket, queue, prefix, region, health port, CUDA, queue settings', () => {
+  it('worker environment: table, bucket, queue, prefix, event topic and bus, region, health port, CUDA, queue settings', () => {
     const env = Object.fromEntries((workerContainer().Environment as { Name: string; Value: unknown }[]).map((e) => [e.Name, e.Value]));
     expect(env).toEqual({
       [ENV.table]: ref(tableId()),
       [ENV.bucket]: ref(bucketId()),
       [ENV.queueUrl]: ref(clipQueueId()),
       [ENV.videoPrefix]: VIDEO_PREFIX,
+      [ENV.eventTopicArn]: ref(eventTopicId()),
+      [ENV.eventBusName]: ref(eventBusId()),
       [ENV.region]: { Ref: 'AWS::Region' },
       [ENV.healthPort]: '8080',
       [ENV.device]: 'cuda',
@@ -635,7 +642,42 @@ describe('operations', () => {
     expect(outputs.QueueUrl!.Value).toEqual(ref(clipQueueId()));
     expect(JSON.stringify(outputs.ApiUrl!.Value)).toContain('execute-api');
     expect(Object.keys(outputs).sort()).toEqual(
-      ['AlarmTopicArn', 'ApiUrl', 'BucketName', 'DashboardName', 'DeadLetterQueueUrl', 'QueueUrl', 'TableName', 'VideoPrefix', 'WorkerLogGroup'].sort(),
+      ['AlarmTopicArn', 'ApiUrl', 'BucketName', 'DashboardName', 'DeadLetterQueueUrl', 'EventBusName', 'EventTopicArn', 'QueueUrl', 'TableName', 'VideoPrefix', 'WebhookSecretArn', 'WorkerLogGroup'].sort(),
     );
+  });
+});
+
+describe('video events', () => {
+  it('an SNS topic that refuses plain HTTP, named by the EventTopicArn output', () => {
+    const topic = eventTopicId();
+    t.hasResourceProperties('AWS::SNS::Topic', { DisplayName: 'vidx video events' });
+    t.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [ref(topic)],
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+    expect((t.toJSON().Outputs as Record<string, { Value: unknown }>).EventTopicArn!.Value).toEqual(ref(topic));
+  });
+
+  it('an EventBridge bus of its own, named by the EventBusName output', () => {
+    const bus = eventBusId();
+    expect(resources[bus]!.Properties.Name).toBe('VidxTest-video-events');
+    expect((t.toJSON().Outputs as Record<string, { Value: unknown }>).EventBusName!.Value).toEqual({ Ref: bus });
+  });
+
+  it('a generated webhook signing secret (never in the template), named by the WebhookSecretArn output', () => {
+    const secret = byPrefix('AWS::SecretsManager::Secret', 'EventsWebhookSecret');
+    expect(resources[secret]!.Properties.GenerateSecretString).toMatchObject({ PasswordLength: 48, ExcludePunctuation: true });
+    expect(resources[secret]!.Properties.SecretString).toBeUndefined();
+    expect((t.toJSON().Outputs as Record<string, { Value: unknown }>).WebhookSecretArn!.Value).toEqual(ref(secret));
+  });
+
+  it('the segmenter and the workers get the topic and the bus in their environment (no webhook by default)', () => {
+    const env = envOf(segmenterFnId());
+    expect(env[ENV.eventTopicArn]).toEqual(ref(eventTopicId()));
+    expect(env[ENV.eventBusName]).toEqual(ref(eventBusId()));
+    expect(env[ENV.webhookUrl]).toBeUndefined();
+    const worker = Object.fromEntries((workerContainer().Environment as { Name: string; Value: unknown }[]).map((e) => [e.Name, e.Value]));
+    expect(worker[ENV.eventTopicArn]).toEqual(ref(eventTopicId()));
+    expect(worker[ENV.eventBusName]).toEqual(ref(eventBusId()));
   });
 });

@@ -3,14 +3,13 @@
  * logits, pull works against a local model zoo (progress, sha256, cache, list) and fails fast
  * with no server.
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runVidx } from '../helpers/cli.ts';
 import { InferenceEngine } from '../../core/model/engine.ts';
 import { ARCHITECTURES, ManifestSchema, type Manifest } from '../../core/model/manifest.ts';
 import { synthesizeStateDict, syntheticInput } from '../../models/synthetic.ts';
@@ -18,7 +17,6 @@ import { writeCheckpoint } from '../../models/torch/index.ts';
 import { readGolden } from '../models/golden.ts';
 import { startZooServer, type ZooServer } from '../models/store-zoo-server.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const golden = readGolden();
 
 interface Run {
@@ -28,18 +26,7 @@ interface Run {
   ms: number;
 }
 
-function vidx(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin/vidx.js'), ...args], { cwd: ROOT, env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr, ms: Date.now() - started }));
-  });
-}
+const vidx = (args: string[], env: Record<string, string> = {}): Promise<Run> => runVidx(args, env);
 
 function readManifest(path: string): Manifest {
   return ManifestSchema.parse(JSON.parse(readFileSync(path, 'utf8')));

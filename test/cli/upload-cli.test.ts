@@ -22,9 +22,9 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 let dir: string;
 let local: LocalStack;
 
-function vidx(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function vidx(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/vidx.js', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['bin/vidx.js', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -84,5 +84,18 @@ describe('vidx upload against the local stack', () => {
     expect(r.stderr).toMatch(/did not finish within 2 s\. Nothing is lost/);
     expect(r.code).toBe(1);
     expect(Date.now() - t0).toBeLessThan(20_000);
+  }, 60_000);
+
+  it('--stack: a stack whose outputs cannot be read is a clear error, not a stack trace', async () => {
+    const f = makeVideo(dir, 'to-aws.mp4', 1);
+    // CloudFormation at a local port nothing listens on: the real client, a real connection refused.
+    const env = {
+      ...process.env, AWS_ENDPOINT_URL_CLOUDFORMATION: 'http://127.0.0.1:9', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x', AWS_REGION: 'us-east-1', AWS_MAX_ATTEMPTS: '1',
+    };
+    const r = await vidx(['upload', f, '--stack', 'NoSuchStack'], env);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/vidx: cannot read the outputs of the stack "NoSuchStack"/);
+    expect(r.stderr).toMatch(/-> check the stack name/);
+    expect(r.stderr).not.toMatch(/\n {4}at /);
   }, 60_000);
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { editDistance, labelsForSearch, matchLabel, matchLabels, normalize, trigramContainment } from '../../core/labels/match.ts';
+import { MAX_MATCH_WORDS, MAX_MATCH_WORD_LENGTH, editDistance, labelsForSearch, matchLabel, matchLabels, normalize, prepareQuery, trigramContainment } from '../../core/labels/match.ts';
 import { kinetics400 } from '../query/helpers/vocabulary.ts';
 
 const vocab = kinetics400();
@@ -88,5 +88,38 @@ describe('label matching against the real Kinetics-400 labels', () => {
     expect(editDistance('kitten', 'sitting', 1)).toBe(2);
     expect(trigramContainment('basketball', 'playingbasketball')).toBe(1);
     expect(trigramContainment('zzz', 'playingbasketball')).toBe(0);
+  });
+});
+
+describe('the matcher\'s work is bounded, whatever the text', () => {
+  it('matches on at most MAX_MATCH_WORDS distinct words of at most MAX_MATCH_WORD_LENGTH letters', () => {
+    const q = prepareQuery('\uFDFA'.repeat(1000)); // 18,000 characters once normalized
+    expect(q.words.length).toBeLessThanOrEqual(MAX_MATCH_WORDS);
+    for (const w of q.words) expect(w.length).toBeLessThanOrEqual(MAX_MATCH_WORD_LENGTH);
+    expect(new Set(q.words).size).toBe(q.words.length);
+    expect(prepareQuery('x'.repeat(5000)).words).toEqual(['x'.repeat(MAX_MATCH_WORD_LENGTH)]);
+    // A query cut short is never the phrase of a label.
+    expect(matchLabels(`${'playing basketball '.repeat(5)}`, vocab)[0]?.tier).not.toBe('phrase');
+  });
+
+  it('100 x U+FDFA costs no more than an ordinary eight-word query (same run, median of 5)', () => {
+    const median = (q: string) => {
+      const t: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const t0 = performance.now();
+        matchLabels(q, vocab);
+        labelsForSearch(q, vocab);
+        t.push(performance.now() - t0);
+      }
+      return t.sort((a, b) => a - b)[2]!;
+    };
+    median('warm up');
+    const ordinary = median('dribling baskteball playin guitr jumpin skiin swimmin cookin');
+    const hostile = median('\uFDFA'.repeat(100));
+    const huge = median('\uFDFA'.repeat(2000));
+    // Before the bound, 100 x U+FDFA took about 60x an ordinary query (1,800 characters matched
+    // against every label, normalized again for each); now it is a few distinct words.
+    expect(hostile, `ordinary ${ordinary.toFixed(1)} ms`).toBeLessThan(3 * ordinary + 10);
+    expect(huge, `ordinary ${ordinary.toFixed(1)} ms`).toBeLessThan(3 * ordinary + 10);
   });
 });

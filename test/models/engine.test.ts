@@ -7,7 +7,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isVidxError } from '../../core/errors.ts';
+import { isVidxError, type ErrorCode } from '../../core/errors.ts';
 import { boundBatch, InferenceEngine, isCudaUnavailableError } from '../../core/model/engine.ts';
 import { normalizationTable } from '../../core/video/normalize.ts';
 import { softmax, topK } from '../../core/model/scores.ts';
@@ -27,7 +27,7 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return max;
 }
 
-async function expectVidxError(p: Promise<unknown>, code: string): Promise<Error> {
+async function expectVidxError(p: Promise<unknown>, code: ErrorCode): Promise<Error> {
   const e = await p.then(
     () => new Error('expected a rejection'),
     (err: unknown) => err as Error,

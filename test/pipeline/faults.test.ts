@@ -19,6 +19,9 @@ import { s3CreatedEvent } from '../../cli/local/s3-event.ts';
 import { CLIP_SK_PREFIX, SEGMENT_SK_PREFIX } from '../../core/records.ts';
 import { VIDEO_PREFIX, DEFAULTS } from '../../core/names.ts';
 import type { ClipJob } from '../../core/messages.ts';
+import { VidxError } from '../../core/errors.ts';
+
+const replaceErrors = (_k: string, v: unknown) => (v instanceof Error ? { name: v.name, message: v.message, stack: v.stack } : v);
 
 const TIMELINE = { threshold: 0, gap: 1 };
 
@@ -228,6 +231,31 @@ describe('transient failures', () => {
     expect(attempts).toBe(DEFAULTS.maxReceiveCount);
     // Transient faults never fail the video: a redrive from the DLQ can still finish it.
     expect((await stack.store.getVideo(up.videoId))?.status).not.toBe('failed');
+  });
+
+  it('no log line carries a presigned URL\'s credential or signature (the retried decode quotes its URL)', async () => {
+    const lines: string[] = [];
+    const capture = (level: string) => (message: string, ...attrs: unknown[]) => void lines.push(JSON.stringify({ level, message, attrs }, replaceErrors));
+    const log = { info: capture('info'), warn: capture('warn'), error: capture('error') };
+    const slow = new DeterministicScorer(3);
+    let seen = '';
+    slow.score = async (source) => {
+      seen = source;
+      // What core/video/decode.ts raises when ffmpeg is killed for taking too long: transient, URL quoted.
+      const e = new VidxError('FFMPEG_TIMEOUT', `decoding ${source}: timeout`);
+      throw Object.assign(e, { input: source });
+    };
+    const up = await upload('slow-source.mp4', 1);
+    const w = startWorker({ scorer: slow, log, retryDelaySeconds: () => 30 });
+    await waitFor('the retry warning', async () => lines.some((l) => l.includes('clip will be retried')), 20_000);
+    await w.stop();
+    expect(seen).toContain('X-Amz-Signature=');
+    const retried = lines.find((l) => l.includes('clip will be retried'))!;
+    expect(retried).toContain(up.key.replace(/ /g, '%20'));
+    for (const line of lines) {
+      expect(line).not.toMatch(/X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token/);
+      expect(line).not.toContain(seen.split('?')[1]!);
+    }
   });
 });
 

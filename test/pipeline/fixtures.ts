@@ -56,7 +56,15 @@ export class DeterministicScorer implements ClipScorer {
   readonly trained = false;
   calls = 0;
   windowsScored = 0;
-  constructor(readonly topK = 3, private readonly delayMs = 0) {}
+  /**
+   * `model` stands for other weights of the same architecture: another manifest sha256, and
+   * other (still deterministic) scores.
+   */
+  constructor(readonly topK = 3, private readonly delayMs = 0, private readonly model: { manifestSha256?: string; salt?: string } = {}) {}
+
+  get manifestSha256(): string | undefined {
+    return this.model.manifestSha256;
+  }
 
   windowsFor(duration: number): PlannedWindow[] {
     return planWindows(duration, TEST_WINDOW);
@@ -69,10 +77,16 @@ export class DeterministicScorer implements ClipScorer {
     if (r.status === 404) throw new VidxError('VIDEO_NOT_FOUND', 'the video is gone from the bucket');
     if (!r.ok) throw new Error(`HTTP ${r.status} reading the clip`);
     await r.arrayBuffer();
-    if (this.delayMs > 0) await new Promise((res) => setTimeout(res, this.delayMs));
+    // Like the real scorer (ffmpeg is killed on abort), the work stops as soon as it is aborted.
+    if (this.delayMs > 0) {
+      await new Promise<void>((res, rej) => {
+        const t = setTimeout(res, this.delayMs);
+        signal.addEventListener('abort', () => (clearTimeout(t), rej(signal.reason)), { once: true });
+      });
+    }
     signal.throwIfAborted();
     const path = new URL(source).pathname;
-    const out: WindowScore[] = windows.map((w) => ({ index: w.index, start: w.start, end: w.end, top: topFor(path, w.index, this.topK) }));
+    const out: WindowScore[] = windows.map((w) => ({ index: w.index, start: w.start, end: w.end, top: topFor(`${path}${this.model.salt ?? ''}`, w.index, this.topK) }));
     this.windowsScored += out.length;
     return { windows: out, decodeMs: performance.now() - t0, inferenceMs: 0 };
   }

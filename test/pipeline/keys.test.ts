@@ -16,7 +16,6 @@ import { putVideoFile } from '../../cli/local/upload.ts';
 import { s3CreatedEvent } from '../../cli/local/s3-event.ts';
 import { sqsClipQueue } from '../../core/aws/queue.ts';
 import { ClipJobSchema, encodeClipJob, type ClipJob } from '../../core/messages.ts';
-import { ENQUEUE_REJECTED } from '../../core/pipeline/ports.ts';
 import { DEFAULTS, VIDEO_PREFIX } from '../../core/names.ts';
 
 const KEYS = [
@@ -99,11 +98,11 @@ describe('on the emulators', () => {
     const segment = makeSegmenterHandler(testSegmenterDeps(stack, { queue: sqsClipQueue(raw, stack.resources.queueUrl) }));
     try {
       const r = (await segment(s3CreatedEvent([up]))) as { results: { outcome: string; code?: string }[] };
-      expect(r.results[0]).toMatchObject({ outcome: 'failed', code: ENQUEUE_REJECTED });
+      expect(r.results[0]).toMatchObject({ outcome: 'failed', code: 'ENQUEUE_REJECTED' });
       expect(calls).toBe(1);
       const v = await stack.store.getVideo(up.videoId);
       expect(v?.status).toBe('failed');
-      expect(v?.errorCode).toBe(ENQUEUE_REJECTED);
+      expect(v?.errorCode).toBe('ENQUEUE_REJECTED');
       expect(v?.reason).toMatch(/refused a clip job: InvalidMessageContents/);
     } finally {
       raw.destroy();

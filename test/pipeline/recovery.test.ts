@@ -20,11 +20,10 @@ import { VIDEO_PREFIX } from '../../core/names.ts';
 import { ClipJobSchema } from '../../core/messages.ts';
 import { s3VideoObjects } from '../../core/aws/objects.ts';
 import { sqsClipQueue } from '../../core/aws/queue.ts';
-import { OBJECT_NOT_FOUND } from '../../core/pipeline/ports.ts';
 import { startLocalStack } from '../../cli/local/stack.ts';
 import { FIXTURE_MANIFEST } from '../cdk/synth.ts';
 import type { ClipScorer } from '../../core/pipeline/clip-scorer.ts';
-import { STALLED, staleAfterSeconds, sweepUnfinished, type SweepDeps, type SweepOptions } from '../../core/pipeline/sweep.ts';
+import { staleAfterSeconds, sweepUnfinished, type SweepDeps, type SweepOptions } from '../../core/pipeline/sweep.ts';
 
 let stack: TestStack;
 let dir: string;
@@ -124,10 +123,10 @@ describe('the sweeper', () => {
     expect((await sweepUnfinished(sweepDeps, { ...SWEEP, now: later(4) })).requeued).toContainEqual({ videoId: up.videoId, clips: 2 });
     await loseMessages();
     const last = await sweepUnfinished(sweepDeps, { ...SWEEP, now: later(6) });
-    expect(last.failed).toContainEqual({ videoId: up.videoId, code: STALLED });
+    expect(last.failed).toContainEqual({ videoId: up.videoId, code: 'STALLED' });
     const v = await stack.store.getVideo(up.videoId);
     expect(v?.status).toBe('failed');
-    expect(v?.errorCode).toBe(STALLED);
+    expect(v?.errorCode).toBe('STALLED');
     expect(v?.reason).toMatch(/no progress after 2 re-enqueue\(s\): 2 of 3 clip\(s\) never finished/);
   });
 
@@ -139,7 +138,7 @@ describe('the sweeper', () => {
     expect(local.lost).toContainEqual({ videoId: up.videoId, key: up.key });
     expect((await stack.store.getVideo(up.videoId))?.status).toBe('queued');
     const aws = await sweepUnfinished(sweepDeps, { ...SWEEP, now: later(2) });
-    expect(aws.failed).toContainEqual({ videoId: up.videoId, code: OBJECT_NOT_FOUND });
+    expect(aws.failed).toContainEqual({ videoId: up.videoId, code: 'OBJECT_NOT_FOUND' });
     expect((await stack.store.getVideo(up.videoId))?.reason).toMatch(/was deleted before the video was indexed/);
   });
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { clipSk, clipSkPrefix, labelGsiSk, segmentSk, videoIdFor, revisionId, videoGsiSk } from '../../core/records.ts';
 import { planClips, ownedBy, clipSecondsFrom } from '../../core/pipeline/plan.ts';
 import { collectWindows, segmentItems } from '../../core/pipeline/assemble.ts';
-import { BAD_KEY_ENCODING, decodeS3Key } from '../../lambdas/segmenter/handler.ts';
+import { decodeS3Key } from '../../lambdas/segmenter/handler.ts';
 import { encodeS3EventKey } from '../../cli/local/s3-event.ts';
 import { CoalescingEngine } from '../../gpu-worker/model-scorer.ts';
 import { healthVerdict } from '../../gpu-worker/health.ts';
@@ -103,7 +103,7 @@ describe('S3 event keys', () => {
   });
 
   it('a malformed encoding is a typed error, not a URIError', () => {
-    expect(() => decodeS3Key('videos/%E0%A4%A.mp4')).toThrow(expect.objectContaining({ code: BAD_KEY_ENCODING }));
+    expect(() => decodeS3Key('videos/%E0%A4%A.mp4')).toThrow(expect.objectContaining({ code: 'BAD_KEY_ENCODING' }));
   });
 });
 

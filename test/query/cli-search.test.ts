@@ -1,9 +1,8 @@
 /** `vidx search` over real HTTP: the handler served by a tiny node:http adapter, the CLI as a child process. */
-import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runVidx } from '../helpers/cli.ts';
 import { IndexReader } from '../../core/aws/index-reader.ts';
 import { videoIdFor } from '../../core/records.ts';
 import { createQueryHandler } from '../../lambdas/query/app.ts';
@@ -13,23 +12,12 @@ import { serveHandler } from './helpers/http.ts';
 import { segmentItem, videoItem } from './helpers/seed.ts';
 import { kinetics400 } from './helpers/vocabulary.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const A = 'videos/court one.mp4';
 const B = 'videos/game-2.mp4';
 const ID_A = videoIdFor('vidx-videos', A);
 const ID_B = videoIdFor('vidx-videos', B);
 
-function vidx(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/vidx.js', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const vidx = (args: string[]) => runVidx(args);
 
 /** A port that nothing listens on (bound, then released). */
 async function deadPort(): Promise<number> {

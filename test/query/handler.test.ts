@@ -105,7 +105,7 @@ describe('GET /search', () => {
     expect(r.body.items!.map(ident)).toEqual(want.map(ident));
     expect(new Set(r.body.items!.map((i) => i.videoId)).size).toBe(3);
     expect(r.body.nextCursor).toBeNull();
-    expect(r.body.items![0]).toEqual({ videoId: want[0]!.videoId, key: want[0]!.key, label: 'playing cricket', start: want[0]!.start, end: want[0]!.end, score: want[0]!.score, mean: expect.any(Number), windows: 2 });
+    expect(r.body.items![0]).toEqual({ videoId: want[0]!.videoId, key: want[0]!.key, label: 'playing cricket', start: want[0]!.start, end: want[0]!.end, score: want[0]!.score, mean: expect.any(Number), windows: 2, kind: 'clip' });
     expect(r.body.query).toMatchObject({ action: 'playing cricket', minScore: 0, labels: [{ label: 'playing cricket' }] });
   });
 

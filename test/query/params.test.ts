@@ -34,6 +34,9 @@ describe('parameter validation', () => {
     [{ q: '   ' }, 'q must not be empty'],
     [{ q: '!!!' }, 'q must contain a letter or a digit'],
     [{ q: 'a'.repeat(101) }, 'q is longer than 100'],
+    // 100 characters as sent, 1,800 once NFKD-normalized: the limit holds after normalization.
+    [{ q: '\uFDFA'.repeat(100) }, 'q is longer than 100 characters once normalized'],
+    [{ q: '\uFDFA'.repeat(6) }, 'q is longer than 100 characters once normalized'],
     [{ q: 'x', minScore: '1.5' }, 'minScore must be from 0 to 1'],
     [{ q: 'x', minScore: '-0.1' }, 'minScore must be a number'],
     [{ q: 'x', minScore: 'NaN' }, 'minScore must be a number'],
@@ -50,6 +53,12 @@ describe('parameter validation', () => {
     const e = fails(() => parseParams(SearchParamsSchema, input as Record<string, string>));
     expect(e.code).toBe('INVALID_PARAMETER');
     expect(e.message).toContain(message);
+  });
+
+  it('free text is limited after normalization, on /actions and /search alike', () => {
+    expect(fails(() => parseParams(ActionsParamsSchema, { q: '\uFDFA'.repeat(100) })).message).toContain('once normalized');
+    // Five U+FDFA normalize to 90 characters: within the limit.
+    expect(parseParams(ActionsParamsSchema, { q: '\uFDFA'.repeat(5) }).q).toBe('\uFDFA'.repeat(5));
   });
 
   it('names a missing required parameter and refuses unknown ones', () => {

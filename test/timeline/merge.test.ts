@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isVidxError } from '../../core/errors.ts';
 import type { WindowScore } from '../../core/result.ts';
-import { mergeSegments, TIMELINE_BAD_OPTIONS, TIMELINE_BAD_WINDOWS } from '../../core/timeline/index.ts';
+import { mergeSegments } from '../../core/timeline/index.ts';
 
 const LABELS = ['archery', 'bowling', 'cricket', 'dancing', 'eating'];
 
@@ -168,11 +168,11 @@ describe('mergeSegments: bad input', () => {
       } catch (e) {
         err = e;
       }
-      expect(isVidxError(err, TIMELINE_BAD_OPTIONS)).toBe(true);
+      expect(isVidxError(err, 'TIMELINE_BAD_OPTIONS')).toBe(true);
     }
   });
 
   it('rejects a window scored twice', () => {
-    expect(() => mergeSegments([win(1, []), win(1, [])], opts)).toThrow(expect.objectContaining({ code: TIMELINE_BAD_WINDOWS }));
+    expect(() => mergeSegments([win(1, []), win(1, [])], opts)).toThrow(expect.objectContaining({ code: 'TIMELINE_BAD_WINDOWS' }));
   });
 });

@@ -1,22 +1,16 @@
-import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runVidx } from '../helpers/cli.ts';
 import { probe } from '../../core/video/probe.ts';
 import { readWindows } from '../../core/video/window-source.ts';
 import { indexFromFrame, makeVideo, planarFrame, tempDir } from '../helpers/media.ts';
 import { slowfastManifest } from './manifests.ts';
 
-const run = promisify(execFile);
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
 
-function vidx(args: string[]): Promise<{ stdout: string; stderr: string }> {
-  return run(process.execPath, [join(root, 'bin/vidx.js'), ...args], { cwd: root, maxBuffer: 8 * 1024 * 1024 });
-}
+const vidx = (args: string[]) => runVidx(args);
 
 describe('vidx inspect-window', () => {
   it('writes each input as raw LE float32 NCTHW (N=1) and inputs.json with shapes and frame times', async () => {
@@ -58,9 +52,9 @@ describe('vidx inspect-window', () => {
     const v = await makeVideo(tmp.dir, { seconds: 1, fps: 25, width: 32, height: 32, name: 'inspect-short' });
     const manifestPath = join(tmp.dir, 'manifest2.json');
     writeFileSync(manifestPath, JSON.stringify(slowfastManifest()));
-    const err = await vidx(['inspect-window', v.path, '--model', manifestPath, '--at', '5', '--out', join(tmp.dir, 'o2')]).catch((e: { stderr: string; code: number }) => e);
+    const err = await vidx(['inspect-window', v.path, '--model', manifestPath, '--at', '5', '--out', join(tmp.dir, 'o2')]);
     expect(err).toMatchObject({ code: 1, stderr: expect.stringMatching(/outside the video.*\[INSPECT_BAD_TIME\]/s) });
-    const bad = await vidx(['inspect-window', join(tmp.dir, 'none.mp4'), '--model', manifestPath, '--at', '0', '--out', join(tmp.dir, 'o3')]).catch((e: { stderr: string }) => e);
+    const bad = await vidx(['inspect-window', join(tmp.dir, 'none.mp4'), '--model', manifestPath, '--at', '0', '--out', join(tmp.dir, 'o3')]);
     expect(bad).toMatchObject({ stderr: expect.stringMatching(/\[VIDEO_NOT_FOUND\]/) });
   });
 });

@@ -247,6 +247,36 @@ describe('probe: bad input gives a typed error, fast, with no child left', () =>
     expect(children()).toEqual([]);
   });
 
+  it('a corrupt file fails with a short, clean reason: no ffmpeg pointers, progress or banner lines', async () => {
+    const v = await makeVideo(tmp.dir, { seconds: 3, fps: 24, width: 96, height: 64, name: 'to-corrupt', pattern: 'testsrc' });
+    const bytes = readFileSync(v.path);
+    // The container index survives; most of the coded frames become noise.
+    const moov = bytes.indexOf('moov');
+    const [from, to] = moov > bytes.length / 2 ? [Math.floor(bytes.length * 0.1), moov - 8] : [moov + 4096, bytes.length];
+    for (let i = from; i < to; i++) bytes[i] = (i * 7919) & 0xff;
+    const corrupt = join(tmp.dir, 'corrupt.mp4');
+    writeFileSync(corrupt, bytes);
+    const garbage = join(tmp.dir, 'garbage.mp4');
+    writeFileSync(garbage, Buffer.from(Array.from({ length: 5000 }, (_, i) => (i * 31 + 7) & 0xff)));
+    const m = i3dManifest({ T: 4, r: 4, F: 30, S: 24, C: 24 });
+    for (const input of [corrupt, garbage]) {
+      let error: unknown;
+      try {
+        const info = await probe(input);
+        for await (const _ of readWindows(input, m, { info, windows: planWindows(info.duration, m), batch: 4 })) void _;
+      } catch (e) {
+        error = e;
+      }
+      expect(isVidxError(error), input).toBe(true);
+      const message = (error as Error).message;
+      expect(['VIDEO_CORRUPT', 'VIDEO_DECODE_FAILED', 'NOT_A_VIDEO']).toContain((error as { code: string }).code);
+      expect(message).not.toMatch(/@ 0x|0x[0-9a-f]{6,}/i); // [h264 @ 0x55d0c3a8]
+      expect(message).not.toMatch(/frame=|fps=|bitrate=|speed=|Parsed_showinfo|Conversion failed|muxing overhead|\| /);
+      // What is left after the path is one or two short sentences from the decoder.
+      expect(message.split(input).join('').length, message).toBeLessThanOrEqual(260);
+    }
+  });
+
   it('absurd frame counts and zero durations, from ffprobe JSON', () => {
     const stream = { index: 0, codec_type: 'video', codec_name: 'h264', width: 64, height: 48, r_frame_rate: '1000/1', avg_frame_rate: '1000/1', time_base: '1/1000' };
     const ok = new Set(['h264']);

@@ -19,7 +19,6 @@ import { s3CreatedEvent } from '../../cli/local/s3-event.ts';
 import { ffmpegPath } from '../../core/video/ffmpeg.ts';
 import type { TimelineResponse, VideoView } from '../../core/query/responses.ts';
 import { waitFor } from '../helpers/emulators.ts';
-import { makeVideo } from '../pipeline/fixtures.ts';
 
 export const CHROMIUM = process.env.VIDX_CHROMIUM || '/usr/bin/chromium';
 export const ARTIFACTS = join(process.cwd(), 'test-artifacts', 'web');
@@ -102,9 +101,14 @@ describe.skipIf(!haveChromium)('the web page in Chromium', () => {
     await box.press('Enter');
     const cards = page.locator('.cards .card');
     await expect.poll(() => cards.count()).toBeGreaterThan(0);
+    // Each card shows its thumbnail: a JPEG the worker cut from the video, served through a signed URL.
+    await expect.poll(() => cards.first().locator('img').evaluate((i: HTMLImageElement) => i.complete && i.naturalWidth)).toBe(320);
     await shot('search');
-    // The first card is the best-scoring segment of the label.
-    await cards.first().click();
+    // The first card is the best-scoring segment of the label; open it from the keyboard, and the
+    // focused card shows a visible focus ring.
+    await cards.first().focus();
+    expect(await cards.first().evaluate((el) => getComputedStyle(el).outlineStyle)).not.toBe('none');
+    await page.keyboard.press('Enter');
     const video = page.getByTestId('player');
     await expect.poll(() => video.evaluate((v: HTMLVideoElement) => v.readyState), { timeout: 20_000 }).toBeGreaterThanOrEqual(1);
     // Where playback began (it may have moved on since): the first played range starts there.
@@ -135,13 +139,12 @@ describe.skipIf(!haveChromium)('the web page in Chromium', () => {
     await video.evaluate((v: HTMLVideoElement) => v.pause());
   });
 
-  it('uploads a dropped file through a presigned PUT and follows it to indexed without reload', async () => {
-    const file = makeVideo(dir, 'dropped clip.mp4', 3, { size: '160x120', rate: 24 });
-    // A real drop event carrying the file, as a person's drag and drop delivers it.
-    const bytes = readFileSync(file).toString('base64');
+  it('takes a dropped GIF through a presigned PUT, follows it to indexed without reload, and plays it from a moment', async () => {
+    // The real footage as a person would drop it (issue 9: upload cricket_shot.gif, watch it index).
+    const bytes = readFileSync('/work/shared/media/cricket_shot.gif').toString('base64');
     const dataTransfer = await page.evaluateHandle((b64: string) => {
       const dt = new DataTransfer();
-      dt.items.add(new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], 'dropped clip.mp4', { type: 'video/mp4' }));
+      dt.items.add(new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], 'cricket_shot.gif', { type: 'image/gif' }));
       return dt;
     }, bytes);
     await page.locator('.drop').dispatchEvent('drop', { dataTransfer });
@@ -149,7 +152,21 @@ describe.skipIf(!haveChromium)('the web page in Chromium', () => {
     await expect.poll(() => page.locator('tr[data-status="indexed"]').count(), { timeout: 120_000, interval: 500 }).toBe(2);
     await shot('uploaded');
     const list = await api<{ items: VideoView[] }>('/videos');
-    expect(list.items[0]!.key).toBe('videos/dropped clip.mp4');
+    expect(list.items[0]!.key).toBe('videos/cricket_shot.gif');
+    const gif = await api<TimelineResponse>(`/videos/${list.items[0]!.videoId}/timeline`);
+    // 3.2 s of GIF hold one i3d window (2.1 s), so its segments start at 0 s.
+    const first = gif.segments[0]!;
+
+    await page.getByRole('button', { name: 'cricket_shot.gif' }).click();
+    const canvas = page.getByTestId('gif-player');
+    await expect.poll(() => canvas.getAttribute('data-played-from'), { timeout: 20_000 }).toBe('0');
+    // Let it play past 1.5 s, then the bar brings it back to the segment's start.
+    const shown = async () => Number(await canvas.getAttribute('data-current-time'));
+    await expect.poll(shown, { timeout: 10_000 }).toBeGreaterThan(1.5);
+    await page.locator(`.bar[data-start="${first.start}"]`).first().click();
+    await expect.poll(shown).toBeLessThan(first.start + 0.5);
+    expect(await shown()).toBeGreaterThanOrEqual(first.start);
+    await shot('gif-player');
   }, 150_000);
 
   it('answers an empty search and hostile text in words, running nothing', async () => {

@@ -1,0 +1,103 @@
+/**
+ * `vidx reindex [--video <id>...] [--all] [--model <manifest.json>]`: index existing videos again
+ * without uploading them (core/pipeline/reindex.ts). With another model: a new revision of each
+ * video (its old timeline stays searchable until the new one is complete). With the same model:
+ * an unfinished video's missing clips are re-enqueued (the way out for a stuck video).
+ *
+ * Against the local stack (default, --api): the stack does it with the model it runs; asking for
+ * another model is refused (restart `vidx local --model ...`). Against a deployed stack
+ * (--stack <name>): the queue URL and table come from the stack's CloudFormation outputs, and the
+ * clips are planned here with --model (the model the workers run: deploy it first).
+ */
+import type { Command } from 'commander';
+import { resolve } from 'node:path';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { DEFAULTS } from '../../core/names.ts';
+import { VidxError } from '../../core/errors.ts';
+import { awsConfigFromEnv, createClients } from '../../core/aws/clients.ts';
+import { IndexStore } from '../../core/aws/index-store.ts';
+import { loadModelRef } from '../../core/pipeline/model-ref.ts';
+import { reindexVideo, type ReindexOutcome } from '../../core/pipeline/reindex.ts';
+import { buildSegmenterDeps } from '../../lambdas/segmenter/deps.ts';
+import { resolveDefaultModel } from '../../models/store.ts';
+import { isErrorCode } from '../../core/errors.ts';
+import { stackOutputs } from '../upload/targets.ts';
+
+interface ReindexOptions {
+  video?: string[];
+  all?: boolean;
+  model?: string;
+  api: string;
+  stack?: string;
+  clipSeconds: string;
+}
+
+function describe(r: ReindexOutcome): string {
+  if (r.action === 'new-revision') return `${r.videoId}  ${r.result.outcome === 'queued' ? `re-indexing, ${r.result.clips} clip(s)` : r.result.outcome}`;
+  if (r.action === 'requeued') return `${r.videoId}  unfinished: ${r.clips} clip(s) re-enqueued`;
+  return `${r.videoId}  already ${r.status} with this model: nothing to do`;
+}
+
+export function registerReindex(program: Command): void {
+  program
+    .command('reindex')
+    .description('index existing videos again: with another model, or to finish stuck ones (no upload needed)')
+    .option('--video <id...>', 'these videos')
+    .option('--all', 'every video')
+    .option('--model <manifest.json>', 'the model to index with (local: must be the one the stack runs)')
+    .option('--api <url>', 'the local stack', `http://localhost:${DEFAULTS.localApiPort}`)
+    .option('--stack <name>', 'a deployed stack instead (queue and table from its CloudFormation outputs; AWS credentials from the environment)')
+    .option('--clip-seconds <s>', 'deployed stack: clip length of new revisions', String(DEFAULTS.clipSeconds))
+    .action(async (opts: ReindexOptions) => {
+      if ((opts.all === true) === (opts.video !== undefined && opts.video.length > 0)) {
+        throw new VidxError('BAD_OPTION', 'give --all or --video <id...> (one of them)');
+      }
+      const results = opts.stack ? await reindexDeployed(opts) : await reindexLocal(opts);
+      for (const r of results) process.stdout.write(`${describe(r)}\n`);
+      if (results.length === 0) process.stdout.write('no videos\n');
+    });
+}
+
+async function reindexLocal(opts: ReindexOptions): Promise<ReindexOutcome[]> {
+  const api = opts.api.replace(/\/+$/, '');
+  const body = { ...(opts.all ? { all: true } : { videoIds: opts.video }), ...(opts.model ? { manifestSha256: loadModelRef(resolve(opts.model)).ref.manifestSha256 } : {}) };
+  let res: Response;
+  try {
+    res = await fetch(`${api}/_local/reindex`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  } catch (e) {
+    throw new VidxError('LOCAL_STACK_UNREACHABLE', `cannot reach the local stack at ${api}`, { hint: 'start it with `npm start`, or pass --api; for a deployed stack pass --stack <name>', cause: e });
+  }
+  const json = (await res.json()) as { results?: ReindexOutcome[]; code?: string; message?: string; hint?: string };
+  if (!res.ok) throw new VidxError(isErrorCode(json.code) ? json.code : 'LOCAL_STACK_ERROR', json.message ?? `the stack answered ${res.status}`, json.hint ? { hint: json.hint } : {});
+  return json.results ?? [];
+}
+
+async function reindexDeployed(opts: ReindexOptions): Promise<ReindexOutcome[]> {
+  const config = awsConfigFromEnv();
+  const outputs = await stackOutputs(opts.stack!, config.region);
+  const queueUrl = outputs.QueueUrl;
+  const tableName = outputs.TableName;
+  if (!queueUrl || !tableName) {
+    throw new VidxError('STACK_NOT_FOUND', `stack ${opts.stack} has no QueueUrl/TableName outputs`, { hint: 'is it a vidx stack, in this region (AWS_REGION)?' });
+  }
+  const manifestPath = opts.model ? resolve(opts.model) : (await resolveDefaultModel({ log: (m) => process.stderr.write(`vidx reindex: ${m}\n`) })).manifestPath;
+  const { manifest, ref } = loadModelRef(manifestPath);
+  const clients = createClients(config);
+  try {
+    const deps = buildSegmenterDeps({
+      clients,
+      tableName,
+      queueUrl,
+      model: manifest,
+      manifestSha256: ref.manifestSha256,
+      clipSeconds: Number(opts.clipSeconds),
+      log: new Logger({ serviceName: 'vidx-reindex', logLevel: 'WARN' }),
+    });
+    const ids = opts.all ? (await new IndexStore(clients.doc, tableName).listVideos()).map((v) => v.videoId) : opts.video!;
+    const out: ReindexOutcome[] = [];
+    for (const id of ids) out.push(await reindexVideo(deps, id));
+    return out;
+  } finally {
+    clients.destroy();
+  }
+}
