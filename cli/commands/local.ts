@@ -4,7 +4,6 @@ import { DEFAULTS } from '../../core/names.ts';
 import { VidxError } from '../../core/errors.ts';
 import { loadManifest } from '../../core/pipeline/model-ref.ts';
 import { resolveDefaultModel } from '../../models/store.ts';
-import { loadModelScorer } from '../../gpu-worker/load-model.ts';
 import { startLocalStack } from '../local/stack.ts';
 
 export function registerLocal(program: Command): void {
@@ -28,9 +27,9 @@ export function registerLocal(program: Command): void {
       const manifestPath = opts.model ? resolve(opts.model) : (await resolveDefaultModel({ cache: opts.cache, log: say })).manifestPath;
       const manifest = loadManifest(manifestPath);
       say(`loading ${manifest.architecture} from ${manifestPath} (CPU)...`);
-      const scorer = await loadModelScorer(manifestPath, { device: 'cpu', log: say });
+      // The worker process (cli/local/worker-process.ts) loads it; the stack starts once it is ready.
       const webhook = opts.webhook ? { url: opts.webhook, secret: opts.webhookSecret } : undefined;
-      const stack = await startLocalStack({ port, dataDir: opts.data, manifestPath, scorer, clipSeconds, webhook });
+      const stack = await startLocalStack({ port, dataDir: opts.data, manifestPath, clipSeconds, webhook });
       const r = stack.recovery;
       if (r.resumed.length + r.restored + r.notified + r.failed.length > 0) {
         say(`resumed from the previous run: ${r.restored} upload(s) put back, ${r.resumed.length} unfinished video(s) re-enqueued, ${r.notified} event(s) sent${r.failed.length ? `, ${r.failed.length} could not be resumed (see the log)` : ''}`);
