@@ -54,6 +54,8 @@ export const ENV = {
   heartbeatSeconds: 'VIDX_HEARTBEAT_SECONDS',
   /** The ECS stop timeout the worker must drain within after SIGTERM. */
   stopTimeoutSeconds: 'VIDX_STOP_TIMEOUT_SECONDS',
+  /** The receive long-poll (default: from the stop timeout; `vidx local` keeps it short so Ctrl-C is quick). */
+  waitTimeSeconds: 'VIDX_WAIT_TIME_SECONDS',
   /** Clip messages taken per receive (default: sized to the device, see gpu-worker/settings.ts). */
   batchSize: 'VIDX_BATCH_SIZE',
   /** The sweeper (core/pipeline/sweep.ts): seconds without progress, re-enqueues before failing. */

@@ -4,6 +4,7 @@
  * VIDX_THREADS, VIDX_HEALTH_PORT (GET /health, see health.ts), AWS_REGION (+ endpoint overrides).
  * VIDX_VISIBILITY_TIMEOUT_SECONDS, VIDX_HEARTBEAT_SECONDS, VIDX_STOP_TIMEOUT_SECONDS, VIDX_BATCH_SIZE
  * (settings.ts; the batch defaults to the device: 10 on a GPU, a clip per 2 cores on CPU).
+ * Forked with an IPC channel (`vidx local`): messages of process-messages.ts; the parent's exit drains it.
  * SIGTERM/SIGINT: stop receiving, finish or release the batch in hand, exit 0 within the ECS
  * stop timeout (VIDX_STOP_TIMEOUT_SECONDS); a hard deadline exits 1 if the drain hangs.
  */
@@ -18,8 +19,21 @@ import { keyframeIntervalFrom, parseAnalyses } from '../core/detection/analyses.
 import { defaultPersonTimelineOptions } from '../core/detection/defaults.ts';
 import { startWorkerService, workerConfigFromEnv } from './service.ts';
 import { workerSettingsFromEnv } from './settings.ts';
+import type { WorkerProcessMessage } from './process-messages.ts';
 
 const log = new Logger({ serviceName: 'vidx-worker' });
+
+/**
+ * Run as a child of `vidx local` (forked, with an IPC channel; cli/local/worker-process.ts): say
+ * when ready, answer status requests, and drain when the parent goes away, so none is orphaned.
+ */
+function serveParent(send: (m: WorkerProcessMessage) => boolean, status: () => unknown, shutdown: () => void): void {
+  process.on('message', (m: unknown) => {
+    if (typeof m === 'object' && m !== null && (m as { type?: unknown }).type === 'status') send({ type: 'status', status: status() });
+  });
+  process.once('disconnect', shutdown);
+  send({ type: 'ready' });
+}
 
 try {
   const config = workerConfigFromEnv();
@@ -63,6 +77,7 @@ try {
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
+  if (process.send) serveParent(process.send.bind(process), () => service.worker.status(), () => shutdown('parent gone'));
 } catch (e) {
   log.error('worker failed to start', { error: isVidxError(e) ? `${e.message} [${e.code}]` : String(e) });
   process.exit(1);

@@ -65,5 +65,7 @@ export function workerSettingsFromEnv(device: string, env: NodeJS.ProcessEnv = p
   }
   const stopTimeoutSeconds = intFrom(env, ENV.stopTimeoutSeconds, DEFAULTS.stopTimeoutSeconds, 2, 120);
   const batchSize = intFrom(env, ENV.batchSize, batchSizeFor(device, cpus), 1, SQS_MAX_BATCH);
-  return { batchSize, visibilityTimeoutSeconds, heartbeatSeconds, stopTimeoutSeconds, ...drainPlan(stopTimeoutSeconds) };
+  const plan = drainPlan(stopTimeoutSeconds);
+  const waitTimeSeconds = intFrom(env, ENV.waitTimeSeconds, plan.waitTimeSeconds, 0, plan.waitTimeSeconds);
+  return { batchSize, visibilityTimeoutSeconds, heartbeatSeconds, stopTimeoutSeconds, ...plan, waitTimeSeconds };
 }

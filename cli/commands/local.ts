@@ -6,7 +6,6 @@ import { defaultPersonTimelineOptions } from '../../core/detection/defaults.ts';
 import { VidxError } from '../../core/errors.ts';
 import { loadManifest, loadModelManifest } from '../../core/pipeline/model-ref.ts';
 import { resolveDefaultModel } from '../../models/store.ts';
-import { loadModelScorer } from '../../gpu-worker/load-model.ts';
 import { startLocalStack } from '../local/stack.ts';
 
 export function registerLocal(program: Command): void {
@@ -35,7 +34,8 @@ export function registerLocal(program: Command): void {
       const manifestPath = opts.model ? resolve(opts.model) : (await resolveDefaultModel({ cache: opts.cache, log: say })).manifestPath;
       const manifest = loadManifest(manifestPath);
       say(`loading ${manifest.architecture} from ${manifestPath} (CPU)...`);
-      const analyses = parseAnalyses(opts.analyses ?? process.env[ENV.analyses]);
+      const analysesText = opts.analyses ?? process.env[ENV.analyses];
+      const analyses = parseAnalyses(analysesText);
       const keyframeInterval = keyframeIntervalFrom(opts.keyframeInterval ?? process.env[ENV.keyframeInterval]);
       const detectModel = async (given: string | undefined, architecture: 'fasterrcnn_resnet50_fpn_v2' | 'slowfast_r50_detection') =>
         given ? resolve(given) : (await resolveDefaultModel({ cache: opts.cache, log: say, architecture })).manifestPath;
@@ -43,12 +43,20 @@ export function registerLocal(program: Command): void {
       const actionsModel = analyses.detect ? await detectModel(opts.actionsModel, 'slowfast_r50_detection') : undefined;
       const personThreshold = opts.personThreshold === undefined ? undefined : Number(opts.personThreshold);
       if (personThreshold !== undefined && !(personThreshold >= 0 && personThreshold <= 1)) throw new VidxError('BAD_OPTION', `--person-threshold must be a probability, got "${opts.personThreshold}"`);
-      const scorer = await loadModelScorer(manifestPath, { device: 'cpu', log: say, analyses, peopleModel, actionsModel, keyframeInterval, ...(personThreshold === undefined ? {} : { personThreshold }) });
       const detection = actionsModel
         ? { keyframeInterval, people: defaultPersonTimelineOptions(loadModelManifest(actionsModel, 'detect-actions').trained, keyframeInterval) }
         : undefined;
+      // The worker process (cli/local/worker-process.ts) loads the models from this environment;
+      // the stack starts once it is ready.
+      const workerEnv: Record<string, string> = {
+        ...(analysesText ? { [ENV.analyses]: analysesText } : {}),
+        ...(peopleModel ? { [ENV.peopleModel]: peopleModel } : {}),
+        ...(actionsModel ? { [ENV.actionsModel]: actionsModel } : {}),
+        [ENV.keyframeInterval]: String(keyframeInterval),
+        ...(personThreshold === undefined ? {} : { [ENV.personThreshold]: String(personThreshold) }),
+      };
       const webhook = opts.webhook ? { url: opts.webhook, secret: opts.webhookSecret } : undefined;
-      const stack = await startLocalStack({ port, dataDir: opts.data, manifestPath, scorer, clipSeconds, webhook, ...(detection ? { detection } : {}) });
+      const stack = await startLocalStack({ port, dataDir: opts.data, manifestPath, clipSeconds, webhook, workerEnv, ...(detection ? { detection } : {}) });
       const r = stack.recovery;
       if (r.resumed.length + r.restored + r.notified + r.failed.length > 0) {
         say(`resumed from the previous run: ${r.restored} upload(s) put back, ${r.resumed.length} unfinished video(s) re-enqueued, ${r.notified} event(s) sent${r.failed.length ? `, ${r.failed.length} could not be resumed (see the log)` : ''}`);

@@ -24,7 +24,8 @@ import { staleAfterSeconds, sweepUnfinished, type SweepOptions, type SweepReport
 import { makeSegmenterHandler, type S3EventHandler } from '../../lambdas/segmenter/handler.ts';
 import { handler as queryHandler } from '../../lambdas/query/handler.ts';
 import { CURSOR_SECRET_ENV } from '../../core/query/cursor.ts';
-import { startWorkerService, type WorkerService } from '../../gpu-worker/service.ts';
+import { startWorkerService } from '../../gpu-worker/service.ts';
+import { startWorkerProcess, type LocalWorker } from './worker-process.ts';
 import type { WorkerOptions } from '../../gpu-worker/worker.ts';
 import type { ClipScorer } from '../../core/pipeline/clip-scorer.ts';
 import type { PersonTimelineOptions } from '../../core/detection/defaults.ts';
@@ -40,11 +41,20 @@ export interface LocalStackOptions {
   port: number;
   dataDir: string;
   manifestPath: string;
-  /** The worker's scorer; built from the manifest by the caller (CPU). */
-  scorer: ClipScorer;
+  /**
+   * Run the worker in this process with this scorer (tests: fakes and fault injection). Without it
+   * (`vidx local`) the worker is a child process (gpu-worker/main.ts) loading the manifest on CPU,
+   * so its CPU work never holds up the API; there only the `worker` settings below that have an
+   * environment variable apply (wait, visibility, heartbeat, batch).
+   */
+  scorer?: ClipScorer;
+  /** Child-process worker: ONNX Runtime threads (default: its own default). */
+  threads?: number;
   clipSeconds?: number;
   /** Per-person detection (the scorer must detect too): keyframe interval for the segmenter, person-timeline options for assembly. */
   detection?: { keyframeInterval: number; people: PersonTimelineOptions };
+  /** Child-process worker: more environment (its analyses and detection models, read by gpu-worker/main.ts). */
+  workerEnv?: Record<string, string>;
   host?: string;
   /** Worker overrides (tests: short polls and visibility). */
   worker?: Partial<WorkerOptions>;
@@ -65,7 +75,7 @@ export interface LocalStack {
   resources: LocalResources;
   store: IndexStore;
   segmenter: S3EventHandler;
-  worker: WorkerService;
+  worker: LocalWorker;
   /** What the start found unfinished from a previous run and resumed. */
   recovery: Recovery;
   /** The webhook's signing secret (when a webhook is on). */
@@ -133,14 +143,21 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
       for (const id of list) out.push(await reindexVideo(segmenterDeps, id));
       return out;
     };
-    const worker = await startWorkerService(clients, { queueUrl: resources.queueUrl, tableName: resources.tableName, healthPort: undefined }, o.scorer, manifest, {
-      log: new Logger({ serviceName: 'vidx-worker', logLevel }),
-      events,
-      // Short polls locally: Ctrl-C waits for the poll in progress, so keep it brief.
-      waitTimeSeconds: 5,
-      ...(o.detection ? { people: o.detection.people } : {}),
-      ...o.worker,
-    });
+    // Short polls locally: Ctrl-C waits for the poll in progress, so keep it brief.
+    const waitTimeSeconds = o.worker?.waitTimeSeconds ?? 5;
+    const worker: LocalWorker = o.scorer
+      ? await inProcessWorker(clients, resources, o.scorer, manifest, {
+          log: new Logger({ serviceName: 'vidx-worker', logLevel }),
+          events,
+          ...(o.detection ? { people: o.detection.people } : {}),
+          ...o.worker,
+          waitTimeSeconds,
+        })
+      : await startWorkerProcess({
+          env: { ...workerProcessEnv(o, logLevel, waitTimeSeconds, webhookSecret), ...o.workerEnv },
+          killAfterSeconds: DEFAULTS.stopTimeoutSeconds + 10,
+          say: (m) => process.stderr.write(`vidx local: ${m}\n`),
+        });
     // The sweeper (core/pipeline/sweep.ts) on an interval. The emulated bucket lives in memory, so
     // after a restart the objects of unfinished videos are gone: those wait for a re-upload.
     const sweepDeps = buildSweepDeps(clients, resources.tableName, resources.queueUrl, new Logger({ serviceName: 'vidx-sweeper', logLevel }));
@@ -163,7 +180,7 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
     const config: LocalConfig = { s3Endpoint: emulators.endpoint, region, bucket: resources.bucket, prefix: VIDEO_PREFIX };
     const routes: LocalRoute[] = [
       async (req) => (req.method === 'GET' && req.url === '/_local/config' ? { status: 200, body: config } : undefined),
-      async (req) => (req.method === 'GET' && req.url === '/_local/health' ? { status: 200, body: worker.worker.status() } : undefined),
+      async (req) => (req.method === 'GET' && req.url === '/_local/health' ? { status: 200, body: await worker.status() } : undefined),
       async (req, body) => {
         if (req.method !== 'POST' || req.url !== '/_local/reindex') return undefined;
         const r = ReindexRequestSchema.safeParse(safeJson(body));
@@ -221,6 +238,38 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
     await emulators.stop();
     throw e;
   }
+}
+
+async function inProcessWorker(
+  clients: AwsClients,
+  resources: LocalResources,
+  scorer: ClipScorer,
+  manifest: Parameters<typeof startWorkerService>[3],
+  extra: Partial<WorkerOptions>,
+): Promise<LocalWorker> {
+  const service = await startWorkerService(clients, { queueUrl: resources.queueUrl, tableName: resources.tableName, healthPort: undefined }, scorer, manifest, extra);
+  return { status: async () => service.worker.status(), stop: () => service.stop() };
+}
+
+/**
+ * The child worker's environment: this process's (startLocalStack has set the queue, table, model
+ * and emulator endpoints in it) plus the device, the log level and the local worker settings.
+ */
+function workerProcessEnv(o: LocalStackOptions, logLevel: string, waitTimeSeconds: number, webhookSecret: string | undefined): NodeJS.ProcessEnv {
+  const w = o.worker ?? {};
+  const set = (name: string, v: number | string | undefined) => (v === undefined ? {} : { [name]: String(v) });
+  return {
+    ...process.env,
+    [ENV.device]: 'cpu',
+    [ENV.healthPort]: '',
+    POWERTOOLS_LOG_LEVEL: logLevel,
+    ...set(ENV.threads, o.threads),
+    ...set(ENV.waitTimeSeconds, waitTimeSeconds),
+    ...set(ENV.visibilityTimeoutSeconds, w.visibilityTimeoutSeconds),
+    ...set(ENV.heartbeatSeconds, w.heartbeatSeconds),
+    ...set(ENV.batchSize, w.batchSize),
+    ...(o.webhook ? { [ENV.webhookUrl]: o.webhook.url, [ENV.webhookSecret]: webhookSecret } : {}),
+  };
 }
 
 const ReindexRequestSchema = z.strictObject({

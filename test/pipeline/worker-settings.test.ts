@@ -42,7 +42,9 @@ describe('settings', () => {
     expect(workerSettingsFromEnv('cuda', { [ENV.visibilityTimeoutSeconds]: '300', [ENV.heartbeatSeconds]: '45', [ENV.stopTimeoutSeconds]: '60', [ENV.batchSize]: '4' }, 4)).toEqual({
       batchSize: 4, visibilityTimeoutSeconds: 300, heartbeatSeconds: 45, stopTimeoutSeconds: 60, ...drainPlan(60),
     });
-    for (const env of [{ [ENV.batchSize]: '11' }, { [ENV.stopTimeoutSeconds]: 'soon' }, { [ENV.visibilityTimeoutSeconds]: '10', [ENV.heartbeatSeconds]: '6' }]) {
+    // `vidx local` shortens the poll (Ctrl-C waits for it); never beyond what the stop timeout allows.
+    expect(workerSettingsFromEnv('cpu', { [ENV.waitTimeSeconds]: '5' }, 2).waitTimeSeconds).toBe(5);
+    for (const env of [{ [ENV.batchSize]: '11' }, { [ENV.stopTimeoutSeconds]: 'soon' }, { [ENV.visibilityTimeoutSeconds]: '10', [ENV.heartbeatSeconds]: '6' }, { [ENV.stopTimeoutSeconds]: '8', [ENV.waitTimeSeconds]: '5' }]) {
       expect(() => workerSettingsFromEnv('cpu', env, 2)).toThrow(expect.objectContaining({ code: 'WORKER_CONFIG' }));
     }
   });
