@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { DEFAULTS, VIDEO_PREFIX } from '../core/names.ts';
 import { RELEASES, type Release } from '../models/pull.ts';
+import { GENERATED_MANIFEST } from './model-manifest.ts';
 
 /** Context strings from `-c key=value` arrive as strings: coerce them to the declared types. */
 const bool = z.union([z.boolean(), z.enum(['true', 'false']).transform((s) => s === 'true')]);
@@ -57,8 +58,12 @@ export const ConfigSchema = z
      * (VIDX_MODEL_ZOO_URL): how a model without a public address (MARS) gets into the image.
      */
     modelZooUrl: z.url().optional(),
-    /** The manifest bundled with the segmenter (see cdk/model-manifest.ts for the default). */
-    modelManifest: z.string().min(1).optional(),
+    /**
+     * The manifest bundled with the segmenter (cdk/model-manifest.ts): `generated` (window settings
+     * of models/manifests.ts, `trained: false`), `pulled` (the one `vidx models pull <model>` cached;
+     * an error if it is not there) or a path to a manifest.json, relative to the repository root.
+     */
+    modelManifest: z.string().min(1).default(GENERATED_MANIFEST),
     clipSeconds: int(1, 3600).default(DEFAULTS.clipSeconds),
     videoPrefix: z.string().min(1).default(VIDEO_PREFIX),
     maxReceiveCount: int(1, 1000).default(DEFAULTS.maxReceiveCount),

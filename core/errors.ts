@@ -37,6 +37,7 @@ const CODES = {
   MODEL_UNKNOWN_ARCH: { hint: 'use one of the listed architectures' },
   MODEL_MANIFEST_DRIFT: { hint: 'the documented settings and the graph disagree: fix models/manifests.ts' },
   MODEL_MANIFEST_BAD: { hint: 'pass a manifest.json written by `vidx models convert` or `vidx models pull`' },
+  MODEL_MANIFEST_MISSING: { hint: 'run `npx vidx models pull <arch>` first, point modelManifest at an existing manifest.json, or set modelManifest=generated' },
   MODEL_MANUAL_DOWNLOAD: { hint: 'download the checkpoint by hand from where the message says, then run `vidx models convert`' },
   MODEL_DOWNLOAD_FAILED: { hint: 'check the network, or convert a local checkpoint with `vidx models convert`' },
   MODEL_CHECKSUM_MISMATCH: { hint: 'the download is not the expected file: download it again' },

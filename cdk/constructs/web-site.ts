@@ -1,7 +1,6 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { Aws, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy, Stack, Stage } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
@@ -161,7 +160,13 @@ export class WebSite extends Construct {
 
   /** Builds the page (esbuild, at synth) and deploys it with the config.json that points it at the API. */
   deployPage(apiUrl: string): s3deploy.BucketDeployment {
-    const dir = mkdtempSync(join(tmpdir(), 'vidx-web-'));
+    // Built inside the cloud assembly (cdk.out), which the next synth replaces: a folder in the
+    // system temp dir would be left behind by every synth. The asset is staged from it by hash.
+    const stage = Stage.of(this);
+    if (!stage) throw new Error('WebSite must be created inside a CDK app (its page is built into the cloud assembly)');
+    const dir = join(stage.outdir, `vidx-web-${this.node.addr}`);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
     buildWebInto(dir);
     const config: WebConfig = {
       apiUrl,

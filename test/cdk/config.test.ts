@@ -3,7 +3,7 @@
  * segmenter's manifest resolution, and one synthesis with the non-default options: spot, several
  * instance types, a JWT authorizer, no reserved concurrency.
  */
-import { mkdirSync, mkdtempSync, copyFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
@@ -14,7 +14,8 @@ import { loadManifest } from '../../core/pipeline/model-ref.ts';
 import { loadConfig, type ContextSource } from '../../cdk/config.ts';
 import { ffprobePackageDir } from '../../cdk/constructs/ffprobe-layer.ts';
 import { QUERY_ROUTES } from '../../cdk/constructs/query-api.ts';
-import { segmenterManifest } from '../../cdk/model-manifest.ts';
+import { type ManifestOptions, segmenterManifest } from '../../cdk/model-manifest.ts';
+import { isVidxError, type VidxError } from '../../core/errors.ts';
 import { FIXTURE_MANIFEST, REPO_ROOT, synthesize, type Synthesized } from './synth.ts';
 
 const context = (values: Record<string, unknown>): ContextSource => ({ tryGetContext: (k) => values[k] });
@@ -79,24 +80,55 @@ describe('loadConfig', () => {
 });
 
 describe('segmenter manifest', () => {
-  const emptyCache = () => ({ VIDX_CACHE: mkdtempSync(join(tmpdir(), 'vidx-cache-')) });
+  const scratch = mkdtempSync(join(tmpdir(), 'vidx-manifest-test-'));
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+  const emptyCache = (): ManifestOptions => ({ env: { VIDX_CACHE: mkdtempSync(join(scratch, 'cache-')) }, outdir: mkdtempSync(join(scratch, 'out-')) });
+  const pulledCache = (): ManifestOptions => {
+    const options = emptyCache();
+    const cache = options.env!.VIDX_CACHE!;
+    mkdirSync(join(cache, 'official'));
+    copyFileSync(join(REPO_ROOT, FIXTURE_MANIFEST), join(cache, 'official', 'slowfast_r50.json'));
+    return options;
+  };
 
   it('uses the configured file', () => {
     const m = segmenterManifest('slowfast_r50', FIXTURE_MANIFEST, emptyCache());
-    expect(m).toEqual({ path: join(REPO_ROOT, FIXTURE_MANIFEST), origin: 'configured', trained: false });
+    expect(m).toEqual({ model: 'slowfast_r50', path: join(REPO_ROOT, FIXTURE_MANIFEST), origin: 'configured', trained: false });
   });
 
-  it('prefers the manifest `vidx models pull` left in the cache', () => {
-    const env = emptyCache();
-    mkdirSync(join(env.VIDX_CACHE, 'official'));
-    copyFileSync(join(REPO_ROOT, FIXTURE_MANIFEST), join(env.VIDX_CACHE, 'official', 'slowfast_r50.json'));
-    expect(segmenterManifest('slowfast_r50', undefined, env).origin).toBe('pulled');
+  it('a configured file that is not there is a typed MODEL_MANIFEST_MISSING error', () => {
+    expect(() => segmenterManifest('slowfast_r50', 'test/cdk/fixtures/nothing-here.json', emptyCache())).toThrow(
+      expect.objectContaining({ code: 'MODEL_MANIFEST_MISSING', message: expect.stringMatching(/nothing-here\.json does not exist/) }),
+    );
   });
 
-  it('otherwise generates a planning manifest with the worker\'s window settings, marked untrained', () => {
-    const m = segmenterManifest('slowfast_r50', undefined, emptyCache());
+  it('reads the manifest `vidx models pull` left in the cache only when modelManifest=pulled', () => {
+    const options = pulledCache();
+    expect(segmenterManifest('slowfast_r50', 'pulled', options).origin).toBe('pulled');
+    // The default never looks at the cache, pulled or not: the same config, the same template.
+    expect(segmenterManifest('slowfast_r50', undefined, options).origin).toBe('generated');
+    expect(loadConfig(context({})).modelManifest).toBe('generated');
+  });
+
+  it('modelManifest=pulled with nothing pulled is a typed MODEL_MANIFEST_MISSING error that says what to run', () => {
+    const options = emptyCache();
+    let error: unknown;
+    try {
+      segmenterManifest('i3d_r50', 'pulled', options);
+    } catch (e) {
+      error = e;
+    }
+    expect(isVidxError(error, 'MODEL_MANIFEST_MISSING')).toBe(true);
+    expect((error as VidxError).message).toContain(join(options.env!.VIDX_CACHE!, 'official', 'i3d_r50.json'));
+    expect((error as VidxError).hint).toContain('npx vidx models pull i3d_r50');
+  });
+
+  it('by default generates a planning manifest with the worker\'s window settings, marked untrained, in the given folder', () => {
+    const options = emptyCache();
+    const m = segmenterManifest('slowfast_r50', undefined, options);
     expect(m.origin).toBe('generated');
     expect(m.trained).toBe(false);
+    expect(m.path.startsWith(options.outdir!)).toBe(true);
     const generated = loadManifest(m.path);
     expect(generated).toMatchObject({ architecture: 'slowfast_r50', frames: 32, samplingRate: 2, fps: 30, trained: false, source: { kind: 'synthetic' } });
   });

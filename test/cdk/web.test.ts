@@ -3,10 +3,11 @@
  * access control, HTTPS, security headers), Cognito sign-in whose tokens the HTTP API's JWT
  * authorizer accepts, the page and its config.json deployed; cdk-nag clean. One synthesis.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '../../core/names.ts';
 import { QUERY_ROUTES } from '../../cdk/constructs/query-api.ts';
 import { synthesize, type Synthesized } from './synth.ts';
@@ -17,8 +18,24 @@ let s: Synthesized;
 let t: Template;
 let resources: Resources;
 
+/** What a synth left in the system temp folder besides its own cloud assembly. */
+let leftInTmp: string[];
+let privateTmp: string;
+afterAll(() => rmSync(privateTmp, { recursive: true, force: true }));
+
 beforeAll(() => {
-  s = synthesize({ web: true, webDomainPrefix: 'vidx-test-page' });
+  // A private TMPDIR for this synth, so other processes' temp files cannot blur what it leaves.
+  const previousTmp = process.env.TMPDIR;
+  privateTmp = mkdtempSync(join(tmpdir(), 'vidx-tmp-check-'));
+  process.env.TMPDIR = privateTmp;
+  try {
+    // The generated segmenter manifest and the web page: both are written at synth.
+    s = synthesize({ web: true, webDomainPrefix: 'vidx-test-page', modelManifest: 'generated' });
+  } finally {
+    if (previousTmp === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = previousTmp;
+  }
+  leftInTmp = readdirSync(privateTmp).filter((name) => join(privateTmp, name) !== s.outdir);
   t = s.template;
   resources = t.toJSON().Resources as Resources;
 }, 300_000);
@@ -31,6 +48,11 @@ function only(type: string, prefix = ''): string {
 }
 
 describe('web: true', () => {
+  it('a synth writes the page and the generated manifest into its cloud assembly and leaves nothing in the temp folder', () => {
+    expect(leftInTmp).toEqual([]);
+    expect(readdirSync(s.outdir).filter((name) => /^vidx-(web|segmenter-manifest)/.test(name)).length).toBe(2);
+  });
+
   it('passes cdk-nag AwsSolutions with every remaining finding acknowledged in code', () => {
     expect(s.nagViolations.map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`)).toEqual([]);
   });

@@ -1,0 +1,18 @@
+/**
+ * Actions each piece of code calls, and nothing else: core/aws/index-store.ts (segmenter:
+ * getVideo, beginRevision, markEnqueued, deleteDerived = Query + BatchWriteItem; worker: the same
+ * plus putClip, getClip, addDoneClip, clipsOf, batchWrite), core/aws/index-reader.ts (query), sqs-consumer.
+ * One definition, shared by the constructs that grant them and the tests that check the policies.
+ */
+export const ACTIONS = {
+  readVideo: ['s3:GetObject'], // GetObject, HeadObject and the presigned GET ffprobe/ffmpeg read
+  enqueueClips: ['sqs:SendMessage'], // SendMessageBatch is authorized as SendMessage
+  // Batch variants (DeleteMessageBatch, ChangeMessageVisibilityBatch) are authorized as these.
+  consumeClips: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility'],
+  segmenterTable: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem'],
+  workerTable: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem'],
+  queryTable: ['dynamodb:GetItem', 'dynamodb:Query'],
+  queryIndex: ['dynamodb:Query'],
+  uploadVideo: ['s3:PutObject'], // the query API signs upload PUTs under the video prefix
+  writeThumbnails: ['s3:PutObject'], // one JPEG per segment under the thumbnail prefix
+} as const;
