@@ -12,5 +12,7 @@ export const PATHS = {
   sweeperEntry: join(REPO_ROOT, 'lambdas', 'sweeper', 'handler.ts'),
   /** models/labels.ts reads it via new URL('./kinetics400_labels.txt', import.meta.url). */
   labels: join(REPO_ROOT, 'models', 'kinetics400_labels.txt'),
+  /** The AVA actions, read the same way: /actions and /search match both vocabularies. */
+  avaLabels: join(REPO_ROOT, 'models', 'ava_v2.2_labels.txt'),
   workerDockerfile: 'gpu-worker/Dockerfile',
 } as const;

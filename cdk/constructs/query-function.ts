@@ -56,7 +56,7 @@ export class QueryFunction extends Construct {
       timeout: Duration.seconds(10),
       logRetentionDays: props.logRetentionDays,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
-      copyBesideBundle: { [PATHS.labels]: 'kinetics400_labels.txt' },
+      copyBesideBundle: { [PATHS.labels]: 'kinetics400_labels.txt', [PATHS.avaLabels]: 'ava_v2.2_labels.txt' },
       environment: {
         [ENV.table]: props.index.table.tableName,
         [CURSOR_SECRET_ENV]: cursorSecret.secretValue.unsafeUnwrap(), // a {{resolve:secretsmanager}} reference

@@ -293,6 +293,7 @@ describe('Lambdas', () => {
     expect(readFileSync(join(query, 'kinetics400_labels.txt'), 'utf8')).toBe(
       readFileSync(join(REPO_ROOT, 'models', 'kinetics400_labels.txt'), 'utf8'),
     );
+    expect(readFileSync(join(query, 'ava_v2.2_labels.txt'), 'utf8')).toBe(readFileSync(join(REPO_ROOT, 'models', 'ava_v2.2_labels.txt'), 'utf8'));
     expect(existsSync(join(query, 'index.mjs'))).toBe(true);
   });
   it('the bundles run: the query bundle answers GET /actions from its copied labels, the segmenter loads its manifest', () => {
@@ -320,6 +321,12 @@ describe('Lambdas', () => {
     const result = JSON.parse(/^RESULT (.*)$/m.exec(q.stdout)![1]!) as { statusCode: number; body: string };
     expect(result.statusCode, q.stderr).toBe(200);
     expect(JSON.parse(result.body).actions.map((a: { label: string }) => a.label)).toContain('playing basketball');
+    const ava = run(query, `const m = await import('./index.mjs'); const r = await m.handler(${JSON.stringify({ ...event, rawQueryString: 'q=smoke', queryStringParameters: { q: 'smoke' } })}, {}); console.log('RESULT ' + JSON.stringify(r));`, {
+      [ENV.table]: 'vidx-test',
+      [CURSOR_SECRET_ENV]: 'test-secret',
+    });
+    const avaResult = JSON.parse(/^RESULT (.*)$/m.exec(ava.stdout)![1]!) as { statusCode: number; body: string };
+    expect(JSON.parse(avaResult.body).actions.map((a: { label: string }) => a.label)).toContain('smoke');
 
     const segmenter = assetDir(resources[segmenterFnId()]!.Properties.Code);
     const sg = run(segmenter, `const m = await import('./index.mjs'); try { await m.handler({ not: 's3' }); } catch (e) { console.log('ERROR ' + e.code); }`, {
