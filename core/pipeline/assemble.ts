@@ -89,22 +89,6 @@ export function collectKeyframes(clips: readonly ClipKeyframes[]): KeyframeDetec
 
 /** A person segment item: found by label through GSI1 like a clip-level one, keyed apart by person. */
 export function personSegmentItem(owner: SegmentOwner, s: PersonSegment): SegmentRecord {
-  return {
-    PK: videoPk(owner.videoId),
-    SK: personSegmentSk(s.start, s.label, s.person),
-    GSI1PK: labelGsiPk(s.label),
-    GSI1SK: labelGsiSk(s.score, owner.videoId, s.start),
-    videoId: owner.videoId,
-    key: owner.key,
-    etag: owner.etag,
-    label: s.label,
-    start: s.start,
-    end: s.end,
-    score: s.score,
-    mean: s.mean,
-    windows: s.keyframes,
-    kind: 'person',
-    person: s.person,
-    boxes: s.boxes,
-  };
+  const { label, start, end, score, mean, keyframes, person, boxes } = s;
+  return { ...segmentItem(owner, { label, start, end, score, mean, windows: keyframes }), SK: personSegmentSk(start, label, person), kind: 'person', person, boxes };
 }
