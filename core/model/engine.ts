@@ -193,51 +193,14 @@ export class InferenceEngine {
 
   /** Reads and validates the manifest, finds its ONNX file, and opens a session on the best device. */
   static async load(manifestPath: string, options: EngineOptions = {}): Promise<InferenceEngine> {
-    const request = options.device ?? 'auto';
-    if (!['auto', 'cpu', 'cuda'].includes(request)) {
-      throw new VidxError('MODEL_BAD_OPTIONS', `device must be auto, cpu or cuda, got "${String(request)}"`, { hint: 'pass --device auto|cpu|cuda' });
-    }
-    const threads = checkThreads(options.threads ?? availableParallelism());
-    const log = options.log ?? ((msg: string) => process.stderr.write(`vidx: ${msg}\n`));
-
     const manifest = loadManifest(manifestPath);
     const { entry, precision, file } = chooseEntry(manifest, manifestPath, options);
-    const onnxPath = isAbsolute(file) ? file : resolve(dirname(manifestPath), file);
-    if (!existsSync(onnxPath) || !statSync(onnxPath).isFile()) {
-      throw new VidxError('MODEL_ONNX_MISSING', `the manifest ${manifestPath} names ${file}, but ${onnxPath} does not exist`, {
-        hint: 'keep the .onnx files beside their .json manifest, or rebuild the bundle (vidx models synthesize|convert)',
-      });
-    }
-
-    let session: ort.InferenceSession | undefined;
-    let fallbackReason: string | undefined;
-    // The process-wide native logger (set up by the first session) would print a failed CUDA
-    // probe as an error line on every CPU machine; its reason reaches the user through `log`
-    // (auto) or the error (cuda), and every failure still throws with its message.
-    ort.env.logLevel = 'fatal';
-    if (request !== 'cpu') {
-      try {
-        session = await ort.InferenceSession.create(onnxPath, sessionOptions(threads, [{ name: 'cuda', deviceId: 0 }]));
-      } catch (e) {
-        if (!isCudaUnavailableError(e)) throw loadFailed(onnxPath, e);
-        const reason = (e as Error).message;
-        if (request === 'cuda') {
-          throw new VidxError('MODEL_CUDA_UNAVAILABLE', `CUDA was requested but onnxruntime cannot use it: ${reason}`, { hint: CUDA_HINT, cause: e });
-        }
-        fallbackReason = reason;
-        log(`CUDA is not available (${reason}); running on CPU with ${threads} thread${threads === 1 ? '' : 's'}`);
-      }
-    }
-    const device: Device = session ? 'cuda' : 'cpu';
-    if (!session) {
-      try {
-        session = await ort.InferenceSession.create(onnxPath, sessionOptions(threads, ['cpu']));
-      } catch (e) {
-        throw loadFailed(onnxPath, e);
-      }
-    } else {
-      log(`running ${manifest.architecture} on CUDA (${entry} entry, ${precision})`);
-    }
+    const { session, onnxPath, device, threads, fallbackReason } = await openSession(
+      manifestPath,
+      { onnx: file, architecture: manifest.architecture },
+      options,
+      `${entry} entry, ${precision}`,
+    );
     try {
       checkGraph(session, manifest, feedSpecs(manifest, entry), onnxPath);
     } catch (e) {
@@ -360,7 +323,13 @@ export interface OpenedSession {
  * Finds the manifest's ONNX file and opens an onnxruntime session on the best device ('auto':
  * CUDA when it works, else CPU with the reason logged). Shared by every kind of model.
  */
-export async function openSession(manifestPath: string, manifest: Pick<ModelManifest, 'onnx' | 'architecture'>, options: EngineOptions = {}): Promise<OpenedSession> {
+export async function openSession(
+  manifestPath: string,
+  manifest: Pick<ModelManifest, 'onnx' | 'architecture'>,
+  options: EngineOptions = {},
+  /** What the CUDA log line adds about the graph (e.g. its entry and precision). */
+  what?: string,
+): Promise<OpenedSession> {
   const request = options.device ?? 'auto';
   if (!['auto', 'cpu', 'cuda'].includes(request)) {
     throw new VidxError('MODEL_BAD_OPTIONS', `device must be auto, cpu or cuda, got "${String(request)}"`, { hint: 'pass --device auto|cpu|cuda' });
@@ -371,7 +340,7 @@ export async function openSession(manifestPath: string, manifest: Pick<ModelMani
   const onnxPath = isAbsolute(manifest.onnx) ? manifest.onnx : resolve(dirname(manifestPath), manifest.onnx);
   if (!existsSync(onnxPath) || !statSync(onnxPath).isFile()) {
     throw new VidxError('MODEL_ONNX_MISSING', `the manifest ${manifestPath} names ${manifest.onnx}, but ${onnxPath} does not exist`, {
-      hint: 'keep the .onnx file beside its .json manifest, or rebuild the pair (vidx models synthesize|convert)',
+      hint: 'keep the .onnx files beside their .json manifest, or rebuild the bundle (vidx models synthesize|convert)',
     });
   }
 
@@ -402,7 +371,7 @@ export async function openSession(manifestPath: string, manifest: Pick<ModelMani
       throw loadFailed(onnxPath, e);
     }
   } else {
-    log(`running ${manifest.architecture} on CUDA`);
+    log(`running ${manifest.architecture} on CUDA${what ? ` (${what})` : ''}`);
   }
   return { session, onnxPath, device, threads, ...(fallbackReason === undefined ? {} : { fallbackReason }) };
 }
