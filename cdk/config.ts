@@ -5,6 +5,8 @@
  * Defaults that the runtime also uses come from core/names.ts, so CDK and code never drift.
  */
 import { z } from 'zod';
+import { ANALYSES } from '../core/detection/analyses.ts';
+import { DEFAULT_KEYFRAME_INTERVAL } from '../core/detection/keyframes.ts';
 import { DEFAULTS, VIDEO_PREFIX } from '../core/names.ts';
 import { RELEASES, type Release } from '../models/pull.ts';
 import { GENERATED_MANIFEST } from './model-manifest.ts';
@@ -64,6 +66,16 @@ export const ConfigSchema = z
      * an error if it is not there) or a path to a manifest.json, relative to the repository root.
      */
     modelManifest: z.string().min(1).default(GENERATED_MANIFEST),
+    /**
+     * What the workers find (core/detection/analyses.ts): `classify` (what happens in each clip,
+     * `model`), `detect` (who does what and where: the AVA person detector and action model, built
+     * into the worker image beside `model`), or both (`classify,detect`).
+     */
+    analyses: list.pipe(z.array(z.enum(ANALYSES)).min(1)).default(['classify']).transform((a) => [...new Set(a)].sort()),
+    /** Detection: seconds between keyframes (AVA annotates one a second). */
+    keyframeIntervalSeconds: z.coerce.number().positive().max(60).default(DEFAULT_KEYFRAME_INTERVAL),
+    /** Detection: a detection is a person at this score or above (default: the detector manifest's 0.8). */
+    personThreshold: z.coerce.number().min(0).max(1).optional(),
     clipSeconds: int(1, 3600).default(DEFAULTS.clipSeconds),
     videoPrefix: z.string().min(1).default(VIDEO_PREFIX),
     maxReceiveCount: int(1, 1000).default(DEFAULTS.maxReceiveCount),

@@ -3,13 +3,14 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
+import { DETECTION_MODELS } from '../core/detection/analyses.ts';
 import { ENV, THUMBNAIL_PREFIX } from '../core/names.ts';
 import { ACTIONS } from './actions.ts';
 import type { VidxConfig } from './config.ts';
 import { ClipQueue } from './constructs/clip-queue.ts';
 import { FfprobeLayer } from './constructs/ffprobe-layer.ts';
 import { GpuCapacity } from './constructs/gpu-capacity.ts';
-import { GpuWorkerService } from './constructs/gpu-worker-service.ts';
+import { GpuWorkerService, imageManifestPath } from './constructs/gpu-worker-service.ts';
 import { IndexTable } from './constructs/index-table.ts';
 import { Monitoring } from './constructs/monitoring.ts';
 import type { NodeFunction } from './constructs/node-function.ts';
@@ -67,6 +68,13 @@ export class VidxStack extends Stack {
     const videosArn = this.bucket.arnForObjects(`${config.videoPrefix}*`);
     const table = this.index.table;
 
+    // What the workers find; the segmenter plans detection keyframes into the clips it enqueues.
+    const detect = config.analyses.includes('detect');
+    const analysesEnvironment: Record<string, string> = {
+      [ENV.analyses]: config.analyses.join(','),
+      [ENV.keyframeInterval]: String(config.keyframeIntervalSeconds),
+    };
+
     // --- segmenter: S3 event -> probe -> clip messages ---------------------------------------
     // Done/failed events: published by the segmenter (failures) and the workers.
     this.events = new VideoEvents(this, 'Events', { webhookUrl: config.webhookUrl });
@@ -79,6 +87,7 @@ export class VidxStack extends Stack {
       bucket: this.bucket,
       videoPrefix: config.videoPrefix,
       clipSeconds: config.clipSeconds,
+      analysesEnvironment,
       index: this.index,
       clipQueue: this.clips.queue,
       events: this.events,
@@ -142,6 +151,7 @@ export class VidxStack extends Stack {
       healthPort: config.workerHealthPort,
       model: config.model,
       modelSource: config.modelSource,
+      extraModels: detect ? [DETECTION_MODELS.people, DETECTION_MODELS.actions] : [],
       modelZooUrl: config.modelZooUrl,
       logRetentionDays: config.logRetentionDays,
       environment: {
@@ -153,6 +163,9 @@ export class VidxStack extends Stack {
         [ENV.visibilityTimeoutSeconds]: String(config.visibilityTimeoutSeconds),
         [ENV.heartbeatSeconds]: String(config.heartbeatSeconds),
         [ENV.stopTimeoutSeconds]: String(config.stopTimeoutSeconds),
+        ...analysesEnvironment,
+        ...(detect ? { [ENV.peopleModel]: imageManifestPath(DETECTION_MODELS.people), [ENV.actionsModel]: imageManifestPath(DETECTION_MODELS.actions) } : {}),
+        ...(config.personThreshold === undefined ? {} : { [ENV.personThreshold]: String(config.personThreshold) }),
         // VIDX_MODEL comes from the image: the manifest its build wrote to /models.
       },
     });

@@ -75,6 +75,7 @@ const CODES = {
   ANALYZE_BAD_RESULT: { hint: 'pass a result written by this version of `vidx analyze`' },
   TIMELINE_BAD_OPTIONS: { hint: 'use a threshold in [0, 1] and a gap >= 0' },
   TIMELINE_BAD_WINDOWS: { hint: 'pass each window once' },
+  ANNOTATE_BAD_OUTPUT: { hint: 'give --annotate a new file path (e.g. out.mp4), not the input video' },
   INSPECT_BAD_TIME: { hint: 'give a start time within the video' },
 
   // Pipeline (segmenter, worker, index)

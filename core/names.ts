@@ -44,6 +44,8 @@ export const ENV = {
   region: 'AWS_REGION',
   ffmpeg: 'VIDX_FFMPEG',
   ffprobe: 'VIDX_FFPROBE',
+  /** A TrueType/OpenType font for `analyze --annotate` labels (default: a common system font). */
+  font: 'VIDX_FONT',
   device: 'VIDX_DEVICE',
   threads: 'VIDX_THREADS',
   /** "1": decode without the H.264 loop filter (faster; see README Performance). */

@@ -16,6 +16,10 @@ import type { GpuCapacity } from './gpu-capacity.ts';
 export const WORKER_HEALTH_SCRIPT =
   "node -e \"fetch('http://127.0.0.1:'+process.env.VIDX_HEALTH_PORT+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))\"";
 
+/** Where the image build puts its models (gpu-worker/Dockerfile): `<dir>/<arch>.json` beside `<arch>.onnx`. */
+export const IMAGE_MODELS_DIR = '/models/current';
+export const imageManifestPath = (arch: string): string => `${IMAGE_MODELS_DIR}/${arch}.json`;
+
 export interface GpuWorkerServiceProps {
   readonly capacity: GpuCapacity;
   readonly environment: Record<string, string>;
@@ -26,6 +30,8 @@ export interface GpuWorkerServiceProps {
   /** Architecture and weights the image build puts into /models. */
   readonly model: string;
   readonly modelSource: 'pretrained' | 'synthetic';
+  /** Further architectures built into /models the same way (detection: the person detector and the action model). */
+  readonly extraModels?: readonly string[];
   /** Mirror for the image build's `models pull` (VIDX_MODEL_ZOO_URL); none: the releases' own addresses. */
   readonly modelZooUrl?: string;
   readonly logRetentionDays: number;
@@ -50,7 +56,12 @@ export class GpuWorkerService extends Construct {
       file: PATHS.workerDockerfile,
       platform: ecrAssets.Platform.LINUX_AMD64,
       ignoreMode: IgnoreMode.DOCKER, // the repo's .dockerignore keeps the context small
-      buildArgs: { VIDX_ARCH: props.model, VIDX_MODEL_SOURCE: props.modelSource, ...(props.modelZooUrl ? { VIDX_MODEL_ZOO_URL: props.modelZooUrl } : {}) },
+      buildArgs: {
+        VIDX_ARCH: props.model,
+        VIDX_MODEL_SOURCE: props.modelSource,
+        ...(props.extraModels?.length ? { VIDX_EXTRA_ARCHS: props.extraModels.join(' ') } : {}),
+        ...(props.modelZooUrl ? { VIDX_MODEL_ZOO_URL: props.modelZooUrl } : {}),
+      },
     });
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {

@@ -37,6 +37,8 @@ export interface SegmenterProps {
   /** Uploads under this prefix invoke the segmenter. */
   readonly videoPrefix: string;
   readonly clipSeconds: number;
+  /** VIDX_ANALYSES and VIDX_KEYFRAME_INTERVAL: detection plans keyframes per clip. */
+  readonly analysesEnvironment: Record<string, string>;
   readonly index: IndexTable;
   readonly clipQueue: sqs.IQueue;
   readonly events: VideoEvents;
@@ -92,6 +94,7 @@ export class Segmenter extends Construct {
         [ENV.queueUrl]: props.clipQueue.queueUrl,
         [ENV.videoPrefix]: props.videoPrefix,
         [ENV.clipSeconds]: String(props.clipSeconds),
+        ...props.analysesEnvironment,
         [ENV.model]: `${LAMBDA_TASK_ROOT}/${MODEL_MANIFEST_FILE}`,
         [ENV.ffprobe]: FFPROBE_LAYER_PATH,
         ...props.events.environment(),

@@ -2,6 +2,7 @@
  * `npx vidx analyze <file|url> --model <manifest.json> [--stride s] [--batch n]
  *   [--device auto|cpu|cuda] [--json] [--threshold p] [--top-k k] [--gap n] [--threads n] [--cache dir]
  *   [--fast-decode] [--entry auto|float|uint8]`
+ * `npx vidx analyze <file|url> --detect [--json] [--annotate out.mp4] [--keyframe-interval s] ...`
  *
  * stdout: the readable timeline, or with --json the full AnalysisResult (windows included).
  * stderr: the progress bar (cli-progress on a terminal; plain progress lines otherwise, so a
@@ -17,6 +18,10 @@ import { probe } from '../../core/video/probe.ts';
 import { InferenceEngine } from '../../core/model/engine.ts';
 import { ActionDetector, PersonDetector } from '../../core/model/detectors.ts';
 import { analyzeDetections, formatPersonTimeline } from '../../core/detection/analyze.ts';
+import { DETECTION_MODELS } from '../../core/detection/analyses.ts';
+import { annotateVideo, checkAnnotationOutput } from '../../core/detection/annotate.ts';
+import { VidxError } from '../../core/errors.ts';
+import { findFont } from '../../core/video/font.ts';
 import type { VideoInfo } from '../../core/video/probe.ts';
 import type { Architecture } from '../../core/model/manifest.ts';
 import { resolveDefaultModel } from '../../models/store.ts';
@@ -43,6 +48,7 @@ interface AnalyzeFlags {
   personThreshold?: number;
   actionThreshold?: number;
   maxPeople?: number;
+  annotate?: string;
 }
 
 function positiveNumber(v: string): number {
@@ -70,11 +76,11 @@ function say(line: string): void {
 }
 
 /** Progress on stderr: a bar on a terminal, otherwise a line at every 10 % (logs stay short). */
-function progressReporter(enabled: boolean): { update(done: number, total: number): void; stop(): void } {
+function progressReporter(enabled: boolean, task = 'analyze', unit = 'windows'): { update(done: number, total: number): void; stop(): void } {
   if (!enabled) return { update: () => undefined, stop: () => undefined };
   if (process.stderr.isTTY) {
     const bar = new cliProgress.SingleBar(
-      { format: 'analyze [{bar}] {value}/{total} windows | {percentage}% | eta {eta_formatted}', stream: process.stderr, hideCursor: true },
+      { format: `${task} [{bar}] {value}/{total} ${unit} | {percentage}% | eta {eta_formatted}`, stream: process.stderr, hideCursor: true },
       cliProgress.Presets.shades_classic,
     );
     let started = false;
@@ -97,7 +103,7 @@ function progressReporter(enabled: boolean): { update(done: number, total: numbe
       const decile = total === 0 ? 10 : Math.floor((done / total) * 10);
       if (decile === lastDecile) return;
       lastDecile = decile;
-      process.stderr.write(`analyze: ${done}/${total} windows (${Math.round((done / Math.max(total, 1)) * 100)}%)\n`);
+      process.stderr.write(`${task}: ${done}/${total} ${unit} (${Math.round((done / Math.max(total, 1)) * 100)}%)\n`);
     },
     stop: () => undefined,
   };
@@ -114,13 +120,13 @@ async function modelPath(given: string | undefined, architecture: Architecture, 
 async function runDetect(input: string, info: VideoInfo, flags: AnalyzeFlags): Promise<void> {
   const envThreads = process.env[ENV.threads] ? Number(process.env[ENV.threads]) : undefined;
   const options = { device: flags.device, threads: flags.threads ?? envThreads, log: (line: string) => say(line) };
-  const people = await PersonDetector.load(await modelPath(flags.peopleModel, 'fasterrcnn_resnet50_fpn_v2', flags.cache), options);
+  const people = await PersonDetector.load(await modelPath(flags.peopleModel, DETECTION_MODELS.people, flags.cache), options);
   let actions: ActionDetector | undefined;
   const ac = new AbortController();
   const onSigint = () => ac.abort(new Error('interrupted'));
   process.once('SIGINT', onSigint);
   try {
-    actions = await ActionDetector.load(await modelPath(flags.actionsModel, 'slowfast_r50_detection', flags.cache), options);
+    actions = await ActionDetector.load(await modelPath(flags.actionsModel, DETECTION_MODELS.actions, flags.cache), options);
     if (!people.manifest.trained || !actions.manifest.trained) say(UNTRAINED_NOTE);
     const { result } = await analyzeDetections(input, info, { people, actions }, {
       keyframeInterval: flags.keyframeInterval,
@@ -131,6 +137,18 @@ async function runDetect(input: string, info: VideoInfo, flags: AnalyzeFlags): P
       signal: ac.signal,
     });
     process.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : formatPersonTimeline(result));
+    if (flags.annotate) {
+      const font = findFont();
+      if (font.file === null) say(`labels not drawn (${font.why}); boxes only`);
+      const progress = progressReporter(flags.progress, 'annotate', 's');
+      await annotateVideo(input, info, result, flags.annotate, {
+        font: font.file,
+        signal: ac.signal,
+        onProgress: (done, total) => progress.update(Math.floor(done), Math.ceil(total)),
+      });
+      progress.stop();
+      say(`annotated video written to ${flags.annotate}`);
+    }
   } finally {
     process.off('SIGINT', onSigint);
     await actions?.close();
@@ -139,6 +157,10 @@ async function runDetect(input: string, info: VideoInfo, flags: AnalyzeFlags): P
 }
 
 async function run(input: string, flags: AnalyzeFlags): Promise<void> {
+  if (flags.annotate) {
+    if (!flags.detect) throw new VidxError('ANALYZE_BAD_OPTIONS', '--annotate draws the people --detect finds: add --detect');
+    checkAnnotationOutput(input, flags.annotate);
+  }
   // Probe first: a bad input fails in milliseconds, before seconds of model loading.
   const info = await probe(input);
   if (flags.detect) return runDetect(input, info, flags);
@@ -207,6 +229,7 @@ export function registerAnalyze(program: Command): void {
     .option('--person-threshold <p>', "with --detect: a detection is a person when its score >= this (default: the detector manifest's, 0.8)", probability)
     .option('--action-threshold <p>', 'with --detect: an action counts when p >= this (default 0.5; 0 for untrained models); --threshold also sets it', probability)
     .option('--max-people <n>', 'with --detect: people per keyframe, best first (default 20)', wholeNumber(1))
+    .option('--annotate <out.mp4>', 'with --detect: also write a copy of the video with every box and label drawn (H.264)')
     .option('--json', 'print the full result as JSON (windows included; with --detect, every box)')
     .option('--no-progress', 'no progress on stderr')
     .action(async (input: string, flags: AnalyzeFlags) => run(input, flags));

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { DEFAULTS, ENV } from '../../core/names.ts';
-import { keyframeIntervalFrom, parseAnalyses } from '../../core/detection/analyses.ts';
+import { DETECTION_MODELS, keyframeIntervalFrom, parseAnalyses } from '../../core/detection/analyses.ts';
 import { defaultPersonTimelineOptions } from '../../core/detection/defaults.ts';
 import { VidxError } from '../../core/errors.ts';
 import { loadManifest, loadModelManifest } from '../../core/pipeline/model-ref.ts';
@@ -37,10 +37,10 @@ export function registerLocal(program: Command): void {
       const analysesText = opts.analyses ?? process.env[ENV.analyses];
       const analyses = parseAnalyses(analysesText);
       const keyframeInterval = keyframeIntervalFrom(opts.keyframeInterval ?? process.env[ENV.keyframeInterval]);
-      const detectModel = async (given: string | undefined, architecture: 'fasterrcnn_resnet50_fpn_v2' | 'slowfast_r50_detection') =>
+      const detectModel = async (given: string | undefined, architecture: (typeof DETECTION_MODELS)[keyof typeof DETECTION_MODELS]) =>
         given ? resolve(given) : (await resolveDefaultModel({ cache: opts.cache, log: say, architecture })).manifestPath;
-      const peopleModel = analyses.detect ? await detectModel(opts.peopleModel, 'fasterrcnn_resnet50_fpn_v2') : undefined;
-      const actionsModel = analyses.detect ? await detectModel(opts.actionsModel, 'slowfast_r50_detection') : undefined;
+      const peopleModel = analyses.detect ? await detectModel(opts.peopleModel, DETECTION_MODELS.people) : undefined;
+      const actionsModel = analyses.detect ? await detectModel(opts.actionsModel, DETECTION_MODELS.actions) : undefined;
       const personThreshold = opts.personThreshold === undefined ? undefined : Number(opts.personThreshold);
       if (personThreshold !== undefined && !(personThreshold >= 0 && personThreshold <= 1)) throw new VidxError('BAD_OPTION', `--person-threshold must be a probability, got "${opts.personThreshold}"`);
       const detection = actionsModel

@@ -14,6 +14,9 @@ export interface Analyses {
 }
 
 export const ANALYSES_BAD = 'ANALYSES_BAD';
+
+/** The models `detect` runs unless told otherwise: the person detector and the AVA action model. */
+export const DETECTION_MODELS = { people: 'fasterrcnn_resnet50_fpn_v2', actions: 'slowfast_r50_detection' } as const;
 export const DEFAULT_ANALYSES: Analyses = { classify: true, detect: false };
 
 /** "classify", "detect" or "classify,detect" (any order, spaces allowed); unset = classify only. */

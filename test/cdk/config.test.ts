@@ -35,7 +35,18 @@ describe('loadConfig', () => {
       authorizer: { type: 'iam' },
       lambdaArchitecture: 'x86_64',
       modelSource: 'pretrained',
+      analyses: ['classify'],
+      keyframeIntervalSeconds: 1,
     });
+  });
+
+  it('analyses: classify, detect or both, from a list or a -c string in any order; nothing else', () => {
+    expect(loadConfig(context({ 'vidx:analyses': 'detect, classify' })).analyses).toEqual(['classify', 'detect']);
+    expect(loadConfig(context({ vidx: { analyses: ['detect'] } })).analyses).toEqual(['detect']);
+    expect(() => loadConfig(context({ 'vidx:analyses': 'classify,track' }))).toThrow(/analyses/);
+    expect(() => loadConfig(context({ 'vidx:analyses': '' }))).toThrow(/analyses/);
+    expect(() => loadConfig(context({ 'vidx:keyframeIntervalSeconds': '0' }))).toThrow(/keyframeIntervalSeconds/);
+    expect(() => loadConfig(context({ 'vidx:personThreshold': '1.5' }))).toThrow(/personThreshold/);
   });
 
   it('reads an object under "vidx" and single "vidx:<key>" strings from -c, the latter winning', () => {

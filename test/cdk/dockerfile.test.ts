@@ -5,11 +5,13 @@
  * build context (.dockerignore) that holds everything the COPY lines need and nothing big.
  */
 import { createRequire } from 'node:module';
-import { existsSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../cdk/config.ts';
-import { WORKER_HEALTH_SCRIPT } from '../../cdk/constructs/gpu-worker-service.ts';
+import { IMAGE_MODELS_DIR, WORKER_HEALTH_SCRIPT } from '../../cdk/constructs/gpu-worker-service.ts';
 import { REPO_ROOT } from '../../cdk/paths.ts';
 import { ENV } from '../../core/names.ts';
 import { finalStageEnv, imageCommand, readDockerfile } from './dockerfile.ts';
@@ -85,13 +87,54 @@ describe('video and model', () => {
 
   it('builds the model into /models (pretrained pull, or synthetic) and points VIDX_MODEL at its manifest', () => {
     const args = of('ARG').map((i) => i.args);
-    expect(args).toEqual(expect.arrayContaining(['VIDX_ARCH=slowfast_r50', 'VIDX_MODEL_SOURCE=pretrained']));
+    expect(args).toEqual(expect.arrayContaining(['VIDX_ARCH=slowfast_r50', 'VIDX_EXTRA_ARCHS=', 'VIDX_MODEL_SOURCE=pretrained']));
     const model = runs().find((r) => r.includes('models pull'))!;
-    expect(model).toContain('node bin/vidx.js models pull "$VIDX_ARCH" --cache /models');
-    expect(model).toContain('node bin/vidx.js models synthesize "$VIDX_ARCH" --out /models/synthetic');
-    expect(model).toMatch(/test -f "\/models\/current\/\$VIDX_ARCH\.onnx"/);
-    expect(env[ENV.model]).toBe('/models/current/${VIDX_ARCH}.json');
+    expect(model).toContain('node bin/vidx.js models pull "$arch" --cache /models');
+    expect(model).toContain('node bin/vidx.js models synthesize "$arch" --out /models/synthetic');
+    expect(env[ENV.model]).toBe(`${IMAGE_MODELS_DIR}/\${VIDX_ARCH}.json`);
     expect(env[ENV.device]).toBe('cuda');
+  });
+
+  // The model RUN line executed by sh, with /models moved into a temporary folder and a stand-in
+  // `node` that writes what `vidx models pull/synthesize` would (its own CLI is tested elsewhere).
+  const buildModels = (buildArgs: Record<string, string>): { calls: string[]; current: string[]; code: number | null } => {
+    const dir = mkdtempSync(join(tmpdir(), 'vidx-image-models-'));
+    try {
+      const bin = join(dir, 'bin');
+      mkdirSync(bin);
+      const fakeNode = [
+        '#!/bin/sh',
+        `echo "$*" >> ${dir}/calls`,
+        // node bin/vidx.js models <pull|synthesize> <arch> <--cache|--out> <dir>
+        'if [ "$3" = pull ]; then out="$6/official"; else out="$6"; fi',
+        'mkdir -p "$out" && touch "$out/$4.onnx" "$out/$4.json"',
+      ].join('\n');
+      writeFileSync(join(bin, 'node'), `${fakeNode}\n`, { mode: 0o755 });
+      const script = runs().find((r) => r.includes('models pull'))!.replaceAll('/models', join(dir, 'models'));
+      const r = spawnSync('sh', ['-c', script], { env: { PATH: `${bin}:/usr/bin:/bin`, VIDX_MODEL_ZOO_URL: '', ...buildArgs }, encoding: 'utf8' });
+      const current = join(dir, 'models', 'current');
+      return {
+        calls: existsSync(join(dir, 'calls')) ? readFileSync(join(dir, 'calls'), 'utf8').trim().split('\n').map((c) => c.replaceAll(dir, '$T')) : [],
+        current: existsSync(current) ? readdirSync(current).sort() : [],
+        code: r.status,
+      };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  it('pulls the classifier and every extra architecture (the detection pair) into /models/current', () => {
+    const r = buildModels({ VIDX_ARCH: 'slowfast_r50', VIDX_EXTRA_ARCHS: 'fasterrcnn_resnet50_fpn_v2 slowfast_r50_detection', VIDX_MODEL_SOURCE: 'pretrained' });
+    expect(r.code).toBe(0);
+    expect(r.calls).toEqual(['bin/vidx.js models pull slowfast_r50 --cache $T/models', 'bin/vidx.js models pull fasterrcnn_resnet50_fpn_v2 --cache $T/models', 'bin/vidx.js models pull slowfast_r50_detection --cache $T/models']);
+    expect(r.current).toEqual(['fasterrcnn_resnet50_fpn_v2.json', 'fasterrcnn_resnet50_fpn_v2.onnx', 'slowfast_r50.json', 'slowfast_r50.onnx', 'slowfast_r50_detection.json', 'slowfast_r50_detection.onnx']);
+  });
+
+  it('synthesizes only the classifier when nothing extra is asked for', () => {
+    const r = buildModels({ VIDX_ARCH: 'i3d_r50', VIDX_EXTRA_ARCHS: '', VIDX_MODEL_SOURCE: 'synthetic' });
+    expect(r.code).toBe(0);
+    expect(r.calls).toEqual(['bin/vidx.js models synthesize i3d_r50 --out $T/models/synthetic']);
+    expect(r.current).toEqual(['i3d_r50.json', 'i3d_r50.onnx']);
   });
 });
 

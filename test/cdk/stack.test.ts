@@ -494,6 +494,7 @@ describe('GPU workers', () => {
     expect(images).toHaveLength(1);
     const src = images[0]!.source;
     expect(src).toMatchObject({ dockerFile: 'gpu-worker/Dockerfile', platform: 'linux/amd64', dockerBuildArgs: { VIDX_ARCH: 'slowfast_r50', VIDX_MODEL_SOURCE: 'pretrained' } });
+    expect(src.dockerBuildArgs.VIDX_EXTRA_ARCHS).toBeUndefined(); // classification only (the default analyses): no detection models
     const context = join(s.outdir, src.directory);
     const top = readdirSync(context).sort();
     expect(top).toEqual(expect.arrayContaining(['package.json', 'package-lock.json', 'bin', 'core', 'gpu-worker', 'models', '.dockerignore']));

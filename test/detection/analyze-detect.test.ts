@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DetectionResultSchema, formatPersonTimeline, type DetectionResult } from '../../core/detection/analyze.ts';
 import { ffmpegPath } from '../../core/video/ffmpeg.ts';
+import { probe } from '../../core/video/probe.ts';
 import { synthesize } from '../../models/convert.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -57,9 +58,12 @@ describe('vidx analyze --detect', () => {
     const video = join(work, 'portrait.mp4');
     // Portrait (120 x 160), 1 s: one keyframe at 0.5 s; its action clip runs past both ends of the video.
     execFileSync(ffmpegPath(), ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=120x160:rate=25:duration=1', '-pix_fmt', 'yuv420p', video]);
-    const r = await vidx(['analyze', video, '--detect', '--json', '--people-model', people, '--actions-model', actions, '--person-threshold', '0', '--max-people', '3', '--device', 'cpu']);
+    const annotated = join(work, 'portrait-annotated.mp4');
+    const r = await vidx(['analyze', video, '--detect', '--json', '--annotate', annotated, '--people-model', people, '--actions-model', actions, '--person-threshold', '0', '--max-people', '3', '--device', 'cpu']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('UNTRAINED');
+    expect(r.stderr).toContain(`annotated video written to ${annotated}`);
+    expect(await probe(annotated)).toMatchObject({ width: 120, height: 160, codec: 'h264' });
     result = DetectionResultSchema.parse(JSON.parse(r.stdout));
     expect(result.video).toMatchObject({ width: 120, height: 160, duration: 1 });
     expect(result.options).toMatchObject({ keyframeInterval: 1, scoreThreshold: 0, actionThreshold: 0, maxPeople: 3 });
@@ -87,6 +91,17 @@ describe('vidx analyze --detect', () => {
     const lines = text.trim().split('\n');
     expect(lines).toHaveLength(9);
     for (const line of lines) expect(line).toMatch(/^person [123], .+, 0\.0-1\.0 s, \d\.\d\d$/);
+  });
+
+  it('refuses --annotate without --detect, and over the input itself, before loading any model', async () => {
+    const video = join(work, 'portrait.mp4');
+    const without = await vidx(['analyze', video, '--annotate', join(work, 'x.mp4')]);
+    expect(without.code).not.toBe(0);
+    expect(without.stderr).toContain('ANALYZE_BAD_OPTIONS');
+    const over = await vidx(['analyze', video, '--detect', '--annotate', video, '--people-model', people, '--actions-model', actions]);
+    expect(over.code).not.toBe(0);
+    expect(over.stderr).toContain('ANNOTATE_BAD_OUTPUT');
+    expect(over.stderr).not.toContain('UNTRAINED'); // refused before the models were loaded
   });
 
   it('says so when nobody is found (not an error)', () => {

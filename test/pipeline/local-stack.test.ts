@@ -20,6 +20,7 @@ import { ffmpegPath } from '../../core/video/ffmpeg.ts';
 import { DEFAULT_TOP_K } from '../../core/timeline/defaults.ts';
 import { waitFor } from '../helpers/emulators.ts';
 import { makeVideo } from './fixtures.ts';
+import { CRICKET_GIF } from '../helpers/media.ts';
 
 let dir: string;
 let manifestPath: string;
@@ -61,7 +62,7 @@ describe('vidx local, end to end with the synthesized model', () => {
 
   it('uploads real footage and an ffmpeg video the way `vidx upload` does; both get indexed', async () => {
     const cricket = join(dir, 'cricket shot.mp4');
-    execFileSync(ffmpegPath(), ['-hide_banner', '-loglevel', 'error', '-y', '-i', '/work/shared/media/cricket_shot.gif', '-vf', 'scale=trunc(iw/2)*2:trunc(ih/2)*2', '-pix_fmt', 'yuv420p', '-c:v', 'libx264', '-preset', 'ultrafast', cricket]);
+    execFileSync(ffmpegPath(), ['-hide_banner', '-loglevel', 'error', '-y', '-i', CRICKET_GIF, '-vf', 'scale=trunc(iw/2)*2:trunc(ih/2)*2', '-pix_fmt', 'yuv420p', '-c:v', 'libx264', '-preset', 'ultrafast', cricket]);
     const synthetic = makeVideo(dir, 'pattern.mp4', 4.5, { size: '160x120', rate: 24 });
 
     const config = (await api<LocalConfig>('/_local/config')).body;

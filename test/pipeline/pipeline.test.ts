@@ -22,6 +22,7 @@ import { ffmpegPath } from '../../core/video/ffmpeg.ts';
 import { execFileSync } from 'node:child_process';
 import { planClips } from '../../core/pipeline/plan.ts';
 import { sendClipJobs } from '../../core/aws/queue.ts';
+import { CRICKET_GIF } from '../helpers/media.ts';
 
 const TIMELINE = { threshold: 0, gap: 1 };
 
@@ -77,7 +78,7 @@ afterAll(async () => {
 describe('pipeline on the emulators', () => {
   it('indexes real footage and ffmpeg videos, and fails bad uploads with reasons while the others finish', async () => {
     const gif = join(dir, 'cricket shot é.mp4');
-    execFileSync(ffmpegPath(), ['-hide_banner', '-loglevel', 'error', '-y', '-i', '/work/shared/media/cricket_shot.gif', '-vf', 'scale=128:-2', '-pix_fmt', 'yuv420p', '-c:v', 'libx264', '-preset', 'ultrafast', gif]);
+    execFileSync(ffmpegPath(), ['-hide_banner', '-loglevel', 'error', '-y', '-i', CRICKET_GIF, '-vf', 'scale=128:-2', '-pix_fmt', 'yuv420p', '-c:v', 'libx264', '-preset', 'ultrafast', gif]);
     const a = makeVideo(dir, 'a.mp4', 5);
     const b = makeVideo(dir, 'b.mp4', 3, { pattern: 'rgbtestsrc' });
     const empty = join(dir, 'empty.mp4');

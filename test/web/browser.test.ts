@@ -19,6 +19,7 @@ import { s3CreatedEvent } from '../../cli/local/s3-event.ts';
 import { ffmpegPath } from '../../core/video/ffmpeg.ts';
 import type { TimelineResponse, VideoView } from '../../core/query/responses.ts';
 import { waitFor } from '../helpers/emulators.ts';
+import { CRICKET_GIF } from '../helpers/media.ts';
 
 export const CHROMIUM = process.env.VIDX_CHROMIUM || '/usr/bin/chromium';
 export const ARTIFACTS = join(process.cwd(), 'test-artifacts', 'web');
@@ -48,7 +49,7 @@ async function shot(name: string): Promise<void> {
  * start after 0 s). The page's <video> cannot play a GIF.
  */
 function cricketMp4(out: string): string {
-  execFileSync(ffmpegPath(), ['-hide_banner', '-loglevel', 'error', '-y', '-stream_loop', '1', '-i', '/work/shared/media/cricket_shot.gif', '-vf', 'scale=trunc(iw/2)*2:trunc(ih/2)*2', '-pix_fmt', 'yuv420p', '-c:v', 'libx264', '-preset', 'ultrafast', '-movflags', '+faststart', out]);
+  execFileSync(ffmpegPath(), ['-hide_banner', '-loglevel', 'error', '-y', '-stream_loop', '1', '-i', CRICKET_GIF, '-vf', 'scale=trunc(iw/2)*2:trunc(ih/2)*2', '-pix_fmt', 'yuv420p', '-c:v', 'libx264', '-preset', 'ultrafast', '-movflags', '+faststart', out]);
   return out;
 }
 
@@ -141,7 +142,7 @@ describe.skipIf(!haveChromium)('the web page in Chromium', () => {
 
   it('takes a dropped GIF through a presigned PUT, follows it to indexed without reload, and plays it from a moment', async () => {
     // The real footage as a person would drop it (issue 9: upload cricket_shot.gif, watch it index).
-    const bytes = readFileSync('/work/shared/media/cricket_shot.gif').toString('base64');
+    const bytes = readFileSync(CRICKET_GIF).toString('base64');
     const dataTransfer = await page.evaluateHandle((b64: string) => {
       const dt = new DataTransfer();
       dt.items.add(new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], 'cricket_shot.gif', { type: 'image/gif' }));
