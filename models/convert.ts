@@ -89,7 +89,7 @@ export async function writeModelPair(outDir: string, manifest: ModelManifest, mo
   if (u8) {
     // A person detector takes one image, no window: frames only has to be valid.
     const frames = manifest.task === 'detect-people' ? 1 : manifest.frames;
-    const spec = { frames, inputRange: manifest.inputRange, mean: manifest.mean, std: manifest.std };
+    const spec = { frames, inputRange: manifest.inputRange, mean: manifest.mean, std: manifest.std, ...(u8.padTo === undefined ? {} : { padTo: u8.padTo }) };
     await writeAtomically(join(dir, u8.onnx), onnx.ModelProto.encode(uint8Entry(model, spec)).finish());
     if (u8.onnxFloat16 !== null) await writeAtomically(join(dir, u8.onnxFloat16), onnx.ModelProto.encode(uint8Entry(toFloat16(model), spec)).finish());
   }

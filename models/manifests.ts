@@ -271,6 +271,8 @@ function actionDetectorManifest(arch: Architecture, source: ManifestSource, trai
  * from a Faster R-CNN with score >= 0.8) as the graph's default score threshold.
  */
 const PERSON_SCORE_THRESHOLD = 0.8;
+/** GeneralizedRCNNTransform's size_divisible: the detector's input is padded to multiples of it. */
+const SIZE_DIVISIBLE = 32;
 const DETECTOR_REFERENCE =
   'https://pytorch.org/vision/stable/models/generated/torchvision.models.detection.fasterrcnn_resnet50_fpn_v2.html (COCO_V1 weights, box AP 46.7) ; https://github.com/pytorch/vision/blob/main/torchvision/models/detection/faster_rcnn.py (FasterRCNN: min_size 800, max_size 1333, image_mean [0.485, 0.456, 0.406], image_std [0.229, 0.224, 0.225], box_nms_thresh 0.5, box_detections_per_img 100) ; https://github.com/pytorch/vision/blob/main/torchvision/models/detection/transform.py (size_divisible 32) ; https://arxiv.org/abs/1812.03982 (SlowFast, AVA: person boxes scoring >= 0.8)';
 
@@ -282,13 +284,14 @@ function personDetectorManifest(arch: Architecture, source: ManifestSource, trai
     task: 'detect-people',
     architecture: arch,
     onnx: modelFileNames(arch).onnx,
-    uint8: { onnx: modelFileNames(arch).uint8, onnxFloat16: null, input: `${DETECTOR_IO.image}${IMAGE_INPUT_SUFFIX}`, layout: UINT8_LAYOUT, precision: 'float32' },
+    // The graph pads (after normalizing) to sizeDivisible: the host hands the scaled frame's bytes as they are.
+    uint8: { onnx: modelFileNames(arch).uint8, onnxFloat16: null, input: `${DETECTOR_IO.image}${IMAGE_INPUT_SUFFIX}`, layout: UINT8_LAYOUT, padTo: SIZE_DIVISIBLE, precision: 'float32' },
     input: { name: DETECTOR_IO.image, shape: [1, 3, 'H', 'W'] },
     scoreThresholdInput: DETECTOR_IO.scoreThreshold,
     outputs: { boxes: DETECTOR_IO.boxes, scores: DETECTOR_IO.scores, labels: DETECTOR_IO.labels },
     minSize: 800,
     maxSize: 1333,
-    sizeDivisible: 32,
+    sizeDivisible: SIZE_DIVISIBLE,
     inputRange: [0, 1],
     mean: [0.485, 0.456, 0.406],
     std: [0.229, 0.224, 0.225],

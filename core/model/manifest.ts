@@ -67,6 +67,13 @@ const Uint8EntrySchema = z.object({
   /** Name of the uint8 frames input. */
   input: z.string().min(1),
   layout: z.literal('NTHWC'),
+  /**
+   * Image inputs (person detectors): the graph pads the normalized image with zeros at the right
+   * and bottom to multiples of this (the manifest's sizeDivisible, as torchvision batches
+   * images), so `input` takes the scaled frame of any size. Absent: no padding in the graph
+   * (bundles built before it; a detector's uint8 entry then cannot be used).
+   */
+  padTo: z.number().int().positive().optional(),
   /** Which of the two files analyze and the worker load. */
   precision: z.enum(PRECISIONS),
 });
@@ -183,7 +190,12 @@ export const PersonDetectorManifestSchema = z.object({
   architecture: z.enum(PERSON_DETECTOR_ARCHITECTURES),
   /** The float entry: a normalized float32 image [1, 3, H, W]. */
   onnx: z.string().min(1),
-  /** The uint8 entry: `image_u8` uint8 [1, H, W, 3] (rgb24) instead of image; score_threshold unchanged. */
+  /**
+   * The uint8 entry: `image_u8` uint8 [1, H, W, 3], the frame as scaled (minSize/maxSize), rgb24,
+   * ANY H and W, instead of image; the graph casts, normalizes (inputRange, mean, std), moves
+   * channels first and pads with zeros to multiples of `uint8.padTo` (= sizeDivisible);
+   * score_threshold unchanged.
+   */
   uint8: Uint8EntrySchema.optional(),
   /** Graph input [1, 3, H, W] float32, normalized; H and W multiples of sizeDivisible. */
   input: z.object({ name: z.string().min(1), shape: z.tuple([z.literal(1), z.literal(3), z.literal('H'), z.literal('W')]) }),

@@ -4,7 +4,7 @@
  *
  * Interface (for every builder; nothing here is per architecture):
  *
- *   uint8Entry(floatModel, { frames, inputRange, mean, std }) -> ModelProto
+ *   uint8Entry(floatModel, { frames, inputRange, mean, std, padTo? }) -> ModelProto
  *
  *   - Every float graph input shaped [N, 3, T, H, W] (a video pathway, NCTHW) is fed from ONE
  *     uint8 input `frames` [N, frames, H, W, 3] (NTHWC: the window's frames, rgb24 as decoded).
@@ -12,7 +12,12 @@
  *     subsample inputFrameIndices(frames, T) (PackPathway: SlowFast's `slow`), by a Gather on
  *     the fast frames, so each frame crosses to the device once.
  *   - Every float graph input shaped [N, 3, H, W] (an image, NCHW) `x` is fed from a uint8
- *     input `x_u8` [N, H, W, 3].
+ *     input `x_u8` [N, H, W, 3]. With `padTo` (torchvision detection's size_divisible), `x_u8`
+ *     takes an image of any H and W and the graph pads the NORMALIZED image with zeros at the
+ *     right and bottom up to the next multiples of padTo, the pads computed from the runtime
+ *     shape (Shape, Slice, Mod, Sub, Mod, Concat, Pad constant 0): as GeneralizedRCNNTransform
+ *     batches images. Padding bytes on the host could not give these zeros (0 normalizes to
+ *     -mean/std), so it has to happen here, after the normalization.
  *   - Any other input (e.g. detection `boxes` [K, 5]) is passed through unchanged.
  *   - H and W may be numbers or symbolic (dynamic); all video inputs must share them.
  *   - The math, in float32 and in the order PyTorch applies it (so it equals the float path's
@@ -42,6 +47,8 @@ export interface Uint8EntrySpec {
   inputRange: readonly [number, number];
   mean: readonly [number, number, number];
   std: readonly [number, number, number];
+  /** Image inputs only: pad the normalized image to multiples of this at the right and bottom (see the module comment). */
+  padTo?: number;
 }
 
 type Dim = OnnxTypes.TensorShapeProto.IDimension;
@@ -132,6 +139,22 @@ class Prefix {
   transpose(x: string, perm: number[], output: string): string {
     return this.node('Transpose', [x], output, [{ name: 'perm', type: onnx.AttributeProto.AttributeType.INTS, ints: perm }]);
   }
+
+  /**
+   * `nchw` (from the uint8 image `source`, [N, H, W, 3]) padded with zeros at the bottom and
+   * right to multiples of `multiple`: pad = (multiple - side mod multiple) mod multiple per side.
+   */
+  padToMultiple(nchw: string, source: string, multiple: number, output: string): string {
+    const shape = this.node('Shape', [source], `${source}.shape`);
+    const hw = this.node('Slice', [shape, this.int64s(`${source}.hw_start`, [1]), this.int64s(`${source}.hw_end`, [3])], `${source}.hw`);
+    const m = this.int64s(`${source}.pad_multiple`, [multiple]);
+    const short = this.node('Sub', [m, this.node('Mod', [hw, m], `${source}.hw_rem`)], `${source}.hw_short`);
+    const pad = this.node('Mod', [short, m], `${source}.hw_pad`);
+    // Pad's pads: the begins of N, C, H, W (all 0), then the ends of N, C (0) and H, W.
+    const pads = this.node('Concat', [this.int64s(`${source}.pads_fixed`, [0, 0, 0, 0, 0, 0]), pad], `${source}.pads`, [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 0 }]);
+    // mode constant, constant_value absent: 0.
+    return this.node('Pad', [nchw, pads], output);
+  }
 }
 
 function checkSpec(spec: Uint8EntrySpec): void {
@@ -139,6 +162,7 @@ function checkSpec(spec: Uint8EntrySpec): void {
   if (!(Number.isInteger(spec.frames) && spec.frames > 0)) fail(`frames must be a whole number > 0, got ${spec.frames}`);
   if (!(hi > lo)) fail(`inputRange must be [lo, hi] with hi > lo, got [${lo}, ${hi}]`);
   if (spec.std.some((s) => !(s > 0))) fail('std must be positive');
+  if (spec.padTo !== undefined && !(Number.isInteger(spec.padTo) && spec.padTo > 0)) fail(`padTo must be a whole number > 0, got ${spec.padTo}`);
 }
 
 /**
@@ -154,6 +178,7 @@ export function uint8Entry(model: OnnxTypes.IModelProto, spec: Uint8EntrySpec): 
   const videos = inputs.filter((i) => isImage(i, 5));
   const images = inputs.filter((i) => isImage(i, 4));
   if (videos.length + images.length === 0) fail('no float32 input is shaped [N, 3, T, H, W] or [N, 3, H, W]');
+  if (spec.padTo !== undefined && images.length === 0) fail('padTo pads image inputs [N, 3, H, W], and the graph has none');
 
   const taken = new Set<string>();
   for (const n of graph.node ?? []) for (const o of n.output ?? []) taken.add(o);
@@ -191,9 +216,12 @@ export function uint8Entry(model: OnnxTypes.IModelProto, spec: Uint8EntrySpec): 
     const name = `${img.name}${IMAGE_INPUT_SUFFIX}`;
     if (prefix.nodes.some((n) => n.output?.includes(name)) || taken.has(name)) fail(`the graph already has a value named "${name}"`);
     taken.add(name);
-    newInputs.push(valueInfo(name, ONNX_UINT8, [copyDim(img.dims[0], 'N'), copyDim(img.dims[2], 'H'), copyDim(img.dims[3], 'W'), { dimValue: 3 }]));
+    // Padded in the graph: the bytes' H and W are free (any size; the graph's input is the padded one).
+    const [h, w] = spec.padTo === undefined ? [copyDim(img.dims[2], 'H'), copyDim(img.dims[3], 'W')] : [{ dimParam: `${name}_height` }, { dimParam: `${name}_width` }];
+    newInputs.push(valueInfo(name, ONNX_UINT8, [copyDim(img.dims[0], 'N'), h, w, { dimValue: 3 }]));
     const normalized = prefix.normalize(name, name, spec);
-    prefix.transpose(normalized, [0, 3, 1, 2], img.name);
+    if (spec.padTo === undefined) prefix.transpose(normalized, [0, 3, 1, 2], img.name);
+    else prefix.padToMultiple(prefix.transpose(normalized, [0, 3, 1, 2], `${name}.nchw`), name, spec.padTo, img.name);
   }
 
   return {

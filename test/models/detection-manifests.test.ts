@@ -84,7 +84,8 @@ describe('detection manifests', () => {
       nmsThreshold: 0.5,
       maxDetections: 100,
       personLabel: 1,
-      uint8: { onnx: 'fasterrcnn_resnet50_fpn_v2.u8.onnx', onnxFloat16: null, input: 'image_u8' },
+      // The graph pads the normalized image to sizeDivisible: image_u8 takes the scaled frame as it is.
+      uint8: { onnx: 'fasterrcnn_resnet50_fpn_v2.u8.onnx', onnxFloat16: null, input: 'image_u8', padTo: 32 },
     });
   });
 

@@ -1,9 +1,11 @@
 /**
  * The detection models through the generic uint8 entry (models/onnx/uint8-entry.ts): the same
- * outputs as the float graph fed the same bytes normalized on the host. Small frames keep it cheap.
+ * outputs as the float graph fed the same bytes normalized (and, for the detector, padded) on the
+ * host. Small frames keep it cheap.
  */
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
+import { packDetectorImage } from '../../core/detection/frames.ts';
 import { inputFrameIndices } from '../../core/video/windows.ts';
 import { buildModel } from '../../models/arch/index.ts';
 import { manifestFor, SYNTHETIC_RULE } from '../../models/manifests.ts';
@@ -37,23 +39,29 @@ function normalize(rgb: Uint8Array, frames: number, h: number, w: number, mean: 
 }
 
 describe('detection models through the uint8 entry', () => {
-  it('fasterrcnn_resnet50_fpn_v2: image_u8 [1, H, W, 3] gives the float graph detections', async () => {
+  it('fasterrcnn_resnet50_fpn_v2: image_u8 takes the scaled frame at any size and pads in the graph: the float graph detections on packDetectorImage', async () => {
     const m = manifestFor('fasterrcnn_resnet50_fpn_v2', synthetic, false);
     if (m.task !== 'detect-people' || !m.uint8) throw new Error('expected a person detector with a uint8 entry');
+    expect(m.uint8.padTo).toBe(m.sizeDivisible);
     const model = buildModel('fasterrcnn_resnet50_fpn_v2', synthesizeStateDict('fasterrcnn_resnet50_fpn_v2'));
-    // 32x32: few anchors, so few proposals for the box head (its cost is per proposal).
-    const [h, w] = [32, 32];
-    const rgb = bytes(h * w * 3, 7);
+    // 21 x 27 (no multiple of 32) pads to 32 x 32: few anchors, so few proposals for the box
+    // head (its cost is per proposal). The float path pads on the host, after normalizing.
+    const scaled = { height: 21, width: 27 };
+    const padded = { height: 32, width: 32 };
+    const rgb = bytes(scaled.height * scaled.width * 3, 7);
     const threshold = new ort.Tensor('float32', Float32Array.of(0), []);
     const f = await session(model);
-    const u = await session(uint8Entry(model, { frames: 1, inputRange: m.inputRange, mean: m.mean, std: m.std }));
+    const u = await session(uint8Entry(model, { frames: 1, inputRange: m.inputRange, mean: m.mean, std: m.std, padTo: m.uint8.padTo }));
     try {
       expect([...u.inputNames].sort()).toEqual([m.scoreThresholdInput, m.uint8.input].sort());
-      const a = await f.run({ image: new ort.Tensor('float32', normalize(rgb, 1, h, w, m.mean, m.std), [1, 3, h, w]), score_threshold: threshold });
-      const b = await u.run({ [m.uint8.input]: new ort.Tensor('uint8', rgb, [1, h, w, 3]), score_threshold: threshold });
-      expect(b.scores!.dims).toEqual(a.scores!.dims);
+      const image = packDetectorImage(rgb, scaled, padded, m);
+      const a = await f.run({ image: new ort.Tensor('float32', image, [1, 3, padded.height, padded.width]), score_threshold: threshold });
+      const b = await u.run({ [m.uint8.input]: new ort.Tensor('uint8', rgb, [1, scaled.height, scaled.width, 3]), score_threshold: threshold });
       expect(a.scores!.dims[0]).toBeGreaterThan(0);
-      expect(maxAbsDiff(b.boxes!.data as Float32Array, a.boxes!.data as Float32Array)).toBeLessThan(1e-3);
+      // The same network input bit for bit (normalization as the host's table, exact zeros in
+      // the padding), so the same detections, not merely close ones.
+      expect(Array.from(b.boxes!.data as Float32Array)).toEqual(Array.from(a.boxes!.data as Float32Array));
+      expect(Array.from(b.scores!.data as Float32Array)).toEqual(Array.from(a.scores!.data as Float32Array));
       expect(b.labels!.data).toEqual(a.labels!.data);
     } finally {
       await f.release();

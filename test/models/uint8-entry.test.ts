@@ -120,6 +120,28 @@ describe('uint8Entry: frames as bytes in, the float inputs computed in the graph
     expect(Array.from(out.boxes_out!.data as Float32Array)).toEqual(Array.from(boxes));
   });
 
+  it('padTo: an image of any size, normalized then padded with zeros at the right and bottom to multiples of padTo (torchvision size_divisible)', async () => {
+    const spec = { ...PYTORCHVIDEO, padTo: 4 };
+    const model = uint8Entry(echoGraph([['image', [1, 3, 'H', 'W']]]), spec);
+    const input = model.graph!.input!.find((i) => i.name === 'image_u8')!;
+    expect(input.type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue))).toEqual([1, 'image_u8_height', 'image_u8_width', 3]);
+    const session = await ort.InferenceSession.create(onnx.ModelProto.encode(model).finish(), { intraOpNumThreads: 1 });
+    try {
+      // 5 x 6 pads to 8 x 8; 4 x 8 is already a multiple (no padding); 1 x 1 pads to 4 x 4.
+      for (const [h, w, ph, pw] of [[5, 6, 8, 8], [4, 8, 4, 8], [1, 1, 4, 4]] as const) {
+        const image = bytes(h * w * 3, h + w);
+        const out = (await session.run({ image_u8: new ort.Tensor('uint8', image, [1, h, w, 3]) })).image_out!;
+        expect(out.dims).toEqual([1, 3, ph, pw]);
+        const unpadded = packed(image, [1, 1, h, w], [0], spec);
+        const want = new Float32Array(3 * ph * pw);
+        for (let c = 0; c < 3; c++) for (let y = 0; y < h; y++) want.set(unpadded.subarray((c * h + y) * w, (c * h + y + 1) * w), (c * ph + y) * pw);
+        expect(Array.from(out.data as Float32Array)).toEqual(Array.from(want));
+      }
+    } finally {
+      await session.release();
+    }
+  });
+
   it('works on encoded bytes (graphs built elsewhere) and leaves the float model as it was', async () => {
     const float = echoGraph([['video', ['N', 3, 4, 2, 2]]]);
     const before = onnx.ModelProto.encode(float).finish();
@@ -142,6 +164,8 @@ describe('uint8Entry: frames as bytes in, the float inputs computed in the graph
     expect(code(() => uint8Entry(echoGraph([['boxes', ['K', 5]]]), PYTORCHVIDEO))).toMatch(/no float32 input is shaped/);
     expect(code(() => uint8Entry(echoGraph([['video', ['N', 3, 16, 4, 4]]]), PYTORCHVIDEO))).toMatch(/takes 16 frames but a window has 8/);
     expect(code(() => uint8Entry(echoGraph([['video', ['N', 3, 8, 4, 4]]]), { ...PYTORCHVIDEO, inputRange: [1, 1] }))).toMatch(/hi > lo/);
+    expect(code(() => uint8Entry(echoGraph([['video', ['N', 3, 8, 4, 4]]]), { ...PYTORCHVIDEO, padTo: 32 }))).toMatch(/padTo pads image inputs/);
+    expect(code(() => uint8Entry(echoGraph([['image', [1, 3, 'H', 'W']]]), { ...PYTORCHVIDEO, padTo: 0 }))).toMatch(/padTo must be a whole number/);
     const clash = echoGraph([['video', ['N', 3, 8, 4, 4]]]);
     clash.graph!.node![0]!.output = ['frames.float'];
     clash.graph!.output![0]!.name = 'frames.float';
