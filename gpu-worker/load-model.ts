@@ -42,7 +42,8 @@ async function loadDetection(o: LoadScorerOptions): Promise<{ people: PersonDete
   if (!o.peopleModel || !o.actionsModel) {
     throw new VidxError('WORKER_CONFIG', `detection needs ${ENV.peopleModel} and ${ENV.actionsModel} (model manifests)`, { hint: 'synthesize or pull fasterrcnn_resnet50_fpn_v2 and slowfast_r50_detection' });
   }
-  const options = { device: o.device ?? 'auto', threads: o.threads, log: o.log };
+  // The same entry as the classifier: 'auto' hands both detection models bytes where their bundles have a uint8 entry.
+  const options = { device: o.device ?? 'auto', threads: o.threads, log: o.log, entry: o.entry ?? 'auto' };
   const people = await PersonDetector.load(o.peopleModel, options);
   try {
     return { people, actions: await ActionDetector.load(o.actionsModel, options) };

@@ -119,7 +119,7 @@ async function modelPath(given: string | undefined, architecture: Architecture, 
 /** `--detect`: people and their actions per keyframe (AVA protocol), a per-person timeline. */
 async function runDetect(input: string, info: VideoInfo, flags: AnalyzeFlags): Promise<void> {
   const envThreads = process.env[ENV.threads] ? Number(process.env[ENV.threads]) : undefined;
-  const options = { device: flags.device, threads: flags.threads ?? envThreads, log: (line: string) => say(line) };
+  const options = { device: flags.device, threads: flags.threads ?? envThreads, entry: flags.entry, log: (line: string) => say(line) };
   const people = await PersonDetector.load(await modelPath(flags.peopleModel, DETECTION_MODELS.people, flags.cache), options);
   let actions: ActionDetector | undefined;
   const ac = new AbortController();

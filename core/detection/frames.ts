@@ -4,7 +4,8 @@
  *
  * - each keyframe's image: the frame on screen at t, scaled exactly as torchvision's detection
  *   transform does (detectorInputSize: short side minSize, long side at most maxSize; padding to
- *   the multiple of 32 happens when packing, packDetectorImage);
+ *   the multiple of 32 happens in the uint8 entry's graph, or for the float entry when packing,
+ *   packDetectorImage);
  * - each keyframe's action clip: the T frames at t - D/2 + j*r/F, the WHOLE frame scaled to short
  *   side `shortSide` (no crop). Instants before 0 take the first frame, past the end the last.
  *
@@ -12,6 +13,8 @@
  * keyframes' action clips overlap (a 2.1 s clip every 1 s), so their frames are the union of
  * needed pts, decoded once and shared.
  */
+import { VidxError } from '../errors.ts';
+import type { Entry, InputData } from '../model/engine.ts';
 import { decodeFrames } from '../video/decode.ts';
 import { listFrameTimes } from '../video/frame-times.ts';
 import { frameOnScreen } from '../video/frame-plan.ts';
@@ -80,6 +83,44 @@ export async function readDetectionFrames(
     images: keyIdx.map((i) => images.get(ft.pts[i]!)!),
     clips: clipIdx.map((idx) => idx.map((i) => clipFrames.get(ft.pts[i]!)!)),
   };
+}
+
+/** A detector run's input: the image's data for the entry and the size the model sees. */
+export interface DetectorInput {
+  image: InputData;
+  height: number;
+  width: number;
+}
+
+/** An action-model run's input: per input name of the entry, its data; the clip's frame size. */
+export interface ActionInput {
+  clip: Record<string, InputData>;
+  height: number;
+  width: number;
+}
+
+/**
+ * A keyframe image as the detector's entry takes it. uint8: the scaled frame's rgb24 bytes as
+ * decoded (no copy; the graph normalizes and pads). Float: packDetectorImage, [3, padded] floats.
+ */
+export function detectorInput(rgb: Uint8Array, sizes: DetectionFrames['detector'], m: Pick<PersonDetectorManifest, 'inputRange' | 'mean' | 'std'>, entry: Entry): DetectorInput {
+  if (entry === 'uint8') return { image: rgb, height: sizes.scaled.height, width: sizes.scaled.width };
+  return { image: packDetectorImage(rgb, sizes.scaled, sizes.padded, m), height: sizes.padded.height, width: sizes.padded.width };
+}
+
+/**
+ * An action clip as the action model's entry takes it. uint8: the T frames' bytes one after
+ * another, [T, H, W, 3] under the entry's input name (one copy per frame; the graph normalizes
+ * and picks the slow pathway's frames). Float: packActionClip, [3, frames, H, W] floats per
+ * manifest input.
+ */
+export function actionInput(frames: readonly Uint8Array[], size: Size, m: Pick<ActionDetectorManifest, 'inputs' | 'uint8' | 'frames' | 'inputRange' | 'mean' | 'std'>, entry: Entry): ActionInput {
+  if (entry === 'float') return { clip: packActionClip(frames, size, m), height: size.height, width: size.width };
+  if (!m.uint8) throw new VidxError('MODEL_BAD_OPTIONS', 'the action model has no uint8 entry to pack for', { hint: 'rebuild the model bundle, or pack for the float entry' });
+  const frameBytes = size.width * size.height * 3;
+  const out = new Uint8Array(m.frames * frameBytes);
+  for (let t = 0; t < m.frames; t++) out.set(frames[t]!.subarray(0, frameBytes), t * frameBytes);
+  return { clip: { [m.uint8.input]: out }, height: size.height, width: size.width };
 }
 
 /**

@@ -16,7 +16,8 @@ import type { LabelScore } from '../result.ts';
 import type { VideoInfo } from '../video/probe.ts';
 import type { ActionDetectorManifest, PersonDetectorManifest } from '../model/manifest.ts';
 import { toPixels } from './boxes.ts';
-import { packActionClip, packDetectorImage, readDetectionFrames } from './frames.ts';
+import type { Entry, InputData } from '../model/engine.ts';
+import { actionInput, detectorInput, readDetectionFrames } from './frames.ts';
 import type { KeyframePlan } from './keyframes.ts';
 import { DEFAULT_MAX_PEOPLE, selectPeople, type DetectorOutput } from './people.ts';
 import type { Box, KeyframeDetections, PersonDetection } from './schema.ts';
@@ -25,16 +26,20 @@ export const STORED_ACTION_FLOOR = 0.1;
 export const MAX_STORED_LABELS = 8;
 export const UNTRAINED_STORED_LABELS = 3;
 
-/** What the runner needs of core/model/detectors.ts PersonDetector. */
+/** What the runner needs of core/model/detectors.ts PersonDetector: its entry says what it takes. */
 export interface PeopleModel {
   readonly manifest: PersonDetectorManifest;
-  detect(image: Float32Array, height: number, width: number, options?: { scoreThreshold?: number }): Promise<DetectorOutput>;
+  /** Absent: float. */
+  readonly entry?: Entry;
+  detect(image: InputData, height: number, width: number, options?: { scoreThreshold?: number }): Promise<DetectorOutput>;
 }
 
-/** What the runner needs of core/model/detectors.ts ActionDetector. */
+/** What the runner needs of core/model/detectors.ts ActionDetector: its entry says what it takes. */
 export interface ActionModel {
   readonly manifest: ActionDetectorManifest;
-  predict(clip: Record<string, Float32Array>, height: number, width: number, boxes: readonly (readonly [number, number, number, number])[]): Promise<Float32Array[]>;
+  /** Absent: float. */
+  readonly entry?: Entry;
+  predict(clip: Record<string, InputData>, height: number, width: number, boxes: readonly (readonly [number, number, number, number])[]): Promise<Float32Array[]>;
 }
 
 export interface DetectionOptions {
@@ -47,9 +52,14 @@ export interface DetectionOptions {
 }
 
 export interface DetectionTimings {
+  /** Decoding, and packing where the models take floats. */
   decodeMs: number;
+  /** Around each model call (checks, tensors and session.run). */
   detectorMs: number;
   actionMs: number;
+  /** Bytes handed to each model, all keyframes together (its inputs' data). */
+  detectorBytes: number;
+  actionBytes: number;
 }
 
 const round = (v: number, digits: number) => Math.round(v * 10 ** digits) / 10 ** digits;
@@ -77,26 +87,27 @@ export async function detectKeyframes(
   const am = models.actions.manifest;
   const t0 = performance.now();
   const frames = await readDetectionFrames(source, info, keyframes, pm, am, o);
-  const timings: DetectionTimings = { decodeMs: performance.now() - t0, detectorMs: 0, actionMs: 0 };
+  const timings: DetectionTimings = { decodeMs: performance.now() - t0, detectorMs: 0, actionMs: 0, detectorBytes: 0, actionBytes: 0 };
   const minScore = o.scoreThreshold ?? pm.scoreThreshold;
   const out: KeyframeDetections[] = [];
   for (const [k, plan] of keyframes.entries()) {
     o.signal?.throwIfAborted();
-    const { scaled, padded } = frames.detector;
     let t = performance.now();
-    const image = packDetectorImage(frames.images[k]!, scaled, padded, pm);
+    const image = detectorInput(frames.images[k]!, frames.detector, pm, models.people.entry ?? 'float');
     timings.decodeMs += performance.now() - t;
+    timings.detectorBytes += image.image.byteLength;
     t = performance.now();
-    const detected = await models.people.detect(image, padded.height, padded.width, { scoreThreshold: minScore });
+    const detected = await models.people.detect(image.image, image.height, image.width, { scoreThreshold: minScore });
     timings.detectorMs += performance.now() - t;
-    const found = selectPeople(detected, { personLabel: pm.personLabel, minScore, maxPeople: o.maxPeople ?? DEFAULT_MAX_PEOPLE, scaled });
+    const found = selectPeople(detected, { personLabel: pm.personLabel, minScore, maxPeople: o.maxPeople ?? DEFAULT_MAX_PEOPLE, scaled: frames.detector.scaled });
     let people: PersonDetection[] = [];
     if (found.length > 0) {
       t = performance.now();
-      const clip = packActionClip(frames.clips[k]!, frames.action, am);
+      const clip = actionInput(frames.clips[k]!, frames.action, am, models.actions.entry ?? 'float');
       timings.decodeMs += performance.now() - t;
+      timings.actionBytes += Object.values(clip.clip).reduce((sum, d) => sum + d.byteLength, 0);
       t = performance.now();
-      const probs = await models.actions.predict(clip, frames.action.height, frames.action.width, found.map((p) => toPixels(p.box, frames.action)));
+      const probs = await models.actions.predict(clip.clip, clip.height, clip.width, found.map((p) => toPixels(p.box, frames.action)));
       timings.actionMs += performance.now() - t;
       people = found.map((p, i) => ({ box: roundBox(p.box), score: round(p.score, 3), actions: keptActions(probs[i]!, am.labels, am.trained) }));
     }

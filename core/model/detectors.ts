@@ -2,23 +2,38 @@
  * The two models of per-person action detection, loaded from their manifests into onnxruntime
  * sessions (CUDA where it works, CPU otherwise, as InferenceEngine):
  *
- * - PersonDetector (task detect-people, Faster R-CNN): one normalized frame in, people and other
- *   COCO objects out, post-processed in the graph as torchvision does.
+ * - PersonDetector (task detect-people, Faster R-CNN): one frame in, people and other COCO
+ *   objects out, post-processed in the graph as torchvision does.
  * - ActionDetector (task detect-actions, SlowFast R50 AVA): one clip of the whole frame and
  *   person boxes in that frame's pixels; one probability per action per box.
  *
- * Preprocessing (scaling, normalizing, padding, box scaling) is the caller's, driven by the
- * manifests; these classes check shapes and run.
+ * Entries, chosen as InferenceEngine chooses (engine.ts chooseEntry; 'auto' = the uint8 entry
+ * where the bundle has one, absent = float):
+ * - uint8 (what analyze --detect and the worker run): bytes as ffmpeg writes them. The detector
+ *   takes the frame as scaled (any size, rgb24) and its graph normalizes and pads to
+ *   multiples of sizeDivisible; the action model takes the clip's frames [1, T, H, W, 3] and its
+ *   graph normalizes and picks the slow pathway's frames.
+ * - float (parity tests): normalized float32, NCHW padded for the detector, NCTHW per pathway
+ *   for the action model, as core/detection/frames.ts packs them.
+ *
+ * Scaling and box scaling are the caller's, driven by the manifests; these classes check shapes
+ * and run. `inference` counts the session.run calls and their wall time (inference only).
  */
 import * as ort from 'onnxruntime-node';
 import { VidxError } from '../errors.ts';
 import { loadModelManifest } from '../pipeline/model-ref.ts';
-import { openSession, type Device, type EngineOptions } from './engine.ts';
+import { chooseEntry, openSession, type Device, type EngineOptions, type Entry, type InputData, type OpenedSession } from './engine.ts';
 import type { DetectorOutput } from '../detection/people.ts';
 import type { ActionDetectorManifest, PersonDetectorManifest } from './manifest.ts';
 
 /** x1, y1, x2, y2 in the model input's pixels. */
 export type PixelBox = readonly [number, number, number, number];
+
+/** session.run calls since load and their summed wall time: inference only, no packing or checks. */
+export interface InferenceStats {
+  runs: number;
+  ms: number;
+}
 
 function requireNames(session: ort.InferenceSession, names: readonly string[], outputs: readonly string[], onnxPath: string): void {
   const missingIn = names.filter((n) => !session.inputNames.includes(n));
@@ -34,6 +49,26 @@ function runFailed(device: Device, e: unknown): VidxError {
   return new VidxError('MODEL_RUN_FAILED', `inference failed on ${device}: ${(e as Error).message}`, { hint: 'check the inputs; on CUDA, try --device cpu', cause: e });
 }
 
+/** One timed session.run. */
+async function timedRun(session: ort.InferenceSession, feeds: Record<string, ort.Tensor>, outputs: readonly string[], stats: InferenceStats, device: Device): Promise<ort.InferenceSession.ReturnType> {
+  const t = performance.now();
+  try {
+    return await session.run(feeds, [...outputs]);
+  } catch (e) {
+    throw runFailed(device, e);
+  } finally {
+    stats.runs++;
+    stats.ms += performance.now() - t;
+  }
+}
+
+/** Opens the entry `options.entry` asks for (chooseEntry), logging it like InferenceEngine. */
+async function openEntry(manifestPath: string, manifest: Pick<PersonDetectorManifest | ActionDetectorManifest, 'onnx' | 'architecture' | 'uint8'>, options: EngineOptions): Promise<OpenedSession & { entry: Entry }> {
+  const { entry, precision, file } = chooseEntry(manifest, manifestPath, options);
+  const opened = await openSession(manifestPath, { onnx: file, architecture: manifest.architecture }, options, `${entry} entry, ${precision}`);
+  return { ...opened, entry };
+}
+
 function checkSize(height: number, width: number, multiple: number, what: string): void {
   if (!Number.isInteger(height) || !Number.isInteger(width) || height < multiple || width < multiple || height % multiple !== 0 || width % multiple !== 0) {
     throw new VidxError('MODEL_INPUT_MISMATCH', `${what} is ${height}x${width}; it must be at least ${multiple} and a multiple of ${multiple} on each side`, {
@@ -42,13 +77,25 @@ function checkSize(height: number, width: number, multiple: number, what: string
   }
 }
 
+function checkData(data: InputData, entry: Entry, need: number, what: string, shape: string): void {
+  const type = data instanceof Uint8Array ? 'uint8' : 'float32';
+  const want = entry === 'uint8' ? 'uint8' : 'float32';
+  if (type !== want || data.length !== need) {
+    throw new VidxError('MODEL_INPUT_MISMATCH', `${what} has ${data.length} ${type} values; the ${entry} entry takes ${want} ${shape}, ${need} values`, {
+      hint: entry === 'uint8' ? 'hand the rgb24 bytes as decoded (H x W x 3 per frame)' : 'pack normalized floats channels first (core/detection/frames.ts)',
+    });
+  }
+}
+
 export class PersonDetector {
   private session: ort.InferenceSession | undefined;
+  readonly inference: InferenceStats = { runs: 0, ms: 0 };
 
   private constructor(
     readonly manifest: PersonDetectorManifest,
     readonly onnxPath: string,
     readonly device: Device,
+    readonly entry: Entry,
     session: ort.InferenceSession,
   ) {
     this.session = session;
@@ -56,48 +103,52 @@ export class PersonDetector {
 
   static async load(manifestPath: string, options: EngineOptions = {}): Promise<PersonDetector> {
     const manifest = loadModelManifest(manifestPath, 'detect-people');
-    const opened = await openSession(manifestPath, manifest, options);
+    // A uint8 entry that does not pad in the graph (built before padTo) cannot take the scaled
+    // frame as it is (bytes padded on the host do not normalize to zeros): it counts as absent.
+    const padded = manifest.uint8?.padTo === manifest.sizeDivisible ? manifest.uint8 : undefined;
+    if (manifest.uint8 && !padded && options.entry === 'uint8') {
+      throw new VidxError('MODEL_BAD_OPTIONS', `the uint8 entry of ${manifestPath} does not pad to multiples of ${manifest.sizeDivisible} in the graph`, {
+        hint: 'rebuild the model with this vidx (vidx models synthesize|convert|pull --force), or load the float entry',
+      });
+    }
+    const opened = await openEntry(manifestPath, { ...manifest, uint8: padded }, options);
     try {
-      requireNames(opened.session, [manifest.input.name, manifest.scoreThresholdInput], Object.values(manifest.outputs), opened.onnxPath);
+      requireNames(opened.session, [opened.entry === 'uint8' ? padded!.input : manifest.input.name, manifest.scoreThresholdInput], Object.values(manifest.outputs), opened.onnxPath);
     } catch (e) {
       await opened.session.release();
       throw e;
     }
-    return new PersonDetector(manifest, opened.onnxPath, opened.device, opened.session);
+    return new PersonDetector(manifest, opened.onnxPath, opened.device, opened.entry, opened.session);
   }
 
   /**
-   * Detects objects in one frame: `image` is [3, height, width] row-major, already scaled,
-   * normalized (inputRange, mean, std) and padded to multiples of manifest.sizeDivisible.
-   * Returns the graph's outputs: boxes [N * 4] (x1, y1, x2, y2 in that input's pixels), scores
-   * [N] best first, labels [N] (COCO ids: manifest.labels[id]; manifest.personLabel is a person),
-   * N <= manifest.maxDetections. `scoreThreshold` defaults to manifest.scoreThreshold (a
-   * detection must score strictly above it, as in torchvision).
+   * Detects objects in one frame. uint8 entry: `image` is the frame as scaled (minSize/maxSize),
+   * rgb24 [height, width, 3], any size (the graph normalizes and pads). Float entry: `image` is
+   * [3, height, width] floats, normalized (inputRange, mean, std) and zero-padded to multiples of
+   * manifest.sizeDivisible (packDetectorImage). Returns the graph's outputs: boxes [N * 4]
+   * (x1, y1, x2, y2 in the input's pixels; padding only adds room at the right and bottom, so
+   * both entries give the same pixels), scores [N] best first, labels [N] (COCO ids:
+   * manifest.labels[id]; manifest.personLabel is a person), N <= manifest.maxDetections.
+   * `scoreThreshold` defaults to manifest.scoreThreshold (a detection must score strictly above
+   * it, as in torchvision).
    */
-  async detect(image: Float32Array, height: number, width: number, options: { scoreThreshold?: number } = {}): Promise<DetectorOutput> {
+  async detect(image: InputData, height: number, width: number, options: { scoreThreshold?: number } = {}): Promise<DetectorOutput> {
     const session = this.session;
     if (!session) throw new VidxError('MODEL_CLOSED', 'the person detector is closed', { hint: 'load the model again' });
     const m = this.manifest;
-    checkSize(height, width, m.sizeDivisible, 'the detector input');
-    if (image.length !== 3 * height * width) {
-      throw new VidxError('MODEL_INPUT_MISMATCH', `the detector input has ${image.length} values; [1, 3, ${height}, ${width}] needs ${3 * height * width}`, {
-        hint: 'pack the frame as 3 x H x W floats (CHW)',
-      });
-    }
+    if (this.entry === 'uint8') checkSize(height, width, 1, 'the detector input');
+    else checkSize(height, width, m.sizeDivisible, 'the detector input');
+    const shape = this.entry === 'uint8' ? [1, height, width, 3] : [1, 3, height, width];
+    checkData(image, this.entry, 3 * height * width, 'the detector input', `[${shape.join(', ')}]`);
     const threshold = options.scoreThreshold ?? m.scoreThreshold;
     if (!(threshold >= 0 && threshold <= 1)) {
       throw new VidxError('MODEL_INPUT_MISMATCH', `score threshold must be in [0, 1], got ${threshold}`, { hint: 'pass a probability' });
     }
     const feeds: Record<string, ort.Tensor> = {
-      [m.input.name]: new ort.Tensor('float32', image, [1, 3, height, width]),
+      [this.entry === 'uint8' ? m.uint8!.input : m.input.name]: this.entry === 'uint8' ? new ort.Tensor('uint8', image as Uint8Array, shape) : new ort.Tensor('float32', image as Float32Array, shape),
       [m.scoreThresholdInput]: new ort.Tensor('float32', Float32Array.of(threshold), []),
     };
-    let out: ort.InferenceSession.ReturnType;
-    try {
-      out = await session.run(feeds);
-    } catch (e) {
-      throw runFailed(this.device, e);
-    }
+    const out = await timedRun(session, feeds, Object.values(m.outputs), this.inference, this.device);
     return {
       boxes: out[m.outputs.boxes]!.data as Float32Array,
       scores: out[m.outputs.scores]!.data as Float32Array,
@@ -114,11 +165,13 @@ export class PersonDetector {
 
 export class ActionDetector {
   private session: ort.InferenceSession | undefined;
+  readonly inference: InferenceStats = { runs: 0, ms: 0 };
 
   private constructor(
     readonly manifest: ActionDetectorManifest,
     readonly onnxPath: string,
     readonly device: Device,
+    readonly entry: Entry,
     session: ort.InferenceSession,
   ) {
     this.session = session;
@@ -126,37 +179,42 @@ export class ActionDetector {
 
   static async load(manifestPath: string, options: EngineOptions = {}): Promise<ActionDetector> {
     const manifest = loadModelManifest(manifestPath, 'detect-actions');
-    const opened = await openSession(manifestPath, manifest, options);
+    const opened = await openEntry(manifestPath, manifest, options);
     try {
-      requireNames(opened.session, [...manifest.inputs.map((i) => i.name), manifest.boxes.name], [manifest.output.name], opened.onnxPath);
+      const clipInputs = opened.entry === 'uint8' ? [manifest.uint8!.input] : manifest.inputs.map((i) => i.name);
+      requireNames(opened.session, [...clipInputs, manifest.boxes.name], [manifest.output.name], opened.onnxPath);
     } catch (e) {
       await opened.session.release();
       throw e;
     }
-    return new ActionDetector(manifest, opened.onnxPath, opened.device, opened.session);
+    return new ActionDetector(manifest, opened.onnxPath, opened.device, opened.entry, opened.session);
   }
 
   /**
-   * One clip, the people in it: `clip[name]` is [3, frames, height, width] row-major for every
-   * manifest input (slow: 8 frames, fast: 32), the whole frame scaled to short side
-   * manifest.shortSide and normalized; `boxes` in that clip's pixels. Returns one row of
-   * manifest.output.classes probabilities per box (multi-label; labels in manifest.labels).
+   * One clip, the people in it. The clip is the whole frame scaled to short side
+   * manifest.shortSide, height x width. uint8 entry: `clip[manifest.uint8.input]` is its
+   * manifest.frames frames, rgb24 [frames, height, width, 3] (the graph normalizes and picks each
+   * pathway's frames). Float entry: `clip[name]` is [3, frames, height, width] normalized floats
+   * for every manifest input (slow: 8 frames, fast: 32). `boxes` in that clip's pixels. Returns
+   * one row of manifest.output.classes probabilities per box (multi-label; labels in
+   * manifest.labels).
    */
-  async predict(clip: Record<string, Float32Array>, height: number, width: number, boxes: readonly PixelBox[]): Promise<Float32Array[]> {
+  async predict(clip: Record<string, InputData>, height: number, width: number, boxes: readonly PixelBox[]): Promise<Float32Array[]> {
     const session = this.session;
     if (!session) throw new VidxError('MODEL_CLOSED', 'the action detector is closed', { hint: 'load the model again' });
     if (boxes.length === 0) return [];
     const m = this.manifest;
+    const inputs = this.entry === 'uint8' ? [{ name: m.uint8!.input, frames: m.frames }] : m.inputs;
     const feeds: Record<string, ort.Tensor> = {};
-    for (const input of m.inputs) {
+    for (const input of inputs) {
       const data = clip[input.name];
+      const shape = this.entry === 'uint8' ? [1, input.frames, height, width, 3] : [1, 3, input.frames, height, width];
       const need = 3 * input.frames * height * width;
-      if (!data || data.length !== need) {
-        throw new VidxError('MODEL_INPUT_MISMATCH', `clip input "${input.name}" has ${data?.length ?? 0} values; [1, 3, ${input.frames}, ${height}, ${width}] needs ${need}`, {
-          hint: `feed ${m.inputs.map((i) => `${i.name} (${i.frames} frames)`).join(' and ')} as 3 x T x H x W floats`,
-        });
+      if (!data) {
+        throw new VidxError('MODEL_INPUT_MISMATCH', `clip input "${input.name}" is missing`, { hint: `the ${this.entry} entry takes ${inputs.map((i) => `${i.name} (${i.frames} frames)`).join(' and ')}` });
       }
-      feeds[input.name] = new ort.Tensor('float32', data, [1, 3, input.frames, height, width]);
+      checkData(data, this.entry, need, `clip input "${input.name}"`, `[${shape.join(', ')}]`);
+      feeds[input.name] = this.entry === 'uint8' ? new ort.Tensor('uint8', data as Uint8Array, shape) : new ort.Tensor('float32', data as Float32Array, shape);
     }
     const rows = new Float32Array(boxes.length * 5);
     boxes.forEach((b, k) => {
@@ -166,12 +224,7 @@ export class ActionDetector {
       rows.set([0, b[0], b[1], b[2], b[3]], k * 5);
     });
     feeds[m.boxes.name] = new ort.Tensor('float32', rows, [boxes.length, 5]);
-    let out: ort.InferenceSession.ReturnType;
-    try {
-      out = await session.run(feeds, [m.output.name]);
-    } catch (e) {
-      throw runFailed(this.device, e);
-    }
+    const out = await timedRun(session, feeds, [m.output.name], this.inference, this.device);
     const probs = out[m.output.name]!.data as Float32Array;
     const classes = m.output.classes;
     return boxes.map((_, k) => probs.slice(k * classes, (k + 1) * classes));

@@ -28,7 +28,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { VidxError } from '../errors.ts';
 import { loadManifest } from '../pipeline/model-ref.ts';
-import type { Manifest, ModelManifest, Precision } from './manifest.ts';
+import type { Manifest, ModelManifest, Precision, Uint8EntryInfo } from './manifest.ts';
 
 
 export type DeviceRequest = 'auto' | 'cpu' | 'cuda';
@@ -140,8 +140,13 @@ function loadFailed(onnxPath: string, e: unknown): VidxError {
   });
 }
 
-/** Resolves the entry and precision a load asks for to the ONNX file (relative paths: beside the manifest). */
-function chooseEntry(manifest: Manifest, manifestPath: string, options: EngineOptions): { entry: Entry; precision: Precision; file: string } {
+/**
+ * Resolves the entry and precision a load asks for to the ONNX file (relative paths: beside the
+ * manifest). One rule for every kind of model (InferenceEngine, PersonDetector, ActionDetector):
+ * 'auto' is the uint8 entry when the manifest has one, 'float' the float entry, 'uint8' the uint8
+ * entry or an error; absent means 'float'.
+ */
+export function chooseEntry(manifest: { onnx: string; uint8?: Uint8EntryInfo | undefined }, manifestPath: string, options: EngineOptions): { entry: Entry; precision: Precision; file: string } {
   const request = options.entry ?? 'float';
   if (!['auto', 'float', 'uint8'].includes(request)) {
     throw new VidxError('MODEL_BAD_OPTIONS', `entry must be auto, float or uint8, got "${String(request)}"`, { hint: 'pass auto, float or uint8' });
