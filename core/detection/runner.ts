@@ -4,6 +4,9 @@
  * people's boxes (none when nobody is there), giving KeyframeDetections[] for the index, the
  * worker and `analyze --detect`.
  *
+ * Each model is fed for its entry (`model.entry`): uint8, the decoded bytes as they are (the
+ * graphs normalize, pad and pick frames); float, packed and normalized here (frames.ts).
+ *
  * What is kept per person (records stay small: DynamoDB items are at most 400 KB, and a clip
  * record holds every keyframe it owns):
  * - trained action model: the labels with probability >= STORED_ACTION_FLOOR, best first, at
