@@ -8,6 +8,22 @@ import { loadManifest, loadModelManifest } from '../../core/pipeline/model-ref.t
 import { resolveDefaultModel } from '../../models/store.ts';
 import { startLocalStack } from '../local/stack.ts';
 
+/** The banner's detection lines: both models, and plainly when their weights are synthetic. */
+function detectionBanner(peopleModel: string, actionsModel: string, interval: number): string[] {
+  const people = loadModelManifest(peopleModel, 'detect-people');
+  const actions = loadModelManifest(actionsModel, 'detect-actions');
+  const lines = [
+    `  detection   a keyframe every ${interval} s: people by ${people.architecture} (${peopleModel}),`,
+    `              their actions by ${actions.architecture} (${actionsModel}); person segments in /timeline and /search`,
+  ];
+  if (!people.trained) {
+    lines.push(`              UNTRAINED detector: synthetic weights find no person, so no person segments. For real ones:`, `              npx vidx models pull ${people.architecture} && npx vidx models pull ${actions.architecture}, then restart.`);
+  } else if (!actions.trained) {
+    lines.push(`              UNTRAINED action model: its action labels mean nothing. npx vidx models pull ${actions.architecture}, then restart.`);
+  }
+  return lines;
+}
+
 export function registerLocal(program: Command): void {
   program
     .command('local')
@@ -73,6 +89,7 @@ export function registerLocal(program: Command): void {
         manifest.trained
           ? `  labels      trained (${manifest.labels.length} Kinetics-400 actions)`
           : `  labels      UNTRAINED: synthetic weights, so the action labels mean nothing; they show the pipeline working.\n              For real labels: npx vidx models pull ${manifest.architecture}, then restart.`,
+        ...(peopleModel && actionsModel ? detectionBanner(peopleModel, actionsModel, keyframeInterval) : []),
         `  upload      npx vidx upload <files...> --api ${stack.apiUrl}`,
         `  search      npx vidx search <text> --api ${stack.apiUrl}`,
         'Ctrl-C stops (the worker finishes or releases the clip in hand).',

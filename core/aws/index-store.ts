@@ -10,6 +10,7 @@ import {
   PutCommand,
   QueryCommand,
   UpdateCommand,
+  type UpdateCommandInput,
   type DynamoDBDocumentClient,
   type NativeAttributeValue,
 } from '@aws-sdk/lib-dynamodb';
@@ -181,26 +182,17 @@ export class IndexStore implements PipelineIndex {
 
   async claimRequeue(video: Pick<VideoRecord, 'videoId' | 'etag' | 'updatedAt'>): Promise<VideoRecord | undefined> {
     const now = this.now().toISOString();
-    try {
-      const r = await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: videoKey(video.videoId),
-          UpdateExpression: 'SET #requeues = if_not_exists(#requeues, :zero) + :one, #updatedAt = :now, #GSI1SK = :gsk',
-          ConditionExpression: '#etag = :etag AND #updatedAt = :seen AND #status IN (:queued, :processing)',
-          ExpressionAttributeNames: { '#requeues': 'requeues', '#updatedAt': 'updatedAt', '#GSI1SK': 'GSI1SK', '#etag': 'etag', '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':zero': 0, ':one': 1, ':now': now, ':gsk': videoGsiSk(now, video.videoId), ':etag': video.etag, ':seen': video.updatedAt,
-            ':queued': 'queued', ':processing': 'processing',
-          },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return parseVideo(r.Attributes ?? {});
-    } catch (e) {
-      if (e instanceof ConditionalCheckFailedException) return undefined;
-      throw e;
-    }
+    const item = await this.updateIf({
+      Key: videoKey(video.videoId),
+      UpdateExpression: 'SET #requeues = if_not_exists(#requeues, :zero) + :one, #updatedAt = :now, #GSI1SK = :gsk',
+      ConditionExpression: '#etag = :etag AND #updatedAt = :seen AND #status IN (:queued, :processing)',
+      ExpressionAttributeNames: { '#requeues': 'requeues', '#updatedAt': 'updatedAt', '#GSI1SK': 'GSI1SK', '#etag': 'etag', '#status': 'status' },
+      ExpressionAttributeValues: {
+        ':zero': 0, ':one': 1, ':now': now, ':gsk': videoGsiSk(now, video.videoId), ':etag': video.etag, ':seen': video.updatedAt,
+        ':queued': 'queued', ':processing': 'processing',
+      },
+    });
+    return item && parseVideo(item);
   }
 
   /**
@@ -253,23 +245,14 @@ export class IndexStore implements PipelineIndex {
    */
   async addDoneClip(videoId: string, etag: string, index: number): Promise<VideoRecord | undefined> {
     const now = this.now().toISOString();
-    try {
-      const r = await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: videoKey(videoId),
-          UpdateExpression: 'ADD #done :idx SET #updatedAt = :now, #GSI1SK = :gsk',
-          ConditionExpression: '#etag = :etag AND #status <> :failed',
-          ExpressionAttributeNames: { '#done': 'doneClips', '#updatedAt': 'updatedAt', '#etag': 'etag', '#status': 'status', '#GSI1SK': 'GSI1SK' },
-          ExpressionAttributeValues: { ':idx': new Set([index]), ':now': now, ':etag': etag, ':failed': 'failed', ':gsk': videoGsiSk(now, videoId) },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return parseVideo(r.Attributes ?? {});
-    } catch (e) {
-      if (e instanceof ConditionalCheckFailedException) return undefined;
-      throw e;
-    }
+    const item = await this.updateIf({
+      Key: videoKey(videoId),
+      UpdateExpression: 'ADD #done :idx SET #updatedAt = :now, #GSI1SK = :gsk',
+      ConditionExpression: '#etag = :etag AND #status <> :failed',
+      ExpressionAttributeNames: { '#done': 'doneClips', '#updatedAt': 'updatedAt', '#etag': 'etag', '#status': 'status', '#GSI1SK': 'GSI1SK' },
+      ExpressionAttributeValues: { ':idx': new Set([index]), ':now': now, ':etag': etag, ':failed': 'failed', ':gsk': videoGsiSk(now, videoId) },
+    });
+    return item && parseVideo(item);
   }
 
   /** Every clip item of one revision, in index order (consistent read). */
@@ -345,20 +328,23 @@ export class IndexStore implements PipelineIndex {
     values: Record<string, NativeAttributeValue>,
     extraCondition?: string,
   ): Promise<boolean> {
+    const item = await this.updateIf({
+      Key: videoKey(videoId),
+      UpdateExpression: update,
+      ConditionExpression: `#etag = :etag${extraCondition ? ` AND ${extraCondition}` : ''}`,
+      ExpressionAttributeNames: { ...names, '#etag': 'etag' },
+      ExpressionAttributeValues: { ...values, ':etag': etag },
+    });
+    return item !== undefined;
+  }
+
+  /** An update under a condition: the item as it is after it, or undefined when the condition did not hold. */
+  private async updateIf(input: Omit<UpdateCommandInput, 'TableName' | 'ReturnValues'>): Promise<Item | undefined> {
     try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: videoKey(videoId),
-          UpdateExpression: update,
-          ConditionExpression: `#etag = :etag${extraCondition ? ` AND ${extraCondition}` : ''}`,
-          ExpressionAttributeNames: { ...names, '#etag': 'etag' },
-          ExpressionAttributeValues: { ...values, ':etag': etag },
-        }),
-      );
-      return true;
+      const r = await this.doc.send(new UpdateCommand({ TableName: this.tableName, ...input, ReturnValues: 'ALL_NEW' }));
+      return r.Attributes ?? {};
     } catch (e) {
-      if (e instanceof ConditionalCheckFailedException) return false;
+      if (e instanceof ConditionalCheckFailedException) return undefined;
       throw e;
     }
   }

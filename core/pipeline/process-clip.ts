@@ -106,7 +106,7 @@ export async function processClip(deps: ClipDeps, job: ClipJob, signal: AbortSig
       deps.log.info('clip scored', {
         ...ctx,
         windows: out.windows.length,
-        ...(out.keyframes ? { keyframes: out.keyframes.length } : {}),
+        ...(out.keyframes ? { keyframes: out.keyframes.length, people: out.keyframes.reduce((n, k) => n + k.people.length, 0) } : {}),
         decodeMs: Math.round(out.decodeMs),
         inferenceMs: Math.round(out.inferenceMs),
         totalMs: Math.round(performance.now() - t0),

@@ -475,6 +475,9 @@ describe('GPU workers', () => {
       [ENV.visibilityTimeoutSeconds]: String(DEFAULTS.visibilityTimeoutSeconds),
       [ENV.heartbeatSeconds]: String(DEFAULTS.heartbeatSeconds),
       [ENV.stopTimeoutSeconds]: String(DEFAULTS.stopTimeoutSeconds),
+      // The default analyses: classification only (no detection models named).
+      [ENV.analyses]: 'classify',
+      [ENV.keyframeInterval]: '1',
     });
   });
 
