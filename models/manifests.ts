@@ -24,7 +24,7 @@ import { BOXES, INPUTS, LOGITS, PROBS } from './arch/index.ts';
 import { DETECTOR_IO } from './arch/fasterrcnn-resnet50-fpn-v2.ts';
 import { BOX_NMS_THRESHOLD, DETECTIONS_PER_IMAGE } from './arch/fasterrcnn/roi-heads.ts';
 import { AVA_ACTIONS, KINETICS400_CLASSES, loadAvaLabels, loadCocoLabels, loadKinetics400Labels } from './labels.ts';
-import { FRAMES_INPUT, IMAGE_INPUT_SUFFIX, UINT8_LAYOUT } from './onnx/uint8-entry.ts';
+import { FRAMES_INPUT, IMAGE_INPUT_SUFFIX, IMAGE_UINT8_LAYOUT, UINT8_LAYOUT } from './onnx/uint8-entry.ts';
 
 export type ManifestSource = Manifest['source'];
 
@@ -285,7 +285,7 @@ function personDetectorManifest(arch: Architecture, source: ManifestSource, trai
     architecture: arch,
     onnx: modelFileNames(arch).onnx,
     // The graph pads (after normalizing) to sizeDivisible: the host hands the scaled frame's bytes as they are.
-    uint8: { onnx: modelFileNames(arch).uint8, onnxFloat16: null, input: `${DETECTOR_IO.image}${IMAGE_INPUT_SUFFIX}`, layout: UINT8_LAYOUT, padTo: SIZE_DIVISIBLE, precision: 'float32' },
+    uint8: { onnx: modelFileNames(arch).uint8, onnxFloat16: null, input: `${DETECTOR_IO.image}${IMAGE_INPUT_SUFFIX}`, layout: IMAGE_UINT8_LAYOUT, padTo: SIZE_DIVISIBLE, precision: 'float32' },
     input: { name: DETECTOR_IO.image, shape: [1, 3, 'H', 'W'] },
     scoreThresholdInput: DETECTOR_IO.scoreThreshold,
     outputs: { boxes: DETECTOR_IO.boxes, scores: DETECTOR_IO.scores, labels: DETECTOR_IO.labels },

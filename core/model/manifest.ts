@@ -66,7 +66,8 @@ const Uint8EntrySchema = z.object({
   onnxFloat16: z.string().min(1).nullable(),
   /** Name of the uint8 frames input. */
   input: z.string().min(1),
-  layout: z.literal('NTHWC'),
+  /** NTHWC: a window's frames (video models); NHWC: one image (the person detector). */
+  layout: z.enum(['NTHWC', 'NHWC']),
   /**
    * Image inputs (person detectors): the graph pads the normalized image with zeros at the right
    * and bottom to multiples of this (the manifest's sizeDivisible, as torchvision batches

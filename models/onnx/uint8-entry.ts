@@ -37,6 +37,8 @@ import type { OnnxTypes } from './proto.ts';
 export const FRAMES_INPUT = 'frames';
 /** Layout of FRAMES_INPUT (and of image inputs, without T). */
 export const UINT8_LAYOUT = 'NTHWC' as const;
+/** Layout of an image input's uint8 form `x_u8` (rgb24 rows, no time axis). */
+export const IMAGE_UINT8_LAYOUT = 'NHWC' as const;
 /** Suffix of the uint8 input that feeds a float NCHW image input `x`: `x_u8`, [N, H, W, 3]. */
 export const IMAGE_INPUT_SUFFIX = '_u8';
 
