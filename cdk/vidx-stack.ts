@@ -174,6 +174,9 @@ export class VidxStack extends Stack {
     taskRole.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.consumeClips], resources: [this.clips.queue.queueArn] }));
     taskRole.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.writeThumbnails], resources: [this.bucket.arnForObjects(`${THUMBNAIL_PREFIX}*`)] }));
     taskRole.addToPolicy(
+      new iam.PolicyStatement({ actions: [...ACTIONS.listThumbnails], resources: [this.bucket.bucketArn], conditions: { StringLike: { 's3:prefix': [`${THUMBNAIL_PREFIX}*`] } } }),
+    );
+    taskRole.addToPolicy(
       // The worker never reads the label index (only the query API does).
       new iam.PolicyStatement({ actions: [...ACTIONS.workerTable], resources: [table.tableArn] }),
     );

@@ -110,7 +110,12 @@ export function labelGsiSk(score: number, videoId: string, startSeconds: number)
  * the frame's time in ms (segments of several labels at one window share it).
  */
 export function thumbnailKey(videoId: string, etag: string, atSeconds: number): string {
-  return `${THUMBNAIL_PREFIX}${videoId}/${revisionId(etag)}/${pad(msOf(atSeconds), 10)}.jpg`;
+  return `${thumbnailRevisionPrefix(videoId, etag)}${pad(msOf(atSeconds), 10)}.jpg`;
+}
+
+/** Prefix of every thumbnail of one revision of a video. */
+export function thumbnailRevisionPrefix(videoId: string, etag: string): string {
+  return `${thumbnailPrefix(videoId)}${revisionId(etag)}/`;
 }
 
 /** Prefix of every thumbnail of a video (all revisions). */

@@ -107,4 +107,8 @@ export interface PipelineLog {
 /** Writes a segment's thumbnail: the frame at `at` seconds of the readable video, under `key`. */
 export interface ThumbnailWriter {
   write(bucket: string, key: string, video: ReadableObject, at: number): Promise<void>;
+  /** The keys of every thumbnail under `prefix`. */
+  list(bucket: string, prefix: string): Promise<string[]>;
+  /** Deletes these thumbnails (a missing one is no error). */
+  remove(bucket: string, keys: readonly string[]): Promise<void>;
 }

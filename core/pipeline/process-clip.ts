@@ -5,7 +5,7 @@
  */
 import { isVidxError, type ErrorCode } from '../errors.ts';
 import type { ClipJob } from '../messages.ts';
-import { ClipKeyframesSchema, ClipWindowsSchema, SEGMENT_SK_PREFIX, CLIP_SK_PREFIX, clipSkPrefix, thumbnailKey, type SegmentRecord, type VideoRecord } from '../records.ts';
+import { ClipKeyframesSchema, ClipWindowsSchema, SEGMENT_SK_PREFIX, CLIP_SK_PREFIX, clipSkPrefix, thumbnailKey, thumbnailPrefix, thumbnailRevisionPrefix, type SegmentRecord, type VideoRecord } from '../records.ts';
 import { mergeSegments } from '../timeline/merge.ts';
 import type { TimelineOptions, WindowScore } from '../result.ts';
 import { thumbnailTimes } from './thumbnails.ts';
@@ -163,6 +163,7 @@ export async function assemble(deps: Pick<ClipDeps, 'store' | 'timeline' | 'peop
   const s = deps.scorer;
   const made = { architecture: s.architecture, ...(s.manifestSha256 ? { manifestSha256: s.manifestSha256 } : {}), trained: s.trained };
   const ok = await deps.store.markIndexed(video.videoId, video.etag, items.length, made);
+  const pruned = ok ? await pruneOldThumbnails(deps, video) : 0;
   deps.log.info('timeline assembled', {
     videoId: video.videoId,
     etag: video.etag,
@@ -170,6 +171,7 @@ export async function assemble(deps: Pick<ClipDeps, 'store' | 'timeline' | 'peop
     segments: items.length,
     thumbnails,
     removed: staleSegments.length + staleClips.length,
+    thumbnailsRemoved: pruned,
     ms: Math.round(performance.now() - t0),
     committed: ok,
   });
@@ -193,6 +195,29 @@ async function notifyCurrent(deps: Pick<ClipDeps, 'store' | 'events' | 'log'>, v
   if (!deps.events || deps.events.sinks.length === 0) return;
   const video = await deps.store.getVideo(videoId);
   if (video && (etag === undefined || video.etag === etag)) await notify(deps, video);
+}
+
+/**
+ * Deletes the thumbnails of the video's other revisions once this one is indexed, so a re-upload
+ * leaves no orphaned JPEGs. The revision is re-read after listing: a newer revision begins by
+ * changing the video record before any of its clips is scored, so if the record still names this
+ * revision, every thumbnail listed belongs to an older one. Best effort: a failure is logged, the
+ * next indexed revision prunes again.
+ */
+async function pruneOldThumbnails(deps: Pick<ClipDeps, 'store' | 'log'> & Partial<Pick<ClipDeps, 'thumbnails'>>, video: VideoRecord): Promise<number> {
+  const thumbnails = deps.thumbnails;
+  if (!thumbnails) return 0;
+  try {
+    const keep = thumbnailRevisionPrefix(video.videoId, video.etag);
+    const old = (await thumbnails.list(video.bucket, thumbnailPrefix(video.videoId))).filter((k) => !k.startsWith(keep));
+    if (old.length === 0) return 0;
+    if ((await deps.store.getVideo(video.videoId))?.etag !== video.etag) return 0;
+    await thumbnails.remove(video.bucket, old);
+    return old.length;
+  } catch (e) {
+    deps.log.warn('old thumbnails not removed', { videoId: video.videoId, error: e instanceof Error ? e.message : String(e) });
+    return 0;
+  }
 }
 
 /** Thumbnail frames written in parallel (each is one ffmpeg seek over the presigned URL). */

@@ -386,7 +386,7 @@ describe('least privilege', () => {
     );
   });
 
-  it('worker task: read videos, write thumbnails, consume clip messages, read/write the table (not the label index), publish events', () => {
+  it('worker task: read videos, write, list and delete thumbnails, consume clip messages, read/write the table (not the label index), publish events', () => {
     const st = statementsOf(taskRoleId());
     expect(st).toEqual([
       expect.objectContaining({ Action: 's3:GetObject', Resource: videoObjectsArn() }),
@@ -394,7 +394,9 @@ describe('least privilege', () => {
         Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility'],
         Resource: arn(clipQueueId()),
       }),
-      expect.objectContaining({ Action: 's3:PutObject', Resource: objectsArn(THUMBNAIL_PREFIX) }),
+      expect.objectContaining({ Action: ['s3:PutObject', 's3:DeleteObject'], Resource: objectsArn(THUMBNAIL_PREFIX) }),
+      // Listing is on the bucket, so a condition keeps it to the thumbnail prefix.
+      expect.objectContaining({ Action: 's3:ListBucket', Resource: arn(bucketId()), Condition: { StringLike: { 's3:prefix': [`${THUMBNAIL_PREFIX}*`] } } }),
       expect.objectContaining({
         Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem'],
         Resource: arn(tableId()),

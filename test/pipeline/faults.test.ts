@@ -16,7 +16,8 @@ import { makeSegmenterHandler } from '../../lambdas/segmenter/handler.ts';
 import { ClipWorker, type WorkerOptions } from '../../gpu-worker/worker.ts';
 import { putVideoFile, type UploadedFile } from '../../cli/local/upload.ts';
 import { s3CreatedEvent } from '../../cli/local/s3-event.ts';
-import { CLIP_SK_PREFIX, SEGMENT_SK_PREFIX } from '../../core/records.ts';
+import { CLIP_SK_PREFIX, SEGMENT_SK_PREFIX, thumbnailPrefix, thumbnailRevisionPrefix } from '../../core/records.ts';
+import { s3ThumbnailWriter } from '../../core/aws/thumbnails.ts';
 import { VIDEO_PREFIX, DEFAULTS } from '../../core/names.ts';
 import type { ClipJob } from '../../core/messages.ts';
 import { VidxError } from '../../core/errors.ts';
@@ -178,6 +179,10 @@ describe('revisions', () => {
     const first = await upload('rev1.mp4', 5, key);
     await indexed(first.videoId);
     const old = await snapshot(first.videoId);
+    const thumbnails = s3ThumbnailWriter(stack.clients.s3);
+    const oldThumbs = await thumbnails.list(stack.resources.bucket, thumbnailPrefix(first.videoId));
+    expect(oldThumbs.length).toBeGreaterThan(0);
+    expect(oldThumbs.every((k) => k.startsWith(thumbnailRevisionPrefix(first.videoId, first.etag)))).toBe(true);
     const second = await upload('rev2.mp4', 2, key);
     expect(second.videoId).toBe(first.videoId);
     expect(second.etag).not.toBe(first.etag);
@@ -191,6 +196,10 @@ describe('revisions', () => {
     expect(now.segments.every((s) => s.end <= 2.0001)).toBe(true);
     expect(now.segments).not.toEqual(old.segments);
     expect(now.clipItems).toBe(1); // the old revision's clip items are gone
+    // ... and so are its thumbnails: only the new revision's JPEGs are left.
+    const nowThumbs = await thumbnails.list(stack.resources.bucket, thumbnailPrefix(first.videoId));
+    expect(nowThumbs.length).toBeGreaterThan(0);
+    expect(nowThumbs.every((k) => k.startsWith(thumbnailRevisionPrefix(first.videoId, second.etag)))).toBe(true);
     // The old event again is a stale duplicate: nothing changes.
     await segment(s3CreatedEvent([first]));
     expect((await stack.store.getVideo(first.videoId))?.etag).toBe(second.etag);
