@@ -29,6 +29,8 @@ export interface LoadScorerOptions {
   actionsModel?: string;
   keyframeInterval?: number;
   personThreshold?: number;
+  /** Detection: people per keyframe, best first (default DEFAULT_MAX_PEOPLE). */
+  maxPeople?: number;
 }
 
 export function deviceFrom(value: string | undefined): DeviceRequest {
@@ -75,7 +77,7 @@ export async function loadModelScorer(manifestPath: string, o: LoadScorerOptions
     hwaccel: engine.device === 'cuda',
     fastDecode: o.fastDecode ?? false,
     classify: o.analyses?.classify ?? true,
-    ...(detection ? { detection: { ...detection, interval: o.keyframeInterval ?? DEFAULT_KEYFRAME_INTERVAL, ...(o.personThreshold === undefined ? {} : { scoreThreshold: o.personThreshold }) } } : {}),
+    ...(detection ? { detection: { ...detection, interval: o.keyframeInterval ?? DEFAULT_KEYFRAME_INTERVAL, ...(o.personThreshold === undefined ? {} : { scoreThreshold: o.personThreshold }), ...(o.maxPeople === undefined ? {} : { maxPeople: o.maxPeople }) } } : {}),
     close: async () => {
       await engine.close();
       await detection?.people.close();

@@ -9,6 +9,7 @@ import type { Api } from './api.ts';
 import { playable, range, score, seconds, shade, statusText, videoName } from './format.ts';
 import type { Moment } from './search.tsx';
 import { GifPlayer, gifPlayable, type GifSeek } from './gif-player.tsx';
+import { boxesAt, containRect, keyframeInterval, PersonBoxes, type ContentRect } from './person-boxes.tsx';
 
 export interface Opened {
   videoId: string;
@@ -26,6 +27,16 @@ export function Player(props: { api: Api; opened: Opened; onClose(): void }) {
   const video = useRef<HTMLVideoElement>(null);
   const [gifSeek, setGifSeek] = useState<GifSeek>({ at: moment?.start ?? 0, n: 0 });
   const heading = useRef<HTMLHeadingElement>(null);
+  const [rect, setRect] = useState<ContentRect>();
+  // Where the picture is drawn inside the <video> (letterboxed), so person boxes land on it.
+  const measure = () => {
+    const v = video.current;
+    if (v) setRect(containRect({ width: v.clientWidth, height: v.clientHeight }, { width: v.videoWidth, height: v.videoHeight }));
+  };
+  useEffect(() => {
+    window.addEventListener('resize', measure);
+    return () => window.removeEventListener('resize', measure);
+  }, []);
 
   useEffect(() => {
     setUrl(undefined);
@@ -69,16 +80,22 @@ export function Player(props: { api: Api; opened: Opened; onClose(): void }) {
         </p>
       )}
       {url && key && playable(key) && (
-        <video
-          ref={video}
-          src={url}
-          controls
-          preload="auto"
-          aria-label={`video ${videoName(key)}`}
-          data-testid="player"
-          onLoadedMetadata={() => seek(moment?.start ?? 0, moment !== undefined)}
-          onTimeUpdate={(e) => setNow(e.currentTarget.currentTime)}
-        />
+        <div class="stage">
+          <video
+            ref={video}
+            src={url}
+            controls
+            preload="auto"
+            aria-label={`video ${videoName(key)}`}
+            data-testid="player"
+            onLoadedMetadata={() => {
+              measure();
+              seek(moment?.start ?? 0, moment !== undefined);
+            }}
+            onTimeUpdate={(e) => setNow(e.currentTarget.currentTime)}
+          />
+          {rect && timeline && <PersonBoxes boxes={boxesAt(timeline.segments, now, keyframeInterval(timeline.segments))} rect={rect} />}
+        </div>
       )}
       {url && key && !playable(key) && gifPlayable() && (
         <GifPlayer url={url} label={`animation ${videoName(key)}`} seek={gifSeek} onTime={(t) => setNow(t)} />

@@ -19,12 +19,9 @@ import type { VideoInfo } from '../video/probe.ts';
 import type { DetectionResult } from './analyze.ts';
 import { planKeyframes } from './keyframes.ts';
 import type { PersonDetection } from './schema.ts';
+import { personColour } from './colours.ts';
 import { linkTracks } from './tracks.ts';
 
-/** Distinct colours, one per person id (cycling). */
-export const PERSON_COLOURS = ['0xE6194B', '0x3CB44B', '0x4363D8', '0xF58231', '0x911EB4', '0x42D4F4', '0xF032E6', '0xBFEF45', '0xFABED4', '0x469990'] as const;
-
-export const personColour = (person: number): string => PERSON_COLOURS[(person - 1) % PERSON_COLOURS.length]!;
 
 /** Most actions written beside a box. */
 const LABEL_ACTIONS = 2;
@@ -66,7 +63,7 @@ export function annotationFilterScript(result: DetectionResult, style: Annotatio
     const enable = `enable='gte(t,${span.start.toFixed(3)})*lt(t,${span.end.toFixed(3)})'`;
     kf.people.forEach((p, j) => {
       const person = ids[i]![j]!;
-      const colour = personColour(person);
+      const colour = personColour(person).replace('#', '0x'); // ffmpeg's colour syntax
       const [x1, y1, x2, y2] = p.box;
       const x = Math.round(x1 * W);
       const y = Math.round(y1 * H);

@@ -6,7 +6,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DetectionResult } from '../../core/detection/analyze.ts';
-import { annotateVideo, annotationFilterScript, escapeDrawtext, personColour, personLabel } from '../../core/detection/annotate.ts';
+import { annotateVideo, annotationFilterScript, escapeDrawtext, personLabel } from '../../core/detection/annotate.ts';
+import { personColour } from '../../core/detection/colours.ts';
 import type { Box, PersonDetection } from '../../core/detection/schema.ts';
 import { VidxError } from '../../core/errors.ts';
 import { ffmpegPath, runTool } from '../../core/video/ffmpeg.ts';
@@ -46,7 +47,7 @@ function pixel(f: { width: number; rgb: Buffer }, x: number, y: number): [number
 }
 
 function colourOf(hex: string): [number, number, number] {
-  const v = Number.parseInt(hex.slice(2), 16);
+  const v = Number.parseInt(hex.slice(1), 16);
   return [(v >> 16) & 255, (v >> 8) & 255, v & 255];
 }
 
