@@ -7,11 +7,12 @@
  * stands for the current time, where the API says it is. Screenshot under test-artifacts/web/.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { ARTIFACTS, haveChromium, openPage } from './chromium.ts';
 import { synthesize } from '../../models/convert.ts';
 import { loadModelScorer } from '../../gpu-worker/load-model.ts';
 import { startLocalStack, type LocalStack } from '../../cli/local/stack.ts';
@@ -24,8 +25,6 @@ import { waitFor } from '../helpers/emulators.ts';
 import { CRICKET_GIF } from '../helpers/media.ts';
 import { boxesAt, containRect } from '../../web/person-boxes.tsx';
 
-const CHROMIUM = process.env.VIDX_CHROMIUM || '/usr/bin/chromium';
-const ARTIFACTS = join(process.cwd(), 'test-artifacts', 'web');
 const INTERVAL = 2;
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
 
@@ -40,7 +39,7 @@ async function api<T>(path: string): Promise<T> {
   return (await (await fetch(`${stack.apiUrl}${path}`)).json()) as T;
 }
 
-describe.skipIf(!existsSync(CHROMIUM))('person boxes on the web page, in Chromium', () => {
+describe.skipIf(!haveChromium)('person boxes on the web page, in Chromium', () => {
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     dir = mkdtempSync(join(tmpdir(), 'vidx-web-people-'));
@@ -66,14 +65,7 @@ describe.skipIf(!existsSync(CHROMIUM))('person boxes on the web page, in Chromiu
     videoId = put.videoId;
     await waitFor('the video indexed', async () => (await api<VideoView>(`/videos/${videoId}`)).status === 'indexed', 300_000, 500);
     timeline = await api<TimelineResponse>(`/videos/${videoId}/timeline`);
-    browser = await chromium.launchPersistentContext(join(dir, 'profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1280, height: 900 },
-    });
-    page = browser.pages()[0] ?? (await browser.newPage());
-    await page.goto(stack.apiUrl);
+    ({ browser, page } = await openPage(join(dir, 'profile'), stack.apiUrl));
   }, 420_000);
 
   afterAll(async () => {

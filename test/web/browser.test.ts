@@ -6,11 +6,12 @@
  * kept under test-artifacts/web/ (gitignored). Without Chromium the tests say so and skip.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { ARTIFACTS, CHROMIUM, haveChromium, openPage } from './chromium.ts';
 import { synthesize } from '../../models/convert.ts';
 import { loadModelScorer } from '../../gpu-worker/load-model.ts';
 import { startLocalStack, type LocalStack } from '../../cli/local/stack.ts';
@@ -21,9 +22,6 @@ import type { TimelineResponse, VideoView } from '../../core/query/responses.ts'
 import { waitFor } from '../helpers/emulators.ts';
 import { CRICKET_GIF } from '../helpers/media.ts';
 
-export const CHROMIUM = process.env.VIDX_CHROMIUM || '/usr/bin/chromium';
-export const ARTIFACTS = join(process.cwd(), 'test-artifacts', 'web');
-const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium) process.stderr.write(`web browser tests skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set VIDX_CHROMIUM)\n`);
 
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT'; // the query Lambda's request lines
@@ -67,15 +65,7 @@ describe.skipIf(!haveChromium)('the web page in Chromium', () => {
     indexedId = put.videoId;
     await waitFor('the video indexed', async () => (await api<VideoView>(`/videos/${indexedId}`)).status === 'indexed', 150_000, 250);
     timeline = await api<TimelineResponse>(`/videos/${indexedId}/timeline`);
-    // A fresh profile per run (playwright passes it as --user-data-dir).
-    browser = await chromium.launchPersistentContext(join(dir, 'profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1280, height: 900 },
-    });
-    page = browser.pages()[0] ?? (await browser.newPage());
-    await page.goto(stack.apiUrl);
+    ({ browser, page } = await openPage(join(dir, 'profile'), stack.apiUrl));
   }, 240_000);
 
   afterAll(async () => {
