@@ -80,6 +80,21 @@ const Uint8EntrySchema = z.object({
 });
 export type Uint8EntryInfo = z.infer<typeof Uint8EntrySchema>;
 
+/** Mean and std per RGB channel, applied after inputRange. */
+const Rgb = z.tuple([z.number(), z.number(), z.number()]);
+const PositiveRgb = z.tuple([z.number().positive(), z.number().positive(), z.number().positive()]);
+/**
+ * The float range a byte 0..255 maps to before mean/std: x = lo + v / (255 / (hi - lo)).
+ * [0, 1] for PyTorchVideo (x/255), [-1, 1] for the I3D paper (x/127.5 - 1), [0, 255] for MARS
+ * and mmaction models.
+ */
+const InputRangeSchema = z.tuple([z.number(), z.number()]).refine(([lo, hi]) => hi > lo, 'inputRange must be [lo, hi] with hi > lo');
+
+/** How every model turns a byte into its input value (inputRange, then mean and std). */
+const normalizationFields = { inputRange: InputRangeSchema, mean: Rgb, std: PositiveRgb };
+/** Where every model's weights come from, and where its inference settings are documented. */
+const provenanceFields = { source: SourceSchema, trained: z.boolean(), reference: z.string() };
+
 /**
  * The contract between a model file and everything that feeds it. Preprocessing is driven by
  * this alone, so any ONNX with a manifest runs.
@@ -103,22 +118,11 @@ export const ClassifierManifestSchema = z.object({
   fps: z.number().positive(),
   shortSide: z.number().int().positive(),
   crop: z.number().int().positive(),
-  /**
-   * The float range a byte 0..255 maps to before mean/std: x = lo + v / (255 / (hi - lo)).
-   * [0, 1] for PyTorchVideo (x/255), [-1, 1] for the I3D paper (x/127.5 - 1), [0, 255] for MARS
-   * and mmaction models. Manifests written before this field existed are PyTorchVideo ones.
-   */
-  inputRange: z
-    .tuple([z.number(), z.number()])
-    .refine(([lo, hi]) => hi > lo, 'inputRange must be [lo, hi] with hi > lo')
-    .default([0, 1]),
-  mean: z.tuple([z.number(), z.number(), z.number()]),
-  std: z.tuple([z.number().positive(), z.number().positive(), z.number().positive()]),
+  ...normalizationFields,
+  /** Manifests written before this field existed are PyTorchVideo ones. */
+  inputRange: InputRangeSchema.default([0, 1]),
   labels: z.array(z.string().min(1)).min(1),
-  source: SourceSchema,
-  trained: z.boolean(),
-  /** Where the inference settings above come from. */
-  reference: z.string(),
+  ...provenanceFields,
 });
 
 /** Manifests written before `task` existed are classifier manifests. */
@@ -130,11 +134,6 @@ function withDefaultTask(value: unknown): unknown {
 /** A clip classifier's manifest (the segmenter, worker and `analyze` run these). */
 export const ManifestSchema = z.preprocess(withDefaultTask, ClassifierManifestSchema);
 export type Manifest = z.infer<typeof ClassifierManifestSchema>;
-
-/** Mean and std per RGB channel, applied after inputRange. */
-const Rgb = z.tuple([z.number(), z.number(), z.number()]);
-const PositiveRgb = z.tuple([z.number().positive(), z.number().positive(), z.number().positive()]);
-const InputRangeSchema = z.tuple([z.number(), z.number()]).refine(([lo, hi]) => hi > lo, 'inputRange must be [lo, hi] with hi > lo');
 
 /**
  * An AVA action detector (SlowFast R50 detection): clips of the whole frame, scaled so the short
@@ -168,15 +167,11 @@ export const ActionDetectorManifestSchema = z.object({
   alpha: z.number().int().positive().nullable(),
   fps: z.number().positive(),
   shortSide: z.number().int().positive(),
-  inputRange: InputRangeSchema,
-  mean: Rgb,
-  std: PositiveRgb,
+  ...normalizationFields,
   labels: z.array(z.string().min(1)).min(1),
   /** Default probability at or above which an action counts for a person. */
   actionThreshold: z.number().min(0).max(1),
-  source: SourceSchema,
-  trained: z.boolean(),
-  reference: z.string(),
+  ...provenanceFields,
 });
 export type ActionDetectorManifest = z.infer<typeof ActionDetectorManifestSchema>;
 
@@ -207,9 +202,7 @@ export const PersonDetectorManifestSchema = z.object({
   minSize: z.number().int().positive(),
   maxSize: z.number().int().positive(),
   sizeDivisible: z.number().int().positive(),
-  inputRange: InputRangeSchema,
-  mean: Rgb,
-  std: PositiveRgb,
+  ...normalizationFields,
   /** The default score threshold (strictly above, as torchvision); people: the AVA protocol's 0.8. */
   scoreThreshold: z.number().min(0).max(1),
   nmsThreshold: z.number().min(0).max(1),
@@ -218,9 +211,7 @@ export const PersonDetectorManifestSchema = z.object({
   personLabel: z.number().int().nonnegative(),
   /** Category names by label id (index = id; "N/A" for ids COCO leaves unused, "__background__" at 0). */
   labels: z.array(z.string().min(1)).min(2),
-  source: SourceSchema,
-  trained: z.boolean(),
-  reference: z.string(),
+  ...provenanceFields,
 });
 export type PersonDetectorManifest = z.infer<typeof PersonDetectorManifestSchema>;
 
