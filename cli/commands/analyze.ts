@@ -146,6 +146,7 @@ async function runDetect(input: string, info: VideoInfo, flags: AnalyzeFlags): P
         signal: ac.signal,
         onProgress: (done, total) => progress.update(Math.floor(done), Math.ceil(total)),
       });
+      progress.update(Math.ceil(info.duration), Math.ceil(info.duration)); // ffmpeg's last report can fall short of the end
       progress.stop();
       say(`annotated video written to ${flags.annotate}`);
     }
