@@ -9,6 +9,7 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  type QueryCommandInput,
   UpdateCommand,
   type UpdateCommandInput,
   type DynamoDBDocumentClient,
@@ -160,24 +161,14 @@ export class IndexStore implements PipelineIndex {
 
   /** Every video record (the GSI's VIDEOS partition, newest first): for re-index --all and recovery. */
   async listVideos(): Promise<VideoRecord[]> {
-    const out: VideoRecord[] = [];
-    let start: Record<string, NativeAttributeValue> | undefined;
-    do {
-      const r = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: TABLE.labelIndex.name,
-          KeyConditionExpression: '#pk = :pk',
-          ExpressionAttributeNames: { '#pk': TABLE.labelIndex.partitionKey },
-          ExpressionAttributeValues: { ':pk': VIDEOS_GSI_PK },
-          ScanIndexForward: false,
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const i of r.Items ?? []) out.push(parseVideo(i));
-      start = r.LastEvaluatedKey;
-    } while (start);
-    return out;
+    const items = await this.queryAll({
+      IndexName: TABLE.labelIndex.name,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': TABLE.labelIndex.partitionKey },
+      ExpressionAttributeValues: { ':pk': VIDEOS_GSI_PK },
+      ScanIndexForward: false,
+    });
+    return items.map(parseVideo);
   }
 
   async claimRequeue(video: Pick<VideoRecord, 'videoId' | 'etag' | 'updatedAt'>): Promise<VideoRecord | undefined> {
@@ -201,24 +192,17 @@ export class IndexStore implements PipelineIndex {
    * docs/decisions.md (sweeper).
    */
   async unfinishedBefore(before: string, limit: number): Promise<VideoRecord[]> {
-    const out: VideoRecord[] = [];
-    let start: Record<string, NativeAttributeValue> | undefined;
-    do {
-      const r = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: TABLE.labelIndex.name,
-          KeyConditionExpression: '#pk = :pk AND #sk < :before',
-          FilterExpression: '#status IN (:queued, :processing)',
-          ExpressionAttributeNames: { '#pk': TABLE.labelIndex.partitionKey, '#sk': TABLE.labelIndex.sortKey, '#status': 'status' },
-          ExpressionAttributeValues: { ':pk': VIDEOS_GSI_PK, ':before': before, ':queued': 'queued', ':processing': 'processing' },
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of r.Items ?? []) if (out.length < limit) out.push(parseVideo(item));
-      start = r.LastEvaluatedKey;
-    } while (start && out.length < limit);
-    return out;
+    const items = await this.queryAll(
+      {
+        IndexName: TABLE.labelIndex.name,
+        KeyConditionExpression: '#pk = :pk AND #sk < :before',
+        FilterExpression: '#status IN (:queued, :processing)',
+        ExpressionAttributeNames: { '#pk': TABLE.labelIndex.partitionKey, '#sk': TABLE.labelIndex.sortKey, '#status': 'status' },
+        ExpressionAttributeValues: { ':pk': VIDEOS_GSI_PK, ':before': before, ':queued': 'queued', ':processing': 'processing' },
+      },
+      limit,
+    );
+    return items.map(parseVideo);
   }
 
   /** Records that the revision's done/failed event was delivered (core/pipeline/notify.ts). */
@@ -299,23 +283,24 @@ export class IndexStore implements PipelineIndex {
   }
 
   private async queryPrefix(videoId: string, prefix: string, projection?: string): Promise<Item[]> {
+    return this.queryAll({
+      KeyConditionExpression: '#PK = :pk AND begins_with(#SK, :prefix)',
+      ExpressionAttributeNames: { '#PK': 'PK', '#SK': 'SK' },
+      ExpressionAttributeValues: { ':pk': videoPk(videoId), ':prefix': prefix },
+      ConsistentRead: true,
+      ProjectionExpression: projection,
+    });
+  }
+
+  /** Every item a query matches, page after page, stopping once `limit` items are in. */
+  private async queryAll(input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>, limit = Infinity): Promise<Item[]> {
     const out: Item[] = [];
-    let start: Record<string, NativeAttributeValue> | undefined;
+    let start: Item | undefined;
     do {
-      const r = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: '#PK = :pk AND begins_with(#SK, :prefix)',
-          ExpressionAttributeNames: { '#PK': 'PK', '#SK': 'SK' },
-          ExpressionAttributeValues: { ':pk': videoPk(videoId), ':prefix': prefix },
-          ConsistentRead: true,
-          ProjectionExpression: projection,
-          ExclusiveStartKey: start,
-        }),
-      );
-      out.push(...(r.Items ?? []));
+      const r = await this.doc.send(new QueryCommand({ TableName: this.tableName, ...input, ExclusiveStartKey: start }));
+      for (const item of r.Items ?? []) if (out.length < limit) out.push(item);
       start = r.LastEvaluatedKey;
-    } while (start);
+    } while (start && out.length < limit);
     return out;
   }
 
