@@ -62,11 +62,63 @@ async function timedRun(session: ort.InferenceSession, feeds: Record<string, ort
   }
 }
 
-/** Opens the entry `options.entry` asks for (chooseEntry), logging it like InferenceEngine. */
-async function openEntry(manifestPath: string, manifest: Pick<PersonDetectorManifest | ActionDetectorManifest, 'onnx' | 'architecture' | 'uint8'>, options: EngineOptions): Promise<OpenedSession & { entry: Entry }> {
+/**
+ * Opens the entry `options.entry` asks for (chooseEntry), logging it like InferenceEngine, and
+ * checks the graph has the inputs and outputs its manifest names for that entry.
+ */
+async function openEntry(
+  manifestPath: string,
+  manifest: Pick<PersonDetectorManifest | ActionDetectorManifest, 'onnx' | 'architecture' | 'uint8'>,
+  options: EngineOptions,
+  names: (entry: Entry) => { inputs: readonly string[]; outputs: readonly string[] },
+): Promise<OpenedSession & { entry: Entry }> {
   const { entry, precision, file } = chooseEntry(manifest, manifestPath, options);
   const opened = await openSession(manifestPath, { onnx: file, architecture: manifest.architecture }, options, `${entry} entry, ${precision}`);
+  try {
+    const { inputs, outputs } = names(entry);
+    requireNames(opened.session, inputs, outputs, opened.onnxPath);
+  } catch (e) {
+    await opened.session.release();
+    throw e;
+  }
   return { ...opened, entry };
+}
+
+/** A tensor of the entry's type: uint8 bytes or float32 values. */
+function entryTensor(data: InputData, entry: Entry, shape: readonly number[]): ort.Tensor {
+  return entry === 'uint8' ? new ort.Tensor('uint8', data as Uint8Array, shape) : new ort.Tensor('float32', data as Float32Array, shape);
+}
+
+/** What both detection models are once loaded: a session for one entry, its run statistics, close. */
+abstract class DetectionModel<M> {
+  private session: ort.InferenceSession | undefined;
+  readonly inference: InferenceStats = { runs: 0, ms: 0 };
+
+  protected constructor(
+    readonly manifest: M,
+    readonly onnxPath: string,
+    readonly device: Device,
+    readonly entry: Entry,
+    session: ort.InferenceSession,
+  ) {
+    this.session = session;
+  }
+
+  /** The open session, or MODEL_CLOSED naming the model. */
+  protected liveSession(what: string): ort.InferenceSession {
+    if (!this.session) throw new VidxError('MODEL_CLOSED', `the ${what} is closed`, { hint: 'load the model again' });
+    return this.session;
+  }
+
+  protected run(session: ort.InferenceSession, feeds: Record<string, ort.Tensor>, outputs: readonly string[]): Promise<ort.InferenceSession.ReturnType> {
+    return timedRun(session, feeds, outputs, this.inference, this.device);
+  }
+
+  async close(): Promise<void> {
+    const session = this.session;
+    this.session = undefined;
+    if (session) await session.release();
+  }
 }
 
 function checkSize(height: number, width: number, multiple: number, what: string): void {
@@ -87,20 +139,7 @@ function checkData(data: InputData, entry: Entry, need: number, what: string, sh
   }
 }
 
-export class PersonDetector {
-  private session: ort.InferenceSession | undefined;
-  readonly inference: InferenceStats = { runs: 0, ms: 0 };
-
-  private constructor(
-    readonly manifest: PersonDetectorManifest,
-    readonly onnxPath: string,
-    readonly device: Device,
-    readonly entry: Entry,
-    session: ort.InferenceSession,
-  ) {
-    this.session = session;
-  }
-
+export class PersonDetector extends DetectionModel<PersonDetectorManifest> {
   static async load(manifestPath: string, options: EngineOptions = {}): Promise<PersonDetector> {
     const manifest = loadModelManifest(manifestPath, 'detect-people');
     // A uint8 entry that does not pad in the graph (built before padTo) cannot take the scaled
@@ -111,13 +150,10 @@ export class PersonDetector {
         hint: 'rebuild the model with this vidx (vidx models synthesize|convert|pull --force), or load the float entry',
       });
     }
-    const opened = await openEntry(manifestPath, { ...manifest, uint8: padded }, options);
-    try {
-      requireNames(opened.session, [opened.entry === 'uint8' ? padded!.input : manifest.input.name, manifest.scoreThresholdInput], Object.values(manifest.outputs), opened.onnxPath);
-    } catch (e) {
-      await opened.session.release();
-      throw e;
-    }
+    const opened = await openEntry(manifestPath, { ...manifest, uint8: padded }, options, (entry) => ({
+      inputs: [entry === 'uint8' ? padded!.input : manifest.input.name, manifest.scoreThresholdInput],
+      outputs: Object.values(manifest.outputs),
+    }));
     return new PersonDetector(manifest, opened.onnxPath, opened.device, opened.entry, opened.session);
   }
 
@@ -133,8 +169,7 @@ export class PersonDetector {
    * it, as in torchvision).
    */
   async detect(image: InputData, height: number, width: number, options: { scoreThreshold?: number } = {}): Promise<DetectorOutput> {
-    const session = this.session;
-    if (!session) throw new VidxError('MODEL_CLOSED', 'the person detector is closed', { hint: 'load the model again' });
+    const session = this.liveSession('person detector');
     const m = this.manifest;
     if (this.entry === 'uint8') checkSize(height, width, 1, 'the detector input');
     else checkSize(height, width, m.sizeDivisible, 'the detector input');
@@ -145,48 +180,25 @@ export class PersonDetector {
       throw new VidxError('MODEL_INPUT_MISMATCH', `score threshold must be in [0, 1], got ${threshold}`, { hint: 'pass a probability' });
     }
     const feeds: Record<string, ort.Tensor> = {
-      [this.entry === 'uint8' ? m.uint8!.input : m.input.name]: this.entry === 'uint8' ? new ort.Tensor('uint8', image as Uint8Array, shape) : new ort.Tensor('float32', image as Float32Array, shape),
+      [this.entry === 'uint8' ? m.uint8!.input : m.input.name]: entryTensor(image, this.entry, shape),
       [m.scoreThresholdInput]: new ort.Tensor('float32', Float32Array.of(threshold), []),
     };
-    const out = await timedRun(session, feeds, Object.values(m.outputs), this.inference, this.device);
+    const out = await this.run(session, feeds, Object.values(m.outputs));
     return {
       boxes: out[m.outputs.boxes]!.data as Float32Array,
       scores: out[m.outputs.scores]!.data as Float32Array,
       labels: out[m.outputs.labels]!.data as BigInt64Array,
     };
   }
-
-  async close(): Promise<void> {
-    const session = this.session;
-    this.session = undefined;
-    if (session) await session.release();
-  }
 }
 
-export class ActionDetector {
-  private session: ort.InferenceSession | undefined;
-  readonly inference: InferenceStats = { runs: 0, ms: 0 };
-
-  private constructor(
-    readonly manifest: ActionDetectorManifest,
-    readonly onnxPath: string,
-    readonly device: Device,
-    readonly entry: Entry,
-    session: ort.InferenceSession,
-  ) {
-    this.session = session;
-  }
-
+export class ActionDetector extends DetectionModel<ActionDetectorManifest> {
   static async load(manifestPath: string, options: EngineOptions = {}): Promise<ActionDetector> {
     const manifest = loadModelManifest(manifestPath, 'detect-actions');
-    const opened = await openEntry(manifestPath, manifest, options);
-    try {
-      const clipInputs = opened.entry === 'uint8' ? [manifest.uint8!.input] : manifest.inputs.map((i) => i.name);
-      requireNames(opened.session, [...clipInputs, manifest.boxes.name], [manifest.output.name], opened.onnxPath);
-    } catch (e) {
-      await opened.session.release();
-      throw e;
-    }
+    const opened = await openEntry(manifestPath, manifest, options, (entry) => ({
+      inputs: [...(entry === 'uint8' ? [manifest.uint8!.input] : manifest.inputs.map((i) => i.name)), manifest.boxes.name],
+      outputs: [manifest.output.name],
+    }));
     return new ActionDetector(manifest, opened.onnxPath, opened.device, opened.entry, opened.session);
   }
 
@@ -200,8 +212,7 @@ export class ActionDetector {
    * manifest.labels).
    */
   async predict(clip: Record<string, InputData>, height: number, width: number, boxes: readonly PixelBox[]): Promise<Float32Array[]> {
-    const session = this.session;
-    if (!session) throw new VidxError('MODEL_CLOSED', 'the action detector is closed', { hint: 'load the model again' });
+    const session = this.liveSession('action detector');
     if (boxes.length === 0) return [];
     const m = this.manifest;
     const inputs = this.entry === 'uint8' ? [{ name: m.uint8!.input, frames: m.frames }] : m.inputs;
@@ -214,7 +225,7 @@ export class ActionDetector {
         throw new VidxError('MODEL_INPUT_MISMATCH', `clip input "${input.name}" is missing`, { hint: `the ${this.entry} entry takes ${inputs.map((i) => `${i.name} (${i.frames} frames)`).join(' and ')}` });
       }
       checkData(data, this.entry, need, `clip input "${input.name}"`, `[${shape.join(', ')}]`);
-      feeds[input.name] = this.entry === 'uint8' ? new ort.Tensor('uint8', data as Uint8Array, shape) : new ort.Tensor('float32', data as Float32Array, shape);
+      feeds[input.name] = entryTensor(data, this.entry, shape);
     }
     const rows = new Float32Array(boxes.length * 5);
     boxes.forEach((b, k) => {
@@ -224,15 +235,9 @@ export class ActionDetector {
       rows.set([0, b[0], b[1], b[2], b[3]], k * 5);
     });
     feeds[m.boxes.name] = new ort.Tensor('float32', rows, [boxes.length, 5]);
-    const out = await timedRun(session, feeds, [m.output.name], this.inference, this.device);
+    const out = await this.run(session, feeds, [m.output.name]);
     const probs = out[m.output.name]!.data as Float32Array;
     const classes = m.output.classes;
     return boxes.map((_, k) => probs.slice(k * classes, (k + 1) * classes));
-  }
-
-  async close(): Promise<void> {
-    const session = this.session;
-    this.session = undefined;
-    if (session) await session.release();
   }
 }
