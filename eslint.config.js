@@ -15,4 +15,11 @@ export default tseslint.config(
       eqeqeq: ['error', 'smart'],
     },
   },
+  {
+    // The domain speaks through ports in its own words: no AWS SDK in core/ (adapters/ owns them).
+    files: ['core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['@aws-sdk/*'], message: 'core/ knows nothing of AWS: put this in adapters/ behind a port.' }, { group: ['**/adapters/**'], message: 'core/ must not import adapters/.' }] }],
+    },
+  },
 );

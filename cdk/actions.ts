@@ -1,7 +1,7 @@
 /**
- * Actions each piece of code calls, and nothing else: core/aws/index-store.ts (segmenter:
+ * Actions each piece of code calls, and nothing else: adapters/index-store.ts (segmenter:
  * getVideo, beginRevision, markEnqueued, deleteDerived = Query + BatchWriteItem; worker: the same
- * plus putClip, getClip, addDoneClip, clipsOf, batchWrite), core/aws/index-reader.ts (query), sqs-consumer.
+ * plus putClip, getClip, addDoneClip, clipsOf, batchWrite), adapters/index-reader.ts (query), sqs-consumer.
  * One definition, shared by the constructs that grant them and the tests that check the policies.
  */
 export const ACTIONS = {

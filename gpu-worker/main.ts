@@ -9,8 +9,8 @@
  * stop timeout (VIDX_STOP_TIMEOUT_SECONDS); a hard deadline exits 1 if the drain hangs.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { createClients } from '../core/aws/clients.ts';
-import { eventSinksFromEnv } from '../core/aws/event-sinks.ts';
+import { createClients } from '../adapters/clients.ts';
+import { eventSinksFromEnv } from '../adapters/event-sinks.ts';
 import { ENV } from '../core/names.ts';
 import { isVidxError } from '../core/errors.ts';
 import { loadManifest, loadModelManifest } from '../core/pipeline/model-ref.ts';

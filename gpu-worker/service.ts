@@ -5,8 +5,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { ENV, TABLE } from '../core/names.ts';
 import { VidxError } from '../core/errors.ts';
-import type { AwsClients } from '../core/aws/clients.ts';
-import { IndexStore } from '../core/aws/index-store.ts';
+import type { AwsClients } from '../adapters/clients.ts';
+import { IndexStore } from '../adapters/index-store.ts';
 import { defaultTimelineOptions } from '../core/timeline/defaults.ts';
 import type { Manifest } from '../core/model/manifest.ts';
 import { ClipWorker, type WorkerOptions } from './worker.ts';

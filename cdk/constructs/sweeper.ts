@@ -24,7 +24,7 @@ export interface SweeperProps {
   readonly maxRequeues: number;
 }
 
-/** Actions the sweeper's code calls (core/pipeline/sweep.ts over core/aws). */
+/** Actions the sweeper's code calls (core/pipeline/sweep.ts over adapters/). */
 export const SWEEPER_ACTIONS = {
   // unfinishedBefore reads the VIDEOS partition of GSI1; claimRequeue/markFailed update the record;
   // deleteDerived queries the video's partition and batch-deletes.

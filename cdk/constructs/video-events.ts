@@ -43,7 +43,7 @@ export class VideoEvents extends Construct {
     });
   }
 
-  /** The environment that turns the event sinks on (core/aws/event-sinks.ts eventSinksFromEnv). */
+  /** The environment that turns the event sinks on (adapters/event-sinks.ts eventSinksFromEnv). */
   environment(): Record<string, string> {
     return {
       [ENV.eventTopicArn]: this.topic.topicArn,

@@ -23,7 +23,7 @@ import { isFinal } from '../../core/events/video-event.ts';
 import { reindexVideo, type ReindexOutcome } from '../../core/pipeline/reindex.ts';
 import { notifyIfFinal } from '../../core/pipeline/notify.ts';
 import type { SegmenterDeps } from '../../core/pipeline/segment.ts';
-import type { IndexStore } from '../../core/aws/index-store.ts';
+import type { IndexStore } from '../../adapters/index-store.ts';
 import { decodeS3Key } from '../../lambdas/segmenter/handler.ts';
 
 interface Kept {

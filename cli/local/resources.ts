@@ -6,7 +6,7 @@
 import { CreateBucketCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { CreateTableCommand, DescribeTableCommand, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
-import type { AwsClients } from '../../core/aws/clients.ts';
+import type { AwsClients } from '../../adapters/clients.ts';
 import { CLIP_DLQ_DEFINITION, CLIP_QUEUE_DEFINITION, TABLE_DEFINITION, type QueueDefinition, type TableDefinition } from '../../core/infra-definitions.ts';
 
 export interface LocalResources {

@@ -4,7 +4,7 @@
  */
 import { basename } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { uploadFile } from '../../core/aws/objects.ts';
+import { uploadFile } from '../../adapters/objects.ts';
 import { videoIdFor } from '../../core/records.ts';
 import { s3CreatedEvent, type CreatedObject } from './s3-event.ts';
 

@@ -1,6 +1,6 @@
 /**
  * What the pipeline's use cases (segment.ts, process-clip.ts) need from the outside world, as
- * interfaces: the object store, the clip queue and the index. core/aws implements them over the
+ * interfaces: the object store, the clip queue and the index. adapters/ implements them over the
  * AWS SDK (S3, SQS, DynamoDB); tests and `vidx local` use the same adapters against emulators.
  */
 import type { ClipJob } from '../messages.ts';
@@ -30,7 +30,7 @@ export interface VideoObjects {
 export interface ClipQueue {
   /**
    * Sends every job. Throws VidxError ENQUEUE_REJECTED when the queue refuses them for good, and
-   * anything else for faults worth retrying (see core/aws/queue.ts).
+   * anything else for faults worth retrying (see adapters/queue.ts).
    */
   send(jobs: readonly ClipJob[]): Promise<number>;
   /** Messages waiting to be received (approximate; in-flight ones are not counted). */
@@ -69,7 +69,7 @@ export interface ItemKey {
   SK: string;
 }
 
-/** The index as the use cases write it (core/aws/index-store.ts IndexStore implements it). */
+/** The index as the use cases write it (adapters/index-store.ts IndexStore implements it). */
 export interface PipelineIndex {
   getVideo(videoId: string): Promise<VideoRecord | undefined>;
   beginRevision(f: RevisionFacts): Promise<BeginResult>;

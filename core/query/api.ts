@@ -1,6 +1,6 @@
 /**
  * The query API as plain request -> response: routing, parameter validation, the use cases and
- * error mapping. No AWS here: the index is read through `QueryIndex` (core/aws/index-reader.ts
+ * error mapping. No AWS here: the index is read through `QueryIndex` (adapters/index-reader.ts
  * implements it) and the Lambda handler only adapts API Gateway events to `ApiRequest`.
  */
 import { VidxError } from '../errors.ts';

@@ -1,6 +1,6 @@
 /**
  * What the API needs to hand a browser short-lived URLs: the video to play, the thumbnails, and a
- * PUT for a new upload. core/aws/media-signer.ts implements it with S3 presigned URLs; the API
+ * PUT for a new upload. adapters/media-signer.ts implements it with S3 presigned URLs; the API
  * knows nothing of S3.
  */
 export interface MediaSigner {

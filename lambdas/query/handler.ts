@@ -5,9 +5,9 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { createClients, createPresignS3 } from '../../core/aws/clients.ts';
-import { S3MediaSigner } from '../../core/aws/media-signer.ts';
-import { IndexReader } from '../../core/aws/index-reader.ts';
+import { createClients, createPresignS3 } from '../../adapters/clients.ts';
+import { S3MediaSigner } from '../../adapters/media-signer.ts';
+import { IndexReader } from '../../adapters/index-reader.ts';
 import { ENV, TABLE } from '../../core/names.ts';
 import { CURSOR_SECRET_ENV, cursorSecret } from '../../core/query/cursor.ts';
 import { loadSearchVocabulary } from '../../models/labels.ts';

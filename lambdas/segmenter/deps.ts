@@ -3,10 +3,10 @@
  * environment), `vidx local` and the tests (against the emulators) all wire it here.
  */
 import { planKeyframes } from '../../core/detection/keyframes.ts';
-import type { AwsClients } from '../../core/aws/clients.ts';
-import { IndexStore } from '../../core/aws/index-store.ts';
-import { s3VideoObjects } from '../../core/aws/objects.ts';
-import { sqsClipQueue } from '../../core/aws/queue.ts';
+import type { AwsClients } from '../../adapters/clients.ts';
+import { IndexStore } from '../../adapters/index-store.ts';
+import { s3VideoObjects } from '../../adapters/objects.ts';
+import { sqsClipQueue } from '../../adapters/queue.ts';
 import { DEFAULTS, VIDEO_PREFIX } from '../../core/names.ts';
 import type { Manifest } from '../../core/model/manifest.ts';
 import type { PipelineLog } from '../../core/pipeline/ports.ts';

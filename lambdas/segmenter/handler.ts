@@ -3,17 +3,17 @@
  * Thin: validate the event (powertools parser schema), decode the keys, then the use case in
  * core/pipeline/segment.ts with the dependencies of deps.ts.
  * Configuration (env): VIDX_TABLE, VIDX_QUEUE_URL, VIDX_MODEL (manifest path), VIDX_VIDEO_PREFIX,
- * VIDX_CLIP_SECONDS, and the endpoint overrides of core/aws/clients.ts when run locally.
+ * VIDX_CLIP_SECONDS, and the endpoint overrides of adapters/clients.ts when run locally.
  */
 import { parseAnalyses, keyframeIntervalFrom } from '../../core/detection/analyses.ts';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { S3Schema } from '@aws-lambda-powertools/parser/schemas/s3';
 import { VidxError } from '../../core/errors.ts';
 import { DEFAULTS, ENV, TABLE, VIDEO_PREFIX } from '../../core/names.ts';
-import { createClients } from '../../core/aws/clients.ts';
+import { createClients } from '../../adapters/clients.ts';
 import { clipSecondsFrom } from '../../core/pipeline/plan.ts';
 import { loadModelRef } from '../../core/pipeline/model-ref.ts';
-import { eventSinksFromEnv } from '../../core/aws/event-sinks.ts';
+import { eventSinksFromEnv } from '../../adapters/event-sinks.ts';
 import { segmentObject, type SegmenterDeps, type SegmentOutcome } from '../../core/pipeline/segment.ts';
 import { buildSegmenterDeps } from './deps.ts';
 import { redactingLog } from '../../core/redact.ts';

@@ -6,10 +6,10 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { VidxError } from '../../core/errors.ts';
 import { DEFAULTS, ENV, TABLE } from '../../core/names.ts';
-import { createClients, type AwsClients } from '../../core/aws/clients.ts';
-import { IndexStore } from '../../core/aws/index-store.ts';
-import { s3VideoObjects } from '../../core/aws/objects.ts';
-import { sqsClipQueue } from '../../core/aws/queue.ts';
+import { createClients, type AwsClients } from '../../adapters/clients.ts';
+import { IndexStore } from '../../adapters/index-store.ts';
+import { s3VideoObjects } from '../../adapters/objects.ts';
+import { sqsClipQueue } from '../../adapters/queue.ts';
 import type { PipelineLog } from '../../core/pipeline/ports.ts';
 import { staleAfterSeconds, sweepUnfinished, type SweepDeps, type SweepOptions, type SweepReport } from '../../core/pipeline/sweep.ts';
 

@@ -10,7 +10,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClients } from '../../core/aws/clients.ts';
+import { createClients } from '../../adapters/clients.ts';
 import { DEFAULTS, ENV } from '../../core/names.ts';
 import { WORKER_HEALTH_SCRIPT } from '../../cdk/constructs/gpu-worker-service.ts';
 import { REPO_ROOT } from '../../cdk/paths.ts';

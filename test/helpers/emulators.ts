@@ -4,8 +4,8 @@
  * does. One stack per test file.
  */
 import { ReceiveMessageCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { createClients, type AwsClients } from '../../core/aws/clients.ts';
-import { IndexStore } from '../../core/aws/index-store.ts';
+import { createClients, type AwsClients } from '../../adapters/clients.ts';
+import { IndexStore } from '../../adapters/index-store.ts';
 import { BUCKET, DEFAULTS } from '../../core/names.ts';
 import { startEmulators, type Emulators } from '../../cli/local/emulators.ts';
 import { ensureResources, type LocalResources } from '../../cli/local/resources.ts';

@@ -17,7 +17,7 @@ import { ClipWorker, type WorkerOptions } from '../../gpu-worker/worker.ts';
 import { putVideoFile, type UploadedFile } from '../../cli/local/upload.ts';
 import { s3CreatedEvent } from '../../cli/local/s3-event.ts';
 import { CLIP_SK_PREFIX, SEGMENT_SK_PREFIX, thumbnailPrefix, thumbnailRevisionPrefix } from '../../core/records.ts';
-import { s3ThumbnailWriter } from '../../core/aws/thumbnails.ts';
+import { s3ThumbnailWriter } from '../../adapters/thumbnails.ts';
 import { VIDEO_PREFIX, DEFAULTS } from '../../core/names.ts';
 import type { ClipJob } from '../../core/messages.ts';
 import { VidxError } from '../../core/errors.ts';

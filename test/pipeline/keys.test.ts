@@ -14,7 +14,7 @@ import { makeSegmenterHandler } from '../../lambdas/segmenter/handler.ts';
 import { ClipWorker } from '../../gpu-worker/worker.ts';
 import { putVideoFile } from '../../cli/local/upload.ts';
 import { s3CreatedEvent } from '../../cli/local/s3-event.ts';
-import { sqsClipQueue } from '../../core/aws/queue.ts';
+import { sqsClipQueue } from '../../adapters/queue.ts';
 import { ClipJobSchema, encodeClipJob, type ClipJob } from '../../core/messages.ts';
 import { DEFAULTS, VIDEO_PREFIX } from '../../core/names.ts';
 

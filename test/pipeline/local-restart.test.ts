@@ -109,8 +109,8 @@ describe('vidx local across a restart', () => {
 /** The status as the index (on disk) holds it while the stack is down: read it through a fresh stack-less reader. */
 async function readIndexAfterStop(videoId: string): Promise<string | undefined> {
   const { startEmulators } = await import('../../cli/local/emulators.ts');
-  const { createClients } = await import('../../core/aws/clients.ts');
-  const { IndexStore } = await import('../../core/aws/index-store.ts');
+  const { createClients } = await import('../../adapters/clients.ts');
+  const { IndexStore } = await import('../../adapters/index-store.ts');
   const { TABLE } = await import('../../core/names.ts');
   const em = await startEmulators({ dynamoPath: join(dir, 'data', 'dynamodb') });
   const clients = createClients({ region: 'us-east-1', endpoint: em.endpoint, dynamoEndpoint: em.dynamoEndpoint });

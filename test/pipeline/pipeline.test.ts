@@ -21,7 +21,7 @@ import { TABLE, VIDEO_PREFIX } from '../../core/names.ts';
 import { ffmpegPath } from '../../core/video/ffmpeg.ts';
 import { execFileSync } from 'node:child_process';
 import { planClips } from '../../core/pipeline/plan.ts';
-import { sendClipJobs } from '../../core/aws/queue.ts';
+import { sendClipJobs } from '../../adapters/queue.ts';
 import { CRICKET_GIF } from '../helpers/media.ts';
 
 const TIMELINE = { threshold: 0, gap: 1 };

@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runVidx } from '../helpers/cli.ts';
-import { IndexReader } from '../../core/aws/index-reader.ts';
+import { IndexReader } from '../../adapters/index-reader.ts';
 import { videoIdFor } from '../../core/records.ts';
 import { createQueryHandler } from '../../lambdas/query/app.ts';
 import { formatTable } from '../../cli/commands/search.ts';

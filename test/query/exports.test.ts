@@ -20,7 +20,7 @@ import { makeSegmenterHandler } from '../../lambdas/segmenter/handler.ts';
 import { ClipWorker } from '../../gpu-worker/worker.ts';
 import { uploadAndNotify } from '../../cli/local/upload.ts';
 import { VIDEO_PREFIX } from '../../core/names.ts';
-import { IndexReader } from '../../core/aws/index-reader.ts';
+import { IndexReader } from '../../adapters/index-reader.ts';
 import { createQueryHandler } from '../../lambdas/query/app.ts';
 import { serveHttpApi, type HttpApiHandler } from '../../cli/local/http-adapter.ts';
 import { ClipWindowsSchema } from '../../core/records.ts';

@@ -4,7 +4,7 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IndexReader } from '../../core/aws/index-reader.ts';
+import { IndexReader } from '../../adapters/index-reader.ts';
 import { encodeCursor, scopeOf } from '../../core/query/cursor.ts';
 import { videoIdFor } from '../../core/records.ts';
 import { createQueryHandler, type QueryHandler } from '../../lambdas/query/app.ts';

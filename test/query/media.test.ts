@@ -6,10 +6,10 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPresignS3 } from '../../core/aws/clients.ts';
-import { IndexReader } from '../../core/aws/index-reader.ts';
-import { S3MediaSigner } from '../../core/aws/media-signer.ts';
-import { putObject } from '../../core/aws/objects.ts';
+import { createPresignS3 } from '../../adapters/clients.ts';
+import { IndexReader } from '../../adapters/index-reader.ts';
+import { S3MediaSigner } from '../../adapters/media-signer.ts';
+import { putObject } from '../../adapters/objects.ts';
 import { thumbnailKey, videoIdFor } from '../../core/records.ts';
 import { SearchResponseSchema, TimelineResponseSchema, UploadUrlResponseSchema } from '../../core/query/responses.ts';
 import { createQueryHandler, type QueryHandler } from '../../lambdas/query/app.ts';

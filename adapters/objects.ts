@@ -4,9 +4,9 @@ import type { Readable } from 'node:stream';
 import { createReadStream, statSync } from 'node:fs';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { VidxError } from '../errors.ts';
-import { redactSecrets } from '../redact.ts';
-import type { ObjectHead, VideoObjects } from '../pipeline/ports.ts';
+import { VidxError } from '../core/errors.ts';
+import { redactSecrets } from '../core/redact.ts';
+import type { ObjectHead, VideoObjects } from '../core/pipeline/ports.ts';
 
 /** Presigned GET long enough for ffprobe / one clip's decode. */
 export async function presignGet(s3: S3Client, bucket: string, key: string, expiresInSeconds = 3600): Promise<string> {

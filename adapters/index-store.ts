@@ -15,7 +15,7 @@ import {
   type DynamoDBDocumentClient,
   type NativeAttributeValue,
 } from '@aws-sdk/lib-dynamodb';
-import { TABLE } from '../names.ts';
+import { TABLE } from '../core/names.ts';
 import {
   ClipRecordSchema,
   SEGMENT_SK_PREFIX,
@@ -31,8 +31,8 @@ import {
   type ModelRef,
   type SegmentRecord,
   type VideoRecord,
-} from '../records.ts';
-import type { BeginResult, PipelineIndex, RevisionFacts } from '../pipeline/ports.ts';
+} from '../core/records.ts';
+import type { BeginResult, PipelineIndex, RevisionFacts } from '../core/pipeline/ports.ts';
 
 type Item = Record<string, NativeAttributeValue>;
 

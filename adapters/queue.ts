@@ -3,9 +3,9 @@
  * entries it refused as the sender's fault (their content) are refused for good: ENQUEUE_REJECTED.
  */
 import { GetQueueAttributesCommand, SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
-import { VidxError } from '../errors.ts';
-import { encodeClipJob, type ClipJob } from '../messages.ts';
-import type { ClipQueue } from '../pipeline/ports.ts';
+import { VidxError } from '../core/errors.ts';
+import { encodeClipJob, type ClipJob } from '../core/messages.ts';
+import type { ClipQueue } from '../core/pipeline/ports.ts';
 
 /** SQS limit on entries per SendMessageBatch. */
 export const SQS_BATCH_MAX = 10;

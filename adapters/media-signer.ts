@@ -1,7 +1,7 @@
 /** S3 presigned URLs for the query API's media routes (core/query/media.ts). */
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import type { MediaSigner } from '../query/media.ts';
+import type { MediaSigner } from '../core/query/media.ts';
 
 /** Long enough to watch a long video from one URL; short enough that a leaked link soon dies. */
 export const MEDIA_URL_SECONDS = 900;

@@ -1,7 +1,7 @@
 /** Segment thumbnails as JPEG objects in the video bucket, cut by ffmpeg from the readable video. */
 import { DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import type { ThumbnailWriter } from '../pipeline/ports.ts';
-import { frameJpeg } from '../video/frame-jpeg.ts';
+import type { ThumbnailWriter } from '../core/pipeline/ports.ts';
+import { frameJpeg } from '../core/video/frame-jpeg.ts';
 import { putObject } from './objects.ts';
 
 export function s3ThumbnailWriter(s3: S3Client): ThumbnailWriter {

@@ -6,11 +6,11 @@
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { VidxError } from '../errors.ts';
-import { ENV } from '../names.ts';
-import type { EventSink } from '../events/deliver.ts';
-import { webhookSink } from '../events/webhook.ts';
-import { EVENT_DETAIL_TYPES, EVENT_SOURCE, type VideoEvent } from '../events/video-event.ts';
+import { VidxError } from '../core/errors.ts';
+import { ENV } from '../core/names.ts';
+import type { EventSink } from '../core/events/deliver.ts';
+import { webhookSink } from '../core/events/webhook.ts';
+import { EVENT_DETAIL_TYPES, EVENT_SOURCE, type VideoEvent } from '../core/events/video-event.ts';
 import type { AwsConfig } from './clients.ts';
 
 /** Local emulators and test receivers accept any credentials; real AWS never gets these. */

@@ -4,13 +4,13 @@
  */
 import { ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput, type QueryCommandOutput, type NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
-import { VidxError } from '../errors.ts';
-import { TABLE } from '../names.ts';
-import { ClipRecordSchema, SEGMENT_SK_PREFIX, VIDEOS_GSI_PK, clipSkPrefix, labelGsiPk, videoKey, videoPk } from '../records.ts';
-import type { StoredClip } from '../query/resegment.ts';
-import { segmentStartKey, videoStartKey } from '../query/positions.ts';
-import type { LabelStreamRead, LabelStreamReader, SegmentHit } from '../query/search.ts';
-import { segmentHitOf } from '../query/views.ts';
+import { VidxError } from '../core/errors.ts';
+import { TABLE } from '../core/names.ts';
+import { ClipRecordSchema, SEGMENT_SK_PREFIX, VIDEOS_GSI_PK, clipSkPrefix, labelGsiPk, videoKey, videoPk } from '../core/records.ts';
+import type { StoredClip } from '../core/query/resegment.ts';
+import { segmentStartKey, videoStartKey } from '../core/query/positions.ts';
+import type { LabelStreamRead, LabelStreamReader, SegmentHit } from '../core/query/search.ts';
+import { segmentHitOf } from '../core/query/views.ts';
 
 type Item = Record<string, NativeAttributeValue>;
 
