@@ -22,7 +22,8 @@ import { toPixels } from './boxes.ts';
 import type { Entry, InputData } from '../model/engine.ts';
 import { actionInput, detectorInput, readDetectionFrames } from './frames.ts';
 import type { KeyframePlan } from './keyframes.ts';
-import { DEFAULT_MAX_PEOPLE, selectPeople, type DetectorOutput } from './people.ts';
+import { DEFAULT_FAINT_THRESHOLD } from './defaults.ts';
+import { DEFAULT_MAX_PEOPLE, selectPeopleAndFaint, type DetectorOutput } from './people.ts';
 import type { Box, KeyframeDetections, PersonDetection } from './schema.ts';
 
 export const STORED_ACTION_FLOOR = 0.1;
@@ -48,7 +49,14 @@ export interface ActionModel {
 export interface DetectionOptions {
   /** Person score threshold (default: the detector manifest's, the AVA protocol's 0.8). */
   scoreThreshold?: number;
-  /** People per keyframe, best first (default DEFAULT_MAX_PEOPLE). */
+  /**
+   * The tracker's low threshold (default DEFAULT_FAINT_THRESHOLD): people scored from here up to
+   * the person threshold are kept as `faint` (box and score, no action-model run). The detector
+   * runs at the lower of the two; its confident people are the same (NMS is greedy by score: a
+   * lower-scored box never suppresses a higher one).
+   */
+  faintThreshold?: number;
+  /** People per keyframe, best first (default DEFAULT_MAX_PEOPLE); faint people are capped alike. */
   maxPeople?: number;
   signal?: AbortSignal;
   threads?: number;
@@ -92,6 +100,7 @@ export async function detectKeyframes(
   const frames = await readDetectionFrames(source, info, keyframes, pm, am, o);
   const timings: DetectionTimings = { decodeMs: performance.now() - t0, detectorMs: 0, actionMs: 0, detectorBytes: 0, actionBytes: 0 };
   const minScore = o.scoreThreshold ?? pm.scoreThreshold;
+  const faintScore = Math.min(minScore, o.faintThreshold ?? DEFAULT_FAINT_THRESHOLD);
   const out: KeyframeDetections[] = [];
   for (const [k, plan] of keyframes.entries()) {
     o.signal?.throwIfAborted();
@@ -100,9 +109,9 @@ export async function detectKeyframes(
     timings.decodeMs += performance.now() - t;
     timings.detectorBytes += image.image.byteLength;
     t = performance.now();
-    const detected = await models.people.detect(image.image, image.height, image.width, { scoreThreshold: minScore });
+    const detected = await models.people.detect(image.image, image.height, image.width, { scoreThreshold: faintScore });
     timings.detectorMs += performance.now() - t;
-    const found = selectPeople(detected, { personLabel: pm.personLabel, minScore, maxPeople: o.maxPeople ?? DEFAULT_MAX_PEOPLE, scaled: frames.detector.scaled });
+    const { people: found, faint } = selectPeopleAndFaint(detected, { personLabel: pm.personLabel, minScore, faintScore, maxPeople: o.maxPeople ?? DEFAULT_MAX_PEOPLE, scaled: frames.detector.scaled });
     let people: PersonDetection[] = [];
     if (found.length > 0) {
       t = performance.now();
@@ -114,7 +123,7 @@ export async function detectKeyframes(
       timings.actionMs += performance.now() - t;
       people = found.map((p, i) => ({ box: roundBox(p.box), score: round(p.score, 3), actions: keptActions(probs[i]!, am.labels, am.trained) }));
     }
-    out.push({ index: plan.index, t: plan.t, people });
+    out.push({ index: plan.index, t: plan.t, people, ...(faint.length > 0 ? { faint: faint.map((p) => ({ box: roundBox(p.box), score: round(p.score, 3) })) } : {}) });
   }
   return { keyframes: out, timings };
 }
