@@ -124,6 +124,37 @@ export function actionInput(frames: readonly Uint8Array[], size: Size, m: Pick<A
 }
 
 /**
+ * Several action clips as one batched input (ActionDetector.predictClips): per input name, the
+ * clips' data one after another, each as actionInput gives it. One clip: actionInput's own.
+ */
+export function actionInputs(clips: readonly (readonly Uint8Array[])[], size: Size, m: Pick<ActionDetectorManifest, 'inputs' | 'uint8' | 'frames' | 'inputRange' | 'mean' | 'std'>, entry: Entry): ActionInput {
+  if (clips.length === 1) return actionInput(clips[0]!, size, m, entry);
+  if (entry === 'uint8') {
+    if (!m.uint8) return actionInput(clips[0]!, size, m, entry); // throws MODEL_BAD_OPTIONS
+    const frameBytes = size.width * size.height * 3;
+    const out = new Uint8Array(clips.length * m.frames * frameBytes);
+    clips.forEach((frames, n) => {
+      for (let t = 0; t < m.frames; t++) out.set(frames[t]!.subarray(0, frameBytes), (n * m.frames + t) * frameBytes);
+    });
+    return { clip: { [m.uint8.input]: out }, height: size.height, width: size.width };
+  }
+  const parts = clips.map((frames) => actionInput(frames, size, m, entry).clip);
+  const clip: Record<string, InputData> = {};
+  for (const name of Object.keys(parts[0]!)) {
+    const each = parts.map((p) => p[name]!);
+    const length = each.reduce((n, d) => n + d.length, 0);
+    const out = new Float32Array(length);
+    let at = 0;
+    for (const d of each) {
+      out.set(d, at);
+      at += d.length;
+    }
+    clip[name] = out;
+  }
+  return { clip, height: size.height, width: size.width };
+}
+
+/**
  * A keyframe image as the detector's float input [3, padded.height, padded.width]: normalized
  * (the manifest's inputRange, mean, std), zero at the right and bottom padding, as torchvision
  * batches images (it pads the normalized tensor with zeros).
