@@ -9,13 +9,16 @@
  * - each keyframe's action clip: the T frames at t - D/2 + j*r/F, the WHOLE frame scaled to short
  *   side `shortSide` (no crop). Instants before 0 take the first frame, past the end the last.
  *
- * Two ffmpeg passes per call (one per output size), each decoding every needed frame once: the
- * keyframes' action clips overlap (a 2.1 s clip every 1 s), so their frames are the union of
- * needed pts, decoded once and shared.
+ * One ffmpeg pass per call (decode-split.ts): every needed frame is decoded once and scaled to
+ * each size it is needed at; the keyframes' action clips overlap (a 2.1 s clip every 1 s), so
+ * their frames are the union of needed pts, decoded once and shared. `passes: 'two'` is the
+ * former way (one decodeFrames pass per size), kept for the bench's comparison; both give the
+ * same bytes.
  */
 import { VidxError } from '../errors.ts';
 import type { Entry, InputData } from '../model/engine.ts';
 import { decodeFrames } from '../video/decode.ts';
+import { decodeFramesSplit } from '../video/decode-split.ts';
 import { listFrameTimes } from '../video/frame-times.ts';
 import { frameOnScreen } from '../video/frame-plan.ts';
 import { normalizationTable, shortSideSize } from '../video/normalize.ts';
@@ -40,6 +43,8 @@ export interface DetectionFrames {
 }
 
 export interface DetectionDecodeOptions {
+  /** 'one' (default): one ffmpeg pass for both sizes; 'two': a pass per size. */
+  passes?: 'one' | 'two';
   signal?: AbortSignal;
   threads?: number;
 }
@@ -75,8 +80,20 @@ export async function readDetectionFrames(
   const ft = await listFrameTimes(source, info, from, Math.max(from, to), o.signal);
   const keyIdx = onScreen(ft.times, keyframes.map((k) => k.t), info.duration);
   const clipIdx = instants.map((ts) => onScreen(ft.times, ts, info.duration));
-  const images = await decodeUnique(source, info, keyIdx.map((i) => ft.pts[i]!), det.scaled, o);
-  const clipFrames = await decodeUnique(source, info, clipIdx.flat().map((i) => ft.pts[i]!), act, o);
+  const keyPts = keyIdx.map((i) => ft.pts[i]!);
+  const clipPts = clipIdx.flat().map((i) => ft.pts[i]!);
+  let images: Map<number, Buffer>;
+  let clipFrames: Map<number, Buffer>;
+  if (o.passes === 'two') {
+    images = await decodeUnique(source, info, keyPts, det.scaled, o);
+    clipFrames = await decodeUnique(source, info, clipPts, act, o);
+  } else {
+    const unique = (pts: number[]) => [...new Set(pts)].sort((a, b) => a - b);
+    [images, clipFrames] = (await decodeFramesSplit(source, info, [
+      { wanted: unique(keyPts), size: det.scaled },
+      { wanted: unique(clipPts), size: act },
+    ], o)) as [Map<number, Buffer>, Map<number, Buffer>];
+  }
   return {
     detector: det,
     action: act,

@@ -75,6 +75,8 @@ export interface DetectionOptions {
   faintThreshold?: number;
   /** People per keyframe, best first (default DEFAULT_MAX_PEOPLE); faint people are capped alike. */
   maxPeople?: number;
+  /** ffmpeg passes for the keyframe images and clips (frames.ts; default one). */
+  passes?: 'one' | 'two';
   /** Keyframes with people per action-model run (default defaultActionBatch(the model's device)). */
   actionBatch?: number;
   signal?: AbortSignal;
