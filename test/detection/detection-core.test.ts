@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { detectorInputSize, iou, toFractions, toPixels } from '../../core/detection/boxes.ts';
 import { actionClipInstants, keyframesInClip, planKeyframes } from '../../core/detection/keyframes.ts';
-import { selectPeople } from '../../core/detection/people.ts';
+import { selectPeople, selectPeopleAndFaint } from '../../core/detection/people.ts';
 import { buildPersonSegments } from '../../core/detection/person-segments.ts';
 import type { Box, KeyframeDetections, PersonDetection } from '../../core/detection/schema.ts';
 import { KeyframeDetectionsSchema, PersonSegmentSchema } from '../../core/detection/schema.ts';
@@ -92,6 +92,19 @@ describe('people on a keyframe', () => {
     expect(people).toHaveLength(5);
     expect(people[0]!.score).toBeCloseTo(0.99, 5);
     expect(people.at(-1)!.score).toBeCloseTo(0.95, 5);
+  });
+  it('keeps people below the person threshold but at or above the faint one apart, for the tracker, each capped', () => {
+    const n = 10;
+    const many = {
+      boxes: new Float32Array(Array.from({ length: n }, (_, i) => [i, 0, i + 10, 10]).flat()),
+      scores: new Float32Array(Array.from({ length: n }, (_, i) => 0.05 + i / 10)), // 0.05 .. 0.95
+      labels: new BigInt64Array(n).fill(1n),
+    };
+    const { people, faint } = selectPeopleAndFaint(many, { personLabel: 1, minScore: 0.8, faintScore: 0.1, maxPeople: 5, scaled: { width: 100, height: 100 } });
+    expect(people.map((p) => p.score)).toEqual([Math.fround(0.95), Math.fround(0.85)]);
+    expect(faint.map((p) => p.score)).toEqual([0.75, 0.65, 0.55, 0.45, 0.35].map(Math.fround));
+    // A faint threshold at or above the person threshold keeps no faint people.
+    expect(selectPeopleAndFaint(many, { personLabel: 1, minScore: 0.5, faintScore: 0.5, maxPeople: 20, scaled: { width: 100, height: 100 } }).faint).toEqual([]);
   });
 });
 
