@@ -14,6 +14,7 @@ export const UNIT_TESTS = [
   'test/detection/detection-core.test.ts',
   'test/labels/match.test.ts',
   'test/models/checkpoint.test.ts',
+  'test/models/clip-tokenizer.test.ts',
   'test/models/manifest.test.ts',
   'test/models/store.test.ts',
   'test/models/tps-shifts.test.ts',

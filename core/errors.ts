@@ -56,6 +56,8 @@ const CODES = {
   MODEL_MISMATCH: { hint: 'run the worker with the model the segmenter plans for (the same VIDX_MODEL)' },
   ONNX_GRAPH_INVALID: { hint: 'a bug in the graph builder: report it with the architecture name' },
   SCORES_BAD_SHAPE: { hint: 'pass logits of [batch, classes] with the manifest labels' },
+  TOKENIZER_VOCAB_BAD: { hint: 'restore the vocabulary beside the manifest (models/clip_bpe_simple_vocab_16e6.txt.gz), or convert or pull the model again' },
+  EMBED_BAD_OPTIONS: { hint: 'see `vidx embed --help`: pass --text or --image, and the manifest of an embed-text-image model' },
   ONNX_PREFIX_INVALID: { hint: 'a bug in the uint8 entry builder: report it with the architecture name' },
 
   // PyTorch checkpoints (models/torch)

@@ -11,6 +11,9 @@ import type { Architecture } from '../../core/model/manifest.ts';
 import { OnnxGraphBuilder } from '../onnx/graph-builder.ts';
 import { onnx, type OnnxTypes } from '../onnx/proto.ts';
 import type { StateDict } from '../tensor.ts';
+import { VidxError } from '../../core/errors.ts';
+import { isEmbedder } from '../../core/model/manifest.ts';
+import { clipKeys } from './clip.ts';
 import type { ArchitectureDefinition, ModelInput } from './definition.ts';
 import { fasterrcnnResnet50FpnV2, type FasterRcnnGraphOptions } from './fasterrcnn-resnet50-fpn-v2.ts';
 import { i3dInceptionV1 } from './i3d-inception-v1.ts';
@@ -57,6 +60,7 @@ export function expectedKeys(arch: Architecture): KeyShape[] {
 export type KeyLayout = Pick<KeyLayoutSink, 'keys' | 'integerBuffers'>;
 
 export function keyLayout(arch: Architecture): KeyLayout {
+  if (isEmbedder(arch)) return { keys: clipKeys(arch), integerBuffers: new Map() };
   if (!isWalk(arch)) return { keys: fasterrcnnResnet50FpnV2.expectedKeys(), integerBuffers: new Map() };
   return layoutOf(WALKS[arch]);
 }
@@ -89,6 +93,9 @@ export function buildOnnx(arch: Architecture, sd: StateDict, options: BuildOptio
 
 /** buildOnnx before encoding: the float entry as a ModelProto (weights referenced, not copied). */
 export function buildModel(arch: Architecture, sd: StateDict, options: BuildOptions = {}): OnnxTypes.IModelProto {
+  if (isEmbedder(arch)) {
+    throw new VidxError('MODEL_UNKNOWN_ARCH', `${arch} is two graphs (image and text towers), not one`, { hint: 'build it with buildClip (models/arch/clip.ts)' });
+  }
   checkStateDict(arch, sd, expectedKeys(arch));
   const graph = new OnnxGraphBuilder();
   if (isWalk(arch)) {
