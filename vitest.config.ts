@@ -24,6 +24,8 @@ export const UNIT_TESTS = [
   'test/query/params.test.ts',
   'test/query/search.test.ts',
   'test/timeline/*.test.ts',
+  'test/teach/linear-probe.test.ts',
+  'test/vectors/memory.test.ts',
   'test/video/windows.test.ts',
   'test/web/person-boxes.test.ts',
 ];
