@@ -54,8 +54,9 @@ export interface ActionModel {
 
 /**
  * Keyframes (with people) per action-model run, by device: on CUDA a batch keeps the GPU busy
- * and a clip of 32 frames at 256 x 455 costs about 11 MB as bytes; on CPU a batch was measured no
- * faster (README, bench/detection.bench.ts), so one clip a run keeps the memory of one.
+ * and a clip of 32 frames at 256 x 455 costs about 11 MB as bytes; on CPU a batch of 3 was
+ * measured slower than three runs (README "Throughput", bench/detection.bench.ts), so one clip a
+ * run.
  */
 export const DEFAULT_ACTION_BATCH: Record<'cuda' | 'cpu', number> = { cuda: 8, cpu: 1 };
 
