@@ -13,6 +13,7 @@ interface CodeDefinition {
 const CODES = {
   // Options and configuration
   BAD_OPTION: { hint: 'see `vidx <command> --help` for the accepted values' },
+  INVALID_SETTING: { hint: 'set the variable to an allowed value (the processes\' settings: core/settings/processes.ts)' },
   CONFIG_MISSING: { hint: 'set the environment variables the deployment passes (see cdk/ and README "Deploy")' },
   ANALYSES_BAD: { hint: 'set VIDX_ANALYSES (or --analyses) to classify, detect or classify,detect, and VIDX_KEYFRAME_INTERVAL to a positive number of seconds' },
   WORKER_CONFIG: { hint: 'check the worker environment (VIDX_QUEUE_URL, VIDX_DEVICE, VIDX_HEALTH_PORT...)' },
