@@ -14,6 +14,7 @@ export const UNIT_TESTS = [
   'test/detection/detection-core.test.ts',
   'test/labels/match.test.ts',
   'test/models/checkpoint.test.ts',
+  'test/models/clip-tokenizer.test.ts',
   'test/models/manifest.test.ts',
   'test/models/store.test.ts',
   'test/models/tps-shifts.test.ts',
@@ -23,6 +24,8 @@ export const UNIT_TESTS = [
   'test/query/params.test.ts',
   'test/query/search.test.ts',
   'test/timeline/*.test.ts',
+  'test/teach/linear-probe.test.ts',
+  'test/vectors/memory.test.ts',
   'test/video/windows.test.ts',
   'test/web/person-boxes.test.ts',
 ];
