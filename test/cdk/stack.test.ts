@@ -335,7 +335,7 @@ describe('Lambdas', () => {
       [ENV.queueUrl]: 'https://sqs.us-east-1.amazonaws.com/123456789012/q',
       [ENV.table]: 'vidx-test',
     });
-    // BAD_EVENT (not CONFIG_MISSING or MODEL_MANIFEST_BAD): the bundled manifest loaded, the event was refused.
+    // BAD_EVENT (not INVALID_SETTING or MODEL_MANIFEST_BAD): the bundled manifest loaded, the event was refused.
     expect(sg.stdout, sg.stderr).toMatch(/^ERROR BAD_EVENT$/m);
   });
 });
