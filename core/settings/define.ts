@@ -57,8 +57,9 @@ export class InvalidSettingError extends VidxError {
     /** What it allows. */
     readonly allowed: string,
     message: string,
+    hint = `set ${variable} to ${allowed}`,
   ) {
-    super('INVALID_SETTING', message, { hint: `set ${variable} to ${allowed}` });
+    super('INVALID_SETTING', message, { hint });
   }
 }
 
@@ -86,7 +87,8 @@ export function parseSettings<F extends SettingFields>(def: ProcessSettings<F>, 
   const raw: Record<string, unknown> = {};
   for (const [key, f] of Object.entries(def.fields)) {
     const text = env[f.env];
-    if (text !== undefined && text.trim() !== '') raw[key] = decode(f.kind, text.trim());
+    // Text is taken as given (a secret may hold spaces); numbers, flags and lists without padding.
+    if (text !== undefined && text.trim() !== '') raw[key] = decode(f.kind, f.kind === 'text' ? text : text.trim());
   }
   const parsed = def.schema.safeParse(raw);
   if (!parsed.success) {
@@ -104,7 +106,7 @@ export function parseSettings<F extends SettingFields>(def: ProcessSettings<F>, 
     const problem = check(parsed.data);
     if (problem) {
       const f = def.fields[problem.key]!;
-      throw new InvalidSettingError(f.env, f.allowed, `${f.env}: ${problem.message}`);
+      throw new InvalidSettingError(f.env, problem.message, `${f.env}: ${problem.message}`, `change ${f.env} or the setting it depends on`);
     }
   }
   return parsed.data;
