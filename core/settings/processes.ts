@@ -157,6 +157,12 @@ export type AwsSettings = ParsedSettings<typeof AWS_FIELDS>;
 export type EventSettings = ParsedSettings<typeof EVENT_FIELDS>;
 export type EventSettingsInput = SettingsInput<typeof EVENT_FIELDS>;
 
+/** `vidx analyze` (its options win over these). */
+export const ANALYZE_SETTINGS = defineSettings('vidx analyze', {
+  threads: WORKER_SETTINGS.fields.threads,
+  fastDecode: WORKER_SETTINGS.fields.fastDecode,
+});
+
 /** `vidx local` itself (its options win over these; the processes it runs get theirs from it). */
 export const LOCAL_SETTINGS = defineSettings('vidx local', {
   region: AWS_FIELDS.region,
