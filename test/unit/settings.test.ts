@@ -7,7 +7,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DEFAULTS, ENV, TABLE, VIDEO_PREFIX } from '../../core/names.ts';
 import { environmentOf, envNamesOf, InvalidSettingError, parseSettings, requiredEnvNamesOf } from '../../core/settings/define.ts';
-import { LOCAL_SETTINGS, QUERY_SETTINGS, SEGMENTER_SETTINGS, SWEEPER_SETTINGS, WORKER_SETTINGS, defaultHeartbeatSeconds, drainPlan } from '../../core/settings/processes.ts';
+import { ANALYZE_SETTINGS, LOCAL_SETTINGS, QUERY_SETTINGS, SEGMENTER_SETTINGS, SWEEPER_SETTINGS, WORKER_SETTINGS, defaultHeartbeatSeconds, drainPlan } from '../../core/settings/processes.ts';
 import { staleAfterSeconds } from '../../core/pipeline/sweep.ts';
 import { DEFAULT_KEYFRAME_INTERVAL } from '../../core/detection/keyframes.ts';
 import { isVidxError } from '../../core/errors.ts';
@@ -67,6 +67,8 @@ describe('defaults', () => {
       region: DEFAULTS.region,
     });
     expect(parseSettings(LOCAL_SETTINGS, {})).toEqual({ region: DEFAULTS.region, analyses: { classify: true, detect: false }, keyframeInterval: DEFAULT_KEYFRAME_INTERVAL });
+    expect(parseSettings(ANALYZE_SETTINGS, {})).toEqual({ fastDecode: false });
+    expect(parseSettings(ANALYZE_SETTINGS, { [ENV.threads]: '2', [ENV.fastDecode]: '1' })).toEqual({ threads: 2, fastDecode: true });
   });
 
   it('the CDK config starts from the same defaults the processes fall back to', () => {
@@ -191,7 +193,7 @@ describe('environmentOf: the environment that sets a process, typed by its schem
 
   it('every variable a process reads is one of core/names.ts ENV, and each process reads its own list once', () => {
     const names = new Set<string>(Object.values(ENV));
-    for (const def of [WORKER_SETTINGS, SEGMENTER_SETTINGS, QUERY_SETTINGS, SWEEPER_SETTINGS, LOCAL_SETTINGS]) {
+    for (const def of [WORKER_SETTINGS, SEGMENTER_SETTINGS, QUERY_SETTINGS, SWEEPER_SETTINGS, LOCAL_SETTINGS, ANALYZE_SETTINGS]) {
       const read = envNamesOf(def);
       expect(read.filter((n) => !names.has(n))).toEqual([]);
       expect(new Set(read).size).toBe(read.length);
