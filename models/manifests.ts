@@ -23,7 +23,7 @@ import {
   type ModelManifest,
   type PersonDetectorManifest,
 } from '../core/model/manifest.ts';
-import { BOXES, INPUTS, LOGITS, PROBS } from './arch/index.ts';
+import { BOXES, FEATURES, INPUTS, LOGITS, PROBS, featureSize } from './arch/index.ts';
 import { CLIP_CONFIGS, CLIP_IO } from './arch/clip.ts';
 import { CLIP_VOCAB_FILE, CLIP_VOCAB_SHA256 } from './clip-vocab.ts';
 import { DETECTOR_IO } from './arch/fasterrcnn-resnet50-fpn-v2.ts';
@@ -286,6 +286,7 @@ function classifierManifest(arch: ClassifierArchitecture, source: ManifestSource
     uint8: { onnx: names.uint8, onnxFloat16: options.float16 ? names.uint8Float16 : null, input: FRAMES_INPUT, layout: UINT8_LAYOUT, precision: 'float32' },
     inputs: s.inputs.map((i) => ({ name: i.name, shape: ['N', 3, i.frames, s.crop, s.crop], frames: i.frames })),
     output: { name: LOGITS, classes: KINETICS400_CLASSES },
+    features: { name: FEATURES, size: featureSize(arch) },
     frames: s.frames,
     samplingRate: s.samplingRate,
     alpha: s.alpha,
@@ -326,6 +327,7 @@ function actionDetectorManifest(arch: Architecture, source: ManifestSource, trai
     inputs: INPUTS[arch].map((i) => ({ name: i.name, shape: ['N', 3, i.frames, 'H', 'W'], frames: i.frames })),
     boxes: { name: BOXES, format: 'float32 [K, 5]: batch index, x1, y1, x2, y2 in input pixels' },
     output: { name: PROBS, classes: AVA_ACTIONS },
+    features: { name: FEATURES, size: featureSize(arch) },
     frames: 32,
     samplingRate: 2,
     alpha: 4,

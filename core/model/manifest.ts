@@ -99,6 +99,12 @@ const PositiveRgb = z.tuple([z.number().positive(), z.number().positive(), z.num
  */
 const InputRangeSchema = z.tuple([z.number(), z.number()]).refine(([lo, hi]) => hi > lo, 'inputRange must be [lo, hi] with hi > lo');
 
+/**
+ * The graph output holding the pooled features the classifier head reads ([N, size] per clip,
+ * [K, size] per box). Bundles built before it existed have none: they index no action vectors.
+ */
+const FeaturesOutputSchema = z.object({ name: z.string().min(1), size: z.number().int().positive() });
+
 /** How every model turns a byte into its input value (inputRange, then mean and std). */
 const normalizationFields = { inputRange: InputRangeSchema, mean: Rgb, std: PositiveRgb };
 /** Where every model's weights come from, and where its inference settings are documented. */
@@ -117,6 +123,7 @@ export const ClassifierManifestSchema = z.object({
   uint8: Uint8EntrySchema.optional(),
   inputs: z.array(InputSchema).min(1),
   output: z.object({ name: z.string(), classes: z.number().int().positive() }),
+  features: FeaturesOutputSchema.optional(),
   /** T: frames in a window (the fast pathway for SlowFast). */
   frames: z.number().int().positive(),
   /** r: the window takes every r-th frame at the model fps. */
@@ -171,6 +178,7 @@ export const ActionDetectorManifestSchema = z.object({
   boxes: z.object({ name: z.string().min(1), format: z.string() }),
   /** Graph output [K, classes]: sigmoid probabilities (multi-label). */
   output: z.object({ name: z.string(), classes: z.number().int().positive() }),
+  features: FeaturesOutputSchema.optional(),
   frames: z.number().int().positive(),
   samplingRate: z.number().int().positive(),
   alpha: z.number().int().positive().nullable(),

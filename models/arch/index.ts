@@ -8,10 +8,10 @@
  *   score_threshold, outputs boxes [N, 4], scores [N], labels [N] (int64).
  */
 import type { Architecture } from '../../core/model/manifest.ts';
+import { VidxError } from '../../core/errors.ts';
 import { OnnxGraphBuilder } from '../onnx/graph-builder.ts';
 import { onnx, type OnnxTypes } from '../onnx/proto.ts';
 import type { StateDict } from '../tensor.ts';
-import { VidxError } from '../../core/errors.ts';
 import { isEmbedder } from '../../core/model/manifest.ts';
 import { clipKeys } from './clip.ts';
 import type { ArchitectureDefinition, ModelInput } from './definition.ts';
@@ -28,7 +28,7 @@ import { checkStateDict } from './state-check.ts';
 
 export type { ModelInput } from './definition.ts';
 export type { FasterRcnnGraphOptions } from './fasterrcnn-resnet50-fpn-v2.ts';
-export { BOXES, LOGITS, LOGITS_PER_TIME, PROBS } from './onnx-sink.ts';
+export { BOXES, FEATURES, LOGITS, LOGITS_PER_TIME, PROBS } from './onnx-sink.ts';
 
 export const OPSET = 17;
 
@@ -42,7 +42,7 @@ const WALKS = {
   slowfast_r50_detection: slowfastR50Detection,
 } as const satisfies Partial<Record<Architecture, ArchitectureDefinition>>;
 
-type WalkArchitecture = keyof typeof WALKS;
+export type WalkArchitecture = keyof typeof WALKS;
 
 function isWalk(arch: Architecture): arch is WalkArchitecture {
   return arch in WALKS;
@@ -54,6 +54,13 @@ export const INPUTS = Object.fromEntries(Object.entries(WALKS).map(([arch, d]) =
 /** The state-dict layout of the reference model, in order, num_batches_tracked included. */
 export function expectedKeys(arch: Architecture): KeyShape[] {
   return keyLayout(arch).keys;
+}
+
+/** Length of the pooled features an action model's head reads (its `features` output). */
+export function featureSize(arch: WalkArchitecture): number {
+  const size = layoutOf(WALKS[arch]).featureSize;
+  if (size === undefined) throw new VidxError('MODEL_UNKNOWN_ARCH', `${arch} has no classifier head`, { hint: 'only action models have pooled features' });
+  return size;
 }
 
 /** A model's key layout, with the integer buffers its modules construct (e.g. Swin's relative_position_index). */
