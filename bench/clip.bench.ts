@@ -18,12 +18,17 @@ const THREADS = 2;
 const CRICKET = fileURLToPath(new URL('../../shared/media/cricket_shot.gif', import.meta.url));
 const REPO = fileURLToPath(new URL('../', import.meta.url));
 
-async function mean(runs: number, f: () => Promise<unknown>): Promise<number> {
+/** Mean wall ms per run, and this process's CPU ms per run (all threads; ffmpeg's CPU is a child's, not counted). */
+async function mean(runs: number, f: () => Promise<unknown>): Promise<{ wall: number; cpu: number }> {
   await f(); // warm-up: first runs plan and allocate
   const started = performance.now();
+  const cpu = process.cpuUsage();
   for (let i = 0; i < runs; i++) await f();
-  return (performance.now() - started) / runs;
+  const used = process.cpuUsage(cpu);
+  return { wall: (performance.now() - started) / runs, cpu: (used.user + used.system) / 1000 / runs };
 }
+
+const ms = (m: { wall: number; cpu: number }, per = 1) => `${(m.wall / per).toFixed(0)} ms wall (CPU ${(m.cpu / per).toFixed(0)} ms)`;
 
 const load = () => loadavg().map((l) => l.toFixed(1)).join(' / ');
 
@@ -56,14 +61,14 @@ export async function run(): Promise<void> {
         const image1Ms = await mean(5, () => embedder.embedImages(frame, 1));
         const batch = new Uint8Array(8 * frame.length);
         for (let i = 0; i < 8; i++) batch.set(frame, i * frame.length);
-        const image8Ms = (await mean(3, () => embedder.embedImages(batch, 8))) / 8;
+        const image8Ms = await mean(3, () => embedder.embedImages(batch, 8));
         const hostMs = await mean(5, () => readFrame(CRICKET, embedder.manifest, 1));
         console.log(
           `${arch} (CPU, ${THREADS} threads; load avg before ${before}, after ${load()}):\n` +
-            `  text tower: ${textMs.toFixed(1)} ms per text (batch 1); cold start in a fresh process ${(cold.importMs + cold.loadMs + cold.firstMs).toFixed(0)} ms ` +
+            `  text tower: ${ms(textMs)} per text (batch 1); cold start in a fresh process ${(cold.importMs + cold.loadMs + cold.firstMs).toFixed(0)} ms ` +
             `(import ${cold.importMs.toFixed(0)}, vocabulary + session ${cold.loadMs.toFixed(0)}, first text ${cold.firstMs.toFixed(0)})\n` +
-            `  image tower (uint8 entry): ${image1Ms.toFixed(0)} ms per image at batch 1, ${image8Ms.toFixed(0)} ms per image at batch 8\n` +
-            `  uint8 entry host cost: ${hostMs.toFixed(0)} ms per image (ffmpeg: decode a cricket_shot.gif frame, bicubic to 224, crop, rgb24)`,
+            `  image tower (uint8 entry): ${ms(image1Ms)} per image at batch 1, ${ms(image8Ms, 8)} per image at batch 8\n` +
+            `  uint8 entry host cost: ${hostMs.wall.toFixed(0)} ms wall per image (ffmpeg: decode a cricket_shot.gif frame, bicubic to 224, crop, rgb24)`,
         );
       } finally {
         await embedder.close();
