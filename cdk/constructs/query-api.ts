@@ -10,6 +10,8 @@ import type { VidxConfig } from '../config.ts';
 
 /** The query Lambda's routes (ARCHITECTURE.md, "Query API"); all GET. */
 export const QUERY_ROUTES = ['/actions', '/search', '/videos', '/videos/{id}', '/videos/{id}/timeline', '/videos/{id}/media', '/upload-url'] as const;
+/** The routes that take a JSON body (POST). */
+export const QUERY_POST_ROUTES = ['/query'] as const;
 
 export interface QueryApiProps {
   readonly handler: lambda.IFunction;
@@ -41,7 +43,7 @@ export class QueryApi extends Construct {
       defaultAuthorizer: authorizer,
       corsPreflight: {
         allowOrigins: [...props.corsAllowedOrigins],
-        allowMethods: [apigw.CorsHttpMethod.GET],
+        allowMethods: [apigw.CorsHttpMethod.GET, apigw.CorsHttpMethod.POST],
         allowHeaders: ['authorization', 'content-type', 'x-amz-date', 'x-amz-security-token', 'x-amz-content-sha256'],
         maxAge: Duration.hours(1),
       },
@@ -83,6 +85,9 @@ export class QueryApi extends Construct {
     });
     for (const path of QUERY_ROUTES) {
       this.api.addRoutes({ path, methods: [apigw.HttpMethod.GET], integration });
+    }
+    for (const path of QUERY_POST_ROUTES) {
+      this.api.addRoutes({ path, methods: [apigw.HttpMethod.POST], integration });
     }
   }
 

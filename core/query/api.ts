@@ -22,7 +22,8 @@ import {
 import { CONTENT_TYPES, renderTimeline, type ExportFormat } from '../export/formats.ts';
 import { InMemoryLabelStreams, asksForSegmentation, defaultSegmentation, resegment, type Segmentation, type SegmentationParams, type StoredClip } from './resegment.ts';
 import { VIDEOS_POSITION, checkSearchPositions, checkVideoPositions } from './positions.ts';
-import { ALLOWED_METHODS, matchRoute, type Route } from './routes.ts';
+import { matchRoute, methodsOf, type Route } from './routes.ts';
+import { answerQuery } from './query-route.ts';
 import { searchSegments, type LabelStreamReader } from './search.ts';
 import { kindFieldsOf, segmentView, videoView } from './views.ts';
 import type { MediaSigner } from './media.ts';
@@ -58,6 +59,8 @@ export interface ApiRequest {
   method: string;
   path: string;
   query: Record<string, string | undefined> | undefined;
+  /** The request body as text (POST /query); undefined when there is none. */
+  body?: string | undefined;
 }
 
 export interface ApiResponse {
@@ -83,10 +86,16 @@ export class QueryApi {
     let route: Route | undefined;
     try {
       route = matchRoute(req.path);
-      if (!route) throw new VidxError('ROUTE_NOT_FOUND', `no route ${req.path}`, { hint: 'routes: /actions, /search, /videos, /videos/{id}, /videos/{id}/timeline, /videos/{id}/media, /upload-url' });
-      if (!(ALLOWED_METHODS as readonly string[]).includes(req.method)) {
-        const e = new VidxError('METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${req.path}; use GET`);
-        return { ...this.error(e, route), headers: { ...JSON_HEADERS, allow: ALLOWED_METHODS.join(', ') } };
+      if (!route) throw new VidxError('ROUTE_NOT_FOUND', `no route ${req.path}`, { hint: 'routes: /actions, /search, /videos, /videos/{id}, /videos/{id}/timeline, /videos/{id}/media, /upload-url, POST /query' });
+      const methods = methodsOf(route);
+      if (!methods.includes(req.method)) {
+        const e = new VidxError('METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${req.path}; use ${methods.join(' or ')}`);
+        return { ...this.error(e, route), headers: { ...JSON_HEADERS, allow: methods.join(', ') } };
+      }
+      if (route.name === 'query') {
+        parseParams(NoParamsSchema, req.query);
+        const body = await answerQuery({ index: this.deps.index, cursorSecret: this.deps.cursorSecret, thumbnailOf: (h) => this.thumbnailOf(h.videoId, h.etag, h.thumbAt) }, req.body);
+        return { status: 200, headers: JSON_HEADERS, body, route: route.name };
       }
       if (route.name === 'timeline') return { ...(await this.timelineResponse(route.id, req.query)), route: route.name };
       return { status: 200, headers: JSON_HEADERS, body: await this.dispatch(route, req.query), route: route.name };
@@ -124,6 +133,8 @@ export class QueryApi {
       }
       case 'uploadUrl':
         return this.uploadUrl(parseParams(UploadUrlParamsSchema, query));
+      case 'query':
+        throw new Error('unreachable: POST /query is answered before dispatch');
     }
   }
 

@@ -111,3 +111,27 @@ export type UploadUrlResponse = z.infer<typeof UploadUrlResponseSchema>;
 
 export const ErrorResponseSchema = z.object({ status: z.number(), code: z.string(), message: z.string(), hint: z.string().optional() });
 export type ErrorResponse = z.infer<typeof ErrorResponseSchema>;
+
+/** One answer of `POST /query`: the span, who, and the segments behind it (each with its boxes and thumbnail). */
+export const QueryHitSchema = z.object({
+  videoId: z.string(),
+  key: z.string(),
+  start: z.number(),
+  end: z.number(),
+  person: z.number().int().positive().optional(),
+  people: z.array(z.number().int().positive()).optional(),
+  /** The first evidence segment's thumbnail, where it has one. */
+  thumbnail,
+  evidence: z.array(SegmentViewSchema),
+});
+export type QueryHit = z.infer<typeof QueryHitSchema>;
+
+export const QueryResponseSchema = z.object({
+  /** The question as understood (defaults filled in; no cursor). */
+  query: z.record(z.string(), z.unknown()),
+  items: z.array(QueryHitSchema),
+  nextCursor: z.string().nullable(),
+  /** Videos this page read (a page reads a bounded number, so it can be short while nextCursor is set). */
+  videosRead: z.number().int().nonnegative(),
+});
+export type QueryResponse = z.infer<typeof QueryResponseSchema>;

@@ -6,9 +6,15 @@ export type Route =
   | { name: 'video'; id: string }
   | { name: 'timeline'; id: string }
   | { name: 'media'; id: string }
-  | { name: 'uploadUrl' };
+  | { name: 'uploadUrl' }
+  | { name: 'query' };
 
 export const ALLOWED_METHODS = ['GET'] as const;
+
+/** The methods a route answers: POST for the routes that take a JSON body, GET for the rest. */
+export function methodsOf(route: Route): readonly string[] {
+  return route.name === 'query' ? ['POST'] : ALLOWED_METHODS;
+}
 
 /** Matches a path (leading stage prefix already removed); a single trailing slash is ignored. */
 export function matchRoute(path: string): Route | undefined {
@@ -22,6 +28,7 @@ export function matchRoute(path: string): Route | undefined {
     if (a === 'search') return { name: 'search' };
     if (a === 'videos') return { name: 'videos' };
     if (a === 'upload-url') return { name: 'uploadUrl' };
+    if (a === 'query') return { name: 'query' };
     return undefined;
   }
   if (a !== 'videos' || b === '') return undefined;

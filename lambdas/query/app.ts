@@ -55,13 +55,19 @@ export function createQueryHandler(options: QueryHandlerOptions): QueryHandler {
       const e = parsed.data;
       method = e.requestContext.http.method.toUpperCase();
       path = stripStage(e.rawPath, e.requestContext.stage);
-      res = await api.handle({ method, path, query: rawQuery(event) });
+      res = await api.handle({ method, path, query: rawQuery(event), body: bodyOf(e) });
     }
     const log = { method, path, route: res.route, status: res.status, ms: Math.round(performance.now() - started) };
     if (res.status >= 500) logger.error('request failed', { ...log, error: res.error instanceof Error ? res.error : String(res.error) });
     else logger.info('request', log);
     return { statusCode: res.status, headers: res.headers, body: res.text ?? JSON.stringify(res.body) };
   };
+}
+
+/** The request body as text (API Gateway base64-encodes bodies it takes for binary). */
+function bodyOf(e: { body?: string | undefined; isBase64Encoded: boolean }): string | undefined {
+  if (e.body === undefined) return undefined;
+  return e.isBase64Encoded ? Buffer.from(e.body, 'base64').toString('utf8') : e.body;
 }
 
 /** A named stage (not `$default`) prefixes the raw path with `/<stage>`. */

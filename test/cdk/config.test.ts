@@ -13,7 +13,7 @@ import { DEFAULTS, VIDEO_PREFIX } from '../../core/names.ts';
 import { loadManifest } from '../../core/pipeline/model-ref.ts';
 import { loadConfig, type ContextSource } from '../../cdk/config.ts';
 import { ffprobePackageDir } from '../../cdk/constructs/ffprobe-layer.ts';
-import { QUERY_ROUTES } from '../../cdk/constructs/query-api.ts';
+import { QUERY_POST_ROUTES, QUERY_ROUTES } from '../../cdk/constructs/query-api.ts';
 import { type ManifestOptions, segmenterManifest } from '../../cdk/model-manifest.ts';
 import { isVidxError, type VidxError } from '../../core/errors.ts';
 import { FIXTURE_MANIFEST, REPO_ROOT, synthesize, type Synthesized } from './synth.ts';
@@ -217,7 +217,7 @@ describe('stack with spot, two instance types, a JWT authorizer', () => {
       JwtConfiguration: { Issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_example', Audience: ['vidx-web'] },
     });
     const routes = Object.values(t.findResources('AWS::ApiGatewayV2::Route')) as { Properties: { AuthorizationType: string } }[];
-    expect(routes).toHaveLength(QUERY_ROUTES.length);
+    expect(routes).toHaveLength(QUERY_ROUTES.length + QUERY_POST_ROUTES.length);
     for (const r of routes) expect(r.Properties.AuthorizationType).toBe('JWT');
   });
 

@@ -11,7 +11,7 @@ import { CURSOR_SECRET_ENV } from '../../core/query/cursor.ts';
 import { IMAGE_MODELS_DIR, WORKER_HEALTH_SCRIPT } from '../../cdk/constructs/gpu-worker-service.ts';
 import { envNamesOf, requiredEnvNamesOf, type SettingFields } from '../../core/settings/define.ts';
 import { QUERY_SETTINGS, SEGMENTER_SETTINGS, SWEEPER_SETTINGS, WORKER_SETTINGS } from '../../core/settings/processes.ts';
-import { QUERY_ROUTES } from '../../cdk/constructs/query-api.ts';
+import { QUERY_POST_ROUTES, QUERY_ROUTES } from '../../cdk/constructs/query-api.ts';
 import { FFPROBE_LAYER_PATH } from '../../cdk/constructs/ffprobe-layer.ts';
 import { MODEL_MANIFEST_FILE } from '../../cdk/vidx-stack.ts';
 import { FIXTURE_MANIFEST, REPO_ROOT, synthesize, type Synthesized } from './synth.ts';
@@ -601,9 +601,9 @@ describe('worker scaling', () => {
 });
 
 describe('query API', () => {
-  it(`routes GET ${QUERY_ROUTES.join(', ')} to the query Lambda, each IAM-authorized`, () => {
+  it(`routes GET ${QUERY_ROUTES.join(', ')} and POST ${QUERY_POST_ROUTES.join(', ')} to the query Lambda, each IAM-authorized`, () => {
     const routes = Object.values(resources).filter((r) => r.Type === 'AWS::ApiGatewayV2::Route');
-    expect(routes.map((r) => r.Properties.RouteKey).sort()).toEqual(QUERY_ROUTES.map((p) => `GET ${p}`).sort());
+    expect(routes.map((r) => r.Properties.RouteKey).sort()).toEqual([...QUERY_ROUTES.map((p) => `GET ${p}`), ...QUERY_POST_ROUTES.map((p) => `POST ${p}`)].sort());
     for (const r of routes) expect(r.Properties.AuthorizationType, String(r.Properties.RouteKey)).toBe('AWS_IAM');
     t.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
       IntegrationType: 'AWS_PROXY',

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '../../core/names.ts';
-import { QUERY_ROUTES } from '../../cdk/constructs/query-api.ts';
+import { QUERY_POST_ROUTES, QUERY_ROUTES } from '../../cdk/constructs/query-api.ts';
 import { synthesize, type Synthesized } from './synth.ts';
 
 type Resources = Record<string, { Type: string; Properties: Record<string, unknown> }>;
@@ -111,7 +111,7 @@ describe('web: true', () => {
     expect(JSON.stringify(jwt.Issuer)).toContain('cognito-idp');
     expect(JSON.stringify(jwt.Issuer)).toContain(only('AWS::Cognito::UserPool'));
     const routes = Object.values(resources).filter((r) => r.Type === 'AWS::ApiGatewayV2::Route');
-    expect(routes.length).toBe(QUERY_ROUTES.length);
+    expect(routes.length).toBe(QUERY_ROUTES.length + QUERY_POST_ROUTES.length);
     for (const r of routes) expect(r.Properties.AuthorizationType).toBe('JWT');
     const api = Object.values(resources).find((r) => r.Type === 'AWS::ApiGatewayV2::Api')!;
     expect(JSON.stringify((api.Properties.CorsConfiguration as { AllowOrigins: unknown }).AllowOrigins)).toContain(only('AWS::CloudFront::Distribution'));
