@@ -1,5 +1,5 @@
 /**
- * GET requests to the vidx query API from the CLI (search, export): the URL, the timeout, and one
+ * Requests to the vidx query API from the CLI (GET: search, export; POST: query): the URL, the timeout, and one
  * mapping of failures to typed errors (unreachable, not the API, or the API's own 4xx code).
  */
 import { VidxError, isErrorCode } from '../core/errors.ts';
@@ -14,9 +14,19 @@ export async function apiGet(api: string, path: string, params: Record<string, s
   const base = api.replace(/\/+$/, '');
   const url = new URL(`${base}${path}`);
   for (const [k, v] of Object.entries(params)) if (v !== undefined) url.searchParams.set(k, v);
+  return send(base, url, {});
+}
+
+/** POSTs a JSON body (the question of `vidx query`). */
+export async function apiPostJson<T>(api: string, path: string, body: string): Promise<T> {
+  const base = api.replace(/\/+$/, '');
+  return parsed<T>(api, await send(base, new URL(`${base}${path}`), { method: 'POST', headers: { 'content-type': 'application/json' }, body }));
+}
+
+async function send(base: string, url: URL, init: RequestInit): Promise<ApiText> {
   let res: Response;
   try {
-    res = await fetch(url, { signal: AbortSignal.timeout(30_000) });
+    res = await fetch(url, { ...init, signal: AbortSignal.timeout(30_000) });
   } catch (e) {
     throw new VidxError('API_UNREACHABLE', `cannot reach the vidx API at ${base}`, {
       hint: 'start it with `npm start` (the local stack serves it on localhost:8787), or pass --api <url>',
@@ -40,7 +50,10 @@ export async function apiGet(api: string, path: string, params: Record<string, s
 
 /** A JSON answer of the API. */
 export async function apiGetJson<T>(api: string, path: string, params: Record<string, string | undefined>): Promise<T> {
-  const r = await apiGet(api, path, params);
+  return parsed<T>(api, await apiGet(api, path, params));
+}
+
+function parsed<T>(api: string, r: ApiText): T {
   try {
     return JSON.parse(r.text) as T;
   } catch (_e) {

@@ -12,6 +12,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   local: async () => (await import('./commands/local.ts')).registerLocal,
   upload: async () => (await import('./commands/upload.ts')).registerUpload,
   search: async () => (await import('./commands/search.ts')).registerSearch,
+  query: async () => (await import('./commands/query.ts')).registerQuery,
   export: async () => (await import('./commands/export.ts')).registerExport,
   reindex: async () => (await import('./commands/reindex.ts')).registerReindex,
   embed: async () => (await import('./commands/embed.ts')).registerEmbed,

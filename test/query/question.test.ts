@@ -22,7 +22,7 @@ describe('the question schema', () => {
     expect(q({ find: 'person', video: 'a'.repeat(20), person: 2 })).toMatchObject({ person: 2 });
   });
 
-  it.each([
+  it.each<[unknown, string]>([
     [{ find: 'sequence', steps: ['run'], within: 10 }, 'one step'],
     [{ find: 'sequence', steps: ['run', 'fall'] }, 'no within'],
     [{ find: 'count', action: 'run', atLeast: 0 }, 'atLeast 0'],
@@ -31,7 +31,7 @@ describe('the question schema', () => {
     [{ find: 'together', actions: ['a', 'b'], limit: 101 }, 'a limit over 100'],
     [{ find: 'crowd', action: 'a' }, 'an unknown kind'],
     [{ find: 'together', actions: ['a', 'b'], extra: 1 }, 'an unknown field'],
-  ])('refuses %j (%s)', (input) => {
+  ])('refuses %j (%s)', (input, _why) => {
     expect(QuerySchema.safeParse(input).success).toBe(false);
   });
 });
