@@ -9,6 +9,7 @@ import { defineConfig } from 'vitest/config';
 export const UNIT_TESTS = [
   'test/unit/**/*.test.ts',
   'test/query/question.test.ts',
+  'test/query/people-exports.test.ts',
   'test/analyze/format.test.ts',
   'test/analyze/score-loop.test.ts',
   'test/cli/upload.test.ts',

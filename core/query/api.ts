@@ -19,7 +19,7 @@ import {
   type SearchParams,
   type TimelineParams,
 } from './params.ts';
-import { CONTENT_TYPES, renderTimeline, type ExportFormat } from '../export/formats.ts';
+import { CONTENT_TYPES, FILE_EXTENSIONS, renderTimeline, type ExportFormat } from '../export/formats.ts';
 import { InMemoryLabelStreams, asksForSegmentation, defaultSegmentation, resegment, type Segmentation, type SegmentationParams, type StoredClip } from './resegment.ts';
 import { VIDEOS_POSITION, checkSearchPositions, checkVideoPositions } from './positions.ts';
 import { matchRoute, methodsOf, type Route } from './routes.ts';
@@ -182,7 +182,7 @@ export class QueryApi {
     const text = renderTimeline(format, { video: { ...t.video, model: t.video.indexedWith?.architecture ?? t.video.model }, segments: t.segments });
     return {
       status: 200,
-      headers: { 'content-type': CONTENT_TYPES[format], 'cache-control': 'no-store', 'content-disposition': `attachment; filename="${id}.${format}"` },
+      headers: { 'content-type': CONTENT_TYPES[format], 'cache-control': 'no-store', 'content-disposition': `attachment; filename="${id}.${FILE_EXTENSIONS[format]}"` },
       body: undefined,
       text,
     };

@@ -2,7 +2,8 @@
  * `POST /query` end to end on the local emulators: an upload goes through the segmenter, the clip
  * worker (a stand-in scorer that reports three people with actions on every keyframe), assembly
  * (tracks linked over the whole video, person segments written to the index), then each kind of
- * question is asked over real HTTP through the query Lambda's handler, reading DynamoDB.
+ * question is asked over real HTTP through the query Lambda's handler, reading DynamoDB; the
+ * timeline's people exports (MOT, CSV, VTT) are read back the same way.
  *
  * The scene, 8 s, one keyframe a second, three people standing apart:
  * - the left person runs (t < 3) then falls (t > 4);
@@ -151,6 +152,25 @@ describe('POST /query on the local stack', () => {
     expect(second.items.map((h) => h.evidence[0]!.label)).toEqual(['fight']);
     expect(second.nextCursor).toBeNull();
     expect((await ask({ find: 'person', video: videoId, person: runner, from: 4 })).items.map((h) => h.evidence[0]!.label)).toEqual(['fall', 'fight']);
+  });
+
+  it('exports the people: MOT lines per keyframe and person, CSV person and box columns, VTT cues naming the person', async () => {
+    const get = async (format: string) => {
+      const r = await fetch(`${http!.url}/videos/${videoId}/timeline?format=${format}`);
+      expect(r.status).toBe(200);
+      return { text: await r.text(), disposition: r.headers.get('content-disposition') };
+    };
+    const mot = await get('mot');
+    expect(mot.disposition).toBe(`attachment; filename="${videoId}.mot.txt"`);
+    const lines = mot.text.trimEnd().split('\n').map((l) => l.split(','));
+    // Each person has a segment on 7 of the 8 keyframes (nobody acts at the one between actions).
+    expect(lines).toHaveLength(21);
+    expect(new Set(lines.map((l) => l[1])).size).toBe(3);
+    for (const l of lines) expect(l).toHaveLength(10);
+    const csv = await get('csv');
+    expect(csv.text.split('\r\n')[0]).toBe('video_id,key,label,start,end,score,mean,windows,kind,person,boxes');
+    expect(csv.text).toMatch(/,run,0\.000,3\.000,.*,person,\d+,0\.500 0\.0200 0\.2000 0\.2200 0\.9000;/);
+    expect((await get('vtt')).text).toMatch(/\nperson \d+: fall \(0\.90\)\n/);
   });
 
   it('refuses an invalid question with 400 and the field at fault', async () => {
