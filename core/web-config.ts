@@ -18,5 +18,7 @@ export const WebConfigSchema = z.object({
       scopes: z.array(z.string()).min(1),
     })
     .optional(),
+  /** The clip model the stack runs, when the server knows it (`vidx local` does): shown in the page's header from the start. */
+  model: z.object({ architecture: z.string(), trained: z.boolean() }).optional(),
 });
 export type WebConfig = z.infer<typeof WebConfigSchema>;

@@ -2,17 +2,21 @@
 /**
  * The videos, newest first, with their status followed without reload (every 2 s while one is
  * queued or processing, else every 15 s), and upload by drag and drop or a file picker: each file
- * goes to a presigned PUT under the video prefix, then indexes like any upload.
+ * goes to storage under the video prefix (web/upload.ts: in parts when large), then indexes like
+ * any upload. The files of a drop go one after another; one that fails says why on its own line
+ * and the next one starts all the same.
  */
 import { useEffect, useState } from 'preact/hooks';
 import type { VideoView } from '../core/query/responses.ts';
-import { putFile, type Api } from './api.ts';
+import { isUnreachable, type Api } from './api.ts';
+import { failureText } from './failure.ts';
 import { statusText, videoName } from './format.ts';
+import { uploadFile } from './upload.ts';
 
 const BUSY_POLL_MS = 2000;
 const IDLE_POLL_MS = 15_000;
 
-export function Videos(props: { api: Api; onOpen(videoId: string): void; onList(videos: VideoView[]): void }) {
+export function Videos(props: { api: Api; onOpen(videoId: string): void; onList(videos: VideoView[]): void; onClosed?(videoId: string): void }) {
   const [videos, setVideos] = useState<VideoView[]>();
   const [error, setError] = useState('');
   const [tick, setTick] = useState(0);
@@ -32,7 +36,8 @@ export function Videos(props: { api: Api; onOpen(videoId: string): void; onList(
         },
         (e: Error) => {
           if (!alive) return;
-          setError(e.message);
+          setError(isUnreachable(e) ? '' : e.message); // no answer at all: said once, for the whole page
+
           timer = window.setTimeout(poll, IDLE_POLL_MS);
         },
       );
@@ -53,7 +58,7 @@ export function Videos(props: { api: Api; onOpen(videoId: string): void; onList(
           {error}
         </p>
       )}
-      {videos && videos.length === 0 && <p>No videos yet: upload one.</p>}
+      {videos && videos.length === 0 && <p>No videos yet: drop one above to begin.</p>}
       {videos && videos.length > 0 && (
         <table>
           <caption class="sr-only">Videos, newest first</caption>
@@ -75,7 +80,12 @@ export function Videos(props: { api: Api; onOpen(videoId: string): void; onList(
                 </td>
                 <td class={`st st-${v.status}`}>
                   {v.status === 'processing' && v.clipsTotal ? <progress max={v.clipsTotal} value={v.clipsDone} aria-hidden="true" /> : null}
-                  <span data-testid="status">{statusText(v)}</span>
+                  <span data-testid="status">{v.status === 'failed' ? 'failed' : statusText(v)}</span>
+                  {v.status === 'failed' && (
+                    <span class="why" data-testid="failure">
+                      {failureText(v)}
+                    </span>
+                  )}
                 </td>
                 <td>{v.duration !== undefined ? `${v.duration.toFixed(1)} s` : '–'}</td>
                 <td>{v.createdAt ? new Date(v.createdAt).toLocaleString() : '–'}</td>
@@ -91,6 +101,7 @@ export function Videos(props: { api: Api; onOpen(videoId: string): void; onList(
 interface Sending {
   name: string;
   fraction: number;
+  started?: boolean;
   error?: string;
   done?: boolean;
 }
@@ -100,16 +111,18 @@ function Upload(props: { api: Api; onUploaded(): void }) {
   const [sending, setSending] = useState<Sending[]>([]);
 
   const send = async (files: FileList | null) => {
-    for (const file of Array.from(files ?? [])) {
+    const list = Array.from(files ?? []);
+    // Every file of the drop is listed at once, waiting its turn.
+    setSending((all) => [...all.filter((x) => !list.some((f) => f.name === x.name)), ...list.map((f) => ({ name: f.name, fraction: 0 }))]);
+    for (const file of list) {
       const update = (s: Partial<Sending>) => setSending((all) => all.map((x) => (x.name === file.name ? { ...x, ...s } : x)));
-      setSending((all) => [...all.filter((x) => x.name !== file.name), { name: file.name, fraction: 0 }]);
+      update({ started: true });
       try {
-        const target = await props.api.uploadUrl(file.name, file.type || 'application/octet-stream');
-        await putFile(target.url, target.headers, file, (fraction) => update({ fraction }));
+        await uploadFile(props.api, file, (fraction) => update({ fraction }));
         update({ fraction: 1, done: true });
         props.onUploaded();
       } catch (e) {
-        update({ error: (e as Error).message });
+        update({ error: isUnreachable(e) ? 'the server cannot be reached' : (e as Error).message });
       }
     }
   };
@@ -136,8 +149,19 @@ function Upload(props: { api: Api; onUploaded(): void }) {
       {sending.length > 0 && (
         <ul class="sending" aria-live="polite">
           {sending.map((s) => (
-            <li key={s.name}>
-              {s.name}: {s.error ? `failed: ${s.error}` : s.done ? 'uploaded (status below)' : `${Math.round(s.fraction * 100)} %`}
+            <li key={s.name} data-file={s.name} class={s.error ? 'error' : undefined}>
+              <span class="file">{s.name}</span>:{' '}
+              {s.error ? (
+                <span role="alert">failed: {s.error}</span>
+              ) : s.done ? (
+                'uploaded (status below)'
+              ) : s.started ? (
+                <>
+                  <progress max={1} value={s.fraction} aria-label={`upload of ${s.name}`} /> {Math.round(s.fraction * 100)} %
+                </>
+              ) : (
+                'waiting'
+              )}
             </li>
           ))}
         </ul>

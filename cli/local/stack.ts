@@ -206,7 +206,7 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
     const proxy = s3Proxy(emulators.endpoint, VIDEO_PREFIX, async (obj) => {
       await segmenter(s3CreatedEvent([obj], region));
     });
-    const http = await serveHttpApi(o.port, queryHandler as HttpApiHandler, routes, o.host ?? '127.0.0.1', [proxy, webPage()]);
+    const http = await serveHttpApi(o.port, queryHandler as HttpApiHandler, routes, o.host ?? '127.0.0.1', [proxy, webPage({ apiUrl: '', model: { architecture: ref.architecture, trained: ref.trained } })]);
     process.env[ENV.mediaEndpoint] = `${http.url}${S3_PROXY_PATH}`;
     let stopped: Promise<void> | undefined;
     return {
