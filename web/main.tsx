@@ -86,16 +86,18 @@ function App(props: { config: WebConfig }) {
   return (
     <>
       <header>
-        <div class="brand">
-          <h1>vidx</h1>
-          <p class="tag">find actions in video</p>
+        <div class="bar">
+          <div class="brand">
+            <h1>vidx</h1>
+            <p class="tag">find actions in video</p>
+          </div>
+          <ModelStatus model={model} />
+          {auth && (
+            <button type="button" class="signout" onClick={() => signOut(auth)}>
+              Sign out
+            </button>
+          )}
         </div>
-        <ModelStatus model={model} />
-        {auth && (
-          <button type="button" class="signout" onClick={() => signOut(auth)}>
-            Sign out
-          </button>
-        )}
         {model && !model.trained && (
           <p class="untrained" role="note">
             <strong>Untrained model.</strong> Videos are indexed with synthetic weights ({model.architecture}), so the action labels mean nothing; they show the pipeline working. For real labels: <code>npx vidx models pull {model.architecture}</code>, restart and upload again.

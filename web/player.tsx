@@ -60,7 +60,7 @@ export function Player(props: { api: Api; opened: Opened; onClose(): void; onMov
     setExportError('');
     setGifSeek((g) => ({ at: startAt, n: g.n + 1 }));
     heading.current?.focus();
-    const failed = (e: Error) => setError(isUnreachable(e) ? 'The video could not be loaded: the server cannot be reached.' : e.message);
+    const failed = (e: Error) => setError(isUnreachable(e) ? 'The video could not be loaded: no answer from the server.' : e.message);
     props.api.media(videoId).then((m) => setUrl(m.url), failed);
     props.api.timeline(videoId).then(setTimeline, failed);
   }, [videoId, startAt, moment?.label, person]);

@@ -215,7 +215,7 @@ export function Results(props: { api: Api; query: string | undefined; videos: re
       <ul class="cards">
         {shown.map((s) => (
           <li key={`${s.videoId}/${s.label}/${s.start}/${s.person ?? ''}`}>
-            <button type="button" class="card" data-kind={s.kind} data-person={s.person} onClick={() => props.onOpen(s)}>
+            <button type="button" class="card" data-kind={s.kind} data-person={s.person} data-score={s.score} data-video={s.videoId} onClick={() => props.onOpen(s)}>
               {s.thumbnail ? <img src={s.thumbnail} alt="" loading="lazy" width={160} height={90} /> : <span class="nothumb" aria-hidden="true">no thumbnail</span>}
               <span class="label">
                 <span class="sr-only">Play </span>

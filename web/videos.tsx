@@ -87,8 +87,8 @@ export function Videos(props: { api: Api; onOpen(videoId: string): void; onList(
                     </span>
                   )}
                 </td>
-                <td>{v.duration !== undefined ? `${v.duration.toFixed(1)} s` : '–'}</td>
-                <td>{v.createdAt ? new Date(v.createdAt).toLocaleString() : '–'}</td>
+                <td data-label="Length">{v.duration !== undefined ? `${v.duration.toFixed(1)} s` : '–'}</td>
+                <td data-label="Uploaded">{v.createdAt ? new Date(v.createdAt).toLocaleString() : '–'}</td>
               </tr>
             ))}
           </tbody>
@@ -122,7 +122,7 @@ function Upload(props: { api: Api; onUploaded(): void }) {
         update({ fraction: 1, done: true });
         props.onUploaded();
       } catch (e) {
-        update({ error: isUnreachable(e) ? 'the server cannot be reached' : (e as Error).message });
+        update({ error: isUnreachable(e) ? 'no answer from the server' : (e as Error).message });
       }
     }
   };
