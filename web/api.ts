@@ -128,6 +128,33 @@ export class Api {
   uploadParts(name: string, uploadId: string, parts: number) {
     return this.get('/upload-parts', { name, uploadId, parts }, UploadPartsResponseSchema);
   }
+  /** Retry a video: a re-index of it (`vidx local`'s POST /_local/reindex). Says what the server did, in words. */
+  async retry(id: string): Promise<string> {
+    const r = await this.call('/_local/reindex', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ videoIds: [id] }) });
+    const body = (await r.json()) as { results?: { action?: string; status?: string; result?: { outcome?: string } }[] };
+    const done = body.results?.[0];
+    if (done?.action === 'current') return `nothing to retry: the video is ${done.status} with the model that runs now; upload the file again to index it anew`;
+    if (done?.result?.outcome === 'failed') return 'retried, and it failed again';
+    return 'retrying: it is queued again';
+  }
+  /** Delete a video, its index entries, thumbnails and object (`vidx local`'s DELETE /_local/videos/{id}). */
+  async remove(id: string): Promise<void> {
+    await this.call(`/_local/videos/${encodeURIComponent(id)}`, { method: 'DELETE' });
+  }
+
+  private async call(path: string, init: RequestInit): Promise<Response> {
+    let r: Response;
+    try {
+      r = await reach(`${this.base.replace(/\/$/, '')}${path}`, init);
+      this.onReach(true);
+    } catch (e) {
+      if (isUnreachable(e)) this.onReach(false);
+      throw e;
+    }
+    if (!r.ok) throw await this.failure(r, path);
+    return r;
+  }
+
   /** A timeline export (csv, vtt, edl or json) as a file: fetched with the page's sign-in, handed over as a Blob. */
   async export(id: string, format: ExportFormat): Promise<Blob> {
     const path = `/videos/${encodeURIComponent(id)}/timeline`;

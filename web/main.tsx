@@ -86,7 +86,7 @@ function App(props: { config: WebConfig }) {
   return (
     <>
       <header>
-        <div class="bar">
+        <div class="topbar">
           <div class="brand">
             <h1>vidx</h1>
             <p class="tag">find actions in video</p>
@@ -123,7 +123,7 @@ function App(props: { config: WebConfig }) {
           </div>
         )}
         {opened && <Player api={api} opened={opened} onClose={() => open(undefined)} onMoved={(o) => history.replaceState(null, '', momentQuery(o))} />}
-        <Videos api={api} onOpen={(videoId) => open({ videoId })} onList={setVideos} onClosed={(id) => opened?.videoId === id && open(undefined)} />
+        <Videos api={api} manage={config.manage === true} onOpen={(videoId) => open({ videoId })} onList={setVideos} onClosed={(id) => opened?.videoId === id && open(undefined)} />
       </main>
     </>
   );

@@ -16,9 +16,29 @@ import { uploadFile } from './upload.ts';
 const BUSY_POLL_MS = 2000;
 const IDLE_POLL_MS = 15_000;
 
-export function Videos(props: { api: Api; onOpen(videoId: string): void; onList(videos: VideoView[]): void; onClosed?(videoId: string): void }) {
+export function Videos(props: { api: Api; manage: boolean; onOpen(videoId: string): void; onList(videos: VideoView[]): void; onClosed?(videoId: string): void }) {
   const [videos, setVideos] = useState<VideoView[]>();
   const [error, setError] = useState('');
+  const [said, setSaid] = useState<Record<string, string>>({});
+  const say = (id: string, text: string) => setSaid((all) => ({ ...all, [id]: text }));
+  const retry = (v: VideoView) =>
+    props.api.retry(v.videoId).then(
+      (text) => {
+        say(v.videoId, text);
+        setTick((t) => t + 1);
+      },
+      (e: Error) => say(v.videoId, `retry failed: ${e.message}`),
+    );
+  const remove = (v: VideoView) => {
+    if (!window.confirm(`Delete ${videoName(v.key)}, its timeline and its file from vidx?`)) return;
+    props.api.remove(v.videoId).then(
+      () => {
+        props.onClosed?.(v.videoId);
+        setTick((t) => t + 1);
+      },
+      (e: Error) => say(v.videoId, `delete failed: ${e.message}`),
+    );
+  };
   const [tick, setTick] = useState(0);
 
   useEffect(() => {
@@ -84,6 +104,23 @@ export function Videos(props: { api: Api; onOpen(videoId: string): void; onList(
                   {v.status === 'failed' && (
                     <span class="why" data-testid="failure">
                       {failureText(v)}
+                    </span>
+                  )}
+                  {props.manage && (v.status === 'failed' || v.status === 'indexed') && (
+                    <span class="row-actions">
+                      {v.status === 'failed' && (
+                        <button type="button" onClick={() => void retry(v)} aria-label={`Retry ${videoName(v.key)}`}>
+                          Retry
+                        </button>
+                      )}
+                      <button type="button" onClick={() => remove(v)} aria-label={`Delete ${videoName(v.key)}`}>
+                        Delete
+                      </button>
+                    </span>
+                  )}
+                  {said[v.videoId] && (
+                    <span class="why" role="status">
+                      {said[v.videoId]}
                     </span>
                   )}
                 </td>

@@ -36,7 +36,7 @@ export function partSizeFor(size: number): number {
 }
 
 /** What S3 calls an upload id: printable, URL-safe characters (the emulator's are UUIDs). */
-export const UPLOAD_ID_PATTERN = /^[A-Za-z0-9._~+=\/-]{1,1024}$/;
+export const UPLOAD_ID_PATTERN = /^[A-Za-z0-9._~+=/-]{1,1024}$/;
 
 /** Upload names: a plain file name (no folders), the extension of a video or an animation. */
 export const UPLOAD_NAME_PATTERN = /^[\p{L}\p{N}][\p{L}\p{N} ._()+-]{0,150}\.(mp4|m4v|mov|mkv|webm|avi|mpg|mpeg|gif|ts|wmv|flv|3gp)$/iu;

@@ -2,7 +2,7 @@
  * What a person sees on the web page, in a real browser (Debian's chromium driven by playwright-core)
  * against `vidx local`'s stack with the synthesized i3d_r50 on CPU, from an empty index on: the empty
  * state, a drop of three files (a refused one, a 200 MiB one sent in parts, a small real video), the
- * video list with a failed video in plain words, results and their filters, the player with its
+ * video list with a failed video in plain words (retried, then deleted), results and their filters, the player with its
  * link to the moment and its exports, and the server gone. In every state axe-core finds no serious
  * or critical violation, at desktop width and at 390 px, where nothing scrolls sideways. Screenshots
  * of each state go to test-artifacts/web/ (gitignored). Without Chromium the tests say so and skip.
@@ -133,6 +133,14 @@ describe.skipIf(!haveChromium)('the web page from an empty index on, in Chromium
     expect(why).not.toMatch(/s3:\/\/|ffmpeg|ffprobe|Invalid data/i);
     await expect.poll(() => row('cricket.mp4').getAttribute('data-status'), { timeout: 180_000, interval: 500 }).toBe('indexed');
     await checkState('videos');
+    // Retry is a re-index: the same bytes with the same model fail the same way, and the page says so.
+    await row('big noise.mp4').getByRole('button', { name: 'Retry big noise.mp4' }).click();
+    await expect.poll(() => row('big noise.mp4').getByRole('status').textContent()).toMatch(/nothing to retry|retrying|failed again/);
+    // Delete (confirmed) takes the video off the list and its object out of storage.
+    page.once('dialog', (d) => void d.accept());
+    await row('big noise.mp4').getByRole('button', { name: 'Delete big noise.mp4' }).click();
+    await expect.poll(() => row('big noise.mp4').count(), { timeout: 20_000 }).toBe(0);
+    await expect(stack.clients.s3.send(new GetObjectCommand({ Bucket: stack.resources.bucket, Key: 'videos/big noise.mp4' }))).rejects.toThrow();
   }, 240_000);
 
   it('filters results by score and kind (and says how many the filters hide), and by video', async () => {
