@@ -23,6 +23,7 @@ export const UNIT_TESTS = [
   'test/query/search.test.ts',
   'test/timeline/*.test.ts',
   'test/video/windows.test.ts',
+  'test/web/page-logic.test.ts',
   'test/web/person-boxes.test.ts',
 ];
 

@@ -101,21 +101,23 @@ function FilterBar(props: { filters: Filters; videos: readonly VideoView[]; onCh
   return (
     <fieldset class="filters">
       <legend>Filter results</legend>
-      <label>
-        Score at least <output>{f.minScore.toFixed(2)}</output>
-        <input type="range" min={0} max={1} step={0.05} value={f.minScore} onChange={(e) => set({ minScore: Number(e.currentTarget.value) })} />
-      </label>
-      <label>
-        Kind
-        <select value={f.kind} onChange={(e) => set({ kind: e.currentTarget.value as Filters['kind'] })}>
+      <div class="filter">
+        <label for="f-score">
+          Score at least <output for="f-score">{f.minScore.toFixed(2)}</output>
+        </label>
+        <input id="f-score" type="range" min={0} max={1} step={0.05} value={f.minScore} onChange={(e) => set({ minScore: Number(e.currentTarget.value) })} />
+      </div>
+      <div class="filter">
+        <label for="f-kind">Kind</label>
+        <select id="f-kind" value={f.kind} onChange={(e) => set({ kind: e.currentTarget.value as Filters['kind'] })}>
           <option value="any">any</option>
           <option value="clip">whole frame</option>
           <option value="person">per person</option>
         </select>
-      </label>
-      <label>
-        Video
-        <select value={f.videoId} onChange={(e) => set({ videoId: e.currentTarget.value })}>
+      </div>
+      <div class="filter">
+        <label for="f-video">Video</label>
+        <select id="f-video" value={f.videoId} onChange={(e) => set({ videoId: e.currentTarget.value })}>
           <option value="">all videos</option>
           {props.videos.map((v) => (
             <option key={v.videoId} value={v.videoId}>
@@ -123,16 +125,16 @@ function FilterBar(props: { filters: Filters; videos: readonly VideoView[]; onCh
             </option>
           ))}
         </select>
-      </label>
-      <label>
-        Uploaded
-        <select value={String(f.days)} onChange={(e) => set({ days: Number(e.currentTarget.value) })}>
+      </div>
+      <div class="filter">
+        <label for="f-days">Uploaded</label>
+        <select id="f-days" value={String(f.days)} onChange={(e) => set({ days: Number(e.currentTarget.value) })}>
           <option value="0">any time</option>
           <option value="1">last 24 hours</option>
           <option value="7">last 7 days</option>
           <option value="30">last 30 days</option>
         </select>
-      </label>
+      </div>
     </fieldset>
   );
 }

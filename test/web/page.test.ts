@@ -158,17 +158,17 @@ describe.skipIf(!haveChromium)('the web page from an empty index on, in Chromium
     const all = await scores();
     // Score: the API is asked again with minScore, and every card shown meets it.
     const min = Math.floor(Math.max(...all) * 20) / 20;
-    await page.locator('.filters input[type=range]').evaluate((el: HTMLInputElement, v: number) => {
+    await page.locator('#f-score').evaluate((el: HTMLInputElement, v: number) => {
       el.value = String(v);
       el.dispatchEvent(new Event('change', { bubbles: true }));
     }, min);
     await expect.poll(async () => (await scores()).every((s) => s >= min) && (await scores()).length > 0).toBe(true);
     // Kind: this model classifies clips only, so "per person" hides every result, and says so.
-    await page.getByLabel('Kind', { exact: true }).selectOption('person');
+    await page.locator('#f-kind').selectOption('person');
     await expect.poll(() => cards.count()).toBe(0);
     expect(await page.getByTestId('results-status').textContent()).toMatch(/hidden by the filters/);
-    await page.getByLabel('Kind', { exact: true }).selectOption('any');
-    await page.getByLabel('Video', { exact: true }).selectOption(cricket.videoId);
+    await page.locator('#f-kind').selectOption('any');
+    await page.locator('#f-video').selectOption(cricket.videoId);
     await expect.poll(() => cards.count()).toBeGreaterThan(0);
     expect(new Set(await cards.evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.video)))).toEqual(new Set([cricket.videoId]));
     await checkState('results-filtered');
