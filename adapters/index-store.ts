@@ -146,15 +146,19 @@ export class IndexStore implements PipelineIndex {
     );
   }
 
-  /** Marks the revision indexed with its segment count (only if it is still the current one and not failed). */
-  async markIndexed(videoId: string, etag: string, segments: number, made?: ModelRef): Promise<boolean> {
+  /**
+   * Marks the revision indexed with its segment count (only if it is still the current one and not
+   * failed); `coverAt` = the time of the thumbnail that stands for the video (its best segment's).
+   */
+  async markIndexed(videoId: string, etag: string, segments: number, made?: ModelRef, coverAt?: number): Promise<boolean> {
     const now = this.now().toISOString();
+    const cover = coverAt !== undefined;
     return this.guardedUpdate(
       videoId,
       etag,
-      `SET #status = :indexed, #segments = :n, #indexedAt = :now, #updatedAt = :now, #GSI1SK = :gsk${made ? ', #made = :made' : ''} REMOVE #reason, #errorCode`,
-      { '#status': 'status', '#segments': 'segments', '#indexedAt': 'indexedAt', '#updatedAt': 'updatedAt', '#GSI1SK': 'GSI1SK', '#reason': 'reason', '#errorCode': 'errorCode', ...(made ? { '#made': 'indexedWith' } : {}) },
-      { ':indexed': 'indexed', ':failed': 'failed', ':n': segments, ':now': now, ':gsk': videoGsiSk(now, videoId), ...(made ? { ':made': ModelRefSchema.parse(made) } : {}) },
+      `SET #status = :indexed, #segments = :n, #indexedAt = :now, #updatedAt = :now, #GSI1SK = :gsk${made ? ', #made = :made' : ''}${cover ? ', #coverAt = :cover' : ''} REMOVE #reason, #errorCode${cover ? '' : ', #coverAt'}`,
+      { '#status': 'status', '#segments': 'segments', '#indexedAt': 'indexedAt', '#updatedAt': 'updatedAt', '#GSI1SK': 'GSI1SK', '#reason': 'reason', '#errorCode': 'errorCode', '#coverAt': 'coverAt', ...(made ? { '#made': 'indexedWith' } : {}) },
+      { ':indexed': 'indexed', ':failed': 'failed', ':n': segments, ':now': now, ':gsk': videoGsiSk(now, videoId), ...(made ? { ':made': ModelRefSchema.parse(made) } : {}), ...(cover ? { ':cover': coverAt } : {}) },
       '#status <> :failed',
     );
   }

@@ -94,9 +94,12 @@ export function Videos(props: { api: Api; manage: boolean; onOpen(videoId: strin
             {videos.map((v) => (
               <tr key={v.videoId} data-status={v.status}>
                 <td>
-                  <button type="button" class="link" onClick={() => props.onOpen(v.videoId)}>
-                    {videoName(v.key)}
-                  </button>
+                  <div class="name">
+                    {v.thumbnail ? <img class="thumb" src={v.thumbnail} alt="" loading="lazy" width={96} height={54} /> : <span class="thumb" aria-hidden="true" />}
+                    <button type="button" class="link" onClick={() => props.onOpen(v.videoId)}>
+                      {videoName(v.key)}
+                    </button>
+                  </div>
                 </td>
                 <td class={`st st-${v.status}`}>
                   {v.status === 'processing' && v.clipsTotal ? <progress max={v.clipsTotal} value={v.clipsDone} aria-hidden="true" /> : null}

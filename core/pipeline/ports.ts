@@ -77,7 +77,8 @@ export interface PipelineIndex {
   markProcessing(videoId: string, etag: string): Promise<boolean>;
   markFailed(videoId: string, etag: string, errorCode: string, reason: string): Promise<boolean>;
   /** `made` = the model that made the timeline (kept on the record as `indexedWith`). */
-  markIndexed(videoId: string, etag: string, segments: number, made?: ModelRef): Promise<boolean>;
+  /** `coverAt`: the time of the thumbnail that stands for the video in lists (absent = none). */
+  markIndexed(videoId: string, etag: string, segments: number, made?: ModelRef, coverAt?: number): Promise<boolean>;
   markNotified(videoId: string, etag: string, eventId: string): Promise<boolean>;
   segmentsOf(videoId: string): Promise<SegmentRecord[]>;
   putClip(clip: Omit<ClipRecord, 'PK' | 'SK' | 'createdAt'>): Promise<void>;

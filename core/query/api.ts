@@ -116,7 +116,7 @@ export class QueryApi {
       case 'video': {
         const id = parseVideoId(route.id);
         parseParams(NoParamsSchema, query);
-        return videoView(await this.video(id));
+        return this.withCover(await this.video(id));
       }
       case 'timeline':
         return (await this.timelineResponse(route.id, query)).body;
@@ -173,6 +173,12 @@ export class QueryApi {
   private async thumbnailOf(videoId: string, etag: unknown, thumbAt: unknown): Promise<{ thumbnail?: string }> {
     if (!this.deps.media || typeof etag !== 'string' || typeof thumbAt !== 'number') return {};
     return { thumbnail: await this.deps.media.getUrl(thumbnailKey(videoId, etag, thumbAt)) };
+  }
+
+  /** A video's view with its picture: the cover of its indexed revision (a revision under way has none yet). */
+  private async withCover(item: Item): Promise<VideoView> {
+    const view = videoView(item);
+    return item.status === 'indexed' ? { ...view, ...(await this.thumbnailOf(view.videoId, item.etag, item.coverAt)) } : view;
   }
 
   private async withThumbnail(hit: SegmentHit): Promise<SegmentView> {
@@ -256,7 +262,7 @@ export class QueryApi {
     const r = await this.deps.index.listVideos(p.limit, after);
     const last = r.items[r.items.length - 1];
     const nextCursor = r.more && last ? encodeCursor(this.deps.cursorSecret, scope, { [VIDEOS_POSITION]: String(last.GSI1SK) }) : null;
-    return { items: r.items.map(videoView), nextCursor };
+    return { items: await Promise.all(r.items.map((i) => this.withCover(i))), nextCursor };
   }
 
   /**

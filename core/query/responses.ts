@@ -36,6 +36,8 @@ export const VideoViewSchema = z.object({
   indexedWith: ModelViewSchema.optional(),
   clipsTotal: z.number().optional(),
   clipsDone: z.number(),
+  /** A short-lived GET URL of the indexed video's picture (its best segment's thumbnail), where one exists. */
+  thumbnail: z.string().optional(),
   segments: z.number().optional(),
   createdAt: z.string().optional(),
   updatedAt: z.string().optional(),

@@ -132,6 +132,8 @@ describe.skipIf(!haveChromium)('the web page from an empty index on, in Chromium
     expect(why).toMatch(/not a video vidx can read|damaged/);
     expect(why).not.toMatch(/s3:\/\/|ffmpeg|ffprobe|Invalid data/i);
     await expect.poll(() => row('cricket.mp4').getAttribute('data-status'), { timeout: 180_000, interval: 500 }).toBe('indexed');
+    // The indexed video shows its picture: its best segment's thumbnail, through a signed URL.
+    await expect.poll(() => row('cricket.mp4').locator('img.thumb').evaluate((i: HTMLImageElement) => i.complete && i.naturalWidth)).toBe(320);
     await checkState('videos');
     // Retry is a re-index: the same bytes with the same model fail the same way, and the page says so.
     await row('big noise.mp4').getByRole('button', { name: 'Retry big noise.mp4' }).click();
