@@ -33,7 +33,7 @@ export class ApiError extends Error {
 /** The code of an ApiError raised when no answer came at all (server stopped, network down). */
 export const UNREACHABLE = 'UNREACHABLE';
 
-export const UNREACHABLE_MESSAGE = 'The vidx server cannot be reached. Is `vidx local` still running? The page tries again by itself.';
+export const UNREACHABLE_MESSAGE = 'The vidx server cannot be reached: is vidx local still running, or the network down? The page tries again by itself.';
 
 export function isUnreachable(e: unknown): boolean {
   return e instanceof ApiError && e.code === UNREACHABLE;
