@@ -157,22 +157,33 @@ describe.skipIf(!haveChromium)('the web page from an empty index on, in Chromium
     await expect.poll(() => cards.count()).toBeGreaterThan(0);
     await checkState('results');
     const scores = async () => cards.evaluateAll((els) => els.map((e) => Number((e as HTMLElement).dataset.score)));
-    const all = await scores();
-    // Score: the API is asked again with minScore, and every card shown meets it.
-    const min = Math.floor(Math.max(...all) * 20) / 20;
-    await page.locator('#f-score').evaluate((el: HTMLInputElement, v: number) => {
-      el.value = String(v);
-      el.dispatchEvent(new Event('change', { bubbles: true }));
-    }, min);
-    await expect.poll(async () => (await scores()).every((s) => s >= min) && (await scores()).length > 0).toBe(true);
+    const setScore = async (v: number) => {
+      const asked = page.waitForRequest((r) => r.url().includes('/search?') && (new URL(r.url()).searchParams.get('minScore') ?? '0') === String(v));
+      await page.locator('#f-score').evaluate((el: HTMLInputElement, x: number) => {
+        el.value = String(x);
+        el.dispatchEvent(new Event('change', { bubbles: true }));
+      }, v);
+      await asked;
+    };
+    // Score: the API is asked again with minScore, and every card shown meets it (the synthetic
+    // model's scores are low, so a minimum above the best score empties the list, and says why).
+    const min = 0.05;
+    await setScore(min);
+    await expect.poll(async () => (await scores()).every((s) => s >= min)).toBe(true);
+    if ((await scores()).length === 0) await expect.poll(() => page.getByTestId('results-status').textContent()).toMatch(/with these filters/);
+    await setScore(0);
+    await expect.poll(() => cards.count()).toBeGreaterThan(0);
     // Kind: this model classifies clips only, so "per person" hides every result, and says so.
     await page.locator('#f-kind').selectOption('person');
     await expect.poll(() => cards.count()).toBe(0);
     expect(await page.getByTestId('results-status').textContent()).toMatch(/hidden by the filters/);
     await page.locator('#f-kind').selectOption('any');
+    // Video: asked of the API (videoId=), and every card shown is of that video.
+    const asked = page.waitForRequest((r) => r.url().includes('/search?') && new URL(r.url()).searchParams.get('videoId') === cricket.videoId);
     await page.locator('#f-video').selectOption(cricket.videoId);
-    await expect.poll(() => cards.count()).toBeGreaterThan(0);
-    expect(new Set(await cards.evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.video)))).toEqual(new Set([cricket.videoId]));
+    await asked;
+    const videosShown = () => cards.evaluateAll((els) => [...new Set(els.map((e) => (e as HTMLElement).dataset.video))]);
+    await expect.poll(videosShown).toEqual([cricket.videoId]);
     await checkState('results-filtered');
   });
 
