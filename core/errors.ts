@@ -109,6 +109,8 @@ const CODES = {
   INDEX_UNAVAILABLE: { hint: 'try again shortly', http: 503 },
   MEDIA_UNAVAILABLE: { hint: 'this API cannot sign media URLs here (no bucket configured)', http: 501 },
   INTERNAL: { hint: 'a bug: see the server log', http: 500 },
+  HOST_NOT_ALLOWED: { hint: 'open the local stack as http://127.0.0.1:<port> (or localhost, [::1])', http: 403 },
+  ORIGIN_NOT_ALLOWED: { hint: 'change local state from the vidx page itself or from the CLI, not from another site', http: 403 },
 
   // The CLI talking to an API or the local stack
   API_UNREACHABLE: { hint: 'is the API running? start one with `vidx local`, or pass --api' },

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { createClients, type AwsClients } from '../../adapters/clients.ts';
+import { createClients, localSigningCredentials, type AwsClients } from '../../adapters/clients.ts';
 import { BUCKET, DEFAULTS, ENV, VIDEO_PREFIX } from '../../core/names.ts';
 import { IndexStore } from '../../adapters/index-store.ts';
 import { loadModelRef } from '../../core/pipeline/model-ref.ts';
@@ -104,6 +104,8 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
     const resources = await ensureResources(clients, { bucket: BUCKET.localName });
     // The handlers read their configuration from the environment, exactly as in Lambda.
     process.env[CURSOR_SECRET_ENV] ??= localSecret(dataDir);
+    // Presigned media URLs are signed with a secret of this run; the S3 proxy verifies them with it.
+    process.env[ENV.localSigningSecret] ??= randomBytes(32).toString('hex');
     Object.assign(process.env, {
       [ENV.region]: region,
       [ENV.endpoint]: emulators.endpoint,
@@ -205,7 +207,7 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
     // the port is known only once listening, so the query Lambda reads it on its first request.
     const proxy = s3Proxy(emulators.endpoint, VIDEO_PREFIX, async (obj) => {
       await segmenter(s3CreatedEvent([obj], region));
-    });
+    }, () => localSigningCredentials());
     const http = await serveHttpApi(o.port, queryHandler as HttpApiHandler, routes, o.host ?? '127.0.0.1', [proxy, webPage()]);
     process.env[ENV.mediaEndpoint] = `${http.url}${S3_PROXY_PATH}`;
     let stopped: Promise<void> | undefined;
