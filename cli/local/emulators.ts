@@ -12,6 +12,7 @@ import { mkdirSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { buildApp } from 'fauxqs';
 import { LOOPBACK_HOST, guardRequest, writeRefusal } from './loopback.ts';
+import { checkIndexFolder } from './index-check.ts';
 
 interface DynaliteOptions {
   path?: string;
@@ -39,6 +40,8 @@ export interface EmulatorOptions {
 }
 
 export async function startEmulators(options: EmulatorOptions = {}): Promise<Emulators> {
+  // A damaged index is a coded error here, before dynalite would crash on it or start over empty.
+  if (options.dynamoPath) await checkIndexFolder(options.dynamoPath);
   const fauxqs = buildApp({ logger: false, host: 'localhost' });
   let fauxqsPort = 0;
   fauxqs.addHook('onRequest', async (req, reply) => {

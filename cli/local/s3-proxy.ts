@@ -12,6 +12,7 @@
  */
 import { request, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { RawRoute } from './http-adapter.ts';
+import { isVidxError } from '../../core/errors.ts';
 import { verifyPresignedRequest, writeS3Refusal, type SigningCredentials } from './presigned.ts';
 
 export const S3_PROXY_PATH = '/_local/s3';
@@ -100,7 +101,8 @@ async function answer(
       try {
         await onPut({ ...object, size: Number(req.headers['content-length'] ?? 0), etag: (headers.etag ?? '').replace(/^"|"$/g, '') });
       } catch (e) {
-        fail(res, 502, 'SEGMENTER_FAILED', `the upload was stored but the segmenter failed: ${(e as Error).message}`);
+        const code = isVidxError(e) ? e.code : 'SEGMENTER_FAILED';
+        fail(res, code === 'DISK_FULL' ? 507 : 502, code, `the upload was stored but the segmenter failed: ${(e as Error).message}`);
         return;
       }
     }

@@ -17,7 +17,7 @@ import { webhookSink } from '../../core/events/webhook.ts';
 import type { DeliveryOptions } from '../../core/events/deliver.ts';
 import { z } from 'zod';
 import { hintOf, httpStatusOf, isVidxError } from '../../core/errors.ts';
-import { LocalObjectKeeper, recoverLocalWork, type Recovery } from './persistence.ts';
+import { LocalObjectKeeper, objectsOfEvent, pruneFailedCopies, recoverLocalWork, type Recovery } from './persistence.ts';
 import { buildSegmenterDeps } from '../../lambdas/segmenter/deps.ts';
 import { buildSweepDeps } from '../../lambdas/sweeper/handler.ts';
 import { staleAfterSeconds, sweepUnfinished, type SweepOptions, type SweepReport } from '../../core/pipeline/sweep.ts';
@@ -36,6 +36,10 @@ import { s3EventRoute } from './s3-event-route.ts';
 import { S3_PROXY_PATH, s3Proxy } from './s3-proxy.ts';
 import { s3CreatedEvent } from './s3-event.ts';
 import { webPage } from './web.ts';
+import { EventOutbox } from './event-outbox.ts';
+import { KeyedLock } from './keyed-lock.ts';
+
+import { videoIdFor } from '../../core/records.ts';
 
 export interface LocalStackOptions {
   port: number;
@@ -65,6 +69,8 @@ export interface LocalStackOptions {
   webhook?: { url: string; secret?: string | undefined } | undefined;
   /** Event delivery tuning (tests: short backoff). */
   delivery?: DeliveryOptions;
+  /** Hours the kept copy of a failed upload stays in <data>/objects (default 24); pruned at start and on each sweep round. */
+  keepFailedHours?: number | undefined;
 }
 
 export interface LocalStack {
@@ -119,7 +125,13 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
     const { manifest, ref } = loadModelRef(o.manifestPath);
     const store = new IndexStore(clients.doc, resources.tableName);
     const webhookSecret = o.webhook ? (o.webhook.secret ?? localWebhookSecret(dataDir)) : undefined;
-    const events = o.webhook ? { sinks: [webhookSink({ url: o.webhook.url, secret: webhookSecret! })], delivery: o.delivery } : undefined;
+    // Events go out from the outbox, in the background (event-outbox.ts): no handler waits on a sink.
+    const outbox = new EventOutbox({
+      store,
+      sinks: o.webhook ? [webhookSink({ url: o.webhook.url, secret: webhookSecret! })] : [],
+      log: new Logger({ serviceName: 'vidx-events', logLevel }),
+      delivery: o.delivery,
+    });
     const segmenterDeps = buildSegmenterDeps({
       clients,
       tableName: resources.tableName,
@@ -128,21 +140,31 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
       manifestSha256: ref.manifestSha256,
       clipSeconds: o.clipSeconds,
       ...(o.detection ? { keyframeInterval: o.detection.keyframeInterval } : {}),
-      events,
       log: new Logger({ serviceName: 'vidx-segmenter', logLevel }),
     });
     // Every object an event names is kept on disk first, so a restart can put it back.
     const keeper = new LocalObjectKeeper(dataDir, clients.s3);
     const handleEvent = makeSegmenterHandler(segmenterDeps);
+    // One event at a time per object: concurrent duplicates of an event then find the revision
+    // recorded and enqueued by the first, and enqueue nothing more.
+    const perObject = new KeyedLock();
     const segmenter: S3EventHandler = async (event) => {
-      await keeper.keepFromEvent(event);
-      return handleEvent(event);
+      const r = await perObject.run(objectsOfEvent(event).map((x) => videoIdFor(x.bucket, x.key)), async () => {
+        await keeper.keepFromEvent(event);
+        return handleEvent(event);
+      });
+      for (const x of r.results) if (x.outcome !== 'ignored') outbox.watch(x.videoId);
+      return r;
     };
-    const recovery = await recoverLocalWork(keeper, store, segmenterDeps);
+    const retention = { keepFailedHours: o.keepFailedHours };
+    const recovery = await recoverLocalWork(keeper, store, segmenterDeps, { ...retention, watch: (id) => outbox.watch(id) });
     const reindex = async (ids: readonly string[] | 'all'): Promise<ReindexOutcome[]> => {
       const list = ids === 'all' ? (await store.listVideos()).map((v) => v.videoId) : ids;
       const out: ReindexOutcome[] = [];
-      for (const id of list) out.push(await reindexVideo(segmenterDeps, id));
+      for (const id of list) {
+        out.push(await reindexVideo(segmenterDeps, id));
+        outbox.watch(id);
+      }
       return out;
     };
     // Short polls locally: Ctrl-C waits for the poll in progress, so keep it brief.
@@ -150,13 +172,12 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
     const worker: LocalWorker = o.scorer
       ? await inProcessWorker(clients, resources, o.scorer, manifest, {
           log: new Logger({ serviceName: 'vidx-worker', logLevel }),
-          events,
           ...(o.detection ? { people: o.detection.people } : {}),
           ...o.worker,
           waitTimeSeconds,
         })
       : await startWorkerProcess({
-          env: { ...workerProcessEnv(o, logLevel, waitTimeSeconds, webhookSecret), ...o.workerEnv },
+          env: { ...workerProcessEnv(o, logLevel, waitTimeSeconds), ...o.workerEnv },
           killAfterSeconds: DEFAULTS.stopTimeoutSeconds + 10,
           say: (m) => process.stderr.write(`vidx local: ${m}\n`),
         });
@@ -173,7 +194,10 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
     const sweep = async (overrides: Partial<SweepOptions> = {}): Promise<SweepReport> => {
       while (sweeping) await sweeping.catch(() => undefined);
       sweeping = sweepUnfinished(sweepDeps, { ...sweepOptions, ...overrides }).finally(() => (sweeping = undefined));
-      return sweeping;
+      const report = await sweeping;
+      for (const v of [...report.failed, ...report.requeued]) outbox.watch(v.videoId);
+      await pruneFailedCopies(keeper, store, retention).catch((e: unknown) => process.stderr.write(`vidx local: pruning kept copies failed: ${String(e)}\n`));
+      return report;
     };
     const sweepTimer = setInterval(() => {
       sweep().catch((e: unknown) => process.stderr.write(`vidx local: sweep failed: ${String(e)}\n`));
@@ -182,7 +206,7 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
     const config: LocalConfig = { s3Endpoint: emulators.endpoint, region, bucket: resources.bucket, prefix: VIDEO_PREFIX };
     const routes: LocalRoute[] = [
       async (req) => (req.method === 'GET' && req.url === '/_local/config' ? { status: 200, body: config } : undefined),
-      async (req) => (req.method === 'GET' && req.url === '/_local/health' ? { status: 200, body: await worker.status() } : undefined),
+      async (req) => (req.method === 'GET' && req.url === '/_local/health' ? { status: 200, body: { worker: await worker.status(), events: outbox.status() } } : undefined),
       async (req, body) => {
         if (req.method !== 'POST' || req.url !== '/_local/reindex') return undefined;
         const r = ReindexRequestSchema.safeParse(safeJson(body));
@@ -229,6 +253,7 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
           clearInterval(sweepTimer);
           await sweeping?.catch(() => undefined);
           await http.close();
+          await outbox.stop();
           await worker.stop();
           clients.destroy();
           await emulators.stop();
@@ -257,7 +282,7 @@ async function inProcessWorker(
  * The child worker's environment: this process's (startLocalStack has set the queue, table, model
  * and emulator endpoints in it) plus the device, the log level and the local worker settings.
  */
-function workerProcessEnv(o: LocalStackOptions, logLevel: string, waitTimeSeconds: number, webhookSecret: string | undefined): NodeJS.ProcessEnv {
+function workerProcessEnv(o: LocalStackOptions, logLevel: string, waitTimeSeconds: number): NodeJS.ProcessEnv {
   const w = o.worker ?? {};
   const set = (name: string, v: number | string | undefined) => (v === undefined ? {} : { [name]: String(v) });
   return {
@@ -270,7 +295,9 @@ function workerProcessEnv(o: LocalStackOptions, logLevel: string, waitTimeSecond
     ...set(ENV.visibilityTimeoutSeconds, w.visibilityTimeoutSeconds),
     ...set(ENV.heartbeatSeconds, w.heartbeatSeconds),
     ...set(ENV.batchSize, w.batchSize),
-    ...(o.webhook ? { [ENV.webhookUrl]: o.webhook.url, [ENV.webhookSecret]: webhookSecret } : {}),
+    // No sinks in the worker: the stack's outbox delivers the events (the worker never waits on one).
+    [ENV.webhookUrl]: '',
+    [ENV.webhookSecret]: '',
   };
 }
 
