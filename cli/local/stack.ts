@@ -19,6 +19,7 @@ import { z } from 'zod';
 import { hintOf, httpStatusOf, isVidxError } from '../../core/errors.ts';
 import { LocalObjectKeeper, objectsOfEvent, pruneFailedCopies, recoverLocalWork, type Recovery } from './persistence.ts';
 import { buildSegmenterDeps } from '../../lambdas/segmenter/deps.ts';
+import type { SegmenterDeps } from '../../core/pipeline/segment.ts';
 import { buildSweepDeps } from '../../lambdas/sweeper/handler.ts';
 import { staleAfterSeconds, sweepUnfinished, type SweepOptions, type SweepReport } from '../../core/pipeline/sweep.ts';
 import { makeSegmenterHandler, type S3EventHandler } from '../../lambdas/segmenter/handler.ts';
@@ -132,7 +133,8 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
       log: new Logger({ serviceName: 'vidx-events', logLevel }),
       delivery: o.delivery,
     });
-    const segmenterDeps = buildSegmenterDeps({
+    const segmenterDeps: SegmenterDeps = {
+      ...buildSegmenterDeps({
       clients,
       tableName: resources.tableName,
       queueUrl: resources.queueUrl,
@@ -141,7 +143,11 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
       clipSeconds: o.clipSeconds,
       ...(o.detection ? { keyframeInterval: o.detection.keyframeInterval } : {}),
       log: new Logger({ serviceName: 'vidx-segmenter', logLevel }),
-    });
+      }),
+      // A duplicate event re-enqueues an unfinished video's clips only if they look lost: no
+      // progress for a visibility timeout (a message in flight would have come back by then).
+      requeueStaleAfterSeconds: o.worker?.visibilityTimeoutSeconds ?? DEFAULTS.visibilityTimeoutSeconds,
+    };
     // Every object an event names is kept on disk first, so a restart can put it back.
     const keeper = new LocalObjectKeeper(dataDir, clients.s3);
     const handleEvent = makeSegmenterHandler(segmenterDeps);
