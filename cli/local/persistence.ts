@@ -231,10 +231,10 @@ export interface RecoveryOptions {
 }
 
 /** Deletes the kept copies of failed videos older than the retention; returns their ids. */
-export async function pruneFailedCopies(keeper: LocalObjectKeeper, store: IndexStore, o: RecoveryOptions = {}): Promise<string[]> {
+export async function pruneFailedCopies(keeper: LocalObjectKeeper, store: IndexStore, o: RecoveryOptions = {}, copies: readonly KeptObject[] = keeper.list().kept): Promise<string[]> {
   const pruned: string[] = [];
   const before = (o.now?.() ?? new Date()).getTime() - (o.keepFailedHours ?? DEFAULT_KEEP_FAILED_HOURS) * 3600_000;
-  for (const kept of keeper.list().kept) {
+  for (const kept of copies) {
     const video = await store.getVideo(kept.videoId);
     if (video?.status === 'failed' && Date.parse(video.updatedAt) < before) {
       await keeper.forget(kept);
@@ -246,8 +246,10 @@ export async function pruneFailedCopies(keeper: LocalObjectKeeper, store: IndexS
 
 /** Finishes what a previous run left in flight (see the file comment). */
 export async function recoverLocalWork(keeper: LocalObjectKeeper, store: IndexStore, deps: SegmenterDeps, o: RecoveryOptions = {}): Promise<Recovery> {
-  const pruned = await pruneFailedCopies(keeper, store, o);
-  const { kept, quarantined } = keeper.list();
+  const listing = keeper.list();
+  const { quarantined } = listing;
+  const pruned = await pruneFailedCopies(keeper, store, o, listing.kept);
+  const kept = listing.kept.filter((k) => !pruned.includes(k.videoId));
   for (const q of quarantined) deps.log.warn('kept object record unreadable: quarantined', { file: q.file, why: q.why, hint: 'upload that video again if it is missing' });
   let restored = 0;
   const orphans: KeptObject[] = [];
