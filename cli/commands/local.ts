@@ -7,6 +7,7 @@ import { VidxError } from '../../core/errors.ts';
 import { loadManifest, loadModelManifest } from '../../core/pipeline/model-ref.ts';
 import { resolveDefaultModel } from '../../models/store.ts';
 import { startLocalStack } from '../local/stack.ts';
+import { printable } from '../printable.ts';
 
 /** The banner's detection lines: both models, and plainly when their weights are synthetic. */
 function detectionBanner(peopleModel: string, actionsModel: string, interval: number): string[] {
@@ -101,7 +102,7 @@ export function registerLocal(program: Command): void {
       const recovered = await stack.sweep({ staleAfterSeconds: 0 });
       if (recovered.lost.length > 0) {
         say(`${recovered.lost.length} unfinished video(s) from an earlier run lost their files with the restart; upload them again to finish them:`);
-        for (const l of recovered.lost.slice(0, 20)) say(`  ${l.key}  (${l.videoId})`);
+        for (const l of recovered.lost.slice(0, 20)) say(`  ${printable(l.key)}  (${l.videoId})`);
       }
       await new Promise<void>((done) => {
         const stop = (signal: string) => {
