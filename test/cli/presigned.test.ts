@@ -14,8 +14,11 @@ const ENDPOINT = 'http://127.0.0.1:8787/_local/s3';
 const s3 = new S3Client({ region: 'us-east-1', endpoint: ENDPOINT, forcePathStyle: true, credentials, requestChecksumCalculation: 'WHEN_REQUIRED' });
 const signedAt = new Date('2026-12-04T12:00:00Z');
 
-async function presigned(command: Parameters<typeof getSignedUrl>[1], o: { expiresIn?: number; contentType?: boolean } = {}) {
-  const url = new URL(await getSignedUrl(s3, command, { expiresIn: o.expiresIn ?? 900, signingDate: signedAt, ...(o.contentType ? { signableHeaders: new Set(['content-type']) } : {}) }));
+type Presignable = PutObjectCommand | GetObjectCommand | CreateMultipartUploadCommand | UploadPartCommand | CompleteMultipartUploadCommand | AbortMultipartUploadCommand;
+
+async function presigned(command: Presignable, o: { expiresIn?: number; contentType?: boolean } = {}) {
+  // getSignedUrl is generic over one command type: each is signed the same way.
+  const url = new URL(await getSignedUrl(s3, command as PutObjectCommand, { expiresIn: o.expiresIn ?? 900, signingDate: signedAt, ...(o.contentType ? { signableHeaders: new Set(['content-type']) } : {}) }));
   return { target: `${url.pathname}${url.search}`, host: url.host };
 }
 
@@ -30,7 +33,7 @@ describe('verifyPresignedRequest', () => {
     ['POST', new CompleteMultipartUploadCommand({ Bucket: 'vidx-videos', Key: 'videos/big.mp4', UploadId: 'abc' }), false],
     ['DELETE', new AbortMultipartUploadCommand({ Bucket: 'vidx-videos', Key: 'videos/big.mp4', UploadId: 'abc' }), false],
   ] as const)('%s %s signed by the SDK verifies', async (method, command, contentType) => {
-    const p = await presigned(command as unknown as Parameters<typeof getSignedUrl>[1], { contentType });
+    const p = await presigned(command, { contentType });
     const headers = { host: p.host, ...(contentType ? { 'content-type': 'video/mp4' } : {}) };
     expect(verifyPresignedRequest({ method, url: p.target, headers }, credentials, at(60))).toEqual({ ok: true });
     // Another method on the same URL is another request.
