@@ -11,6 +11,8 @@ export const UNIT_TESTS = [
   'test/analyze/format.test.ts',
   'test/analyze/score-loop.test.ts',
   'test/cli/upload.test.ts',
+  'test/cli/printable.test.ts',
+  'test/cli/presigned.test.ts',
   'test/detection/detection-core.test.ts',
   'test/detection/tracking.test.ts',
   'test/labels/match.test.ts',

@@ -111,6 +111,8 @@ const CODES = {
   INDEX_UNAVAILABLE: { hint: 'try again shortly', http: 503 },
   MEDIA_UNAVAILABLE: { hint: 'this API cannot sign media URLs here (no bucket configured)', http: 501 },
   INTERNAL: { hint: 'a bug: see the server log', http: 500 },
+  HOST_NOT_ALLOWED: { hint: 'open the local stack as http://127.0.0.1:<port> (or localhost, [::1])', http: 403 },
+  ORIGIN_NOT_ALLOWED: { hint: 'change local state from the vidx page itself or from the CLI, not from another site', http: 403 },
 
   // Vectors, similarity and taught actions
   VECTOR_DIMENSION_MISMATCH: { hint: 'write the vectors of each space separately, all of one length' },
@@ -126,6 +128,9 @@ const CODES = {
   API_ERROR: { hint: 'is --api the vidx query API?' },
   LOCAL_STACK_UNREACHABLE: { hint: 'start it with `npx vidx local`, or pass --api' },
   LOCAL_STACK_ERROR: { hint: 'see the `vidx local` log for the cause' },
+  DATA_INDEX_DAMAGED: { hint: 'move the damaged index folder aside and start again (the kept uploads are indexed again), or put back a backup' },
+  KEPT_COPY_DAMAGED: { hint: 'the copy `vidx local` kept of this upload is damaged: upload the video again' },
+  DISK_FULL: { hint: 'free space on the disk of the --data folder, then upload again', http: 507 },
   STACK_NOT_FOUND: { hint: 'deploy the stack first (`npx cdk deploy`), or pass the right --stack name and AWS region' },
   UPLOAD_NO_FILE: { hint: 'pass paths of video files' },
 } as const satisfies Record<string, CodeDefinition>;

@@ -68,6 +68,8 @@ export const ENV = {
   sweepMaxRequeues: 'VIDX_SWEEP_MAX_REQUEUES',
   /** Where browsers reach S3 through presigned URLs (local: the vidx server's S3 proxy); unset on AWS. */
   mediaEndpoint: 'VIDX_MEDIA_ENDPOINT',
+  /** `vidx local`: the secret its presigned media URLs are signed with, and verified against (random per run). */
+  localSigningSecret: 'VIDX_LOCAL_SIGNING_SECRET',
   /** Done/failed events (core/events): any of these set = that sink is on. */
   eventTopicArn: 'VIDX_EVENT_TOPIC_ARN',
   eventBusName: 'VIDX_EVENT_BUS',

@@ -9,6 +9,8 @@ import { VidxError } from '../../core/errors.ts';
 import { loadManifest, loadModelManifest } from '../../core/pipeline/model-ref.ts';
 import { resolveDefaultModel } from '../../models/store.ts';
 import { startLocalStack } from '../local/stack.ts';
+import { printable } from '../printable.ts';
+import { DEFAULT_KEEP_FAILED_HOURS } from '../local/persistence.ts';
 
 /** The banner's detection lines: both models, and plainly when their weights are synthetic. */
 function detectionBanner(peopleModel: string, actionsModel: string, interval: number): string[] {
@@ -42,12 +44,15 @@ export function registerLocal(program: Command): void {
     .option('--actions-model <manifest.json>', 'with detect: action model (default: cached slowfast_r50_detection, else synthesized)')
     .option('--keyframe-interval <s>', 'with detect: seconds between keyframes (default 1)')
     .option('--person-threshold <p>', "with detect: person score threshold (default: the detector manifest's 0.8)")
-    .action(async (opts: { port: string; data: string; model?: string; clipSeconds: string; cache?: string; webhook?: string; webhookSecret?: string; analyses?: string; peopleModel?: string; actionsModel?: string; keyframeInterval?: string; personThreshold?: string }) => {
+    .option('--keep-failed-hours <h>', 'hours the kept copy of a failed upload stays under <data>/objects before it is pruned', String(DEFAULT_KEEP_FAILED_HOURS))
+    .action(async (opts: { keepFailedHours: string; port: string; data: string; model?: string; clipSeconds: string; cache?: string; webhook?: string; webhookSecret?: string; analyses?: string; peopleModel?: string; actionsModel?: string; keyframeInterval?: string; personThreshold?: string }) => {
       if (opts.webhook !== undefined && !URL.canParse(opts.webhook)) throw new VidxError('BAD_OPTION', `--webhook must be a URL, got "${opts.webhook}"`);
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new VidxError('BAD_OPTION', `--port must be a port number, got "${opts.port}"`);
       const clipSeconds = Number(opts.clipSeconds);
       if (!(clipSeconds > 0)) throw new VidxError('BAD_OPTION', `--clip-seconds must be a positive number, got "${opts.clipSeconds}"`);
+      const keepFailedHours = Number(opts.keepFailedHours);
+      if (!(keepFailedHours >= 0)) throw new VidxError('BAD_OPTION', `--keep-failed-hours must be a number of hours >= 0, got "${opts.keepFailedHours}"`);
       const say = (m: string) => process.stderr.write(`vidx local: ${m}\n`);
       const manifestPath = opts.model ? resolve(opts.model) : (await resolveDefaultModel({ cache: opts.cache, log: say })).manifestPath;
       const manifest = loadManifest(manifestPath);
@@ -75,11 +80,14 @@ export function registerLocal(program: Command): void {
         personThreshold,
       };
       const webhook = opts.webhook ? { url: opts.webhook, secret: opts.webhookSecret } : undefined;
-      const stack = await startLocalStack({ port, dataDir: opts.data, manifestPath, clipSeconds, webhook, workerSettings, settings, ...(detection ? { detection } : {}) });
+      const stack = await startLocalStack({ port, dataDir: opts.data, manifestPath, clipSeconds, webhook, workerSettings, settings, keepFailedHours, ...(detection ? { detection } : {}) });
       const r = stack.recovery;
       if (r.resumed.length + r.restored + r.notified + r.failed.length > 0) {
-        say(`resumed from the previous run: ${r.restored} upload(s) put back, ${r.resumed.length} unfinished video(s) re-enqueued, ${r.notified} event(s) sent${r.failed.length ? `, ${r.failed.length} could not be resumed (see the log)` : ''}`);
+        say(`resumed from the previous run: ${r.restored} upload(s) put back, ${r.resumed.length} unfinished video(s) re-enqueued, ${r.notified} event(s) to send${r.failed.length ? `, ${r.failed.length} could not be resumed (see the log)` : ''}`);
       }
+      if (r.segmented.length > 0) say(`${r.segmented.length} kept upload(s) unknown to the index were indexed again`);
+      if (r.pruned.length > 0) say(`${r.pruned.length} kept copy(ies) of failed uploads pruned (older than ${keepFailedHours} h)`);
+      for (const q of r.quarantined) say(`quarantined ${printable(q.file)}: ${printable(q.why)} (moved to <data>/objects/quarantine/)`);
       const lines = [
         '',
         `vidx local is running`,
@@ -104,7 +112,7 @@ export function registerLocal(program: Command): void {
       const recovered = await stack.sweep({ staleAfterSeconds: 0 });
       if (recovered.lost.length > 0) {
         say(`${recovered.lost.length} unfinished video(s) from an earlier run lost their files with the restart; upload them again to finish them:`);
-        for (const l of recovered.lost.slice(0, 20)) say(`  ${l.key}  (${l.videoId})`);
+        for (const l of recovered.lost.slice(0, 20)) say(`  ${printable(l.key)}  (${l.videoId})`);
       }
       await new Promise<void>((done) => {
         const stop = (signal: string) => {

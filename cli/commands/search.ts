@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import type { SegmentView } from '../../core/query/views.ts';
 import { apiGetJson } from '../api-client.ts';
 import { DEFAULTS } from '../../core/names.ts';
+import { printable } from '../printable.ts';
 
 type SearchItem = Pick<SegmentView, 'videoId' | 'key' | 'label' | 'start' | 'end' | 'score'>;
 
@@ -36,7 +37,7 @@ function seconds(s: number): string {
 
 /** A plain-text table: label, video key, start–end (s), score. */
 export function formatTable(items: readonly SearchItem[]): string {
-  const rows = items.map((i) => [i.label, i.key, `${seconds(i.start)}–${seconds(i.end)} s`, i.score.toFixed(3)]);
+  const rows = items.map((i) => [printable(i.label), printable(i.key), `${seconds(i.start)}–${seconds(i.end)} s`, i.score.toFixed(3)]);
   const header = ['LABEL', 'VIDEO', 'START–END', 'SCORE'];
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
   const line = (r: string[]) =>

@@ -6,6 +6,7 @@ import { VidxError } from '../../core/errors.ts';
 import { putVideoFile, type UploadedFile } from '../local/upload.ts';
 import { deployedTarget, localTarget, type Delivery, type UploadTarget } from '../upload/targets.ts';
 import { waitForVideos, type WaitResult } from '../upload/wait.ts';
+import { printable } from '../printable.ts';
 
 /** `--wait` gives up after this long unless told otherwise. */
 export const DEFAULT_WAIT_TIMEOUT_SECONDS = 1800;
@@ -76,7 +77,7 @@ export function registerUpload(program: Command): void {
           } catch (e) {
             anyFailed = true;
             const why = e instanceof Error ? e.message : String(e);
-            process.stdout.write(`FAILED  ${f}  not uploaded: ${why}\n`);
+            process.stdout.write(`FAILED  ${printable(f)}  not uploaded: ${printable(why)}\n`);
           }
         }
         const deliveries = await target.notify(uploaded);
@@ -85,14 +86,14 @@ export function registerUpload(program: Command): void {
           const d = deliveries[i]!;
           if (d.outcome === 'failed') anyFailed = true;
           else if (d.outcome !== 'ignored' && d.outcome !== 'duplicate') waitFor.push(u.videoId);
-          process.stdout.write(`${u.videoId}  s3://${u.bucket}/${u.key}  ${describeDelivery(d)}\n`);
+          process.stdout.write(`${u.videoId}  s3://${u.bucket}/${printable(u.key)}  ${printable(describeDelivery(d))}\n`);
         }
         if (uploaded.length > 0) process.stdout.write(`${target.followHint}\n`);
         if (opts.wait && waitFor.length > 0) {
           const results = await waitForVideos(target, waitFor, {
             timeoutMs: timeoutSeconds * 1000,
             describe: (t) => describeTopLabels(t),
-            onSettled: (r) => process.stdout.write(`${describeWait(r, timeoutSeconds)}\n`),
+            onSettled: (r) => process.stdout.write(`${printable(describeWait(r, timeoutSeconds))}\n`),
           });
           if (results.some((r) => r.status !== 'indexed')) anyFailed = true;
           if (results.some((r) => r.status === 'timed-out')) {

@@ -23,7 +23,7 @@ export async function deleteLocalVideo(deps: { store: IndexStore; s3: S3Client; 
   const thumbnails = s3ThumbnailWriter(deps.s3);
   await thumbnails.remove(video.bucket, await thumbnails.list(video.bucket, thumbnailPrefix(videoId)));
   await deps.s3.send(new DeleteObjectCommand({ Bucket: video.bucket, Key: video.key }));
-  deps.keeper.forget(videoId);
+  deps.keeper.remove(videoId);
   await deps.store.batchWrite([], [videoKey(videoId)]);
   return { videoId, deleted: true };
 }

@@ -7,7 +7,7 @@ import { isVidxError, type ErrorCode } from '../errors.ts';
 import type { ClipJob } from '../messages.ts';
 import { ClipKeyframesSchema, ClipWindowsSchema, SEGMENT_SK_PREFIX, CLIP_SK_PREFIX, clipSkPrefix, thumbnailKey, thumbnailPrefix, thumbnailRevisionPrefix, type SegmentRecord, type VideoRecord } from '../records.ts';
 import type { TimelineOptions, WindowScore } from '../result.ts';
-import { thumbnailTimes } from './thumbnails.ts';
+import { MAX_THUMBNAILS, thumbnailTimes } from './thumbnails.ts';
 import { ownedBy } from './plan.ts';
 import { buildTimeline } from './assemble.ts';
 import { keyframesInClip } from '../detection/keyframes.ts';
@@ -237,7 +237,7 @@ async function writeThumbnails(
 ): Promise<number> {
   if (!deps.thumbnails || !deps.objects || items.length === 0) return 0;
   const writer = deps.thumbnails;
-  const chosen = thumbnailTimes(items, windows);
+  const chosen = thumbnailTimes(items, windows, MAX_THUMBNAILS, video.duration);
   const frames = [...new Set(chosen.values())];
   const source = await deps.objects.readable(video.bucket, video.key);
   const written = new Set<number>();

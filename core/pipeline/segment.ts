@@ -7,7 +7,8 @@
  * Idempotency (S3 events are at-least-once, Lambda async invokes retry):
  * - same (key, etag) already recorded and failed or indexed -> nothing happens;
  * - same (key, etag) fully enqueued but unfinished (its messages may be lost: a restarted local
- *   stack, a dead-lettered or purged job) -> the clips not yet done are sent again (requeue.ts);
+ *   stack, a dead-lettered or purged job) -> the clips not yet done are sent again (requeue.ts),
+ *   unless it made progress within `requeueStaleAfterSeconds` (then it is a duplicate);
  * - recorded but not fully enqueued (a crash between the two) -> the jobs are sent again;
  *   duplicate messages are harmless because the worker is idempotent;
  * - a new etag -> a new revision (see IndexStore.beginRevision).
@@ -53,6 +54,12 @@ export interface SegmenterDeps {
    * the last window start still gets a clip that owns it.
    */
   keyframeTimes?(duration: number): number[];
+  /**
+   * A repeated event of an unfinished revision re-enqueues its missing clips only when the
+   * revision has made no progress for this long (default 0: always). Duplicates of one upload's
+   * event, arriving while its clips are worked on, then enqueue nothing more.
+   */
+  requeueStaleAfterSeconds?: number;
   log: PipelineLog;
 }
 
@@ -85,7 +92,8 @@ export async function segmentObject(deps: SegmenterDeps, obj: ObjectRef): Promis
     return { videoId, outcome: 'ignored', why: `key is not under ${deps.prefix}` };
   }
   const existing = await deps.store.getVideo(videoId);
-  if (existing && existing.etag === revision && existing.enqueued === true && (existing.status === 'queued' || existing.status === 'processing')) {
+  const stale = (v: VideoRecord) => Date.now() - Date.parse(v.updatedAt) >= (deps.requeueStaleAfterSeconds ?? 0) * 1000;
+  if (existing && existing.etag === revision && existing.enqueued === true && (existing.status === 'queued' || existing.status === 'processing') && stale(existing)) {
     const r = await requeueMissing(deps, existing, 'the same object was uploaded again');
     if (r.requeued) return { videoId, outcome: 'requeued', clips: r.clips };
   }
