@@ -52,6 +52,8 @@ export interface DetectionOptions {
   maxPeople?: number;
   signal?: AbortSignal;
   threads?: number;
+  /** Keyframes done so far of `total`: 0 once every frame is decoded, then after each keyframe. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface DetectionTimings {
@@ -93,6 +95,7 @@ export async function detectKeyframes(
   const timings: DetectionTimings = { decodeMs: performance.now() - t0, detectorMs: 0, actionMs: 0, detectorBytes: 0, actionBytes: 0 };
   const minScore = o.scoreThreshold ?? pm.scoreThreshold;
   const out: KeyframeDetections[] = [];
+  o.onProgress?.(0, keyframes.length);
   for (const [k, plan] of keyframes.entries()) {
     o.signal?.throwIfAborted();
     let t = performance.now();
@@ -115,6 +118,7 @@ export async function detectKeyframes(
       people = found.map((p, i) => ({ box: roundBox(p.box), score: round(p.score, 3), actions: keptActions(probs[i]!, am.labels, am.trained) }));
     }
     out.push({ index: plan.index, t: plan.t, people });
+    o.onProgress?.(out.length, keyframes.length);
   }
   return { keyframes: out, timings };
 }

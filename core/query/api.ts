@@ -238,7 +238,7 @@ export class QueryApi {
     const r = await this.deps.index.listVideos(p.limit, after);
     const last = r.items[r.items.length - 1];
     const nextCursor = r.more && last ? encodeCursor(this.deps.cursorSecret, scope, { [VIDEOS_POSITION]: String(last.GSI1SK) }) : null;
-    return { items: r.items.map(videoView), nextCursor };
+    return { items: r.items.map((i) => videoView(i)), nextCursor };
   }
 
   /**
