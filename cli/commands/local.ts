@@ -1,28 +1,6 @@
 import type { Command } from 'commander';
-import { resolve } from 'node:path';
-import { DEFAULTS, ENV } from '../../core/names.ts';
-import { DETECTION_MODELS, keyframeIntervalFrom, parseAnalyses } from '../../core/detection/analyses.ts';
-import { defaultPersonTimelineOptions } from '../../core/detection/defaults.ts';
-import { VidxError } from '../../core/errors.ts';
-import { loadManifest, loadModelManifest } from '../../core/pipeline/model-ref.ts';
-import { resolveDefaultModel } from '../../models/store.ts';
-import { startLocalStack } from '../local/stack.ts';
-
-/** The banner's detection lines: both models, and plainly when their weights are synthetic. */
-function detectionBanner(peopleModel: string, actionsModel: string, interval: number): string[] {
-  const people = loadModelManifest(peopleModel, 'detect-people');
-  const actions = loadModelManifest(actionsModel, 'detect-actions');
-  const lines = [
-    `  detection   a keyframe every ${interval} s: people by ${people.architecture} (${peopleModel}),`,
-    `              their actions by ${actions.architecture} (${actionsModel}); person segments in /timeline and /search`,
-  ];
-  if (!people.trained) {
-    lines.push(`              UNTRAINED detector: synthetic weights find no person, so no person segments. For real ones:`, `              npx vidx models pull ${people.architecture} && npx vidx models pull ${actions.architecture}, then restart.`);
-  } else if (!actions.trained) {
-    lines.push(`              UNTRAINED action model: its action labels mean nothing. npx vidx models pull ${actions.architecture}, then restart.`);
-  }
-  return lines;
-}
+import { DEFAULTS } from '../../core/names.ts';
+import type { LocalFlags } from './local-run.ts';
 
 export function registerLocal(program: Command): void {
   program
@@ -40,79 +18,5 @@ export function registerLocal(program: Command): void {
     .option('--actions-model <manifest.json>', 'with detect: action model (default: cached slowfast_r50_detection, else synthesized)')
     .option('--keyframe-interval <s>', 'with detect: seconds between keyframes (default 1)')
     .option('--person-threshold <p>', "with detect: person score threshold (default: the detector manifest's 0.8)")
-    .action(async (opts: { port: string; data: string; model?: string; clipSeconds: string; cache?: string; webhook?: string; webhookSecret?: string; analyses?: string; peopleModel?: string; actionsModel?: string; keyframeInterval?: string; personThreshold?: string }) => {
-      if (opts.webhook !== undefined && !URL.canParse(opts.webhook)) throw new VidxError('BAD_OPTION', `--webhook must be a URL, got "${opts.webhook}"`);
-      const port = Number(opts.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new VidxError('BAD_OPTION', `--port must be a port number, got "${opts.port}"`);
-      const clipSeconds = Number(opts.clipSeconds);
-      if (!(clipSeconds > 0)) throw new VidxError('BAD_OPTION', `--clip-seconds must be a positive number, got "${opts.clipSeconds}"`);
-      const say = (m: string) => process.stderr.write(`vidx local: ${m}\n`);
-      const manifestPath = opts.model ? resolve(opts.model) : (await resolveDefaultModel({ cache: opts.cache, log: say })).manifestPath;
-      const manifest = loadManifest(manifestPath);
-      say(`loading ${manifest.architecture} from ${manifestPath} (CPU)...`);
-      const analysesText = opts.analyses ?? process.env[ENV.analyses];
-      const analyses = parseAnalyses(analysesText);
-      const keyframeInterval = keyframeIntervalFrom(opts.keyframeInterval ?? process.env[ENV.keyframeInterval]);
-      const detectModel = async (given: string | undefined, architecture: (typeof DETECTION_MODELS)[keyof typeof DETECTION_MODELS]) =>
-        given ? resolve(given) : (await resolveDefaultModel({ cache: opts.cache, log: say, architecture })).manifestPath;
-      const peopleModel = analyses.detect ? await detectModel(opts.peopleModel, DETECTION_MODELS.people) : undefined;
-      const actionsModel = analyses.detect ? await detectModel(opts.actionsModel, DETECTION_MODELS.actions) : undefined;
-      const personThreshold = opts.personThreshold === undefined ? undefined : Number(opts.personThreshold);
-      if (personThreshold !== undefined && !(personThreshold >= 0 && personThreshold <= 1)) throw new VidxError('BAD_OPTION', `--person-threshold must be a probability, got "${opts.personThreshold}"`);
-      const detection = actionsModel
-        ? { keyframeInterval, people: defaultPersonTimelineOptions(loadModelManifest(actionsModel, 'detect-actions').trained, keyframeInterval) }
-        : undefined;
-      // The worker process (cli/local/worker-process.ts) loads the models from this environment;
-      // the stack starts once it is ready.
-      const workerEnv: Record<string, string> = {
-        ...(analysesText ? { [ENV.analyses]: analysesText } : {}),
-        ...(peopleModel ? { [ENV.peopleModel]: peopleModel } : {}),
-        ...(actionsModel ? { [ENV.actionsModel]: actionsModel } : {}),
-        [ENV.keyframeInterval]: String(keyframeInterval),
-        ...(personThreshold === undefined ? {} : { [ENV.personThreshold]: String(personThreshold) }),
-      };
-      const webhook = opts.webhook ? { url: opts.webhook, secret: opts.webhookSecret } : undefined;
-      const stack = await startLocalStack({ port, dataDir: opts.data, manifestPath, clipSeconds, webhook, workerEnv, ...(detection ? { detection } : {}) });
-      const r = stack.recovery;
-      if (r.resumed.length + r.restored + r.notified + r.failed.length > 0) {
-        say(`resumed from the previous run: ${r.restored} upload(s) put back, ${r.resumed.length} unfinished video(s) re-enqueued, ${r.notified} event(s) sent${r.failed.length ? `, ${r.failed.length} could not be resumed (see the log)` : ''}`);
-      }
-      const lines = [
-        '',
-        `vidx local is running`,
-        `  web page    ${stack.apiUrl}/   (search, watch the moment, timelines, drag-and-drop upload)`,
-        `  query API   ${stack.apiUrl}   (GET /videos, /videos/{id}, /videos/{id}/timeline, /search?q=, /actions?q=)`,
-        `  data        ${stack.dataDir}   (the index and the uploads, kept between runs: unfinished videos resume on restart)`,
-        ...(webhook ? [`  webhook     ${webhook.url}   (events signed with HMAC-SHA256, header vidx-signature; secret: ${webhook.secret ? '--webhook-secret' : `${stack.dataDir}/webhook-secret`})`] : []),
-        `  reindex     npx vidx reindex --all --api ${stack.apiUrl}   (finish stuck videos; new model: restart with --model, then reindex)`,
-        `  model       ${manifest.architecture}, ${manifestPath}`,
-        manifest.trained
-          ? `  labels      trained (${manifest.labels.length} Kinetics-400 actions)`
-          : `  labels      UNTRAINED: synthetic weights, so the action labels mean nothing; they show the pipeline working.\n              For real labels: npx vidx models pull ${manifest.architecture}, then restart.`,
-        ...(peopleModel && actionsModel ? detectionBanner(peopleModel, actionsModel, keyframeInterval) : []),
-        `  upload      npx vidx upload <files...> --api ${stack.apiUrl}`,
-        `  search      npx vidx search <text> --api ${stack.apiUrl}`,
-        'Ctrl-C stops (the worker finishes or releases the clip in hand).',
-        '',
-      ];
-      process.stdout.write(lines.join('\n'));
-      // The queue is new (in memory), so every unfinished video in the kept index lost its jobs; its
-      // object went with the emulated bucket too. Say so: a re-upload finishes them.
-      const recovered = await stack.sweep({ staleAfterSeconds: 0 });
-      if (recovered.lost.length > 0) {
-        say(`${recovered.lost.length} unfinished video(s) from an earlier run lost their files with the restart; upload them again to finish them:`);
-        for (const l of recovered.lost.slice(0, 20)) say(`  ${l.key}  (${l.videoId})`);
-      }
-      await new Promise<void>((done) => {
-        const stop = (signal: string) => {
-          say(`${signal}: stopping...`);
-          stack.stop().then(done, (e: unknown) => {
-            say(`stop failed: ${String(e)}`);
-            done();
-          });
-        };
-        process.once('SIGINT', () => stop('SIGINT'));
-        process.once('SIGTERM', () => stop('SIGTERM'));
-      });
-    });
+    .action(async (opts: LocalFlags) => (await import('./local-run.ts')).runLocal(opts));
 }

@@ -3,9 +3,9 @@ import { existsSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { DEFAULTS } from '../../core/names.ts';
 import { VidxError } from '../../core/errors.ts';
-import { putVideoFile, type UploadedFile } from '../local/upload.ts';
-import { deployedTarget, localTarget, type Delivery, type UploadTarget } from '../upload/targets.ts';
-import { waitForVideos, type WaitResult } from '../upload/wait.ts';
+import type { UploadedFile } from '../local/upload.ts';
+import type { Delivery, UploadTarget } from '../upload/targets.ts';
+import type { WaitResult } from '../upload/wait.ts';
 
 /** `--wait` gives up after this long unless told otherwise. */
 export const DEFAULT_WAIT_TIMEOUT_SECONDS = 1800;
@@ -64,6 +64,8 @@ export function registerUpload(program: Command): void {
     .action(async (files: string[], opts: { api: string; stack?: string; region?: string; wait?: boolean; timeout: string }) => {
       const timeoutSeconds = Number(opts.timeout);
       if (!(Number.isFinite(timeoutSeconds) && timeoutSeconds > 0)) throw new VidxError('BAD_OPTION', `--timeout must be a positive number of seconds, got "${opts.timeout}"`);
+      // The AWS SDK loads only when an upload runs (help stays fast).
+      const [{ deployedTarget, localTarget }, { putVideoFile }, { waitForVideos }] = await Promise.all([import('../upload/targets.ts'), import('../local/upload.ts'), import('../upload/wait.ts')]);
       const target: UploadTarget = opts.stack ? await deployedTarget(opts.stack, opts.region) : await localTarget(opts.api);
       let anyFailed = false;
       try {
