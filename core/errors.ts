@@ -117,6 +117,8 @@ const CODES = {
   LOCAL_STACK_ERROR: { hint: 'see the `vidx local` log for the cause' },
   STACK_NOT_FOUND: { hint: 'deploy the stack first (`npx cdk deploy`), or pass the right --stack name and AWS region' },
   UPLOAD_NO_FILE: { hint: 'pass paths of video files' },
+  PORT_IN_USE: { hint: 'stop what listens there (another `vidx local`?), or pass --port <another>' },
+  VIDEO_AMBIGUOUS: { hint: 'pass the video id (the first column of `vidx videos`) or the full key' },
 } as const satisfies Record<string, CodeDefinition>;
 
 /** Every code vidx raises. */
