@@ -6,7 +6,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, statfsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { DEFAULTS } from '../../core/names.ts';
 import { DEFAULT_ARCHITECTURE, list, resolveCacheDir, type CacheState } from '../../models/store.ts';
 import { DETECTION_MODELS } from '../../core/detection/analyses.ts';
 import { ffmpegPath, ffprobePath } from '../../core/video/ffmpeg.ts';
