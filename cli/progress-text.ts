@@ -10,7 +10,16 @@ export function duration(seconds: number): string {
 }
 
 /** "12 of 40 windows (30%), about 1m20s left"; the clip counts where windows are not recorded. */
-export function describeProgress(v: Pick<VideoView, 'status' | 'progress' | 'clipsDone' | 'clipsTotal' | 'segments' | 'reason'>): string {
+export interface ProgressFields {
+  status: string;
+  reason?: string | undefined;
+  clipsDone?: number | undefined;
+  clipsTotal?: number | undefined;
+  segments?: number | undefined;
+  progress?: VideoView['progress'] | undefined;
+}
+
+export function describeProgress(v: ProgressFields): string {
   if (v.status === 'indexed') return `indexed${v.segments === undefined ? '' : `, ${v.segments} segment${v.segments === 1 ? '' : 's'}`}`;
   if (v.status === 'failed') return `failed: ${v.reason ?? 'no reason recorded'}`;
   const p = v.progress;
@@ -19,5 +28,5 @@ export function describeProgress(v: Pick<VideoView, 'status' | 'progress' | 'cli
     const eta = p.etaSeconds === null ? (p.windowsDone === 0 ? ', waiting for a worker' : '') : `, about ${duration(p.etaSeconds)} left`;
     return `${v.status} ${p.windowsDone} of ${p.windowsTotal} windows (${pct}%)${eta}`;
   }
-  return v.clipsTotal ? `${v.status} ${v.clipsDone} of ${v.clipsTotal} clips` : v.status;
+  return v.clipsTotal ? `${v.status} ${v.clipsDone ?? 0} of ${v.clipsTotal} clips` : v.status;
 }
