@@ -5,11 +5,15 @@ import { DETECTION_MODELS, keyframeIntervalFrom, parseAnalyses } from '../../cor
 import { defaultPersonTimelineOptions } from '../../core/detection/defaults.ts';
 import { VidxError } from '../../core/errors.ts';
 import { loadManifest, loadModelManifest } from '../../core/pipeline/model-ref.ts';
-import { resolveDefaultModel } from '../../models/store.ts';
+import { DEFAULT_ARCHITECTURE, resolveDefaultModel } from '../../models/store.ts';
+import type { Architecture } from '../../core/model/manifest.ts';
+import { checkPortFree, portInUse } from '../port-check.ts';
+import { pullWanted, startModel } from '../first-run.ts';
+import { downloadBar } from './models.ts';
 import { startLocalStack } from '../local/stack.ts';
 
 
-export type LocalFlags = { port: string; data: string; model?: string; clipSeconds: string; cache?: string; webhook?: string; webhookSecret?: string; analyses?: string; peopleModel?: string; actionsModel?: string; keyframeInterval?: string; personThreshold?: string };
+export type LocalFlags = { pull: boolean; port: string; data: string; model?: string; clipSeconds: string; cache?: string; webhook?: string; webhookSecret?: string; analyses?: string; peopleModel?: string; actionsModel?: string; keyframeInterval?: string; personThreshold?: string };
 
 /** The banner's detection lines: both models, and plainly when their weights are synthetic. */
 function detectionBanner(peopleModel: string, actionsModel: string, interval: number): string[] {
@@ -34,16 +38,37 @@ export async function runLocal(opts: LocalFlags): Promise<void> {
   const clipSeconds = Number(opts.clipSeconds);
   if (!(clipSeconds > 0)) throw new VidxError('BAD_OPTION', `--clip-seconds must be a positive number, got "${opts.clipSeconds}"`);
   const say = (m: string) => process.stderr.write(`vidx local: ${m}\n`);
-  const manifestPath = opts.model ? resolve(opts.model) : (await resolveDefaultModel({ cache: opts.cache, log: say })).manifestPath;
-  const manifest = loadManifest(manifestPath);
-  say(`loading ${manifest.architecture} from ${manifestPath} (CPU)...`);
   const analysesText = opts.analyses ?? process.env[ENV.analyses];
   const analyses = parseAnalyses(analysesText);
   const keyframeInterval = keyframeIntervalFrom(opts.keyframeInterval ?? process.env[ENV.keyframeInterval]);
-  const detectModel = async (given: string | undefined, architecture: (typeof DETECTION_MODELS)[keyof typeof DETECTION_MODELS]) =>
-    given ? resolve(given) : (await resolveDefaultModel({ cache: opts.cache, log: say, architecture })).manifestPath;
-  const peopleModel = analyses.detect ? await detectModel(opts.peopleModel, DETECTION_MODELS.people) : undefined;
-  const actionsModel = analyses.detect ? await detectModel(opts.actionsModel, DETECTION_MODELS.actions) : undefined;
+  // Before any model is pulled, built or loaded: a busy port fails in milliseconds.
+  await checkPortFree(port);
+  const shouldPull = pullWanted(opts.pull);
+  const synthetic: { architecture: string; why: string }[] = [];
+  const chooseModel = async (given: string | undefined, architecture: Architecture, used: boolean): Promise<string> => {
+    if (given) return resolve(given);
+    if (!used) return (await resolveDefaultModel({ cache: opts.cache, log: say, architecture })).manifestPath;
+    const bar = await downloadBar(architecture);
+    try {
+      const m = await startModel(architecture, { cache: opts.cache, pull: shouldPull, log: say, onProgress: (p) => bar.update(p) });
+      if (m.source === 'synthetic') {
+        synthetic.push({ architecture, why: m.why ?? 'no official weights' });
+        say(`no official ${architecture} weights (${m.why}): running it with SYNTHETIC weights, whose labels mean nothing`);
+      }
+      return m.manifestPath;
+    } finally {
+      bar.stop();
+    }
+  };
+  const whyUntrained = (architecture: string) => {
+    const why = synthetic.find((m) => m.architecture === architecture)?.why;
+    return why ? `\n              (${why})` : '';
+  };
+  const manifestPath = await chooseModel(opts.model, DEFAULT_ARCHITECTURE, analyses.classify);
+  const manifest = loadManifest(manifestPath);
+  say(`loading ${manifest.architecture} from ${manifestPath} (CPU)...`);
+  const peopleModel = analyses.detect ? await chooseModel(opts.peopleModel, DETECTION_MODELS.people, true) : undefined;
+  const actionsModel = analyses.detect ? await chooseModel(opts.actionsModel, DETECTION_MODELS.actions, true) : undefined;
   const personThreshold = opts.personThreshold === undefined ? undefined : Number(opts.personThreshold);
   if (personThreshold !== undefined && !(personThreshold >= 0 && personThreshold <= 1)) throw new VidxError('BAD_OPTION', `--person-threshold must be a probability, got "${opts.personThreshold}"`);
   const detection = actionsModel
@@ -59,7 +84,14 @@ export async function runLocal(opts: LocalFlags): Promise<void> {
     ...(personThreshold === undefined ? {} : { [ENV.personThreshold]: String(personThreshold) }),
   };
   const webhook = opts.webhook ? { url: opts.webhook, secret: opts.webhookSecret } : undefined;
-  const stack = await startLocalStack({ port, dataDir: opts.data, manifestPath, clipSeconds, webhook, workerEnv, ...(detection ? { detection } : {}) });
+  let stack: Awaited<ReturnType<typeof startLocalStack>>;
+  try {
+    stack = await startLocalStack({ port, dataDir: opts.data, manifestPath, clipSeconds, webhook, workerEnv, ...(detection ? { detection } : {}) });
+  } catch (e) {
+    // Taken while the models loaded.
+    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') throw portInUse(port, '127.0.0.1', e);
+    throw e;
+  }
   const r = stack.recovery;
   if (r.resumed.length + r.restored + r.notified + r.failed.length > 0) {
     say(`resumed from the previous run: ${r.restored} upload(s) put back, ${r.resumed.length} unfinished video(s) re-enqueued, ${r.notified} event(s) sent${r.failed.length ? `, ${r.failed.length} could not be resumed (see the log)` : ''}`);
@@ -75,7 +107,7 @@ export async function runLocal(opts: LocalFlags): Promise<void> {
     `  model       ${manifest.architecture}, ${manifestPath}`,
     manifest.trained
       ? `  labels      trained (${manifest.labels.length} Kinetics-400 actions)`
-      : `  labels      UNTRAINED: synthetic weights, so the action labels mean nothing; they show the pipeline working.\n              For real labels: npx vidx models pull ${manifest.architecture}, then restart.`,
+      : `  labels      UNTRAINED: synthetic weights, so the action labels mean nothing; they show the pipeline working.${whyUntrained(manifest.architecture)}\n              For real labels: npx vidx models pull ${manifest.architecture}, then restart.`,
     ...(peopleModel && actionsModel ? detectionBanner(peopleModel, actionsModel, keyframeInterval) : []),
     `  upload      npx vidx upload <files...> --api ${stack.apiUrl}`,
     `  search      npx vidx search <text> --api ${stack.apiUrl}`,

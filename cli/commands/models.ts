@@ -39,7 +39,7 @@ function printPair(pair: ModelPair): void {
 }
 
 /** A cli-progress bar on stderr (rendered as periodic lines when stderr is not a terminal). */
-async function downloadBar(arch: Architecture): Promise<{ update(p: PullProgress): void; stop(): void }> {
+export async function downloadBar(arch: Architecture): Promise<{ update(p: PullProgress): void; stop(): void }> {
   const cliProgress = (await import('cli-progress')).default;
   const bar = new cliProgress.SingleBar(
     {
