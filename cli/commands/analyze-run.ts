@@ -14,6 +14,8 @@ import { findFont } from '../../core/video/font.ts';
 import type { VideoInfo } from '../../core/video/probe.ts';
 import type { Architecture } from '../../core/model/manifest.ts';
 import { resolveDefaultModel } from '../../models/store.ts';
+import { duration } from '../progress-text.ts';
+import { DEFAULT_KEYFRAME_INTERVAL, planKeyframes } from '../../core/detection/keyframes.ts';
 
 
 export interface AnalyzeFlags {
@@ -68,12 +70,17 @@ function progressReporter(enabled: boolean, task = 'analyze', unit = 'windows'):
     };
   }
   let lastDecile = -1;
+  let startedAt: number | undefined;
   return {
     update(done, total) {
+      const now = performance.now();
+      startedAt ??= now; // the first report (0 done, or the first batch) starts the clock
       const decile = total === 0 ? 10 : Math.floor((done / total) * 10);
       if (decile === lastDecile) return;
       lastDecile = decile;
-      process.stderr.write(`${task}: ${done}/${total} ${unit} (${Math.round((done / Math.max(total, 1)) * 100)}%)\n`);
+      const elapsed = (now - startedAt) / 1000;
+      const eta = done > 0 && done < total && elapsed > 0 ? `, about ${duration(((total - done) * elapsed) / done)} left` : '';
+      process.stderr.write(`${task}: ${done}/${total} ${unit} (${Math.round((done / Math.max(total, 1)) * 100)}%)${eta}\n`);
     },
     stop: () => undefined,
   };
@@ -97,8 +104,15 @@ async function runDetect(input: string, info: VideoInfo, flags: AnalyzeFlags): P
   process.once('SIGINT', onSigint);
   try {
     actions = await ActionDetector.load(await modelPath(flags.actionsModel, DETECTION_MODELS.actions, flags.cache), options);
+    // Said before the work starts: a synthetic detector finds no one, however long it runs.
+    if (!people.manifest.trained) {
+      say(`the person detector has SYNTHETIC weights: it finds no person, so expect "no person found". For real ones: npx vidx models pull ${people.manifest.architecture}`);
+    }
     if (!people.manifest.trained || !actions.manifest.trained) say(UNTRAINED_NOTE);
+    const keyframes = progressReporter(flags.progress, 'detect', 'keyframes');
+    say(`decoding ${planKeyframes(info.duration, flags.keyframeInterval ?? DEFAULT_KEYFRAME_INTERVAL).length} keyframes, then finding the people on each`);
     const { result } = await analyzeDetections(input, info, { people, actions }, {
+      onProgress: (done, total) => keyframes.update(done, total),
       keyframeInterval: flags.keyframeInterval,
       scoreThreshold: flags.personThreshold,
       actionThreshold: flags.threshold ?? flags.actionThreshold,
@@ -106,6 +120,7 @@ async function runDetect(input: string, info: VideoInfo, flags: AnalyzeFlags): P
       maxPeople: flags.maxPeople,
       signal: ac.signal,
     });
+    keyframes.stop();
     process.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : formatPersonTimeline(result));
     if (flags.annotate) {
       const font = findFont();
