@@ -33,8 +33,9 @@ export interface StartModelOptions {
   connectTimeoutMs?: number;
 }
 
-export function pullWanted(flag: boolean, env: NodeJS.ProcessEnv = process.env): boolean {
-  return flag && env[ENV_NO_PULL] !== '1';
+/** Whether a first start may download: --no-pull not given, and VIDX_NO_PULL (LOCAL_SETTINGS noPull) not set. */
+export function pullWanted(flag: boolean, noPullSetting: boolean): boolean {
+  return flag && !noPullSetting;
 }
 
 export async function startModel(arch: Architecture, o: StartModelOptions): Promise<StartModel> {

@@ -15,6 +15,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   export: async () => (await import('./commands/export.ts')).registerExport,
   reindex: async () => (await import('./commands/reindex.ts')).registerReindex,
   analyze: async () => (await import('./commands/analyze.ts')).registerAnalyze,
+  embed: async () => (await import('./commands/embed.ts')).registerEmbed,
   models: async () => (await import('./commands/models.ts')).registerModels,
   doctor: async () => (await import('./commands/doctor.ts')).registerDoctor,
   'inspect-window': async () => (await import('./commands/inspect-window.ts')).registerInspectWindow,

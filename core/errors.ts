@@ -13,7 +13,7 @@ interface CodeDefinition {
 const CODES = {
   // Options and configuration
   BAD_OPTION: { hint: 'see `vidx <command> --help` for the accepted values' },
-  CONFIG_MISSING: { hint: 'set the environment variables the deployment passes (see cdk/ and README "Deploy")' },
+  INVALID_SETTING: { hint: 'set the variable to an allowed value (the processes\' settings: core/settings/processes.ts)' },
   ANALYSES_BAD: { hint: 'set VIDX_ANALYSES (or --analyses) to classify, detect or classify,detect, and VIDX_KEYFRAME_INTERVAL to a positive number of seconds' },
   WORKER_CONFIG: { hint: 'check the worker environment (VIDX_QUEUE_URL, VIDX_DEVICE, VIDX_HEALTH_PORT...)' },
   ABORTED: { hint: 'the operation was cancelled; run it again' },
@@ -56,6 +56,8 @@ const CODES = {
   MODEL_MISMATCH: { hint: 'run the worker with the model the segmenter plans for (the same VIDX_MODEL)' },
   ONNX_GRAPH_INVALID: { hint: 'a bug in the graph builder: report it with the architecture name' },
   SCORES_BAD_SHAPE: { hint: 'pass logits of [batch, classes] with the manifest labels' },
+  TOKENIZER_VOCAB_BAD: { hint: 'restore the vocabulary beside the manifest (models/clip_bpe_simple_vocab_16e6.txt.gz), or convert or pull the model again' },
+  EMBED_BAD_OPTIONS: { hint: 'see `vidx embed --help`: pass --text or --image, and the manifest of an embed-text-image model' },
   ONNX_PREFIX_INVALID: { hint: 'a bug in the uint8 entry builder: report it with the architecture name' },
 
   // PyTorch checkpoints (models/torch)
@@ -86,7 +88,6 @@ const CODES = {
   PLAN_BAD_INPUT: { hint: 'use a positive clip length (VIDX_CLIP_SECONDS)' },
   ENQUEUE_FAILED: { hint: 'check the clip queue and its permissions; upload the file again' },
   ENQUEUE_REJECTED: { hint: 'the clip queue refused the job for good; upload the file again (a very unusual key may need renaming)' },
-  SWEEPER_CONFIG: { hint: 'check the sweeper environment (VIDX_TABLE, VIDX_QUEUE_URL, VIDX_BUCKET)' },
   STALLED: { hint: 'the video made no progress after several re-enqueues; run `vidx reindex --video <id>` or upload it again' },
   ASSEMBLY_INCOMPLETE: { hint: 'the video is assembled again when its missing clips are scored' },
   SEGMENTER_FAILED: { hint: 'see the `vidx local` log for the cause', http: 502 },
@@ -109,6 +110,15 @@ const CODES = {
   INDEX_UNAVAILABLE: { hint: 'try again shortly', http: 503 },
   MEDIA_UNAVAILABLE: { hint: 'this API cannot sign media URLs here (no bucket configured)', http: 501 },
   INTERNAL: { hint: 'a bug: see the server log', http: 500 },
+
+  // Vectors, similarity and taught actions
+  VECTOR_DIMENSION_MISMATCH: { hint: 'write the vectors of each space separately, all of one length' },
+  VECTOR_PART_MISMATCH: { hint: 'write each video revision\'s vectors in its own parts' },
+  VECTOR_QUERY_INVALID: { hint: 'ask for 1 to 1000 hits with a vector of the space\'s length', http: 400 },
+  VECTOR_STORE_DAMAGED: { hint: 'delete the named file (its video is re-embedded by `vidx reindex --video <id>`)' },
+  VECTOR_STORE_FAILED: { hint: 'check the vector index is reachable and its permissions; the write is retried' },
+  TEACH_TOO_FEW_EXAMPLES: { hint: 'give at least two positive and two negative examples that have stored features', http: 422 },
+  TEACH_BAD_EXAMPLES: { hint: 'give examples as <videoId>[@<start>-<end>] of indexed videos', http: 400 },
 
   // The CLI talking to an API or the local stack
   API_UNREACHABLE: { hint: 'is the API running? start one with `vidx local`, or pass --api' },

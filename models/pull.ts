@@ -1,6 +1,7 @@
 /**
- * `vidx models pull`: the released Kinetics-400 checkpoint of an architecture, streamed to disk
- * and hashed on the way, then converted into the cache. Where the release has no stable public
+ * `vidx models pull`: the released checkpoint of an architecture (Kinetics-400, AVA, COCO; OpenAI's
+ * CLIP TorchScript archives, with the tokenizer's vocabulary), streamed to disk and hashed on the
+ * way, then converted into the cache. Where the release has no stable public
  * address (a Google Drive folder, ModelScope), pull fails at once with MODEL_MANUAL_DOWNLOAD,
  * saying where to get the file and how to convert it.
  *
@@ -17,7 +18,8 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { VidxError } from '../core/errors.ts';
-import type { Architecture } from '../core/model/manifest.ts';
+import { isEmbedder, type Architecture } from '../core/model/manifest.ts';
+import { CLIP_VOCAB_FILE, CLIP_VOCAB_SHA256, CLIP_VOCAB_URL } from './clip-vocab.ts';
 import { convert, type ModelPair } from './convert.ts';
 import { cacheFolder, readCached, resolveCacheDir } from './store.ts';
 
@@ -50,6 +52,9 @@ export const RELEASES: Record<Architecture, Release> = {
   // Issue 8's detection models: PyTorchVideo's AVA zoo and torchvision's weights (FasterRCNN_ResNet50_FPN_V2_Weights.COCO_V1).
   slowfast_r50_detection: { kind: 'download', base: 'https://dl.fbaipublicfiles.com/pytorchvideo/model_zoo/ava', file: 'SLOWFAST_8x8_R50_DETECTION.pyth' },
   fasterrcnn_resnet50_fpn_v2: { kind: 'download', base: 'https://download.pytorch.org/models', file: 'fasterrcnn_resnet50_fpn_v2_coco-dd69338a.pth' },
+  // openai/CLIP clip/clip.py _MODELS: TorchScript archives; the sha256 is the URL's second-to-last part.
+  clip_vit_b16: { kind: 'download', base: 'https://openaipublic.azureedge.net/clip/models/5806e77cd80f8b59890b7e101eabd078d9fb84e6937f9e85e4ecb61988df416f', file: 'ViT-B-16.pt' },
+  clip_vit_b32: { kind: 'download', base: 'https://openaipublic.azureedge.net/clip/models/40d365715913c9da98579312b702a82c18be219cc2a73407c4526f58eba950af', file: 'ViT-B-32.pt' },
   tps_swin_tiny: {
     kind: 'manual',
     file: null,
@@ -57,8 +62,10 @@ export const RELEASES: Record<Architecture, Release> = {
   },
 };
 
-/** sha256 of the released files, where verified. None is published; none verified yet. */
+/** sha256 of the released files, where published or verified: OpenAI's CLIP URLs carry theirs (clip._download checks it). */
 export const KNOWN_SHA256: Record<Architecture, string | null> = {
+  clip_vit_b16: '5806e77cd80f8b59890b7e101eabd078d9fb84e6937f9e85e4ecb61988df416f',
+  clip_vit_b32: '40d365715913c9da98579312b702a82c18be219cc2a73407c4526f58eba950af',
   slowfast_r50: null,
   i3d_r50: null,
   i3d_inception_v1: null,
@@ -258,10 +265,30 @@ export async function pull(arch: Architecture, options: PullOptions = {}): Promi
       hint: 'the download is corrupt or not the official file: pull again, or check the mirror set in VIDX_MODEL_ZOO_URL',
     });
   }
+  let vocab: string | undefined;
+  if (isEmbedder(arch)) {
+    // The tokenizer's vocabulary, from where openai/CLIP publishes it (or the mirror), checked.
+    const mirror = env[ENV_ZOO_URL]?.replace(/\/+$/, '') || null;
+    const vocabUrl = mirror === null ? CLIP_VOCAB_URL : `${mirror}/${CLIP_VOCAB_FILE}`;
+    vocab = join(downloads, CLIP_VOCAB_FILE);
+    let fetched: Downloaded;
+    try {
+      fetched = await download(vocabUrl, vocab, { connectTimeoutMs: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS, idleTimeoutMs: options.idleTimeoutMs ?? IDLE_TIMEOUT_MS });
+    } catch (e) {
+      await rm(downloads, { recursive: true, force: true });
+      throw downloadFailed(arch, vocabUrl, CLIP_VOCAB_FILE, (e as Error).message, cacheDir, e);
+    }
+    if (fetched.sha256 !== CLIP_VOCAB_SHA256) {
+      await rm(downloads, { recursive: true, force: true });
+      throw new VidxError('MODEL_CHECKSUM_MISMATCH', `${vocabUrl} has sha256 ${fetched.sha256}, expected ${CLIP_VOCAB_SHA256}`, {
+        hint: 'the vocabulary is not openai/CLIP\'s bpe_simple_vocab_16e6.txt.gz: pull again, or check the mirror set in VIDX_MODEL_ZOO_URL',
+      });
+    }
+  }
   try {
     await rename(part, file);
     options.onProgress?.({ phase: 'convert', received: got.bytes, total: got.bytes });
-    const pair = await convert(arch, file, cacheFolder(cacheDir, 'official'), { url, sha256: got.sha256 });
+    const pair = await convert(arch, file, cacheFolder(cacheDir, 'official'), { url, sha256: got.sha256, ...(vocab === undefined ? {} : { vocab }) });
     return { ...pair, url, sha256: got.sha256, downloaded: true, checksum: expected ? 'verified' : 'recorded' };
   } finally {
     await rm(downloads, { recursive: true, force: true });

@@ -1,7 +1,9 @@
 /** The work of `vidx local` (cli/commands/local.ts registers it): loaded only when it runs. */
 import { resolve } from 'node:path';
 import { ENV } from '../../core/names.ts';
-import { DETECTION_MODELS, keyframeIntervalFrom, parseAnalyses } from '../../core/detection/analyses.ts';
+import { ANALYSES, DETECTION_MODELS, keyframeIntervalFrom, parseAnalyses } from '../../core/detection/analyses.ts';
+import { parseSettings } from '../../core/settings/define.ts';
+import { LOCAL_SETTINGS } from '../../core/settings/processes.ts';
 import { defaultPersonTimelineOptions } from '../../core/detection/defaults.ts';
 import { VidxError } from '../../core/errors.ts';
 import { loadManifest, loadModelManifest } from '../../core/pipeline/model-ref.ts';
@@ -38,12 +40,13 @@ export async function runLocal(opts: LocalFlags): Promise<void> {
   const clipSeconds = Number(opts.clipSeconds);
   if (!(clipSeconds > 0)) throw new VidxError('BAD_OPTION', `--clip-seconds must be a positive number, got "${opts.clipSeconds}"`);
   const say = (m: string) => process.stderr.write(`vidx local: ${m}\n`);
-  const analysesText = opts.analyses ?? process.env[ENV.analyses];
-  const analyses = parseAnalyses(analysesText);
-  const keyframeInterval = keyframeIntervalFrom(opts.keyframeInterval ?? process.env[ENV.keyframeInterval]);
+  // The options win over the environment (LOCAL_SETTINGS, parsed once here).
+  const settings = parseSettings(LOCAL_SETTINGS);
+  const analyses = opts.analyses !== undefined ? parseAnalyses(opts.analyses) : settings.analyses;
+  const keyframeInterval = opts.keyframeInterval !== undefined ? keyframeIntervalFrom(opts.keyframeInterval) : settings.keyframeInterval;
   // Before any model is pulled, built or loaded: a busy port fails in milliseconds.
   await checkPortFree(port);
-  const shouldPull = pullWanted(opts.pull);
+  const shouldPull = pullWanted(opts.pull, settings.noPull);
   const synthetic: { architecture: string; why: string }[] = [];
   const chooseModel = async (given: string | undefined, architecture: Architecture, used: boolean): Promise<string> => {
     if (given) return resolve(given);
@@ -74,19 +77,19 @@ export async function runLocal(opts: LocalFlags): Promise<void> {
   const detection = actionsModel
     ? { keyframeInterval, people: defaultPersonTimelineOptions(loadModelManifest(actionsModel, 'detect-actions').trained, keyframeInterval) }
     : undefined;
-  // The worker process (cli/local/worker-process.ts) loads the models from this environment;
+  // The worker process (cli/local/worker-process.ts) loads the models from these settings;
   // the stack starts once it is ready.
-  const workerEnv: Record<string, string> = {
-    ...(analysesText ? { [ENV.analyses]: analysesText } : {}),
-    ...(peopleModel ? { [ENV.peopleModel]: peopleModel } : {}),
-    ...(actionsModel ? { [ENV.actionsModel]: actionsModel } : {}),
-    [ENV.keyframeInterval]: String(keyframeInterval),
-    ...(personThreshold === undefined ? {} : { [ENV.personThreshold]: String(personThreshold) }),
+  const workerSettings = {
+    analyses: ANALYSES.filter((a) => analyses[a]),
+    peopleModel,
+    actionsModel,
+    keyframeInterval,
+    personThreshold,
   };
   const webhook = opts.webhook ? { url: opts.webhook, secret: opts.webhookSecret } : undefined;
   let stack: Awaited<ReturnType<typeof startLocalStack>>;
   try {
-    stack = await startLocalStack({ port, dataDir: opts.data, manifestPath, clipSeconds, webhook, workerEnv, ...(detection ? { detection } : {}) });
+    stack = await startLocalStack({ port, dataDir: opts.data, manifestPath, clipSeconds, webhook, workerSettings, settings, ...(detection ? { detection } : {}) });
   } catch (e) {
     // Taken while the models loaded.
     if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') throw portInUse(port, '127.0.0.1', e);

@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runVidx } from '../helpers/cli.ts';
 import { pullWanted, startModel } from '../../cli/first-run.ts';
+import { parseSettings } from '../../core/settings/define.ts';
+import { LOCAL_SETTINGS } from '../../core/settings/processes.ts';
 import { synthesizeStateDict } from '../../models/synthetic.ts';
 import { writeCheckpoint } from '../../models/torch/index.ts';
 import { startZooServer, type ZooServer } from '../models/store-zoo-server.ts';
@@ -92,9 +94,11 @@ describe('the model of a first start', () => {
   }, 120_000);
 
   it('never downloads with --no-pull or VIDX_NO_PULL=1', async () => {
-    expect(pullWanted(false, {})).toBe(false);
-    expect(pullWanted(true, { VIDX_NO_PULL: '1' })).toBe(false);
-    expect(pullWanted(true, {})).toBe(true);
+    expect(pullWanted(false, false)).toBe(false);
+    expect(pullWanted(true, true)).toBe(false);
+    expect(pullWanted(true, false)).toBe(true);
+    expect(parseSettings(LOCAL_SETTINGS, { VIDX_NO_PULL: '1' }).noPull).toBe(true);
+    expect(parseSettings(LOCAL_SETTINGS, {}).noPull).toBe(false);
     const before = zoo.requests.length;
     const m = await startModel('i3d_r50', { cache: join(work, 'no-pull'), pull: false, log, env: { VIDX_MODEL_ZOO_URL: zoo.base('kinetics') } });
     expect(m).toMatchObject({ source: 'synthetic', why: 'pulling is off (--no-pull or VIDX_NO_PULL=1)' });
