@@ -1,6 +1,5 @@
 /** The work of `vidx local` (cli/commands/local.ts registers it): loaded only when it runs. */
 import { resolve } from 'node:path';
-import { ENV } from '../../core/names.ts';
 import { ANALYSES, DETECTION_MODELS, keyframeIntervalFrom, parseAnalyses } from '../../core/detection/analyses.ts';
 import { parseSettings } from '../../core/settings/define.ts';
 import { LOCAL_SETTINGS } from '../../core/settings/processes.ts';
