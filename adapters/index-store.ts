@@ -78,6 +78,9 @@ export class IndexStore implements PipelineIndex {
       clipsTotal: f.clipsTotal,
       clipSeconds: f.clipSeconds,
       clipStarts: f.clipStarts,
+      clipUnits: f.clipUnits,
+      clipWindows: {},
+      workStartedAt: undefined,
       requeues: undefined,
       enqueued: false,
       updatedAt: now,
@@ -241,6 +244,19 @@ export class IndexStore implements PipelineIndex {
       ExpressionAttributeValues: { ':idx': new Set([index]), ':now': now, ':etag': etag, ':failed': 'failed', ':gsk': videoGsiSk(now, videoId) },
     });
     return item && parseVideo(item);
+  }
+
+  async recordClipProgress(videoId: string, etag: string, index: number, done: number): Promise<boolean> {
+    const now = this.now().toISOString();
+    const item = await this.updateIf({
+      Key: videoKey(videoId),
+      UpdateExpression: 'SET #cw.#i = :n, #started = if_not_exists(#started, :now)',
+      // The map exists on every revision begun since progress is recorded; an older one is left alone.
+      ConditionExpression: '#etag = :etag AND #status <> :failed AND attribute_exists(#cw) AND (attribute_not_exists(#cw.#i) OR #cw.#i < :n)',
+      ExpressionAttributeNames: { '#cw': 'clipWindows', '#i': String(index), '#started': 'workStartedAt', '#etag': 'etag', '#status': 'status' },
+      ExpressionAttributeValues: { ':n': done, ':now': now, ':etag': etag, ':failed': 'failed' },
+    });
+    return item !== undefined;
   }
 
   /** Every clip item of one revision, in index order (consistent read). */

@@ -133,6 +133,8 @@ const CODES = {
   DISK_FULL: { hint: 'free space on the disk of the --data folder, then upload again', http: 507 },
   STACK_NOT_FOUND: { hint: 'deploy the stack first (`npx cdk deploy`), or pass the right --stack name and AWS region' },
   UPLOAD_NO_FILE: { hint: 'pass paths of video files' },
+  PORT_IN_USE: { hint: 'stop what listens there (another `vidx local`?), or pass --port <another>' },
+  VIDEO_AMBIGUOUS: { hint: 'pass the video id (the first column of `vidx videos`) or the full key' },
 } as const satisfies Record<string, CodeDefinition>;
 
 /** Every code vidx raises. */

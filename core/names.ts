@@ -47,6 +47,8 @@ export const ENV = {
   region: 'AWS_REGION',
   ffmpeg: 'VIDX_FFMPEG',
   ffprobe: 'VIDX_FFPROBE',
+  /** "1": `vidx local` never downloads a model on its first start (synthetic weights unless one is cached). */
+  noPull: 'VIDX_NO_PULL',
   /** A TrueType/OpenType font for `analyze --annotate` labels (default: a common system font). */
   font: 'VIDX_FONT',
   device: 'VIDX_DEVICE',

@@ -181,6 +181,12 @@ export const VideoRecordSchema = z.object({
    * kept so missing clips can be sent again without the model's window arithmetic. */
   clipSeconds: z.number().positive().optional(),
   clipStarts: z.array(z.number().nonnegative()).optional(),
+  /** Work units (model windows, and keyframes where people are detected) each clip owns (core/pipeline/progress.ts). */
+  clipUnits: z.array(z.number().int().nonnegative()).optional(),
+  /** Units a worker has scored so far, per clip index (a DynamoDB map, only ever raised). */
+  clipWindows: z.record(z.string(), z.number().int().nonnegative()).optional(),
+  /** When the first unit of this revision was reported (the ETA's start). */
+  workStartedAt: z.string().optional(),
   /** How many times the revision's missing clips were sent again (re-upload or sweeper). */
   requeues: z.number().int().nonnegative().optional(),
   /** True once every clip job of this revision was sent (a retried S3 event then sends nothing). */

@@ -60,6 +60,8 @@ export interface RevisionFacts {
   clipsTotal: number;
   clipSeconds?: number | undefined;
   clipStarts?: number[] | undefined;
+  /** Work units each clip owns (core/pipeline/progress.ts). */
+  clipUnits?: number[] | undefined;
 }
 
 export type BeginResult = { created: true; video: VideoRecord } | { created: false; video: VideoRecord };
@@ -84,6 +86,11 @@ export interface PipelineIndex {
   putClip(clip: Omit<ClipRecord, 'PK' | 'SK' | 'createdAt'>): Promise<void>;
   getClip(videoId: string, etag: string, index: number): Promise<ClipRecord | undefined>;
   addDoneClip(videoId: string, etag: string, index: number): Promise<VideoRecord | undefined>;
+  /**
+   * Raises clip `index`'s count of scored units to `done` (never lowers it) while `etag` is the
+   * current, unfailed revision; false when nothing changed. Progress only: best effort.
+   */
+  recordClipProgress(videoId: string, etag: string, index: number, done: number): Promise<boolean>;
   clipsOf(videoId: string, etag: string): Promise<ClipRecord[]>;
   keysUnder(videoId: string, prefix: string): Promise<ItemKey[]>;
   batchWrite(puts: readonly SegmentRecord[], deletes: readonly ItemKey[]): Promise<void>;

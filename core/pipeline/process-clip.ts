@@ -12,7 +12,7 @@ import { ownedBy } from './plan.ts';
 import { buildTimeline } from './assemble.ts';
 import { keyframesInClip } from '../detection/keyframes.ts';
 import type { PersonTimelineOptions } from '../detection/defaults.ts';
-import { isComplete } from './progress.ts';
+import { isComplete, PROGRESS_REPORT_SECONDS, throttledReporter } from './progress.ts';
 import type { PipelineIndex, PipelineLog, ThumbnailWriter, VideoObjects } from './ports.ts';
 import type { ClipScorer } from './clip-scorer.ts';
 import type { DeliveryOptions, EventSink } from '../events/deliver.ts';
@@ -37,6 +37,8 @@ export interface ClipDeps {
   events?: { sinks: readonly EventSink[]; delivery?: DeliveryOptions } | undefined;
   /** Writes one JPEG per segment at assembly; absent = no thumbnails. */
   thumbnails?: ThumbnailWriter | undefined;
+  /** How often a clip's scored units are written (default PROGRESS_REPORT_SECONDS; tests: 0). */
+  progressEverySeconds?: number;
   /** Test hooks for crash simulation (never set in production). */
   hooks?: { afterClipWrite?(job: ClipJob): Promise<void> | void; beforeAssemblyCommit?(job: ClipJob): Promise<void> | void };
 }
@@ -72,12 +74,21 @@ export async function processClip(deps: ClipDeps, job: ClipJob, signal: AbortSig
       const keyframes = deps.scorer.keyframesFor ? keyframesInClip(deps.scorer.keyframesFor(duration), job.clip.start, job.clip.end) : [];
       const source = await deps.objects.readable(job.bucket, job.key);
       const t0 = performance.now();
+      const progress = throttledReporter(
+        (n) => deps.store.recordClipProgress(job.videoId, job.etag, job.clip.index, n),
+        (deps.progressEverySeconds ?? PROGRESS_REPORT_SECONDS) * 1000,
+        (e) => deps.log.warn('clip progress not recorded', { ...ctx, error: e instanceof Error ? e.message : String(e) }),
+      );
       let out;
       try {
-        out = windows.length === 0 && keyframes.length === 0
-          ? { windows: [], decodeMs: 0, inferenceMs: 0 }
-          : await deps.scorer.score(source.url, { duration, fps: video.fps ?? 0, width: video.width ?? 0, height: video.height ?? 0, rotation: video.rotation ?? 0 }, windows, signal, keyframes);
+        if (windows.length === 0 && keyframes.length === 0) out = { windows: [], decodeMs: 0, inferenceMs: 0 };
+        else {
+          progress.start();
+          const facts = { duration, fps: video.fps ?? 0, width: video.width ?? 0, height: video.height ?? 0, rotation: video.rotation ?? 0 };
+          out = await deps.scorer.score(source.url, facts, windows, signal, keyframes, (n) => progress.report(n));
+        }
       } catch (e) {
+        await progress.settle();
         if (isVidxError(e) && !TRANSIENT_CODES.has(e.code) && !signal.aborted) {
           const what = source.redact(e.message);
           const reason = `clip ${job.clip.index + 1} of ${job.clip.count} (${job.clip.start}s to ${job.clip.end}s) could not be decoded: ${what}`;
@@ -90,6 +101,7 @@ export async function processClip(deps: ClipDeps, job: ClipJob, signal: AbortSig
         }
         throw e;
       }
+      await progress.settle();
       await deps.store.putClip({
         videoId: job.videoId,
         etag: job.etag,

@@ -19,6 +19,7 @@ import { notifyIfFinal } from './notify.ts';
 import type { ClipJob } from '../messages.ts';
 import { videoIdFor, type VideoRecord } from '../records.ts';
 import { planClips } from './plan.ts';
+import { unitsPerClip } from './progress.ts';
 import { requeueMissing } from './requeue.ts';
 import { type ClipQueue, type PipelineIndex, type PipelineLog, type RevisionFacts, type VideoObjects } from './ports.ts';
 
@@ -161,6 +162,7 @@ export async function segmentObject(deps: SegmenterDeps, obj: ObjectRef): Promis
       clipsTotal: clips.length,
       clipSeconds: deps.clipSeconds,
       clipStarts: clips.map((c) => c.start),
+      clipUnits: unitsPerClip(starts, clips.map((c) => c.start), deps.clipSeconds),
     };
   } catch (e) {
     if (isVidxError(e, 'OBJECT_NOT_FOUND')) {

@@ -38,6 +38,12 @@ export const VideoViewSchema = z.object({
   clipsDone: z.number(),
   /** A short-lived GET URL of the indexed video's picture (its best segment's thumbnail), where one exists. */
   thumbnail: z.string().optional(),
+  /**
+   * Work units (model windows, and keyframes where people are detected) scored of the current
+   * revision, and the seconds left at the rate so far (null until a unit is scored, and for a
+   * failed video; 0 once indexed). Absent for videos indexed before units were recorded.
+   */
+  progress: z.object({ windowsDone: z.number(), windowsTotal: z.number(), etaSeconds: z.number().nullable() }).optional(),
   segments: z.number().optional(),
   createdAt: z.string().optional(),
   updatedAt: z.string().optional(),

@@ -169,6 +169,8 @@ export const LOCAL_SETTINGS = defineSettings('vidx local', {
   analyses: analysesSetting,
   keyframeInterval: keyframeIntervalSetting,
   cursorSecret: optionalText(ENV.cursorSecret, 'the key that signs pagination cursors'),
+  /** Never download a model on a first start (synthetic weights unless one is cached). */
+  noPull: flag(ENV.noPull),
 });
 
 /** A webhook's bodies are signed: its URL needs a secret or the secret's ARN. */

@@ -66,7 +66,7 @@ describe('defaults', () => {
       maxRequeues: DEFAULTS.maxRequeues,
       region: DEFAULTS.region,
     });
-    expect(parseSettings(LOCAL_SETTINGS, {})).toEqual({ region: DEFAULTS.region, analyses: { classify: true, detect: false }, keyframeInterval: DEFAULT_KEYFRAME_INTERVAL });
+    expect(parseSettings(LOCAL_SETTINGS, {})).toEqual({ region: DEFAULTS.region, analyses: { classify: true, detect: false }, keyframeInterval: DEFAULT_KEYFRAME_INTERVAL, noPull: false });
     expect(parseSettings(ANALYZE_SETTINGS, {})).toEqual({ fastDecode: false });
     expect(parseSettings(ANALYZE_SETTINGS, { [ENV.threads]: '2', [ENV.fastDecode]: '1' })).toEqual({ threads: 2, fastDecode: true });
   });
