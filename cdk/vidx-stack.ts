@@ -60,7 +60,7 @@ export class VidxStack extends Stack {
       retainData: config.retainData,
     });
     this.bucket = storage.bucket;
-    this.index = new IndexTable(this, 'Index', { retainData: config.retainData });
+    this.index = new IndexTable(this, 'Index', { retainData: config.retainData, labelShards: config.labelShards });
     this.clips = new ClipQueue(this, 'ClipQueue', {
       maxReceiveCount: config.maxReceiveCount,
       visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
@@ -102,6 +102,7 @@ export class VidxStack extends Stack {
       index: this.index,
       queue: this.clips.queue,
       videosArn,
+      payloadsArn: IndexTable.payloadObjects(this.bucket),
       everyMinutes: config.sweepEveryMinutes,
       visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
       maxReceiveCount: config.maxReceiveCount,
@@ -155,7 +156,7 @@ export class VidxStack extends Stack {
       modelZooUrl: config.modelZooUrl,
       logRetentionDays: config.logRetentionDays,
       environment: {
-        [ENV.table]: table.tableName,
+        ...this.index.environment(),
         [ENV.bucket]: this.bucket.bucketName,
         [ENV.queueUrl]: this.clips.queue.queueUrl,
         [ENV.videoPrefix]: config.videoPrefix,
@@ -180,6 +181,8 @@ export class VidxStack extends Stack {
       // The worker never reads the label index (only the query API does).
       new iam.PolicyStatement({ actions: [...ACTIONS.workerTable], resources: [table.tableArn] }),
     );
+    // Clip results too large for an index item: one object per clip and revision under the payload prefix.
+    taskRole.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.clipPayloads], resources: [IndexTable.payloadObjects(this.bucket)] }));
     this.events.grantPublish(taskRole);
     this.scaling = new WorkerScaling(this, 'WorkerScaling', {
       cluster: capacity.cluster,

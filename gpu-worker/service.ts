@@ -6,7 +6,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { ENV, TABLE } from '../core/names.ts';
 import { VidxError } from '../core/errors.ts';
 import type { AwsClients } from '../adapters/clients.ts';
-import { IndexStore } from '../adapters/index-store.ts';
+import { createIndex, labelShardsFrom } from '../adapters/dynamo-index/create.ts';
 import { defaultTimelineOptions } from '../core/timeline/defaults.ts';
 import type { Manifest } from '../core/model/manifest.ts';
 import { ClipWorker, type WorkerOptions } from './worker.ts';
@@ -18,6 +18,9 @@ export interface WorkerServiceConfig {
   queueUrl: string;
   tableName: string;
   healthPort: number | undefined;
+  /** Where large clip payloads go (the video bucket). */
+  bucket?: string | undefined;
+  labelShards?: number | undefined;
 }
 
 export function workerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): WorkerServiceConfig {
@@ -28,7 +31,7 @@ export function workerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Worke
   if (healthPort !== undefined && !(Number.isInteger(healthPort) && healthPort >= 0 && healthPort < 65536)) {
     throw new VidxError('WORKER_CONFIG', `${ENV.healthPort} must be a port number, got "${port}"`);
   }
-  return { queueUrl, tableName: env[ENV.table] || TABLE.name, healthPort };
+  return { queueUrl, tableName: env[ENV.table] || TABLE.name, healthPort, bucket: env[ENV.bucket] || undefined, labelShards: labelShardsFrom(env) };
 }
 
 export interface WorkerService {
@@ -52,7 +55,7 @@ export async function startWorkerService(
     sqs: clients.sqs,
     s3: clients.s3,
     queueUrl: config.queueUrl,
-    store: new IndexStore(clients.doc, config.tableName),
+    store: createIndex(clients, config.tableName, { labelShards: config.labelShards, payloadBucket: config.bucket }),
     scorer,
     timeline: { threshold: timeline.threshold, gap: timeline.gap },
     log,

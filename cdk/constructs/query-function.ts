@@ -9,7 +9,7 @@ import { CURSOR_SECRET_ENV } from '../../core/query/cursor.ts';
 import { ACTIONS } from '../actions.ts';
 import { acknowledge } from '../nag.ts';
 import { PATHS } from '../paths.ts';
-import type { IndexTable } from './index-table.ts';
+import { IndexTable } from './index-table.ts';
 import { NodeFunction } from './node-function.ts';
 
 /**
@@ -58,7 +58,7 @@ export class QueryFunction extends Construct {
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       copyBesideBundle: { [PATHS.labels]: 'kinetics400_labels.txt', [PATHS.avaLabels]: 'ava_v2.2_labels.txt' },
       environment: {
-        [ENV.table]: props.index.table.tableName,
+        ...props.index.environment(),
         [CURSOR_SECRET_ENV]: cursorSecret.secretValue.unsafeUnwrap(), // a {{resolve:secretsmanager}} reference
         [ENV.bucket]: props.bucket.bucketName, // media routes: presigned video/thumbnail GETs, upload PUTs
         [ENV.videoPrefix]: props.videoPrefix,
@@ -71,5 +71,7 @@ export class QueryFunction extends Construct {
     role.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.uploadVideo], resources: [videosArn] }));
     role.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.queryTable], resources: [props.index.table.tableArn] }));
     role.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.queryIndex], resources: [props.index.labelIndexArn] }));
+    // Re-segmentation reads window scores that large clips keep in S3.
+    role.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.readClipPayloads], resources: [IndexTable.payloadObjects(props.bucket)] }));
   }
 }

@@ -15,7 +15,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { DEFAULTS } from '../../core/names.ts';
 import { VidxError } from '../../core/errors.ts';
 import { awsConfigFromEnv, createClients } from '../../adapters/clients.ts';
-import { IndexStore } from '../../adapters/index-store.ts';
+import { createIndex } from '../../adapters/dynamo-index/create.ts';
 import { loadModelRef } from '../../core/pipeline/model-ref.ts';
 import { reindexVideo, type ReindexOutcome } from '../../core/pipeline/reindex.ts';
 import { buildSegmenterDeps } from '../../lambdas/segmenter/deps.ts';
@@ -93,7 +93,7 @@ async function reindexDeployed(opts: ReindexOptions): Promise<ReindexOutcome[]> 
       clipSeconds: Number(opts.clipSeconds),
       log: new Logger({ serviceName: 'vidx-reindex', logLevel: 'WARN' }),
     });
-    const ids = opts.all ? (await new IndexStore(clients.doc, tableName).listVideos()).map((v) => v.videoId) : opts.video!;
+    const ids = opts.all ? (await createIndex(clients, tableName).allVideos()).map((v) => v.videoId) : opts.video!;
     const out: ReindexOutcome[] = [];
     for (const id of ids) out.push(await reindexVideo(deps, id));
     return out;

@@ -23,7 +23,7 @@ import { isFinal } from '../../core/events/video-event.ts';
 import { reindexVideo, type ReindexOutcome } from '../../core/pipeline/reindex.ts';
 import { notifyIfFinal } from '../../core/pipeline/notify.ts';
 import type { SegmenterDeps } from '../../core/pipeline/segment.ts';
-import type { IndexStore } from '../../adapters/index-store.ts';
+import type { VideoIndex } from '../../core/index/port.ts';
 import { decodeS3Key } from '../../lambdas/segmenter/handler.ts';
 
 interface Kept {
@@ -91,12 +91,12 @@ export interface Recovery {
 }
 
 /** Finishes what a previous run left in flight (see the file comment). */
-export async function recoverLocalWork(keeper: LocalObjectKeeper, store: IndexStore, deps: SegmenterDeps): Promise<Recovery> {
+export async function recoverLocalWork(keeper: LocalObjectKeeper, store: VideoIndex, deps: SegmenterDeps): Promise<Recovery> {
   const restored = await keeper.restore();
   const resumed: ReindexOutcome[] = [];
   const failed: Recovery['failed'] = [];
   let notified = 0;
-  for (const video of await store.listVideos()) {
+  for (const video of await store.allVideos()) {
     try {
       if (!isFinal(video.status)) {
         resumed.push(await reindexVideo(deps, video.videoId));

@@ -10,7 +10,8 @@ import { randomBytes } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createClients, type AwsClients } from '../../adapters/clients.ts';
 import { BUCKET, DEFAULTS, ENV, VIDEO_PREFIX } from '../../core/names.ts';
-import { IndexStore } from '../../adapters/index-store.ts';
+import { createIndex } from '../../adapters/dynamo-index/create.ts';
+import type { DynamoIndex } from '../../adapters/dynamo-index/index.ts';
 import { loadModelRef } from '../../core/pipeline/model-ref.ts';
 import { reindexVideo, type ReindexOutcome } from '../../core/pipeline/reindex.ts';
 import { webhookSink } from '../../core/events/webhook.ts';
@@ -73,7 +74,7 @@ export interface LocalStack {
   emulators: Emulators;
   clients: AwsClients;
   resources: LocalResources;
-  store: IndexStore;
+  store: DynamoIndex;
   segmenter: S3EventHandler;
   worker: LocalWorker;
   /** What the start found unfinished from a previous run and resumed. */
@@ -115,7 +116,7 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
     });
     const logLevel = o.logLevel ?? 'INFO';
     const { manifest, ref } = loadModelRef(o.manifestPath);
-    const store = new IndexStore(clients.doc, resources.tableName);
+    const store = createIndex(clients, resources.tableName, { payloadBucket: resources.bucket });
     const webhookSecret = o.webhook ? (o.webhook.secret ?? localWebhookSecret(dataDir)) : undefined;
     const events = o.webhook ? { sinks: [webhookSink({ url: o.webhook.url, secret: webhookSecret! })], delivery: o.delivery } : undefined;
     const segmenterDeps = buildSegmenterDeps({
@@ -138,7 +139,7 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
     };
     const recovery = await recoverLocalWork(keeper, store, segmenterDeps);
     const reindex = async (ids: readonly string[] | 'all'): Promise<ReindexOutcome[]> => {
-      const list = ids === 'all' ? (await store.listVideos()).map((v) => v.videoId) : ids;
+      const list = ids === 'all' ? (await store.allVideos()).map((v) => v.videoId) : ids;
       const out: ReindexOutcome[] = [];
       for (const id of list) out.push(await reindexVideo(segmenterDeps, id));
       return out;
@@ -247,7 +248,7 @@ async function inProcessWorker(
   manifest: Parameters<typeof startWorkerService>[3],
   extra: Partial<WorkerOptions>,
 ): Promise<LocalWorker> {
-  const service = await startWorkerService(clients, { queueUrl: resources.queueUrl, tableName: resources.tableName, healthPort: undefined }, scorer, manifest, extra);
+  const service = await startWorkerService(clients, { queueUrl: resources.queueUrl, tableName: resources.tableName, healthPort: undefined, bucket: resources.bucket }, scorer, manifest, extra);
   return { status: async () => service.worker.status(), stop: () => service.stop() };
 }
 

@@ -1,12 +1,13 @@
 /**
- * Timeline assembly (pure): the windows of every clip of one revision -> segments -> the segment
- * items of the index. Deterministic: the same clips always give the same items with the same
- * keys, so an assembly repeated after a crash overwrites in place and converges.
+ * Timeline assembly (pure): the windows of every clip of one revision -> segments -> the timeline
+ * segments the index stores. Deterministic: the same clips always give the same segments with the
+ * same identity (core/index/order.ts), so an assembly repeated after a crash overwrites in place.
  */
 import { VidxError } from '../errors.ts';
 import type { Segment, WindowScore } from '../result.ts';
 import type { KeyframeDetections, PersonSegment } from '../detection/schema.ts';
-import { labelGsiPk, labelGsiSk, personSegmentSk, segmentSk, videoPk, type SegmentRecord } from '../records.ts';
+import type { TimelineOwner, TimelineSegment } from '../index/port.ts';
+import { timelineOrderOf } from '../index/order.ts';
 
 
 export interface ClipWindows {
@@ -35,37 +36,21 @@ export function collectWindows(clips: readonly ClipWindows[], clipsTotal: number
   return [...byIndex.values()].sort((a, b) => a.index - b.index);
 }
 
-export interface SegmentOwner {
-  videoId: string;
-  key: string;
-  etag: string;
+/** The revision a timeline's segments belong to. */
+export type SegmentOwner = TimelineOwner;
+
+export function segmentItem(_owner: SegmentOwner, s: Segment): TimelineSegment {
+  return { label: s.label, start: s.start, end: s.end, score: s.score, mean: s.mean, windows: s.windows };
 }
 
-export function segmentItem(owner: SegmentOwner, s: Segment): SegmentRecord {
-  return {
-    PK: videoPk(owner.videoId),
-    SK: segmentSk(s.start, s.label),
-    GSI1PK: labelGsiPk(s.label),
-    GSI1SK: labelGsiSk(s.score, owner.videoId, s.start),
-    videoId: owner.videoId,
-    key: owner.key,
-    etag: owner.etag,
-    label: s.label,
-    start: s.start,
-    end: s.end,
-    score: s.score,
-    mean: s.mean,
-    windows: s.windows,
-  };
-}
-
-/** Segment items, one per distinct key (two segments of one label never share a start). */
-export function segmentItems(owner: SegmentOwner, segments: readonly Segment[]): SegmentRecord[] {
-  const byKey = new Map<string, SegmentRecord>();
+/** Timeline segments, one per identity (two segments of one label never share a start: the better one stays). */
+export function segmentItems(owner: SegmentOwner, segments: readonly Segment[]): TimelineSegment[] {
+  const byKey = new Map<string, TimelineSegment>();
   for (const s of segments) {
     const item = segmentItem(owner, s);
-    const prev = byKey.get(item.SK);
-    if (!prev || prev.score < item.score) byKey.set(item.SK, item);
+    const key = timelineOrderOf(item);
+    const prev = byKey.get(key);
+    if (!prev || prev.score < item.score) byKey.set(key, item);
   }
   return [...byKey.values()];
 }
@@ -87,8 +72,8 @@ export function collectKeyframes(clips: readonly ClipKeyframes[]): KeyframeDetec
   return [...byIndex.values()].sort((a, b) => a.index - b.index);
 }
 
-/** A person segment item: found by label through GSI1 like a clip-level one, keyed apart by person. */
-export function personSegmentItem(owner: SegmentOwner, s: PersonSegment): SegmentRecord {
+/** A person segment: found by label like a clip-level one, told apart by its person. */
+export function personSegmentItem(owner: SegmentOwner, s: PersonSegment): TimelineSegment {
   const { label, start, end, score, mean, keyframes, person, boxes } = s;
-  return { ...segmentItem(owner, { label, start, end, score, mean, windows: keyframes }), SK: personSegmentSk(start, label, person), kind: 'person', person, boxes };
+  return { ...segmentItem(owner, { label, start, end, score, mean, windows: keyframes }), kind: 'person', person, boxes };
 }

@@ -19,7 +19,7 @@ import type { ClipJob } from '../messages.ts';
 import { videoIdFor, type VideoRecord } from '../records.ts';
 import { planClips } from './plan.ts';
 import { requeueMissing } from './requeue.ts';
-import { type ClipQueue, type PipelineIndex, type PipelineLog, type RevisionFacts, type VideoObjects } from './ports.ts';
+import { type ClipQueue, type VideoIndex, type PipelineLog, type RevisionFacts, type VideoObjects } from './ports.ts';
 
 
 /** What the segmenter needs from a probe (core/video's VideoInfo satisfies it). */
@@ -35,7 +35,7 @@ export interface ProbedVideo {
 export interface SegmenterDeps {
   objects: VideoObjects;
   queue: ClipQueue;
-  store: PipelineIndex;
+  store: VideoIndex;
   /** Only keys under this prefix are indexed. */
   prefix: string;
   clipSeconds: number;
@@ -172,7 +172,7 @@ export async function segmentObject(deps: SegmenterDeps, obj: ObjectRef): Promis
   }
   if (facts.status === 'failed') {
     // A failed new revision replaces the old timeline too: the object is no longer that video.
-    const removed = existing ? await deps.store.deleteDerived(videoId) : 0;
+    const removed = existing ? await deps.store.forgetDerived(videoId) : 0;
     deps.log.warn('video failed', { ...log, errorCode: facts.errorCode, reason: facts.reason, removed });
     await notify(deps, video);
     return { videoId, outcome: 'failed', code: facts.errorCode ?? 'UNKNOWN', reason: facts.reason ?? '' };
@@ -183,7 +183,7 @@ export async function segmentObject(deps: SegmenterDeps, obj: ObjectRef): Promis
     if (!isVidxError(e, 'ENQUEUE_REJECTED')) throw e; // transient: the event is retried
     // Refused for good: say so on the video rather than retrying an event that cannot succeed.
     if (await deps.store.markFailed(videoId, revision, e.code, e.message)) {
-      await deps.store.deleteDerived(videoId);
+      await deps.store.forgetDerived(videoId);
       const failed = await deps.store.getVideo(videoId);
       if (failed) await notify(deps, failed);
     }

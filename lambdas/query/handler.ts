@@ -7,7 +7,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { createClients, createPresignS3 } from '../../adapters/clients.ts';
 import { S3MediaSigner } from '../../adapters/media-signer.ts';
-import { IndexReader } from '../../adapters/index-reader.ts';
+import { createIndex, labelShardsFrom } from '../../adapters/dynamo-index/create.ts';
 import { ENV, TABLE } from '../../core/names.ts';
 import { CURSOR_SECRET_ENV, cursorSecret } from '../../core/query/cursor.ts';
 import { loadSearchVocabulary } from '../../models/labels.ts';
@@ -30,7 +30,7 @@ function coldStart(): QueryHandler {
   const bucket = process.env[ENV.bucket];
   const media = bucket ? new S3MediaSigner(createPresignS3(clients.config, process.env[ENV.mediaEndpoint]), bucket) : undefined;
   return createQueryHandler({
-    index: new IndexReader(clients.doc, tableName),
+    index: createIndex(clients, tableName, { labelShards: labelShardsFrom(process.env) }),
     media,
     videoPrefix: process.env[ENV.videoPrefix] || undefined,
     vocabulary: loadSearchVocabulary(),

@@ -4,7 +4,7 @@
  */
 import { planKeyframes } from '../../core/detection/keyframes.ts';
 import type { AwsClients } from '../../adapters/clients.ts';
-import { IndexStore } from '../../adapters/index-store.ts';
+import { createIndex, labelShardsFrom } from '../../adapters/dynamo-index/create.ts';
 import { s3VideoObjects } from '../../adapters/objects.ts';
 import { sqsClipQueue } from '../../adapters/queue.ts';
 import { DEFAULTS, VIDEO_PREFIX } from '../../core/names.ts';
@@ -35,7 +35,7 @@ export function buildSegmenterDeps(w: SegmenterWiring): SegmenterDeps {
   return {
     objects: s3VideoObjects(w.clients.s3),
     queue: sqsClipQueue(w.clients.sqs, w.queueUrl),
-    store: new IndexStore(w.clients.doc, w.tableName),
+    store: createIndex(w.clients, w.tableName, { labelShards: labelShardsFrom(process.env) }),
     prefix: w.prefix ?? VIDEO_PREFIX,
     clipSeconds: w.clipSeconds ?? DEFAULTS.clipSeconds,
     model: { architecture: w.model.architecture, trained: w.model.trained, manifestSha256: w.manifestSha256 },

@@ -7,7 +7,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { VidxError } from '../../core/errors.ts';
 import { DEFAULTS, ENV, TABLE } from '../../core/names.ts';
 import { createClients, type AwsClients } from '../../adapters/clients.ts';
-import { IndexStore } from '../../adapters/index-store.ts';
+import { createIndex, labelShardsFrom } from '../../adapters/dynamo-index/create.ts';
 import { s3VideoObjects } from '../../adapters/objects.ts';
 import { sqsClipQueue } from '../../adapters/queue.ts';
 import type { PipelineLog } from '../../core/pipeline/ports.ts';
@@ -16,7 +16,7 @@ import { staleAfterSeconds, sweepUnfinished, type SweepDeps, type SweepOptions, 
 
 /** The one builder of the sweeper's dependencies (this Lambda and `vidx local`). */
 export function buildSweepDeps(clients: Pick<AwsClients, 's3' | 'sqs' | 'doc'>, tableName: string, queueUrl: string, log: PipelineLog): SweepDeps {
-  return { objects: s3VideoObjects(clients.s3), queue: sqsClipQueue(clients.sqs, queueUrl), store: new IndexStore(clients.doc, tableName), log };
+  return { objects: s3VideoObjects(clients.s3), queue: sqsClipQueue(clients.sqs, queueUrl), store: createIndex(clients, tableName, { labelShards: labelShardsFrom(process.env) }), log };
 }
 
 function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {

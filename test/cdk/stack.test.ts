@@ -6,7 +6,8 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULTS, ENV, TABLE, THUMBNAIL_PREFIX, VIDEO_PREFIX } from '../../core/names.ts';
+import { DEFAULTS, ENV, THUMBNAIL_PREFIX, VIDEO_PREFIX } from '../../core/names.ts';
+import { KEYS, LIST_PROJECTION } from '../../adapters/dynamo-index/layout.ts';
 import { CURSOR_SECRET_ENV } from '../../core/query/cursor.ts';
 import { WORKER_HEALTH_SCRIPT } from '../../cdk/constructs/gpu-worker-service.ts';
 import { QUERY_ROUTES } from '../../cdk/constructs/query-api.ts';
@@ -80,7 +81,7 @@ const taskRoleId = () => byPrefix('AWS::IAM::Role', 'WorkerTaskRole');
 const taskDefId = () => byPrefix('AWS::ECS::TaskDefinition', 'WorkerTask');
 const workerContainer = () =>
   (resources[taskDefId()]!.Properties.ContainerDefinitions as Record<string, unknown>[])[0]!;
-const labelIndexArn = () => ({ 'Fn::Join': ['', [arn(tableId()), `/index/${TABLE.labelIndex.name}`]] });
+const labelIndexArn = () => ({ 'Fn::Join': ['', [arn(tableId()), `/index/${KEYS.list.name}`]] });
 const videoObjectsArn = () => ({ 'Fn::Join': ['', [arn(bucketId()), `/${VIDEO_PREFIX}*`]] });
 const objectsArn = (prefix: string) => ({ 'Fn::Join': ['', [arn(bucketId()), `/${prefix}*`]] });
 
@@ -202,22 +203,30 @@ describe('queues', () => {
 });
 
 describe('index table', () => {
-  it('has the keys and label GSI of core/names.ts, on demand, PITR, encrypted, retained', () => {
+  it('has the keys and indexes of adapters/dynamo-index/layout.ts (a lean listing and label index, a sparse index of unfinished videos), on demand, PITR, encrypted, retained', () => {
     const table = resources[tableId()]!;
     expect(table.Properties).toMatchObject({
       BillingMode: 'PAY_PER_REQUEST',
       KeySchema: [
-        { AttributeName: TABLE.partitionKey, KeyType: 'HASH' },
-        { AttributeName: TABLE.sortKey, KeyType: 'RANGE' },
+        { AttributeName: KEYS.partitionKey, KeyType: 'HASH' },
+        { AttributeName: KEYS.sortKey, KeyType: 'RANGE' },
       ],
       GlobalSecondaryIndexes: [
         {
-          IndexName: TABLE.labelIndex.name,
+          IndexName: KEYS.list.name,
           KeySchema: [
-            { AttributeName: TABLE.labelIndex.partitionKey, KeyType: 'HASH' },
-            { AttributeName: TABLE.labelIndex.sortKey, KeyType: 'RANGE' },
+            { AttributeName: KEYS.list.partitionKey, KeyType: 'HASH' },
+            { AttributeName: KEYS.list.sortKey, KeyType: 'RANGE' },
           ],
-          Projection: { ProjectionType: 'ALL' },
+          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...LIST_PROJECTION] },
+        },
+        {
+          IndexName: KEYS.unfinished.name,
+          KeySchema: [
+            { AttributeName: KEYS.unfinished.partitionKey, KeyType: 'HASH' },
+            { AttributeName: KEYS.unfinished.sortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
         },
       ],
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },

@@ -52,8 +52,8 @@ async function upload(name: string, seconds: number): Promise<UploadedFile> {
 
 /** Clip `index` finished, as a worker records it. */
 async function finishClip(up: UploadedFile, index: number, start: number): Promise<void> {
-  await stack.store.putClip({ videoId: up.videoId, etag: up.etag, index, start, end: start + 2, windows: '[]', device: 'cpu' });
-  await stack.store.addDoneClip(up.videoId, up.etag, index);
+  await stack.store.recordClip({ videoId: up.videoId, etag: up.etag, index, start, end: start + 2, windows: '[]', device: 'cpu' });
+  await stack.store.markClipDone(up.videoId, up.etag, index);
 }
 
 const later = (hours: number) => () => new Date(Date.now() + hours * 3600_000);

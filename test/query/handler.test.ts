@@ -4,13 +4,13 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IndexReader } from '../../adapters/index-reader.ts';
+import { DynamoIndex } from '../../adapters/dynamo-index/index.ts';
 import { encodeCursor, scopeOf } from '../../core/query/cursor.ts';
 import { videoIdFor } from '../../core/records.ts';
 import { createQueryHandler, type QueryHandler } from '../../lambdas/query/app.ts';
 import { startTable, type TestTable } from './helpers/dynamo.ts';
 import { apigwEvent } from './helpers/events.ts';
-import { segmentItem, videoItem, type SeedSegment } from './helpers/seed.ts';
+import { rankOfSeed, segmentItem, videoItem, type SeedSegment } from './helpers/seed.ts';
 import { kinetics400 } from './helpers/vocabulary.ts';
 
 const SECRET = Buffer.from('integration-secret');
@@ -35,9 +35,9 @@ function segments(): SeedSegment[] {
   return out;
 }
 
-/** The order the API promises: GSI1SK ascending (best score first), ties by label. */
+/** The order the API promises: rank ascending (best score first), ties by label. */
 function expectedOrder(list: SeedSegment[]): SeedSegment[] {
-  const sk = (s: SeedSegment) => segmentItem(s).GSI1SK as string;
+  const sk = (s: SeedSegment) => rankOfSeed(s);
   return [...list].sort((a, b) => (sk(a) < sk(b) ? -1 : sk(a) > sk(b) ? 1 : a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
 }
 
@@ -85,7 +85,7 @@ beforeAll(async () => {
     ...SEGS.map(segmentItem),
   ]);
   handler = createQueryHandler({
-    index: new IndexReader(table.doc, table.tableName),
+    index: new DynamoIndex(table.doc, table.tableName),
     vocabulary: kinetics400(),
     cursorSecret: SECRET,
     logger: new Logger({ serviceName: 'vidx-query-test', logLevel: 'SILENT' }),
@@ -199,7 +199,7 @@ describe('GET /videos', () => {
     const flat = pages.flat();
     expect(flat.map((v) => v.key)).toEqual([PENDING_KEY, FAILED_KEY, KEYS[2], KEYS[1], KEYS[0]]);
     expect(pages.map((p) => p.length)).toEqual([2, 2, 1]);
-    for (const v of flat) for (const k of ['PK', 'SK', 'GSI1PK', 'GSI1SK', 'bucket', 'etag', 'doneClips']) expect(v).not.toHaveProperty(k);
+    for (const v of flat) for (const k of ['PK', 'SK', 'listPk', 'listSk', 'sweepPk', 'sweepSk', 'bucket', 'etag', 'doneClips', 'rank', 'position']) expect(v).not.toHaveProperty(k);
   });
 
   it('shows one video', async () => {
@@ -280,7 +280,7 @@ describe('errors are 4xx JSON { status, code, message }', () => {
 
   it('hides the detail of an unexpected failure: 500 INTERNAL', async () => {
     const failing = createQueryHandler({
-      index: { getVideo: () => Promise.reject(new Error('secret detail')), listVideos: () => Promise.reject(new Error('x')), segmentsOf: () => Promise.reject(new Error('x')), clipsOf: () => Promise.reject(new Error('x')), readLabel: () => Promise.reject(new Error('x')) },
+      index: { getVideo: () => Promise.reject(new Error('secret detail')), listVideos: () => Promise.reject(new Error('x')), timelinePage: () => Promise.reject(new Error('x')), clipsOf: () => Promise.reject(new Error('x')), searchLabel: () => Promise.reject(new Error('x')) },
       vocabulary: kinetics400(),
       cursorSecret: SECRET,
       logger: new Logger({ serviceName: 'vidx-query-test', logLevel: 'SILENT' }),
@@ -294,7 +294,7 @@ describe('errors are 4xx JSON { status, code, message }', () => {
 
   it('answers 503 JSON, not a crash, when the index is unreachable', async () => {
     const broken = createQueryHandler({
-      index: new IndexReader(table.doc, 'no-such-table'),
+      index: new DynamoIndex(table.doc, 'no-such-table'),
       vocabulary: kinetics400(),
       cursorSecret: SECRET,
       logger: new Logger({ serviceName: 'vidx-query-test', logLevel: 'SILENT' }),
