@@ -12,6 +12,7 @@ export const UNIT_TESTS = [
   'test/analyze/score-loop.test.ts',
   'test/cli/upload.test.ts',
   'test/detection/detection-core.test.ts',
+  'test/index/memory-index.test.ts',
   'test/labels/match.test.ts',
   'test/models/checkpoint.test.ts',
   'test/models/manifest.test.ts',

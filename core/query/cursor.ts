@@ -23,8 +23,8 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { VidxError } from '../errors.ts';
 
 export const CURSOR_SECRET_ENV = 'VIDX_CURSOR_SECRET';
-/** Longest cursor accepted (bytes of the string); a real one is a few hundred. */
-export const MAX_CURSOR_LENGTH = 2048;
+/** Longest cursor accepted (bytes of the string): a search over 5 labels of 8 shards each is about 2.6 KB. */
+export const MAX_CURSOR_LENGTH = 4096;
 
 const DOMAIN = 'vidx.cursor.v1\n';
 
