@@ -36,7 +36,7 @@ import { timelineOrderOf } from '../index/order.ts';
 export type { SearchResponse, TimelineResponse } from './responses.ts';
 
 /** What the API reads of the index (read-only). */
-export type QueryIndex = Pick<VideoIndex, 'getVideo' | 'listVideos' | 'timelinePage' | 'clipsOf' | 'searchLabel'>;
+export type QueryIndex = Pick<VideoIndex, 'getVideo' | 'listVideos' | 'timelinePage' | 'timelineOf' | 'clipsOf' | 'searchLabel'>;
 
 export interface QueryApiDeps {
   index: QueryIndex;
@@ -236,18 +236,21 @@ export class QueryApi {
   }
 
   /**
-   * The segments of a video's current timeline rebuilt with other parameters. The timeline's
-   * revision is the video's own once indexed; while a new revision is on its way it is the one
-   * the stored segments belong to (their clip results stay until the new revision commits).
+   * The segments of a video's current timeline rebuilt with other parameters; its person segments
+   * as stored. The timeline's revision is the video's own once indexed; while a new revision is on
+   * its way it is the one the stored segments belong to (their clip results stay until the new
+   * revision commits).
    */
   private async recomputed(id: string, wanted: SegmentationParams, known?: VideoRecord): Promise<{ items: SegmentRecord[]; segmentation: Segmentation }> {
     const item = known ?? (await this.video(id));
     const segmentation = { ...defaultSegmentation(trainedOf(item)), ...definedOnly(wanted) };
-    let etag: string | undefined = item.status === 'indexed' ? item.etag : undefined;
-    if (etag === undefined) etag = (await this.deps.index.timelinePage(id, { limit: 1 })).items[0]?.etag;
+    // Person segments are kept as stored: the whole stored timeline is read (one video's partition).
+    const stored = await this.deps.index.timelineOf(id);
+    const etag: string | undefined = item.status === 'indexed' ? item.etag : stored[0]?.etag;
     if (etag === undefined) return { items: [], segmentation };
     const clips: StoredClip[] = await this.deps.index.clipsOf(id, etag);
-    const items = resegment({ videoId: id, key: item.key, etag }, clips, expectedClips(item, etag, clips), segmentation);
+    const people = stored.filter((s) => s.kind === 'person');
+    const items = resegment({ videoId: id, key: item.key, etag }, clips, expectedClips(item, etag, clips), segmentation, people);
     return { items, segmentation };
   }
 

@@ -280,7 +280,7 @@ describe('errors are 4xx JSON { status, code, message }', () => {
 
   it('hides the detail of an unexpected failure: 500 INTERNAL', async () => {
     const failing = createQueryHandler({
-      index: { getVideo: () => Promise.reject(new Error('secret detail')), listVideos: () => Promise.reject(new Error('x')), timelinePage: () => Promise.reject(new Error('x')), clipsOf: () => Promise.reject(new Error('x')), searchLabel: () => Promise.reject(new Error('x')) },
+      index: { getVideo: () => Promise.reject(new Error('secret detail')), listVideos: () => Promise.reject(new Error('x')), timelinePage: () => Promise.reject(new Error('x')), timelineOf: () => Promise.reject(new Error('x')), clipsOf: () => Promise.reject(new Error('x')), searchLabel: () => Promise.reject(new Error('x')) },
       vocabulary: kinetics400(),
       cursorSecret: SECRET,
       logger: new Logger({ serviceName: 'vidx-query-test', logLevel: 'SILENT' }),
