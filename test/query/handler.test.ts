@@ -221,6 +221,28 @@ describe('GET /videos', () => {
     expect(r.body).not.toHaveProperty('message');
   });
 
+  it('pages a timeline: limit and cursor give every segment once, in order; a cursor of another video is refused', async () => {
+    const whole = (await get(`/videos/${IDS[2]}/timeline`)).body.segments as unknown[];
+    expect(whole.length).toBeGreaterThan(3);
+    const seen: unknown[] = [];
+    let cursor: string | undefined;
+    for (let guard = 0; guard < 100; guard++) {
+      const r = await get(`/videos/${IDS[2]}/timeline?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      expect(r.status).toBe(200);
+      const page = r.body as { segments: unknown[]; truncated: boolean; nextCursor: string | null };
+      seen.push(...page.segments);
+      expect(page.truncated).toBe(page.nextCursor !== null);
+      if (!page.nextCursor) break;
+      expect(page.segments).toHaveLength(2);
+      cursor = page.nextCursor;
+    }
+    expect(seen).toEqual(whole);
+    const first = (await get(`/videos/${IDS[2]}/timeline?limit=1`)).body as { nextCursor: string };
+    const foreign = await get(`/videos/${IDS[1]}/timeline?limit=1&cursor=${encodeURIComponent(first.nextCursor)}`);
+    expect(foreign.status).toBe(400);
+    expect(foreign.body).toMatchObject({ code: 'INVALID_CURSOR' });
+  });
+
   it('says when a video is not indexed yet', async () => {
     const r = await get(`/videos/${PENDING_ID}/timeline`);
     expect(r.status).toBe(200);
