@@ -6,8 +6,9 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULTS, ENV, THUMBNAIL_PREFIX, VIDEO_PREFIX } from '../../core/names.ts';
+import { CLIP_PAYLOAD_PREFIX, DEFAULTS, ENV, THUMBNAIL_PREFIX, VIDEO_PREFIX } from '../../core/names.ts';
 import { KEYS, LIST_PROJECTION } from '../../adapters/dynamo-index/layout.ts';
+import { INDEX_DEFAULTS } from '../../core/infra-definitions.ts';
 import { CURSOR_SECRET_ENV } from '../../core/query/cursor.ts';
 import { WORKER_HEALTH_SCRIPT } from '../../cdk/constructs/gpu-worker-service.ts';
 import { QUERY_ROUTES } from '../../cdk/constructs/query-api.ts';
@@ -263,6 +264,7 @@ describe('Lambdas', () => {
   it('segmenter environment: table, queue, bucket, prefix, clip length, bundled manifest, ffprobe from the layer', () => {
     expect(envOf(segmenterFnId())).toMatchObject({
       [ENV.table]: ref(tableId()),
+      [ENV.labelShards]: String(INDEX_DEFAULTS.labelShards),
       [ENV.queueUrl]: ref(clipQueueId()),
       [ENV.bucket]: ref(bucketId()),
       [ENV.videoPrefix]: VIDEO_PREFIX,
@@ -349,7 +351,7 @@ describe('Lambdas', () => {
 });
 
 describe('least privilege', () => {
-  it('segmenter: read videos, send clip messages, get/update/query/batch-write the table, write its logs', () => {
+  it('segmenter: read videos, send clip messages, get/update/query/batch-write the table, remove clip payloads, write its logs', () => {
     const st = statementsOf(segmenterRoleId());
     expect(st).toEqual(
       expect.arrayContaining([
@@ -372,6 +374,7 @@ describe('least privilege', () => {
         'events:PutEvents',
         'logs:CreateLogStream',
         'logs:PutLogEvents',
+        's3:DeleteObject',
         's3:GetObject',
         'sns:Publish',
         'sqs:SendMessage',
@@ -380,7 +383,7 @@ describe('least privilege', () => {
     );
   });
 
-  it('query: Query/GetItem on the table, Query on the label index; for the URLs it signs, read videos and thumbnails, put videos; nothing else', () => {
+  it('query: Query/GetItem on the table, Query on the label index, read clip payloads; for the URLs it signs, read videos and thumbnails, put videos; nothing else', () => {
     const st = statementsOf(queryRoleId());
     expect(st).toEqual(
       expect.arrayContaining([
@@ -388,14 +391,15 @@ describe('least privilege', () => {
         expect.objectContaining({ Action: 'dynamodb:Query', Resource: labelIndexArn() }),
         expect.objectContaining({ Action: 's3:GetObject', Resource: [videoObjectsArn(), objectsArn(THUMBNAIL_PREFIX)] }),
         expect.objectContaining({ Action: 's3:PutObject', Resource: videoObjectsArn() }),
+        expect.objectContaining({ Action: 's3:GetObject', Resource: objectsArn(CLIP_PAYLOAD_PREFIX) }),
       ]),
     );
     expect(allowedActions(queryRoleId())).toEqual(
-      ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:PutObject'].sort(),
+      ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:GetObject', 's3:PutObject'].sort(),
     );
   });
 
-  it('worker task: read videos, write, list and delete thumbnails, consume clip messages, read/write the table (not the label index), publish events', () => {
+  it('worker task: read videos, write, list and delete thumbnails, consume clip messages, read/write the table (not the label index), keep clip payloads, publish events', () => {
     const st = statementsOf(taskRoleId());
     expect(st).toEqual([
       expect.objectContaining({ Action: 's3:GetObject', Resource: videoObjectsArn() }),
@@ -410,6 +414,7 @@ describe('least privilege', () => {
         Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem'],
         Resource: arn(tableId()),
       }),
+      expect.objectContaining({ Action: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'], Resource: objectsArn(CLIP_PAYLOAD_PREFIX) }),
       expect.objectContaining({ Action: 'sns:Publish', Resource: ref(eventTopicId()) }),
       expect.objectContaining({ Action: 'events:PutEvents', Resource: arn(eventBusId()) }),
     ]);
@@ -471,10 +476,11 @@ describe('GPU workers', () => {
     expect(resources[taskDefId()]!.Properties).toMatchObject({ NetworkMode: 'bridge', RequiresCompatibilities: ['EC2'], TaskRoleArn: arn(taskRoleId()) });
   });
 
-  it('worker environment: table, bucket, queue, prefix, event topic and bus, region, health port, CUDA, queue settings', () => {
+  it('worker environment: table and its label shards, bucket, queue, prefix, event topic and bus, region, health port, CUDA, queue settings', () => {
     const env = Object.fromEntries((workerContainer().Environment as { Name: string; Value: unknown }[]).map((e) => [e.Name, e.Value]));
     expect(env).toEqual({
       [ENV.table]: ref(tableId()),
+      [ENV.labelShards]: String(INDEX_DEFAULTS.labelShards),
       [ENV.bucket]: ref(bucketId()),
       [ENV.queueUrl]: ref(clipQueueId()),
       [ENV.videoPrefix]: VIDEO_PREFIX,
