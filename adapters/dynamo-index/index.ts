@@ -97,7 +97,7 @@ export class DynamoIndex implements VideoIndex {
     options: DynamoIndexOptions = {},
   ) {
     this.labelShards = options.labelShards ?? DEFAULT_LABEL_SHARDS;
-    if (!Number.isInteger(this.labelShards) || this.labelShards < 1 || this.labelShards > 64) throw new VidxError('CONFIG_MISSING', `label shards must be an integer from 1 to 64, got ${this.labelShards}`);
+    if (!Number.isInteger(this.labelShards) || this.labelShards < 1 || this.labelShards > 64) throw new VidxError('INVALID_SETTING', `label shards must be an integer from 1 to 64, got ${this.labelShards}`);
     this.payloads = options.payloads;
     this.now = options.now ?? (() => new Date());
   }

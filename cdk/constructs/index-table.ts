@@ -1,7 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { CLIP_PAYLOAD_PREFIX, ENV } from '../../core/names.ts';
+import { CLIP_PAYLOAD_PREFIX } from '../../core/names.ts';
 import { KEYS, TABLE_DEFINITION, type AttributeType, type Projection } from '../../adapters/dynamo-index/layout.ts';
 
 const ATTRIBUTE_TYPES: Record<AttributeType, dynamodb.AttributeType> = {
@@ -17,7 +17,7 @@ function projectionOf(p: Projection): { projectionType: dynamodb.ProjectionType;
 
 export interface IndexTableProps {
   readonly retainData: boolean;
-  /** Write shards per label (every process that reads or writes the index gets it as VIDX_LABEL_SHARDS). */
+  /** Write shards per label (every process that reads or writes the index gets it in its settings). */
   readonly labelShards: number;
 }
 
@@ -59,10 +59,5 @@ export class IndexTable extends Construct {
   /** Objects of the large clip payloads in the video bucket (the worker writes them; the others read or remove them). */
   static payloadObjects(bucket: { arnForObjects(pattern: string): string }): string {
     return bucket.arnForObjects(`${CLIP_PAYLOAD_PREFIX}*`);
-  }
-
-  /** What every process of the index reads: the table's name and its shard count. */
-  environment(): Record<string, string> {
-    return { [ENV.table]: this.table.tableName, [ENV.labelShards]: String(this.labelShards) };
   }
 }

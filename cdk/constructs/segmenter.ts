@@ -5,7 +5,9 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ENV } from '../../core/names.ts';
+import type { Analysis } from '../../core/detection/analyses.ts';
+import { environmentOf } from '../../core/settings/define.ts';
+import { SEGMENTER_SETTINGS } from '../../core/settings/processes.ts';
 import { ACTIONS } from '../actions.ts';
 import type { SegmenterManifest } from '../model-manifest.ts';
 import { acknowledge } from '../nag.ts';
@@ -37,8 +39,9 @@ export interface SegmenterProps {
   /** Uploads under this prefix invoke the segmenter. */
   readonly videoPrefix: string;
   readonly clipSeconds: number;
-  /** VIDX_ANALYSES and VIDX_KEYFRAME_INTERVAL: detection plans keyframes per clip. */
-  readonly analysesEnvironment: Record<string, string>;
+  /** What the workers find; detection plans keyframes per clip, this many seconds apart. */
+  readonly analyses: readonly Analysis[];
+  readonly keyframeInterval: number;
   readonly index: IndexTable;
   readonly clipQueue: sqs.IQueue;
   readonly events: VideoEvents;
@@ -89,15 +92,18 @@ export class Segmenter extends Construct {
       deadLetterQueue: this.failures,
       copyBesideBundle: { [manifest.path]: MODEL_MANIFEST_FILE },
       environment: {
-        ...props.index.environment(),
-        [ENV.bucket]: props.bucket.bucketName,
-        [ENV.queueUrl]: props.clipQueue.queueUrl,
-        [ENV.videoPrefix]: props.videoPrefix,
-        [ENV.clipSeconds]: String(props.clipSeconds),
-        ...props.analysesEnvironment,
-        [ENV.model]: `${LAMBDA_TASK_ROOT}/${MODEL_MANIFEST_FILE}`,
-        [ENV.ffprobe]: FFPROBE_LAYER_PATH,
-        ...props.events.environment(),
+        ...environmentOf(SEGMENTER_SETTINGS, {
+          tableName: props.index.table.tableName,
+          labelShards: props.index.labelShards,
+          queueUrl: props.clipQueue.queueUrl,
+          videoPrefix: props.videoPrefix,
+          clipSeconds: props.clipSeconds,
+          analyses: [...props.analyses],
+          keyframeInterval: props.keyframeInterval,
+          model: `${LAMBDA_TASK_ROOT}/${MODEL_MANIFEST_FILE}`,
+          ffprobe: FFPROBE_LAYER_PATH,
+          ...props.events.settings(),
+        }),
         POWERTOOLS_SERVICE_NAME: 'vidx-segmenter',
       },
     });
