@@ -10,7 +10,7 @@
  *   stack, a dead-lettered or purged job) -> the clips not yet done are sent again (requeue.ts);
  * - recorded but not fully enqueued (a crash between the two) -> the jobs are sent again;
  *   duplicate messages are harmless because the worker is idempotent;
- * - a new etag -> a new revision (see IndexStore.beginRevision).
+ * - a new etag -> a new revision (see VideoIndex.beginRevision, core/index/port.ts).
  */
 import { VidxError, isVidxError } from '../errors.ts';
 import type { DeliveryOptions, EventSink } from '../events/deliver.ts';
