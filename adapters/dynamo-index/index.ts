@@ -301,18 +301,19 @@ export class DynamoIndex implements VideoIndex {
     return r !== undefined;
   }
 
-  async commitTimeline(videoId: string, etag: string, segments: number, made?: ModelRef): Promise<boolean> {
+  async commitTimeline(videoId: string, etag: string, segments: number, made?: ModelRef, coverAt?: number): Promise<boolean> {
     const now = this.now().toISOString();
+    const cover = coverAt !== undefined;
     const r = await this.updateVideo(
       videoId,
       etag,
-      ['#status = :indexed', '#segments = :n', '#indexedAt = :now', '#updatedAt = :now', ...(made ? ['#made = :made'] : [])],
+      ['#status = :indexed', '#segments = :n', '#indexedAt = :now', '#updatedAt = :now', ...(made ? ['#made = :made'] : []), ...(cover ? ['#coverAt = :cover'] : [])],
       {
-        '#status': 'status', '#segments': 'segments', '#indexedAt': 'indexedAt', '#updatedAt': 'updatedAt', '#reason': 'reason', '#errorCode': 'errorCode',
+        '#status': 'status', '#segments': 'segments', '#indexedAt': 'indexedAt', '#updatedAt': 'updatedAt', '#reason': 'reason', '#errorCode': 'errorCode', '#coverAt': 'coverAt',
         '#sweepPk': KEYS.unfinished.partitionKey, '#sweepSk': KEYS.unfinished.sortKey, ...(made ? { '#made': 'indexedWith' } : {}),
       },
-      { ':indexed': 'indexed', ':failed': 'failed', ':n': segments, ':now': now, ...(made ? { ':made': ModelRefSchema.parse(made) } : {}) },
-      { condition: '#status <> :failed', remove: ['#reason', '#errorCode', '#sweepPk', '#sweepSk'] },
+      { ':indexed': 'indexed', ':failed': 'failed', ':n': segments, ':now': now, ...(made ? { ':made': ModelRefSchema.parse(made) } : {}), ...(cover ? { ':cover': coverAt } : {}) },
+      { condition: '#status <> :failed', remove: ['#reason', '#errorCode', '#sweepPk', '#sweepSk', ...(cover ? [] : ['#coverAt'])] },
     );
     return r !== undefined;
   }

@@ -86,7 +86,7 @@ export const DEFAULT_LABEL_SHARDS = INDEX_DEFAULTS.labelShards;
 export const LIST_PROJECTION = [
   // videos (core/records.ts VideoSummarySchema)
   'videoId', 'key', 'etag', 'status', 'reason', 'errorCode', 'duration', 'fps', 'width', 'height', 'model', 'trained', 'modelSha256',
-  'indexedWith', 'clipsTotal', 'doneClips', 'segments', 'createdAt', 'updatedAt', 'indexedAt',
+  'indexedWith', 'coverAt', 'clipsTotal', 'doneClips', 'segments', 'createdAt', 'updatedAt', 'indexedAt',
   // segments (core/index/port.ts SegmentHit)
   'label', 'start', 'end', 'score', 'mean', 'windows', 'kind', 'person', 'thumbAt',
 ] as const;

@@ -170,13 +170,15 @@ export class InMemoryIndex implements VideoIndex {
     return removed;
   }
 
-  async commitTimeline(videoId: string, etag: string, segments: number, made?: ModelRef): Promise<boolean> {
+  async commitTimeline(videoId: string, etag: string, segments: number, made?: ModelRef, coverAt?: number): Promise<boolean> {
     const now = this.now().toISOString();
     return (
       this.update(videoId, etag, (v) => v.status !== 'failed', (v) => {
         Object.assign(v, { status: 'indexed', segments, indexedAt: now, updatedAt: now }, made ? { indexedWith: ModelRefSchema.parse(made) } : {});
         delete v.reason;
         delete v.errorCode;
+        if (coverAt !== undefined) v.coverAt = coverAt;
+        else delete v.coverAt;
       }) !== undefined
     );
   }

@@ -168,8 +168,11 @@ export interface VideoIndex extends LabelSearcher {
    * the clip results of every other revision. Returns how many were removed.
    */
   pruneTimeline(owner: TimelineOwner, segments: readonly TimelineSegment[]): Promise<number>;
-  /** Marks the revision indexed with its segment count and the model that made it (current and not failed only). */
-  commitTimeline(videoId: string, etag: string, segments: number, made?: ModelRef): Promise<boolean>;
+  /**
+   * Marks the revision indexed with its segment count and the model that made it (current and not
+   * failed only); `coverAt` = the time of the thumbnail that stands for the video in lists (absent = none).
+   */
+  commitTimeline(videoId: string, etag: string, segments: number, made?: ModelRef, coverAt?: number): Promise<boolean>;
   /** Removes every segment and clip result of the video, all revisions (its object changed or failed). */
   forgetDerived(videoId: string): Promise<number>;
   /** The video's whole stored timeline, in timeline order (events, tools; the API pages instead). */
