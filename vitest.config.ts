@@ -15,6 +15,7 @@ export const UNIT_TESTS = [
   'test/cli/presigned.test.ts',
   'test/detection/detection-core.test.ts',
   'test/detection/tracking.test.ts',
+  'test/index/memory-index.test.ts',
   'test/labels/match.test.ts',
   'test/models/checkpoint.test.ts',
   'test/models/clip-tokenizer.test.ts',

@@ -89,6 +89,7 @@ const CODES = {
   ENQUEUE_FAILED: { hint: 'check the clip queue and its permissions; upload the file again' },
   ENQUEUE_REJECTED: { hint: 'the clip queue refused the job for good; upload the file again (a very unusual key may need renaming)' },
   STALLED: { hint: 'the video made no progress after several re-enqueues; run `vidx reindex --video <id>` or upload it again' },
+  CLIP_TOO_LARGE: { hint: 'the clip result is larger than the index can store: index the video with shorter clips (VIDX_CLIP_SECONDS) or a longer keyframe interval' },
   ASSEMBLY_INCOMPLETE: { hint: 'the video is assembled again when its missing clips are scored' },
   SEGMENTER_FAILED: { hint: 'see the `vidx local` log for the cause', http: 502 },
   EVENTS_CONFIG: { hint: 'check the event sink settings (VIDX_WEBHOOK_URL with its secret, SNS topic, event bus)' },

@@ -68,10 +68,10 @@ async function reindexLocal(opts: ReindexOptions): Promise<ReindexOutcome[]> {
 
 async function reindexDeployed(opts: ReindexOptions): Promise<ReindexOutcome[]> {
   // The AWS SDK, the segmenter and the model store load only here (help and local reindex stay fast).
-  const [{ Logger }, { awsConfigFromEnv, createClients }, { IndexStore }, { reindexVideo }, { buildSegmenterDeps }, { resolveDefaultModel }, { stackOutputs }] = await Promise.all([
+  const [{ Logger }, { awsConfigFromEnv, createClients }, { createIndex }, { reindexVideo }, { buildSegmenterDeps }, { resolveDefaultModel }, { stackOutputs }] = await Promise.all([
     import('@aws-lambda-powertools/logger'),
     import('../../adapters/clients.ts'),
-    import('../../adapters/index-store.ts'),
+    import('../../adapters/dynamo-index/create.ts'),
     import('../../core/pipeline/reindex.ts'),
     import('../../lambdas/segmenter/deps.ts'),
     import('../../models/store.ts'),
@@ -97,7 +97,7 @@ async function reindexDeployed(opts: ReindexOptions): Promise<ReindexOutcome[]> 
       clipSeconds: Number(opts.clipSeconds),
       log: new Logger({ serviceName: 'vidx-reindex', logLevel: 'WARN' }),
     });
-    const ids = opts.all ? (await new IndexStore(clients.doc, tableName).listVideos()).map((v) => v.videoId) : opts.video!;
+    const ids = opts.all ? (await createIndex(clients, tableName).allVideos()).map((v) => v.videoId) : opts.video!;
     const out: ReindexOutcome[] = [];
     for (const id of ids) out.push(await reindexVideo(deps, id));
     return out;

@@ -31,7 +31,7 @@ import { isFinal, videoEventId } from '../../core/events/video-event.ts';
 import { VidxError, isVidxError } from '../../core/errors.ts';
 import { reindexVideo, type ReindexOutcome } from '../../core/pipeline/reindex.ts';
 import { segmentObject, type SegmenterDeps, type SegmentOutcome } from '../../core/pipeline/segment.ts';
-import type { IndexStore } from '../../adapters/index-store.ts';
+import type { VideoIndex } from '../../core/index/port.ts';
 import { decodeS3Key } from '../../lambdas/segmenter/handler.ts';
 
 /** What <videoId>.json records of a kept upload (size, md5, etag, keptAt: absent in older data folders). */
@@ -231,7 +231,7 @@ export interface RecoveryOptions {
 }
 
 /** Deletes the kept copies of failed videos older than the retention; returns their ids. */
-export async function pruneFailedCopies(keeper: LocalObjectKeeper, store: IndexStore, o: RecoveryOptions = {}, copies: readonly KeptObject[] = keeper.list().kept): Promise<string[]> {
+export async function pruneFailedCopies(keeper: LocalObjectKeeper, store: VideoIndex, o: RecoveryOptions = {}, copies: readonly KeptObject[] = keeper.list().kept): Promise<string[]> {
   const pruned: string[] = [];
   const before = (o.now?.() ?? new Date()).getTime() - (o.keepFailedHours ?? DEFAULT_KEEP_FAILED_HOURS) * 3600_000;
   for (const kept of copies) {
@@ -245,7 +245,7 @@ export async function pruneFailedCopies(keeper: LocalObjectKeeper, store: IndexS
 }
 
 /** Finishes what a previous run left in flight (see the file comment). */
-export async function recoverLocalWork(keeper: LocalObjectKeeper, store: IndexStore, deps: SegmenterDeps, o: RecoveryOptions = {}): Promise<Recovery> {
+export async function recoverLocalWork(keeper: LocalObjectKeeper, store: VideoIndex, deps: SegmenterDeps, o: RecoveryOptions = {}): Promise<Recovery> {
   const listing = keeper.list();
   const { quarantined } = listing;
   const pruned = await pruneFailedCopies(keeper, store, o, listing.kept);
@@ -263,7 +263,7 @@ export async function recoverLocalWork(keeper: LocalObjectKeeper, store: IndexSt
       deps.log.warn('kept object damaged: quarantined', { file: copy.file, why, videoId: copy.videoId });
       if (video && video.status !== 'failed') {
         const message = `the copy kept of ${copy.key} (${copy.file}) is damaged: ${why}; upload the video again`;
-        if (await store.markFailed(video.videoId, video.etag, 'KEPT_COPY_DAMAGED', message)) await store.deleteDerived(video.videoId);
+        if (await store.markFailed(video.videoId, video.etag, 'KEPT_COPY_DAMAGED', message)) await store.forgetDerived(video.videoId);
         o.watch?.(video.videoId);
       }
       continue;
@@ -291,7 +291,7 @@ export async function recoverLocalWork(keeper: LocalObjectKeeper, store: IndexSt
   }
   const resumed: ReindexOutcome[] = [];
   let notified = 0;
-  for (const video of await store.listVideos()) {
+  for (const video of await store.allVideos()) {
     try {
       if (!isFinal(video.status)) {
         resumed.push(await reindexVideo(deps, video.videoId));

@@ -10,7 +10,8 @@ import { randomBytes } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createClients, localSigningCredentials, type AwsClients } from '../../adapters/clients.ts';
 import { BUCKET, DEFAULTS, ENV, VIDEO_PREFIX } from '../../core/names.ts';
-import { IndexStore } from '../../adapters/index-store.ts';
+import { createIndex } from '../../adapters/dynamo-index/create.ts';
+import type { DynamoIndex } from '../../adapters/dynamo-index/index.ts';
 import { loadModelRef } from '../../core/pipeline/model-ref.ts';
 import { reindexVideo, type ReindexOutcome } from '../../core/pipeline/reindex.ts';
 import { webhookSink } from '../../core/events/webhook.ts';
@@ -84,7 +85,7 @@ export interface LocalStack {
   emulators: Emulators;
   clients: AwsClients;
   resources: LocalResources;
-  store: IndexStore;
+  store: DynamoIndex;
   segmenter: S3EventHandler;
   worker: LocalWorker;
   /** What the start found unfinished from a previous run and resumed. */
@@ -119,10 +120,10 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
     Object.assign(process.env, environmentOf(QUERY_SETTINGS, { ...aws, tableName: resources.tableName, bucket: resources.bucket, cursorSecret: settings.cursorSecret ?? localSecret(dataDir) }));
     // Presigned media URLs are signed with a secret of this run; the S3 proxy verifies them with it.
     process.env[ENV.localSigningSecret] ??= randomBytes(32).toString('hex');
-    const childWorker: WorkerSettingsInput = { ...aws, tableName: resources.tableName, queueUrl: resources.queueUrl, model: resolve(o.manifestPath) };
+    const childWorker: WorkerSettingsInput = { ...aws, tableName: resources.tableName, queueUrl: resources.queueUrl, model: resolve(o.manifestPath), bucket: resources.bucket };
     const logLevel = o.logLevel ?? 'INFO';
     const { manifest, ref } = loadModelRef(o.manifestPath);
-    const store = new IndexStore(clients.doc, resources.tableName);
+    const store = createIndex(clients, resources.tableName, { payloadBucket: resources.bucket });
     const webhookSecret = o.webhook ? (o.webhook.secret ?? localWebhookSecret(dataDir)) : undefined;
     // Events go out from the outbox, in the background (event-outbox.ts): no handler waits on a sink.
     const outbox = new EventOutbox({
@@ -163,7 +164,7 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
     const retention = { keepFailedHours: o.keepFailedHours };
     const recovery = await recoverLocalWork(keeper, store, segmenterDeps, { ...retention, watch: (id) => outbox.watch(id) });
     const reindex = async (ids: readonly string[] | 'all'): Promise<ReindexOutcome[]> => {
-      const list = ids === 'all' ? (await store.listVideos()).map((v) => v.videoId) : ids;
+      const list = ids === 'all' ? (await store.allVideos()).map((v) => v.videoId) : ids;
       const out: ReindexOutcome[] = [];
       for (const id of list) {
         out.push(await reindexVideo(segmenterDeps, id));
@@ -289,7 +290,7 @@ async function inProcessWorker(
   manifest: Parameters<typeof startWorkerService>[3],
   extra: Partial<WorkerOptions>,
 ): Promise<LocalWorker> {
-  const service = await startWorkerService(clients, { queueUrl: resources.queueUrl, tableName: resources.tableName, healthPort: undefined }, scorer, manifest, extra);
+  const service = await startWorkerService(clients, { queueUrl: resources.queueUrl, tableName: resources.tableName, healthPort: undefined, bucket: resources.bucket }, scorer, manifest, extra);
   return { status: async () => service.worker.status(), stop: () => service.stop() };
 }
 

@@ -8,7 +8,7 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { VidxError } from '../../core/errors.ts';
 import { VIDEO_PREFIX } from '../../core/names.ts';
 import { createClients } from '../../adapters/clients.ts';
-import { IndexStore } from '../../adapters/index-store.ts';
+import { createIndex } from '../../adapters/dynamo-index/create.ts';
 import type { TimelineResponse } from '../../core/query/api.ts';
 import { windowProgress, type WindowProgress } from '../../core/pipeline/progress.ts';
 import { s3CreatedEvent } from '../local/s3-event.ts';
@@ -117,7 +117,7 @@ export async function deployedTarget(stackName: string, region: string | undefin
   const table = outputs.TableName;
   if (!bucket || !table) throw new VidxError('STACK_NOT_FOUND', `the stack "${stackName}" has no BucketName/TableName outputs: is it a vidx stack?`);
   const clients = createClients({ region: region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1' });
-  const store = new IndexStore(clients.doc, table);
+  const store = createIndex(clients, table);
   return {
     name: `the stack ${stackName} (s3://${bucket})`,
     s3: clients.s3,
@@ -126,11 +126,11 @@ export async function deployedTarget(stackName: string, region: string | undefin
     // S3 sends the ObjectCreated event to the segmenter itself.
     notify: async (uploaded) => uploaded.map(() => ({ outcome: 'uploaded (S3 notifies the segmenter)' })),
     async progress(videoId) {
-      const v = await store.getVideo(videoId, false);
+      const v = await store.getVideo(videoId, { consistent: false });
       return v && { status: v.status, reason: v.reason, clipsDone: v.doneClips.length, clipsTotal: v.clipsTotal, segments: v.segments, progress: windowProgress(v, Date.now()) };
     },
     async timeline(videoId) {
-      const [v, segments] = await Promise.all([store.getVideo(videoId, false), store.segmentsOf(videoId)]);
+      const [v, segments] = await Promise.all([store.getVideo(videoId, { consistent: false }), store.timelineOf(videoId)]);
       return { segments, video: { trained: v?.trained } };
     },
     followHint: (ids) => `follow: GET /videos/{id} on the ApiUrl output of ${stackName} (SigV4-signed; see the README's Deploy section), for ${ids.join(', ')}`,

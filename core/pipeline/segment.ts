@@ -11,7 +11,7 @@
  *   unless it made progress within `requeueStaleAfterSeconds` (then it is a duplicate);
  * - recorded but not fully enqueued (a crash between the two) -> the jobs are sent again;
  *   duplicate messages are harmless because the worker is idempotent;
- * - a new etag -> a new revision (see IndexStore.beginRevision).
+ * - a new etag -> a new revision (see VideoIndex.beginRevision, core/index/port.ts).
  */
 import { VidxError, isVidxError } from '../errors.ts';
 import type { DeliveryOptions, EventSink } from '../events/deliver.ts';
@@ -21,7 +21,7 @@ import { videoIdFor, type VideoRecord } from '../records.ts';
 import { planClips } from './plan.ts';
 import { unitsPerClip } from './progress.ts';
 import { requeueMissing } from './requeue.ts';
-import { type ClipQueue, type PipelineIndex, type PipelineLog, type RevisionFacts, type VideoObjects } from './ports.ts';
+import { type ClipQueue, type VideoIndex, type PipelineLog, type RevisionFacts, type VideoObjects } from './ports.ts';
 
 
 /** What the segmenter needs from a probe (core/video's VideoInfo satisfies it). */
@@ -37,7 +37,7 @@ export interface ProbedVideo {
 export interface SegmenterDeps {
   objects: VideoObjects;
   queue: ClipQueue;
-  store: PipelineIndex;
+  store: VideoIndex;
   /** Only keys under this prefix are indexed. */
   prefix: string;
   clipSeconds: number;
@@ -182,7 +182,7 @@ export async function segmentObject(deps: SegmenterDeps, obj: ObjectRef): Promis
   }
   if (facts.status === 'failed') {
     // A failed new revision replaces the old timeline too: the object is no longer that video.
-    const removed = existing ? await deps.store.deleteDerived(videoId) : 0;
+    const removed = existing ? await deps.store.forgetDerived(videoId) : 0;
     deps.log.warn('video failed', { ...log, errorCode: facts.errorCode, reason: facts.reason, removed });
     await notify(deps, video);
     return { videoId, outcome: 'failed', code: facts.errorCode ?? 'UNKNOWN', reason: facts.reason ?? '' };
@@ -193,7 +193,7 @@ export async function segmentObject(deps: SegmenterDeps, obj: ObjectRef): Promis
     if (!isVidxError(e, 'ENQUEUE_REJECTED')) throw e; // transient: the event is retried
     // Refused for good: say so on the video rather than retrying an event that cannot succeed.
     if (await deps.store.markFailed(videoId, revision, e.code, e.message)) {
-      await deps.store.deleteDerived(videoId);
+      await deps.store.forgetDerived(videoId);
       const failed = await deps.store.getVideo(videoId);
       if (failed) await notify(deps, failed);
     }

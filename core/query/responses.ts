@@ -92,7 +92,9 @@ export const TimelineResponseSchema = z.object({
   complete: z.boolean(),
   message: z.string().optional(),
   segments: z.array(TimelineSegmentSchema.loose()),
+  /** True when more segments follow: pass `nextCursor` back as `cursor` for the next page. */
   truncated: z.boolean(),
+  nextCursor: z.string().nullable().default(null),
   /**
    * How the segments were made: `stored` = as assembled (the model's defaults), `recomputed` =
    * rebuilt at query time from the stored window scores with the given parameters.

@@ -1,7 +1,7 @@
-/** What the API shows of stored items: no keys, no internals (bucket, etag, done set, GSI keys). */
+/** What the API shows of stored records: no internals (bucket, etag, done set, plans). */
 import { z } from 'zod';
 import { TimedBoxSchema } from '../detection/schema.ts';
-import type { SegmentHit } from './search.ts';
+import type { SegmentHit } from '../index/port.ts';
 import { windowProgress, type WindowProgress } from '../pipeline/progress.ts';
 import type { ModelView, SegmentView, VideoView } from './responses.ts';
 
@@ -76,21 +76,4 @@ export function kindFieldsOf(item: Item): Pick<SegmentView, 'kind' | 'person' | 
   if (item.kind !== 'person') return { kind: 'clip' };
   const boxes = TimedBoxesSchema.safeParse(item.boxes);
   return { kind: 'person', ...(typeof item.person === 'number' ? { person: item.person } : {}), ...(boxes.success ? { boxes: boxes.data } : {}) };
-}
-
-export function segmentHitOf(item: Item): SegmentHit {
-  return {
-    videoId: String(item.videoId),
-    key: String(item.key ?? ''),
-    label: String(item.label),
-    start: Number(item.start),
-    end: Number(item.end),
-    score: Number(item.score),
-    mean: Number(item.mean ?? item.score),
-    windows: Number(item.windows ?? 1),
-    ...kindFieldsOf(item),
-    sortKey: String(item.GSI1SK ?? ''),
-    ...(typeof item.etag === 'string' ? { etag: item.etag } : {}),
-    ...(typeof item.thumbAt === 'number' ? { thumbAt: item.thumbAt } : {}),
-  };
 }

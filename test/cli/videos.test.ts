@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { runVidx, REPO } from '../helpers/cli.ts';
-import { IndexReader } from '../../adapters/index-reader.ts';
+import { DynamoIndex } from '../../adapters/dynamo-index/index.ts';
 import { videoIdFor } from '../../core/records.ts';
 import { createQueryHandler } from '../../lambdas/query/app.ts';
 import { startTable, type TestTable } from '../query/helpers/dynamo.ts';
@@ -38,7 +38,7 @@ beforeAll(async () => {
     segmentItem({ videoId: id(DONE), key: DONE, label: 'playing basketball', start: 12, end: 18.4, score: 0.91 }),
   ]);
   const handler = createQueryHandler({
-    index: new IndexReader(table.doc, table.tableName),
+    index: new DynamoIndex(table.doc, table.tableName),
     vocabulary: kinetics400(),
     cursorSecret: Buffer.from('cli-videos-test'),
     logger: new Logger({ serviceName: 'vidx-query-test', logLevel: 'SILENT' }),

@@ -14,9 +14,9 @@ import { makeSegmenterHandler } from '../../lambdas/segmenter/handler.ts';
 import { ClipWorker } from '../../gpu-worker/worker.ts';
 import { uploadAndNotify } from '../../cli/local/upload.ts';
 import { VIDEO_PREFIX } from '../../core/names.ts';
-import { videoKey } from '../../core/records.ts';
+import { videoKey } from '../../adapters/dynamo-index/layout.ts';
 import { videoView } from '../../core/query/views.ts';
-import { IndexReader } from '../../adapters/index-reader.ts';
+import { DynamoIndex } from '../../adapters/dynamo-index/index.ts';
 import type { KeyframePlan } from '../../core/detection/keyframes.ts';
 import type { PlannedWindow, VideoFactsForScoring } from '../../core/pipeline/clip-scorer.ts';
 
@@ -34,12 +34,12 @@ class GatedScorer extends DeterministicScorer {
 
 let stack: TestStack;
 let dir: string;
-let reader: IndexReader;
+let reader: DynamoIndex;
 
 beforeAll(async () => {
   stack = await startTestStack();
   dir = mkdtempSync(join(tmpdir(), 'vidx-progress-'));
-  reader = new IndexReader(stack.clients.doc, stack.resources.tableName);
+  reader = new DynamoIndex(stack.clients.doc, stack.resources.tableName);
 });
 
 afterAll(async () => {

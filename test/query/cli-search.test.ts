@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runVidx } from '../helpers/cli.ts';
-import { IndexReader } from '../../adapters/index-reader.ts';
+import { DynamoIndex } from '../../adapters/dynamo-index/index.ts';
 import { videoIdFor } from '../../core/records.ts';
 import { createQueryHandler } from '../../lambdas/query/app.ts';
 import { formatTable } from '../../cli/commands/search.ts';
@@ -42,7 +42,7 @@ beforeAll(async () => {
     segmentItem({ videoId: ID_A, key: A, label: 'playing cricket', start: 0, end: 4, score: 0.99 }),
   ]);
   const handler = createQueryHandler({
-    index: new IndexReader(table.doc, table.tableName),
+    index: new DynamoIndex(table.doc, table.tableName),
     vocabulary: kinetics400(),
     cursorSecret: Buffer.from('cli-test'),
     logger: new Logger({ serviceName: 'vidx-query-test', logLevel: 'SILENT' }),
