@@ -5,16 +5,14 @@
 import { VidxError } from '../errors.ts';
 import { decodeCursor, encodeCursor, scopeOf } from './cursor.ts';
 import { MAX_QUERY_BODY_BYTES, QuerySchema, type Query } from './language.ts';
-import { checkQueryPositions, runQuery, type QuerySource } from './run-query.ts';
+import { checkQueryPositions, runQuery, type QuerySegment, type QuerySource } from './run-query.ts';
 import type { QueryHit, QueryResponse, SegmentView } from './responses.ts';
-import type { SegmentHit } from './search.ts';
-import { segmentView } from './views.ts';
 
 export interface QueryRouteDeps {
   index: QuerySource;
   cursorSecret: Buffer;
   /** The thumbnail URL of a segment, where it has one and the API can sign. */
-  thumbnailOf(hit: SegmentHit): Promise<{ thumbnail?: string }>;
+  thumbnailOf(segment: QuerySegment): Promise<{ thumbnail?: string }>;
 }
 
 /** Parses and validates a `POST /query` body. */
@@ -49,14 +47,27 @@ export async function answerQuery(deps: QueryRouteDeps, body: string | undefined
   const scope = scopeOf({ r: 'query', q: JSON.stringify(question) });
   const from = q.cursor === undefined ? undefined : checkQueryPositions(decodeCursor(deps.cursorSecret, scope, q.cursor), q);
   const page = await runQuery(deps.index, q, from);
-  const view = async (s: SegmentHit): Promise<SegmentView> => ({ ...segmentView(s), ...(await deps.thumbnailOf(s)) });
+  const view = async (s: QuerySegment): Promise<SegmentView> => ({
+    videoId: s.videoId,
+    key: s.key,
+    label: s.label,
+    start: s.start,
+    end: s.end,
+    score: s.score,
+    mean: s.mean,
+    windows: s.windows,
+    kind: s.kind,
+    ...(s.person !== undefined ? { person: s.person } : {}),
+    ...(s.boxes !== undefined ? { boxes: s.boxes } : {}),
+    ...(await deps.thumbnailOf(s)),
+  });
   const items = await Promise.all(
     page.items.map(async ({ video, match }): Promise<QueryHit> => {
       const evidence = await Promise.all(match.evidence.map(view));
       const thumbnail = evidence.find((e) => e.thumbnail !== undefined)?.thumbnail;
       return {
-        videoId: String(video.videoId),
-        key: String(video.key ?? ''),
+        videoId: video.videoId,
+        key: video.key,
         start: match.start,
         end: match.end,
         ...(match.person !== undefined ? { person: match.person } : {}),

@@ -7,6 +7,7 @@ export type Route =
   | { name: 'timeline'; id: string }
   | { name: 'media'; id: string }
   | { name: 'uploadUrl' }
+  | { name: 'uploadParts' }
   | { name: 'query' };
 
 export const ALLOWED_METHODS = ['GET'] as const;
@@ -28,6 +29,7 @@ export function matchRoute(path: string): Route | undefined {
     if (a === 'search') return { name: 'search' };
     if (a === 'videos') return { name: 'videos' };
     if (a === 'upload-url') return { name: 'uploadUrl' };
+    if (a === 'upload-parts') return { name: 'uploadParts' };
     if (a === 'query') return { name: 'query' };
     return undefined;
   }

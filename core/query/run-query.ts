@@ -4,25 +4,25 @@
  * revision, and pages the hits. A page reads at most MAX_VIDEOS_PER_PAGE videos, so a page can be
  * short (even empty) while `nextCursor` is still set: the client follows it until it is null.
  *
- * Cursor positions: `V` = the GSI1SK of the last video read before the resume video ('' = from the
- * first) or `I` = the index of the resume video in the asked list; `S` = how many hits of the
- * resume video earlier pages already returned.
+ * Cursor positions: `V` = the index's position of the listing page the resume video is on ('' =
+ * the first page; the index checks it is one it issued) and `O` = the resume video's place on that
+ * page, or `I` = the index of the resume video in the asked list; `S` = how many hits of the resume
+ * video earlier pages already returned. Listing pages are always LIST_PAGE long, so a position
+ * names the same page again.
  */
 import { invalidCursor, type Positions } from './cursor.ts';
-import { evaluate, type QueryMatch } from './evaluate.ts';
+import { evaluate, type EvalSegment, type QueryMatch } from './evaluate.ts';
 import type { Query } from './language.ts';
-import { VIDEO_SORT_KEY } from './positions.ts';
-import { segmentHitOf } from './views.ts';
-import type { SegmentHit } from './search.ts';
+import type { VideoIndex } from '../index/port.ts';
+import type { SegmentRecord } from '../records.ts';
 
-type Item = Record<string, unknown>;
+type Item = { videoId: string; key: string; etag: string; status: string };
 
-/** What the query reads of the index (the API's QueryIndex satisfies it). */
-export interface QuerySource {
-  getVideo(videoId: string): Promise<Item | undefined>;
-  listVideos(limit: number, after: string | undefined): Promise<{ items: Item[]; more: boolean }>;
-  segmentsOf(videoId: string): Promise<{ items: Item[]; truncated: boolean }>;
-}
+/** What the query reads of the index. */
+export type QuerySource = Pick<VideoIndex, 'getVideo' | 'listVideos' | 'timelineOf'>;
+
+/** A stored segment as the evaluator reads it (items written before kinds existed are clip-level). */
+export type QuerySegment = SegmentRecord & EvalSegment;
 
 /** Videos one page reads at most (bounds a request's time whatever the question). */
 export const MAX_VIDEOS_PER_PAGE = 200;
@@ -30,7 +30,7 @@ const LIST_PAGE = 50;
 
 export interface VideoMatch {
   video: Item;
-  match: QueryMatch<SegmentHit>;
+  match: QueryMatch<QuerySegment>;
 }
 
 export interface QueryPage {
@@ -57,10 +57,10 @@ function askedVideos(q: Query): string[] | undefined {
 export function checkQueryPositions(p: Positions, q: Query): Positions {
   const listed = askedVideos(q) !== undefined;
   const keys = Object.keys(p).sort().join(',');
-  if (keys !== (listed ? 'I,S' : 'S,V')) throw invalidCursor('cursor position is outside this query');
+  if (keys !== (listed ? 'I,S' : 'O,S,V')) throw invalidCursor('cursor position is outside this query');
   if (!/^\d{1,9}$/.test(p.S!)) throw invalidCursor('cursor position is malformed');
   if (listed && !/^\d{1,3}$/.test(p.I!)) throw invalidCursor('cursor position is malformed');
-  if (!listed && p.V !== '' && !VIDEO_SORT_KEY.test(p.V!)) throw invalidCursor('cursor position is not a video position');
+  if (!listed && !(/^\d{1,3}$/.test(p.O!) && Number(p.O) < LIST_PAGE)) throw invalidCursor('cursor position is malformed');
   return p;
 }
 
@@ -72,24 +72,24 @@ async function* visits(source: QuerySource, q: Query, from: Positions | undefine
     }
     return;
   }
-  let before = from?.V ?? '';
+  let page = from?.V ?? '';
+  let offset = Number(from?.O ?? 0);
   for (;;) {
-    const page = await source.listVideos(LIST_PAGE, before === '' ? undefined : before);
-    for (let i = 0; i < page.items.length; i++) {
-      const item = page.items[i]!;
-      const sk = String(item.GSI1SK);
-      const last = i === page.items.length - 1 && !page.more;
-      yield { item, at: { V: before }, after: last ? undefined : { V: sk } };
-      before = sk;
+    const r = await source.listVideos({ limit: LIST_PAGE, ...(page === '' ? {} : { after: page }) });
+    for (let i = offset; i < r.items.length; i++) {
+      const after = i + 1 < r.items.length ? { V: page, O: String(i + 1) } : r.next !== undefined ? { V: r.next, O: '0' } : undefined;
+      yield { item: r.items[i], at: { V: page, O: String(i) }, after };
     }
-    if (!page.more || page.items.length === 0) return;
+    if (r.next === undefined) return;
+    page = r.next;
+    offset = 0;
   }
 }
 
 /** The segments of the video's indexed revision, as the evaluator reads them. */
-async function segmentsOf(source: QuerySource, video: Item): Promise<SegmentHit[]> {
-  const r = await source.segmentsOf(String(video.videoId));
-  return r.items.filter((s) => s.etag === video.etag).map(segmentHitOf);
+async function segmentsOf(source: QuerySource, video: Item): Promise<QuerySegment[]> {
+  const stored = await source.timelineOf(video.videoId);
+  return stored.filter((s) => s.etag === video.etag).map((s) => ({ ...s, kind: s.kind ?? 'clip' }));
 }
 
 export async function runQuery(source: QuerySource, q: Query, from: Positions | undefined): Promise<QueryPage> {

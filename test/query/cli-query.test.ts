@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runVidx } from '../helpers/cli.ts';
-import { IndexReader } from '../../adapters/index-reader.ts';
+import { DynamoIndex } from '../../adapters/dynamo-index/index.ts';
 import { videoIdFor } from '../../core/records.ts';
 import { createQueryHandler } from '../../lambdas/query/app.ts';
 import { personSegmentItem } from '../../core/pipeline/assemble.ts';
@@ -28,7 +28,7 @@ beforeAll(async () => {
   table = await startTable();
   await table.put([videoItem(KEY, '2026-11-23T10:00:00.000Z'), seg(1, 'run', 0, 2), seg(1, 'fall down', 4, 5), seg(2, 'run', 10, 12)]);
   const handler = createQueryHandler({
-    index: new IndexReader(table.doc, table.tableName),
+    index: new DynamoIndex(table.doc, table.tableName),
     vocabulary: [],
     cursorSecret: Buffer.from('cli-query-test'),
     logger: new Logger({ serviceName: 'vidx-query-test', logLevel: 'SILENT' }),

@@ -25,7 +25,7 @@ import { planKeyframes, type KeyframePlan } from '../../core/detection/keyframes
 import { defaultPersonTimelineOptions } from '../../core/detection/defaults.ts';
 import type { KeyframeDetections } from '../../core/detection/schema.ts';
 import type { PlannedWindow, VideoFactsForScoring } from '../../core/pipeline/clip-scorer.ts';
-import { IndexReader } from '../../adapters/index-reader.ts';
+import { DynamoIndex } from '../../adapters/dynamo-index/index.ts';
 import { createQueryHandler } from '../../lambdas/query/app.ts';
 import { serveHttpApi, type HttpApiHandler } from '../../cli/local/http-adapter.ts';
 import { QueryResponseSchema, type QueryResponse } from '../../core/query/responses.ts';
@@ -92,7 +92,7 @@ beforeAll(async () => {
   videoId = up!.videoId;
   await waitFor('indexed', async () => (await stack.store.getVideo(videoId))?.status === 'indexed');
   const handler = createQueryHandler({
-    index: new IndexReader(stack.clients.doc, stack.resources.tableName),
+    index: new DynamoIndex(stack.clients.doc, stack.resources.tableName),
     vocabulary: [...TEST_LABELS],
     cursorSecret: Buffer.from('query-local-test'),
     logger: new Logger({ serviceName: 'vidx-query-test', logLevel: 'SILENT' }),
