@@ -8,16 +8,14 @@ import { runVidx } from '../helpers/cli.ts';
 import { DynamoIndex } from '../../adapters/dynamo-index/index.ts';
 import { videoIdFor } from '../../core/records.ts';
 import { createQueryHandler } from '../../lambdas/query/app.ts';
-import { personSegmentItem } from '../../core/pipeline/assemble.ts';
 import { startTable, type TestTable } from './helpers/dynamo.ts';
 import { serveHttpApi, type HttpApiHandler } from '../../cli/local/http-adapter.ts';
-import { videoItem } from './helpers/seed.ts';
 
 const KEY = 'videos/yard.mp4';
 const ID = videoIdFor('vidx-videos', KEY);
 const owner = { videoId: ID, key: KEY, etag: '"abc"' };
 const box = (t: number) => ({ t, box: [0.1, 0.1, 0.3, 0.9] as [number, number, number, number] });
-const seg = (person: number, label: string, start: number, end: number) => personSegmentItem(owner, { kind: 'person', person, label, start, end, score: 0.9, mean: 0.8, keyframes: 2, boxes: [box(start + 0.5)] });
+const seg = (person: number, label: string, start: number, end: number) => ({ kind: 'person' as const, person, label, start, end, score: 0.9, mean: 0.8, windows: 2, boxes: [box(start + 0.5)] });
 
 let table: TestTable;
 let api: { url: string; close(): Promise<void> };
@@ -26,9 +24,14 @@ let dir: string;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'vidx-cli-query-'));
   table = await startTable();
-  await table.put([videoItem(KEY, '2026-11-23T10:00:00.000Z'), seg(1, 'run', 0, 2), seg(1, 'fall down', 4, 5), seg(2, 'run', 10, 12)]);
+  // Seeded through the index port, as assembly writes a timeline.
+  const index = new DynamoIndex(table.doc, table.tableName);
+  const timeline = [seg(1, 'run', 0, 2), seg(1, 'fall down', 4, 5), seg(2, 'run', 10, 12)];
+  await index.beginRevision({ ...owner, bucket: 'vidx-videos', status: 'queued', model: 'slowfast_r50', trained: false, clipsTotal: 1 });
+  await index.writeTimeline(owner, timeline);
+  await index.commitTimeline(ID, owner.etag, timeline.length);
   const handler = createQueryHandler({
-    index: new DynamoIndex(table.doc, table.tableName),
+    index,
     vocabulary: [],
     cursorSecret: Buffer.from('cli-query-test'),
     logger: new Logger({ serviceName: 'vidx-query-test', logLevel: 'SILENT' }),
