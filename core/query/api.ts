@@ -256,7 +256,16 @@ export class QueryApi {
     const after = p.cursor === undefined ? undefined : checkVideoPositions(decodeCursor(this.deps.cursorSecret, scope, p.cursor));
     const r = await this.deps.index.listVideos({ limit: p.limit, after });
     const nextCursor = r.next !== undefined ? encodeCursor(this.deps.cursorSecret, scope, { [VIDEOS_POSITION]: r.next }) : null;
-    return { items: await Promise.all(r.items.map((i) => this.withCover(i))), nextCursor };
+    return { items: await Promise.all(r.items.map((i) => this.listed(i))), nextCursor };
+  }
+
+  /**
+   * A listed video's view. The listing holds no progress (a progress write would then also be a
+   * write to the listing's one partition), so a video under way is read whole (one item each).
+   */
+  private async listed(item: VideoSummary): Promise<VideoView> {
+    if (item.status !== 'queued' && item.status !== 'processing') return this.withCover(item);
+    return this.withCover((await this.deps.index.getVideo(item.videoId, { consistent: false })) ?? item);
   }
 
   /**
