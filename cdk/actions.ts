@@ -16,4 +16,8 @@ export const ACTIONS = {
   uploadVideo: ['s3:PutObject'], // the query API signs upload PUTs under the video prefix
   writeThumbnails: ['s3:PutObject', 's3:DeleteObject'], // one JPEG per segment under the thumbnail prefix; an older revision's are deleted
   listThumbnails: ['s3:ListBucket'], // on the bucket, limited to the thumbnail prefix by condition
+  // The vector index's per-part key lists (adapters/s3-vectors.ts), under their prefix.
+  writeVectorKeys: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], // DeleteObjects is authorized as DeleteObject
+  readVectorKeys: ['s3:GetObject'],
+  listVectorKeys: ['s3:ListBucket'], // on the bucket, limited to the key-list prefix by condition
 } as const;

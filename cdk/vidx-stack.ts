@@ -4,7 +4,9 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { DETECTION_MODELS } from '../core/detection/analyses.ts';
-import { THUMBNAIL_PREFIX } from '../core/names.ts';
+import { THUMBNAIL_PREFIX, VECTOR_KEYS_PREFIX } from '../core/names.ts';
+import { VectorIndex } from './constructs/vector-index.ts';
+import { vectorDimensions } from './vector-dimensions.ts';
 import { ACTIONS } from './actions.ts';
 import type { VidxConfig } from './config.ts';
 import { ClipQueue } from './constructs/clip-queue.ts';
@@ -40,6 +42,8 @@ export class VidxStack extends Stack {
   readonly bucket: s3.Bucket;
   readonly clips: ClipQueue;
   readonly index: IndexTable;
+  /** Moment vectors (S3 Vectors): written by the worker, read by the query API. */
+  readonly vectors: VectorIndex;
   readonly segmenter: NodeFunction;
   readonly query: NodeFunction;
   readonly worker: GpuWorkerService;
@@ -105,6 +109,9 @@ export class VidxStack extends Stack {
       maxRequeues: config.maxRequeues,
     });
 
+    // --- vector index (moments by meaning) ------------------------------------------------------
+    this.vectors = new VectorIndex(this, 'Vectors', { dimensions: vectorDimensions(config.model), manifestBucket: this.bucket, manifestPrefix: VECTOR_KEYS_PREFIX });
+
     // --- query Lambda + HTTP API ------------------------------------------------------------
     this.query = new QueryFunction(this, 'Query', {
       architecture,
@@ -113,7 +120,9 @@ export class VidxStack extends Stack {
       index: this.index,
       bucket: this.bucket,
       videoPrefix: config.videoPrefix,
+      vectorBucket: this.vectors.bucketName,
     }).fn;
+    this.vectors.grantRead(this.query.fn);
     const web = config.web ? new WebSite(this, 'Web', { logBucket: storage.accessLogs, domainPrefix: config.webDomainPrefix ?? `${config.stackName.toLowerCase()}-${this.account}`, retainData: config.retainData }) : undefined;
     const origins = [...config.corsAllowedOrigins, ...(web ? [web.origin] : [])];
     if (web) this.bucket.addCorsRule({ allowedMethods: [s3.HttpMethods.GET, s3.HttpMethods.PUT], allowedOrigins: [web.origin], allowedHeaders: ['*'], exposedHeaders: ['ETag'], maxAge: 3000 });
@@ -162,9 +171,12 @@ export class VidxStack extends Stack {
         keyframeInterval: config.keyframeIntervalSeconds,
         ...(detect ? { peopleModel: imageManifestPath(DETECTION_MODELS.people), actionsModel: imageManifestPath(DETECTION_MODELS.actions) } : {}),
         personThreshold: config.personThreshold,
+        vectorBucket: this.vectors.bucketName,
+        bucket: this.bucket.bucketName,
       },
     });
     const taskRole = this.worker.taskRole;
+    this.vectors.grantWrite(taskRole);
     taskRole.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.readVideo], resources: [videosArn] }));
     taskRole.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.consumeClips], resources: [this.clips.queue.queueArn] }));
     taskRole.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.writeThumbnails], resources: [this.bucket.arnForObjects(`${THUMBNAIL_PREFIX}*`)] }));

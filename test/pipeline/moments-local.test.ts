@@ -48,7 +48,7 @@ function cricket(name: string, filter = 'null'): string {
 /** A generated test pattern (an ffmpeg lavfi source), 2.5 s at 25 fps. */
 function pattern(name: string, source: string): string {
   const out = join(dir, name);
-  ffmpeg(['-f', 'lavfi', '-i', `${source}=size=224x224:rate=25:duration=2.5`, ...H264, out]);
+  ffmpeg(['-f', 'lavfi', '-i', `${source}=size=224x224:rate=25`, '-t', '2.5', ...H264, out]);
   return out;
 }
 
