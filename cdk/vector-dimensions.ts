@@ -6,6 +6,7 @@ import { DETECTION_MODELS } from '../core/detection/analyses.ts';
 import { ArchitectureSchema } from '../core/model/manifest.ts';
 import type { VectorSpace } from '../core/vectors/port.ts';
 import { manifestFor } from '../models/manifests.ts';
+import { CLIP_CONFIGS } from '../models/arch/clip.ts';
 
 /** The CLIP model whose embeddings fill the clip spaces (both sizes embed in 512 dimensions). */
 export const VECTOR_CLIP_MODEL = 'clip_vit_b32' as const;
@@ -19,9 +20,8 @@ function featuresOf(manifest: { features?: { size: number } | undefined }, what:
 
 export function vectorDimensions(model: string): Record<VectorSpace, number> {
   const arch = ArchitectureSchema.parse(model);
-  const clip = manifestFor(VECTOR_CLIP_MODEL, PLANNING, false);
   const actions = manifestFor(DETECTION_MODELS.actions, PLANNING, false);
-  const embedDim = 'embedDim' in clip ? clip.embedDim : 512;
+  const embedDim = CLIP_CONFIGS[VECTOR_CLIP_MODEL].embedDim;
   return {
     'window.clip': embedDim,
     'window.action': featuresOf(manifestFor(arch, PLANNING, false) as { features?: { size: number } }, model),

@@ -176,7 +176,6 @@ export class VidxStack extends Stack {
       },
     });
     const taskRole = this.worker.taskRole;
-    this.vectors.grantWrite(taskRole);
     taskRole.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.readVideo], resources: [videosArn] }));
     taskRole.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.consumeClips], resources: [this.clips.queue.queueArn] }));
     taskRole.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.writeThumbnails], resources: [this.bucket.arnForObjects(`${THUMBNAIL_PREFIX}*`)] }));
@@ -188,6 +187,7 @@ export class VidxStack extends Stack {
       new iam.PolicyStatement({ actions: [...ACTIONS.workerTable], resources: [table.tableArn] }),
     );
     this.events.grantPublish(taskRole);
+    this.vectors.grantWrite(taskRole);
     this.scaling = new WorkerScaling(this, 'WorkerScaling', {
       cluster: capacity.cluster,
       service: this.worker.service,

@@ -15,6 +15,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   export: async () => (await import('./commands/export.ts')).registerExport,
   reindex: async () => (await import('./commands/reindex.ts')).registerReindex,
   embed: async () => (await import('./commands/embed.ts')).registerEmbed,
+  similar: async () => (await import('./commands/similar.ts')).registerSimilar,
 };
 
 const program = new Command('vidx')

@@ -23,6 +23,7 @@ import { LocalVectorIndex } from '../../adapters/local-vectors.ts';
 import { scoreVideo, teachAction } from '../../core/teach/teach.ts';
 import type { SimilarResponse } from '../../core/query/similar.ts';
 import { waitFor } from '../helpers/emulators.ts';
+import { runVidx } from '../helpers/cli.ts';
 import { CRICKET_GIF } from '../helpers/media.ts';
 
 let dir: string;
@@ -126,6 +127,17 @@ describe('moments by meaning on the local stack', () => {
     const missing = await api<{ code: string }>(`/similar?videoId=${'0'.repeat(20)}&t=1`);
     expect(missing.status).toBe(404);
   });
+
+  it('`vidx similar <videoId>@<t>` prints the same answer as a table', async () => {
+    const a = ids.get('cricket-a.mp4')!;
+    const r = await runVidx(['similar', `${a}@0.5`, '--api', stack.apiUrl, '--limit', '3']);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toContain('window.action');
+    expect(lines[1]).toMatch(/^VIDEO\s+START–END\s+PERSON\s+SIMILARITY$/);
+    expect(lines[2]).toMatch(new RegExp(`^${a}\\s.*1\\.0000$`));
+    expect(lines).toHaveLength(5);
+  }, 60_000);
 
   it('an action taught from whole videos ranks a held-out cricket video above a held-out pattern', async () => {
     const vectors = store();
