@@ -245,8 +245,12 @@ export class VidxStack extends Stack {
       id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(this.bucket)}.Arn>/${THUMBNAIL_PREFIX}*]`,
       reason: 'Segment thumbnails: one object per segment under the thumbnail prefix (written by the worker, signed for reading by the query API); nothing else in the bucket.',
     };
-    acknowledge(this.worker.taskRole, videoObjects, thumbnailObjects);
-    acknowledge(this.query.role, videoObjects, thumbnailObjects);
+    const vectorKeys = {
+      id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(this.bucket)}.Arn>/${VECTOR_KEYS_PREFIX}*]`,
+      reason: 'The vector index\'s key lists: one small object per part of a video revision under the vector-keys prefix (written by the worker, read by the query API); nothing else in the bucket.',
+    };
+    acknowledge(this.worker.taskRole, videoObjects, thumbnailObjects, vectorKeys);
+    acknowledge(this.query.role, videoObjects, thumbnailObjects, vectorKeys);
     acknowledge(this.sweeper.fn.role, videoObjects);
     const notifications = this.node.tryFindChild('BucketNotificationsHandler050a0587b7544547bf325f094a3db834');
     if (notifications) {

@@ -516,6 +516,9 @@ describe('GPU workers', () => {
       // The default analyses: classification only (no detection models named).
       [ENV.analyses]: 'classify',
       [ENV.keyframeInterval]: '1',
+      // Moment vectors: the S3 vector bucket, its key lists in the video bucket.
+      [ENV.vectorBucket]: 'vidxtest-vectors',
+      [ENV.bucket]: ref(bucketId()),
     });
   });
 
