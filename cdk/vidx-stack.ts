@@ -4,7 +4,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { DETECTION_MODELS } from '../core/detection/analyses.ts';
-import { THUMBNAIL_PREFIX, VECTOR_KEYS_PREFIX } from '../core/names.ts';
+import { CLIP_PAYLOAD_PREFIX, THUMBNAIL_PREFIX, VECTOR_KEYS_PREFIX } from '../core/names.ts';
 import { VectorIndex } from './constructs/vector-index.ts';
 import { vectorDimensions } from './vector-dimensions.ts';
 import { ACTIONS } from './actions.ts';
@@ -64,7 +64,7 @@ export class VidxStack extends Stack {
       retainData: config.retainData,
     });
     this.bucket = storage.bucket;
-    this.index = new IndexTable(this, 'Index', { retainData: config.retainData });
+    this.index = new IndexTable(this, 'Index', { retainData: config.retainData, labelShards: config.labelShards });
     this.clips = new ClipQueue(this, 'ClipQueue', {
       maxReceiveCount: config.maxReceiveCount,
       visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
@@ -103,6 +103,7 @@ export class VidxStack extends Stack {
       index: this.index,
       queue: this.clips.queue,
       videosArn,
+      payloadsArn: IndexTable.payloadObjects(this.bucket),
       everyMinutes: config.sweepEveryMinutes,
       visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
       maxReceiveCount: config.maxReceiveCount,
@@ -162,6 +163,8 @@ export class VidxStack extends Stack {
       logRetentionDays: config.logRetentionDays,
       settings: {
         tableName: table.tableName,
+        labelShards: this.index.labelShards,
+        bucket: this.bucket.bucketName,
         queueUrl: this.clips.queue.queueUrl,
         ...this.events.settings(),
         visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
@@ -172,7 +175,6 @@ export class VidxStack extends Stack {
         ...(detect ? { peopleModel: imageManifestPath(DETECTION_MODELS.people), actionsModel: imageManifestPath(DETECTION_MODELS.actions) } : {}),
         personThreshold: config.personThreshold,
         vectorBucket: this.vectors.bucketName,
-        bucket: this.bucket.bucketName,
       },
     });
     const taskRole = this.worker.taskRole;
@@ -186,6 +188,8 @@ export class VidxStack extends Stack {
       // The worker never reads the label index (only the query API does).
       new iam.PolicyStatement({ actions: [...ACTIONS.workerTable], resources: [table.tableArn] }),
     );
+    // Clip results too large for an index item: one object per clip and revision under the payload prefix.
+    taskRole.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.clipPayloads], resources: [IndexTable.payloadObjects(this.bucket)] }));
     this.events.grantPublish(taskRole);
     this.vectors.grantWrite(taskRole);
     this.scaling = new WorkerScaling(this, 'WorkerScaling', {
@@ -245,13 +249,18 @@ export class VidxStack extends Stack {
       id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(this.bucket)}.Arn>/${THUMBNAIL_PREFIX}*]`,
       reason: 'Segment thumbnails: one object per segment under the thumbnail prefix (written by the worker, signed for reading by the query API); nothing else in the bucket.',
     };
+    const payloadObjects = {
+      id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(this.bucket)}.Arn>/${CLIP_PAYLOAD_PREFIX}*]`,
+      reason: 'Clip results too large for an index item: one object per clip and revision under the payload prefix (written by the worker, read for re-segmentation, removed with their video); nothing else in the bucket.',
+    };
     const vectorKeys = {
       id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(this.bucket)}.Arn>/${VECTOR_KEYS_PREFIX}*]`,
       reason: 'The vector index\'s key lists: one small object per part of a video revision under the vector-keys prefix (written by the worker, read by the query API); nothing else in the bucket.',
     };
-    acknowledge(this.worker.taskRole, videoObjects, thumbnailObjects, vectorKeys);
-    acknowledge(this.query.role, videoObjects, thumbnailObjects, vectorKeys);
-    acknowledge(this.sweeper.fn.role, videoObjects);
+    acknowledge(this.segmenter.role, payloadObjects);
+    acknowledge(this.worker.taskRole, videoObjects, thumbnailObjects, payloadObjects, vectorKeys);
+    acknowledge(this.query.role, videoObjects, thumbnailObjects, payloadObjects, vectorKeys);
+    acknowledge(this.sweeper.fn.role, videoObjects, payloadObjects);
     const notifications = this.node.tryFindChild('BucketNotificationsHandler050a0587b7544547bf325f094a3db834');
     if (notifications) {
       acknowledge(notifications, {

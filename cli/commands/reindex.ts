@@ -11,17 +11,11 @@
  */
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { Logger } from '@aws-lambda-powertools/logger';
 import { DEFAULTS } from '../../core/names.ts';
 import { VidxError } from '../../core/errors.ts';
-import { awsConfigFromEnv, createClients } from '../../adapters/clients.ts';
-import { IndexStore } from '../../adapters/index-store.ts';
 import { loadModelRef } from '../../core/pipeline/model-ref.ts';
-import { reindexVideo, type ReindexOutcome } from '../../core/pipeline/reindex.ts';
-import { buildSegmenterDeps } from '../../lambdas/segmenter/deps.ts';
-import { resolveDefaultModel } from '../../models/store.ts';
+import type { ReindexOutcome } from '../../core/pipeline/reindex.ts';
 import { isErrorCode } from '../../core/errors.ts';
-import { stackOutputs } from '../upload/targets.ts';
 
 interface ReindexOptions {
   video?: string[];
@@ -73,6 +67,16 @@ async function reindexLocal(opts: ReindexOptions): Promise<ReindexOutcome[]> {
 }
 
 async function reindexDeployed(opts: ReindexOptions): Promise<ReindexOutcome[]> {
+  // The AWS SDK, the segmenter and the model store load only here (help and local reindex stay fast).
+  const [{ Logger }, { awsConfigFromEnv, createClients }, { createIndex }, { reindexVideo }, { buildSegmenterDeps }, { resolveDefaultModel }, { stackOutputs }] = await Promise.all([
+    import('@aws-lambda-powertools/logger'),
+    import('../../adapters/clients.ts'),
+    import('../../adapters/dynamo-index/create.ts'),
+    import('../../core/pipeline/reindex.ts'),
+    import('../../lambdas/segmenter/deps.ts'),
+    import('../../models/store.ts'),
+    import('../upload/targets.ts'),
+  ]);
   const config = awsConfigFromEnv();
   const outputs = await stackOutputs(opts.stack!, config.region);
   const queueUrl = outputs.QueueUrl;
@@ -93,7 +97,7 @@ async function reindexDeployed(opts: ReindexOptions): Promise<ReindexOutcome[]> 
       clipSeconds: Number(opts.clipSeconds),
       log: new Logger({ serviceName: 'vidx-reindex', logLevel: 'WARN' }),
     });
-    const ids = opts.all ? (await new IndexStore(clients.doc, tableName).listVideos()).map((v) => v.videoId) : opts.video!;
+    const ids = opts.all ? (await createIndex(clients, tableName).allVideos()).map((v) => v.videoId) : opts.video!;
     const out: ReindexOutcome[] = [];
     for (const id of ids) out.push(await reindexVideo(deps, id));
     return out;

@@ -4,8 +4,8 @@
  */
 import type { ServerResponse } from 'node:http';
 import { WEB_CONFIG_FILE, type WebConfig } from '../../core/web-config.ts';
-import { CONTENT_TYPES, bundleWeb, type WebFiles } from '../../web/build.ts';
-import type { RawRoute } from './http-adapter.ts';
+import { CONTENT_TYPES, WEB_FILE_NAMES, bundleWeb, type WebFiles } from '../../web/build.ts';
+import { rawPathOf, type RawRoute } from './http-adapter.ts';
 
 /** The page's own policy: everything from this origin (media come through the /_local/s3 proxy). */
 export const LOCAL_SECURITY_HEADERS: Readonly<Record<string, string>> = {
@@ -20,16 +20,17 @@ export function webPage(config: WebConfig = { apiUrl: '' }, bundle: () => Promis
   const configJson = JSON.stringify(config);
   return (req, res) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const path = rawPathOf(req.url);
     const name = path === '/' ? 'index.html' : path.slice(1);
     if (name === WEB_CONFIG_FILE) {
       send(res, 200, CONTENT_TYPES['config.json'], configJson);
       return true;
     }
-    if (name !== 'index.html' && name !== 'app.js' && name !== 'app.css') return false;
+    const file = WEB_FILE_NAMES.find((n) => n === name);
+    if (!file) return false;
     files ??= bundle();
     files.then(
-      (f) => send(res, 200, CONTENT_TYPES[name], f[name]),
+      (f) => send(res, 200, CONTENT_TYPES[file], f[file]),
       (e: unknown) => {
         files = undefined; // a fixed source builds on the next request
         send(res, 500, 'text/plain; charset=utf-8', `vidx local: the web page failed to build: ${e instanceof Error ? e.message : String(e)}`);

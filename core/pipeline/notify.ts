@@ -11,7 +11,7 @@ import { buildVideoEvent, isFinal, videoEventId, type VideoEvent } from '../even
 
 export interface NotifyDeps {
   store: {
-    segmentsOf(videoId: string): Promise<SegmentRecord[]>;
+    timelineOf(videoId: string): Promise<SegmentRecord[]>;
     markNotified(videoId: string, etag: string, eventId: string): Promise<boolean>;
   };
   sinks: readonly EventSink[];
@@ -24,7 +24,7 @@ export async function notifyIfFinal(deps: NotifyDeps, video: VideoRecord): Promi
   if (deps.sinks.length === 0 || !isFinal(video.status)) return undefined;
   const id = videoEventId(video.videoId, video.etag, video.status);
   if (video.notifiedEvent === id) return undefined;
-  const segments = video.status === 'indexed' ? (await deps.store.segmentsOf(video.videoId)).filter((s) => s.etag === video.etag) : [];
+  const segments = video.status === 'indexed' ? (await deps.store.timelineOf(video.videoId)).filter((s) => s.etag === video.etag) : [];
   const event = buildVideoEvent(video, segments);
   await deliverEvent(deps.sinks, event, deps.delivery);
   await deps.store.markNotified(video.videoId, video.etag, id);

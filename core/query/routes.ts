@@ -7,7 +7,8 @@ export type Route =
   | { name: 'video'; id: string }
   | { name: 'timeline'; id: string }
   | { name: 'media'; id: string }
-  | { name: 'uploadUrl' };
+  | { name: 'uploadUrl' }
+  | { name: 'uploadParts' };
 
 export const ALLOWED_METHODS = ['GET'] as const;
 
@@ -24,6 +25,7 @@ export function matchRoute(path: string): Route | undefined {
     if (a === 'similar') return { name: 'similar' };
     if (a === 'videos') return { name: 'videos' };
     if (a === 'upload-url') return { name: 'uploadUrl' };
+    if (a === 'upload-parts') return { name: 'uploadParts' };
     return undefined;
   }
   if (a !== 'videos' || b === '') return undefined;
