@@ -133,7 +133,7 @@ describe('CoalescingEngine', () => {
     const inner = {
       manifest: { labels: ['a'], output: { name: 'logits', classes: 1 }, features: { name: 'features', size: 2 } },
       run: async () => Promise.reject(new Error('run() must not be called when features are fetched')),
-      async runWithFeatures(inputs: Record<string, Float32Array>, n: number) {
+      async runWithFeatures(inputs: Record<string, Float32Array>, _n: number) {
         const x = inputs.video!;
         return { logits: Float32Array.from(x), features: Float32Array.from([...x].flatMap((v) => [v, 10 * v])) };
       },
