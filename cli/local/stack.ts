@@ -238,7 +238,7 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
         const m = req.method === 'DELETE' ? DELETE_VIDEO_PATH.exec(req.url ?? '') : null;
         if (!m) return undefined;
         try {
-          return { status: 200, body: await deleteLocalVideo({ store, s3: clients.s3, keeper }, m[1]!) };
+          return { status: 200, body: await deleteLocalVideo({ store, s3: clients.s3, keeper, vectors: new LocalVectorIndex(vectorsDir) }, m[1]!) };
         } catch (e) {
           if (!isVidxError(e)) throw e;
           const status = httpStatusOf(e.code);

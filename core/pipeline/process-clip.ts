@@ -127,6 +127,7 @@ export async function processClip(deps: ClipDeps, job: ClipJob, signal: AbortSig
         if (!isVidxError(e, 'CLIP_TOO_LARGE')) throw e;
         if (await deps.store.markFailed(job.videoId, job.etag, e.code, e.message)) {
           await deps.store.forgetDerived(job.videoId);
+          await deps.vectors?.removeVideo(job.videoId);
           await notifyCurrent(deps, job.videoId);
         }
         deps.log.warn('clip failed for good', { ...ctx, errorCode: e.code, reason: e.message });

@@ -5,7 +5,7 @@
  * - the worker keeps each window's pooled features in the embedded vector store (<data>/vectors);
  * - GET /similar returns the moment itself first and finds the same footage in another video;
  * - an action taught from whole videos ranks a held-out video of the same kind above a held-out pattern;
- * - a replaced video's vectors are those of its new revision only.
+ * - a replaced video's vectors are those of its new revision only; a deleted one's are gone.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -168,4 +168,15 @@ describe('moments by meaning on the local stack', () => {
     const r = await api<SimilarResponse>(`/similar?videoId=${a}&t=0.5&limit=20`);
     expect(r.body.hits.some((h) => h.videoId === b && h.similarity > 0.9999)).toBe(false);
   }, 600_000);
+
+  it('a deleted video\'s vectors go with it, and /similar no longer finds it', async () => {
+    const a = ids.get('cricket-a.mp4')!;
+    const mirrored = ids.get('cricket-mirrored.mp4')!;
+    expect((await store().vectorsOf('window.action', mirrored)).length).toBeGreaterThan(0);
+    const r = await fetch(`${stack.apiUrl}/_local/videos/${mirrored}`, { method: 'DELETE' });
+    expect(r.status).toBe(200);
+    expect(await store().vectorsOf('window.action', mirrored)).toEqual([]);
+    const similar = await api<SimilarResponse>(`/similar?videoId=${a}&t=0.5&limit=100`);
+    expect(similar.body.hits.some((h) => h.videoId === mirrored)).toBe(false);
+  });
 });
