@@ -9,6 +9,7 @@ import { defineConfig } from 'vitest/config';
 export const UNIT_TESTS = [
   'test/unit/**/*.test.ts',
   'test/analyze/format.test.ts',
+  'test/query/similar.test.ts',
   'test/analyze/score-loop.test.ts',
   'test/cli/upload.test.ts',
   'test/cli/printable.test.ts',

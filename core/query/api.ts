@@ -12,6 +12,7 @@ import {
   ListVideosParamsSchema,
   NoParamsSchema,
   SearchParamsSchema,
+  SimilarParamsSchema,
   TimelineParamsSchema,
   UploadPartsParamsSchema,
   UploadUrlParamsSchema,
@@ -33,6 +34,9 @@ import type { MediaResponse, SearchResponse, SegmentView, TimelineResponse, Uplo
 import { VIDEO_PREFIX } from '../names.ts';
 import { thumbnailKey, videoIdFor, type SegmentRecord, type VideoRecord, type VideoSummary } from '../records.ts';
 import type { SegmentHit } from './search.ts';
+import type { VectorIndex } from '../vectors/port.ts';
+import { similarMoments, type SimilarResponse } from './similar.ts';
+import type { SimilarParams } from './params.ts';
 import type { VideoIndex } from '../index/port.ts';
 import { timelineOrderOf } from '../index/order.ts';
 
@@ -48,6 +52,8 @@ export interface QueryApiDeps {
   cursorSecret: Buffer;
   /** Signs media URLs (video, thumbnails, uploads); without it those routes answer 501. */
   media?: MediaSigner | undefined;
+  /** The moment vectors (GET /similar); without them that route answers 501. */
+  vectors?: VectorIndex | undefined;
   /** Where uploads go (default VIDEO_PREFIX). */
   videoPrefix?: string;
 }
@@ -81,7 +87,7 @@ export class QueryApi {
     let route: Route | undefined;
     try {
       route = matchRoute(req.path);
-      if (!route) throw new VidxError('ROUTE_NOT_FOUND', `no route ${req.path}`, { hint: 'routes: /actions, /search, /videos, /videos/{id}, /videos/{id}/timeline, /videos/{id}/media, /upload-url, /upload-parts' });
+      if (!route) throw new VidxError('ROUTE_NOT_FOUND', `no route ${req.path}`, { hint: 'routes: /actions, /search, /videos, /videos/{id}, /videos/{id}/timeline, /videos/{id}/media, /upload-url, /upload-parts, /similar' });
       if (!(ALLOWED_METHODS as readonly string[]).includes(req.method)) {
         const e = new VidxError('METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${req.path}; use GET`);
         return { ...this.error(e, route), headers: { ...JSON_HEADERS, allow: ALLOWED_METHODS.join(', ') } };
@@ -106,6 +112,8 @@ export class QueryApi {
       }
       case 'search':
         return this.search(parseParams(SearchParamsSchema, query));
+      case 'similar':
+        return this.similar(parseParams(SimilarParamsSchema, query));
       case 'videos':
         return this.listVideos(parseParams(ListVideosParamsSchema, query));
       case 'video': {
@@ -125,6 +133,21 @@ export class QueryApi {
       case 'uploadParts':
         return this.uploadParts(parseParams(UploadPartsParamsSchema, query));
     }
+  }
+
+  private vectorIndex(): VectorIndex {
+    if (!this.deps.vectors) throw new VidxError('SIMILAR_NOT_CONFIGURED', 'this API was started without a vector index, so it cannot find similar moments');
+    return this.deps.vectors;
+  }
+
+  /** The revision of the video the index holds now (its vectors are the ones that answer). */
+  private readonly revisionOf = async (videoId: string): Promise<string | undefined> => {
+    const item = await this.deps.index.getVideo(videoId);
+    return typeof item?.etag === 'string' ? item.etag : undefined;
+  };
+
+  async similar(p: SimilarParams): Promise<SimilarResponse> {
+    return similarMoments(this.vectorIndex(), this.revisionOf, p);
   }
 
   private signer(): MediaSigner {
