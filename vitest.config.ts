@@ -11,6 +11,7 @@ export const UNIT_TESTS = [
   'test/query/question.test.ts',
   'test/query/people-exports.test.ts',
   'test/analyze/format.test.ts',
+  'test/query/similar.test.ts',
   'test/analyze/score-loop.test.ts',
   'test/cli/upload.test.ts',
   'test/cli/printable.test.ts',

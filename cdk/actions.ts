@@ -19,4 +19,8 @@ export const ACTIONS = {
   clipPayloads: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'], // the worker: large clip results under the payload prefix
   readClipPayloads: ['s3:GetObject'], // the query API: re-segmentation reads window scores kept there
   removeClipPayloads: ['s3:DeleteObject'], // the segmenter and the sweeper: a failed or replaced video's payloads
+  // The vector index's per-part key lists (adapters/s3-vectors.ts), under their prefix.
+  writeVectorKeys: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], // DeleteObjects is authorized as DeleteObject
+  readVectorKeys: ['s3:GetObject'],
+  listVectorKeys: ['s3:ListBucket'], // on the bucket, limited to the key-list prefix by condition
 } as const;

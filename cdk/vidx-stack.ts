@@ -4,7 +4,9 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { DETECTION_MODELS } from '../core/detection/analyses.ts';
-import { CLIP_PAYLOAD_PREFIX, THUMBNAIL_PREFIX } from '../core/names.ts';
+import { CLIP_PAYLOAD_PREFIX, THUMBNAIL_PREFIX, VECTOR_KEYS_PREFIX } from '../core/names.ts';
+import { VectorIndex } from './constructs/vector-index.ts';
+import { vectorDimensions } from './vector-dimensions.ts';
 import { ACTIONS } from './actions.ts';
 import type { VidxConfig } from './config.ts';
 import { ClipQueue } from './constructs/clip-queue.ts';
@@ -40,6 +42,8 @@ export class VidxStack extends Stack {
   readonly bucket: s3.Bucket;
   readonly clips: ClipQueue;
   readonly index: IndexTable;
+  /** Moment vectors (S3 Vectors): written by the worker, read by the query API. */
+  readonly vectors: VectorIndex;
   readonly segmenter: NodeFunction;
   readonly query: NodeFunction;
   readonly worker: GpuWorkerService;
@@ -106,6 +110,9 @@ export class VidxStack extends Stack {
       maxRequeues: config.maxRequeues,
     });
 
+    // --- vector index (moments by meaning) ------------------------------------------------------
+    this.vectors = new VectorIndex(this, 'Vectors', { dimensions: vectorDimensions(config.model), manifestBucket: this.bucket, manifestPrefix: VECTOR_KEYS_PREFIX });
+
     // --- query Lambda + HTTP API ------------------------------------------------------------
     this.query = new QueryFunction(this, 'Query', {
       architecture,
@@ -114,7 +121,9 @@ export class VidxStack extends Stack {
       index: this.index,
       bucket: this.bucket,
       videoPrefix: config.videoPrefix,
+      vectorBucket: this.vectors.bucketName,
     }).fn;
+    this.vectors.grantRead(this.query.fn);
     const web = config.web ? new WebSite(this, 'Web', { logBucket: storage.accessLogs, domainPrefix: config.webDomainPrefix ?? `${config.stackName.toLowerCase()}-${this.account}`, retainData: config.retainData }) : undefined;
     const origins = [...config.corsAllowedOrigins, ...(web ? [web.origin] : [])];
     if (web) this.bucket.addCorsRule({ allowedMethods: [s3.HttpMethods.GET, s3.HttpMethods.PUT], allowedOrigins: [web.origin], allowedHeaders: ['*'], exposedHeaders: ['ETag'], maxAge: 3000 });
@@ -165,6 +174,7 @@ export class VidxStack extends Stack {
         keyframeInterval: config.keyframeIntervalSeconds,
         ...(detect ? { peopleModel: imageManifestPath(DETECTION_MODELS.people), actionsModel: imageManifestPath(DETECTION_MODELS.actions) } : {}),
         personThreshold: config.personThreshold,
+        vectorBucket: this.vectors.bucketName,
       },
     });
     const taskRole = this.worker.taskRole;
@@ -181,6 +191,7 @@ export class VidxStack extends Stack {
     // Clip results too large for an index item: one object per clip and revision under the payload prefix.
     taskRole.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.clipPayloads], resources: [IndexTable.payloadObjects(this.bucket)] }));
     this.events.grantPublish(taskRole);
+    this.vectors.grantWrite(taskRole);
     this.scaling = new WorkerScaling(this, 'WorkerScaling', {
       cluster: capacity.cluster,
       service: this.worker.service,
@@ -242,9 +253,13 @@ export class VidxStack extends Stack {
       id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(this.bucket)}.Arn>/${CLIP_PAYLOAD_PREFIX}*]`,
       reason: 'Clip results too large for an index item: one object per clip and revision under the payload prefix (written by the worker, read for re-segmentation, removed with their video); nothing else in the bucket.',
     };
+    const vectorKeys = {
+      id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(this.bucket)}.Arn>/${VECTOR_KEYS_PREFIX}*]`,
+      reason: 'The vector index\'s key lists: one small object per part of a video revision under the vector-keys prefix (written by the worker, read by the query API); nothing else in the bucket.',
+    };
     acknowledge(this.segmenter.role, payloadObjects);
-    acknowledge(this.worker.taskRole, videoObjects, thumbnailObjects, payloadObjects);
-    acknowledge(this.query.role, videoObjects, thumbnailObjects, payloadObjects);
+    acknowledge(this.worker.taskRole, videoObjects, thumbnailObjects, payloadObjects, vectorKeys);
+    acknowledge(this.query.role, videoObjects, thumbnailObjects, payloadObjects, vectorKeys);
     acknowledge(this.sweeper.fn.role, videoObjects, payloadObjects);
     const notifications = this.node.tryFindChild('BucketNotificationsHandler050a0587b7544547bf325f094a3db834');
     if (notifications) {

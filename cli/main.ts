@@ -20,6 +20,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   models: async () => (await import('./commands/models.ts')).registerModels,
   doctor: async () => (await import('./commands/doctor.ts')).registerDoctor,
   'inspect-window': async () => (await import('./commands/inspect-window.ts')).registerInspectWindow,
+  similar: async () => (await import('./commands/similar.ts')).registerSimilar,
 };
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };

@@ -49,6 +49,7 @@ const CODES = {
   MODEL_CUDA_UNAVAILABLE: { hint: 'use --device cpu, or install the CUDA build of onnxruntime-node (see README "Models")' },
   MODEL_LOAD_FAILED: { hint: 'the .onnx file may be damaged: convert or pull the model again' },
   MODEL_GRAPH_MISMATCH: { hint: 'the .onnx file and its manifest do not belong together: convert the model again' },
+  MODEL_NO_FEATURES: { hint: 'rebuild the model bundle (vidx models synthesize|convert): newer bundles name their features output' },
   MODEL_INPUT_MISMATCH: { hint: 'feed the inputs the manifest describes' },
   MODEL_BAD_OPTIONS: { hint: 'see `vidx analyze --help` for the accepted values' },
   MODEL_RUN_FAILED: { hint: 'check the inputs; on CUDA, try --device cpu' },
@@ -121,6 +122,8 @@ const CODES = {
   VECTOR_QUERY_INVALID: { hint: 'ask for 1 to 1000 hits with a vector of the space\'s length', http: 400 },
   VECTOR_STORE_DAMAGED: { hint: 'delete the named file (its video is re-embedded by `vidx reindex --video <id>`)' },
   VECTOR_STORE_FAILED: { hint: 'check the vector index is reachable and its permissions; the write is retried' },
+  SIMILAR_NO_MOMENT: { hint: 'give the id of an indexed video and a time inside it (GET /videos/{id} shows its duration)', http: 404 },
+  SIMILAR_NOT_CONFIGURED: { hint: 'the deployment keeps no vectors: set the vector index (see README "Moments by meaning")', http: 501 },
   TEACH_TOO_FEW_EXAMPLES: { hint: 'give at least two positive and two negative examples that have stored features', http: 422 },
   TEACH_BAD_EXAMPLES: { hint: 'give examples as <videoId>[@<start>-<end>] of indexed videos', http: 400 },
 

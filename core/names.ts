@@ -42,6 +42,9 @@ export const ENV = {
   keyframeInterval: 'VIDX_KEYFRAME_INTERVAL',
   /** Detection: the person score threshold (default: the detector manifest's 0.8). */
   personThreshold: 'VIDX_PERSON_THRESHOLD',
+  /** Where moment vectors are kept: a folder (the embedded store, `vidx local`) or an S3 vector bucket. */
+  vectorsDir: 'VIDX_VECTORS_DIR',
+  vectorBucket: 'VIDX_VECTOR_BUCKET',
   endpoint: 'VIDX_AWS_ENDPOINT',
   dynamoEndpoint: 'VIDX_DYNAMODB_ENDPOINT',
   region: 'AWS_REGION',
@@ -107,3 +110,6 @@ export const DEFAULTS = {
   localDataDir: '.vidx',
   region: 'us-east-1',
 } as const;
+
+/** Key prefix (in the video bucket) of the lists of keys the S3 Vectors index keeps per part. */
+export const VECTOR_KEYS_PREFIX = 'vectors/';

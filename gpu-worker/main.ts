@@ -12,6 +12,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { awsConfigOf, createClients } from '../adapters/clients.ts';
 import { eventSinksOf } from '../adapters/event-sinks.ts';
+import { vectorIndexOf } from '../adapters/vector-index.ts';
 import { isVidxError } from '../core/errors.ts';
 import { loadManifest, loadModelManifest } from '../core/pipeline/model-ref.ts';
 import { loadModelScorer } from './load-model.ts';
@@ -68,7 +69,9 @@ try {
   const clients = createClients(awsConfigOf(env));
   const events = await eventSinksOf(clients.config, env);
   if (events.sinks.length > 0) log.info('events on', { sinks: events.sinks.map((s) => s.name) });
-  const service = await startWorkerService(clients, config, scorer, manifest, { log, events: { sinks: events.sinks }, ...(people ? { people } : {}) }, settings);
+  const vectors = vectorIndexOf(env, clients, (e) => log.warn('vector store file damaged', { error: e.message }));
+  if (vectors) log.info('moment vectors on', { store: env.vectorsDir ? 'embedded' : 's3vectors' });
+  const service = await startWorkerService(clients, config, scorer, manifest, { log, events: { sinks: events.sinks }, ...(people ? { people } : {}), ...(vectors ? { vectors } : {}) }, settings);
   const shutdown = (signal: string, hardExitSeconds = settings.hardExitSeconds) => {
     log.info('signal received: draining', { signal });
     const hard = setTimeout(() => {

@@ -10,14 +10,14 @@ import { scoreBatches, type Scorer, type ScoringEngine } from '../core/analyze/s
 import { probe } from '../core/video/probe.ts';
 import { planWindows } from '../core/video/windows.ts';
 import { readWindows } from '../core/video/window-source.ts';
-import type { ClipScorer, PlannedWindow, ScoreOutput } from '../core/pipeline/clip-scorer.ts';
+import type { ClipScorer, PlannedWindow, ScoreOutput, WindowFeatures } from '../core/pipeline/clip-scorer.ts';
 import { planKeyframes, type KeyframePlan } from '../core/detection/keyframes.ts';
 import { detectKeyframes, type ActionModel, type PeopleModel } from '../core/detection/runner.ts';
 
 interface Pending {
   inputs: Record<string, InputData>;
   n: number;
-  resolve(logits: Float32Array): void;
+  resolve(out: { logits: Float32Array; features?: Float32Array }): void;
   reject(e: unknown): void;
 }
 
@@ -33,7 +33,16 @@ export class CoalescingEngine implements ScoringEngine {
   windows = 0;
   inferMs = 0;
 
-  constructor(private readonly inner: ScoringEngine, private readonly maxBatch: number) {}
+  constructor(private readonly inner: ScoringEngine, private readonly maxBatch: number) {
+    // Every coalesced run fetches the features when the model has them: the head and the
+    // pooled vector come from the same pass, so asking costs only the copy.
+    if (this.withFeatures) {
+      this.runWithFeatures = async (inputs, n) => {
+        const r = await this.enqueue(inputs, n);
+        return { logits: r.logits, features: r.features! };
+      };
+    }
+  }
 
   get manifest(): ScoringEngine['manifest'] {
     return this.inner.manifest;
@@ -43,7 +52,18 @@ export class CoalescingEngine implements ScoringEngine {
     return this.inner.entry;
   }
 
-  run(inputs: Record<string, InputData>, n: number): Promise<Float32Array> {
+  async run(inputs: Record<string, InputData>, n: number): Promise<Float32Array> {
+    return (await this.enqueue(inputs, n)).logits;
+  }
+
+  /** Present only where the inner engine can fetch features (set in the constructor). */
+  runWithFeatures?: (inputs: Record<string, InputData>, n: number) => Promise<{ logits: Float32Array; features: Float32Array }>;
+
+  private get withFeatures(): boolean {
+    return this.inner.runWithFeatures !== undefined && this.inner.manifest.features !== undefined;
+  }
+
+  private enqueue(inputs: Record<string, InputData>, n: number): Promise<{ logits: Float32Array; features?: Float32Array }> {
     return new Promise((resolve, reject) => {
       this.queue.push({ inputs, n, resolve, reject });
       if (!this.busy) setImmediate(() => void this.flush());
@@ -75,14 +95,16 @@ export class CoalescingEngine implements ScoringEngine {
         inputs[name] = joined;
       }
       const t0 = performance.now();
-      const logits = await this.inner.run(inputs, total);
+      const r = this.withFeatures ? await this.inner.runWithFeatures!(inputs, total) : { logits: await this.inner.run(inputs, total), features: undefined };
+      const logits = r.logits;
       this.inferMs += performance.now() - t0;
       this.runs++;
       this.windows += total;
       const per = logits.length / total;
+      const size = r.features ? r.features.length / total : 0;
       let row = 0;
       for (const p of take) {
-        p.resolve(logits.slice(row * per, (row + p.n) * per));
+        p.resolve({ logits: logits.slice(row * per, (row + p.n) * per), ...(r.features ? { features: r.features.slice(row * size, (row + p.n) * size) } : {}) });
         row += p.n;
       }
     } catch (e) {
@@ -156,15 +178,17 @@ export function createModelScorer(o: ModelScorerOptions): ClipScorer {
         hwaccel: o.hwaccel ?? false,
         fastDecode: o.fastDecode ?? false,
       });
+      const features: WindowFeatures[] = [];
       const out = await scoreBatches(reader, engine, o.scores, {
         total: windows.length,
         topK: o.topK,
         signal,
         onBatch: (t) => (inferMs += t.inferMs),
+        onFeatures: (w, vector) => features.push({ index: w.index, start: w.start, end: w.end, vector }),
         onProgress: (done) => onProgress?.(keyframesDone + done),
       });
       const total = performance.now() - t0;
-      return { windows: out, ...(detected ? { keyframes: detected } : {}), decodeMs: total - inferMs, inferenceMs: inferMs };
+      return { windows: out, ...(detected ? { keyframes: detected } : {}), ...(features.length > 0 ? { features } : {}), decodeMs: total - inferMs, inferenceMs: inferMs };
     },
     async close() {
       await o.close?.();

@@ -1,5 +1,6 @@
 /** Small display helpers of the page (pure). */
 import type { VideoView } from '../core/query/responses.ts';
+import { describeProgress } from '../core/query/progress-text.ts';
 
 export function seconds(s: number): string {
   if (!Number.isFinite(s)) return '–';
@@ -27,7 +28,12 @@ export function statusText(v: VideoView): string {
     case 'queued':
       return 'queued';
     case 'processing':
-      return v.clipsTotal ? `processing ${v.clipsDone} of ${v.clipsTotal} clips (${Math.round((100 * v.clipsDone) / v.clipsTotal)} %)` : 'processing';
+      // Windows scored and the time left where the pipeline records them; clips otherwise.
+      return v.progress && v.progress.windowsTotal > 0
+        ? describeProgress(v)
+        : v.clipsTotal
+          ? `processing ${v.clipsDone} of ${v.clipsTotal} clips (${Math.round((100 * v.clipsDone) / v.clipsTotal)} %)`
+          : 'processing';
     case 'indexed':
       return `indexed${v.segments !== undefined ? `, ${v.segments} segment${v.segments === 1 ? '' : 's'}` : ''}`;
     case 'failed':

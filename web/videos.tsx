@@ -102,7 +102,11 @@ export function Videos(props: { api: Api; manage: boolean; onOpen(videoId: strin
                   </div>
                 </td>
                 <td class={`st st-${v.status}`}>
-                  {v.status === 'processing' && v.clipsTotal ? <progress max={v.clipsTotal} value={v.clipsDone} aria-hidden="true" /> : null}
+                  {v.status === 'processing' && v.progress && v.progress.windowsTotal > 0 ? (
+                    <progress max={v.progress.windowsTotal} value={v.progress.windowsDone} aria-hidden="true" />
+                  ) : v.status === 'processing' && v.clipsTotal ? (
+                    <progress max={v.clipsTotal} value={v.clipsDone} aria-hidden="true" />
+                  ) : null}
                   <span data-testid="status">{v.status === 'failed' ? 'failed' : statusText(v)}</span>
                   {v.status === 'failed' && (
                     <span class="why" data-testid="failure">

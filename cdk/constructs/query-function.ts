@@ -26,6 +26,8 @@ export interface QueryFunctionProps {
   readonly index: IndexTable;
   readonly bucket: s3.IBucket;
   readonly videoPrefix: string;
+  /** The S3 vector bucket (GET /similar); its key lists live in `bucket`. */
+  readonly vectorBucket?: string;
 }
 
 /**
@@ -65,6 +67,7 @@ export class QueryFunction extends Construct {
           cursorSecret: cursorSecret.secretValue.unsafeUnwrap(), // a {{resolve:secretsmanager}} reference
           bucket: props.bucket.bucketName, // media routes: presigned video/thumbnail GETs, upload PUTs
           videoPrefix: props.videoPrefix,
+          vectorBucket: props.vectorBucket,
         }),
         POWERTOOLS_SERVICE_NAME: 'vidx-query',
       },

@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3vectors from 'aws-cdk-lib/aws-s3vectors';
 import { Construct } from 'constructs';
+import { ACTIONS } from '../actions.ts';
 import { VECTOR_SPACES, type VectorSpace } from '../../core/vectors/port.ts';
 
 /** Metadata keys no query filters on (adapters/s3-vectors.ts NON_FILTERABLE_METADATA). */
@@ -57,13 +58,22 @@ export class VectorIndex extends Construct {
 
   grantWrite(grantee: iam.IGrantable): void {
     this.grant(grantee, VECTOR_ACTIONS.write);
-    this.manifestBucket.grantReadWrite(grantee, `${this.manifestPrefix}*`);
-    this.manifestBucket.grantDelete(grantee, `${this.manifestPrefix}*`);
+    this.grantKeys(grantee, ACTIONS.writeVectorKeys);
   }
 
   grantRead(grantee: iam.IGrantable): void {
     this.grant(grantee, VECTOR_ACTIONS.read);
-    this.manifestBucket.grantRead(grantee, `${this.manifestPrefix}*`);
+    this.grantKeys(grantee, ACTIONS.readVectorKeys);
+  }
+
+  /** The key lists: these actions on the objects under the prefix, and listing limited to it. */
+  private grantKeys(grantee: iam.IGrantable, actions: readonly string[]): void {
+    iam.Grant.addToPrincipal({ grantee, actions: [...actions], resourceArns: [this.manifestBucket.arnForObjects(`${this.manifestPrefix}*`)] });
+    grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: [...ACTIONS.listVectorKeys],
+      resources: [this.manifestBucket.bucketArn],
+      conditions: { StringLike: { 's3:prefix': [`${this.manifestPrefix}*`] } },
+    }));
   }
 
   private grant(grantee: iam.IGrantable, actions: readonly string[]): void {

@@ -15,7 +15,7 @@ import { findFont } from '../../core/video/font.ts';
 import type { VideoInfo } from '../../core/video/probe.ts';
 import type { Architecture } from '../../core/model/manifest.ts';
 import { resolveDefaultModel } from '../../models/store.ts';
-import { duration } from '../progress-text.ts';
+import { duration } from '../../core/query/progress-text.ts';
 import { DEFAULT_KEYFRAME_INTERVAL, planKeyframes } from '../../core/detection/keyframes.ts';
 
 

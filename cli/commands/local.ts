@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { DEFAULTS, ENV } from '../../core/names.ts';
 import type { LocalFlags } from './local-run.ts';
 import { checkPortFree } from '../port-check.ts';
-import { DEFAULT_KEEP_FAILED_HOURS } from '../local/persistence.ts';
+import { DEFAULT_KEEP_FAILED_HOURS } from '../local/retention.ts';
 
 export function registerLocal(program: Command): void {
   program

@@ -5,7 +5,7 @@ import { DEFAULTS } from '../../core/names.ts';
 import { VidxError } from '../../core/errors.ts';
 import type { UploadedFile } from '../local/upload.ts';
 import type { Delivery, UploadTarget, VideoProgress } from '../upload/targets.ts';
-import { describeProgress } from '../progress-text.ts';
+import { describeProgress } from '../../core/query/progress-text.ts';
 import type { WaitResult } from '../upload/wait.ts';
 import { printable } from '../printable.ts';
 

@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { DEFAULTS } from '../../core/names.ts';
 import type { VideoView } from '../../core/query/responses.ts';
 import { listAllVideos } from '../video-ref.ts';
-import { describeProgress } from '../progress-text.ts';
+import { describeProgress } from '../../core/query/progress-text.ts';
 
 /** The table `vidx videos` prints: ID, STATUS (with progress), KEY. */
 export function formatVideos(videos: readonly VideoView[]): string {

@@ -33,6 +33,7 @@ import { reindexVideo, type ReindexOutcome } from '../../core/pipeline/reindex.t
 import { segmentObject, type SegmenterDeps, type SegmentOutcome } from '../../core/pipeline/segment.ts';
 import type { VideoIndex } from '../../core/index/port.ts';
 import { decodeS3Key } from '../../lambdas/segmenter/handler.ts';
+import { DEFAULT_KEEP_FAILED_HOURS } from './retention.ts';
 
 /** What <videoId>.json records of a kept upload (size, md5, etag, keptAt: absent in older data folders). */
 const KeptSchema = z.object({
@@ -51,8 +52,6 @@ export interface KeptObject extends Kept {
   file: string;
 }
 
-/** How long the copies of failed videos are kept (hours) unless told otherwise. */
-export const DEFAULT_KEEP_FAILED_HOURS = 24;
 
 /**
  * The objects an S3 event names (bucket, decoded key), read leniently: a record that is not an

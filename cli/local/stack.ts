@@ -4,6 +4,7 @@
  * definitions, the segmenter handler (fed by `vidx upload` through POST /_local/s3-event, as S3
  * would invoke it), the worker (CPU) and the query Lambda served over HTTP.
  */
+import { LocalVectorIndex } from '../../adapters/local-vectors.ts';
 import { join, resolve } from 'node:path';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -117,10 +118,12 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
     const clients = createClients(aws);
     const resources = await ensureResources(clients, { bucket: BUCKET.localName });
     // The query handler reads its settings from the environment, exactly as in Lambda.
-    Object.assign(process.env, environmentOf(QUERY_SETTINGS, { ...aws, tableName: resources.tableName, bucket: resources.bucket, cursorSecret: settings.cursorSecret ?? localSecret(dataDir) }));
+    // Moment vectors: the embedded store under <data>/vectors, shared by the worker and the API.
+    const vectorsDir = join(dataDir, VECTORS_DIR);
+    Object.assign(process.env, environmentOf(QUERY_SETTINGS, { ...aws, tableName: resources.tableName, bucket: resources.bucket, vectorsDir, cursorSecret: settings.cursorSecret ?? localSecret(dataDir) }));
     // Presigned media URLs are signed with a secret of this run; the S3 proxy verifies them with it.
     process.env[ENV.localSigningSecret] ??= randomBytes(32).toString('hex');
-    const childWorker: WorkerSettingsInput = { ...aws, tableName: resources.tableName, queueUrl: resources.queueUrl, model: resolve(o.manifestPath), bucket: resources.bucket };
+    const childWorker: WorkerSettingsInput = { ...aws, tableName: resources.tableName, queueUrl: resources.queueUrl, model: resolve(o.manifestPath), bucket: resources.bucket, vectorsDir };
     const logLevel = o.logLevel ?? 'INFO';
     const { manifest, ref } = loadModelRef(o.manifestPath);
     const store = createIndex(clients, resources.tableName, { payloadBucket: resources.bucket });
@@ -178,6 +181,7 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
       ? await inProcessWorker(clients, resources, o.scorer, manifest, {
           log: new Logger({ serviceName: 'vidx-worker', logLevel }),
           ...(o.detection ? { people: o.detection.people } : {}),
+          vectors: new LocalVectorIndex(vectorsDir),
           ...o.worker,
           waitTimeSeconds,
         })
@@ -234,7 +238,7 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
         const m = req.method === 'DELETE' ? DELETE_VIDEO_PATH.exec(req.url ?? '') : null;
         if (!m) return undefined;
         try {
-          return { status: 200, body: await deleteLocalVideo({ store, s3: clients.s3, keeper }, m[1]!) };
+          return { status: 200, body: await deleteLocalVideo({ store, s3: clients.s3, keeper, vectors: new LocalVectorIndex(vectorsDir) }, m[1]!) };
         } catch (e) {
           if (!isVidxError(e)) throw e;
           const status = httpStatusOf(e.code);
@@ -347,6 +351,9 @@ function localWebhookSecret(dataDir: string): string {
 }
 
 /** The query API's cursor secret for this data dir: random once, kept so cursors survive restarts. */
+/** The embedded vector store's folder under the data dir. */
+const VECTORS_DIR = 'vectors';
+
 function localSecret(dataDir: string): string {
   const file = join(dataDir, 'cursor-secret');
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();

@@ -34,6 +34,8 @@ export interface Batch {
 export interface ScoringEngine {
   readonly manifest: Pick<Manifest, 'labels' | 'output'> & Partial<Manifest>;
   run(inputs: Record<string, InputData>, batch: number): Promise<Float32Array>;
+  /** Runs and also returns the pooled features ([batch, size]), where the model has a features output. */
+  runWithFeatures?(inputs: Record<string, InputData>, batch: number): Promise<{ logits: Float32Array; features: Float32Array }>;
   /** Which entry the engine runs (uint8: frames as bytes); absent means float. */
   readonly entry?: 'float' | 'uint8';
 }
@@ -59,6 +61,8 @@ export interface ScoreLoopOptions {
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
   onBatch?: (t: BatchTiming) => void;
+  /** Given each window's pooled features (when the engine has them): the vectors kept for search. */
+  onFeatures?: (window: PlannedWindow, features: Float32Array) => void;
   /** Called on failure before the reader is closed: aborts the reader's decode at once. */
   stop?: () => void;
 }
@@ -104,7 +108,15 @@ export async function scoreBatches(
       next = reader.next();
       next.catch(() => undefined);
       const t1 = performance.now();
-      const logits = await engine.run(batch.inputs, n);
+      let logits: Float32Array;
+      if (opts.onFeatures && engine.runWithFeatures) {
+        const r = await engine.runWithFeatures(batch.inputs, n);
+        logits = r.logits;
+        const size = r.features.length / n;
+        for (let row = 0; row < n; row++) opts.onFeatures(batch.windows[row]!, r.features.slice(row * size, (row + 1) * size));
+      } else {
+        logits = await engine.run(batch.inputs, n);
+      }
       const t2 = performance.now();
       if (logits.length !== n * classes) {
         throw new VidxError('ANALYZE_BAD_LOGITS', `the model returned ${logits.length} logits for ${n} windows x ${classes} classes`, {

@@ -249,6 +249,23 @@ export class InferenceEngine {
    * the bound output buffer is reused by the next run).
    */
   async run(inputs: Record<string, InputData>, batch: number): Promise<Float32Array> {
+    return (await this.execute(inputs, batch, false)).logits;
+  }
+
+  /**
+   * Runs `batch` windows and also fetches the pooled features the head reads (the manifest's
+   * `features` output), [batch, size] row-major. Throws MODEL_NO_FEATURES for a bundle without one.
+   */
+  async runWithFeatures(inputs: Record<string, InputData>, batch: number): Promise<{ logits: Float32Array; features: Float32Array }> {
+    const r = await this.execute(inputs, batch, true);
+    return { logits: r.logits, features: r.features! };
+  }
+
+  private async execute(inputs: Record<string, InputData>, batch: number, withFeatures: boolean): Promise<{ logits: Float32Array; features?: Float32Array }> {
+    const features = withFeatures ? this.manifest.features : undefined;
+    if (withFeatures && !features) {
+      throw new VidxError('MODEL_NO_FEATURES', `${this.manifest.architecture}'s manifest names no features output`, { hint: 'rebuild the model bundle (vidx models synthesize|convert) to get one' });
+    }
     const session = this.session;
     if (!session) throw new VidxError('MODEL_CLOSED', 'the inference engine is closed', { hint: 'load the model again' });
     if (!Number.isInteger(batch) || batch < 1) {
@@ -295,7 +312,7 @@ export class InferenceEngine {
     const classes = this.manifest.output.classes;
     let result: ort.InferenceSession.ReturnType;
     try {
-      result = await session.run(feeds, { [outName]: binding.output });
+      result = await session.run(feeds, features ? { [outName]: binding.output, [features.name]: null } : { [outName]: binding.output });
     } catch (e) {
       throw new VidxError('MODEL_RUN_FAILED', `inference failed on ${this.device}: ${(e as Error).message}`, { hint: 'check the inputs; on CUDA, try --device cpu', cause: e });
     }
@@ -305,7 +322,15 @@ export class InferenceEngine {
         hint: 'rebuild the model pair so the graph ends in [N, classes] logits',
       });
     }
-    return (binding.output.data as Float32Array).slice(0, batch * classes);
+    const logits = (binding.output.data as Float32Array).slice(0, batch * classes);
+    if (!features) return { logits };
+    const f = result[features.name];
+    if (!f || f.type !== 'float32' || f.dims.length !== 2 || f.dims[0] !== bound || f.dims[1] !== features.size) {
+      throw new VidxError('MODEL_GRAPH_MISMATCH', `output "${features.name}" is ${f ? `${f.type} [${f.dims.join(', ')}]` : 'missing'}, expected float32 [${bound}, ${features.size}]`, {
+        hint: 'rebuild the model pair so graph and manifest agree on the features output',
+      });
+    }
+    return { logits, features: (f.data as Float32Array).slice(0, batch * features.size) };
   }
 
   /** Frees the session. Idempotent; runs after close fail with MODEL_CLOSED. */

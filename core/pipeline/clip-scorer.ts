@@ -22,8 +22,15 @@ export interface VideoFactsForScoring {
   rotation: number;
 }
 
+/** A window's pooled action-model features: the vector kept for search and teaching. */
+export interface WindowFeatures extends PlannedWindow {
+  vector: Float32Array;
+}
+
 export interface ScoreOutput {
   windows: WindowScore[];
+  /** Each scored window's pooled features, where the model names a features output. */
+  features?: WindowFeatures[];
   /** The people and their actions on each keyframe asked for (detection deployments only). */
   keyframes?: KeyframeDetections[];
   /** Time spent decoding + packing frames, and running the model (ms). */

@@ -18,6 +18,8 @@ import type { VideoIndex, PipelineLog, ThumbnailWriter, VideoObjects } from './p
 import type { ClipScorer } from './clip-scorer.ts';
 import type { DeliveryOptions, EventSink } from '../events/deliver.ts';
 import { notifyIfFinal } from './notify.ts';
+import type { VectorIndex } from '../vectors/port.ts';
+import type { WindowFeatures } from './clip-scorer.ts';
 
 /** What became of a job. `retry` = transient: the message goes back to the queue. */
 export type ClipOutcome =
@@ -36,6 +38,8 @@ export interface ClipDeps {
   log: PipelineLog;
   /** Where done/failed events go (none = no events). */
   events?: { sinks: readonly EventSink[]; delivery?: DeliveryOptions } | undefined;
+  /** Where moment vectors are kept (window features per clip); absent = none kept. */
+  vectors?: VectorIndex | undefined;
   /** Writes one JPEG per segment at assembly; absent = no thumbnails. */
   thumbnails?: ThumbnailWriter | undefined;
   /** How often a clip's scored units are written (default PROGRESS_REPORT_SECONDS; tests: 0). */
@@ -95,6 +99,7 @@ export async function processClip(deps: ClipDeps, job: ClipJob, signal: AbortSig
           const reason = `clip ${job.clip.index + 1} of ${job.clip.count} (${job.clip.start}s to ${job.clip.end}s) could not be decoded: ${what}`;
           if (await deps.store.markFailed(job.videoId, job.etag, e.code, reason)) {
             await deps.store.forgetDerived(job.videoId);
+            await deps.vectors?.removeVideo(job.videoId);
             await notifyCurrent(deps, job.videoId);
           }
           deps.log.warn('clip failed for good', { ...ctx, errorCode: e.code, reason });
@@ -102,6 +107,9 @@ export async function processClip(deps: ClipDeps, job: ClipJob, signal: AbortSig
         }
         throw e;
       }
+      // The vectors before the clip result: a stored clip implies its vectors, so a redelivery that
+      // skips inference has nothing left to write. Rewriting a part replaces it (idempotent).
+      if (deps.vectors && out.features) await putWindowVectors(deps.vectors, job, out.features);
       await progress.settle();
       try {
         await deps.store.recordClip({
@@ -119,6 +127,7 @@ export async function processClip(deps: ClipDeps, job: ClipJob, signal: AbortSig
         if (!isVidxError(e, 'CLIP_TOO_LARGE')) throw e;
         if (await deps.store.markFailed(job.videoId, job.etag, e.code, e.message)) {
           await deps.store.forgetDerived(job.videoId);
+          await deps.vectors?.removeVideo(job.videoId);
           await notifyCurrent(deps, job.videoId);
         }
         deps.log.warn('clip failed for good', { ...ctx, errorCode: e.code, reason: e.message });
@@ -158,7 +167,7 @@ export async function processClip(deps: ClipDeps, job: ClipJob, signal: AbortSig
  * removes segments and clip results that are not part of it, then marks the video indexed. Re-running it
  * converges to the same items. If the revision changed meanwhile, the current one is repaired.
  */
-export async function assemble(deps: Pick<ClipDeps, 'store' | 'timeline' | 'people' | 'log' | 'hooks' | 'scorer'> & Partial<Pick<ClipDeps, 'thumbnails' | 'objects'>>, video: VideoRecord, job?: ClipJob): Promise<boolean> {
+export async function assemble(deps: Pick<ClipDeps, 'store' | 'timeline' | 'people' | 'log' | 'hooks' | 'scorer'> & Partial<Pick<ClipDeps, 'thumbnails' | 'objects' | 'vectors'>>, video: VideoRecord, job?: ClipJob): Promise<boolean> {
   const t0 = performance.now();
   const clips = await deps.store.clipsOf(video.videoId, video.etag, { keyframes: true });
   const owner = { videoId: video.videoId, key: video.key, etag: video.etag };
@@ -178,6 +187,8 @@ export async function assemble(deps: Pick<ClipDeps, 'store' | 'timeline' | 'peop
   const made = { architecture: s.architecture, ...(s.manifestSha256 ? { manifestSha256: s.manifestSha256 } : {}), trained: s.trained };
   const ok = await deps.store.commitTimeline(video.videoId, video.etag, items.length, made, coverOf(items));
   const pruned = ok ? await pruneOldThumbnails(deps, video) : 0;
+  // The vectors of older revisions go once this one is the index's (like its thumbnails).
+  const vectorsRemoved = ok && deps.vectors ? await deps.vectors.removeVideo(video.videoId, video.etag) : 0;
   deps.log.info('timeline assembled', {
     videoId: video.videoId,
     etag: video.etag,
@@ -186,6 +197,7 @@ export async function assemble(deps: Pick<ClipDeps, 'store' | 'timeline' | 'peop
     thumbnails,
     removed,
     thumbnailsRemoved: pruned,
+    vectorsRemoved,
     ms: Math.round(performance.now() - t0),
     committed: ok,
   });
@@ -276,4 +288,12 @@ async function writeThumbnails(
   await Promise.all(Array.from({ length: Math.min(THUMBNAIL_CONCURRENCY, frames.length) }, run));
   for (const [i, at] of chosen) if (written.has(at)) items[i]!.thumbAt = at;
   return written.size;
+}
+
+/** The clip's window features as one part of the revision in the window.action space. */
+async function putWindowVectors(vectors: VectorIndex, job: ClipJob, features: readonly WindowFeatures[]): Promise<void> {
+  await vectors.putPart('window.action', { videoId: job.videoId, revision: job.etag, part: job.clip.index }, features.map((f) => ({
+    moment: { videoId: job.videoId, revision: job.etag, kind: 'window' as const, start: f.start, end: f.end },
+    vector: f.vector,
+  })));
 }

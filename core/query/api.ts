@@ -12,6 +12,7 @@ import {
   ListVideosParamsSchema,
   NoParamsSchema,
   SearchParamsSchema,
+  SimilarParamsSchema,
   TimelineParamsSchema,
   UploadPartsParamsSchema,
   UploadUrlParamsSchema,
@@ -34,6 +35,9 @@ import type { MediaResponse, SearchResponse, SegmentView, TimelineResponse, Uplo
 import { VIDEO_PREFIX } from '../names.ts';
 import { thumbnailKey, videoIdFor, type SegmentRecord, type VideoRecord, type VideoSummary } from '../records.ts';
 import type { SegmentHit } from './search.ts';
+import type { VectorIndex } from '../vectors/port.ts';
+import { similarMoments, type SimilarResponse } from './similar.ts';
+import type { SimilarParams } from './params.ts';
 import type { VideoIndex } from '../index/port.ts';
 import { timelineOrderOf } from '../index/order.ts';
 
@@ -49,6 +53,8 @@ export interface QueryApiDeps {
   cursorSecret: Buffer;
   /** Signs media URLs (video, thumbnails, uploads); without it those routes answer 501. */
   media?: MediaSigner | undefined;
+  /** The moment vectors (GET /similar); without them that route answers 501. */
+  vectors?: VectorIndex | undefined;
   /** Where uploads go (default VIDEO_PREFIX). */
   videoPrefix?: string;
 }
@@ -84,7 +90,7 @@ export class QueryApi {
     let route: Route | undefined;
     try {
       route = matchRoute(req.path);
-      if (!route) throw new VidxError('ROUTE_NOT_FOUND', `no route ${req.path}`, { hint: 'routes: /actions, /search, /videos, /videos/{id}, /videos/{id}/timeline, /videos/{id}/media, /upload-url, /upload-parts, POST /query' });
+      if (!route) throw new VidxError('ROUTE_NOT_FOUND', `no route ${req.path}`, { hint: 'routes: /actions, /search, /videos, /videos/{id}, /videos/{id}/timeline, /videos/{id}/media, /upload-url, /upload-parts, /similar, POST /query' });
       const methods = methodsOf(route);
       if (!methods.includes(req.method)) {
         const e = new VidxError('METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${req.path}; use ${methods.join(' or ')}`);
@@ -115,6 +121,8 @@ export class QueryApi {
       }
       case 'search':
         return this.search(parseParams(SearchParamsSchema, query));
+      case 'similar':
+        return this.similar(parseParams(SimilarParamsSchema, query));
       case 'videos':
         return this.listVideos(parseParams(ListVideosParamsSchema, query));
       case 'video': {
@@ -136,6 +144,21 @@ export class QueryApi {
       case 'query':
         throw new Error('unreachable: POST /query is answered before dispatch');
     }
+  }
+
+  private vectorIndex(): VectorIndex {
+    if (!this.deps.vectors) throw new VidxError('SIMILAR_NOT_CONFIGURED', 'this API was started without a vector index, so it cannot find similar moments');
+    return this.deps.vectors;
+  }
+
+  /** The revision of the video the index holds now (its vectors are the ones that answer). */
+  private readonly revisionOf = async (videoId: string): Promise<string | undefined> => {
+    const item = await this.deps.index.getVideo(videoId);
+    return typeof item?.etag === 'string' ? item.etag : undefined;
+  };
+
+  async similar(p: SimilarParams): Promise<SimilarResponse> {
+    return similarMoments(this.vectorIndex(), this.revisionOf, p);
   }
 
   private signer(): MediaSigner {
@@ -267,7 +290,16 @@ export class QueryApi {
     const after = p.cursor === undefined ? undefined : checkVideoPositions(decodeCursor(this.deps.cursorSecret, scope, p.cursor));
     const r = await this.deps.index.listVideos({ limit: p.limit, after });
     const nextCursor = r.next !== undefined ? encodeCursor(this.deps.cursorSecret, scope, { [VIDEOS_POSITION]: r.next }) : null;
-    return { items: await Promise.all(r.items.map((i) => this.withCover(i))), nextCursor };
+    return { items: await Promise.all(r.items.map((i) => this.listed(i))), nextCursor };
+  }
+
+  /**
+   * A listed video's view. The listing holds no progress (a progress write would then also be a
+   * write to the listing's one partition), so a video under way is read whole (one item each).
+   */
+  private async listed(item: VideoSummary): Promise<VideoView> {
+    if (item.status !== 'queued' && item.status !== 'processing') return this.withCover(item);
+    return this.withCover((await this.deps.index.getVideo(item.videoId, { consistent: false })) ?? item);
   }
 
   /**

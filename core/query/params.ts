@@ -167,3 +167,14 @@ export function parseVideoId(id: string): string {
   if (!r.success) throw new VidxError('INVALID_PARAMETER', 'video id must be 20 lower-case hex characters');
   return r.data;
 }
+
+/** GET /similar: the moment at `t` seconds of a video (of one of its people with `person`). */
+export const SimilarParamsSchema = z
+  .object({
+    videoId: videoIdSchema,
+    t: decimal('t', 0, MAX_MIN_DURATION),
+    person: intIn('person', 0, 999_999).optional(),
+    limit: intIn('limit', 1, MAX_LIMIT).default(DEFAULT_LIMIT),
+  })
+  .strict();
+export type SimilarParams = z.infer<typeof SimilarParamsSchema>;

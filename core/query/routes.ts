@@ -2,6 +2,7 @@
 export type Route =
   | { name: 'actions' }
   | { name: 'search' }
+  | { name: 'similar' }
   | { name: 'videos' }
   | { name: 'video'; id: string }
   | { name: 'timeline'; id: string }
@@ -27,6 +28,7 @@ export function matchRoute(path: string): Route | undefined {
   if (b === undefined) {
     if (a === 'actions') return { name: 'actions' };
     if (a === 'search') return { name: 'search' };
+    if (a === 'similar') return { name: 'similar' };
     if (a === 'videos') return { name: 'videos' };
     if (a === 'upload-url') return { name: 'uploadUrl' };
     if (a === 'upload-parts') return { name: 'uploadParts' };

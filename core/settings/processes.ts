@@ -65,6 +65,13 @@ export function drainPlan(stopTimeoutSeconds: number): DrainPlan {
 
 const MODEL_MANIFEST = 'a model manifest.json path';
 
+/** Where moment vectors are kept (adapters/vector-index.ts): neither = none kept, similarity and teaching answer 501. */
+const VECTOR_FIELDS = {
+  vectorsDir: optionalText(ENV.vectorsDir, 'the folder of the embedded vector store'),
+  vectorBucket: optionalText(ENV.vectorBucket, 'the S3 vector bucket\'s name'),
+};
+
+
 /** The GPU worker (gpu-worker/main.ts; `vidx local` forks it). */
 export const WORKER_SETTINGS = defineSettings(
   'the worker',
@@ -73,7 +80,7 @@ export const WORKER_SETTINGS = defineSettings(
     tableName: tableSetting,
     labelShards: labelShardsSetting,
     model: text(ENV.model, MODEL_MANIFEST),
-    /** Clip results too large for an index item go to this bucket (adapters/dynamo-index/payloads.ts). */
+    /** Clip results too large for an index item go to this bucket (adapters/dynamo-index/payloads.ts); with a vector bucket it also holds the vector index's per-part key lists. */
     bucket: optionalText(ENV.bucket, 'the video bucket\'s name'),
     device: oneOf(ENV.device, ['auto', 'cpu', 'cuda'], 'auto'),
     threads: optionalInteger(ENV.threads, 1, 1024),
@@ -92,6 +99,7 @@ export const WORKER_SETTINGS = defineSettings(
     waitTimeSeconds: optionalInteger(ENV.waitTimeSeconds, 0, 20),
     /** Default: sized to the device (gpu-worker/settings.ts batchSizeFor). */
     batchSize: optionalInteger(ENV.batchSize, 1, SQS_MAX_BATCH),
+    ...VECTOR_FIELDS,
     ...AWS_FIELDS,
     ...EVENT_FIELDS,
   },
@@ -143,6 +151,7 @@ export const QUERY_SETTINGS = defineSettings('the query API', {
   cursorSecret: optionalText(ENV.cursorSecret, 'the key that signs pagination cursors'),
   /** Where browsers reach S3 (local: the vidx server's S3 proxy); unset on AWS. */
   mediaEndpoint: optionalText(ENV.mediaEndpoint, 'the URL browsers reach S3 at'),
+  ...VECTOR_FIELDS,
   ...AWS_FIELDS,
 });
 export type QuerySettingsInput = SettingsInput<typeof QUERY_SETTINGS.fields>;

@@ -3,6 +3,7 @@
  * validates the event with the powertools schema, strips a stage prefix, logs one line per
  * request and returns the proxy result. Dependencies are passed in (handler.ts builds them).
  */
+import type { VectorIndex } from '../../core/vectors/port.ts';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { APIGatewayProxyEventV2Schema } from '@aws-lambda-powertools/parser/schemas';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
@@ -15,6 +16,8 @@ export interface QueryHandlerOptions {
   vocabulary: readonly string[];
   cursorSecret: Buffer;
   media?: MediaSigner | undefined;
+  /** The moment vectors (GET /similar). */
+  vectors?: VectorIndex | undefined;
   videoPrefix?: string;
   logger?: Logger;
 }
@@ -41,6 +44,7 @@ export function createQueryHandler(options: QueryHandlerOptions): QueryHandler {
     vocabulary: options.vocabulary,
     cursorSecret: options.cursorSecret,
     media: options.media,
+    ...(options.vectors ? { vectors: options.vectors } : {}),
     ...(options.videoPrefix ? { videoPrefix: options.videoPrefix } : {}),
   });
   return async (event: unknown) => {

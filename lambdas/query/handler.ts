@@ -8,6 +8,7 @@ import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { awsConfigOf, createClients, createPresignS3 } from '../../adapters/clients.ts';
 import { S3MediaSigner } from '../../adapters/media-signer.ts';
 import { createIndex } from '../../adapters/dynamo-index/create.ts';
+import { vectorIndexOf } from '../../adapters/vector-index.ts';
 import { CURSOR_SECRET_ENV, cursorSecret } from '../../core/query/cursor.ts';
 import { parseSettings } from '../../core/settings/define.ts';
 import { QUERY_SETTINGS } from '../../core/settings/processes.ts';
@@ -33,6 +34,7 @@ function coldStart(): QueryHandler {
   return createQueryHandler({
     index: createIndex(clients, settings.tableName, { labelShards: settings.labelShards }),
     media,
+    vectors: vectorIndexOf(settings, clients, (e) => logger.warn('vector store file damaged', { error: e.message })),
     videoPrefix: settings.videoPrefix,
     vocabulary: loadSearchVocabulary(),
     cursorSecret: secret.key,

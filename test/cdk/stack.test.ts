@@ -6,7 +6,8 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CLIP_PAYLOAD_PREFIX, DEFAULTS, ENV, THUMBNAIL_PREFIX, VIDEO_PREFIX } from '../../core/names.ts';
+import { CLIP_PAYLOAD_PREFIX, DEFAULTS, ENV, THUMBNAIL_PREFIX, VECTOR_KEYS_PREFIX, VIDEO_PREFIX } from '../../core/names.ts';
+import { VECTOR_SPACES } from '../../core/vectors/port.ts';
 import { KEYS, LIST_PROJECTION } from '../../adapters/dynamo-index/layout.ts';
 import { INDEX_DEFAULTS } from '../../core/infra-definitions.ts';
 import { CURSOR_SECRET_ENV } from '../../core/query/cursor.ts';
@@ -86,6 +87,9 @@ const workerContainer = () =>
   (resources[taskDefId()]!.Properties.ContainerDefinitions as Record<string, unknown>[])[0]!;
 const labelIndexArn = () => ({ 'Fn::Join': ['', [arn(tableId()), `/index/${KEYS.list.name}`]] });
 const videoObjectsArn = () => ({ 'Fn::Join': ['', [arn(bucketId()), `/${VIDEO_PREFIX}*`]] });
+const VECTOR_READ = ['s3vectors:QueryVectors', 's3vectors:GetVectors', 's3:GetObject', 's3:ListBucket'];
+/** The ARNs of the four vector indexes, in space order. */
+const vectorIndexArns = () => VECTOR_SPACES.map((space) => ({ 'Fn::GetAtt': [byPrefix('AWS::S3Vectors::Index', `Vectors${space.replace('.', '')}`), 'IndexArn'] }));
 const objectsArn = (prefix: string) => ({ 'Fn::Join': ['', [arn(bucketId()), `/${prefix}*`]] });
 
 // --- tests --------------------------------------------------------------------------------------
@@ -396,7 +400,7 @@ describe('least privilege', () => {
       ]),
     );
     expect(allowedActions(queryRoleId())).toEqual(
-      ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:AbortMultipartUpload', 's3:GetObject', 's3:GetObject', 's3:PutObject'].sort(),
+      ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:AbortMultipartUpload', 's3:GetObject', 's3:GetObject', 's3:PutObject', ...VECTOR_READ].sort(),
     );
   });
 
@@ -418,13 +422,45 @@ describe('least privilege', () => {
       expect.objectContaining({ Action: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'], Resource: objectsArn(CLIP_PAYLOAD_PREFIX) }),
       expect.objectContaining({ Action: 'sns:Publish', Resource: ref(eventTopicId()) }),
       expect.objectContaining({ Action: 'events:PutEvents', Resource: arn(eventBusId()) }),
+      expect.objectContaining({ Action: ['s3vectors:PutVectors', 's3vectors:GetVectors', 's3vectors:DeleteVectors'], Resource: vectorIndexArns() }),
+      expect.objectContaining({ Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], Resource: objectsArn(VECTOR_KEYS_PREFIX) }),
+      expect.objectContaining({ Action: 's3:ListBucket', Resource: arn(bucketId()), Condition: { StringLike: { 's3:prefix': [`${VECTOR_KEYS_PREFIX}*`] } } }),
     ]);
+  });
+
+  it('query: reads the vector index (query and get vectors, read and list the key lists) and nothing more of it', () => {
+    const st = statementsOf(queryRoleId());
+    expect(st).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ Action: ['s3vectors:QueryVectors', 's3vectors:GetVectors'], Resource: vectorIndexArns() }),
+        expect.objectContaining({ Action: 's3:GetObject', Resource: objectsArn(VECTOR_KEYS_PREFIX) }),
+        expect.objectContaining({ Action: 's3:ListBucket', Resource: arn(bucketId()), Condition: { StringLike: { 's3:prefix': [`${VECTOR_KEYS_PREFIX}*`] } } }),
+      ]),
+    );
   });
 
   it('no role of ours is allowed a wildcard action', () => {
     for (const role of [segmenterRoleId(), queryRoleId(), taskRoleId()]) {
       for (const action of allowedActions(role)) expect(action, role).not.toMatch(/\*/);
     }
+  });
+});
+
+describe('vector index', () => {
+  it('one SSE-S3 vector bucket with a cosine float32 index per space, sized from the model manifests', () => {
+    const bucket = byPrefix('AWS::S3Vectors::VectorBucket', 'VectorsBucket');
+    expect(resources[bucket]!.Properties.EncryptionConfiguration).toEqual({ SseType: 'AES256' });
+    const dims = Object.fromEntries(VECTOR_SPACES.map((space) => {
+      const p = resources[byPrefix('AWS::S3Vectors::Index', `Vectors${space.replace('.', '')}`)]!.Properties;
+      expect(p).toMatchObject({ DataType: 'float32', DistanceMetric: 'cosine', IndexName: space.replace('.', '-'), MetadataConfiguration: { NonFilterableMetadataKeys: ['start', 'end', 'person'] } });
+      return [space, p.Dimension];
+    }));
+    // slowfast_r50 pools 2304 features, as does the AVA model per box; CLIP embeds in 512.
+    expect(dims).toEqual({ 'window.clip': 512, 'window.action': 2304, 'person.clip': 512, 'person.action': 2304 });
+  });
+
+  it('the query function is told the vector bucket', () => {
+    expect(envOf(queryFnId())[ENV.vectorBucket]).toBeTruthy();
   });
 });
 
@@ -496,6 +532,8 @@ describe('GPU workers', () => {
       // The default analyses: classification only (no detection models named).
       [ENV.analyses]: 'classify',
       [ENV.keyframeInterval]: '1',
+      // Moment vectors: the S3 vector bucket (its key lists go in the video bucket above).
+      [ENV.vectorBucket]: 'vidxtest-vectors',
     });
   });
 

@@ -129,6 +129,23 @@ describe('CoalescingEngine', () => {
     await Promise.all([e.run(input([1, 2, 3, 4, 5]), 5), e.run(input([6, 7, 8, 9]), 4)]);
     expect(calls).toEqual([5, 4]);
   });
+  it('with a features output, one coalesced run returns each request its own rows of logits and features', async () => {
+    const inner = {
+      manifest: { labels: ['a'], output: { name: 'logits', classes: 1 }, features: { name: 'features', size: 2 } },
+      run: async () => Promise.reject(new Error('run() must not be called when features are fetched')),
+      async runWithFeatures(inputs: Record<string, Float32Array>, _n: number) {
+        const x = inputs.video!;
+        return { logits: Float32Array.from(x), features: Float32Array.from([...x].flatMap((v) => [v, 10 * v])) };
+      },
+    };
+    const e = new CoalescingEngine(inner, 8);
+    const [r1, r2] = await Promise.all([e.runWithFeatures!({ video: Float32Array.from([1, 2]) }, 2), e.run({ video: Float32Array.from([3]) }, 1)]);
+    expect([...r1.logits]).toEqual([1, 2]);
+    expect([...r1.features]).toEqual([1, 10, 2, 20]);
+    expect([...r2]).toEqual([3]);
+    // Without a features output the engine offers none.
+    expect(new CoalescingEngine({ manifest: { labels: ['a'], output: { name: 'o', classes: 1 } }, run: async () => new Float32Array(1) }, 8).runWithFeatures).toBeUndefined();
+  });
   it('a failed run rejects every request in it', async () => {
     const e = new CoalescingEngine({ manifest: { labels: ['a'], output: { name: 'o', classes: 1 } }, run: async () => Promise.reject(new Error('boom')) }, 8);
     const rs = await Promise.allSettled([e.run({ v: new Float32Array(1) }, 1), e.run({ v: new Float32Array(1) }, 1)]);

@@ -6,6 +6,7 @@ import { NO_FILTERS, passes, resultTitle } from '../../web/search.tsx';
 import { laneGroups } from '../../web/player.tsx';
 import { labelInk } from '../../web/person-boxes.tsx';
 import { completeXml } from '../../web/upload.ts';
+import { statusText } from '../../web/format.ts';
 import { PERSON_COLOURS } from '../../core/detection/colours.ts';
 import { MAX_UPLOAD_PARTS, UPLOAD_PART_BYTES, partSizeFor } from '../../core/query/media.ts';
 
@@ -84,5 +85,15 @@ describe('multipart uploads', () => {
   });
   it('complete with every part number and ETag in order, escaped', () => {
     expect(completeXml(['"a"', '"b&"'])).toBe('<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>"a"</ETag></Part><Part><PartNumber>2</PartNumber><ETag>"b&amp;"</ETag></Part></CompleteMultipartUpload>');
+  });
+});
+
+describe('a video in progress', () => {
+  const base = { videoId: ID, key: 'videos/a.mp4', status: 'processing', clipsDone: 1, clipsTotal: 3 } as unknown as Parameters<typeof statusText>[0];
+  it('counts windows with the time left where the pipeline records them', () => {
+    expect(statusText({ ...base, progress: { windowsDone: 12, windowsTotal: 40, etaSeconds: 80 } })).toBe('processing 12 of 40 windows (30%), about 1m20s left');
+  });
+  it('falls back to clips for a video indexed before windows were counted', () => {
+    expect(statusText(base)).toBe('processing 1 of 3 clips (33 %)');
   });
 });

@@ -1,5 +1,5 @@
-/** A video's progress in words, for `vidx videos` and `upload --wait` (pure). */
-import type { VideoView } from '../core/query/responses.ts';
+/** A video's progress in words, for `vidx videos`, `upload --wait` and the web page (pure). */
+import type { VideoView } from './responses.ts';
 
 /** 75 -> "1m15s", 3700 -> "1h01m", 8 -> "8s". */
 export function duration(seconds: number): string {
