@@ -53,7 +53,7 @@ export class IndexStore implements PipelineIndex {
    * event for the same (key, etag) changes nothing and returns the existing record. A new etag
    * resets the done set; `enqueued` stays false until the caller has sent every clip job.
    */
-  async beginRevision(f: RevisionFacts): Promise<BeginResult> {
+  async beginRevision(f: RevisionFacts, options: { replaceFailed?: boolean } = {}): Promise<BeginResult> {
     const now = this.now().toISOString();
     const set: Record<string, NativeAttributeValue> = {
       GSI1PK: VIDEOS_GSI_PK,
@@ -84,6 +84,7 @@ export class IndexStore implements PipelineIndex {
     };
     const names: Record<string, string> = { '#createdAt': 'createdAt', '#etag': 'etag', '#PK': 'PK' };
     const values: Record<string, NativeAttributeValue> = { ':now': now, ':etag': f.etag };
+    if (options.replaceFailed) values[':failedStatus'] = 'failed';
     const sets: string[] = ['#createdAt = if_not_exists(#createdAt, :now)'];
     const removes: string[] = ['doneClips', 'indexedAt', 'notifiedEvent'];
     for (const [k, v] of Object.entries(set)) {
@@ -101,7 +102,8 @@ export class IndexStore implements PipelineIndex {
           TableName: this.tableName,
           Key: videoKey(f.videoId),
           UpdateExpression: `SET ${sets.join(', ')} REMOVE ${removes.join(', ')}`,
-          ConditionExpression: 'attribute_not_exists(#PK) OR #etag <> :etag',
+          // The status name is also a SET target (#status): the condition reads the value before the update.
+          ConditionExpression: `attribute_not_exists(#PK) OR #etag <> :etag${options.replaceFailed ? ' OR #status = :failedStatus' : ''}`,
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
           ReturnValues: 'ALL_NEW',
@@ -182,6 +184,18 @@ export class IndexStore implements PipelineIndex {
         ':zero': 0, ':one': 1, ':now': now, ':gsk': videoGsiSk(now, video.videoId), ':etag': video.etag, ':seen': video.updatedAt,
         ':queued': 'queued', ':processing': 'processing',
       },
+    });
+    return item && parseVideo(item);
+  }
+
+  async claimEnqueue(video: Pick<VideoRecord, 'videoId' | 'etag' | 'updatedAt'>): Promise<VideoRecord | undefined> {
+    const now = this.now().toISOString();
+    const item = await this.updateIf({
+      Key: videoKey(video.videoId),
+      UpdateExpression: 'SET #updatedAt = :now, #GSI1SK = :gsk',
+      ConditionExpression: '#etag = :etag AND #updatedAt = :seen AND #status = :queued AND (attribute_not_exists(#enqueued) OR #enqueued = :false)',
+      ExpressionAttributeNames: { '#updatedAt': 'updatedAt', '#GSI1SK': 'GSI1SK', '#etag': 'etag', '#status': 'status', '#enqueued': 'enqueued' },
+      ExpressionAttributeValues: { ':now': now, ':gsk': videoGsiSk(now, video.videoId), ':etag': video.etag, ':seen': video.updatedAt, ':queued': 'queued', ':false': false },
     });
     return item && parseVideo(item);
   }

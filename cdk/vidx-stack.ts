@@ -1,4 +1,4 @@
-import { CfnOutput, Stack, Stage, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Fn, Stack, Stage, Token, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -48,10 +48,24 @@ export class VidxStack extends Stack {
   readonly sweeper: Sweeper;
   readonly monitoring: Monitoring;
   readonly events: VideoEvents;
+  readonly intake: Segmenter;
+  /** AZs the worker VPC spreads over (config.maxAzs): read by `availabilityZones` below. */
+  private azCount = 2;
+
+  /**
+   * The AZs of the region, as many as config.maxAzs. An environment-agnostic stack gets only two
+   * from CDK; GPU spot capacity needs more, so the rest are taken from Fn::GetAZs at deploy time
+   * (a region must have that many AZs: set maxAzs lower for one that has fewer).
+   */
+  override get availabilityZones(): string[] {
+    if (!Token.isUnresolved(this.region)) return super.availabilityZones.slice(0, this.azCount);
+    return Array.from({ length: this.azCount }, (_, i) => Fn.select(i, Fn.getAzs()));
+  }
 
   constructor(scope: Construct, id: string, props: VidxStackProps) {
     super(scope, id, props);
     const config = props.config;
+    this.azCount = config.maxAzs;
     const architecture = config.lambdaArchitecture === 'arm64' ? lambda.Architecture.ARM_64 : lambda.Architecture.X86_64;
 
     // --- data -------------------------------------------------------------------------------
@@ -84,6 +98,8 @@ export class VidxStack extends Stack {
       ffprobe: ffprobe.layer,
       logRetentionDays: config.logRetentionDays,
       reservedConcurrentExecutions: config.segmenterReservedConcurrency || undefined,
+      maxConcurrency: config.segmenterMaxConcurrency,
+      intakeMaxReceiveCount: config.intakeMaxReceiveCount,
       bucket: this.bucket,
       videoPrefix: config.videoPrefix,
       clipSeconds: config.clipSeconds,
@@ -94,6 +110,7 @@ export class VidxStack extends Stack {
       manifest: segmenterManifest(config.model, config.modelManifest, { outdir: Stage.of(this)?.outdir }),
     });
     this.segmenter = segmenter.fn;
+    this.intake = segmenter;
 
     // --- sweeper: unfinished videos whose clip jobs were lost ---------------------------------
     this.sweeper = new Sweeper(this, 'Sweeper', {
@@ -195,6 +212,8 @@ export class VidxStack extends Stack {
       clipQueue: this.clips.queue,
       clipDeadLetterQueue: this.clips.deadLetterQueue,
       segmenterDeadLetterQueue: segmenter.failures,
+      intakeQueue: segmenter.intake,
+      expiryAlarmPercent: config.expiryAlarmPercent,
       functions: [
         { name: 'Segmenter', fn: this.segmenter.fn },
         { name: 'Query', fn: this.query.fn },
@@ -214,6 +233,8 @@ export class VidxStack extends Stack {
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Query API (SigV4-signed requests, service execute-api)' });
     new CfnOutput(this, 'QueueUrl', { value: this.clips.queue.queueUrl, description: 'Clip job queue' });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.clips.deadLetterQueue.queueUrl, description: 'Clips that failed maxReceiveCount times' });
+    new CfnOutput(this, 'IntakeQueueUrl', { value: segmenter.intake.queueUrl, description: 'S3 upload events waiting for the segmenter' });
+    new CfnOutput(this, 'IntakeDeadLetterQueueArn', { value: segmenter.failures.queueArn, description: 'Upload events the segmenter failed on intakeMaxReceiveCount times: redrive them (README "Reliability")' });
     new CfnOutput(this, 'TableName', { value: table.tableName, description: 'Index table' });
     new CfnOutput(this, 'WorkerLogGroup', { value: this.worker.logGroup.logGroupName, description: 'GPU worker logs' });
     new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName, description: 'CloudWatch dashboard' });

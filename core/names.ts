@@ -19,6 +19,9 @@ export const TABLE = {
 export const QUEUES = {
   clips: 'vidx-clips',
   clipsDeadLetter: 'vidx-clips-dlq',
+  /** Deployed only: S3 upload events -> segmenter, and its dead-letter queue. */
+  intake: 'vidx-intake',
+  intakeDeadLetter: 'vidx-intake-dlq',
 } as const;
 
 export const BUCKET = { localName: 'vidx-videos' } as const;
@@ -89,6 +92,15 @@ export const DEFAULTS = {
   /** The sweeper runs this often; a stalled video is re-enqueued at most this many times, then fails. */
   sweepEveryMinutes: 5,
   maxRequeues: 3,
+  /**
+   * The segmenter's run time limit (the Lambda timeout): a revision recorded but not enqueued for
+   * this long lost its event's run, and a redelivered event takes it over (core/pipeline/segment.ts).
+   */
+  segmenterTimeoutSeconds: 120,
+  /** Receives of an upload event (intake queue) before it is dead-lettered. */
+  intakeMaxReceiveCount: 5,
+  /** Segmenter runs the intake queue's event source mapping starts at once. */
+  segmenterMaxConcurrency: 20,
   localApiPort: 8787,
   localDataDir: '.vidx',
   region: 'us-east-1',

@@ -72,7 +72,14 @@ export interface ItemKey {
 /** The index as the use cases write it (adapters/index-store.ts IndexStore implements it). */
 export interface PipelineIndex {
   getVideo(videoId: string): Promise<VideoRecord | undefined>;
-  beginRevision(f: RevisionFacts): Promise<BeginResult>;
+  /** `replaceFailed`: a failed record of the same etag is replaced too (a retry of that revision). */
+  beginRevision(f: RevisionFacts, options?: { replaceFailed?: boolean }): Promise<BeginResult>;
+  /**
+   * Takes over sending a recorded but not enqueued revision: succeeds (the record, updatedAt now)
+   * only while it is still as seen (same etag and updatedAt, queued, not enqueued), so of several
+   * concurrent takers exactly one sends.
+   */
+  claimEnqueue(video: Pick<VideoRecord, 'videoId' | 'etag' | 'updatedAt'>): Promise<VideoRecord | undefined>;
   markEnqueued(videoId: string, etag: string): Promise<boolean>;
   markProcessing(videoId: string, etag: string): Promise<boolean>;
   markFailed(videoId: string, etag: string, errorCode: string, reason: string): Promise<boolean>;
