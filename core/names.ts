@@ -101,6 +101,12 @@ export const DEFAULTS = {
   intakeMaxReceiveCount: 5,
   /** Segmenter runs the intake queue's event source mapping starts at once. */
   segmenterMaxConcurrency: 20,
+  /**
+   * `vidx reindex --all` pace (core/pipeline/reindex-pace.ts): clip jobs per second at most, and
+   * no new video while the clip queue holds this many jobs.
+   */
+  reindexClipsPerSecond: 20,
+  reindexMaxWaiting: 2000,
   localApiPort: 8787,
   localDataDir: '.vidx',
   region: 'us-east-1',

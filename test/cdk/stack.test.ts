@@ -13,6 +13,7 @@ import { QUERY_ROUTES } from '../../cdk/constructs/query-api.ts';
 import { FFPROBE_LAYER_PATH } from '../../cdk/constructs/ffprobe-layer.ts';
 import { MODEL_MANIFEST_FILE } from '../../cdk/vidx-stack.ts';
 import { FIXTURE_MANIFEST, REPO_ROOT, synthesize, type Synthesized } from './synth.ts';
+import { DEFAULT_WORKER_INSTANCE_TYPES } from '../../cdk/config.ts';
 
 type Resources = Record<string, { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string }>;
 interface Statement {
@@ -71,6 +72,7 @@ const accessLogsId = () => byPrefix('AWS::S3::Bucket', 'StorageAccessLogs');
 const clipQueueId = () => byPrefix('AWS::SQS::Queue', 'ClipQueueClips');
 const clipDlqId = () => byPrefix('AWS::SQS::Queue', 'ClipQueueDeadLetter');
 const segmenterDlqId = () => byPrefix('AWS::SQS::Queue', 'SegmenterFailures');
+const intakeQueueId = () => byPrefix('AWS::SQS::Queue', 'SegmenterIntake');
 const tableId = () => byPrefix('AWS::DynamoDB::Table', 'IndexTable');
 const segmenterFnId = () => byPrefix('AWS::Lambda::Function', 'SegmenterFunction');
 const queryFnId = () => byPrefix('AWS::Lambda::Function', 'QueryFunction');
@@ -147,36 +149,68 @@ describe('video bucket', () => {
     expect(rules.filter((r) => r.ExpirationInDays !== undefined)).toEqual([]);
   });
 
-  it(`invokes the segmenter for ObjectCreated under ${VIDEO_PREFIX} only`, () => {
+  it(`sends ObjectCreated events under ${VIDEO_PREFIX} only to the intake queue (never invokes the segmenter itself)`, () => {
     t.hasResourceProperties('Custom::S3BucketNotifications', {
       BucketName: ref(bucketId()),
       NotificationConfiguration: {
-        LambdaFunctionConfigurations: [
+        QueueConfigurations: [
           {
             Events: ['s3:ObjectCreated:*'],
             Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: VIDEO_PREFIX }] } },
-            LambdaFunctionArn: arn(segmenterFnId()),
+            QueueArn: arn(intakeQueueId()),
           },
         ],
       },
     });
-    t.hasResourceProperties('AWS::Lambda::Permission', {
-      Action: 'lambda:InvokeFunction',
-      FunctionName: arn(segmenterFnId()),
-      Principal: 's3.amazonaws.com',
-      SourceArn: arn(bucketId()),
+    const notification = Object.values(resources).find((r) => r.Type === 'Custom::S3BucketNotifications')!;
+    expect(JSON.stringify(notification.Properties.NotificationConfiguration)).not.toContain('LambdaFunction');
+    // Only S3, and only for this bucket, may send to the intake queue.
+    t.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [ref(intakeQueueId())],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Allow', Principal: { Service: 's3.amazonaws.com' }, Condition: { ArnLike: { 'aws:SourceArn': arn(bucketId()) } } }),
+        ]),
+      },
     });
+    t.resourcePropertiesCountIs('AWS::Lambda::Permission', { Principal: 's3.amazonaws.com', FunctionName: arn(segmenterFnId()) }, 0);
   });
 });
 
 describe('queues', () => {
-  it('clip queue: SSE, DLQ after maxReceiveCount, long polling', () => {
+  it('clip queue: SSE, DLQ after maxReceiveCount, long polling, 14 days of retention for a burst', () => {
     const q = resources[clipQueueId()]!.Properties;
     expect(q.SqsManagedSseEnabled).toBe(true);
     expect(q.RedrivePolicy).toEqual({ deadLetterTargetArn: arn(clipDlqId()), maxReceiveCount: DEFAULTS.maxReceiveCount });
     expect(q.ReceiveMessageWaitTimeSeconds).toBe(20);
+    expect(q.MessageRetentionPeriod).toBe(14 * 24 * 3600);
     expect(resources[clipDlqId()]!.Properties.SqsManagedSseEnabled).toBe(true);
     expect(resources[clipDlqId()]!.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+  });
+
+  it('intake queue: 14 days of retention, a visibility timeout of 6 segmenter timeouts, dead-lettered after intakeMaxReceiveCount', () => {
+    const q = resources[intakeQueueId()]!.Properties;
+    expect(q.SqsManagedSseEnabled).toBe(true);
+    expect(q.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+    expect(q.VisibilityTimeout).toBe(6 * DEFAULTS.segmenterTimeoutSeconds);
+    expect(q.VisibilityTimeout).toBe(6 * (resources[segmenterFnId()]!.Properties.Timeout as number));
+    expect(q.RedrivePolicy).toEqual({ deadLetterTargetArn: arn(segmenterDlqId()), maxReceiveCount: DEFAULTS.intakeMaxReceiveCount });
+    expect(resources[segmenterDlqId()]!.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+  });
+
+  it('the segmenter reads the intake queue through an event source mapping: bounded concurrency, partial batch failures', () => {
+    t.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: arn(intakeQueueId()),
+      FunctionName: ref(segmenterFnId()),
+      BatchSize: 10,
+      ScalingConfig: { MaximumConcurrency: DEFAULTS.segmenterMaxConcurrency },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    t.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+    // No asynchronous invocation is left to age out: no event invoke config, no function DLQ.
+    t.resourceCountIs('AWS::Lambda::EventInvokeConfig', 0);
+    expect(resources[segmenterFnId()]!.Properties.DeadLetterConfig).toBeUndefined();
+    expect(allowedActions(segmenterRoleId())).toEqual(expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility']));
   });
 
   it('visibility timeout outlasts the worker heartbeat (twice over) and its stop timeout', () => {
@@ -186,8 +220,8 @@ describe('queues', () => {
     expect(visibility).toBeGreaterThanOrEqual(DEFAULTS.stopTimeoutSeconds);
   });
 
-  it('every queue (clips, clip DLQ, segmenter DLQ) is encrypted and TLS-only', () => {
-    for (const id of [clipQueueId(), clipDlqId(), segmenterDlqId()]) {
+  it('every queue (clips, clip DLQ, intake, intake DLQ) is encrypted and TLS-only', () => {
+    for (const id of [clipQueueId(), clipDlqId(), intakeQueueId(), segmenterDlqId()]) {
       expect(resources[id]!.Properties.SqsManagedSseEnabled, id).toBe(true);
       t.hasResourceProperties('AWS::SQS::QueuePolicy', {
         Queues: [ref(id)],
@@ -236,18 +270,14 @@ describe('Lambdas', () => {
       Handler: 'index.handler',
       MemorySize: 1024,
       Timeout: 120,
-      ReservedConcurrentExecutions: 10,
-      DeadLetterConfig: { TargetArn: arn(segmenterDlqId()) },
     });
+    // Concurrency is bounded by the intake mapping, not by reserving it (0 = none by default).
+    expect(resources[segmenterFnId()]!.Properties.ReservedConcurrentExecutions).toBeUndefined();
     expect(resources[queryFnId()]!.Properties).toMatchObject({
       Runtime: 'nodejs22.x',
       Architectures: ['x86_64'],
       MemorySize: 512,
       Timeout: 10,
-    });
-    t.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
-      FunctionName: ref(segmenterFnId()),
-      MaximumRetryAttempts: 2,
     });
   });
 
@@ -353,7 +383,9 @@ describe('least privilege', () => {
         }),
       ]),
     );
-    // The async-invocation DLQ is the only other queue it may send to (added by Lambda's DeadLetterConfig).
+    // It consumes the intake queue (the event source mapping's grant) and sends to no other queue.
+    const consume = statementsOf(segmenterRoleId()).find((x) => actionsOf(x).includes('sqs:ReceiveMessage'));
+    expect(consume?.Resource).toEqual(arn(intakeQueueId()));
     expect(allowedActions(segmenterRoleId())).toEqual(
       [
         'dynamodb:BatchWriteItem',
@@ -365,7 +397,11 @@ describe('least privilege', () => {
         'logs:PutLogEvents',
         's3:GetObject',
         'sns:Publish',
-        'sqs:SendMessage',
+        'sqs:ChangeMessageVisibility',
+        'sqs:DeleteMessage',
+        'sqs:GetQueueAttributes',
+        'sqs:GetQueueUrl',
+        'sqs:ReceiveMessage',
         'sqs:SendMessage',
       ].sort(),
     );
@@ -432,6 +468,23 @@ describe('GPU workers', () => {
         BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: Match.objectLike({ Encrypted: true, VolumeType: 'gp3' }) }],
       }),
     });
+  });
+
+  it('spot has several GPU families to choose from: g5, g6 and g4dn, one GPU each', () => {
+    const asg = Object.values(resources).find((r) => r.Type === 'AWS::AutoScaling::AutoScalingGroup')!;
+    const overrides = (asg.Properties.MixedInstancesPolicy as { LaunchTemplate: { Overrides: { InstanceType: string }[] } }).LaunchTemplate.Overrides.map((o) => o.InstanceType);
+    expect(overrides).toEqual([...DEFAULT_WORKER_INSTANCE_TYPES]);
+    expect(new Set(overrides.map((o) => o.split('.')[0]))).toEqual(new Set(['g5', 'g6', 'g4dn']));
+  });
+
+  it('the workers spread over 3 AZs (subnets in three distinct AZs of the region)', () => {
+    const subnets = Object.values(resources).filter((r) => r.Type === 'AWS::EC2::Subnet');
+    expect(subnets).toHaveLength(3);
+    const azs = subnets.map((r) => JSON.stringify(r.Properties.AvailabilityZone));
+    expect(new Set(azs).size).toBe(3);
+    for (const [i, az] of subnets.map((r) => r.Properties.AvailabilityZone).entries()) expect(az).toEqual({ 'Fn::Select': [i, { 'Fn::GetAZs': '' }] });
+    const asg = Object.values(resources).find((r) => r.Type === 'AWS::AutoScaling::AutoScalingGroup')!;
+    expect(asg.Properties.VPCZoneIdentifier).toHaveLength(3);
   });
 
   it('auto scaling group starts at 0, on demand by default, and ECS managed scaling drives it', () => {
@@ -629,6 +682,13 @@ describe('operations', () => {
     expect(expected[2]).toMatchObject({ Threshold: 3600, ComparisonOperator: 'GreaterThanThreshold' });
   });
 
+  it('alarms against the 14-day retention: the oldest clip job or upload event has waited half of it', () => {
+    for (const id of [clipQueueId(), intakeQueueId()]) {
+      const a = alarms().find((x) => x.MetricName === 'ApproximateAgeOfOldestMessage' && x.Threshold === 7 * 24 * 3600 && JSON.stringify(x.Dimensions).includes(JSON.stringify({ 'Fn::GetAtt': [id, 'QueueName'] })));
+      expect(a, id).toMatchObject({ ComparisonOperator: 'GreaterThanThreshold', Statistic: 'Maximum', AlarmActions: [ref(topicId())] });
+    }
+  });
+
   it('worker errors are counted from the worker log group', () => {
     t.hasResourceProperties('AWS::Logs::MetricFilter', {
       LogGroupName: ref(byPrefix('AWS::Logs::LogGroup', 'WorkerLogs')),
@@ -655,7 +715,7 @@ describe('operations', () => {
     expect(outputs.QueueUrl!.Value).toEqual(ref(clipQueueId()));
     expect(JSON.stringify(outputs.ApiUrl!.Value)).toContain('execute-api');
     expect(Object.keys(outputs).sort()).toEqual(
-      ['AlarmTopicArn', 'ApiUrl', 'BucketName', 'DashboardName', 'DeadLetterQueueUrl', 'EventBusName', 'EventTopicArn', 'QueueUrl', 'TableName', 'VideoPrefix', 'WebhookSecretArn', 'WorkerLogGroup'].sort(),
+      ['AlarmTopicArn', 'ApiUrl', 'BucketName', 'DashboardName', 'DeadLetterQueueUrl', 'EventBusName', 'EventTopicArn', 'IntakeDeadLetterQueueArn', 'IntakeQueueUrl', 'QueueUrl', 'TableName', 'VideoPrefix', 'WebhookSecretArn', 'WorkerLogGroup'].sort(),
     );
   });
 });
