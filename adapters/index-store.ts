@@ -27,7 +27,9 @@ import {
   videoKey,
   videoPk,
   ModelRefSchema,
+  GapSchema,
   type ClipRecord,
+  type Gap,
   type ModelRef,
   type SegmentRecord,
   type VideoRecord,
@@ -86,7 +88,7 @@ export class IndexStore implements PipelineIndex {
     const values: Record<string, NativeAttributeValue> = { ':now': now, ':etag': f.etag };
     if (options.replaceFailed) values[':failedStatus'] = 'failed';
     const sets: string[] = ['#createdAt = if_not_exists(#createdAt, :now)'];
-    const removes: string[] = ['doneClips', 'indexedAt', 'notifiedEvent'];
+    const removes: string[] = ['doneClips', 'indexedAt', 'notifiedEvent', 'gaps'];
     for (const [k, v] of Object.entries(set)) {
       names[`#${k}`] = k;
       if (v === undefined) {
@@ -148,15 +150,23 @@ export class IndexStore implements PipelineIndex {
     );
   }
 
-  /** Marks the revision indexed with its segment count (only if it is still the current one and not failed). */
-  async markIndexed(videoId: string, etag: string, segments: number, made?: ModelRef): Promise<boolean> {
+  /**
+   * Marks the revision indexed with its segment count (only if it is still the current one and not
+   * failed): `indexed_with_gaps` with the gaps when some clips failed for good, else `indexed`.
+   */
+  async markIndexed(videoId: string, etag: string, segments: number, made?: ModelRef, gaps: readonly Gap[] = []): Promise<boolean> {
     const now = this.now().toISOString();
+    const withGaps = gaps.length > 0;
     return this.guardedUpdate(
       videoId,
       etag,
-      `SET #status = :indexed, #segments = :n, #indexedAt = :now, #updatedAt = :now, #GSI1SK = :gsk${made ? ', #made = :made' : ''} REMOVE #reason, #errorCode`,
-      { '#status': 'status', '#segments': 'segments', '#indexedAt': 'indexedAt', '#updatedAt': 'updatedAt', '#GSI1SK': 'GSI1SK', '#reason': 'reason', '#errorCode': 'errorCode', ...(made ? { '#made': 'indexedWith' } : {}) },
-      { ':indexed': 'indexed', ':failed': 'failed', ':n': segments, ':now': now, ':gsk': videoGsiSk(now, videoId), ...(made ? { ':made': ModelRefSchema.parse(made) } : {}) },
+      `SET #status = :indexed, #segments = :n, #indexedAt = :now, #updatedAt = :now, #GSI1SK = :gsk${made ? ', #made = :made' : ''}${withGaps ? ', #gaps = :gaps' : ''} REMOVE #reason, #errorCode${withGaps ? '' : ', #gaps'}`,
+      { '#status': 'status', '#segments': 'segments', '#indexedAt': 'indexedAt', '#updatedAt': 'updatedAt', '#GSI1SK': 'GSI1SK', '#reason': 'reason', '#errorCode': 'errorCode', '#gaps': 'gaps', ...(made ? { '#made': 'indexedWith' } : {}) },
+      {
+        ':indexed': withGaps ? 'indexed_with_gaps' : 'indexed', ':failed': 'failed', ':n': segments, ':now': now, ':gsk': videoGsiSk(now, videoId),
+        ...(made ? { ':made': ModelRefSchema.parse(made) } : {}),
+        ...(withGaps ? { ':gaps': gaps.map((g) => GapSchema.parse(g)) } : {}),
+      },
       '#status <> :failed',
     );
   }

@@ -4,7 +4,7 @@
  * AWS SDK (S3, SQS, DynamoDB); tests and `vidx local` use the same adapters against emulators.
  */
 import type { ClipJob } from '../messages.ts';
-import type { ClipRecord, ModelRef, SegmentRecord, VideoRecord, VideoStatus } from '../records.ts';
+import type { ClipRecord, Gap, ModelRef, SegmentRecord, VideoRecord, VideoStatus } from '../records.ts';
 
 /** The object named by an event or a job is gone (deleted after upload). */
 
@@ -83,8 +83,11 @@ export interface PipelineIndex {
   markEnqueued(videoId: string, etag: string): Promise<boolean>;
   markProcessing(videoId: string, etag: string): Promise<boolean>;
   markFailed(videoId: string, etag: string, errorCode: string, reason: string): Promise<boolean>;
-  /** `made` = the model that made the timeline (kept on the record as `indexedWith`). */
-  markIndexed(videoId: string, etag: string, segments: number, made?: ModelRef): Promise<boolean>;
+  /**
+   * `made` = the model that made the timeline (kept on the record as `indexedWith`); `gaps` = the
+   * ranges of clips that failed for good (status indexed_with_gaps when there are any).
+   */
+  markIndexed(videoId: string, etag: string, segments: number, made?: ModelRef, gaps?: readonly Gap[]): Promise<boolean>;
   markNotified(videoId: string, etag: string, eventId: string): Promise<boolean>;
   segmentsOf(videoId: string): Promise<SegmentRecord[]>;
   putClip(clip: Omit<ClipRecord, 'PK' | 'SK' | 'createdAt'>): Promise<void>;

@@ -2,10 +2,17 @@
  * One clip job, idempotently: score the clip (unless its result is already stored), store the
  * result, add the clip to the revision's done set, and, when the set is complete, assemble the
  * video's timeline. Every step can crash and be redelivered; see docs/decisions.md (pipeline).
+ *
+ * Failures are sorted by core/failure-class.ts. A transient one (a reset read, a timeout, a
+ * signal, out of memory, throttling) is retried with backoff (the message goes back to the queue)
+ * and never fails the video nor deletes a result. A permanent one (the file itself) makes the clip
+ * a gap: stored with its error and no windows, so the rest of the video is still indexed, as
+ * `indexed_with_gaps` listing the missing ranges; only a video whose every clip is a gap fails.
  */
 import { isVidxError, type ErrorCode } from '../errors.ts';
+import { classifyFailure } from '../failure-class.ts';
 import type { ClipJob } from '../messages.ts';
-import { ClipKeyframesSchema, ClipWindowsSchema, SEGMENT_SK_PREFIX, CLIP_SK_PREFIX, clipSkPrefix, thumbnailKey, thumbnailPrefix, thumbnailRevisionPrefix, type SegmentRecord, type VideoRecord } from '../records.ts';
+import { ClipKeyframesSchema, ClipWindowsSchema, SEGMENT_SK_PREFIX, CLIP_SK_PREFIX, clipSkPrefix, isIndexed, thumbnailKey, thumbnailPrefix, thumbnailRevisionPrefix, type ClipRecord, type Gap, type SegmentRecord, type VideoRecord } from '../records.ts';
 import { mergeSegments } from '../timeline/merge.ts';
 import type { TimelineOptions, WindowScore } from '../result.ts';
 import { thumbnailTimes } from './thumbnails.ts';
@@ -21,9 +28,9 @@ import type { ClipScorer } from './clip-scorer.ts';
 import type { DeliveryOptions, EventSink } from '../events/deliver.ts';
 import { notifyIfFinal } from './notify.ts';
 
-/** What became of a job. `retry` = transient: the message goes back to the queue. */
+/** What became of a job. `retry` = transient: the message goes back to the queue. `gap`: done, without windows. */
 export type ClipOutcome =
-  | { kind: 'done'; assembled: boolean; skippedInference: boolean }
+  | { kind: 'done'; assembled: boolean; skippedInference: boolean; gap?: { code: string; reason: string } }
   | { kind: 'stale'; why: string }
   | { kind: 'failed'; code: ErrorCode; reason: string }
   | { kind: 'retry'; error: unknown };
@@ -44,9 +51,6 @@ export interface ClipDeps {
   hooks?: { afterClipWrite?(job: ClipJob): Promise<void> | void; beforeAssemblyCommit?(job: ClipJob): Promise<void> | void };
 }
 
-/** VidxError codes that are worth retrying (the rest mean the clip can never be decoded). */
-const TRANSIENT_CODES: ReadonlySet<ErrorCode> = new Set(['FFMPEG_TIMEOUT']);
-
 export async function processClip(deps: ClipDeps, job: ClipJob, signal: AbortSignal): Promise<ClipOutcome> {
   const ctx = { videoId: job.videoId, key: job.key, etag: job.etag, clip: job.clip.index, clips: job.clip.count };
   try {
@@ -66,6 +70,7 @@ export async function processClip(deps: ClipDeps, job: ClipJob, signal: AbortSig
     }
 
     let skippedInference = true;
+    let gap: { code: string; reason: string } | undefined;
     const stored = await deps.store.getClip(job.videoId, job.etag, job.clip.index);
     if (!stored) {
       skippedInference = false;
@@ -75,23 +80,22 @@ export async function processClip(deps: ClipDeps, job: ClipJob, signal: AbortSig
       const keyframes = deps.scorer.keyframesFor ? keyframesInClip(deps.scorer.keyframesFor(duration), job.clip.start, job.clip.end) : [];
       const source = await deps.objects.readable(job.bucket, job.key);
       const t0 = performance.now();
-      let out;
+      let out: Awaited<ReturnType<ClipScorer['score']>>;
       try {
         out = windows.length === 0 && keyframes.length === 0
           ? { windows: [], decodeMs: 0, inferenceMs: 0 }
           : await deps.scorer.score(source.url, { duration, fps: video.fps ?? 0, width: video.width ?? 0, height: video.height ?? 0, rotation: video.rotation ?? 0 }, windows, signal, keyframes);
       } catch (e) {
-        if (isVidxError(e) && !TRANSIENT_CODES.has(e.code) && !signal.aborted) {
-          const what = source.redact(e.message);
-          const reason = `clip ${job.clip.index + 1} of ${job.clip.count} (${job.clip.start}s to ${job.clip.end}s) could not be decoded: ${what}`;
-          if (await deps.store.markFailed(job.videoId, job.etag, e.code, reason)) {
-            await deps.store.deleteDerived(job.videoId);
-            await notifyCurrent(deps, job.videoId);
-          }
-          deps.log.warn('clip failed for good', { ...ctx, errorCode: e.code, reason });
-          return { kind: 'failed', code: e.code, reason };
+        const failure = classifyFailure(e);
+        if (failure.class === 'transient' || signal.aborted || !isVidxError(e)) {
+          deps.log.warn('clip failed transiently: retried', { ...ctx, why: failure.why, error: source.redact(e instanceof Error ? e.message : String(e)) });
+          throw e;
         }
-        throw e;
+        // The file itself: this clip becomes a gap; the other clips still make the timeline.
+        const reason = `clip ${job.clip.index + 1} of ${job.clip.count} (${job.clip.start}s to ${job.clip.end}s) could not be decoded: ${source.redact(e.message)}`;
+        gap = { code: e.code, reason };
+        deps.log.warn('clip failed for good: a gap in the timeline', { ...ctx, errorCode: e.code, reason });
+        out = { windows: [], decodeMs: 0, inferenceMs: 0 };
       }
       await deps.store.putClip({
         videoId: job.videoId,
@@ -102,6 +106,7 @@ export async function processClip(deps: ClipDeps, job: ClipJob, signal: AbortSig
         windows: JSON.stringify(out.windows),
         ...(out.keyframes ? { keyframes: JSON.stringify(out.keyframes) } : {}),
         device: deps.scorer.device,
+        ...(gap ? { gap: { errorCode: gap.code, reason: gap.reason } } : {}),
       });
       deps.log.info('clip scored', {
         ...ctx,
@@ -120,13 +125,13 @@ export async function processClip(deps: ClipDeps, job: ClipJob, signal: AbortSig
     let assembled = false;
     // Whoever sees the set complete while the video is not indexed assembles (again): the
     // completing worker normally, any redelivered one if that worker crashed mid-assembly.
-    if (isComplete(after) && after.status !== 'indexed') {
+    if (isComplete(after) && !isIndexed(after.status)) {
       assembled = await assemble(deps, after, job);
     }
     // The indexed event, once per revision: sent by the assembler, or by whoever finds the revision
     // indexed but its event undelivered (a crash, a sink down: this message is then retried).
     if (isComplete(after)) await notifyCurrent(deps, job.videoId, job.etag);
-    return { kind: 'done', assembled, skippedInference };
+    return { kind: 'done', assembled, skippedInference, ...(gap ? { gap } : {}) };
   } catch (e) {
     return { kind: 'retry', error: e };
   }
@@ -140,6 +145,16 @@ export async function processClip(deps: ClipDeps, job: ClipJob, signal: AbortSig
 export async function assemble(deps: Pick<ClipDeps, 'store' | 'timeline' | 'people' | 'log' | 'hooks' | 'scorer'> & Partial<Pick<ClipDeps, 'thumbnails' | 'objects'>>, video: VideoRecord, job?: ClipJob): Promise<boolean> {
   const t0 = performance.now();
   const clips = await deps.store.clipsOf(video.videoId, video.etag);
+  const gaps = gapsOf(clips);
+  if (clips.length > 0 && gaps.length === video.clipsTotal) {
+    // Every clip failed for good: nothing of the video can be indexed.
+    const first = gaps[0]!;
+    const reason = video.clipsTotal === 1 ? first.reason : `every clip failed for good; the first: ${first.reason}`;
+    // Its failed event goes out from processClip, as every final revision's does.
+    if (await deps.store.markFailed(video.videoId, video.etag, first.errorCode, reason)) await deps.store.deleteDerived(video.videoId);
+    deps.log.warn('video failed: every clip failed for good', { videoId: video.videoId, etag: video.etag, errorCode: first.errorCode });
+    return false;
+  }
   const windows = collectWindows(
     clips.map((c) => ({ index: c.index, windows: ClipWindowsSchema.parse(JSON.parse(c.windows)) })),
     video.clipsTotal,
@@ -162,7 +177,7 @@ export async function assemble(deps: Pick<ClipDeps, 'store' | 'timeline' | 'peop
   // The model that made the timeline: the assembling worker's (workers of one deployment run one model).
   const s = deps.scorer;
   const made = { architecture: s.architecture, ...(s.manifestSha256 ? { manifestSha256: s.manifestSha256 } : {}), trained: s.trained };
-  const ok = await deps.store.markIndexed(video.videoId, video.etag, items.length, made);
+  const ok = await deps.store.markIndexed(video.videoId, video.etag, items.length, made, gaps);
   const pruned = ok ? await pruneOldThumbnails(deps, video) : 0;
   deps.log.info('timeline assembled', {
     videoId: video.videoId,
@@ -172,6 +187,7 @@ export async function assemble(deps: Pick<ClipDeps, 'store' | 'timeline' | 'peop
     thumbnails,
     removed: staleSegments.length + staleClips.length,
     thumbnailsRemoved: pruned,
+    gaps: gaps.length,
     ms: Math.round(performance.now() - t0),
     committed: ok,
   });
@@ -184,6 +200,14 @@ export async function assemble(deps: Pick<ClipDeps, 'store' | 'timeline' | 'peop
     }
   }
   return ok;
+}
+
+/** The revision's gaps: its clips that failed for good, in time order. */
+function gapsOf(clips: readonly ClipRecord[]): Gap[] {
+  return clips
+    .filter((c) => c.gap)
+    .map((c) => ({ start: c.start, end: c.end, clip: c.index, errorCode: c.gap!.errorCode, reason: c.gap!.reason }))
+    .sort((a, b) => a.start - b.start);
 }
 
 async function notify(deps: Pick<ClipDeps, 'store' | 'events' | 'log'>, video: VideoRecord): Promise<void> {

@@ -16,7 +16,7 @@
 import { VidxError, isErrorCode } from '../errors.ts';
 import { classifyFailure } from '../failure-class.ts';
 import type { ClipJob } from '../messages.ts';
-import { objectEtagOf, reindexEtag, type VideoRecord } from '../records.ts';
+import { isIndexed, objectEtagOf, reindexEtag, type VideoRecord } from '../records.ts';
 import { requeueMissing } from './requeue.ts';
 import { segmentObject, type SegmenterDeps, type SegmentOutcome } from './segment.ts';
 
@@ -69,7 +69,7 @@ export async function reindexVideo(deps: SegmenterDeps, videoId: string, options
     return { videoId, action: 'new-revision', revision, result };
   }
 
-  if (video.status === 'failed' || video.status === 'indexed') return { videoId, action: 'current', status: video.status };
+  if (video.status === 'failed' || isIndexed(video.status)) return { videoId, action: 'current', status: video.status };
 
   if (video.enqueued !== true) {
     // Recorded but its jobs never (all) went out: the segmenter's own retry path sends them.

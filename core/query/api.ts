@@ -28,7 +28,7 @@ import { kindFieldsOf, segmentView, videoView } from './views.ts';
 import type { MediaSigner } from './media.ts';
 import type { MediaResponse, SearchResponse, SegmentView, TimelineResponse, UploadUrlResponse, VideoView } from './responses.ts';
 import { VIDEO_PREFIX } from '../names.ts';
-import { thumbnailKey, videoIdFor } from '../records.ts';
+import { isIndexed, thumbnailKey, videoIdFor } from '../records.ts';
 import type { SegmentHit } from './search.ts';
 
 export type { SearchResponse, TimelineResponse } from './responses.ts';
@@ -249,7 +249,7 @@ export class QueryApi {
   private async recomputed(id: string, wanted: SegmentationParams, known?: { item: Item; segments: Item[] }): Promise<{ items: ReturnType<typeof resegment>; segmentation: Segmentation }> {
     const item = known?.item ?? (await this.video(id));
     const segmentation = { ...defaultSegmentation(trainedOf(item)), ...definedOnly(wanted) };
-    let etag: string | undefined = item.status === 'indexed' ? String(item.etag) : undefined;
+    let etag: string | undefined = isIndexed(String(item.status)) ? String(item.etag) : undefined;
     if (etag === undefined) {
       const segments = known?.segments ?? (await this.deps.index.segmentsOf(id)).items;
       etag = segments.length > 0 ? String(segments[0]!.etag) : undefined;
@@ -272,7 +272,7 @@ export class QueryApi {
       truncated = false;
       segmentation = { ...r.segmentation, source: 'recomputed' };
     }
-    const complete = video.status === 'indexed';
+    const complete = isIndexed(video.status);
     const message = complete ? undefined : STATUS_MESSAGES[video.status] ?? `the video is ${video.status}`;
     return {
       video,

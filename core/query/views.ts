@@ -1,6 +1,7 @@
 /** What the API shows of stored items: no keys, no internals (bucket, etag, done set, GSI keys). */
 import { z } from 'zod';
 import { TimedBoxSchema } from '../detection/schema.ts';
+import { GapSchema } from '../gap.ts';
 import type { SegmentHit } from './search.ts';
 import type { ModelView, SegmentView, VideoView } from './responses.ts';
 
@@ -9,6 +10,7 @@ export type { ModelView, SegmentView, VideoView };
 type Item = Record<string, unknown>;
 
 const TimedBoxesSchema = z.array(TimedBoxSchema);
+const GapsSchema = z.array(GapSchema);
 
 const STRING_FIELDS = ['reason', 'errorCode', 'model', 'modelSha256', 'createdAt', 'updatedAt', 'indexedAt'] as const;
 const NUMBER_FIELDS = ['duration', 'fps', 'width', 'height', 'clipsTotal', 'segments'] as const;
@@ -32,6 +34,8 @@ export function videoView(item: Item): VideoView {
   if (typeof item.trained === 'boolean') view.trained = item.trained;
   const made = modelViewOf(item.indexedWith);
   if (made) view.indexedWith = made;
+  const gaps = GapsSchema.safeParse(item.gaps);
+  if (gaps.success && gaps.data.length > 0) view.gaps = gaps.data;
   return view;
 }
 
