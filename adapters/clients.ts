@@ -7,6 +7,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { S3VectorsClient } from '@aws-sdk/client-s3vectors';
 import { DEFAULTS, ENV } from '../core/names.ts';
 
 export interface AwsConfig {
@@ -50,6 +51,11 @@ export function createPresignS3(config: AwsConfig, publicEndpoint: string | unde
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
+}
+
+/** The S3 Vectors client (deployed only: `vidx local` keeps vectors in its embedded store). */
+export function createS3VectorsClient(config: AwsConfig, endpoint?: string): S3VectorsClient {
+  return new S3VectorsClient({ region: config.region, ...(endpoint ? { endpoint, credentials: LOCAL_CREDENTIALS } : {}) });
 }
 
 export function createClients(config: AwsConfig = awsConfigFromEnv()): AwsClients {

@@ -14,6 +14,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   search: async () => (await import('./commands/search.ts')).registerSearch,
   export: async () => (await import('./commands/export.ts')).registerExport,
   reindex: async () => (await import('./commands/reindex.ts')).registerReindex,
+  embed: async () => (await import('./commands/embed.ts')).registerEmbed,
 };
 
 const program = new Command('vidx')

@@ -56,6 +56,8 @@ const CODES = {
   MODEL_MISMATCH: { hint: 'run the worker with the model the segmenter plans for (the same VIDX_MODEL)' },
   ONNX_GRAPH_INVALID: { hint: 'a bug in the graph builder: report it with the architecture name' },
   SCORES_BAD_SHAPE: { hint: 'pass logits of [batch, classes] with the manifest labels' },
+  TOKENIZER_VOCAB_BAD: { hint: 'restore the vocabulary beside the manifest (models/clip_bpe_simple_vocab_16e6.txt.gz), or convert or pull the model again' },
+  EMBED_BAD_OPTIONS: { hint: 'see `vidx embed --help`: pass --text or --image, and the manifest of an embed-text-image model' },
   ONNX_PREFIX_INVALID: { hint: 'a bug in the uint8 entry builder: report it with the architecture name' },
 
   // PyTorch checkpoints (models/torch)
@@ -109,6 +111,15 @@ const CODES = {
   INDEX_UNAVAILABLE: { hint: 'try again shortly', http: 503 },
   MEDIA_UNAVAILABLE: { hint: 'this API cannot sign media URLs here (no bucket configured)', http: 501 },
   INTERNAL: { hint: 'a bug: see the server log', http: 500 },
+
+  // Vectors, similarity and taught actions
+  VECTOR_DIMENSION_MISMATCH: { hint: 'write the vectors of each space separately, all of one length' },
+  VECTOR_PART_MISMATCH: { hint: 'write each video revision\'s vectors in its own parts' },
+  VECTOR_QUERY_INVALID: { hint: 'ask for 1 to 1000 hits with a vector of the space\'s length', http: 400 },
+  VECTOR_STORE_DAMAGED: { hint: 'delete the named file (its video is re-embedded by `vidx reindex --video <id>`)' },
+  VECTOR_STORE_FAILED: { hint: 'check the vector index is reachable and its permissions; the write is retried' },
+  TEACH_TOO_FEW_EXAMPLES: { hint: 'give at least two positive and two negative examples that have stored features', http: 422 },
+  TEACH_BAD_EXAMPLES: { hint: 'give examples as <videoId>[@<start>-<end>] of indexed videos', http: 400 },
 
   // The CLI talking to an API or the local stack
   API_UNREACHABLE: { hint: 'is the API running? start one with `vidx local`, or pass --api' },

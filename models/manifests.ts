@@ -16,11 +16,16 @@ import {
   type ActionDetectorManifest,
   type Architecture,
   type ClassifierArchitecture,
+  EmbedderManifestSchema,
+  type EmbedderArchitecture,
+  type EmbedderManifest,
   type Manifest,
   type ModelManifest,
   type PersonDetectorManifest,
 } from '../core/model/manifest.ts';
-import { BOXES, INPUTS, LOGITS, PROBS } from './arch/index.ts';
+import { BOXES, FEATURES, INPUTS, LOGITS, PROBS, featureSize } from './arch/index.ts';
+import { CLIP_CONFIGS, CLIP_IO } from './arch/clip.ts';
+import { CLIP_VOCAB_FILE, CLIP_VOCAB_SHA256 } from './clip-vocab.ts';
 import { DETECTOR_IO } from './arch/fasterrcnn-resnet50-fpn-v2.ts';
 import { BOX_NMS_THRESHOLD, DETECTIONS_PER_IMAGE } from './arch/fasterrcnn/roi-heads.ts';
 import { AVA_ACTIONS, KINETICS400_CLASSES, loadAvaLabels, loadCocoLabels, loadKinetics400Labels } from './labels.ts';
@@ -165,6 +170,78 @@ export function modelFileNames(arch: Architecture): { onnx: string; manifest: st
   return { onnx: `${arch}.onnx`, manifest: `${arch}.json`, uint8: `${arch}.u8.onnx`, uint8Float16: `${arch}.u8.fp16.onnx` };
 }
 
+/** File names of a text-image embedder's bundle: two towers, the image tower's uint8 entries, the vocabulary. */
+export function embedderFileNames(arch: EmbedderArchitecture): {
+  image: string;
+  text: string;
+  textFloat16: string;
+  uint8: string;
+  uint8Float16: string;
+  manifest: string;
+  vocab: string;
+} {
+  return {
+    image: `${arch}.image.onnx`,
+    text: `${arch}.text.onnx`,
+    textFloat16: `${arch}.text.fp16.onnx`,
+    uint8: `${arch}.image.u8.onnx`,
+    uint8Float16: `${arch}.image.u8.fp16.onnx`,
+    manifest: `${arch}.json`,
+    vocab: CLIP_VOCAB_FILE,
+  };
+}
+
+/**
+ * OpenAI CLIP (github.com/openai/CLIP at d05afc436d78, clip/clip.py `_transform`): resize the
+ * short side to 224 bicubic, centre crop 224, RGB / 255, mean (0.48145466, 0.4578275,
+ * 0.40821073), std (0.26862954, 0.26130258, 0.27577711); `clip.tokenize` with context 77,
+ * <|startoftext|> 49406, <|endoftext|> 49407, zero padding, truncate=True.
+ */
+const CLIP_REFERENCE =
+  'https://github.com/openai/CLIP/blob/d05afc436d78f1c48dc0dbf8e5980a9d471f35f6/clip/model.py (CLIP, VisionTransformer, encode_image, encode_text) ; https://github.com/openai/CLIP/blob/d05afc436d78f1c48dc0dbf8e5980a9d471f35f6/clip/clip.py (_transform: Resize(224, BICUBIC), CenterCrop(224), mean 0.48145466/0.4578275/0.40821073, std 0.26862954/0.26130258/0.27577711; tokenize(context_length 77, truncate)) ; https://github.com/openai/CLIP/blob/d05afc436d78f1c48dc0dbf8e5980a9d471f35f6/clip/simple_tokenizer.py';
+export const CLIP_MEAN: [number, number, number] = [0.48145466, 0.4578275, 0.40821073];
+export const CLIP_STD: [number, number, number] = [0.26862954, 0.26130258, 0.27577711];
+
+export interface EmbedderManifestOptions {
+  /** Also name the float16 forms (image uint8 entry and text tower). */
+  float16?: boolean;
+  /** The checkpoint's logit_scale. */
+  logitScale: number;
+}
+
+export function embedderManifest(arch: EmbedderArchitecture, source: ManifestSource, trained: boolean, options: EmbedderManifestOptions): EmbedderManifest {
+  const c = CLIP_CONFIGS[arch];
+  const names = embedderFileNames(arch);
+  const r = c.imageResolution;
+  const manifest: EmbedderManifest = {
+    schema: MANIFEST_VERSION,
+    task: 'embed-text-image',
+    architecture: arch,
+    onnx: names.image,
+    image: { input: { name: CLIP_IO.image, shape: ['N', 3, r, r] }, output: CLIP_IO.imageEmbeds },
+    uint8: { onnx: names.uint8, onnxFloat16: options.float16 ? names.uint8Float16 : null, input: `${CLIP_IO.image}${IMAGE_INPUT_SUFFIX}`, layout: IMAGE_UINT8_LAYOUT, precision: 'float32' },
+    text: {
+      onnx: names.text,
+      onnxFloat16: options.float16 ? names.textFloat16 : null,
+      input: { name: CLIP_IO.text, shape: ['N', c.contextLength], dtype: 'int32' },
+      output: CLIP_IO.textEmbeds,
+    },
+    embedDim: c.embedDim,
+    shortSide: r,
+    crop: r,
+    resize: 'bicubic',
+    inputRange: [0, 1],
+    mean: [...CLIP_MEAN],
+    std: [...CLIP_STD],
+    tokenizer: { kind: 'clip-bpe', vocab: names.vocab, sha256: CLIP_VOCAB_SHA256, contextLength: c.contextLength, sot: 49406, eot: 49407, pad: 0, truncate: true },
+    logitScale: options.logitScale,
+    source,
+    trained,
+    reference: CLIP_REFERENCE,
+  };
+  return EmbedderManifestSchema.parse(manifest);
+}
+
 /** The documented settings must describe the graph the builder makes (names, frames, crop). */
 function checkAgainstGraph(arch: ClassifierArchitecture, s: Settings): void {
   const graph = INPUTS[arch].map((i) => `${i.name}:${i.frames}x${i.size}`).join(',');
@@ -192,6 +269,8 @@ export function manifestFor(arch: Architecture, source: ManifestSource, trained:
       return actionDetectorManifest(arch, source, trained);
     case 'detect-people':
       return personDetectorManifest(arch, source, trained);
+    case 'embed-text-image':
+      throw new VidxError('MODEL_UNKNOWN_ARCH', `${arch}'s manifest records its checkpoint's logit scale`, { hint: 'use embedderManifest' });
   }
 }
 
@@ -207,6 +286,7 @@ function classifierManifest(arch: ClassifierArchitecture, source: ManifestSource
     uint8: { onnx: names.uint8, onnxFloat16: options.float16 ? names.uint8Float16 : null, input: FRAMES_INPUT, layout: UINT8_LAYOUT, precision: 'float32' },
     inputs: s.inputs.map((i) => ({ name: i.name, shape: ['N', 3, i.frames, s.crop, s.crop], frames: i.frames })),
     output: { name: LOGITS, classes: KINETICS400_CLASSES },
+    features: { name: FEATURES, size: featureSize(arch) },
     frames: s.frames,
     samplingRate: s.samplingRate,
     alpha: s.alpha,
@@ -247,6 +327,7 @@ function actionDetectorManifest(arch: Architecture, source: ManifestSource, trai
     inputs: INPUTS[arch].map((i) => ({ name: i.name, shape: ['N', 3, i.frames, 'H', 'W'], frames: i.frames })),
     boxes: { name: BOXES, format: 'float32 [K, 5]: batch index, x1, y1, x2, y2 in input pixels' },
     output: { name: PROBS, classes: AVA_ACTIONS },
+    features: { name: FEATURES, size: featureSize(arch) },
     frames: 32,
     samplingRate: 2,
     alpha: 4,

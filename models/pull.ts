@@ -50,6 +50,9 @@ export const RELEASES: Record<Architecture, Release> = {
   // Issue 8's detection models: PyTorchVideo's AVA zoo and torchvision's weights (FasterRCNN_ResNet50_FPN_V2_Weights.COCO_V1).
   slowfast_r50_detection: { kind: 'download', base: 'https://dl.fbaipublicfiles.com/pytorchvideo/model_zoo/ava', file: 'SLOWFAST_8x8_R50_DETECTION.pyth' },
   fasterrcnn_resnet50_fpn_v2: { kind: 'download', base: 'https://download.pytorch.org/models', file: 'fasterrcnn_resnet50_fpn_v2_coco-dd69338a.pth' },
+  // openai/CLIP clip/clip.py _MODELS: TorchScript archives; the sha256 is the URL's second-to-last part.
+  clip_vit_b16: { kind: 'download', base: 'https://openaipublic.azureedge.net/clip/models/5806e77cd80f8b59890b7e101eabd078d9fb84e6937f9e85e4ecb61988df416f', file: 'ViT-B-16.pt' },
+  clip_vit_b32: { kind: 'download', base: 'https://openaipublic.azureedge.net/clip/models/40d365715913c9da98579312b702a82c18be219cc2a73407c4526f58eba950af', file: 'ViT-B-32.pt' },
   tps_swin_tiny: {
     kind: 'manual',
     file: null,
@@ -57,8 +60,10 @@ export const RELEASES: Record<Architecture, Release> = {
   },
 };
 
-/** sha256 of the released files, where verified. None is published; none verified yet. */
+/** sha256 of the released files, where published or verified: OpenAI's CLIP URLs carry theirs (clip._download checks it). */
 export const KNOWN_SHA256: Record<Architecture, string | null> = {
+  clip_vit_b16: '5806e77cd80f8b59890b7e101eabd078d9fb84e6937f9e85e4ecb61988df416f',
+  clip_vit_b32: '40d365715913c9da98579312b702a82c18be219cc2a73407c4526f58eba950af',
   slowfast_r50: null,
   i3d_r50: null,
   i3d_inception_v1: null,

@@ -24,6 +24,9 @@ function megabytes(bytes: number): string {
 
 /** The graph inputs a manifest declares, as `name [shape]`. */
 function describeInputs(m: ModelManifest): string {
+  if (m.task === 'embed-text-image') {
+    return `${m.image.input.name} [${m.image.input.shape.join('x')}] -> ${m.image.output}, ${m.text.input.name} [${m.text.input.shape.join('x')}] ${m.text.input.dtype} -> ${m.text.output} (${m.text.onnx})`;
+  }
   const inputs = m.task === 'detect-people' ? [m.input] : m.task === 'detect-actions' ? [...m.inputs, { name: m.boxes.name, shape: ['K', 5] }] : m.inputs;
   return inputs.map((i) => `${i.name} [${i.shape.join('x')}]`).join(', ');
 }

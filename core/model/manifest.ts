@@ -6,27 +6,36 @@ export const CLASSIFIER_ARCHITECTURES = ['slowfast_r50', 'i3d_r50', 'i3d_incepti
 export const ACTION_DETECTOR_ARCHITECTURES = ['slowfast_r50_detection'] as const;
 /** Person (object) detectors (COCO): one frame in, boxes, scores and labels out. */
 export const PERSON_DETECTOR_ARCHITECTURES = ['fasterrcnn_resnet50_fpn_v2'] as const;
+/** Text-image embedders (OpenAI CLIP): an image tower and a text tower into one space. */
+export const EMBEDDER_ARCHITECTURES = ['clip_vit_b16', 'clip_vit_b32'] as const;
 
 /** Architectures vidx can build. One list, used by the builders, the CLI and the manifests. */
-export const ARCHITECTURES = [...CLASSIFIER_ARCHITECTURES, ...ACTION_DETECTOR_ARCHITECTURES, ...PERSON_DETECTOR_ARCHITECTURES] as const;
+export const ARCHITECTURES = [...CLASSIFIER_ARCHITECTURES, ...ACTION_DETECTOR_ARCHITECTURES, ...PERSON_DETECTOR_ARCHITECTURES, ...EMBEDDER_ARCHITECTURES] as const;
 export const ArchitectureSchema = z.enum(ARCHITECTURES);
 export type Architecture = z.infer<typeof ArchitectureSchema>;
 export type ClassifierArchitecture = (typeof CLASSIFIER_ARCHITECTURES)[number];
 export type ActionDetectorArchitecture = (typeof ACTION_DETECTOR_ARCHITECTURES)[number];
 export type PersonDetectorArchitecture = (typeof PERSON_DETECTOR_ARCHITECTURES)[number];
+export type EmbedderArchitecture = (typeof EMBEDDER_ARCHITECTURES)[number];
 
 /**
  * What a model does, and so which manifest shape it has: `classify` a clip (Kinetics),
- * `detect-people` in a frame (boxes, scores, COCO labels), or `detect-actions` of given people
- * in a clip (AVA: one probability per action per box).
+ * `detect-people` in a frame (boxes, scores, COCO labels), `detect-actions` of given people
+ * in a clip (AVA: one probability per action per box), or `embed-text-image`: an image and a
+ * text into one embedding space (CLIP).
  */
-export const TASKS = ['classify', 'detect-people', 'detect-actions'] as const;
+export const TASKS = ['classify', 'detect-people', 'detect-actions', 'embed-text-image'] as const;
 export type Task = (typeof TASKS)[number];
 
 export function taskOf(arch: Architecture): Task {
   if ((CLASSIFIER_ARCHITECTURES as readonly string[]).includes(arch)) return 'classify';
   if ((ACTION_DETECTOR_ARCHITECTURES as readonly string[]).includes(arch)) return 'detect-actions';
+  if ((EMBEDDER_ARCHITECTURES as readonly string[]).includes(arch)) return 'embed-text-image';
   return 'detect-people';
+}
+
+export function isEmbedder(arch: Architecture): arch is EmbedderArchitecture {
+  return taskOf(arch) === 'embed-text-image';
 }
 
 export function isClassifier(arch: Architecture): arch is ClassifierArchitecture {
@@ -90,6 +99,12 @@ const PositiveRgb = z.tuple([z.number().positive(), z.number().positive(), z.num
  */
 const InputRangeSchema = z.tuple([z.number(), z.number()]).refine(([lo, hi]) => hi > lo, 'inputRange must be [lo, hi] with hi > lo');
 
+/**
+ * The graph output holding the pooled features the classifier head reads ([N, size] per clip,
+ * [K, size] per box). Bundles built before it existed have none: they index no action vectors.
+ */
+const FeaturesOutputSchema = z.object({ name: z.string().min(1), size: z.number().int().positive() });
+
 /** How every model turns a byte into its input value (inputRange, then mean and std). */
 const normalizationFields = { inputRange: InputRangeSchema, mean: Rgb, std: PositiveRgb };
 /** Where every model's weights come from, and where its inference settings are documented. */
@@ -108,6 +123,7 @@ export const ClassifierManifestSchema = z.object({
   uint8: Uint8EntrySchema.optional(),
   inputs: z.array(InputSchema).min(1),
   output: z.object({ name: z.string(), classes: z.number().int().positive() }),
+  features: FeaturesOutputSchema.optional(),
   /** T: frames in a window (the fast pathway for SlowFast). */
   frames: z.number().int().positive(),
   /** r: the window takes every r-th frame at the model fps. */
@@ -162,6 +178,7 @@ export const ActionDetectorManifestSchema = z.object({
   boxes: z.object({ name: z.string().min(1), format: z.string() }),
   /** Graph output [K, classes]: sigmoid probabilities (multi-label). */
   output: z.object({ name: z.string(), classes: z.number().int().positive() }),
+  features: FeaturesOutputSchema.optional(),
   frames: z.number().int().positive(),
   samplingRate: z.number().int().positive(),
   alpha: z.number().int().positive().nullable(),
@@ -215,10 +232,66 @@ export const PersonDetectorManifestSchema = z.object({
 });
 export type PersonDetectorManifest = z.infer<typeof PersonDetectorManifestSchema>;
 
+/** The BPE tokenizer of a text tower (OpenAI CLIP's simple_tokenizer), and how `clip.tokenize` frames its ids. */
+const TokenizerSchema = z.object({
+  kind: z.literal('clip-bpe'),
+  /** The gzipped merges file, relative to the manifest's folder (bpe_simple_vocab_16e6.txt.gz). */
+  vocab: z.string().min(1),
+  /** sha256 of `vocab`, checked when it is loaded. */
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  /** Tokens per text: start, ids, end, then `pad` up to this. */
+  contextLength: z.number().int().positive(),
+  sot: z.number().int().nonnegative(),
+  eot: z.number().int().nonnegative(),
+  pad: z.number().int().nonnegative(),
+  /** Longer texts keep SOT + the first contextLength - 2 ids + EOT (clip.tokenize(truncate=True)). */
+  truncate: z.literal(true),
+});
+export type TokenizerInfo = z.infer<typeof TokenizerSchema>;
+
+/**
+ * A text-image embedder (OpenAI CLIP): two ONNX graphs. The image tower takes normalized float32
+ * [N, 3, crop, crop] (`image`), or through the uint8 entry the centre-cropped rgb24 bytes
+ * [N, crop, crop, 3]; the text tower takes token ids int32 [N, contextLength]. Both give
+ * UNNORMALIZED embeddings [N, embedDim] (encode_image, encode_text); cosine similarity needs
+ * them L2-normalized; CLIP's logits are exp(logitScale) times the cosines.
+ */
+export const EmbedderManifestSchema = z.object({
+  schema: z.literal(MANIFEST_VERSION),
+  task: z.literal('embed-text-image'),
+  architecture: z.enum(EMBEDDER_ARCHITECTURES),
+  /** The float entry of the image tower (as every manifest's `onnx` is its float entry). */
+  onnx: z.string().min(1),
+  image: z.object({
+    input: z.object({ name: z.string().min(1), shape: z.tuple([z.literal('N'), z.literal(3), z.number().int().positive(), z.number().int().positive()]) }),
+    output: z.string().min(1),
+  }),
+  /** The image tower's uint8 entry: `image_u8` uint8 [N, crop, crop, 3] (NHWC), normalization in the graph. */
+  uint8: Uint8EntrySchema,
+  text: z.object({
+    onnx: z.string().min(1),
+    /** The same in float16 (weights and compute; int32 in, float32 out); null when not built. */
+    onnxFloat16: z.string().min(1).nullable(),
+    input: z.object({ name: z.string().min(1), shape: z.tuple([z.literal('N'), z.number().int().positive()]), dtype: z.literal('int32') }),
+    output: z.string().min(1),
+  }),
+  embedDim: z.number().int().positive(),
+  /** Host preprocessing: the short side scaled to shortSide (resize), then a centre crop of crop x crop. */
+  shortSide: z.number().int().positive(),
+  crop: z.number().int().positive(),
+  resize: z.literal('bicubic'),
+  ...normalizationFields,
+  tokenizer: TokenizerSchema,
+  /** CLIP's logit_scale (a log): logits = exp(logitScale) * cosine similarity. */
+  logitScale: z.number(),
+  ...provenanceFields,
+});
+export type EmbedderManifest = z.infer<typeof EmbedderManifestSchema>;
+
 /** Any model manifest, told apart by `task` (absent = classify). */
 export const ModelManifestSchema = z.preprocess(
   withDefaultTask,
-  z.discriminatedUnion('task', [ClassifierManifestSchema, ActionDetectorManifestSchema, PersonDetectorManifestSchema]),
+  z.discriminatedUnion('task', [ClassifierManifestSchema, ActionDetectorManifestSchema, PersonDetectorManifestSchema, EmbedderManifestSchema]),
 );
 export type ModelManifest = z.infer<typeof ModelManifestSchema>;
 

@@ -1,11 +1,17 @@
 /**
- * Timeline assembly (pure): the windows of every clip of one revision -> segments -> the segment
- * items of the index. Deterministic: the same clips always give the same items with the same
- * keys, so an assembly repeated after a crash overwrites in place and converges.
+ * Timeline building (pure): the windows and keyframes of every clip of one revision -> segments ->
+ * the segment items of the index. `buildTimeline` is the one builder: assembly (after the last
+ * clip) and query-time segmentation (core/query/resegment.ts) both call it. Deterministic: the same
+ * clips always give the same items with the same keys, so an assembly repeated after a crash
+ * overwrites in place and converges, and the assembly parameters given at query time reproduce
+ * the stored timeline exactly.
  */
 import { VidxError } from '../errors.ts';
 import type { Segment, WindowScore } from '../result.ts';
 import type { KeyframeDetections, PersonSegment } from '../detection/schema.ts';
+import { buildPersonSegments, type PersonSegmentOptions } from '../detection/person-segments.ts';
+import { linkTracks } from '../detection/tracks.ts';
+import { mergeSegments } from '../timeline/merge.ts';
 import { labelGsiPk, labelGsiSk, personSegmentSk, segmentSk, videoPk, type SegmentRecord } from '../records.ts';
 
 
@@ -91,4 +97,60 @@ export function collectKeyframes(clips: readonly ClipKeyframes[]): KeyframeDetec
 export function personSegmentItem(owner: SegmentOwner, s: PersonSegment): SegmentRecord {
   const { label, start, end, score, mean, keyframes, person, boxes } = s;
   return { ...segmentItem(owner, { label, start, end, score, mean, windows: keyframes }), SK: personSegmentSk(start, label, person), kind: 'person', person, boxes };
+}
+
+/** How clip-level segments are made from window scores. */
+export interface Segmentation {
+  /** Probability a label needs in a window (0..1). */
+  threshold: number;
+  /** Windows below threshold a segment may bridge. */
+  gap: number;
+  /** Segments shorter than this (seconds) are dropped. */
+  minDuration: number;
+}
+
+/** One clip's stored payload, parsed: its windows and, where people were detected, its keyframes. */
+export interface ClipPayload extends ClipWindows {
+  keyframes?: readonly KeyframeDetections[] | undefined;
+}
+
+/**
+ * Where the person segments of a timeline come from:
+ * - `keyframes`: built from the clips' keyframes (tracks linked over the whole video, then runs of
+ *   keyframes per track and action); no options = the deployment does not detect people;
+ * - `stored`: the person segment items the revision's assembly wrote, kept as they are. Query-time
+ *   segmentation uses this: its parameters are those of window scores (a softmax over the clip
+ *   classifier's labels), which mean nothing for the per-person action sigmoids of keyframes.
+ */
+export type PersonSource =
+  | { from: 'keyframes'; options: PersonSegmentOptions | undefined }
+  | { from: 'stored'; items: readonly SegmentRecord[] };
+
+export interface BuiltTimeline {
+  /** Every window of the revision, in index order. */
+  windows: WindowScore[];
+  /** The revision's segment items (clip-level and person), ordered by sort key. */
+  items: SegmentRecord[];
+}
+
+const bySortKey = (a: SegmentRecord, b: SegmentRecord): number => (a.SK < b.SK ? -1 : a.SK > b.SK ? 1 : 0);
+
+/**
+ * The one timeline builder. Clip-level segments: the windows of clips 0..clipsTotal-1 merged with
+ * `segmentation` (ASSEMBLY_INCOMPLETE when a clip is missing); person segments: from `people`.
+ */
+export function buildTimeline(owner: SegmentOwner, clips: readonly ClipPayload[], clipsTotal: number, segmentation: Segmentation, people: PersonSource): BuiltTimeline {
+  const windows = collectWindows(clips, clipsTotal);
+  const segments = mergeSegments(windows, { threshold: segmentation.threshold, gap: segmentation.gap }).filter((s) => s.end - s.start >= segmentation.minDuration);
+  return { windows, items: [...segmentItems(owner, segments), ...personItems(owner, clips, people)].sort(bySortKey) };
+}
+
+function personItems(owner: SegmentOwner, clips: readonly ClipPayload[], people: PersonSource): SegmentRecord[] {
+  if (people.from === 'stored') return people.items.filter((i) => i.kind === 'person' && i.videoId === owner.videoId && i.etag === owner.etag);
+  if (!people.options) return [];
+  // Tracks are linked over the whole video, once every clip is in: they must not depend on how
+  // the video was split into clips or on the order the clips finished.
+  const keyframes = collectKeyframes(clips.map((c) => ({ index: c.index, keyframes: c.keyframes ?? [] })));
+  if (keyframes.length === 0) return [];
+  return buildPersonSegments(keyframes, linkTracks(keyframes), people.options).map((s) => personSegmentItem(owner, s));
 }

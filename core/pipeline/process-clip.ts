@@ -13,14 +13,11 @@ import { isVidxError, type ErrorCode } from '../errors.ts';
 import { classifyFailure } from '../failure-class.ts';
 import type { ClipJob } from '../messages.ts';
 import { ClipKeyframesSchema, ClipWindowsSchema, SEGMENT_SK_PREFIX, CLIP_SK_PREFIX, clipSkPrefix, isIndexed, thumbnailKey, thumbnailPrefix, thumbnailRevisionPrefix, type ClipRecord, type Gap, type SegmentRecord, type VideoRecord } from '../records.ts';
-import { mergeSegments } from '../timeline/merge.ts';
 import type { TimelineOptions, WindowScore } from '../result.ts';
 import { thumbnailTimes } from './thumbnails.ts';
 import { ownedBy } from './plan.ts';
-import { collectKeyframes, collectWindows, personSegmentItem, segmentItems } from './assemble.ts';
+import { buildTimeline } from './assemble.ts';
 import { keyframesInClip } from '../detection/keyframes.ts';
-import { buildPersonSegments } from '../detection/person-segments.ts';
-import { linkTracks } from '../detection/tracks.ts';
 import type { PersonTimelineOptions } from '../detection/defaults.ts';
 import { isComplete } from './progress.ts';
 import type { PipelineIndex, PipelineLog, ThumbnailWriter, VideoObjects } from './ports.ts';
@@ -155,17 +152,14 @@ export async function assemble(deps: Pick<ClipDeps, 'store' | 'timeline' | 'peop
     deps.log.warn('video failed: every clip failed for good', { videoId: video.videoId, etag: video.etag, errorCode: first.errorCode });
     return false;
   }
-  const windows = collectWindows(
-    clips.map((c) => ({ index: c.index, windows: ClipWindowsSchema.parse(JSON.parse(c.windows)) })),
-    video.clipsTotal,
-  );
-  const segments = mergeSegments(windows, deps.timeline);
   const owner = { videoId: video.videoId, key: video.key, etag: video.etag };
-  // Tracks are linked over the whole video here, once every clip is in: they must not depend on
-  // how the video was split into clips or on the order the clips finished.
-  const keyframes = collectKeyframes(clips.map((c) => ({ index: c.index, keyframes: c.keyframes ? ClipKeyframesSchema.parse(JSON.parse(c.keyframes)) : [] })));
-  const people = keyframes.length > 0 && deps.people ? buildPersonSegments(keyframes, linkTracks(keyframes), { ...deps.people, duration: video.duration ?? 0 }) : [];
-  const items = [...segmentItems(owner, segments), ...people.map((s) => personSegmentItem(owner, s))];
+  const { windows, items } = buildTimeline(
+    owner,
+    clips.map((c) => ({ index: c.index, windows: ClipWindowsSchema.parse(JSON.parse(c.windows)), keyframes: c.keyframes ? ClipKeyframesSchema.parse(JSON.parse(c.keyframes)) : undefined })),
+    video.clipsTotal,
+    { ...deps.timeline, minDuration: 0 },
+    { from: 'keyframes', options: deps.people ? { ...deps.people, duration: video.duration ?? 0 } : undefined },
+  );
   const thumbnails = await writeThumbnails(deps, video, items, windows);
   const keep = new Set(items.map((i) => i.SK));
   const staleSegments = (await deps.store.keysUnder(video.videoId, SEGMENT_SK_PREFIX)).filter((k) => !keep.has(k.SK));

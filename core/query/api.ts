@@ -28,7 +28,7 @@ import { kindFieldsOf, segmentView, videoView } from './views.ts';
 import type { MediaSigner } from './media.ts';
 import type { MediaResponse, SearchResponse, SegmentView, TimelineResponse, UploadUrlResponse, VideoView } from './responses.ts';
 import { VIDEO_PREFIX } from '../names.ts';
-import { isIndexed, thumbnailKey, videoIdFor } from '../records.ts';
+import { SegmentRecordSchema, isIndexed, thumbnailKey, videoIdFor } from '../records.ts';
 import type { SegmentHit } from './search.ts';
 
 export type { SearchResponse, TimelineResponse } from './responses.ts';
@@ -242,34 +242,34 @@ export class QueryApi {
   }
 
   /**
-   * The segments of a video's current timeline rebuilt with other parameters. The timeline's
-   * revision is the video's own once indexed; while a new revision is on its way it is the one
-   * the stored segments belong to (their clip items stay until the new revision commits).
+   * The segments of a video's current timeline rebuilt with other parameters; its person segments
+   * as stored. The timeline's revision is the video's own once indexed; while a new revision is on
+   * its way it is the one the stored segments belong to (their clip items stay until the new
+   * revision commits).
    */
   private async recomputed(id: string, wanted: SegmentationParams, known?: { item: Item; segments: Item[] }): Promise<{ items: ReturnType<typeof resegment>; segmentation: Segmentation }> {
     const item = known?.item ?? (await this.video(id));
     const segmentation = { ...defaultSegmentation(trainedOf(item)), ...definedOnly(wanted) };
-    let etag: string | undefined = isIndexed(String(item.status)) ? String(item.etag) : undefined;
-    if (etag === undefined) {
-      const segments = known?.segments ?? (await this.deps.index.segmentsOf(id)).items;
-      etag = segments.length > 0 ? String(segments[0]!.etag) : undefined;
-    }
+    const segments = known?.segments ?? (await this.deps.index.segmentsOf(id)).items;
+    const etag: string | undefined = isIndexed(String(item.status)) ? String(item.etag) : segments.length > 0 ? String(segments[0]!.etag) : undefined;
     if (etag === undefined) return { items: [], segmentation };
     const clips = await this.deps.index.clipsOf(id, etag);
-    const items = resegment({ videoId: id, key: String(item.key ?? ''), etag }, clips, expectedClips(item, etag, clips), segmentation);
+    const people = segments.filter((s) => s.kind === 'person').map((s) => SegmentRecordSchema.parse(s));
+    const items = resegment({ videoId: id, key: String(item.key ?? ''), etag }, clips, expectedClips(item, etag, clips), segmentation, people);
     return { items, segmentation };
   }
 
   private async timeline(id: string, p: TimelineParams): Promise<TimelineResponse> {
     const item = await this.video(id);
     const video = videoView(item);
-    let { items, truncated } = await this.deps.index.segmentsOf(id);
+    const stored = await this.deps.index.segmentsOf(id);
+    let items = stored.items;
     const wanted: SegmentationParams = { threshold: p.threshold, gap: p.gap, minDuration: p.minDuration };
     let segmentation: TimelineResponse['segmentation'] = { ...defaultSegmentation(trainedOf(item)), source: 'stored' };
     if (asksForSegmentation(wanted)) {
       const r = await this.recomputed(id, wanted, { item, segments: items });
+      // The person segments come from the stored read: a truncated read may have cut them short.
       items = r.items;
-      truncated = false;
       segmentation = { ...r.segmentation, source: 'recomputed' };
     }
     const complete = isIndexed(video.status);
@@ -290,7 +290,7 @@ export class QueryApi {
           ...(await this.thumbnailOf(id, i.etag, i.thumbAt)),
         })),
       ),
-      truncated,
+      truncated: stored.truncated,
       segmentation,
     };
   }

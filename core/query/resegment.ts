@@ -1,25 +1,18 @@
 /**
- * Query-time segmentation (issue 11): a video's segments rebuilt from the per-window scores its
- * clip items already hold, with another threshold, gap or minimum duration, without the model.
- * The same functions as assembly (collectWindows, mergeSegments, segmentItems), so the defaults
- * give exactly the stored timeline: same segments, same keys, same order.
+ * Query-time segmentation: a video's timeline rebuilt from the per-window scores its clip items
+ * already hold, with another threshold, gap or minimum duration, without the model. It is the
+ * assembly's own builder (core/pipeline/assemble.ts buildTimeline), so the defaults give exactly
+ * the stored timeline: same segments, same keys, same order. The parameters are those of window
+ * scores; person segments (detection) are kept as stored, see PersonSource.
  */
 import { VidxError, isVidxError } from '../errors.ts';
 import { ClipWindowsSchema, type SegmentRecord } from '../records.ts';
-import { collectWindows, segmentItems, type SegmentOwner } from '../pipeline/assemble.ts';
-import { mergeSegments } from '../timeline/merge.ts';
+import { buildTimeline, type Segmentation, type SegmentOwner } from '../pipeline/assemble.ts';
 import { DEFAULT_GAP, DEFAULT_THRESHOLD, UNTRAINED_THRESHOLD } from '../timeline/defaults.ts';
 import type { LabelStreamRead, LabelStreamReader, SegmentHit } from './search.ts';
 import { segmentHitOf } from './views.ts';
 
-export interface Segmentation {
-  /** Probability a label needs in a window (0..1). */
-  threshold: number;
-  /** Windows below threshold a segment may bridge. */
-  gap: number;
-  /** Segments shorter than this (seconds) are dropped. */
-  minDuration: number;
-}
+export type { Segmentation } from '../pipeline/assemble.ts';
 
 export type SegmentationParams = Partial<Segmentation>;
 
@@ -38,17 +31,14 @@ export interface StoredClip {
 }
 
 /**
- * Segment items of one revision rebuilt from its clips, in the stored order (by sort key).
+ * Segment items of one revision rebuilt from its clips, in the stored order (by sort key): the
+ * clip-level ones with `s`, the revision's person segments among `stored` as they are.
  * A clip missing means the revision is being replaced right now (its clips are deleted when the
  * next revision commits): TIMELINE_CHANGING, try again.
  */
-export function resegment(owner: SegmentOwner, clips: readonly StoredClip[], clipsTotal: number, s: Segmentation): SegmentRecord[] {
-  let windows;
+export function resegment(owner: SegmentOwner, clips: readonly StoredClip[], clipsTotal: number, s: Segmentation, stored: readonly SegmentRecord[]): SegmentRecord[] {
   try {
-    windows = collectWindows(
-      clips.map((c) => ({ index: c.index, windows: ClipWindowsSchema.parse(JSON.parse(c.windows)) })),
-      clipsTotal,
-    );
+    return buildTimeline(owner, clips.map((c) => ({ index: c.index, windows: ClipWindowsSchema.parse(JSON.parse(c.windows)) })), clipsTotal, s, { from: 'stored', items: stored }).items;
   } catch (e) {
     if (!isVidxError(e, 'ASSEMBLY_INCOMPLETE')) throw e;
     throw new VidxError('TIMELINE_CHANGING', 'the timeline is being replaced by a new revision right now, so its windows cannot be read', {
@@ -56,8 +46,6 @@ export function resegment(owner: SegmentOwner, clips: readonly StoredClip[], cli
       cause: e,
     });
   }
-  const segments = mergeSegments(windows, { threshold: s.threshold, gap: s.gap }).filter((x) => x.end - x.start >= s.minDuration);
-  return segmentItems(owner, segments).sort((a, b) => (a.SK < b.SK ? -1 : a.SK > b.SK ? 1 : 0));
 }
 
 /** Recomputed segments of one video served as label streams, so search pages them as usual. */

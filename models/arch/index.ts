@@ -8,9 +8,12 @@
  *   score_threshold, outputs boxes [N, 4], scores [N], labels [N] (int64).
  */
 import type { Architecture } from '../../core/model/manifest.ts';
+import { VidxError } from '../../core/errors.ts';
 import { OnnxGraphBuilder } from '../onnx/graph-builder.ts';
 import { onnx, type OnnxTypes } from '../onnx/proto.ts';
 import type { StateDict } from '../tensor.ts';
+import { isEmbedder } from '../../core/model/manifest.ts';
+import { clipKeys } from './clip.ts';
 import type { ArchitectureDefinition, ModelInput } from './definition.ts';
 import { fasterrcnnResnet50FpnV2, type FasterRcnnGraphOptions } from './fasterrcnn-resnet50-fpn-v2.ts';
 import { i3dInceptionV1 } from './i3d-inception-v1.ts';
@@ -25,7 +28,7 @@ import { checkStateDict } from './state-check.ts';
 
 export type { ModelInput } from './definition.ts';
 export type { FasterRcnnGraphOptions } from './fasterrcnn-resnet50-fpn-v2.ts';
-export { BOXES, LOGITS, LOGITS_PER_TIME, PROBS } from './onnx-sink.ts';
+export { BOXES, FEATURES, LOGITS, LOGITS_PER_TIME, PROBS } from './onnx-sink.ts';
 
 export const OPSET = 17;
 
@@ -39,7 +42,7 @@ const WALKS = {
   slowfast_r50_detection: slowfastR50Detection,
 } as const satisfies Partial<Record<Architecture, ArchitectureDefinition>>;
 
-type WalkArchitecture = keyof typeof WALKS;
+export type WalkArchitecture = keyof typeof WALKS;
 
 function isWalk(arch: Architecture): arch is WalkArchitecture {
   return arch in WALKS;
@@ -53,10 +56,18 @@ export function expectedKeys(arch: Architecture): KeyShape[] {
   return keyLayout(arch).keys;
 }
 
+/** Length of the pooled features an action model's head reads (its `features` output). */
+export function featureSize(arch: WalkArchitecture): number {
+  const size = layoutOf(WALKS[arch]).featureSize;
+  if (size === undefined) throw new VidxError('MODEL_UNKNOWN_ARCH', `${arch} has no classifier head`, { hint: 'only action models have pooled features' });
+  return size;
+}
+
 /** A model's key layout, with the integer buffers its modules construct (e.g. Swin's relative_position_index). */
 export type KeyLayout = Pick<KeyLayoutSink, 'keys' | 'integerBuffers'>;
 
 export function keyLayout(arch: Architecture): KeyLayout {
+  if (isEmbedder(arch)) return { keys: clipKeys(arch), integerBuffers: new Map() };
   if (!isWalk(arch)) return { keys: fasterrcnnResnet50FpnV2.expectedKeys(), integerBuffers: new Map() };
   return layoutOf(WALKS[arch]);
 }
@@ -89,6 +100,9 @@ export function buildOnnx(arch: Architecture, sd: StateDict, options: BuildOptio
 
 /** buildOnnx before encoding: the float entry as a ModelProto (weights referenced, not copied). */
 export function buildModel(arch: Architecture, sd: StateDict, options: BuildOptions = {}): OnnxTypes.IModelProto {
+  if (isEmbedder(arch)) {
+    throw new VidxError('MODEL_UNKNOWN_ARCH', `${arch} is two graphs (image and text towers), not one`, { hint: 'build it with buildClip (models/arch/clip.ts)' });
+  }
   checkStateDict(arch, sd, expectedKeys(arch));
   const graph = new OnnxGraphBuilder();
   if (isWalk(arch)) {

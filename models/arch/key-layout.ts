@@ -20,6 +20,8 @@ export class KeyLayoutSink implements NetworkSink<null> {
   readonly keys: KeyShape[] = [];
   /** Integer buffers the modules construct (e.g. Swin's relative_position_index), by full key. */
   readonly integerBuffers = new Map<string, Tensor>();
+  /** Length of the pooled feature vector the classifier head reads (the graph's `features` output). */
+  featureSize: number | undefined;
 
   input(): null {
     return null;
@@ -48,16 +50,19 @@ export class KeyLayoutSink implements NetworkSink<null> {
   }
 
   classify(_x: null, linear: string, inFeatures: number, classes: number): void {
+    this.featureSize = inFeatures;
     this.keys.push([`${linear}.weight`, [classes, inFeatures]]);
     this.keys.push([`${linear}.bias`, [classes]]);
   }
 
   roiHead(_x: null, spec: RoiHeadSpec): void {
+    this.featureSize = spec.inFeatures;
     this.keys.push([`${spec.linear}.weight`, [spec.classes, spec.inFeatures]]);
     this.keys.push([`${spec.linear}.bias`, [spec.classes]]);
   }
 
   classifyPerTime(_x: null, conv: string, inChannels: number, classes: number): void {
+    this.featureSize = inChannels;
     this.keys.push([`${conv}.weight`, [classes, inChannels, 1, 1, 1]]);
     this.keys.push([`${conv}.bias`, [classes]]);
   }
@@ -120,6 +125,7 @@ export class KeyLayoutSink implements NetworkSink<null> {
   }
 
   classifyTokens(_x: null, linear: string, inFeatures: number, classes: number): void {
+    this.featureSize = inFeatures;
     this.linear(null, linear, inFeatures, classes, true);
   }
 }

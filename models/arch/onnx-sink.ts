@@ -14,6 +14,12 @@ export const BOXES = 'boxes';
 export const PROBS = 'probs';
 /** I3D's second output, [N, classes, T']: the logits per output time step (their mean is LOGITS). */
 export const LOGITS_PER_TIME = 'logits_per_time';
+/**
+ * Every action model's second output: the pooled features its classifier reads, [N, C] for a
+ * clip model (the vector before the last Linear) and [K, C] per box for the AVA model. Kept in the
+ * vector index for search by example and for actions a user teaches.
+ */
+export const FEATURES = 'features';
 
 /**
  * Emits a walk as ONNX nodes. Every Conv+BN becomes one Conv with a bias (BN folded), so the
@@ -89,11 +95,12 @@ export class OnnxSink implements NetworkSink<string> {
    */
   classify(x: string, linear: string, inFeatures: number, classes: number): void {
     const averaged = this.graph.node('GlobalAveragePool', [x], `${linear}.average`);
-    const flat = this.graph.node('Flatten', [averaged], `${linear}.flatten`, { axis: { int: 1 } });
+    const flat = this.graph.node('Flatten', [averaged], FEATURES, { axis: { int: 1 } });
     const w = this.graph.initializer(`${linear}.weight`, [classes, inFeatures], weight(this.sd, `${linear}.weight`));
     const b = this.graph.initializer(`${linear}.bias`, [classes], weight(this.sd, `${linear}.bias`));
     this.graph.node('Gemm', [flat, w, b], LOGITS, { transB: { int: 1 } });
     this.graph.output(LOGITS, ['N', classes]);
+    this.graph.output(FEATURES, ['N', inFeatures]);
   }
 
   /**
@@ -109,12 +116,13 @@ export class OnnxSink implements NetworkSink<string> {
     const batchIndices = g.node('Cast', [flatIndex], `${BOXES}.batch_indices`, { to: { int: 7 } });
     const pooled = roiAlignTorchvision(g, features, rois!, batchIndices, { outputSize: spec.resolution, spatialScale: spec.spatialScale, samplingRatio: spec.samplingRatio }, `${spec.linear}.roi`);
     const maxed = g.node('MaxPool', [pooled], `${spec.linear}.pool_spatial`, { kernel_shape: { ints: [spec.resolution, spec.resolution] }, strides: { ints: [1, 1] } });
-    const flat = g.node('Flatten', [maxed], `${spec.linear}.flatten`, { axis: { int: 1 } });
+    const flat = g.node('Flatten', [maxed], FEATURES, { axis: { int: 1 } });
     const w = g.initializer(`${spec.linear}.weight`, [spec.classes, spec.inFeatures], weight(this.sd, `${spec.linear}.weight`));
     const b = g.initializer(`${spec.linear}.bias`, [spec.classes], weight(this.sd, `${spec.linear}.bias`));
     const logits = g.node('Gemm', [flat, w, b], `${spec.linear}.logits`, { transB: { int: 1 } });
     g.node('Sigmoid', [logits], PROBS);
     g.output(PROBS, ['K', spec.classes]);
+    g.output(FEATURES, ['K', spec.inFeatures]);
   }
 
   /**
@@ -129,6 +137,9 @@ export class OnnxSink implements NetworkSink<string> {
     this.graph.node('ReduceMean', [perTime], LOGITS, { axes: { ints: [2] }, keepdims: { int: 0 } });
     this.graph.output(LOGITS, ['N', classes]);
     this.graph.output(LOGITS_PER_TIME, ['N', classes, 'T']);
+    // The head is linear, so its input averaged over time is the vector the clip logits come from.
+    this.graph.node('ReduceMean', [x], FEATURES, { axes: { ints: [2, 3, 4] }, keepdims: { int: 0 } });
+    this.graph.output(FEATURES, ['N', inChannels]);
   }
 
   // Token vocabulary (transformers): see OnnxTokenOps.
@@ -174,7 +185,7 @@ export class OnnxSink implements NetworkSink<string> {
   }
 
   classifyTokens(x: string, linear: string, inFeatures: number, classes: number): void {
-    this.tokens.classifyTokens(x, linear, inFeatures, classes, LOGITS);
+    this.tokens.classifyTokens(x, linear, inFeatures, classes, LOGITS, FEATURES);
   }
 }
 

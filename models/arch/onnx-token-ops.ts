@@ -150,12 +150,13 @@ export class OnnxTokenOps {
     return this.linear(normed, `${path}.reduction`, 4 * c, 2 * c, false);
   }
 
-  classifyTokens(x: string, linear: string, inFeatures: number, classes: number, output: string): void {
-    const pooled = this.graph.node('ReduceMean', [x], `${linear}.average`, { axes: { ints: [1] }, keepdims: { int: 0 } });
+  classifyTokens(x: string, linear: string, inFeatures: number, classes: number, output: string, features: string): void {
+    const pooled = this.graph.node('ReduceMean', [x], features, { axes: { ints: [1] }, keepdims: { int: 0 } });
     const w = this.graph.initializer(`${linear}.weight`, [classes, inFeatures], weight(this.sd, `${linear}.weight`));
     const b = this.graph.initializer(`${linear}.bias`, [classes], weight(this.sd, `${linear}.bias`));
     this.graph.node('Gemm', [pooled, w, b], output, { transB: { int: 1 } });
     this.graph.output(output, ['N', classes]);
+    this.graph.output(features, ['N', inFeatures]);
   }
 
   /** bias[f, 0, h, n1, n2] = table[index[f, n1, n2], h], from the checkpoint's own index buffer. */

@@ -1,6 +1,6 @@
 import { endianness } from 'node:os';
 import { VidxError } from '../../core/errors.ts';
-import { ONNX_FLOAT, ONNX_INT64, onnx } from './proto.ts';
+import { ONNX_FLOAT, ONNX_INT32, ONNX_INT64, onnx } from './proto.ts';
 import type { OnnxTypes } from './proto.ts';
 
 /** A graph input/output dimension: a size, or a symbolic name such as "N" (dynamic batch). */
@@ -9,9 +9,9 @@ export type Dim = number | string;
 export type AttributeValue = { int: number } | { ints: readonly number[] } | { float: number } | { string: string };
 
 /** Element types a graph input or output may have. */
-export type ValueType = 'float32' | 'int64';
+export type ValueType = 'float32' | 'int64' | 'int32';
 
-const ELEMENT_TYPE: Record<ValueType, number> = { float32: ONNX_FLOAT, int64: ONNX_INT64 };
+const ELEMENT_TYPE: Record<ValueType, number> = { float32: ONNX_FLOAT, int64: ONNX_INT64, int32: ONNX_INT32 };
 
 export interface ModelOptions {
   opset: number;

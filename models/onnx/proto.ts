@@ -13,6 +13,9 @@ export const ONNX_FLOAT = 1;
 /** TensorProto.DataType.UINT8 */
 export const ONNX_UINT8 = 2;
 
+/** TensorProto.DataType.INT32 */
+export const ONNX_INT32 = 6;
+
 /** TensorProto.DataType.INT64 */
 export const ONNX_INT64 = 7;
 

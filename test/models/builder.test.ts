@@ -86,10 +86,10 @@ describe('the built i3d_r50 graph', () => {
   const graph = model.graph as OnnxTypes.GraphProto;
   const dims = (v: OnnxTypes.IValueInfoProto) => v.type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue));
 
-  it('is opset 17 with a dynamic batch on its input and logits output', () => {
+  it('is opset 17 with a dynamic batch on its input, logits and pooled-features outputs', () => {
     expect(model.opsetImport.map((o) => [o.domain, Number(o.version)])).toEqual([['', 17]]);
     expect(graph.input.map((v) => [v.name, dims(v)])).toEqual([['video', ['N', 3, 8, 224, 224]]]);
-    expect(graph.output.map((v) => [v.name, dims(v)])).toEqual([['logits', ['N', 400]]]);
+    expect(graph.output.map((v) => [v.name, dims(v)])).toEqual([['logits', ['N', 400]], ['features', ['N', 2048]]]);
   });
 
   it('has every BatchNorm folded away and float32 raw-data weights only', () => {

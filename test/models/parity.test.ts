@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
-import { INPUTS, LOGITS, buildOnnx, expectedKeys } from '../../models/arch/index.ts';
+import { FEATURES, INPUTS, LOGITS, buildOnnx, expectedKeys, featureSize } from '../../models/arch/index.ts';
 import { synthesizeStateDict, syntheticInput } from '../../models/synthetic.ts';
 import type { StateDict } from '../../models/tensor.ts';
 import { loadStateDict, writeCheckpoint } from '../../models/torch/index.ts';
@@ -11,7 +11,7 @@ import { PYTORCHVIDEO_ARCHITECTURES, readGolden, type PyTorchVideoArchitecture }
 
 const golden = readGolden();
 
-async function runLogits(arch: PyTorchVideoArchitecture, model: Uint8Array): Promise<Float32Array> {
+async function runLogits(arch: PyTorchVideoArchitecture, model: Uint8Array): Promise<{ logits: Float32Array; features: Float32Array }> {
   const session = await ort.InferenceSession.create(model, {
     executionProviders: ['cpu'],
     intraOpNumThreads: 2,
@@ -24,9 +24,11 @@ async function runLogits(arch: PyTorchVideoArchitecture, model: Uint8Array): Pro
     }
     const result = await session.run(feeds);
     const logits = result[LOGITS];
-    if (logits === undefined) throw new Error(`model has no ${LOGITS} output`);
+    const features = result[FEATURES];
+    if (logits === undefined || features === undefined) throw new Error(`model lacks its ${LOGITS} or ${FEATURES} output`);
     expect(logits.dims).toEqual([1, 400]);
-    return logits.data as Float32Array;
+    expect(features.dims).toEqual([1, featureSize(arch)]);
+    return { logits: logits.data as Float32Array, features: features.data as Float32Array };
   } finally {
     await session.release();
   }
@@ -45,12 +47,13 @@ describe.each(PYTORCHVIDEO_ARCHITECTURES)('%s built from the synthetic state dic
   let sd: StateDict;
   let model: Uint8Array;
   let logits: Float32Array;
+  let features: Float32Array;
   let workDir: string;
 
   beforeAll(async () => {
     sd = synthesizeStateDict(arch);
     model = buildOnnx(arch, sd);
-    logits = await runLogits(arch, model);
+    ({ logits, features } = await runLogits(arch, model));
     workDir = await mkdtemp(join(tmpdir(), 'vidx-parity-'));
   }, 300_000);
 
@@ -73,6 +76,15 @@ describe.each(PYTORCHVIDEO_ARCHITECTURES)('%s built from the synthetic state dic
     const diff = maxAbsDiff(logits, expected);
     console.log(`${arch}: max |logit - golden| = ${diff.toExponential(2)}`);
     expect(diff).toBeLessThan(1e-3);
+  });
+
+  it('outputs the pooled features its head reads: logits = W features + b', () => {
+    const [weightKey, biasKey] = expectedKeys(arch).slice(-2);
+    const w = sd.get(weightKey![0])!.data as Float32Array;
+    const b = sd.get(biasKey![0])!.data as Float32Array;
+    const size = features.length;
+    const projected = Array.from(b, (bias, c) => features.reduce((sum, f, i) => sum + f * w[c * size + i]!, bias));
+    expect(maxAbsDiff(projected, logits)).toBeLessThan(1e-4);
   });
 
   it(`gives the same ONNX bytes when the state dict goes through a ${CHECKPOINT_FORMAT[arch]} checkpoint`, async () => {

@@ -1,0 +1,4 @@
+import { MemoryVectorIndex } from '../../core/vectors/memory.ts';
+import { vectorIndexContract } from './contract.ts';
+
+vectorIndexContract('in memory', async () => ({ index: new MemoryVectorIndex(), close: async () => {} }));
