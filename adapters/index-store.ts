@@ -289,6 +289,17 @@ export class IndexStore implements PipelineIndex {
     return keys.length;
   }
 
+  async setThumbAt(videoId: string, sk: string, etag: string, at: number): Promise<boolean> {
+    const item = await this.updateIf({
+      Key: { PK: videoPk(videoId), SK: sk },
+      UpdateExpression: 'SET #thumbAt = :at',
+      ConditionExpression: 'attribute_exists(#PK) AND #etag = :etag',
+      ExpressionAttributeNames: { '#thumbAt': 'thumbAt', '#PK': 'PK', '#etag': 'etag' },
+      ExpressionAttributeValues: { ':at': at, ':etag': etag },
+    });
+    return item !== undefined;
+  }
+
   /** BatchWriteItem, 25 per call, unprocessed items retried with backoff. */
   async batchWrite(puts: readonly Item[], deletes: readonly { PK: string; SK: string }[]): Promise<void> {
     const requests = [

@@ -69,6 +69,23 @@ export const CLIP_DLQ_DEFINITION: QueueDefinition = {
   retentionSeconds: MAX_QUEUE_RETENTION_SECONDS,
 };
 
+/** Thumbnail jobs: one per indexed revision, taken by a CPU consumer (core/pipeline/thumbnail-job.ts). */
+export const THUMBNAIL_QUEUE_DEFINITION: QueueDefinition = {
+  name: QUEUES.thumbnails,
+  // A job cuts up to 300 frames (about a minute of seeks): well inside this.
+  visibilityTimeoutSeconds: 6 * DEFAULTS.thumbnailTimeoutSeconds,
+  receiveWaitSeconds: 20,
+  retentionSeconds: MAX_QUEUE_RETENTION_SECONDS,
+  redrive: { deadLetterQueue: QUEUES.thumbnailsDeadLetter, maxReceiveCount: DEFAULTS.maxReceiveCount },
+};
+
+export const THUMBNAIL_DLQ_DEFINITION: QueueDefinition = {
+  name: QUEUES.thumbnailsDeadLetter,
+  visibilityTimeoutSeconds: 6 * DEFAULTS.thumbnailTimeoutSeconds,
+  receiveWaitSeconds: 0,
+  retentionSeconds: MAX_QUEUE_RETENTION_SECONDS,
+};
+
 /**
  * The deployed intake: S3 upload events wait here for the segmenter (cdk/constructs/segmenter.ts).
  * `vidx local` delivers its events to the segmenter directly and creates no intake queue.

@@ -22,6 +22,9 @@ export const QUEUES = {
   /** Deployed only: S3 upload events -> segmenter, and its dead-letter queue. */
   intake: 'vidx-intake',
   intakeDeadLetter: 'vidx-intake-dlq',
+  /** Thumbnail jobs (one per indexed revision) for the CPU consumer, and its dead-letter queue. */
+  thumbnails: 'vidx-thumbnails',
+  thumbnailsDeadLetter: 'vidx-thumbnails-dlq',
 } as const;
 
 export const BUCKET = { localName: 'vidx-videos' } as const;
@@ -31,6 +34,8 @@ export const ENV = {
   table: 'VIDX_TABLE',
   bucket: 'VIDX_BUCKET',
   queueUrl: 'VIDX_QUEUE_URL',
+  /** The thumbnail job queue: set = the worker sends thumbnail jobs instead of cutting frames itself. */
+  thumbnailQueueUrl: 'VIDX_THUMBNAIL_QUEUE_URL',
   videoPrefix: 'VIDX_VIDEO_PREFIX',
   clipSeconds: 'VIDX_CLIP_SECONDS',
   model: 'VIDX_MODEL',
@@ -97,6 +102,8 @@ export const DEFAULTS = {
    * this long lost its event's run, and a redelivered event takes it over (core/pipeline/segment.ts).
    */
   segmenterTimeoutSeconds: 120,
+  /** The thumbnail consumer's run time limit (the Lambda timeout). */
+  thumbnailTimeoutSeconds: 300,
   /** Receives of an upload event (intake queue) before it is dead-lettered. */
   intakeMaxReceiveCount: 5,
   /** Segmenter runs the intake queue's event source mapping starts at once. */

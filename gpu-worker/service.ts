@@ -7,6 +7,7 @@ import { ENV, TABLE } from '../core/names.ts';
 import { VidxError } from '../core/errors.ts';
 import type { AwsClients } from '../adapters/clients.ts';
 import { IndexStore } from '../adapters/index-store.ts';
+import { sqsThumbnailJobs } from '../adapters/queue.ts';
 import { defaultTimelineOptions } from '../core/timeline/defaults.ts';
 import type { Manifest } from '../core/model/manifest.ts';
 import { ClipWorker, type WorkerOptions } from './worker.ts';
@@ -16,6 +17,8 @@ import type { ClipScorer } from '../core/pipeline/clip-scorer.ts';
 
 export interface WorkerServiceConfig {
   queueUrl: string;
+  /** Set: assembly sends thumbnail jobs here (a CPU consumer cuts the frames); unset: the worker cuts them. */
+  thumbnailQueueUrl?: string | undefined;
   tableName: string;
   healthPort: number | undefined;
 }
@@ -28,7 +31,7 @@ export function workerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Worke
   if (healthPort !== undefined && !(Number.isInteger(healthPort) && healthPort >= 0 && healthPort < 65536)) {
     throw new VidxError('WORKER_CONFIG', `${ENV.healthPort} must be a port number, got "${port}"`);
   }
-  return { queueUrl, tableName: env[ENV.table] || TABLE.name, healthPort };
+  return { queueUrl, thumbnailQueueUrl: env[ENV.thumbnailQueueUrl] || undefined, tableName: env[ENV.table] || TABLE.name, healthPort };
 }
 
 export interface WorkerService {
@@ -52,6 +55,7 @@ export async function startWorkerService(
     sqs: clients.sqs,
     s3: clients.s3,
     queueUrl: config.queueUrl,
+    ...(config.thumbnailQueueUrl ? { thumbnailJobs: sqsThumbnailJobs(clients.sqs, config.thumbnailQueueUrl) } : {}),
     store: new IndexStore(clients.doc, config.tableName),
     scorer,
     timeline: { threshold: timeline.threshold, gap: timeline.gap },

@@ -7,13 +7,15 @@ import { CreateBucketCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { CreateTableCommand, DescribeTableCommand, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import type { AwsClients } from '../../adapters/clients.ts';
-import { CLIP_DLQ_DEFINITION, CLIP_QUEUE_DEFINITION, TABLE_DEFINITION, type QueueDefinition, type TableDefinition } from '../../core/infra-definitions.ts';
+import { CLIP_DLQ_DEFINITION, CLIP_QUEUE_DEFINITION, TABLE_DEFINITION, THUMBNAIL_DLQ_DEFINITION, THUMBNAIL_QUEUE_DEFINITION, type QueueDefinition, type TableDefinition } from '../../core/infra-definitions.ts';
 
 export interface LocalResources {
   bucket: string;
   tableName: string;
   queueUrl: string;
   dlqUrl: string;
+  /** Thumbnail jobs (core/pipeline/thumbnail-job.ts), consumed in the stack's process. */
+  thumbnailQueueUrl: string;
 }
 
 export async function ensureResources(clients: AwsClients, names: { bucket: string; tableName?: string }): Promise<LocalResources> {
@@ -23,7 +25,9 @@ export async function ensureResources(clients: AwsClients, names: { bucket: stri
   const queueUrl = await ensureQueue(clients, CLIP_QUEUE_DEFINITION, dlqArn);
   const tableName = names.tableName ?? TABLE_DEFINITION.name;
   await ensureTable(clients, { ...TABLE_DEFINITION, name: tableName });
-  return { bucket: names.bucket, tableName, queueUrl, dlqUrl };
+  const thumbnailDlqUrl = await ensureQueue(clients, THUMBNAIL_DLQ_DEFINITION);
+  const thumbnailQueueUrl = await ensureQueue(clients, THUMBNAIL_QUEUE_DEFINITION, await queueArn(clients, thumbnailDlqUrl));
+  return { bucket: names.bucket, tableName, queueUrl, dlqUrl, thumbnailQueueUrl };
 }
 
 async function ensureBucket(clients: AwsClients, bucket: string): Promise<void> {

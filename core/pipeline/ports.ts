@@ -3,7 +3,7 @@
  * interfaces: the object store, the clip queue and the index. adapters/ implements them over the
  * AWS SDK (S3, SQS, DynamoDB); tests and `vidx local` use the same adapters against emulators.
  */
-import type { ClipJob } from '../messages.ts';
+import type { ClipJob, ThumbnailJob } from '../messages.ts';
 import type { ClipRecord, Gap, ModelRef, SegmentRecord, VideoRecord, VideoStatus } from '../records.ts';
 
 /** The object named by an event or a job is gone (deleted after upload). */
@@ -97,6 +97,8 @@ export interface PipelineIndex {
   keysUnder(videoId: string, prefix: string): Promise<ItemKey[]>;
   batchWrite(puts: readonly SegmentRecord[], deletes: readonly ItemKey[]): Promise<void>;
   deleteDerived(videoId: string): Promise<number>;
+  /** Sets a segment item's thumbnail time, only while the item exists and belongs to revision `etag`. */
+  setThumbAt(videoId: string, sk: string, etag: string, at: number): Promise<boolean>;
   /**
    * Takes the right to send a revision's missing clips again: succeeds (returns the updated record,
    * `requeues` + 1) only while the record is still the one seen (same etag and updatedAt) and
@@ -112,6 +114,11 @@ export interface PipelineLog {
   info(message: string, ...extra: Record<string, unknown>[]): void;
   warn(message: string, ...extra: Record<string, unknown>[]): void;
   error(message: string, ...extra: Record<string, unknown>[]): void;
+}
+
+/** Where thumbnail jobs go (adapters/queue.ts sqsThumbnailJobs): one per indexed revision. */
+export interface ThumbnailJobs {
+  send(job: ThumbnailJob): Promise<void>;
 }
 
 /** Writes a segment's thumbnail: the frame at `at` seconds of the readable video, under `key`. */

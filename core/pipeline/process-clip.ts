@@ -20,7 +20,7 @@ import { buildTimeline } from './assemble.ts';
 import { keyframesInClip } from '../detection/keyframes.ts';
 import type { PersonTimelineOptions } from '../detection/defaults.ts';
 import { isComplete } from './progress.ts';
-import type { PipelineIndex, PipelineLog, ThumbnailWriter, VideoObjects } from './ports.ts';
+import type { PipelineIndex, PipelineLog, ThumbnailJobs, ThumbnailWriter, VideoObjects } from './ports.ts';
 import type { ClipScorer } from './clip-scorer.ts';
 import type { DeliveryOptions, EventSink } from '../events/deliver.ts';
 import { notifyIfFinal } from './notify.ts';
@@ -42,8 +42,13 @@ export interface ClipDeps {
   log: PipelineLog;
   /** Where done/failed events go (none = no events). */
   events?: { sinks: readonly EventSink[]; delivery?: DeliveryOptions } | undefined;
-  /** Writes one JPEG per segment at assembly; absent = no thumbnails. */
+  /**
+   * Thumbnails: with `thumbnailJobs`, assembly sends one thumbnail job per revision to a CPU
+   * consumer (core/pipeline/thumbnail-job.ts) and `thumbnails` only prunes older revisions'; without
+   * it, `thumbnails` writes one JPEG per segment at assembly. Neither = no thumbnails.
+   */
   thumbnails?: ThumbnailWriter | undefined;
+  thumbnailJobs?: ThumbnailJobs | undefined;
   /** Test hooks for crash simulation (never set in production). */
   hooks?: { afterClipWrite?(job: ClipJob): Promise<void> | void; beforeAssemblyCommit?(job: ClipJob): Promise<void> | void };
 }
@@ -139,7 +144,7 @@ export async function processClip(deps: ClipDeps, job: ClipJob, signal: AbortSig
  * segments and clip items that are not part of it, then marks the video indexed. Re-running it
  * converges to the same items. If the revision changed meanwhile, the current one is repaired.
  */
-export async function assemble(deps: Pick<ClipDeps, 'store' | 'timeline' | 'people' | 'log' | 'hooks' | 'scorer'> & Partial<Pick<ClipDeps, 'thumbnails' | 'objects'>>, video: VideoRecord, job?: ClipJob): Promise<boolean> {
+export async function assemble(deps: Pick<ClipDeps, 'store' | 'timeline' | 'people' | 'log' | 'hooks' | 'scorer'> & Partial<Pick<ClipDeps, 'thumbnails' | 'thumbnailJobs' | 'objects'>>, video: VideoRecord, job?: ClipJob): Promise<boolean> {
   const t0 = performance.now();
   const clips = await deps.store.clipsOf(video.videoId, video.etag);
   const gaps = gapsOf(clips);
@@ -160,7 +165,8 @@ export async function assemble(deps: Pick<ClipDeps, 'store' | 'timeline' | 'peop
     { ...deps.timeline, minDuration: 0 },
     { from: 'keyframes', options: deps.people ? { ...deps.people, duration: video.duration ?? 0 } : undefined },
   );
-  const thumbnails = await writeThumbnails(deps, video, items, windows);
+  // Off the GPU's path when a thumbnail queue is configured: the job is sent once the items are in.
+  const thumbnails = deps.thumbnailJobs ? 0 : await writeThumbnails(deps, video, items, windows);
   const keep = new Set(items.map((i) => i.SK));
   const staleSegments = (await deps.store.keysUnder(video.videoId, SEGMENT_SK_PREFIX)).filter((k) => !keep.has(k.SK));
   const current = clipSkPrefix(video.etag);
@@ -168,6 +174,9 @@ export async function assemble(deps: Pick<ClipDeps, 'store' | 'timeline' | 'peop
   await deps.store.batchWrite(items, []);
   if (job) await deps.hooks?.beforeAssemblyCommit?.(job);
   await deps.store.batchWrite([], [...staleSegments, ...staleClips]);
+  // Before the revision is marked indexed, so a failed send retries this assembly (the consumer
+  // retries a job that arrives before the mark).
+  if (deps.thumbnailJobs && items.length > 0) await deps.thumbnailJobs.send({ v: 1, videoId: video.videoId, bucket: video.bucket, key: video.key, etag: video.etag });
   // The model that made the timeline: the assembling worker's (workers of one deployment run one model).
   const s = deps.scorer;
   const made = { architecture: s.architecture, ...(s.manifestSha256 ? { manifestSha256: s.manifestSha256 } : {}), trained: s.trained };
