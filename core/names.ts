@@ -108,6 +108,8 @@ export const DEFAULTS = {
   intakeMaxReceiveCount: 5,
   /** Segmenter runs the intake queue's event source mapping starts at once. */
   segmenterMaxConcurrency: 20,
+  /** Thumbnail Lambdas (one job each) at once. */
+  thumbnailMaxConcurrency: 10,
   /**
    * `vidx reindex --all` pace (core/pipeline/reindex-pace.ts): clip jobs per second at most, and
    * no new video while the clip queue holds this many jobs.

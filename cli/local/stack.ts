@@ -13,6 +13,7 @@ import { BUCKET, DEFAULTS, ENV, VIDEO_PREFIX } from '../../core/names.ts';
 import { IndexStore } from '../../adapters/index-store.ts';
 import { loadModelRef } from '../../core/pipeline/model-ref.ts';
 import { failedTransiently, type ReindexOutcome } from '../../core/pipeline/reindex.ts';
+import { startThumbnailConsumer } from './thumbnail-consumer.ts';
 import { DEFAULT_REINDEX_PACE, reindexPaced, type ReindexPace } from '../../core/pipeline/reindex-pace.ts';
 import { webhookSink } from '../../core/events/webhook.ts';
 import type { DeliveryOptions } from '../../core/events/deliver.ts';
@@ -113,6 +114,7 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
       [ENV.table]: resources.tableName,
       [ENV.bucket]: resources.bucket,
       [ENV.queueUrl]: resources.queueUrl,
+      [ENV.thumbnailQueueUrl]: resources.thumbnailQueueUrl,
       [ENV.model]: resolve(o.manifestPath),
     });
     const logLevel = o.logLevel ?? 'INFO';
@@ -148,6 +150,13 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
     };
     // Short polls locally: Ctrl-C waits for the poll in progress, so keep it brief.
     const waitTimeSeconds = o.worker?.waitTimeSeconds ?? 5;
+    // The worker sends thumbnail jobs; this process cuts the frames (the CPU consumer, locally).
+    const thumbnailConsumer = startThumbnailConsumer(clients, {
+      queueUrl: resources.thumbnailQueueUrl,
+      tableName: resources.tableName,
+      waitTimeSeconds,
+      log: new Logger({ serviceName: 'vidx-thumbnails', logLevel }),
+    });
     const worker: LocalWorker = o.scorer
       ? await inProcessWorker(clients, resources, o.scorer, manifest, {
           log: new Logger({ serviceName: 'vidx-worker', logLevel }),
@@ -233,6 +242,7 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
           await sweeping?.catch(() => undefined);
           await http.close();
           await worker.stop();
+          await thumbnailConsumer.stop();
           clients.destroy();
           await emulators.stop();
         })();
@@ -252,7 +262,7 @@ async function inProcessWorker(
   manifest: Parameters<typeof startWorkerService>[3],
   extra: Partial<WorkerOptions>,
 ): Promise<LocalWorker> {
-  const service = await startWorkerService(clients, { queueUrl: resources.queueUrl, tableName: resources.tableName, healthPort: undefined }, scorer, manifest, extra);
+  const service = await startWorkerService(clients, { queueUrl: resources.queueUrl, thumbnailQueueUrl: resources.thumbnailQueueUrl, tableName: resources.tableName, healthPort: undefined }, scorer, manifest, extra);
   return { status: async () => service.worker.status(), stop: () => service.stop() };
 }
 

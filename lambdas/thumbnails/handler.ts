@@ -1,0 +1,63 @@
+/**
+ * Thumbnail Lambda (the CPU consumer of the thumbnail queue): each SQS message is one thumbnail
+ * job of an indexed revision (core/pipeline/thumbnail-job.ts), cut with ffmpeg from a layer. Thin:
+ * parse the batch (powertools parser), run the use case per message, report the failed ones as
+ * batchItemFailures so only they come back.
+ * Configuration (env): VIDX_TABLE, VIDX_FFMPEG (the layer's ffmpeg).
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { SqsSchema } from '@aws-lambda-powertools/parser/schemas/sqs';
+import type { SQSBatchResponse } from 'aws-lambda';
+import { VidxError } from '../../core/errors.ts';
+import { ThumbnailJobSchema } from '../../core/messages.ts';
+import { ENV, TABLE } from '../../core/names.ts';
+import { createClients, type AwsClients } from '../../adapters/clients.ts';
+import { IndexStore } from '../../adapters/index-store.ts';
+import { s3VideoObjects } from '../../adapters/objects.ts';
+import { s3ThumbnailWriter } from '../../adapters/thumbnails.ts';
+import type { PipelineLog } from '../../core/pipeline/ports.ts';
+import { processThumbnailJob, type ThumbnailJobDeps } from '../../core/pipeline/thumbnail-job.ts';
+import { redactingLog } from '../../core/redact.ts';
+
+export function buildThumbnailDeps(clients: Pick<AwsClients, 's3' | 'doc'>, tableName: string, log: PipelineLog): ThumbnailJobDeps {
+  return { store: new IndexStore(clients.doc, tableName), objects: s3VideoObjects(clients.s3), thumbnails: s3ThumbnailWriter(clients.s3), log: redactingLog(log) };
+}
+
+export function makeThumbnailHandler(deps: ThumbnailJobDeps): (event: unknown) => Promise<SQSBatchResponse> {
+  return async (event) => {
+    const batch = SqsSchema.safeParse(event);
+    if (!batch.success) throw new VidxError('BAD_EVENT', 'the thumbnail Lambda received something that is not an SQS batch');
+    const failed: string[] = [];
+    for (const m of batch.data.Records) {
+      let body: unknown;
+      try {
+        body = JSON.parse(m.body);
+      } catch (_e) {
+        body = undefined;
+      }
+      const job = ThumbnailJobSchema.safeParse(body);
+      if (!job.success) {
+        // Dead-lettered after the receive limit, where a person can read it.
+        deps.log.error('not a thumbnail job', { messageId: m.messageId });
+        failed.push(m.messageId);
+        continue;
+      }
+      try {
+        await processThumbnailJob(deps, job.data);
+      } catch (e) {
+        deps.log.warn('thumbnail job failed: retried', { messageId: m.messageId, videoId: job.data.videoId, error: e instanceof Error ? e.message : String(e) });
+        failed.push(m.messageId);
+      }
+    }
+    return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
+  };
+}
+
+const logger = new Logger({ serviceName: 'vidx-thumbnails' });
+let lambdaHandler: ((event: unknown) => Promise<SQSBatchResponse>) | undefined;
+
+/** The Lambda entry point. */
+export async function handler(event: unknown): Promise<SQSBatchResponse> {
+  lambdaHandler ??= makeThumbnailHandler(buildThumbnailDeps(createClients(), process.env[ENV.table] || TABLE.name, logger));
+  return lambdaHandler(event);
+}
