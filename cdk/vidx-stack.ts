@@ -4,11 +4,12 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { DETECTION_MODELS } from '../core/detection/analyses.ts';
-import { ENV, THUMBNAIL_PREFIX } from '../core/names.ts';
+import { DEFAULTS, ENV, THUMBNAIL_PREFIX } from '../core/names.ts';
 import { ACTIONS } from './actions.ts';
 import type { VidxConfig } from './config.ts';
 import { ClipQueue } from './constructs/clip-queue.ts';
-import { FfprobeLayer } from './constructs/ffprobe-layer.ts';
+import { FfmpegLayer, FfprobeLayer } from './constructs/ffprobe-layer.ts';
+import { ThumbnailMaker } from './constructs/thumbnail-maker.ts';
 import { GpuCapacity } from './constructs/gpu-capacity.ts';
 import { GpuWorkerService, imageManifestPath } from './constructs/gpu-worker-service.ts';
 import { IndexTable } from './constructs/index-table.ts';
@@ -49,6 +50,7 @@ export class VidxStack extends Stack {
   readonly monitoring: Monitoring;
   readonly events: VideoEvents;
   readonly intake: Segmenter;
+  readonly thumbnailMaker: ThumbnailMaker;
   /** AZs the worker VPC spreads over (config.maxAzs): read by `availabilityZones` below. */
   private azCount = 2;
 
@@ -125,6 +127,17 @@ export class VidxStack extends Stack {
       maxRequeues: config.maxRequeues,
     });
 
+    // --- thumbnails: a CPU consumer, off the GPU workers' path ---------------------------------
+    this.thumbnailMaker = new ThumbnailMaker(this, 'ThumbnailMaker', {
+      architecture,
+      ffmpeg: new FfmpegLayer(this, 'Ffmpeg', { architecture }).layer,
+      logRetentionDays: config.logRetentionDays,
+      index: this.index,
+      videosArn,
+      thumbnailsArn: this.bucket.arnForObjects(`${THUMBNAIL_PREFIX}*`),
+      maxConcurrency: DEFAULTS.thumbnailMaxConcurrency,
+    });
+
     // --- query Lambda + HTTP API ------------------------------------------------------------
     this.query = new QueryFunction(this, 'Query', {
       architecture,
@@ -175,6 +188,7 @@ export class VidxStack extends Stack {
         [ENV.table]: table.tableName,
         [ENV.bucket]: this.bucket.bucketName,
         [ENV.queueUrl]: this.clips.queue.queueUrl,
+        [ENV.thumbnailQueueUrl]: this.thumbnailMaker.queue.queueUrl,
         [ENV.videoPrefix]: config.videoPrefix,
         ...this.events.environment(),
         [ENV.visibilityTimeoutSeconds]: String(config.visibilityTimeoutSeconds),
@@ -189,6 +203,7 @@ export class VidxStack extends Stack {
     const taskRole = this.worker.taskRole;
     taskRole.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.readVideo], resources: [videosArn] }));
     taskRole.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.consumeClips], resources: [this.clips.queue.queueArn] }));
+    taskRole.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.enqueueClips], resources: [this.thumbnailMaker.queue.queueArn] }));
     taskRole.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.writeThumbnails], resources: [this.bucket.arnForObjects(`${THUMBNAIL_PREFIX}*`)] }));
     taskRole.addToPolicy(
       new iam.PolicyStatement({ actions: [...ACTIONS.listThumbnails], resources: [this.bucket.bucketArn], conditions: { StringLike: { 's3:prefix': [`${THUMBNAIL_PREFIX}*`] } } }),
@@ -218,6 +233,7 @@ export class VidxStack extends Stack {
         { name: 'Segmenter', fn: this.segmenter.fn },
         { name: 'Query', fn: this.query.fn },
         { name: 'Sweeper', fn: this.sweeper.fn.fn },
+        { name: 'Thumbnails', fn: this.thumbnailMaker.fn.fn },
       ],
       workerLogGroup: this.worker.logGroup,
       workerErrorThreshold: config.workerErrorAlarmThreshold,
@@ -262,6 +278,7 @@ export class VidxStack extends Stack {
     acknowledge(this.worker.taskRole, videoObjects, thumbnailObjects);
     acknowledge(this.query.role, videoObjects, thumbnailObjects);
     acknowledge(this.sweeper.fn.role, videoObjects);
+    acknowledge(this.thumbnailMaker.fn.role, videoObjects, thumbnailObjects);
     const notifications = this.node.tryFindChild('BucketNotificationsHandler050a0587b7544547bf325f094a3db834');
     if (notifications) {
       acknowledge(notifications, {

@@ -10,7 +10,7 @@ import { DEFAULTS, ENV, TABLE, THUMBNAIL_PREFIX, VIDEO_PREFIX } from '../../core
 import { CURSOR_SECRET_ENV } from '../../core/query/cursor.ts';
 import { WORKER_HEALTH_SCRIPT } from '../../cdk/constructs/gpu-worker-service.ts';
 import { QUERY_ROUTES } from '../../cdk/constructs/query-api.ts';
-import { FFPROBE_LAYER_PATH } from '../../cdk/constructs/ffprobe-layer.ts';
+import { FFMPEG_LAYER_PATH, FFPROBE_LAYER_PATH } from '../../cdk/constructs/ffprobe-layer.ts';
 import { MODEL_MANIFEST_FILE } from '../../cdk/vidx-stack.ts';
 import { FIXTURE_MANIFEST, REPO_ROOT, synthesize, type Synthesized } from './synth.ts';
 import { DEFAULT_WORKER_INSTANCE_TYPES } from '../../cdk/config.ts';
@@ -73,6 +73,10 @@ const clipQueueId = () => byPrefix('AWS::SQS::Queue', 'ClipQueueClips');
 const clipDlqId = () => byPrefix('AWS::SQS::Queue', 'ClipQueueDeadLetter');
 const segmenterDlqId = () => byPrefix('AWS::SQS::Queue', 'SegmenterFailures');
 const intakeQueueId = () => byPrefix('AWS::SQS::Queue', 'SegmenterIntake');
+const thumbnailQueueId = () => byPrefix('AWS::SQS::Queue', 'ThumbnailMakerJobs');
+const thumbnailDlqId = () => byPrefix('AWS::SQS::Queue', 'ThumbnailMakerDeadLetter');
+const thumbnailFnId = () => byPrefix('AWS::Lambda::Function', 'ThumbnailMakerThumbnails');
+const thumbnailRoleId = () => byPrefix('AWS::IAM::Role', 'ThumbnailMakerThumbnailsRole');
 const tableId = () => byPrefix('AWS::DynamoDB::Table', 'IndexTable');
 const segmenterFnId = () => byPrefix('AWS::Lambda::Function', 'SegmenterFunction');
 const queryFnId = () => byPrefix('AWS::Lambda::Function', 'QueryFunction');
@@ -206,7 +210,8 @@ describe('queues', () => {
       ScalingConfig: { MaximumConcurrency: DEFAULTS.segmenterMaxConcurrency },
       FunctionResponseTypes: ['ReportBatchItemFailures'],
     });
-    t.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+    // The other mapping is the thumbnail consumer's.
+    t.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
     // No asynchronous invocation is left to age out: no event invoke config, no function DLQ.
     t.resourceCountIs('AWS::Lambda::EventInvokeConfig', 0);
     expect(resources[segmenterFnId()]!.Properties.DeadLetterConfig).toBeUndefined();
@@ -430,6 +435,8 @@ describe('least privilege', () => {
         Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility'],
         Resource: arn(clipQueueId()),
       }),
+      // Thumbnail jobs go to the CPU consumer's queue (send only).
+      expect.objectContaining({ Action: 'sqs:SendMessage', Resource: arn(thumbnailQueueId()) }),
       expect.objectContaining({ Action: ['s3:PutObject', 's3:DeleteObject'], Resource: objectsArn(THUMBNAIL_PREFIX) }),
       // Listing is on the bucket, so a condition keeps it to the thumbnail prefix.
       expect.objectContaining({ Action: 's3:ListBucket', Resource: arn(bucketId()), Condition: { StringLike: { 's3:prefix': [`${THUMBNAIL_PREFIX}*`] } } }),
@@ -442,8 +449,30 @@ describe('least privilege', () => {
     ]);
   });
 
+  it('thumbnails are cut off the GPU path: their own queue (14 days, DLQ) and a CPU Lambda with ffmpeg from a layer', () => {
+    const q = resources[thumbnailQueueId()]!.Properties;
+    expect(q).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600, VisibilityTimeout: 6 * DEFAULTS.thumbnailTimeoutSeconds });
+    expect(q.RedrivePolicy).toEqual({ deadLetterTargetArn: arn(thumbnailDlqId()), maxReceiveCount: DEFAULTS.maxReceiveCount });
+    const fn = resources[thumbnailFnId()]!.Properties;
+    expect(fn).toMatchObject({ Runtime: 'nodejs22.x', MemorySize: 2048, Timeout: DEFAULTS.thumbnailTimeoutSeconds });
+    expect(envOf(thumbnailFnId())).toMatchObject({ [ENV.table]: ref(tableId()), [ENV.ffmpeg]: FFMPEG_LAYER_PATH });
+    const layers = fn.Layers as { Ref: string }[];
+    expect(resources[layers[0]!.Ref]!.Properties.Description).toMatch(/static ffmpeg .* at \/opt\/bin\/ffmpeg/);
+    t.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: arn(thumbnailQueueId()),
+      FunctionName: ref(thumbnailFnId()),
+      BatchSize: 1,
+      ScalingConfig: { MaximumConcurrency: DEFAULTS.thumbnailMaxConcurrency },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    expect(allowedActions(thumbnailRoleId())).toEqual(
+      ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:PutObject',
+        'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'].sort(),
+    );
+  });
+
   it('no role of ours is allowed a wildcard action', () => {
-    for (const role of [segmenterRoleId(), queryRoleId(), taskRoleId()]) {
+    for (const role of [segmenterRoleId(), queryRoleId(), taskRoleId(), thumbnailRoleId()]) {
       for (const action of allowedActions(role)) expect(action, role).not.toMatch(/\*/);
     }
   });
@@ -521,6 +550,7 @@ describe('GPU workers', () => {
       [ENV.table]: ref(tableId()),
       [ENV.bucket]: ref(bucketId()),
       [ENV.queueUrl]: ref(clipQueueId()),
+      [ENV.thumbnailQueueUrl]: ref(thumbnailQueueId()),
       [ENV.videoPrefix]: VIDEO_PREFIX,
       [ENV.eventTopicArn]: ref(eventTopicId()),
       [ENV.eventBusName]: ref(eventBusId()),

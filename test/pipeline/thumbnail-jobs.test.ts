@@ -20,6 +20,7 @@ import { sqsThumbnailJobs } from '../../adapters/queue.ts';
 import { s3ThumbnailWriter } from '../../adapters/thumbnails.ts';
 import { s3VideoObjects } from '../../adapters/objects.ts';
 import { processThumbnailJob } from '../../core/pipeline/thumbnail-job.ts';
+import { makeThumbnailHandler } from '../../lambdas/thumbnails/handler.ts';
 import { thumbnailPrefix } from '../../core/records.ts';
 
 let stack: TestStack;
@@ -72,5 +73,14 @@ describe('thumbnail jobs', () => {
     expect(await writer.list(stack.resources.bucket, thumbnailPrefix(up.videoId))).toEqual(keys);
     // A job of a revision that is no longer current is dropped.
     expect(await processThumbnailJob({ ...deps, settleLooks: 0 }, { ...job, etag: 'another' })).toMatchObject({ kind: 'stale' });
+
+    // The deployed consumer: a batch of a job and a body that is not one; only the latter fails.
+    const handle = makeThumbnailHandler(deps);
+    const record = (messageId: string, body: string) => ({
+      messageId, receiptHandle: 'r', body, md5OfBody: 'm', eventSource: 'aws:sqs', eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:vidx-thumbnails', awsRegion: 'us-east-1', messageAttributes: {},
+      attributes: { ApproximateReceiveCount: '1', SentTimestamp: '1', SenderId: 'worker', ApproximateFirstReceiveTimestamp: '1' },
+    });
+    const res = await handle({ Records: [record('good', JSON.stringify(job)), record('bad', '{"v":2}')] });
+    expect(res.batchItemFailures).toEqual([{ itemIdentifier: 'bad' }]);
   });
 });
