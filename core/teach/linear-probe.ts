@@ -38,10 +38,15 @@ export function sigmoid(z: number): number {
 
 /** The probe's probability that a vector shows the action. */
 export function probability(probe: LinearProbe, vector: Float32Array): number {
-  const v = normalized(vector);
-  let z = probe.bias;
-  for (let i = 0; i < v.length; i++) z += probe.weights[i]! * v[i]!;
-  return sigmoid(z);
+  const w = probe.weights;
+  let dot = 0;
+  let norm = 0;
+  for (let i = 0; i < vector.length; i++) {
+    const x = vector[i]!;
+    dot += w[i]! * x;
+    norm += x * x;
+  }
+  return sigmoid(probe.bias + (norm === 0 ? 0 : dot / Math.sqrt(norm)));
 }
 
 function checkExamples(examples: readonly Example[]): number {

@@ -57,6 +57,23 @@ class TopHits {
   }
 }
 
+/** The dot product of q with the row of `rows` starting at `base` (four sums: fewer dependent adds). */
+function dotAt(rows: Float32Array, base: number, q: Float32Array, d: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let i = 0;
+  for (; i + 3 < d; i += 4) {
+    s0 += rows[base + i]! * q[i]!;
+    s1 += rows[base + i + 1]! * q[i + 1]!;
+    s2 += rows[base + i + 2]! * q[i + 2]!;
+    s3 += rows[base + i + 3]! * q[i + 3]!;
+  }
+  for (; i < d; i++) s0 += rows[base + i]! * q[i]!;
+  return s0 + s1 + s2 + s3;
+}
+
 function checkLimit(limit: number): void {
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_VECTOR_HITS) {
     throw new VidxError('VECTOR_QUERY_INVALID', `limit must be a whole number from 1 to ${MAX_VECTOR_HITS}, not ${limit}`, { hint: 'ask for fewer hits' });
@@ -89,12 +106,10 @@ export class MemoryVectorIndex implements VectorIndex {
       if (query.videoId !== undefined && part.videoId !== query.videoId) continue;
       const current = query.revisions?.get(part.videoId);
       if (query.revisions && current !== part.revision) continue;
-      const d = part.dimension;
-      for (let row = 0; row < part.moments.length; row++) {
-        let dot = 0;
-        const base = row * d;
-        for (let i = 0; i < d; i++) dot += part.unit[base + i]! * q[i]!;
-        top.offer(part.moments[row]!, dot);
+      const { dimension: d, unit, moments } = part;
+      for (let row = 0, base = 0; row < moments.length; row++, base += d) {
+        const dot = dotAt(unit, base, q, d);
+        if (dot > top.floor) top.offer(moments[row]!, dot);
       }
     }
     return top.hits.map((h) => ({ moment: { ...h.moment }, similarity: h.similarity }));
