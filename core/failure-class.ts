@@ -32,6 +32,8 @@ const TRANSIENT_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'API_UNREACHABLE',
   'LOCAL_STACK_UNREACHABLE',
   'FFMPEG_NOT_FOUND',
+  // Lost jobs (the sweeper gave up), not the file: a retry may well finish it.
+  'STALLED',
 ]);
 
 /** Codes decided from the file's own facts (size, metadata, the plan), never from a read that could fail. */
@@ -41,10 +43,8 @@ const DEFINITE_PERMANENT_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'VIDEO_TOO_LARGE',
   'VIDEO_UNSUPPORTED',
   'ENQUEUE_REJECTED',
-  'MODEL_MISMATCH',
   'BAD_EVENT',
   'BAD_KEY_ENCODING',
-  'STALLED',
   'OBJECT_NOT_FOUND',
 ]);
 

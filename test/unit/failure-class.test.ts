@@ -82,6 +82,9 @@ describe('transient: the surroundings failed, the file may be fine', () => {
     expect(isTransient(new TypeError("Cannot read properties of undefined (reading 'x')"))).toBe(true);
     expect(isTransient(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: meta(400) }))).toBe(true);
     expect(isTransient(new VidxError('CONFIG_MISSING', 'VIDX_MODEL is not set'))).toBe(true);
+    // A worker of another model, jobs lost after the sweeper's re-enqueues: a deployment fixed later retries them.
+    expect(isTransient(new VidxError('MODEL_MISMATCH', 'the clip was planned for model i3d_r50 but this worker runs slowfast_r50'))).toBe(true);
+    expect(isTransient(new VidxError('STALLED', 'no progress after 3 re-enqueue(s)'))).toBe(true);
   });
 });
 
@@ -94,7 +97,6 @@ describe('permanent: the file itself', () => {
     ['VIDEO_DECODE_FAILED', 'decoding s3://b/x.mp4: output frame 3 has pts 900, expected 600'],
     ['EMPTY_UPLOAD', 'the upload is empty (0 bytes), so there is no video to index'],
     ['ENQUEUE_REJECTED', 'the clip queue refused a clip job: InvalidMessageContents'],
-    ['MODEL_MISMATCH', 'the clip was planned for model i3d_r50 but this worker runs slowfast_r50'],
   ])('%s', (code, message) => {
     expect(classifyFailure(new VidxError(code, message))).toEqual({ class: 'permanent', why: `code ${code}` });
   });
