@@ -17,6 +17,7 @@ export const UNIT_TESTS = [
   'test/models/clip-tokenizer.test.ts',
   'test/models/manifest.test.ts',
   'test/models/store.test.ts',
+  'test/models/torchscript.test.ts',
   'test/models/tps-shifts.test.ts',
   'test/pipeline/timeline-builder.test.ts',
   'test/pipeline/units.test.ts',

@@ -8,7 +8,8 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { S3VectorsClient } from '@aws-sdk/client-s3vectors';
-import { DEFAULTS, ENV } from '../core/names.ts';
+import { parseSettings } from '../core/settings/define.ts';
+import { AWS_SETTINGS, type AwsSettings } from '../core/settings/processes.ts';
 
 export interface AwsConfig {
   region: string;
@@ -27,12 +28,14 @@ export interface AwsClients {
   destroy(): void;
 }
 
+/** The clients' configuration from a process's parsed settings. */
+export function awsConfigOf(s: AwsSettings): AwsConfig {
+  return { region: s.region, endpoint: s.endpoint, dynamoEndpoint: s.dynamoEndpoint };
+}
+
+/** For the CLI commands that talk to AWS: the region and endpoints of this environment. */
 export function awsConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AwsConfig {
-  return {
-    region: env[ENV.region] || DEFAULTS.region,
-    endpoint: env[ENV.endpoint] || undefined,
-    dynamoEndpoint: env[ENV.dynamoEndpoint] || undefined,
-  };
+  return awsConfigOf(parseSettings(AWS_SETTINGS, env));
 }
 
 /** Emulators accept any credentials; real AWS never gets these (no endpoint override there). */

@@ -8,6 +8,7 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { VidxError } from '../core/errors.ts';
 import { ENV } from '../core/names.ts';
+import type { EventSettings } from '../core/settings/processes.ts';
 import type { EventSink } from '../core/events/deliver.ts';
 import { webhookSink } from '../core/events/webhook.ts';
 import { EVENT_DETAIL_TYPES, EVENT_SOURCE, type VideoEvent } from '../core/events/video-event.ts';
@@ -65,31 +66,31 @@ export interface EventSinks {
 }
 
 /**
- * The sinks the environment asks for: SNS (VIDX_EVENT_TOPIC_ARN), EventBridge (VIDX_EVENT_BUS),
- * a webhook (VIDX_WEBHOOK_URL, signed with VIDX_WEBHOOK_SECRET or the Secrets Manager secret
- * VIDX_WEBHOOK_SECRET_ARN). None set = no events.
+ * The sinks a process's settings ask for (core/settings/fields.ts EVENT_FIELDS): SNS
+ * (VIDX_EVENT_TOPIC_ARN), EventBridge (VIDX_EVENT_BUS), a webhook (VIDX_WEBHOOK_URL, signed with
+ * VIDX_WEBHOOK_SECRET or the Secrets Manager secret VIDX_WEBHOOK_SECRET_ARN). None set = no events.
  */
-export async function eventSinksFromEnv(config: AwsConfig, env: NodeJS.ProcessEnv = process.env): Promise<EventSinks> {
+export async function eventSinksOf(config: AwsConfig, s: EventSettings): Promise<EventSinks> {
   const sinks: EventSink[] = [];
   const destroy: (() => void)[] = [];
-  const topic = env[ENV.eventTopicArn];
+  const topic = s.eventTopicArn;
   if (topic) {
-    const sns = new SNSClient(clientConfig(config.region, env[ENV.snsEndpoint] || config.endpoint));
+    const sns = new SNSClient(clientConfig(config.region, s.snsEndpoint || config.endpoint));
     destroy.push(() => sns.destroy());
     sinks.push(snsSink(sns, topic));
   }
-  const bus = env[ENV.eventBusName];
+  const bus = s.eventBusName;
   if (bus) {
-    const events = new EventBridgeClient(clientConfig(config.region, env[ENV.eventsEndpoint]));
+    const events = new EventBridgeClient(clientConfig(config.region, s.eventsEndpoint));
     destroy.push(() => events.destroy());
     sinks.push(eventBridgeSink(events, bus));
   }
-  const url = env[ENV.webhookUrl];
+  const url = s.webhookUrl;
   if (url) {
-    let secret = env[ENV.webhookSecret];
-    const secretArn = env[ENV.webhookSecretArn];
+    let secret = s.webhookSecret;
+    const secretArn = s.webhookSecretArn;
     if (!secret && secretArn) {
-      const sm = new SecretsManagerClient(clientConfig(config.region, env[ENV.secretsEndpoint]));
+      const sm = new SecretsManagerClient(clientConfig(config.region, s.secretsEndpoint));
       try {
         secret = await readSecret(sm, secretArn);
       } finally {

@@ -4,7 +4,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { DETECTION_MODELS } from '../core/detection/analyses.ts';
-import { DEFAULTS, ENV, THUMBNAIL_PREFIX } from '../core/names.ts';
+import { DEFAULTS, THUMBNAIL_PREFIX } from '../core/names.ts';
 import { ACTIONS } from './actions.ts';
 import type { VidxConfig } from './config.ts';
 import { ClipQueue } from './constructs/clip-queue.ts';
@@ -86,10 +86,6 @@ export class VidxStack extends Stack {
 
     // What the workers find; the segmenter plans detection keyframes into the clips it enqueues.
     const detect = config.analyses.includes('detect');
-    const analysesEnvironment: Record<string, string> = {
-      [ENV.analyses]: config.analyses.join(','),
-      [ENV.keyframeInterval]: String(config.keyframeIntervalSeconds),
-    };
 
     // --- segmenter: S3 event -> probe -> clip messages ---------------------------------------
     // Done/failed events: published by the segmenter (failures) and the workers.
@@ -105,7 +101,8 @@ export class VidxStack extends Stack {
       bucket: this.bucket,
       videoPrefix: config.videoPrefix,
       clipSeconds: config.clipSeconds,
-      analysesEnvironment,
+      analyses: config.analyses,
+      keyframeInterval: config.keyframeIntervalSeconds,
       index: this.index,
       clipQueue: this.clips.queue,
       events: this.events,
@@ -184,20 +181,18 @@ export class VidxStack extends Stack {
       extraModels: detect ? [DETECTION_MODELS.people, DETECTION_MODELS.actions] : [],
       modelZooUrl: config.modelZooUrl,
       logRetentionDays: config.logRetentionDays,
-      environment: {
-        [ENV.table]: table.tableName,
-        [ENV.bucket]: this.bucket.bucketName,
-        [ENV.queueUrl]: this.clips.queue.queueUrl,
-        [ENV.thumbnailQueueUrl]: this.thumbnailMaker.queue.queueUrl,
-        [ENV.videoPrefix]: config.videoPrefix,
-        ...this.events.environment(),
-        [ENV.visibilityTimeoutSeconds]: String(config.visibilityTimeoutSeconds),
-        [ENV.heartbeatSeconds]: String(config.heartbeatSeconds),
-        [ENV.stopTimeoutSeconds]: String(config.stopTimeoutSeconds),
-        ...analysesEnvironment,
-        ...(detect ? { [ENV.peopleModel]: imageManifestPath(DETECTION_MODELS.people), [ENV.actionsModel]: imageManifestPath(DETECTION_MODELS.actions) } : {}),
-        ...(config.personThreshold === undefined ? {} : { [ENV.personThreshold]: String(config.personThreshold) }),
-        // VIDX_MODEL comes from the image: the manifest its build wrote to /models.
+      settings: {
+        tableName: table.tableName,
+        queueUrl: this.clips.queue.queueUrl,
+        thumbnailQueueUrl: this.thumbnailMaker.queue.queueUrl,
+        ...this.events.settings(),
+        visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
+        heartbeatSeconds: config.heartbeatSeconds,
+        stopTimeoutSeconds: config.stopTimeoutSeconds,
+        analyses: config.analyses,
+        keyframeInterval: config.keyframeIntervalSeconds,
+        ...(detect ? { peopleModel: imageManifestPath(DETECTION_MODELS.people), actionsModel: imageManifestPath(DETECTION_MODELS.actions) } : {}),
+        personThreshold: config.personThreshold,
       },
     });
     const taskRole = this.worker.taskRole;

@@ -13,7 +13,7 @@ interface CodeDefinition {
 const CODES = {
   // Options and configuration
   BAD_OPTION: { hint: 'see `vidx <command> --help` for the accepted values' },
-  CONFIG_MISSING: { hint: 'set the environment variables the deployment passes (see cdk/ and README "Deploy")' },
+  INVALID_SETTING: { hint: 'set the variable to an allowed value (the processes\' settings: core/settings/processes.ts)' },
   ANALYSES_BAD: { hint: 'set VIDX_ANALYSES (or --analyses) to classify, detect or classify,detect, and VIDX_KEYFRAME_INTERVAL to a positive number of seconds' },
   WORKER_CONFIG: { hint: 'check the worker environment (VIDX_QUEUE_URL, VIDX_DEVICE, VIDX_HEALTH_PORT...)' },
   ABORTED: { hint: 'the operation was cancelled; run it again' },
@@ -88,7 +88,6 @@ const CODES = {
   PLAN_BAD_INPUT: { hint: 'use a positive clip length (VIDX_CLIP_SECONDS)' },
   ENQUEUE_FAILED: { hint: 'check the clip queue and its permissions; upload the file again' },
   ENQUEUE_REJECTED: { hint: 'the clip queue refused the job for good; upload the file again (a very unusual key may need renaming)' },
-  SWEEPER_CONFIG: { hint: 'check the sweeper environment (VIDX_TABLE, VIDX_QUEUE_URL, VIDX_BUCKET)' },
   STALLED: { hint: 'the video made no progress after several re-enqueues; run `vidx reindex --video <id>` or upload it again' },
   ASSEMBLY_INCOMPLETE: { hint: 'the video is assembled again when its missing clips are scored' },
   SEGMENTER_FAILED: { hint: 'see the `vidx local` log for the cause', http: 502 },

@@ -29,7 +29,10 @@ export const QUEUES = {
 
 export const BUCKET = { localName: 'vidx-videos' } as const;
 
-/** Environment variables read by the handlers and the worker (set by CDK and by `vidx local`). */
+/**
+ * Environment variables read by the handlers and the worker (set by CDK and by `vidx local`). Which
+ * process reads which, with what default and range: core/settings/processes.ts.
+ */
 export const ENV = {
   table: 'VIDX_TABLE',
   bucket: 'VIDX_BUCKET',
@@ -84,7 +87,12 @@ export const ENV = {
   snsEndpoint: 'VIDX_SNS_ENDPOINT',
   eventsEndpoint: 'VIDX_EVENTS_ENDPOINT',
   secretsEndpoint: 'VIDX_SECRETS_ENDPOINT',
+  /** The key that signs the query API's pagination cursors (core/query/cursor.ts). */
+  cursorSecret: 'VIDX_CURSOR_SECRET',
 } as const;
+
+/** An environment variable vidx reads (the processes' settings: core/settings/processes.ts). */
+export type EnvName = (typeof ENV)[keyof typeof ENV];
 
 export const DEFAULTS = {
   clipSeconds: 60,

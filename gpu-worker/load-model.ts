@@ -33,12 +33,6 @@ export interface LoadScorerOptions {
   maxPeople?: number;
 }
 
-export function deviceFrom(value: string | undefined): DeviceRequest {
-  const v = (value ?? 'auto').trim() || 'auto';
-  if (v === 'auto' || v === 'cpu' || v === 'cuda') return v;
-  throw new VidxError('WORKER_CONFIG', `VIDX_DEVICE must be auto, cpu or cuda, got "${value}"`);
-}
-
 async function loadDetection(o: LoadScorerOptions): Promise<{ people: PersonDetector; actions: ActionDetector } | undefined> {
   if (!o.analyses?.detect) return undefined;
   if (!o.peopleModel || !o.actionsModel) {

@@ -1,24 +1,24 @@
 /**
  * The worker service's entry point (ECS task, `node bin/run-ts.js gpu-worker/main.ts` or tsx).
- * Environment: VIDX_QUEUE_URL, VIDX_TABLE, VIDX_MODEL (manifest.json), VIDX_DEVICE (auto|cpu|cuda),
- * VIDX_THREADS, VIDX_HEALTH_PORT (GET /health, see health.ts), AWS_REGION (+ endpoint overrides).
- * VIDX_VISIBILITY_TIMEOUT_SECONDS, VIDX_HEARTBEAT_SECONDS, VIDX_STOP_TIMEOUT_SECONDS, VIDX_BATCH_SIZE
- * (settings.ts; the batch defaults to the device: 10 on a GPU, a clip per 2 cores on CPU).
+ * Settings: core/settings/processes.ts WORKER_SETTINGS, parsed here once: the queue, the table, the
+ * model manifest, the device, the health port (GET /health, see health.ts), the analyses and
+ * detection models, the queue timing (settings.ts; the batch defaults to the device: 10 on a GPU,
+ * a clip per 2 cores on CPU), the event sinks and the AWS region (+ endpoint overrides).
  * Forked with an IPC channel (`vidx local`): messages of process-messages.ts; the parent's exit drains it.
  * SIGTERM/SIGINT: stop receiving, finish or release the batch in hand, exit 0 within the ECS
  * stop timeout (VIDX_STOP_TIMEOUT_SECONDS); a hard deadline exits 1 if the drain hangs.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { createClients } from '../adapters/clients.ts';
-import { eventSinksFromEnv } from '../adapters/event-sinks.ts';
-import { ENV } from '../core/names.ts';
+import { awsConfigOf, createClients } from '../adapters/clients.ts';
+import { eventSinksOf } from '../adapters/event-sinks.ts';
 import { isVidxError } from '../core/errors.ts';
 import { loadManifest, loadModelManifest } from '../core/pipeline/model-ref.ts';
-import { deviceFrom, loadModelScorer } from './load-model.ts';
-import { keyframeIntervalFrom, parseAnalyses } from '../core/detection/analyses.ts';
+import { loadModelScorer } from './load-model.ts';
 import { defaultPersonTimelineOptions } from '../core/detection/defaults.ts';
-import { startWorkerService, workerConfigFromEnv } from './service.ts';
-import { workerSettingsFromEnv } from './settings.ts';
+import { parseSettings } from '../core/settings/define.ts';
+import { WORKER_SETTINGS } from '../core/settings/processes.ts';
+import { startWorkerService, workerConfigOf } from './service.ts';
+import { workerSettingsOf } from './settings.ts';
 import type { WorkerProcessMessage } from './process-messages.ts';
 
 const log = new Logger({ serviceName: 'vidx-worker' });
@@ -36,28 +36,25 @@ function serveParent(send: (m: WorkerProcessMessage) => boolean, status: () => u
 }
 
 try {
-  const config = workerConfigFromEnv();
-  const manifestPath = process.env[ENV.model];
-  if (!manifestPath) throw new Error(`the worker needs ${ENV.model} (a model manifest.json)`);
-  const manifest = loadManifest(manifestPath);
-  const analyses = parseAnalyses(process.env[ENV.analyses]);
-  const threads = process.env[ENV.threads] ? Number(process.env[ENV.threads]) : undefined;
-  const scorer = await loadModelScorer(manifestPath, {
-    device: deviceFrom(process.env[ENV.device]),
-    threads,
-    fastDecode: process.env[ENV.fastDecode] === '1',
-    analyses,
-    peopleModel: process.env[ENV.peopleModel],
-    actionsModel: process.env[ENV.actionsModel],
-    keyframeInterval: keyframeIntervalFrom(process.env[ENV.keyframeInterval]),
-    ...(process.env[ENV.personThreshold] ? { personThreshold: Number(process.env[ENV.personThreshold]) } : {}),
+  const env = parseSettings(WORKER_SETTINGS);
+  const config = workerConfigOf(env);
+  const manifest = loadManifest(env.model);
+  const scorer = await loadModelScorer(env.model, {
+    device: env.device,
+    threads: env.threads,
+    fastDecode: env.fastDecode,
+    analyses: env.analyses,
+    peopleModel: env.peopleModel,
+    actionsModel: env.actionsModel,
+    keyframeInterval: env.keyframeInterval,
+    ...(env.personThreshold === undefined ? {} : { personThreshold: env.personThreshold }),
     log: (m) => log.info(m),
   });
   log.info('model loaded', { architecture: scorer.architecture, trained: scorer.trained, device: scorer.device });
-  const people = analyses.detect ? defaultPersonTimelineOptions(loadModelManifest(process.env[ENV.actionsModel] ?? '', 'detect-actions').trained, keyframeIntervalFrom(process.env[ENV.keyframeInterval])) : undefined;
-  const settings = workerSettingsFromEnv(scorer.device);
-  const clients = createClients();
-  const events = await eventSinksFromEnv(clients.config);
+  const people = env.analyses.detect && env.actionsModel ? defaultPersonTimelineOptions(loadModelManifest(env.actionsModel, 'detect-actions').trained, env.keyframeInterval) : undefined;
+  const settings = workerSettingsOf(env, scorer.device);
+  const clients = createClients(awsConfigOf(env));
+  const events = await eventSinksOf(clients.config, env);
   if (events.sinks.length > 0) log.info('events on', { sinks: events.sinks.map((s) => s.name) });
   const service = await startWorkerService(clients, config, scorer, manifest, { log, events: { sinks: events.sinks }, ...(people ? { people } : {}) }, settings);
   const shutdown = (signal: string) => {

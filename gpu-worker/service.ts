@@ -1,10 +1,9 @@
 /**
- * The worker service: configuration from the environment, the consumer, the health endpoint and
- * the signal handling. `main.ts` runs it as the ECS task; `vidx local` runs it in-process.
+ * The worker service: the consumer, the health endpoint and the signal handling, configured by the
+ * worker's parsed settings. `main.ts` runs it as the ECS task; `vidx local` runs it in-process.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { ENV, TABLE } from '../core/names.ts';
-import { VidxError } from '../core/errors.ts';
+import type { WorkerEnvSettings } from '../core/settings/processes.ts';
 import type { AwsClients } from '../adapters/clients.ts';
 import { IndexStore } from '../adapters/index-store.ts';
 import { sqsThumbnailJobs } from '../adapters/queue.ts';
@@ -12,7 +11,7 @@ import { defaultTimelineOptions } from '../core/timeline/defaults.ts';
 import type { Manifest } from '../core/model/manifest.ts';
 import { ClipWorker, type WorkerOptions } from './worker.ts';
 import { startHealthServer, type HealthServer } from './health.ts';
-import { workerSettingsFromEnv, type WorkerSettings } from './settings.ts';
+import { DEFAULT_QUEUE_SETTINGS, workerSettingsOf, type WorkerSettings } from './settings.ts';
 import type { ClipScorer } from '../core/pipeline/clip-scorer.ts';
 
 export interface WorkerServiceConfig {
@@ -23,15 +22,8 @@ export interface WorkerServiceConfig {
   healthPort: number | undefined;
 }
 
-export function workerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): WorkerServiceConfig {
-  const queueUrl = env[ENV.queueUrl];
-  if (!queueUrl) throw new VidxError('WORKER_CONFIG', `the worker needs ${ENV.queueUrl} (the clip queue URL)`);
-  const port = env[ENV.healthPort];
-  const healthPort = port === undefined || port === '' ? undefined : Number(port);
-  if (healthPort !== undefined && !(Number.isInteger(healthPort) && healthPort >= 0 && healthPort < 65536)) {
-    throw new VidxError('WORKER_CONFIG', `${ENV.healthPort} must be a port number, got "${port}"`);
-  }
-  return { queueUrl, thumbnailQueueUrl: env[ENV.thumbnailQueueUrl] || undefined, tableName: env[ENV.table] || TABLE.name, healthPort };
+export function workerConfigOf(s: Pick<WorkerEnvSettings, 'queueUrl' | 'thumbnailQueueUrl' | 'tableName' | 'healthPort'>): WorkerServiceConfig {
+  return { queueUrl: s.queueUrl, thumbnailQueueUrl: s.thumbnailQueueUrl, tableName: s.tableName, healthPort: s.healthPort };
 }
 
 export interface WorkerService {
@@ -47,7 +39,7 @@ export async function startWorkerService(
   scorer: ClipScorer,
   manifest: Pick<Manifest, 'frames' | 'samplingRate' | 'fps'>,
   extra: Partial<WorkerOptions> = {},
-  settings: WorkerSettings = workerSettingsFromEnv(scorer.device),
+  settings: WorkerSettings = workerSettingsOf(DEFAULT_QUEUE_SETTINGS, scorer.device),
 ): Promise<WorkerService> {
   const log = extra.log ?? new Logger({ serviceName: 'vidx-worker' });
   const timeline = defaultTimelineOptions(manifest, scorer.trained);

@@ -8,7 +8,8 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { Consumer } from 'sqs-consumer';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { ClipJobSchema, type ClipJob } from '../core/messages.ts';
-import { DEFAULTS } from '../core/names.ts';
+import { SQS_MAX_BATCH } from '../core/settings/processes.ts';
+import { DEFAULT_QUEUE_SETTINGS, workerSettingsOf } from './settings.ts';
 import { s3VideoObjects } from '../adapters/objects.ts';
 import { s3ThumbnailWriter } from '../adapters/thumbnails.ts';
 import { processClip, type ClipDeps, type ClipOutcome } from '../core/pipeline/process-clip.ts';
@@ -74,19 +75,32 @@ export class ClipWorker {
     lastPollAt: undefined, startedAt: new Date().toISOString(),
   };
   private readonly settings: WorkerRunSettings;
+  /** The drain of a worker with the default stop timeout, when none is given. */
+  private readonly drainFallbackSeconds: number;
 
   constructor(private readonly opts: WorkerOptions) {
     this.log = redactingLog(opts.log);
     this.clipDeps = { thumbnails: s3ThumbnailWriter(opts.s3), ...opts, log: this.log, objects: s3VideoObjects(opts.s3) };
-    const visibility = opts.visibilityTimeoutSeconds ?? DEFAULTS.visibilityTimeoutSeconds;
-    const heartbeat = opts.heartbeatSeconds ?? Math.min(DEFAULTS.heartbeatSeconds, Math.max(1, Math.floor(visibility / 3)));
-    const batchSize = opts.batchSize ?? 10;
+    // What is not given is what a worker with the default settings does (gpu-worker/settings.ts).
+    const fallback = workerSettingsOf(
+      {
+        visibilityTimeoutSeconds: opts.visibilityTimeoutSeconds ?? DEFAULT_QUEUE_SETTINGS.visibilityTimeoutSeconds,
+        heartbeatSeconds: opts.heartbeatSeconds ?? DEFAULT_QUEUE_SETTINGS.heartbeatSeconds,
+        stopTimeoutSeconds: DEFAULT_QUEUE_SETTINGS.stopTimeoutSeconds,
+        waitTimeSeconds: opts.waitTimeSeconds ?? DEFAULT_QUEUE_SETTINGS.waitTimeSeconds,
+        // Tests and `vidx local` build workers directly: a full receive unless told otherwise.
+        batchSize: opts.batchSize ?? SQS_MAX_BATCH,
+      },
+      opts.scorer.device,
+    );
+    const { visibilityTimeoutSeconds: visibility, heartbeatSeconds: heartbeat, batchSize, waitTimeSeconds } = fallback;
+    this.drainFallbackSeconds = fallback.drainSeconds;
     this.settings = { batchSize, visibilityTimeoutSeconds: visibility, heartbeatSeconds: heartbeat, drainSeconds: this.drainSeconds(), batchMs: undefined };
     this.consumer = Consumer.create({
       queueUrl: opts.queueUrl,
       sqs: opts.sqs,
       batchSize,
-      waitTimeSeconds: opts.waitTimeSeconds ?? 20,
+      waitTimeSeconds,
       visibilityTimeout: visibility,
       heartbeatInterval: heartbeat,
       messageSystemAttributeNames: ['ApproximateReceiveCount'],
@@ -97,7 +111,7 @@ export class ClipWorker {
       },
       strictReturn: true,
       // stop() waits for the poll in progress (and the batch it brought) to complete.
-      pollingCompleteWaitTimeMs: ((opts.waitTimeSeconds ?? 20) + 5) * 1000 + (opts.stopTimeoutSeconds ?? DEFAULTS.stopTimeoutSeconds) * 1000,
+      pollingCompleteWaitTimeMs: (waitTimeSeconds + 5) * 1000 + this.drainSeconds() * 1000,
     });
     this.consumer.on('error', (err) => {
       // crash() aborts the pending poll on purpose; anything else is worth an error line.
@@ -164,7 +178,7 @@ export class ClipWorker {
   }
 
   private drainSeconds(): number {
-    return this.opts.stopTimeoutSeconds ?? DEFAULTS.stopTimeoutSeconds - 10;
+    return this.opts.stopTimeoutSeconds ?? this.drainFallbackSeconds;
   }
 
   private async track<T>(p: Promise<T>): Promise<T> {

@@ -106,11 +106,13 @@ function fixLineBreaks(text: string): string {
 
 /** ftfy.fixes.remove_terminal_escapes (ANSI colour and cursor codes). */
 function removeTerminalEscapes(text: string): string {
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
   return text.replace(/\x1b\[((?:\d|;)*)([a-zA-Z])/g, '');
 }
 
 /** ftfy.fixes.remove_control_chars (keeps tab, line feed, form feed, carriage return). */
 function removeControlChars(text: string): string {
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
   return text.replace(/[\x00-\x08\x0b\x0e-\x1f\x7f\u206a-\u206f\ufeff\ufff9-\ufffc]/g, '');
 }
 
@@ -146,6 +148,7 @@ export function fixText(input: string): string {
 
 /** Python's str.strip() (whitespace by str.isspace). */
 function pyStrip(text: string): string {
+  // eslint-disable-next-line no-control-regex -- Python's isspace() includes the separators \x1c-\x1f
   return text.replace(/^[\s\x1c-\x1f\x85]+|[\s\x1c-\x1f\x85]+$/gu, '');
 }
 

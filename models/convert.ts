@@ -13,7 +13,7 @@ import { basename, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { VidxError } from '../core/errors.ts';
 import { isEmbedder, type Architecture, type EmbedderArchitecture, type EmbedderManifest, type ModelManifest } from '../core/model/manifest.ts';
-import { buildClip, type ClipModels } from './arch/clip.ts';
+import { buildClip, withoutClipConfigEntries, type ClipModels } from './arch/clip.ts';
 import { buildModel } from './arch/index.ts';
 import { PACKAGED_CLIP_VOCAB } from './clip-vocab.ts';
 import { unwrapDataParallel } from './data-parallel.ts';
@@ -146,7 +146,8 @@ export async function synthesize(arch: Architecture, outDir: string, options: Sy
  * `<outDir>/<arch>.onnx` + `.json` from a torch.save checkpoint (trained: true). Takes the released
  * forms: a plain state dict (rgb_imagenet.pt), `{model_state, ...}` (PyTorchVideo .pyth),
  * `{state_dict, ...}` (mmaction's `{meta, state_dict}`; MARS's `{arch, state_dict}`), with the
- * "module." prefix of a DataParallel wrapper removed.
+ * "module." prefix of a DataParallel wrapper removed, and TorchScript archives (OpenAI's CLIP
+ * ViT-B-16.pt / ViT-B-32.pt: the module tree's tensors, float16 widened).
  */
 export async function convert(arch: Architecture, checkpoint: string, outDir: string, options: ConvertOptions = {}): Promise<ModelPair> {
   const path = resolve(checkpoint);
@@ -154,7 +155,7 @@ export async function convert(arch: Architecture, checkpoint: string, outDir: st
   const stateDict = unwrapDataParallel(await loadStateDict(path));
   const sha256 = options.sha256 ?? (await sha256File(path));
   const source = { kind: 'checkpoint' as const, url: options.url ?? null, file: basename(path), sha256 };
-  if (isEmbedder(arch)) return embedderFromStateDict(arch, stateDict, outDir, source, true, options.float16 ?? true, options.vocab);
+  if (isEmbedder(arch)) return embedderFromStateDict(arch, withoutClipConfigEntries(stateDict), outDir, source, true, options.float16 ?? true, options.vocab);
   const model = buildModel(arch, stateDict);
   return writeModelPair(outDir, manifestFor(arch, source, true, { float16: options.float16 ?? true }) as Exclude<ModelManifest, EmbedderManifest>, model);
 }

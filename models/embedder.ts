@@ -48,14 +48,15 @@ function rows(data: Float32Array, dim: number): Float32Array[] {
 }
 
 /**
- * ffmpeg arguments for one frame of `source` at `at` seconds (a picture: 0), scaled so the short
- * side is `shortSide` with bicubic weights of a = -0.5 (swscale's bicubic with B = 0, C = 0.5:
- * the Catmull-Rom kernel PIL uses), centre-cropped to crop x crop, as rgb24.
+ * ffmpeg arguments for one frame of `source` at `at` seconds (a picture: 0), scaled in RGB so
+ * the short side is `shortSide` (swscale's bicubic with its default parameters: measured closer
+ * to PIL's bicubic than with B = 0, C = 0.5 set explicitly; see docs/decisions.md), then
+ * centre-cropped to crop x crop (torchvision's rounding), as rgb24.
  */
 export function frameArgs(source: string, at: number, shortSide: number, crop: number): string[] {
   const vf = [
     'format=rgb24',
-    `scale=w='${FFMPEG_EXPR.scaleW(shortSide)}':h='${FFMPEG_EXPR.scaleH(shortSide)}':flags=bicubic+accurate_rnd+full_chroma_int:param0=0:param1=0.5`,
+    `scale=w='${FFMPEG_EXPR.scaleW(shortSide)}':h='${FFMPEG_EXPR.scaleH(shortSide)}':flags=bicubic+accurate_rnd+full_chroma_int`,
     `crop=w=${crop}:h=${crop}:x='${FFMPEG_EXPR.cropX}':y='${FFMPEG_EXPR.cropY}'`,
   ].join(',');
   const seek = at > 0 ? ['-ss', at.toFixed(3)] : [];

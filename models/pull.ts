@@ -1,6 +1,7 @@
 /**
- * `vidx models pull`: the released Kinetics-400 checkpoint of an architecture, streamed to disk
- * and hashed on the way, then converted into the cache. Where the release has no stable public
+ * `vidx models pull`: the released checkpoint of an architecture (Kinetics-400, AVA, COCO; OpenAI's
+ * CLIP TorchScript archives, with the tokenizer's vocabulary), streamed to disk and hashed on the
+ * way, then converted into the cache. Where the release has no stable public
  * address (a Google Drive folder, ModelScope), pull fails at once with MODEL_MANUAL_DOWNLOAD,
  * saying where to get the file and how to convert it.
  *
@@ -17,7 +18,8 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { VidxError } from '../core/errors.ts';
-import type { Architecture } from '../core/model/manifest.ts';
+import { isEmbedder, type Architecture } from '../core/model/manifest.ts';
+import { CLIP_VOCAB_FILE, CLIP_VOCAB_SHA256, CLIP_VOCAB_URL } from './clip-vocab.ts';
 import { convert, type ModelPair } from './convert.ts';
 import { cacheFolder, readCached, resolveCacheDir } from './store.ts';
 
@@ -263,10 +265,30 @@ export async function pull(arch: Architecture, options: PullOptions = {}): Promi
       hint: 'the download is corrupt or not the official file: pull again, or check the mirror set in VIDX_MODEL_ZOO_URL',
     });
   }
+  let vocab: string | undefined;
+  if (isEmbedder(arch)) {
+    // The tokenizer's vocabulary, from where openai/CLIP publishes it (or the mirror), checked.
+    const mirror = env[ENV_ZOO_URL]?.replace(/\/+$/, '') || null;
+    const vocabUrl = mirror === null ? CLIP_VOCAB_URL : `${mirror}/${CLIP_VOCAB_FILE}`;
+    vocab = join(downloads, CLIP_VOCAB_FILE);
+    let fetched: Downloaded;
+    try {
+      fetched = await download(vocabUrl, vocab, { connectTimeoutMs: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS, idleTimeoutMs: options.idleTimeoutMs ?? IDLE_TIMEOUT_MS });
+    } catch (e) {
+      await rm(downloads, { recursive: true, force: true });
+      throw downloadFailed(arch, vocabUrl, CLIP_VOCAB_FILE, (e as Error).message, cacheDir, e);
+    }
+    if (fetched.sha256 !== CLIP_VOCAB_SHA256) {
+      await rm(downloads, { recursive: true, force: true });
+      throw new VidxError('MODEL_CHECKSUM_MISMATCH', `${vocabUrl} has sha256 ${fetched.sha256}, expected ${CLIP_VOCAB_SHA256}`, {
+        hint: 'the vocabulary is not openai/CLIP\'s bpe_simple_vocab_16e6.txt.gz: pull again, or check the mirror set in VIDX_MODEL_ZOO_URL',
+      });
+    }
+  }
   try {
     await rename(part, file);
     options.onProgress?.({ phase: 'convert', received: got.bytes, total: got.bytes });
-    const pair = await convert(arch, file, cacheFolder(cacheDir, 'official'), { url, sha256: got.sha256 });
+    const pair = await convert(arch, file, cacheFolder(cacheDir, 'official'), { url, sha256: got.sha256, ...(vocab === undefined ? {} : { vocab }) });
     return { ...pair, url, sha256: got.sha256, downloaded: true, checksum: expected ? 'verified' : 'recorded' };
   } finally {
     await rm(downloads, { recursive: true, force: true });

@@ -61,7 +61,8 @@ export function readCached(cacheDir: string, kind: CacheKind, arch: Architecture
   if (!parsed.success) throw broken(parsed.error.issues[0]?.message ?? 'not a vidx manifest');
   if (parsed.data.architecture !== arch) throw broken(`it describes ${parsed.data.architecture}`);
   const u8 = parsed.data.uint8;
-  for (const file of [parsed.data.onnx, u8?.onnx, u8?.onnxFloat16]) {
+  const embedderFiles = parsed.data.task === 'embed-text-image' ? [parsed.data.text.onnx, parsed.data.text.onnxFloat16, parsed.data.tokenizer.vocab] : [];
+  for (const file of [parsed.data.onnx, u8?.onnx, u8?.onnxFloat16, ...embedderFiles]) {
     if (file && !existsSync(join(dirname(manifestPath), file))) throw broken(`${file} is missing beside it`);
   }
   return { kind, manifestPath, manifest: parsed.data };

@@ -5,7 +5,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { acknowledge } from '../nag.ts';
-import { ENV } from '../../core/names.ts';
+import { environmentOf } from '../../core/settings/define.ts';
+import { WORKER_SETTINGS, type WorkerSettingsInput } from '../../core/settings/processes.ts';
 import { PATHS } from '../paths.ts';
 import type { GpuCapacity } from './gpu-capacity.ts';
 
@@ -22,7 +23,8 @@ export const imageManifestPath = (arch: string): string => `${IMAGE_MODELS_DIR}/
 
 export interface GpuWorkerServiceProps {
   readonly capacity: GpuCapacity;
-  readonly environment: Record<string, string>;
+  /** The worker's settings (core/settings/processes.ts) but those this construct sets itself. */
+  readonly settings: Omit<WorkerSettingsInput, 'region' | 'healthPort' | 'device' | 'model'>;
   readonly cpu: number;
   readonly memoryReservationMiB: number;
   readonly stopTimeoutSeconds: number;
@@ -88,13 +90,15 @@ export class GpuWorkerService extends Construct {
       cpu: props.cpu,
       memoryReservationMiB: props.memoryReservationMiB,
       stopTimeout: Duration.seconds(props.stopTimeoutSeconds),
-      environment: {
-        ...props.environment,
+      environment: environmentOf(WORKER_SETTINGS, {
+        ...props.settings,
         // Not set by ECS on EC2, and IMDS is out of the container's reach: the SDK needs it.
-        [ENV.region]: Stack.of(this).region,
-        [ENV.healthPort]: String(props.healthPort),
-        [ENV.device]: 'cuda',
-      },
+        region: Stack.of(this).region,
+        healthPort: props.healthPort,
+        device: 'cuda',
+        // The classifier's manifest where the image build put it (the image's own default too).
+        model: imageManifestPath(props.model),
+      }),
       healthCheck: {
         command: ['CMD-SHELL', WORKER_HEALTH_SCRIPT],
         interval: Duration.seconds(30),

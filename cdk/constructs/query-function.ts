@@ -4,8 +4,9 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { ENV, THUMBNAIL_PREFIX } from '../../core/names.ts';
-import { CURSOR_SECRET_ENV } from '../../core/query/cursor.ts';
+import { THUMBNAIL_PREFIX } from '../../core/names.ts';
+import { environmentOf } from '../../core/settings/define.ts';
+import { QUERY_SETTINGS } from '../../core/settings/processes.ts';
 import { ACTIONS } from '../actions.ts';
 import { acknowledge } from '../nag.ts';
 import { PATHS } from '../paths.ts';
@@ -58,10 +59,12 @@ export class QueryFunction extends Construct {
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       copyBesideBundle: { [PATHS.labels]: 'kinetics400_labels.txt', [PATHS.avaLabels]: 'ava_v2.2_labels.txt' },
       environment: {
-        [ENV.table]: props.index.table.tableName,
-        [CURSOR_SECRET_ENV]: cursorSecret.secretValue.unsafeUnwrap(), // a {{resolve:secretsmanager}} reference
-        [ENV.bucket]: props.bucket.bucketName, // media routes: presigned video/thumbnail GETs, upload PUTs
-        [ENV.videoPrefix]: props.videoPrefix,
+        ...environmentOf(QUERY_SETTINGS, {
+          tableName: props.index.table.tableName,
+          cursorSecret: cursorSecret.secretValue.unsafeUnwrap(), // a {{resolve:secretsmanager}} reference
+          bucket: props.bucket.bucketName, // media routes: presigned video/thumbnail GETs, upload PUTs
+          videoPrefix: props.videoPrefix,
+        }),
         POWERTOOLS_SERVICE_NAME: 'vidx-query',
       },
     });

@@ -7,7 +7,10 @@ import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { INTAKE_DLQ_DEFINITION, INTAKE_QUEUE_DEFINITION } from '../../core/infra-definitions.ts';
-import { DEFAULTS, ENV } from '../../core/names.ts';
+import { DEFAULTS } from '../../core/names.ts';
+import type { Analysis } from '../../core/detection/analyses.ts';
+import { environmentOf } from '../../core/settings/define.ts';
+import { SEGMENTER_SETTINGS } from '../../core/settings/processes.ts';
 import { ACTIONS } from '../actions.ts';
 import type { SegmenterManifest } from '../model-manifest.ts';
 import { acknowledge } from '../nag.ts';
@@ -50,8 +53,9 @@ export interface SegmenterProps {
   /** Uploads under this prefix invoke the segmenter. */
   readonly videoPrefix: string;
   readonly clipSeconds: number;
-  /** VIDX_ANALYSES and VIDX_KEYFRAME_INTERVAL: detection plans keyframes per clip. */
-  readonly analysesEnvironment: Record<string, string>;
+  /** What the workers find; detection plans keyframes per clip, this many seconds apart. */
+  readonly analyses: readonly Analysis[];
+  readonly keyframeInterval: number;
   readonly index: IndexTable;
   readonly clipQueue: sqs.IQueue;
   readonly events: VideoEvents;
@@ -117,15 +121,17 @@ export class Segmenter extends Construct {
       layers: [props.ffprobe],
       copyBesideBundle: { [manifest.path]: MODEL_MANIFEST_FILE },
       environment: {
-        [ENV.table]: props.index.table.tableName,
-        [ENV.bucket]: props.bucket.bucketName,
-        [ENV.queueUrl]: props.clipQueue.queueUrl,
-        [ENV.videoPrefix]: props.videoPrefix,
-        [ENV.clipSeconds]: String(props.clipSeconds),
-        ...props.analysesEnvironment,
-        [ENV.model]: `${LAMBDA_TASK_ROOT}/${MODEL_MANIFEST_FILE}`,
-        [ENV.ffprobe]: FFPROBE_LAYER_PATH,
-        ...props.events.environment(),
+        ...environmentOf(SEGMENTER_SETTINGS, {
+          tableName: props.index.table.tableName,
+          queueUrl: props.clipQueue.queueUrl,
+          videoPrefix: props.videoPrefix,
+          clipSeconds: props.clipSeconds,
+          analyses: [...props.analyses],
+          keyframeInterval: props.keyframeInterval,
+          model: `${LAMBDA_TASK_ROOT}/${MODEL_MANIFEST_FILE}`,
+          ffprobe: FFPROBE_LAYER_PATH,
+          ...props.events.settings(),
+        }),
         POWERTOOLS_SERVICE_NAME: 'vidx-segmenter',
       },
     });

@@ -5,7 +5,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ENV } from '../../core/names.ts';
+import { environmentOf } from '../../core/settings/define.ts';
+import { SWEEPER_SETTINGS } from '../../core/settings/processes.ts';
 import { staleAfterSeconds } from '../../core/pipeline/sweep.ts';
 import { PATHS } from '../paths.ts';
 import type { IndexTable } from './index-table.ts';
@@ -51,10 +52,12 @@ export class Sweeper extends Construct {
       // No reserved concurrency (it would take from the account's pool): rounds are minutes apart
       // and shorter than that, and two overlapping rounds only race for the same claims.
       environment: {
-        [ENV.table]: props.index.table.tableName,
-        [ENV.queueUrl]: props.queue.queueUrl,
-        [ENV.sweepStaleSeconds]: String(staleAfterSeconds(props.visibilityTimeoutSeconds, props.maxReceiveCount)),
-        [ENV.sweepMaxRequeues]: String(props.maxRequeues),
+        ...environmentOf(SWEEPER_SETTINGS, {
+          tableName: props.index.table.tableName,
+          queueUrl: props.queue.queueUrl,
+          staleAfterSeconds: staleAfterSeconds(props.visibilityTimeoutSeconds, props.maxReceiveCount),
+          maxRequeues: props.maxRequeues,
+        }),
         POWERTOOLS_SERVICE_NAME: 'vidx-sweeper',
       },
     });

@@ -5,7 +5,9 @@ import * as eventSources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { THUMBNAIL_DLQ_DEFINITION, THUMBNAIL_QUEUE_DEFINITION } from '../../core/infra-definitions.ts';
-import { DEFAULTS, ENV } from '../../core/names.ts';
+import { DEFAULTS } from '../../core/names.ts';
+import { environmentOf } from '../../core/settings/define.ts';
+import { THUMBNAIL_SETTINGS } from '../../core/settings/processes.ts';
 import { ACTIONS } from '../actions.ts';
 import { acknowledge } from '../nag.ts';
 import { PATHS } from '../paths.ts';
@@ -64,8 +66,7 @@ export class ThumbnailMaker extends Construct {
       logRetentionDays: props.logRetentionDays,
       layers: [props.ffmpeg],
       environment: {
-        [ENV.table]: props.index.table.tableName,
-        [ENV.ffmpeg]: FFMPEG_LAYER_PATH,
+        ...environmentOf(THUMBNAIL_SETTINGS, { tableName: props.index.table.tableName, ffmpeg: FFMPEG_LAYER_PATH }),
         POWERTOOLS_SERVICE_NAME: 'vidx-thumbnails',
       },
     });

@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { ENV } from '../../core/names.ts';
+import type { EventSettingsInput } from '../../core/settings/processes.ts';
 import { acknowledge } from '../nag.ts';
 
 export interface VideoEventsProps {
@@ -43,12 +43,12 @@ export class VideoEvents extends Construct {
     });
   }
 
-  /** The environment that turns the event sinks on (adapters/event-sinks.ts eventSinksFromEnv). */
-  environment(): Record<string, string> {
+  /** The settings that turn the event sinks on (adapters/event-sinks.ts eventSinksOf), for a process's environmentOf. */
+  settings(): EventSettingsInput {
     return {
-      [ENV.eventTopicArn]: this.topic.topicArn,
-      [ENV.eventBusName]: this.bus.eventBusName,
-      ...(this.webhookUrl ? { [ENV.webhookUrl]: this.webhookUrl, [ENV.webhookSecretArn]: this.webhookSecret.secretArn } : {}),
+      eventTopicArn: this.topic.topicArn,
+      eventBusName: this.bus.eventBusName,
+      ...(this.webhookUrl ? { webhookUrl: this.webhookUrl, webhookSecretArn: this.webhookSecret.secretArn } : {}),
     };
   }
 

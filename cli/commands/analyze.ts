@@ -14,6 +14,8 @@ import cliProgress from 'cli-progress';
 import { analyzeVideo } from '../../core/analyze.ts';
 import { formatTimeline, UNTRAINED_NOTE } from '../../core/analyze/format.ts';
 import { ENV } from '../../core/names.ts';
+import { parseSettings, type ParsedSettings } from '../../core/settings/define.ts';
+import { ANALYZE_SETTINGS } from '../../core/settings/processes.ts';
 import { probe } from '../../core/video/probe.ts';
 import { InferenceEngine } from '../../core/model/engine.ts';
 import { ActionDetector, PersonDetector } from '../../core/model/detectors.ts';
@@ -116,10 +118,11 @@ async function modelPath(given: string | undefined, architecture: Architecture, 
   return chosen.manifestPath;
 }
 
+type AnalyzeSettings = ParsedSettings<typeof ANALYZE_SETTINGS.fields>;
+
 /** `--detect`: people and their actions per keyframe (AVA protocol), a per-person timeline. */
-async function runDetect(input: string, info: VideoInfo, flags: AnalyzeFlags): Promise<void> {
-  const envThreads = process.env[ENV.threads] ? Number(process.env[ENV.threads]) : undefined;
-  const options = { device: flags.device, threads: flags.threads ?? envThreads, entry: flags.entry, log: (line: string) => say(line) };
+async function runDetect(input: string, info: VideoInfo, flags: AnalyzeFlags, settings: AnalyzeSettings): Promise<void> {
+  const options = { device: flags.device, threads: flags.threads ?? settings.threads, entry: flags.entry, log: (line: string) => say(line) };
   const people = await PersonDetector.load(await modelPath(flags.peopleModel, DETECTION_MODELS.people, flags.cache), options);
   let actions: ActionDetector | undefined;
   const ac = new AbortController();
@@ -158,13 +161,14 @@ async function runDetect(input: string, info: VideoInfo, flags: AnalyzeFlags): P
 }
 
 async function run(input: string, flags: AnalyzeFlags): Promise<void> {
+  const settings = parseSettings(ANALYZE_SETTINGS);
   if (flags.annotate) {
     if (!flags.detect) throw new VidxError('ANALYZE_BAD_OPTIONS', '--annotate draws the people --detect finds: add --detect');
     checkAnnotationOutput(input, flags.annotate);
   }
   // Probe first: a bad input fails in milliseconds, before seconds of model loading.
   const info = await probe(input);
-  if (flags.detect) return runDetect(input, info, flags);
+  if (flags.detect) return runDetect(input, info, flags, settings);
   let manifestPath = flags.model;
   if (!manifestPath) {
     const chosen = await resolveDefaultModel({ cache: flags.cache, log: say });
@@ -172,10 +176,9 @@ async function run(input: string, flags: AnalyzeFlags): Promise<void> {
     say(`no --model given: using ${manifestPath}${chosen.trained ? '' : ' (synthetic weights: no official checkpoint is cached)'}`);
     if (!chosen.trained) say('labels are UNTRAINED; `npx vidx models pull slowfast_r50` fetches the official Kinetics-400 weights');
   }
-  const envThreads = process.env[ENV.threads] ? Number(process.env[ENV.threads]) : undefined;
   const engine = await InferenceEngine.load(manifestPath, {
     device: flags.device,
-    threads: flags.threads ?? envThreads,
+    threads: flags.threads ?? settings.threads,
     entry: flags.entry,
     log: (line: string) => say(line),
   });
@@ -193,7 +196,7 @@ async function run(input: string, flags: AnalyzeFlags): Promise<void> {
       topK: flags.topK,
       gap: flags.gap,
       hwaccel: flags.hwaccel,
-      fastDecode: flags.fastDecode ?? process.env[ENV.fastDecode] === '1',
+      fastDecode: flags.fastDecode ?? settings.fastDecode,
       signal: ac.signal,
       onProgress: (done, total) => progress.update(done, total),
     });

@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { DEFAULTS, ENV } from '../../core/names.ts';
-import { DETECTION_MODELS, keyframeIntervalFrom, parseAnalyses } from '../../core/detection/analyses.ts';
+import { DEFAULTS } from '../../core/names.ts';
+import { ANALYSES, DETECTION_MODELS, keyframeIntervalFrom, parseAnalyses } from '../../core/detection/analyses.ts';
+import { parseSettings } from '../../core/settings/define.ts';
+import { LOCAL_SETTINGS } from '../../core/settings/processes.ts';
 import { defaultPersonTimelineOptions } from '../../core/detection/defaults.ts';
 import { VidxError } from '../../core/errors.ts';
 import { loadManifest, loadModelManifest } from '../../core/pipeline/model-ref.ts';
@@ -50,9 +52,10 @@ export function registerLocal(program: Command): void {
       const manifestPath = opts.model ? resolve(opts.model) : (await resolveDefaultModel({ cache: opts.cache, log: say })).manifestPath;
       const manifest = loadManifest(manifestPath);
       say(`loading ${manifest.architecture} from ${manifestPath} (CPU)...`);
-      const analysesText = opts.analyses ?? process.env[ENV.analyses];
-      const analyses = parseAnalyses(analysesText);
-      const keyframeInterval = keyframeIntervalFrom(opts.keyframeInterval ?? process.env[ENV.keyframeInterval]);
+      // The options win over the environment (LOCAL_SETTINGS, parsed once here).
+      const settings = parseSettings(LOCAL_SETTINGS);
+      const analyses = opts.analyses !== undefined ? parseAnalyses(opts.analyses) : settings.analyses;
+      const keyframeInterval = opts.keyframeInterval !== undefined ? keyframeIntervalFrom(opts.keyframeInterval) : settings.keyframeInterval;
       const detectModel = async (given: string | undefined, architecture: (typeof DETECTION_MODELS)[keyof typeof DETECTION_MODELS]) =>
         given ? resolve(given) : (await resolveDefaultModel({ cache: opts.cache, log: say, architecture })).manifestPath;
       const peopleModel = analyses.detect ? await detectModel(opts.peopleModel, DETECTION_MODELS.people) : undefined;
@@ -62,17 +65,17 @@ export function registerLocal(program: Command): void {
       const detection = actionsModel
         ? { keyframeInterval, people: defaultPersonTimelineOptions(loadModelManifest(actionsModel, 'detect-actions').trained, keyframeInterval) }
         : undefined;
-      // The worker process (cli/local/worker-process.ts) loads the models from this environment;
+      // The worker process (cli/local/worker-process.ts) loads the models from these settings;
       // the stack starts once it is ready.
-      const workerEnv: Record<string, string> = {
-        ...(analysesText ? { [ENV.analyses]: analysesText } : {}),
-        ...(peopleModel ? { [ENV.peopleModel]: peopleModel } : {}),
-        ...(actionsModel ? { [ENV.actionsModel]: actionsModel } : {}),
-        [ENV.keyframeInterval]: String(keyframeInterval),
-        ...(personThreshold === undefined ? {} : { [ENV.personThreshold]: String(personThreshold) }),
+      const workerSettings = {
+        analyses: ANALYSES.filter((a) => analyses[a]),
+        peopleModel,
+        actionsModel,
+        keyframeInterval,
+        personThreshold,
       };
       const webhook = opts.webhook ? { url: opts.webhook, secret: opts.webhookSecret } : undefined;
-      const stack = await startLocalStack({ port, dataDir: opts.data, manifestPath, clipSeconds, webhook, workerEnv, ...(detection ? { detection } : {}) });
+      const stack = await startLocalStack({ port, dataDir: opts.data, manifestPath, clipSeconds, webhook, workerSettings, settings, ...(detection ? { detection } : {}) });
       const r = stack.recovery;
       if (r.resumed.length + r.restored + r.notified + r.failed.length > 0) {
         say(`resumed from the previous run: ${r.restored} upload(s) put back, ${r.resumed.length} unfinished video(s) re-enqueued, ${r.notified} event(s) sent${r.failed.length ? `, ${r.failed.length} could not be resumed (see the log)` : ''}`);

@@ -1,7 +1,7 @@
 /**
  * `vidx models ...` (exact forms; scripts depend on them):
  *   vidx models synthesize <arch> --out <dir> [--float16]
- *   vidx models convert <arch> --checkpoint <file.pyth> --out <dir>
+ *   vidx models convert <arch> --checkpoint <file.pyth|file.pt> --out <dir>
  *   vidx models pull <arch> [--cache <dir>] [--sha256 <hex>] [--force]
  *   vidx models list [--cache <dir>] [--json]
  * stdout: what was written (or the list); stderr: progress and notes.
@@ -105,7 +105,7 @@ export function registerModels(program: Command): void {
 
   models
     .command('convert')
-    .description('write <dir>/<arch>.onnx + <arch>.json from an official checkpoint (torch.save: a PyTorchVideo .pyth or a torchvision .pth)')
+    .description('write <dir>/<arch>.onnx + <arch>.json from an official checkpoint (torch.save: a PyTorchVideo .pyth or a torchvision .pth; a TorchScript archive: OpenAI CLIP ViT-B-16.pt / ViT-B-32.pt)')
     .argument('<arch>', `architecture: ${knownArchitectures().join(', ')}`)
     .requiredOption('--checkpoint <file>', 'the checkpoint: a dict whose model_state is the state dict (.pyth), or a plain state dict (.pth)')
     .requiredOption('--out <dir>', 'output folder')
@@ -119,7 +119,7 @@ export function registerModels(program: Command): void {
 
   models
     .command('pull')
-    .description('download the official checkpoint (PyTorchVideo model zoo, torchvision), convert it and cache it')
+    .description('download the official checkpoint (PyTorchVideo model zoo, torchvision, OpenAI CLIP), convert it and cache it')
     .argument('<arch>', `architecture: ${knownArchitectures().join(', ')}`)
     .option('--cache <dir>', 'model cache (default: $VIDX_CACHE or ~/.cache/vidx/models)')
     .option('--sha256 <hex>', 'expected sha256 of the checkpoint (checked before converting)')

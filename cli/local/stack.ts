@@ -25,7 +25,8 @@ import { buildSweepDeps } from '../../lambdas/sweeper/handler.ts';
 import { staleAfterSeconds, sweepUnfinished, type SweepOptions, type SweepReport } from '../../core/pipeline/sweep.ts';
 import { makeSegmenterHandler, type S3EventHandler } from '../../lambdas/segmenter/handler.ts';
 import { handler as queryHandler } from '../../lambdas/query/handler.ts';
-import { CURSOR_SECRET_ENV } from '../../core/query/cursor.ts';
+import { environmentOf, parseSettings, type ParsedSettings } from '../../core/settings/define.ts';
+import { LOCAL_SETTINGS, QUERY_SETTINGS, WORKER_SETTINGS, type WorkerSettingsInput } from '../../core/settings/processes.ts';
 import { startWorkerService } from '../../gpu-worker/service.ts';
 import { startWorkerProcess, type LocalWorker } from './worker-process.ts';
 import type { WorkerOptions } from '../../gpu-worker/worker.ts';
@@ -55,8 +56,10 @@ export interface LocalStackOptions {
   clipSeconds?: number;
   /** Per-person detection (the scorer must detect too): keyframe interval for the segmenter, person-timeline options for assembly. */
   detection?: { keyframeInterval: number; people: PersonTimelineOptions };
-  /** Child-process worker: more environment (its analyses and detection models, read by gpu-worker/main.ts). */
-  workerEnv?: Record<string, string>;
+  /** Child-process worker: more settings (its analyses and detection models, read by gpu-worker/main.ts). */
+  workerSettings?: Partial<WorkerSettingsInput>;
+  /** The local stack's own settings (default: parsed from this process's environment). */
+  settings?: ParsedSettings<typeof LOCAL_SETTINGS.fields>;
   host?: string;
   /** Worker overrides (tests: short polls and visibility). */
   worker?: Partial<WorkerOptions>;
@@ -102,21 +105,14 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
   const dataDir = resolve(o.dataDir);
   const emulators = await startEmulators({ dynamoPath: join(dataDir, 'dynamodb') });
   try {
-    const region = process.env[ENV.region] || DEFAULTS.region;
-    const clients = createClients({ region, endpoint: emulators.endpoint, dynamoEndpoint: emulators.dynamoEndpoint });
+    const settings = o.settings ?? parseSettings(LOCAL_SETTINGS);
+    const region = settings.region;
+    const aws = { region, endpoint: emulators.endpoint, dynamoEndpoint: emulators.dynamoEndpoint };
+    const clients = createClients(aws);
     const resources = await ensureResources(clients, { bucket: BUCKET.localName });
-    // The handlers read their configuration from the environment, exactly as in Lambda.
-    process.env[CURSOR_SECRET_ENV] ??= localSecret(dataDir);
-    Object.assign(process.env, {
-      [ENV.region]: region,
-      [ENV.endpoint]: emulators.endpoint,
-      [ENV.dynamoEndpoint]: emulators.dynamoEndpoint,
-      [ENV.table]: resources.tableName,
-      [ENV.bucket]: resources.bucket,
-      [ENV.queueUrl]: resources.queueUrl,
-      [ENV.thumbnailQueueUrl]: resources.thumbnailQueueUrl,
-      [ENV.model]: resolve(o.manifestPath),
-    });
+    // The query handler reads its settings from the environment, exactly as in Lambda.
+    Object.assign(process.env, environmentOf(QUERY_SETTINGS, { ...aws, tableName: resources.tableName, bucket: resources.bucket, cursorSecret: settings.cursorSecret ?? localSecret(dataDir) }));
+    const childWorker: WorkerSettingsInput = { ...aws, tableName: resources.tableName, queueUrl: resources.queueUrl, thumbnailQueueUrl: resources.thumbnailQueueUrl, model: resolve(o.manifestPath) };
     const logLevel = o.logLevel ?? 'INFO';
     const { manifest, ref } = loadModelRef(o.manifestPath);
     const store = new IndexStore(clients.doc, resources.tableName);
@@ -166,7 +162,7 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
           waitTimeSeconds,
         })
       : await startWorkerProcess({
-          env: { ...workerProcessEnv(o, logLevel, waitTimeSeconds, webhookSecret), ...o.workerEnv },
+          env: workerProcessEnv(o, childWorker, logLevel, waitTimeSeconds, webhookSecret),
           killAfterSeconds: DEFAULTS.stopTimeoutSeconds + 10,
           say: (m) => process.stderr.write(`vidx local: ${m}\n`),
         });
@@ -221,7 +217,7 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
       await segmenter(s3CreatedEvent([obj], region));
     });
     const http = await serveHttpApi(o.port, queryHandler as HttpApiHandler, routes, o.host ?? '127.0.0.1', [proxy, webPage()]);
-    process.env[ENV.mediaEndpoint] = `${http.url}${S3_PROXY_PATH}`;
+    Object.assign(process.env, environmentOf(QUERY_SETTINGS, { mediaEndpoint: `${http.url}${S3_PROXY_PATH}` }));
     let stopped: Promise<void> | undefined;
     return {
       apiUrl: http.url,
@@ -267,23 +263,28 @@ async function inProcessWorker(
 }
 
 /**
- * The child worker's environment: this process's (startLocalStack has set the queue, table, model
- * and emulator endpoints in it) plus the device, the log level and the local worker settings.
+ * The child worker's environment: this process's (PATH, tool locations, credentials) with the
+ * worker's settings on top: the queue, table, model and emulator endpoints, the CPU device, the
+ * local worker timing and the caller's more settings (analyses, detection models).
  */
-function workerProcessEnv(o: LocalStackOptions, logLevel: string, waitTimeSeconds: number, webhookSecret: string | undefined): NodeJS.ProcessEnv {
+function workerProcessEnv(o: LocalStackOptions, base: WorkerSettingsInput, logLevel: string, waitTimeSeconds: number, webhookSecret: string | undefined): NodeJS.ProcessEnv {
   const w = o.worker ?? {};
-  const set = (name: string, v: number | string | undefined) => (v === undefined ? {} : { [name]: String(v) });
   return {
     ...process.env,
-    [ENV.device]: 'cpu',
+    // No health endpoint locally (an inherited port would collide): empty is unset.
     [ENV.healthPort]: '',
     POWERTOOLS_LOG_LEVEL: logLevel,
-    ...set(ENV.threads, o.threads),
-    ...set(ENV.waitTimeSeconds, waitTimeSeconds),
-    ...set(ENV.visibilityTimeoutSeconds, w.visibilityTimeoutSeconds),
-    ...set(ENV.heartbeatSeconds, w.heartbeatSeconds),
-    ...set(ENV.batchSize, w.batchSize),
-    ...(o.webhook ? { [ENV.webhookUrl]: o.webhook.url, [ENV.webhookSecret]: webhookSecret } : {}),
+    ...environmentOf(WORKER_SETTINGS, {
+      ...base,
+      device: 'cpu',
+      threads: o.threads,
+      waitTimeSeconds,
+      visibilityTimeoutSeconds: w.visibilityTimeoutSeconds,
+      heartbeatSeconds: w.heartbeatSeconds,
+      batchSize: w.batchSize,
+      ...(o.webhook ? { webhookUrl: o.webhook.url, webhookSecret } : {}),
+      ...o.workerSettings,
+    }),
   };
 }
 

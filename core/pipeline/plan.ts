@@ -35,11 +35,3 @@ export function planClips(windowStarts: readonly number[], clipSeconds: number):
 export function ownedBy<W extends { start: number }>(all: readonly W[], clip: Pick<ClipPlan, 'start' | 'end'>): W[] {
   return all.filter((w) => w.start >= clip.start && w.start < clip.end);
 }
-
-/** The clip length from the environment value (VIDX_CLIP_SECONDS), or the default. */
-export function clipSecondsFrom(value: string | undefined, fallback: number): number {
-  if (value === undefined || value.trim() === '') return fallback;
-  const n = Number(value);
-  if (!(Number.isFinite(n) && n > 0)) throw new VidxError('PLAN_BAD_INPUT', `VIDX_CLIP_SECONDS must be a positive number, got "${value}"`);
-  return n;
-}

@@ -21,8 +21,9 @@
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { VidxError } from '../errors.ts';
+import { ENV } from '../names.ts';
 
-export const CURSOR_SECRET_ENV = 'VIDX_CURSOR_SECRET';
+export const CURSOR_SECRET_ENV = ENV.cursorSecret;
 /** Longest cursor accepted (bytes of the string); a real one is a few hundred. */
 export const MAX_CURSOR_LENGTH = 2048;
 
@@ -36,8 +37,8 @@ export interface CursorSecret {
   derived: boolean;
 }
 
-export function cursorSecret(env: NodeJS.ProcessEnv, tableName: string): CursorSecret {
-  const configured = env[CURSOR_SECRET_ENV];
+/** The configured secret (the query settings' cursorSecret), else one derived from the table name. */
+export function cursorSecret(configured: string | undefined, tableName: string): CursorSecret {
   if (configured && configured.length > 0) return { key: Buffer.from(configured, 'utf8'), derived: false };
   return { key: createHash('sha256').update(`vidx-default-cursor-secret\n${tableName}`).digest(), derived: true };
 }

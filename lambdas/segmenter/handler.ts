@@ -5,21 +5,20 @@
  * so only they come back); `vidx local` and the tests call makeSegmenterHandler with an S3 event
  * directly. Both are thin: validate the event (powertools parser schemas), decode the keys, then
  * the use case in core/pipeline/segment.ts with the dependencies of deps.ts.
- * Configuration (env): VIDX_TABLE, VIDX_QUEUE_URL, VIDX_MODEL (manifest path), VIDX_VIDEO_PREFIX,
- * VIDX_CLIP_SECONDS, and the endpoint overrides of adapters/clients.ts when run locally.
+ * Settings: core/settings/processes.ts SEGMENTER_SETTINGS (table, queue, model manifest, video
+ * prefix, clip length, analyses, event sinks, and the endpoint overrides when run locally).
  */
-import { parseAnalyses, keyframeIntervalFrom } from '../../core/detection/analyses.ts';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { S3Schema } from '@aws-lambda-powertools/parser/schemas/s3';
 import { SqsSchema } from '@aws-lambda-powertools/parser/schemas/sqs';
 import type { SQSBatchResponse } from 'aws-lambda';
 import { z } from 'zod';
 import { VidxError } from '../../core/errors.ts';
-import { DEFAULTS, ENV, TABLE, VIDEO_PREFIX } from '../../core/names.ts';
-import { createClients } from '../../adapters/clients.ts';
-import { clipSecondsFrom } from '../../core/pipeline/plan.ts';
+import { awsConfigOf, createClients } from '../../adapters/clients.ts';
 import { loadModelRef } from '../../core/pipeline/model-ref.ts';
-import { eventSinksFromEnv } from '../../adapters/event-sinks.ts';
+import { eventSinksOf } from '../../adapters/event-sinks.ts';
+import { parseSettings } from '../../core/settings/define.ts';
+import { SEGMENTER_SETTINGS } from '../../core/settings/processes.ts';
 import { segmentObject, type SegmenterDeps, type SegmentOutcome } from '../../core/pipeline/segment.ts';
 import { buildSegmenterDeps } from './deps.ts';
 import { redactingLog } from '../../core/redact.ts';
@@ -134,23 +133,19 @@ export function makeSegmenterHandler(given: SegmenterDeps): S3EventHandler {
 }
 
 export async function segmenterDepsFromEnv(env: NodeJS.ProcessEnv = process.env): Promise<SegmenterDeps> {
-  const clients = createClients();
-  const manifestPath = env[ENV.model];
-  const queueUrl = env[ENV.queueUrl];
-  if (!manifestPath || !queueUrl) {
-    throw new VidxError('CONFIG_MISSING', `the segmenter needs ${ENV.model} and ${ENV.queueUrl} in its environment`);
-  }
-  const { manifest, ref } = loadModelRef(manifestPath);
+  const s = parseSettings(SEGMENTER_SETTINGS, env);
+  const clients = createClients(awsConfigOf(s));
+  const { manifest, ref } = loadModelRef(s.model);
   return buildSegmenterDeps({
     clients,
-    tableName: env[ENV.table] || TABLE.name,
-    queueUrl,
+    tableName: s.tableName,
+    queueUrl: s.queueUrl,
     model: manifest,
     manifestSha256: ref.manifestSha256,
-    events: { sinks: (await eventSinksFromEnv(clients.config, env)).sinks },
-    prefix: env[ENV.videoPrefix] || VIDEO_PREFIX,
-    clipSeconds: clipSecondsFrom(env[ENV.clipSeconds], DEFAULTS.clipSeconds),
-    ...(parseAnalyses(env[ENV.analyses]).detect ? { keyframeInterval: keyframeIntervalFrom(env[ENV.keyframeInterval]) } : {}),
+    events: { sinks: (await eventSinksOf(clients.config, s)).sinks },
+    prefix: s.videoPrefix,
+    clipSeconds: s.clipSeconds,
+    ...(s.analyses.detect ? { keyframeInterval: s.keyframeInterval } : {}),
     log: logger,
   });
 }

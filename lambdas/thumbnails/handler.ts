@@ -3,15 +3,16 @@
  * job of an indexed revision (core/pipeline/thumbnail-job.ts), cut with ffmpeg from a layer. Thin:
  * parse the batch (powertools parser), run the use case per message, report the failed ones as
  * batchItemFailures so only they come back.
- * Configuration (env): VIDX_TABLE, VIDX_FFMPEG (the layer's ffmpeg).
+ * Settings: core/settings/processes.ts THUMBNAIL_SETTINGS (table, the layer's ffmpeg).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SqsSchema } from '@aws-lambda-powertools/parser/schemas/sqs';
 import type { SQSBatchResponse } from 'aws-lambda';
 import { VidxError } from '../../core/errors.ts';
 import { ThumbnailJobSchema } from '../../core/messages.ts';
-import { ENV, TABLE } from '../../core/names.ts';
-import { createClients, type AwsClients } from '../../adapters/clients.ts';
+import { parseSettings } from '../../core/settings/define.ts';
+import { THUMBNAIL_SETTINGS } from '../../core/settings/processes.ts';
+import { awsConfigOf, createClients, type AwsClients } from '../../adapters/clients.ts';
 import { IndexStore } from '../../adapters/index-store.ts';
 import { s3VideoObjects } from '../../adapters/objects.ts';
 import { s3ThumbnailWriter } from '../../adapters/thumbnails.ts';
@@ -58,6 +59,9 @@ let lambdaHandler: ((event: unknown) => Promise<SQSBatchResponse>) | undefined;
 
 /** The Lambda entry point. */
 export async function handler(event: unknown): Promise<SQSBatchResponse> {
-  lambdaHandler ??= makeThumbnailHandler(buildThumbnailDeps(createClients(), process.env[ENV.table] || TABLE.name, logger));
+  if (!lambdaHandler) {
+    const settings = parseSettings(THUMBNAIL_SETTINGS);
+    lambdaHandler = makeThumbnailHandler(buildThumbnailDeps(createClients(awsConfigOf(settings)), settings.tableName, logger));
+  }
   return lambdaHandler(event);
 }

@@ -312,6 +312,16 @@ function textTower(params: ClipParams, sd: StateDict): OnnxTypes.IModelProto {
   return toModel(g, 'CLIP text tower (openai/CLIP clip/model.py encode_text), unnormalized embeddings');
 }
 
+/**
+ * The state dict of a released checkpoint as clip.build_model takes it: the config entries
+ * some archives carry beside the weights (input_resolution, context_length, vocab_size) deleted.
+ */
+export function withoutClipConfigEntries(sd: StateDict): StateDict {
+  const out = new Map(sd);
+  for (const key of ['input_resolution', 'context_length', 'vocab_size']) out.delete(key);
+  return out;
+}
+
 export interface ClipModels {
   image: OnnxTypes.IModelProto;
   text: OnnxTypes.IModelProto;

@@ -216,6 +216,9 @@ const SAFE_GLOBALS = new Map<string, PickleCallable>(
   ].map((c) => [c.qualifiedName, c]),
 );
 
+/** The namespace TorchScript gives the classes of a scripted or traced module. */
+export const TORCHSCRIPT_MODULE_ROOT = '__torch__';
+
 /** Python 2 pickles name builtins `__builtin__`. */
 const MODULE_ALIASES: Record<string, string> = { __builtin__: 'builtins', copy_reg: 'copyreg' };
 
@@ -227,14 +230,40 @@ export class TorchUnpicklePolicy implements UnpicklePolicy {
   /** Root storages named so far, by record key. */
   readonly storages = new Map<string, StorageRef>();
 
+  /**
+   * `torchScript`: the pickle is a TorchScript archive's module tree (`data.pkl` of
+   * torch.jit.save). Its modules are `__torch__.<path> <Class>` globals, built by NEWOBJ and
+   * BUILD with a dict of attributes: they become inert records (PickledObject), never classes
+   * that are called. Every other global must then be one of the data rebuilders above (tensors,
+   * storages, dtypes, OrderedDict, plain builtins): anything else is refused as CHECKPOINT_UNSAFE.
+   */
+  constructor(private readonly options: { torchScript?: boolean } = {}) {}
+
   resolveGlobal(module: string, name: string): unknown {
     if (!IDENTIFIER_PATH.test(module) || !IDENTIFIER_PATH.test(name)) {
       return formatError(`global ${JSON.stringify(`${module} ${name}`)} is not a Python name`);
     }
     const qualifiedName = `${module}.${name}`;
+    if (this.options.torchScript && (module === TORCHSCRIPT_MODULE_ROOT || module.startsWith(`${TORCHSCRIPT_MODULE_ROOT}.`))) {
+      // isForbidden's dunder rule, for the path inside the namespace.
+      if (isForbidden(module.slice(TORCHSCRIPT_MODULE_ROOT.length).replace(/^\./, '') || 'module', name)) {
+        throw checkpointError(CheckpointError.UNSAFE, `the TorchScript archive names ${qualifiedName}, which can run code; refused without executing anything`);
+      }
+      return new PickledGlobal(module, name);
+    }
     if (isForbidden(module, name)) {
       throw checkpointError(CheckpointError.UNSAFE, `the checkpoint asks for ${qualifiedName}, which can run code; refused without executing anything`);
     }
+    const rebuilt = this.rebuilder(module, name, qualifiedName);
+    if (rebuilt !== undefined) return rebuilt;
+    if (this.options.torchScript) {
+      throw checkpointError(CheckpointError.UNSAFE, `the TorchScript archive names ${qualifiedName}, which is neither a __torch__ module class nor a tensor or plain-data rebuilder; refused without executing anything`);
+    }
+    return new PickledGlobal(module, name);
+  }
+
+  /** The JS stand-in of a global this reader rebuilds (data constructors, storage classes, dtypes). */
+  private rebuilder(module: string, name: string, qualifiedName: string): unknown {
     const safe = SAFE_GLOBALS.get(`${MODULE_ALIASES[module] ?? module}.${name}`);
     if (safe !== undefined) return safe;
     if (module === 'torch' || module === 'torch.cuda' || module === 'torch.storage') {
@@ -245,10 +274,13 @@ export class TorchUnpicklePolicy implements UnpicklePolicy {
       const dtype = TORCH_DTYPE_NAMES[name];
       if (dtype !== undefined) return new TorchDType(dtype);
     }
-    return new PickledGlobal(module, name);
+    return undefined;
   }
 
   instantiate(cls: PickledGlobal, args: unknown[], how: 'reduce' | 'newobj'): unknown {
+    if (this.options.torchScript && how === 'reduce') {
+      throw checkpointError(CheckpointError.UNSAFE, `the TorchScript archive calls ${cls.qualifiedName}; its module classes are only ever built (NEWOBJ + BUILD), so this is refused`);
+    }
     // Calling an unknown torch function would be expected to give a tensor; say so instead of
     // returning a record nobody can use.
     if (how === 'reduce' && (cls.module === 'torch' || cls.module.startsWith('torch.'))) {

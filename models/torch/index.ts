@@ -5,4 +5,4 @@
 export { readCheckpoint, loadStateDict } from './read-checkpoint.ts';
 export { CheckpointError, type CheckpointErrorCode } from './errors.ts';
 export { PickledGlobal, PickledObject } from './pickle/values.ts';
-export { writeCheckpoint, type WriteCheckpointOptions } from './write-checkpoint.ts';
+export { writeCheckpoint, writeTorchScriptArchive, type WriteCheckpointOptions, type WriteTorchScriptOptions } from './write-checkpoint.ts';

@@ -3,7 +3,7 @@ import { AtomicFileWriter } from './atomic-file-writer.ts';
 import { DTYPE_STORAGE_CLASS, TYPED_ARRAY } from './dtypes.ts';
 import { checkpointError, CheckpointError } from './errors.ts';
 import { LEGACY_MAGIC, LEGACY_PROTOCOL_VERSION } from './legacy-checkpoint.ts';
-import { PyCall, PyGlobal, PyPersistent, PyTuple, pickle, type PyValue } from './pickle/pickler.ts';
+import { PyCall, PyGlobal, PyObject, PyPersistent, PyTuple, pickle, type PyValue } from './pickle/pickler.ts';
 import { StoredZipWriter, type ZipWriterOptions } from './zip-writer.ts';
 
 export interface WriteCheckpointOptions {
@@ -74,12 +74,12 @@ class StorageTable {
 }
 
 /** Turns JS values into what the pickler writes, tensors as torch writes them. */
-function toPyValue(v: unknown, path: string, storages: StorageTable, legacy: boolean): PyValue {
+function toPyValue(v: unknown, path: string, storages: StorageTable, legacy: boolean, location = 'cpu'): PyValue {
   if (v === null || typeof v === 'boolean' || typeof v === 'number' || typeof v === 'bigint' || typeof v === 'string') return v;
   if (isTensor(v)) {
     checkTensor(path, v);
     const storageClass = new PyGlobal('torch', DTYPE_STORAGE_CLASS[v.dtype]);
-    const pidItems: PyValue[] = ['storage', storageClass, storages.keyFor(v), 'cpu', v.data.length];
+    const pidItems: PyValue[] = ['storage', storageClass, storages.keyFor(v), location, v.data.length];
     if (legacy) pidItems.push(null); // no view metadata
     return new PyCall(REBUILD_TENSOR_V2, [
       new PyPersistent(new PyTuple(pidItems)),
@@ -163,4 +163,91 @@ export async function writeCheckpoint(path: string, stateDict: StateDict, option
   if (options.format === 'zip') await writeZip(path, data, storages, { forceZip64: options.forceZip64 });
   else if (options.format === 'legacy') await writeLegacy(path, data, storages);
   else throw invalid(`format ${String(options.format)} is neither zip nor legacy`);
+}
+
+export interface WriteTorchScriptOptions {
+  /** The root module's class, as TorchScript names it: `__torch__.<module path>.<Class>`. */
+  rootClass?: readonly [module: string, name: string];
+  /** Class of every submodule (default `__torch__.torch.nn.modules.module.Module`). */
+  moduleClass?: readonly [module: string, name: string];
+  /** Storage location written in each persistent id (traced on a GPU: "cuda:0"). */
+  location?: string;
+  /** Tensors for constants.pkl (a traced graph's constants, e.g. an attention mask); never read back. */
+  constants?: readonly Tensor[];
+  /** Entries under the archive folder replaced (bytes), left out (null) or added (tests: a hostile data.pkl, a missing record...). */
+  replace?: Readonly<Record<string, Uint8Array | null>>;
+}
+
+interface ModuleNode {
+  attributes: Map<string, Tensor | ModuleNode>;
+}
+
+/** The module tree of a state dict: one node per dotted prefix, attributes in first-seen order. */
+function moduleTree(stateDict: StateDict): ModuleNode {
+  const root: ModuleNode = { attributes: new Map() };
+  for (const [name, tensor] of stateDict) {
+    if (!isTensor(tensor)) throw invalid(`state dict entry ${name} is not a tensor`);
+    const parts = name.split('.');
+    let node = root;
+    for (const part of parts.slice(0, -1)) {
+      let child = node.attributes.get(part);
+      if (child === undefined) {
+        child = { attributes: new Map() };
+        node.attributes.set(part, child);
+      }
+      if (isTensor(child)) throw invalid(`${name}: ${part} is both a tensor and a module`);
+      node = child;
+    }
+    node.attributes.set(parts[parts.length - 1]!, tensor);
+  }
+  return root;
+}
+
+/**
+ * Writes a TorchScript archive (the layout torch.jit.save gives a traced module, PyTorch 1.13):
+ * `archive/data.pkl`, the module tree as `__torch__` objects (GLOBAL + NEWOBJ + BUILD with an
+ * attribute dict: `training`, then parameters and submodules), tensors as _rebuild_tensor_v2 with
+ * their storages in `archive/data/<key>`; `archive/constants.pkl` + `archive/constants/<key>`;
+ * `archive/code/` (a stand-in source file) and `archive/version`. The state dict's dotted names
+ * become the tree. For tests of the reader: the archive is not loadable by torch.jit.load (its
+ * code is a stand-in).
+ */
+export async function writeTorchScriptArchive(path: string, stateDict: StateDict, options: WriteTorchScriptOptions = {}): Promise<void> {
+  const storages = new StorageTable();
+  const rootClass = new PyGlobal(...(options.rootClass ?? (['__torch__.model', 'Model'] as const)));
+  const moduleClass = new PyGlobal(...(options.moduleClass ?? (['__torch__.torch.nn.modules.module', 'Module'] as const)));
+  const location = options.location ?? 'cpu';
+  const toModule = (node: ModuleNode, cls: PyGlobal, path: string): PyObject => {
+    const state = new Map<PyValue, PyValue>([['training', false]]);
+    for (const [name, value] of node.attributes) {
+      const full = path ? `${path}.${name}` : name;
+      state.set(name, isTensor(value) ? toPyValue(value, full, storages, false, location) : toModule(value, moduleClass, full));
+    }
+    return new PyObject(cls, state);
+  };
+  const data = pickle(toModule(moduleTree(stateDict), rootClass, ''), invalid);
+  const constantStorages = new StorageTable();
+  const constants = pickle(new PyTuple((options.constants ?? []).map((t, i) => toPyValue(t, `constant ${i}`, constantStorages, false, location))), invalid);
+  const zip = await StoredZipWriter.create(path, {});
+  const replace = options.replace ?? {};
+  const written = new Set<string>();
+  const add = async (name: string, bytes: Uint8Array): Promise<void> => {
+    written.add(name);
+    const replaced = replace[name];
+    if (replaced === null) return;
+    await zip.add(`archive/${name}`, replaced ?? bytes);
+  };
+  try {
+    await add('data.pkl', data);
+    await add('code/__torch__/model.py', Buffer.from('# stand-in: the traced code of the module (never read)\n'));
+    await add('constants.pkl', constants);
+    for (let i = 0; i < constantStorages.keys.length; i++) await add(`constants/${constantStorages.keys[i]}`, constantStorages.bytes[i]!);
+    for (let i = 0; i < storages.keys.length; i++) await add(`data/${storages.keys[i]}`, storages.bytes[i]!);
+    await add('version', Buffer.from('3\n'));
+    for (const [name, bytes] of Object.entries(replace)) if (bytes !== null && !written.has(name)) await zip.add(`archive/${name}`, bytes);
+    await zip.finish();
+  } catch (e) {
+    await zip.abort();
+    throw e;
+  }
 }

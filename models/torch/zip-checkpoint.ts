@@ -11,6 +11,18 @@ export interface UnpickledCheckpoint {
   /** The pickled object, tensors still TensorRefs. */
   root: unknown;
   storages: StorageSource;
+  /** A TorchScript archive (torch.jit.save): `root` is the module tree, see TorchUnpicklePolicy. */
+  torchScript?: boolean;
+}
+
+/**
+ * A TorchScript archive holds, beside `<archive>/data.pkl` (the module tree) and its
+ * `data/<key>` storages, `constants.pkl` (+ `constants/<key>`: the traced constants) and `code/`
+ * (the compiled Python source). Neither is read: nothing from the file is ever run, and the
+ * weights are all in the module tree.
+ */
+function isTorchScript(prefix: string, entries: Map<string, ZipEntry>): boolean {
+  return entries.has(`${prefix}constants.pkl`) || [...entries.keys()].some((name) => name.startsWith(`${prefix}code/`));
 }
 
 /** Finds `<archive>/data.pkl`; torch names the one top folder after the file or "archive". */
@@ -19,7 +31,7 @@ function findArchivePrefix(file: CheckpointFile, entries: Map<string, ZipEntry>)
   if (pickles.length === 1) return (pickles[0] as string).slice(0, -'data.pkl'.length);
   if (pickles.length > 1) throw checkpointError(CheckpointError.FORMAT, `${file.name} holds ${pickles.length} data.pkl records`);
   if ([...entries.keys()].some((name) => /(^|\/)constants\.pkl$/.test(name) || /(^|\/)code\//.test(name))) {
-    throw checkpointError(CheckpointError.UNSUPPORTED, `${file.name} is a TorchScript archive (torch.jit.save), not a torch.save checkpoint`);
+    throw checkpointError(CheckpointError.FORMAT, `${file.name} looks like a TorchScript archive (constants.pkl, code/) but has no <archive>/data.pkl module tree`);
   }
   throw checkpointError(CheckpointError.FORMAT, `${file.name} is a zip file but not a torch.save checkpoint (no <archive>/data.pkl)`);
 }
@@ -34,7 +46,8 @@ export async function unpickleZipCheckpoint(file: CheckpointFile): Promise<Unpic
     if (order !== 'little') throw checkpointError(CheckpointError.UNSUPPORTED, `${file.name} was written on a ${order}-endian machine`);
   }
   const pickle = await readZipEntry(file, entries.get(`${prefix}data.pkl`) as ZipEntry);
-  const policy = new TorchUnpicklePolicy();
+  const torchScript = isTorchScript(prefix, entries);
+  const policy = new TorchUnpicklePolicy({ torchScript });
   const root = unpickle(new ByteCursor(pickle, `${prefix}data.pkl in ${file.name}`), policy);
   const storages: StorageSource = {
     async read(ref: StorageRef): Promise<Buffer> {
@@ -46,5 +59,5 @@ export async function unpickleZipCheckpoint(file: CheckpointFile): Promise<Unpic
       return readZipEntry(file, entry);
     },
   };
-  return { root, storages };
+  return { root, storages, torchScript };
 }

@@ -8,7 +8,9 @@ import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULTS, ENV, TABLE, THUMBNAIL_PREFIX, VIDEO_PREFIX } from '../../core/names.ts';
 import { CURSOR_SECRET_ENV } from '../../core/query/cursor.ts';
-import { WORKER_HEALTH_SCRIPT } from '../../cdk/constructs/gpu-worker-service.ts';
+import { IMAGE_MODELS_DIR, WORKER_HEALTH_SCRIPT } from '../../cdk/constructs/gpu-worker-service.ts';
+import { envNamesOf, requiredEnvNamesOf, type SettingFields } from '../../core/settings/define.ts';
+import { QUERY_SETTINGS, SEGMENTER_SETTINGS, SWEEPER_SETTINGS, WORKER_SETTINGS } from '../../core/settings/processes.ts';
 import { QUERY_ROUTES } from '../../cdk/constructs/query-api.ts';
 import { FFMPEG_LAYER_PATH, FFPROBE_LAYER_PATH } from '../../cdk/constructs/ffprobe-layer.ts';
 import { MODEL_MANIFEST_FILE } from '../../cdk/vidx-stack.ts';
@@ -286,11 +288,10 @@ describe('Lambdas', () => {
     });
   });
 
-  it('segmenter environment: table, queue, bucket, prefix, clip length, bundled manifest, ffprobe from the layer', () => {
+  it('segmenter environment: table, queue, prefix, clip length, bundled manifest, ffprobe from the layer', () => {
     expect(envOf(segmenterFnId())).toMatchObject({
       [ENV.table]: ref(tableId()),
       [ENV.queueUrl]: ref(clipQueueId()),
-      [ENV.bucket]: ref(bucketId()),
       [ENV.videoPrefix]: VIDEO_PREFIX,
       [ENV.clipSeconds]: String(DEFAULTS.clipSeconds),
       [ENV.model]: `/var/task/${MODEL_MANIFEST_FILE}`,
@@ -369,7 +370,7 @@ describe('Lambdas', () => {
       [ENV.queueUrl]: 'https://sqs.us-east-1.amazonaws.com/123456789012/q',
       [ENV.table]: 'vidx-test',
     });
-    // BAD_EVENT (not CONFIG_MISSING or MODEL_MANIFEST_BAD): the bundled manifest loaded, the event was refused.
+    // BAD_EVENT (not INVALID_SETTING or MODEL_MANIFEST_BAD): the bundled manifest loaded, the event was refused.
     expect(sg.stdout, sg.stderr).toMatch(/^ERROR BAD_EVENT$/m);
   });
 });
@@ -544,14 +545,13 @@ describe('GPU workers', () => {
     expect(resources[taskDefId()]!.Properties).toMatchObject({ NetworkMode: 'bridge', RequiresCompatibilities: ['EC2'], TaskRoleArn: arn(taskRoleId()) });
   });
 
-  it('worker environment: table, bucket, queue, prefix, event topic and bus, region, health port, CUDA, queue settings', () => {
+  it('worker environment: table, queue, model, event topic and bus, region, health port, CUDA, queue settings', () => {
     const env = Object.fromEntries((workerContainer().Environment as { Name: string; Value: unknown }[]).map((e) => [e.Name, e.Value]));
     expect(env).toEqual({
       [ENV.table]: ref(tableId()),
-      [ENV.bucket]: ref(bucketId()),
       [ENV.queueUrl]: ref(clipQueueId()),
       [ENV.thumbnailQueueUrl]: ref(thumbnailQueueId()),
-      [ENV.videoPrefix]: VIDEO_PREFIX,
+      [ENV.model]: `${IMAGE_MODELS_DIR}/slowfast_r50.json`,
       [ENV.eventTopicArn]: ref(eventTopicId()),
       [ENV.eventBusName]: ref(eventBusId()),
       [ENV.region]: { Ref: 'AWS::Region' },
@@ -564,6 +564,25 @@ describe('GPU workers', () => {
       [ENV.analyses]: 'classify',
       [ENV.keyframeInterval]: '1',
     });
+  });
+
+  type Declared = { fields: SettingFields };
+  it('each process gets exactly the settings its schema reads: every required one, nothing it does not read', () => {
+    // Set by the platform or for it, not read as settings: Node's options, the Powertools service name.
+    const PLATFORM = new Set(['NODE_OPTIONS', 'POWERTOOLS_SERVICE_NAME']);
+    const lambdas: [string, Declared][] = [['vidx-segmenter', SEGMENTER_SETTINGS], ['vidx-query', QUERY_SETTINGS], ['vidx-sweeper', SWEEPER_SETTINGS]];
+    const functions = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function' && (r.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables?.POWERTOOLS_SERVICE_NAME);
+    expect(functions.map(([id]) => envOf(id).POWERTOOLS_SERVICE_NAME).sort()).toEqual(lambdas.map(([name]) => name).sort());
+    const worker = Object.fromEntries((workerContainer().Environment as { Name: string; Value: unknown }[]).map((e) => [e.Name, e.Value]));
+    const sets: [string, Record<string, unknown>, Declared][] = [
+      ...lambdas.map(([name, def]): [string, Record<string, unknown>, Declared] => [name, envOf(functions.find(([id]) => envOf(id).POWERTOOLS_SERVICE_NAME === name)![0]), def]),
+      ['worker', worker, WORKER_SETTINGS],
+    ];
+    for (const [name, env, def] of sets) {
+      const set = Object.keys(env).filter((k) => !PLATFORM.has(k)).sort();
+      expect(set.filter((k) => !envNamesOf(def).includes(k)), `${name} gets variables it does not read`).toEqual([]);
+      expect(requiredEnvNamesOf(def).filter((k) => !set.includes(k)), `${name} misses required variables`).toEqual([]);
+    }
   });
 
   it('service: 0 tasks at creation, on the GPU capacity provider, rolls back failed deployments', () => {

@@ -385,13 +385,13 @@ describe('hostile and broken input gives a typed error, fast', () => {
     expect(await errorCode(readCheckpoint(await fileWith('deflated.pyth', bytes)))).toBe('CHECKPOINT_UNSUPPORTED');
   });
 
-  it('a TorchScript archive: CHECKPOINT_UNSUPPORTED', async () => {
+  it('a TorchScript archive without its data.pkl module tree: CHECKPOINT_FORMAT (see torchscript.test.ts for the readable ones)', async () => {
     const path = join(dir, 'scripted.pt');
     const zip = await StoredZipWriter.create(path);
     await zip.add('scripted/constants.pkl', pickleBytes(Op.PROTO, 2, Op.EMPTY_TUPLE, Op.STOP));
     await zip.add('scripted/code/__torch__.py', Buffer.from('def forward(self): ...\n'));
     await zip.finish();
-    expect(await errorCode(readCheckpoint(path))).toBe('CHECKPOINT_UNSUPPORTED');
+    expect(await errorCode(readCheckpoint(path))).toBe('CHECKPOINT_FORMAT');
   });
 
   const marker = (): string => join(dir, 'pwned');

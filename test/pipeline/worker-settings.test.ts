@@ -15,8 +15,15 @@ import { putVideoFile, type UploadedFile } from '../../cli/local/upload.ts';
 import { s3CreatedEvent } from '../../cli/local/s3-event.ts';
 import { ClipWorker } from '../../gpu-worker/worker.ts';
 import { startWorkerService } from '../../gpu-worker/service.ts';
-import { batchSizeFor, drainPlan, workerSettingsFromEnv } from '../../gpu-worker/settings.ts';
+import { batchSizeFor, drainPlan, workerSettingsOf } from '../../gpu-worker/settings.ts';
 import { ENV, VIDEO_PREFIX } from '../../core/names.ts';
+import { parseSettings } from '../../core/settings/define.ts';
+import { WORKER_SETTINGS } from '../../core/settings/processes.ts';
+
+/** The queue settings of a worker on `device` with `cpus` cores whose environment is `env` (plus the two it cannot do without). */
+function workerSettingsFromEnv(device: string, env: NodeJS.ProcessEnv, cpus: number) {
+  return workerSettingsOf(parseSettings(WORKER_SETTINGS, { [ENV.queueUrl]: 'http://127.0.0.1:9/queue', [ENV.model]: 'model.json', ...env }), device, cpus);
+}
 
 describe('settings', () => {
   it('batch: a full SQS batch on a GPU, one clip per two cores on CPU (a 2-core worker takes one)', () => {
@@ -45,7 +52,7 @@ describe('settings', () => {
     // `vidx local` shortens the poll (Ctrl-C waits for it); never beyond what the stop timeout allows.
     expect(workerSettingsFromEnv('cpu', { [ENV.waitTimeSeconds]: '5' }, 2).waitTimeSeconds).toBe(5);
     for (const env of [{ [ENV.batchSize]: '11' }, { [ENV.stopTimeoutSeconds]: 'soon' }, { [ENV.visibilityTimeoutSeconds]: '10', [ENV.heartbeatSeconds]: '6' }, { [ENV.stopTimeoutSeconds]: '8', [ENV.waitTimeSeconds]: '5' }]) {
-      expect(() => workerSettingsFromEnv('cpu', env, 2)).toThrow(expect.objectContaining({ code: 'WORKER_CONFIG' }));
+      expect(() => workerSettingsFromEnv('cpu', env, 2)).toThrow(expect.objectContaining({ code: 'INVALID_SETTING', variable: Object.keys(env).at(-1) }));
     }
   });
 });

@@ -81,7 +81,7 @@ describe('transient: the surroundings failed, the file may be fine', () => {
   it('anything not proven to be the file (a bug, a condition, a configuration code)', () => {
     expect(isTransient(new TypeError("Cannot read properties of undefined (reading 'x')"))).toBe(true);
     expect(isTransient(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: meta(400) }))).toBe(true);
-    expect(isTransient(new VidxError('CONFIG_MISSING', 'VIDX_MODEL is not set'))).toBe(true);
+    expect(isTransient(new VidxError('INVALID_SETTING', 'VIDX_MODEL is not set'))).toBe(true);
     // A worker of another model, jobs lost after the sweeper's re-enqueues: a deployment fixed later retries them.
     expect(isTransient(new VidxError('MODEL_MISMATCH', 'the clip was planned for model i3d_r50 but this worker runs slowfast_r50'))).toBe(true);
     expect(isTransient(new VidxError('STALLED', 'no progress after 3 re-enqueue(s)'))).toBe(true);

@@ -17,6 +17,14 @@ export class PyCall {
   ) {}
 }
 
+/** An object built without calling anything: GLOBAL cls, (), NEWOBJ, then BUILD with `state` (TorchScript modules). */
+export class PyObject {
+  constructor(
+    readonly cls: PyGlobal,
+    readonly state: PyValue,
+  ) {}
+}
+
 export class PyTuple {
   constructor(readonly items: readonly PyValue[]) {}
 }
@@ -39,6 +47,7 @@ export type PyValue =
   | PyGlobal
   | PyCall
   | PyTuple
+  | PyObject
   | PyPersistent;
 
 /** Items per APPENDS/SETITEMS, as CPython batches them. */
@@ -200,6 +209,14 @@ export function pickle(value: PyValue, invalid: (why: string) => Error): Buffer 
     else if (v instanceof PyPersistent) {
       write(v.pid);
       out.u8(Op.BINPERSID);
+    } else if (v instanceof PyObject) {
+      guard(v, () => {
+        writeGlobal(v.cls);
+        out.u8(Op.EMPTY_TUPLE);
+        out.u8(Op.NEWOBJ);
+        write(v.state);
+        out.u8(Op.BUILD);
+      });
     } else if (v instanceof PyCall) {
       guard(v, () => {
         writeGlobal(v.fn);
