@@ -10,7 +10,7 @@ import { DEFAULTS, ENV, TABLE, THUMBNAIL_PREFIX, VIDEO_PREFIX } from '../../core
 import { CURSOR_SECRET_ENV } from '../../core/query/cursor.ts';
 import { IMAGE_MODELS_DIR, WORKER_HEALTH_SCRIPT } from '../../cdk/constructs/gpu-worker-service.ts';
 import { envNamesOf, requiredEnvNamesOf, type SettingFields } from '../../core/settings/define.ts';
-import { QUERY_SETTINGS, SEGMENTER_SETTINGS, SWEEPER_SETTINGS, WORKER_SETTINGS } from '../../core/settings/processes.ts';
+import { QUERY_SETTINGS, SEGMENTER_SETTINGS, SWEEPER_SETTINGS, THUMBNAIL_SETTINGS, WORKER_SETTINGS } from '../../core/settings/processes.ts';
 import { QUERY_ROUTES } from '../../cdk/constructs/query-api.ts';
 import { FFMPEG_LAYER_PATH, FFPROBE_LAYER_PATH } from '../../cdk/constructs/ffprobe-layer.ts';
 import { MODEL_MANIFEST_FILE } from '../../cdk/vidx-stack.ts';
@@ -570,7 +570,7 @@ describe('GPU workers', () => {
   it('each process gets exactly the settings its schema reads: every required one, nothing it does not read', () => {
     // Set by the platform or for it, not read as settings: Node's options, the Powertools service name.
     const PLATFORM = new Set(['NODE_OPTIONS', 'POWERTOOLS_SERVICE_NAME']);
-    const lambdas: [string, Declared][] = [['vidx-segmenter', SEGMENTER_SETTINGS], ['vidx-query', QUERY_SETTINGS], ['vidx-sweeper', SWEEPER_SETTINGS]];
+    const lambdas: [string, Declared][] = [['vidx-segmenter', SEGMENTER_SETTINGS], ['vidx-query', QUERY_SETTINGS], ['vidx-sweeper', SWEEPER_SETTINGS], ['vidx-thumbnails', THUMBNAIL_SETTINGS]];
     const functions = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function' && (r.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables?.POWERTOOLS_SERVICE_NAME);
     expect(functions.map(([id]) => envOf(id).POWERTOOLS_SERVICE_NAME).sort()).toEqual(lambdas.map(([name]) => name).sort());
     const worker = Object.fromEntries((workerContainer().Environment as { Name: string; Value: unknown }[]).map((e) => [e.Name, e.Value]));
