@@ -12,6 +12,7 @@ export const UNIT_TESTS = [
   'test/analyze/score-loop.test.ts',
   'test/cli/upload.test.ts',
   'test/detection/detection-core.test.ts',
+  'test/detection/tracking.test.ts',
   'test/labels/match.test.ts',
   'test/models/checkpoint.test.ts',
   'test/models/clip-tokenizer.test.ts',
@@ -28,6 +29,7 @@ export const UNIT_TESTS = [
   'test/teach/linear-probe.test.ts',
   'test/vectors/memory.test.ts',
   'test/video/windows.test.ts',
+  'test/web/page-logic.test.ts',
   'test/web/person-boxes.test.ts',
 ];
 

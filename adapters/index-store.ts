@@ -152,19 +152,22 @@ export class IndexStore implements PipelineIndex {
 
   /**
    * Marks the revision indexed with its segment count (only if it is still the current one and not
-   * failed): `indexed_with_gaps` with the gaps when some clips failed for good, else `indexed`.
+   * failed): `indexed_with_gaps` with the gaps when some clips failed for good, else `indexed`;
+   * `coverAt` = the time of the thumbnail that stands for the video (its best segment's).
    */
-  async markIndexed(videoId: string, etag: string, segments: number, made?: ModelRef, gaps: readonly Gap[] = []): Promise<boolean> {
+  async markIndexed(videoId: string, etag: string, segments: number, made?: ModelRef, coverAt?: number, gaps: readonly Gap[] = []): Promise<boolean> {
     const now = this.now().toISOString();
+    const cover = coverAt !== undefined;
     const withGaps = gaps.length > 0;
     return this.guardedUpdate(
       videoId,
       etag,
-      `SET #status = :indexed, #segments = :n, #indexedAt = :now, #updatedAt = :now, #GSI1SK = :gsk${made ? ', #made = :made' : ''}${withGaps ? ', #gaps = :gaps' : ''} REMOVE #reason, #errorCode${withGaps ? '' : ', #gaps'}`,
-      { '#status': 'status', '#segments': 'segments', '#indexedAt': 'indexedAt', '#updatedAt': 'updatedAt', '#GSI1SK': 'GSI1SK', '#reason': 'reason', '#errorCode': 'errorCode', '#gaps': 'gaps', ...(made ? { '#made': 'indexedWith' } : {}) },
+      `SET #status = :indexed, #segments = :n, #indexedAt = :now, #updatedAt = :now, #GSI1SK = :gsk${made ? ', #made = :made' : ''}${cover ? ', #coverAt = :cover' : ''}${withGaps ? ', #gaps = :gaps' : ''} REMOVE #reason, #errorCode${cover ? '' : ', #coverAt'}${withGaps ? '' : ', #gaps'}`,
+      { '#status': 'status', '#segments': 'segments', '#indexedAt': 'indexedAt', '#updatedAt': 'updatedAt', '#GSI1SK': 'GSI1SK', '#reason': 'reason', '#errorCode': 'errorCode', '#coverAt': 'coverAt', '#gaps': 'gaps', ...(made ? { '#made': 'indexedWith' } : {}) },
       {
         ':indexed': withGaps ? 'indexed_with_gaps' : 'indexed', ':failed': 'failed', ':n': segments, ':now': now, ':gsk': videoGsiSk(now, videoId),
         ...(made ? { ':made': ModelRefSchema.parse(made) } : {}),
+        ...(cover ? { ':cover': coverAt } : {}),
         ...(withGaps ? { ':gaps': gaps.map((g) => GapSchema.parse(g)) } : {}),
       },
       '#status <> :failed',

@@ -13,7 +13,7 @@ export const ACTIONS = {
   workerTable: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem'],
   queryTable: ['dynamodb:GetItem', 'dynamodb:Query'],
   queryIndex: ['dynamodb:Query'],
-  uploadVideo: ['s3:PutObject'], // the query API signs upload PUTs under the video prefix
+  uploadVideo: ['s3:PutObject', 's3:AbortMultipartUpload'], // the query API signs upload PUTs (single and multipart) under the video prefix
   writeThumbnails: ['s3:PutObject', 's3:DeleteObject'], // one JPEG per segment under the thumbnail prefix; an older revision's are deleted
   listThumbnails: ['s3:ListBucket'], // on the bucket, limited to the thumbnail prefix by condition
 } as const;

@@ -96,6 +96,7 @@ const CODES = {
   EXPORT_TOO_LARGE: { hint: 'export as csv or vtt, or raise minDuration/threshold to merge segments', http: 422 },
   TIMELINE_CHANGING: { hint: 'try again in a few seconds', http: 409 },
   MODEL_NOT_RUNNING: { hint: 'restart `vidx local --model <that manifest>`, then re-index', http: 409 },
+  VIDEO_BUSY: { hint: 'wait until the video is indexed or failed, then delete it', http: 409 },
   REINDEX_NO_PLAN: { hint: 'upload the file again (a new revision is planned from scratch)' },
 
   // Query API (and the local API's own routes)

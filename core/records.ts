@@ -184,6 +184,8 @@ export const VideoRecordSchema = z.object({
   modelSha256: z.string().optional(),
   /** The model that made the timeline now stored: set when a revision is indexed. */
   indexedWith: ModelRefSchema.optional(),
+  /** Time of the thumbnail that stands for the indexed revision in lists (its best segment's). */
+  coverAt: z.number().nonnegative().optional(),
   /** Id of the done/failed event delivered for this revision (set after delivery). */
   notifiedEvent: z.string().optional(),
   clipsTotal: z.number().int().nonnegative(),

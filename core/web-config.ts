@@ -18,5 +18,9 @@ export const WebConfigSchema = z.object({
       scopes: z.array(z.string()).min(1),
     })
     .optional(),
+  /** The clip model the stack runs, when the server knows it (`vidx local` does): shown in the page's header from the start. */
+  model: z.object({ architecture: z.string(), trained: z.boolean() }).optional(),
+  /** The server takes retry (POST /_local/reindex) and delete (DELETE /_local/videos/{id}): `vidx local` does. */
+  manage: z.boolean().optional(),
 });
 export type WebConfig = z.infer<typeof WebConfigSchema>;

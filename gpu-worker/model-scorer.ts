@@ -132,7 +132,7 @@ export function createModelScorer(o: ModelScorerOptions): ClipScorer {
       let inferMs = 0;
       let detected: ScoreOutput['keyframes'];
       if (o.detection) {
-        // Detection runs one keyframe at a time (a keyframe's people are one action-model batch); see docs/decisions.md.
+        // The detector takes one keyframe a run; the action model takes the clip's keyframes with people in batches (defaultActionBatch by device); see docs/decisions.md.
         const d = await detectKeyframes(source, info, keyframes ?? [], o.detection, { scoreThreshold: o.detection.scoreThreshold, maxPeople: o.detection.maxPeople, signal });
         detected = d.keyframes;
         inferMs += d.timings.detectorMs + d.timings.actionMs;

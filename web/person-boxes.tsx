@@ -63,7 +63,22 @@ const pct = (f: number) => `${(f * 100).toFixed(3)}%`;
 /** A box this close to the top (fraction of the picture) gets its label inside, not above it. */
 const LABEL_ROOM = 0.08;
 
-export function PersonBoxes(props: { boxes: readonly PersonBox[]; rect: ContentRect }) {
+/** Relative luminance of `#RRGGBB` (WCAG 2). */
+function luminance(hex: string): number {
+  const [r, g, b] = [1, 3, 5].map((i) => {
+    const c = parseInt(hex.slice(i, i + 2), 16) / 255;
+    return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  });
+  return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+}
+
+/** Black or white, whichever reads better on `background` (WCAG contrast ratio). */
+export function labelInk(background: string): '#000' | '#fff' {
+  const l = luminance(background);
+  return (1.05 / (l + 0.05) >= (l + 0.05) / 0.05 ? '#fff' : '#000');
+}
+
+export function PersonBoxes(props: { boxes: readonly PersonBox[]; rect: ContentRect; picked?: number | undefined }) {
   const { rect } = props;
   if (props.boxes.length === 0) return null;
   return (
@@ -72,8 +87,14 @@ export function PersonBoxes(props: { boxes: readonly PersonBox[]; rect: ContentR
         const [x1, y1, x2, y2] = p.box;
         const colour = personColour(p.person);
         return (
-          <div key={p.person} class={y1 < LABEL_ROOM ? 'person-box label-inside' : 'person-box'} data-testid="person-box" data-person={p.person} style={{ left: pct(x1), top: pct(y1), width: pct(x2 - x1), height: pct(y2 - y1), borderColor: colour }}>
-            <span style={{ background: colour }}>
+          <div
+            key={p.person}
+            class={`person-box${y1 < LABEL_ROOM ? ' label-inside' : ''}${props.picked === p.person ? ' picked' : props.picked !== undefined ? ' other' : ''}`}
+            data-testid="person-box"
+            data-person={p.person}
+            style={{ left: pct(x1), top: pct(y1), width: pct(x2 - x1), height: pct(y2 - y1), borderColor: colour }}
+          >
+            <span style={{ background: colour, color: labelInk(colour) }}>
               person {p.person}
               {p.actions.length > 0 ? `: ${p.actions.slice(0, 2).join(', ')}` : ''}
             </span>

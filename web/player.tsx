@@ -5,27 +5,39 @@
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { TimelineResponse } from '../core/query/responses.ts';
-import type { Api } from './api.ts';
+import { EXPORT_FORMATS, type ExportFormat } from '../core/export/formats.ts';
+import { personColour } from '../core/detection/colours.ts';
+import { isUnreachable, type Api } from './api.ts';
 import { playable, range, score, seconds, shade, statusText, videoName } from './format.ts';
-import type { Moment } from './search.tsx';
+import { momentQuery, type MomentLink } from './links.ts';
+import { resultTitle, type Moment } from './search.tsx';
 import { GifPlayer, gifPlayable, type GifSeek } from './gif-player.tsx';
 import { boxesAt, containRect, keyframeInterval, PersonBoxes, type ContentRect } from './person-boxes.tsx';
 
 export interface Opened {
   videoId: string;
-  /** The moment to play from and mark; absent = from the start. */
+  /** The moment to play from and mark; absent = from `at`, or the start. */
   moment?: Pick<Moment, 'label' | 'start' | 'end'>;
+  /** Where to start without a segment to mark (a link to a moment). */
+  at?: number;
+  /** The person to pick out: their box drawn thicker, their lanes marked. */
+  person?: number;
 }
 
-export function Player(props: { api: Api; opened: Opened; onClose(): void }) {
-  const { videoId, moment } = props.opened;
+const EXPORT_NAMES: Readonly<Record<ExportFormat, string>> = { vtt: 'WebVTT', csv: 'CSV', edl: 'EDL', json: 'JSON' };
+
+export function Player(props: { api: Api; opened: Opened; onClose(): void; onMoved(link: MomentLink): void }) {
+  const { videoId, moment, person } = props.opened;
+  const startAt = moment?.start ?? props.opened.at ?? 0;
+  const [copied, setCopied] = useState('');
+  const [exportError, setExportError] = useState('');
   const [url, setUrl] = useState<string>();
   const [timeline, setTimeline] = useState<TimelineResponse>();
   const [error, setError] = useState('');
-  const [now, setNow] = useState(moment?.start ?? 0);
+  const [now, setNow] = useState(startAt);
   const [mark, setMark] = useState(moment);
   const video = useRef<HTMLVideoElement>(null);
-  const [gifSeek, setGifSeek] = useState<GifSeek>({ at: moment?.start ?? 0, n: 0 });
+  const [gifSeek, setGifSeek] = useState<GifSeek>({ at: startAt, n: 0 });
   const heading = useRef<HTMLHeadingElement>(null);
   const [rect, setRect] = useState<ContentRect>();
   // Where the picture is drawn inside the <video> (letterboxed), so person boxes land on it.
@@ -43,12 +55,43 @@ export function Player(props: { api: Api; opened: Opened; onClose(): void }) {
     setTimeline(undefined);
     setError('');
     setMark(moment);
-    setNow(moment?.start ?? 0);
-    setGifSeek((g) => ({ at: moment?.start ?? 0, n: g.n + 1 }));
+    setNow(startAt);
+    setCopied('');
+    setExportError('');
+    setGifSeek((g) => ({ at: startAt, n: g.n + 1 }));
     heading.current?.focus();
-    props.api.media(videoId).then((m) => setUrl(m.url), (e: Error) => setError(e.message));
-    props.api.timeline(videoId).then(setTimeline, (e: Error) => setError(e.message));
-  }, [videoId, moment?.start, moment?.label]);
+    const failed = (e: Error) => setError(isUnreachable(e) ? 'The video could not be loaded: no answer from the server.' : e.message);
+    props.api.media(videoId).then((m) => setUrl(m.url), failed);
+    props.api.timeline(videoId).then(setTimeline, failed);
+  }, [videoId, startAt, moment?.label, person]);
+
+  const link = (): MomentLink => ({ video: videoId, t: now, ...(person !== undefined ? { person } : {}) });
+  const copyLink = async () => {
+    const l = link();
+    props.onMoved(l);
+    const url = `${location.origin}${location.pathname}${momentQuery(l)}`;
+    try {
+      await navigator.clipboard.writeText(url);
+      setCopied(`Link copied: ${url}`);
+    } catch (_e) {
+      setCopied(`Copy this link: ${url}`); // no clipboard access (an insecure origin, a refusal)
+    }
+  };
+  const download = async (format: ExportFormat) => {
+    setExportError('');
+    try {
+      const blob = await props.api.export(videoId, format);
+      const a = document.createElement('a');
+      a.href = URL.createObjectURL(blob);
+      a.download = `${(key ? videoName(key) : videoId).replace(/\.[^.]+$/, '')}.${format}`;
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(a.href), 60_000);
+    } catch (e) {
+      setExportError(`The ${EXPORT_NAMES[format]} export failed: ${(e as Error).message}`);
+    }
+  };
 
   const key = timeline?.video.key ?? '';
   const seek = (t: number, play = true) => {
@@ -90,11 +133,11 @@ export function Player(props: { api: Api; opened: Opened; onClose(): void }) {
             data-testid="player"
             onLoadedMetadata={() => {
               measure();
-              seek(moment?.start ?? 0, moment !== undefined);
+              seek(startAt, moment !== undefined || props.opened.at !== undefined);
             }}
             onTimeUpdate={(e) => setNow(e.currentTarget.currentTime)}
           />
-          {rect && timeline && <PersonBoxes boxes={boxesAt(timeline.segments, now, keyframeInterval(timeline.segments))} rect={rect} />}
+          {rect && timeline && <PersonBoxes boxes={boxesAt(timeline.segments, now, keyframeInterval(timeline.segments))} rect={rect} picked={person} />}
         </div>
       )}
       {url && key && !playable(key) && gifPlayable() && (
@@ -114,13 +157,37 @@ export function Player(props: { api: Api; opened: Opened; onClose(): void }) {
       )}
       {mark && (
         <p class="moment">
-          {mark.label}: {range(mark.start, mark.end)}
+          {resultTitle({ kind: person !== undefined ? 'person' : 'clip', person, label: mark.label })}: {range(mark.start, mark.end)}
+        </p>
+      )}
+      <div class="tools">
+        <button type="button" onClick={() => void copyLink()}>
+          Copy link to {seconds(now)}
+        </button>
+        <span class="exports" role="group" aria-label="Export the timeline">
+          <span aria-hidden="true">Export:</span>
+          {(['vtt', 'csv', 'edl', 'json'] as const).filter((f) => EXPORT_FORMATS.includes(f)).map((f) => (
+            <button key={f} type="button" data-format={f} aria-label={`Export ${EXPORT_NAMES[f]}`} onClick={() => void download(f)}>
+              {EXPORT_NAMES[f]}
+            </button>
+          ))}
+        </span>
+      </div>
+      {copied && (
+        <p class="status copied" role="status">
+          {copied}
+        </p>
+      )}
+      {exportError && (
+        <p class="error" role="alert">
+          {exportError}
         </p>
       )}
       {timeline && (
         <Timeline
           timeline={timeline}
           duration={duration}
+          picked={person}
           onPick={(s) => {
             setMark(s);
             seek(s.start);
@@ -137,20 +204,67 @@ function pct(t: number, duration: number): string {
 
 type Seg = TimelineResponse['segments'][number];
 
-/** The lane of a segment: the action, or person N + action for per-person detections. */
-function laneOf(s: Seg): string {
-  return s.kind === 'person' && s.person !== undefined ? `person ${s.person} · ${s.label}` : s.label;
+/** The timeline's lanes: one per action over the whole frame, and one group per person (a lane per action of theirs). */
+export function laneGroups(segments: readonly Seg[]): { clip: Map<string, Seg[]>; people: Map<number, Map<string, Seg[]>> } {
+  const clip = new Map<string, Seg[]>();
+  const people = new Map<number, Map<string, Seg[]>>();
+  for (const s of segments) {
+    if (s.kind === 'person' && s.person !== undefined) {
+      const lanes = people.get(s.person) ?? new Map<string, Seg[]>();
+      lanes.set(s.label, [...(lanes.get(s.label) ?? []), s]);
+      people.set(s.person, lanes);
+    } else {
+      clip.set(s.label, [...(clip.get(s.label) ?? []), s]);
+    }
+  }
+  return { clip, people: new Map([...people].sort((a, b) => a[0] - b[0])) };
 }
 
-export function Timeline(props: { timeline: TimelineResponse; duration: number; onPick(s: Seg): void }) {
-  const { timeline, duration } = props;
+function Lanes(props: { lanes: Map<string, Seg[]>; end: number; group: string; who?: number; onPick(s: Seg): void }) {
   const [hover, setHover] = useState<{ text: string; left: string; lane: string }>();
-  const lanes = new Map<string, Seg[]>();
-  for (const s of timeline.segments) {
-    const lane = laneOf(s);
-    lanes.set(lane, [...(lanes.get(lane) ?? []), s]);
-  }
+  return (
+    <ul class="lanes">
+      {[...props.lanes].map(([lane, segs]) => (
+        <li key={lane} class="lane" data-group={props.group}>
+          <span class="lane-name">{lane}</span>
+          <span class="lane-bars">
+            {segs.map((s) => {
+              const text = `${props.who !== undefined ? `person ${props.who}, ` : ''}${s.label}, ${range(s.start, s.end)}, score ${score(s.score)}`;
+              return (
+                <button
+                  key={`${s.start}`}
+                  type="button"
+                  class="bar"
+                  data-start={s.start}
+                  aria-label={`Play ${text}`}
+                  title={text}
+                  style={{ left: pct(s.start, props.end), width: pct(Math.max(s.end - s.start, props.end / 400), props.end), background: shade(s.score) }}
+                  onMouseEnter={() => setHover({ text, left: pct(s.start, props.end), lane })}
+                  onFocus={() => setHover({ text, left: pct(s.start, props.end), lane })}
+                  onMouseLeave={() => setHover(undefined)}
+                  onBlur={() => setHover(undefined)}
+                  onClick={() => props.onPick(s)}
+                />
+              );
+            })}
+            {hover?.lane === lane && (
+              <span class="tip" role="tooltip" style={{ left: hover.left }}>
+                {hover.text}
+              </span>
+            )}
+          </span>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+export function Timeline(props: { timeline: TimelineResponse; duration: number; picked?: number | undefined; onPick(s: Seg): void }) {
+  const { timeline, duration } = props;
+  const { clip, people } = laneGroups(timeline.segments);
   const end = duration > 0 ? duration : Math.max(1, ...timeline.segments.map((s) => s.end));
+  const pickedGroup = useRef<HTMLLIElement>(null);
+  useEffect(() => pickedGroup.current?.scrollIntoView?.({ block: 'nearest' }), [props.picked, timeline]);
   return (
     <div class="timeline" aria-labelledby="timeline-title">
       <h3 id="timeline-title">Timeline</h3>
@@ -159,40 +273,30 @@ export function Timeline(props: { timeline: TimelineResponse; duration: number; 
         {timeline.message ? ` — ${timeline.message}` : ''}
         {timeline.truncated ? ' (only the first segments are shown)' : ''}
       </p>
-      {lanes.size === 0 && <p>No segments.</p>}
-      <ul class="lanes">
-        {[...lanes].map(([lane, segs]) => (
-          <li key={lane} class="lane">
-            <span class="lane-name">{lane}</span>
-            <span class="lane-bars">
-              {segs.map((s) => {
-                const text = `${s.label}, ${range(s.start, s.end)}, score ${score(s.score)}`;
-                return (
-                  <button
-                    key={`${s.start}`}
-                    type="button"
-                    class="bar"
-                    data-start={s.start}
-                    aria-label={`Play ${text}`}
-                    title={text}
-                    style={{ left: pct(s.start, end), width: pct(Math.max(s.end - s.start, end / 400), end), background: shade(s.score) }}
-                    onMouseEnter={() => setHover({ text, left: pct(s.start, end), lane })}
-                    onFocus={() => setHover({ text, left: pct(s.start, end), lane })}
-                    onMouseLeave={() => setHover(undefined)}
-                    onBlur={() => setHover(undefined)}
-                    onClick={() => props.onPick(s)}
-                  />
-                );
-              })}
-              {hover?.lane === lane && (
-                <span class="tip" role="tooltip" style={{ left: hover.left }}>
-                  {hover.text}
+      {timeline.segments.length === 0 && <p>No segments.</p>}
+      {clip.size > 0 && (
+        <>
+          {people.size > 0 && <h4 class="group-head">Whole frame</h4>}
+          <Lanes lanes={clip} end={end} group="clip" onPick={props.onPick} />
+        </>
+      )}
+      {people.size > 0 && (
+        <ul class="people" aria-label="People">
+          {[...people].map(([who, lanes]) => (
+            <li key={who} class={`person-group${props.picked === who ? ' picked' : ''}`} data-person={who} ref={props.picked === who ? pickedGroup : undefined}>
+              <h4 class="group-head">
+                <span class="swatch" style={{ background: personColour(who) }} aria-hidden="true" />
+                person {who}
+                <span class="count">
+                  {' '}
+                  · {lanes.size} action{lanes.size === 1 ? '' : 's'}
                 </span>
-              )}
-            </span>
-          </li>
-        ))}
-      </ul>
+              </h4>
+              <Lanes lanes={lanes} end={end} group={`person-${who}`} who={who} onPick={props.onPick} />
+            </li>
+          ))}
+        </ul>
+      )}
       <p class="axis" aria-hidden="true">
         <span>0</span>
         <span>{seconds(end)}</span>

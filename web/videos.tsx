@@ -2,19 +2,43 @@
 /**
  * The videos, newest first, with their status followed without reload (every 2 s while one is
  * queued or processing, else every 15 s), and upload by drag and drop or a file picker: each file
- * goes to a presigned PUT under the video prefix, then indexes like any upload.
+ * goes to storage under the video prefix (web/upload.ts: in parts when large), then indexes like
+ * any upload. The files of a drop go one after another; one that fails says why on its own line
+ * and the next one starts all the same.
  */
 import { useEffect, useState } from 'preact/hooks';
 import type { VideoView } from '../core/query/responses.ts';
-import { putFile, type Api } from './api.ts';
+import { isUnreachable, type Api } from './api.ts';
+import { failureText } from './failure.ts';
 import { statusText, videoName } from './format.ts';
+import { uploadFile } from './upload.ts';
 
 const BUSY_POLL_MS = 2000;
 const IDLE_POLL_MS = 15_000;
 
-export function Videos(props: { api: Api; onOpen(videoId: string): void; onList(videos: VideoView[]): void }) {
+export function Videos(props: { api: Api; manage: boolean; onOpen(videoId: string): void; onList(videos: VideoView[]): void; onClosed?(videoId: string): void }) {
   const [videos, setVideos] = useState<VideoView[]>();
   const [error, setError] = useState('');
+  const [said, setSaid] = useState<Record<string, string>>({});
+  const say = (id: string, text: string) => setSaid((all) => ({ ...all, [id]: text }));
+  const retry = (v: VideoView) =>
+    props.api.retry(v.videoId).then(
+      (text) => {
+        say(v.videoId, text);
+        setTick((t) => t + 1);
+      },
+      (e: Error) => say(v.videoId, `retry failed: ${e.message}`),
+    );
+  const remove = (v: VideoView) => {
+    if (!window.confirm(`Delete ${videoName(v.key)}, its timeline and its file from vidx?`)) return;
+    props.api.remove(v.videoId).then(
+      () => {
+        props.onClosed?.(v.videoId);
+        setTick((t) => t + 1);
+      },
+      (e: Error) => say(v.videoId, `delete failed: ${e.message}`),
+    );
+  };
   const [tick, setTick] = useState(0);
 
   useEffect(() => {
@@ -32,7 +56,8 @@ export function Videos(props: { api: Api; onOpen(videoId: string): void; onList(
         },
         (e: Error) => {
           if (!alive) return;
-          setError(e.message);
+          setError(isUnreachable(e) ? '' : e.message); // no answer at all: said once, for the whole page
+
           timer = window.setTimeout(poll, IDLE_POLL_MS);
         },
       );
@@ -53,7 +78,7 @@ export function Videos(props: { api: Api; onOpen(videoId: string): void; onList(
           {error}
         </p>
       )}
-      {videos && videos.length === 0 && <p>No videos yet: upload one.</p>}
+      {videos && videos.length === 0 && <p>No videos yet: drop one above to begin.</p>}
       {videos && videos.length > 0 && (
         <table>
           <caption class="sr-only">Videos, newest first</caption>
@@ -69,16 +94,41 @@ export function Videos(props: { api: Api; onOpen(videoId: string): void; onList(
             {videos.map((v) => (
               <tr key={v.videoId} data-status={v.status}>
                 <td>
-                  <button type="button" class="link" onClick={() => props.onOpen(v.videoId)}>
-                    {videoName(v.key)}
-                  </button>
+                  <div class="name">
+                    {v.thumbnail ? <img class="thumb" src={v.thumbnail} alt="" loading="lazy" width={96} height={54} /> : <span class="thumb" aria-hidden="true" />}
+                    <button type="button" class="link" onClick={() => props.onOpen(v.videoId)}>
+                      {videoName(v.key)}
+                    </button>
+                  </div>
                 </td>
                 <td class={`st st-${v.status}`}>
                   {v.status === 'processing' && v.clipsTotal ? <progress max={v.clipsTotal} value={v.clipsDone} aria-hidden="true" /> : null}
-                  <span data-testid="status">{statusText(v)}</span>
+                  <span data-testid="status">{v.status === 'failed' ? 'failed' : statusText(v)}</span>
+                  {v.status === 'failed' && (
+                    <span class="why" data-testid="failure">
+                      {failureText(v)}
+                    </span>
+                  )}
+                  {props.manage && (v.status === 'failed' || v.status === 'indexed') && (
+                    <span class="row-actions">
+                      {v.status === 'failed' && (
+                        <button type="button" onClick={() => void retry(v)} aria-label={`Retry ${videoName(v.key)}`}>
+                          Retry
+                        </button>
+                      )}
+                      <button type="button" onClick={() => remove(v)} aria-label={`Delete ${videoName(v.key)}`}>
+                        Delete
+                      </button>
+                    </span>
+                  )}
+                  {said[v.videoId] && (
+                    <span class="why" role="status">
+                      {said[v.videoId]}
+                    </span>
+                  )}
                 </td>
-                <td>{v.duration !== undefined ? `${v.duration.toFixed(1)} s` : '–'}</td>
-                <td>{v.createdAt ? new Date(v.createdAt).toLocaleString() : '–'}</td>
+                <td data-label="Length">{v.duration !== undefined ? `${v.duration.toFixed(1)} s` : '–'}</td>
+                <td data-label="Uploaded">{v.createdAt ? new Date(v.createdAt).toLocaleString() : '–'}</td>
               </tr>
             ))}
           </tbody>
@@ -91,6 +141,7 @@ export function Videos(props: { api: Api; onOpen(videoId: string): void; onList(
 interface Sending {
   name: string;
   fraction: number;
+  started?: boolean;
   error?: string;
   done?: boolean;
 }
@@ -100,16 +151,18 @@ function Upload(props: { api: Api; onUploaded(): void }) {
   const [sending, setSending] = useState<Sending[]>([]);
 
   const send = async (files: FileList | null) => {
-    for (const file of Array.from(files ?? [])) {
+    const list = Array.from(files ?? []);
+    // Every file of the drop is listed at once, waiting its turn.
+    setSending((all) => [...all.filter((x) => !list.some((f) => f.name === x.name)), ...list.map((f) => ({ name: f.name, fraction: 0 }))]);
+    for (const file of list) {
       const update = (s: Partial<Sending>) => setSending((all) => all.map((x) => (x.name === file.name ? { ...x, ...s } : x)));
-      setSending((all) => [...all.filter((x) => x.name !== file.name), { name: file.name, fraction: 0 }]);
+      update({ started: true });
       try {
-        const target = await props.api.uploadUrl(file.name, file.type || 'application/octet-stream');
-        await putFile(target.url, target.headers, file, (fraction) => update({ fraction }));
+        await uploadFile(props.api, file, (fraction) => update({ fraction }));
         update({ fraction: 1, done: true });
         props.onUploaded();
       } catch (e) {
-        update({ error: (e as Error).message });
+        update({ error: isUnreachable(e) ? 'no answer from the server' : (e as Error).message });
       }
     }
   };
@@ -136,8 +189,19 @@ function Upload(props: { api: Api; onUploaded(): void }) {
       {sending.length > 0 && (
         <ul class="sending" aria-live="polite">
           {sending.map((s) => (
-            <li key={s.name}>
-              {s.name}: {s.error ? `failed: ${s.error}` : s.done ? 'uploaded (status below)' : `${Math.round(s.fraction * 100)} %`}
+            <li key={s.name} data-file={s.name} class={s.error ? 'error' : undefined}>
+              <span class="file">{s.name}</span>:{' '}
+              {s.error ? (
+                <span role="alert">failed: {s.error}</span>
+              ) : s.done ? (
+                'uploaded (status below)'
+              ) : s.started ? (
+                <>
+                  <progress max={1} value={s.fraction} aria-label={`upload of ${s.name}`} /> {Math.round(s.fraction * 100)} %
+                </>
+              ) : (
+                'waiting'
+              )}
             </li>
           ))}
         </ul>

@@ -9,7 +9,7 @@ import { Construct } from 'constructs';
 import type { VidxConfig } from '../config.ts';
 
 /** The query Lambda's routes (ARCHITECTURE.md, "Query API"); all GET. */
-export const QUERY_ROUTES = ['/actions', '/search', '/videos', '/videos/{id}', '/videos/{id}/timeline', '/videos/{id}/media', '/upload-url'] as const;
+export const QUERY_ROUTES = ['/actions', '/search', '/videos', '/videos/{id}', '/videos/{id}/timeline', '/videos/{id}/media', '/upload-url', '/upload-parts'] as const;
 
 export interface QueryApiProps {
   readonly handler: lambda.IFunction;

@@ -43,7 +43,8 @@ export class VideoBucket extends Construct {
       serverAccessLogsPrefix: 'videos-bucket/',
       cors: [
         {
-          allowedMethods: [s3.HttpMethods.GET, s3.HttpMethods.HEAD, s3.HttpMethods.PUT],
+          // POST and DELETE: the page's multipart uploads (create, complete, abort), all presigned.
+          allowedMethods: [s3.HttpMethods.GET, s3.HttpMethods.HEAD, s3.HttpMethods.PUT, s3.HttpMethods.POST, s3.HttpMethods.DELETE],
           allowedOrigins: [...props.corsAllowedOrigins],
           allowedHeaders: ['*'],
           exposedHeaders: ['ETag'],

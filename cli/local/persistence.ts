@@ -12,7 +12,7 @@
  *   for another model than the one the stack now runs is indexed again with it. A finished
  *   revision whose event was never delivered gets it now.
  */
-import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync, createWriteStream } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
@@ -62,6 +62,11 @@ export class LocalObjectKeeper {
     await pipeline(r.Body as Readable, createWriteStream(tmp));
     renameSync(tmp, join(this.dir, `${id}.bin`));
     writeFileSync(join(this.dir, `${id}.json`), JSON.stringify({ bucket, key } satisfies Kept));
+  }
+
+  /** Drops the kept copy of a video's object (the video was deleted). */
+  forget(videoId: string): void {
+    for (const ext of ['.bin', '.bin.part', '.json']) rmSync(join(this.dir, `${videoId}${ext}`), { force: true });
   }
 
   /** Puts every kept object the emulator does not have back into it. Returns how many. */

@@ -3,7 +3,10 @@
  * (VIDX_MEDIA_ENDPOINT), which this forwards to the emulator as is, streaming both ways (ranges
  * for seeking included). Same origin as the page, so no CORS. After a PUT under the video prefix
  * succeeds it delivers the S3 ObjectCreated event, as S3 would (the emulator sends none), before
- * answering: the upload is then known to the index when the browser hears back.
+ * answering: the upload is then known to the index when the browser hears back. Multipart uploads
+ * (the page sends large files in parts) pass through the same way: POST ?uploads starts one, PUTs
+ * of ?partNumber&uploadId send the parts, and the POST ?uploadId that completes it delivers the
+ * event for the whole object.
  */
 import { request, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { RawRoute } from './http-adapter.ts';
@@ -17,6 +20,7 @@ export interface PutObjectSeen {
   etag: string;
 }
 
+const PROXIED_METHODS: readonly string[] = ['GET', 'HEAD', 'PUT', 'POST', 'DELETE'];
 const FORWARDED_REQUEST_HEADERS = ['range', 'content-type', 'content-length', 'if-none-match', 'if-modified-since'];
 const FORWARDED_RESPONSE_HEADERS = ['content-type', 'content-length', 'content-range', 'accept-ranges', 'etag', 'last-modified', 'cache-control'];
 
@@ -26,8 +30,8 @@ export function s3Proxy(upstream: string, videoPrefix: string, onPut: (o: PutObj
     const url = req.url ?? '';
     if (!url.startsWith(`${S3_PROXY_PATH}/`)) return false;
     const method = req.method ?? 'GET';
-    if (method !== 'GET' && method !== 'HEAD' && method !== 'PUT') {
-      res.writeHead(405, { allow: 'GET, HEAD, PUT', 'content-type': 'application/json' }).end(JSON.stringify({ status: 405, code: 'METHOD_NOT_ALLOWED', message: `${method} is not proxied to S3` }));
+    if (!PROXIED_METHODS.includes(method)) {
+      res.writeHead(405, { allow: PROXIED_METHODS.join(', '), 'content-type': 'application/json' }).end(JSON.stringify({ status: 405, code: 'METHOD_NOT_ALLOWED', message: `${method} is not proxied to S3` }));
       return true;
     }
     const path = url.slice(S3_PROXY_PATH.length);
@@ -36,10 +40,17 @@ export function s3Proxy(upstream: string, videoPrefix: string, onPut: (o: PutObj
       const v = req.headers[h];
       if (typeof v === 'string') headers[h] = v;
     }
+    let answered = false;
     const up = request({ hostname: target.hostname, port: target.port, path, method, headers }, (upRes) => {
-      void answer(req, res, upRes, method, path, videoPrefix, onPut);
+      answered = true;
+      void answer(req, res, upRes, method, path, videoPrefix, onPut, target);
     });
-    up.on('error', (e) => fail(res, 502, 'S3_PROXY_FAILED', `the S3 emulator did not answer: ${e.message}`));
+    up.on('error', (e) => {
+      // The emulator may answer before it has read the whole body (413: too large) and close: that
+      // answer is what the browser hears; the write that found the socket closed is no error of its own.
+      if (answered) return;
+      fail(res, 502, 'S3_PROXY_FAILED', `the S3 emulator did not answer: ${e.message}`);
+    });
     req.pipe(up);
     return true;
   };
@@ -53,6 +64,7 @@ async function answer(
   path: string,
   videoPrefix: string,
   onPut: (o: PutObjectSeen) => Promise<void>,
+  target: URL,
 ): Promise<void> {
   const headers: Record<string, string> = {};
   for (const h of FORWARDED_RESPONSE_HEADERS) {
@@ -63,7 +75,8 @@ async function answer(
   if (method === 'PUT' && status === 200) {
     upRes.resume();
     const object = objectOf(path);
-    if (object && object.key.startsWith(videoPrefix)) {
+    // A part of a multipart upload is not an object yet: its completion is (below).
+    if (object && object.key.startsWith(videoPrefix) && !isMultipartStep(path)) {
       try {
         await onPut({ ...object, size: Number(req.headers['content-length'] ?? 0), etag: (headers.etag ?? '').replace(/^"|"$/g, '') });
       } catch (e) {
@@ -74,8 +87,51 @@ async function answer(
     res.writeHead(200, headers).end();
     return;
   }
+  if (method === 'POST' && status === 200 && isMultipartStep(path)) {
+    // CompleteMultipartUpload: S3 may answer 200 with an <Error> in the body; only a result is an object.
+    const body = await readAll(upRes);
+    const object = objectOf(path);
+    if (object && object.key.startsWith(videoPrefix) && body.includes('<CompleteMultipartUploadResult')) {
+      try {
+        const head = await headObject(target, path.split('?')[0]!);
+        await onPut({ ...object, ...head });
+      } catch (e) {
+        fail(res, 502, 'SEGMENTER_FAILED', `the upload was stored but the segmenter failed: ${(e as Error).message}`);
+        return;
+      }
+    }
+    res.writeHead(status, { ...headers, 'content-length': String(body.length) }).end(body);
+    return;
+  }
   res.writeHead(status, headers);
   upRes.pipe(res);
+}
+
+/** A request of a multipart upload under way (a part, the completion): its query names the upload. */
+function isMultipartStep(path: string): boolean {
+  return /[?&]uploadId=/.test(path);
+}
+
+function readAll(stream: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('end', () => resolve(Buffer.concat(chunks)));
+    stream.on('error', reject);
+  });
+}
+
+/** Size and etag of a stored object, from the emulator (path-style `/<bucket>/<key>`). */
+function headObject(target: URL, objectPath: string): Promise<{ size: number; etag: string }> {
+  return new Promise((resolve, reject) => {
+    const r = request({ hostname: target.hostname, port: target.port, path: objectPath, method: 'HEAD', headers: { host: target.host } }, (res) => {
+      res.resume();
+      if (res.statusCode !== 200) return reject(new Error(`HEAD of the completed upload answered ${res.statusCode}`));
+      resolve({ size: Number(res.headers['content-length'] ?? 0), etag: String(res.headers.etag ?? '').replace(/^"|"$/g, '') });
+    });
+    r.on('error', reject);
+    r.end();
+  });
 }
 
 /** `/<bucket>/<key...>?query` -> bucket and decoded key. */

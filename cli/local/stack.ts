@@ -39,6 +39,7 @@ import { s3EventRoute } from './s3-event-route.ts';
 import { S3_PROXY_PATH, s3Proxy } from './s3-proxy.ts';
 import { s3CreatedEvent } from './s3-event.ts';
 import { webPage } from './web.ts';
+import { DELETE_VIDEO_PATH, deleteLocalVideo } from './delete-video.ts';
 
 export interface LocalStackOptions {
   port: number;
@@ -209,6 +210,17 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
           return { status, body: { status, code: e.code, message: e.message, hint: e.hint } };
         }
       },
+      async (req) => {
+        const m = req.method === 'DELETE' ? DELETE_VIDEO_PATH.exec(req.url ?? '') : null;
+        if (!m) return undefined;
+        try {
+          return { status: 200, body: await deleteLocalVideo({ store, s3: clients.s3, keeper }, m[1]!) };
+        } catch (e) {
+          if (!isVidxError(e)) throw e;
+          const status = httpStatusOf(e.code);
+          return { status, body: { status, code: e.code, message: e.message, hint: e.hint } };
+        }
+      },
       s3EventRoute(segmenter),
     ];
     // The browser reaches S3 through this server (presigned URLs signed for the proxy's address);
@@ -216,7 +228,7 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
     const proxy = s3Proxy(emulators.endpoint, VIDEO_PREFIX, async (obj) => {
       await segmenter(s3CreatedEvent([obj], region));
     });
-    const http = await serveHttpApi(o.port, queryHandler as HttpApiHandler, routes, o.host ?? '127.0.0.1', [proxy, webPage()]);
+    const http = await serveHttpApi(o.port, queryHandler as HttpApiHandler, routes, o.host ?? '127.0.0.1', [proxy, webPage({ apiUrl: '', model: { architecture: ref.architecture, trained: ref.trained }, manage: true })]);
     Object.assign(process.env, environmentOf(QUERY_SETTINGS, { mediaEndpoint: `${http.url}${S3_PROXY_PATH}` }));
     let stopped: Promise<void> | undefined;
     return {

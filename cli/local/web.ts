@@ -4,7 +4,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import { WEB_CONFIG_FILE, type WebConfig } from '../../core/web-config.ts';
-import { CONTENT_TYPES, bundleWeb, type WebFiles } from '../../web/build.ts';
+import { CONTENT_TYPES, WEB_FILE_NAMES, bundleWeb, type WebFiles } from '../../web/build.ts';
 import type { RawRoute } from './http-adapter.ts';
 
 /** The page's own policy: everything from this origin (media come through the /_local/s3 proxy). */
@@ -26,10 +26,11 @@ export function webPage(config: WebConfig = { apiUrl: '' }, bundle: () => Promis
       send(res, 200, CONTENT_TYPES['config.json'], configJson);
       return true;
     }
-    if (name !== 'index.html' && name !== 'app.js' && name !== 'app.css') return false;
+    const file = WEB_FILE_NAMES.find((n) => n === name);
+    if (!file) return false;
     files ??= bundle();
     files.then(
-      (f) => send(res, 200, CONTENT_TYPES[name], f[name]),
+      (f) => send(res, 200, CONTENT_TYPES[file], f[file]),
       (e: unknown) => {
         files = undefined; // a fixed source builds on the next request
         send(res, 500, 'text/plain; charset=utf-8', `vidx local: the web page failed to build: ${e instanceof Error ? e.message : String(e)}`);

@@ -13,6 +13,13 @@
  */
 import { DEFAULT_KEYFRAME_INTERVAL } from './keyframes.ts';
 
+/**
+ * The tracker's low threshold: people the detector scores from here up to the person threshold
+ * are kept as faint people (no actions) for the tracker's second association. ByteTrack's 0.1;
+ * on the synthetic set any floor from 0.1 to 0.5 gave the same identities (docs/decisions.md).
+ */
+export const DEFAULT_FAINT_THRESHOLD = 0.1;
+
 export const DEFAULT_ACTION_THRESHOLD = 0.5;
 export const UNTRAINED_ACTION_THRESHOLD = 0;
 export const DEFAULT_KEYFRAME_GAP = 1;

@@ -9,13 +9,16 @@
  * - each keyframe's action clip: the T frames at t - D/2 + j*r/F, the WHOLE frame scaled to short
  *   side `shortSide` (no crop). Instants before 0 take the first frame, past the end the last.
  *
- * Two ffmpeg passes per call (one per output size), each decoding every needed frame once: the
- * keyframes' action clips overlap (a 2.1 s clip every 1 s), so their frames are the union of
- * needed pts, decoded once and shared.
+ * One ffmpeg pass per call (decode-split.ts): every needed frame is decoded once and scaled to
+ * each size it is needed at; the keyframes' action clips overlap (a 2.1 s clip every 1 s), so
+ * their frames are the union of needed pts, decoded once and shared. `passes: 'two'` is the
+ * former way (one decodeFrames pass per size), kept for the bench's comparison; both give the
+ * same bytes.
  */
 import { VidxError } from '../errors.ts';
 import type { Entry, InputData } from '../model/engine.ts';
 import { decodeFrames } from '../video/decode.ts';
+import { decodeFramesSplit } from '../video/decode-split.ts';
 import { listFrameTimes } from '../video/frame-times.ts';
 import { frameOnScreen } from '../video/frame-plan.ts';
 import { normalizationTable, shortSideSize } from '../video/normalize.ts';
@@ -40,6 +43,8 @@ export interface DetectionFrames {
 }
 
 export interface DetectionDecodeOptions {
+  /** 'one' (default): one ffmpeg pass for both sizes; 'two': a pass per size. */
+  passes?: 'one' | 'two';
   signal?: AbortSignal;
   threads?: number;
 }
@@ -75,8 +80,20 @@ export async function readDetectionFrames(
   const ft = await listFrameTimes(source, info, from, Math.max(from, to), o.signal);
   const keyIdx = onScreen(ft.times, keyframes.map((k) => k.t), info.duration);
   const clipIdx = instants.map((ts) => onScreen(ft.times, ts, info.duration));
-  const images = await decodeUnique(source, info, keyIdx.map((i) => ft.pts[i]!), det.scaled, o);
-  const clipFrames = await decodeUnique(source, info, clipIdx.flat().map((i) => ft.pts[i]!), act, o);
+  const keyPts = keyIdx.map((i) => ft.pts[i]!);
+  const clipPts = clipIdx.flat().map((i) => ft.pts[i]!);
+  let images: Map<number, Buffer>;
+  let clipFrames: Map<number, Buffer>;
+  if (o.passes === 'two') {
+    images = await decodeUnique(source, info, keyPts, det.scaled, o);
+    clipFrames = await decodeUnique(source, info, clipPts, act, o);
+  } else {
+    const unique = (pts: number[]) => [...new Set(pts)].sort((a, b) => a - b);
+    [images, clipFrames] = (await decodeFramesSplit(source, info, [
+      { wanted: unique(keyPts), size: det.scaled },
+      { wanted: unique(clipPts), size: act },
+    ], o)) as [Map<number, Buffer>, Map<number, Buffer>];
+  }
   return {
     detector: det,
     action: act,
@@ -121,6 +138,37 @@ export function actionInput(frames: readonly Uint8Array[], size: Size, m: Pick<A
   const out = new Uint8Array(m.frames * frameBytes);
   for (let t = 0; t < m.frames; t++) out.set(frames[t]!.subarray(0, frameBytes), t * frameBytes);
   return { clip: { [m.uint8.input]: out }, height: size.height, width: size.width };
+}
+
+/**
+ * Several action clips as one batched input (ActionDetector.predictClips): per input name, the
+ * clips' data one after another, each as actionInput gives it. One clip: actionInput's own.
+ */
+export function actionInputs(clips: readonly (readonly Uint8Array[])[], size: Size, m: Pick<ActionDetectorManifest, 'inputs' | 'uint8' | 'frames' | 'inputRange' | 'mean' | 'std'>, entry: Entry): ActionInput {
+  if (clips.length === 1) return actionInput(clips[0]!, size, m, entry);
+  if (entry === 'uint8') {
+    if (!m.uint8) return actionInput(clips[0]!, size, m, entry); // throws MODEL_BAD_OPTIONS
+    const frameBytes = size.width * size.height * 3;
+    const out = new Uint8Array(clips.length * m.frames * frameBytes);
+    clips.forEach((frames, n) => {
+      for (let t = 0; t < m.frames; t++) out.set(frames[t]!.subarray(0, frameBytes), (n * m.frames + t) * frameBytes);
+    });
+    return { clip: { [m.uint8.input]: out }, height: size.height, width: size.width };
+  }
+  const parts = clips.map((frames) => actionInput(frames, size, m, entry).clip);
+  const clip: Record<string, InputData> = {};
+  for (const name of Object.keys(parts[0]!)) {
+    const each = parts.map((p) => p[name]!);
+    const length = each.reduce((n, d) => n + d.length, 0);
+    const out = new Float32Array(length);
+    let at = 0;
+    for (const d of each) {
+      out.set(d, at);
+      at += d.length;
+    }
+    clip[name] = out;
+  }
+  return { clip, height: size.height, width: size.width };
 }
 
 /**

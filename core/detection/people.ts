@@ -29,6 +29,19 @@ export interface FoundPerson {
   score: number;
 }
 
+/**
+ * The confident people (score >= minScore, at most maxPeople, best first) and, when
+ * `faintScore` < minScore, the faint ones for the tracker (faintScore <= score < minScore, at most
+ * maxPeople, best first).
+ */
+export function selectPeopleAndFaint(out: DetectorOutput, o: PeopleOptions & { faintScore: number }): { people: FoundPerson[]; faint: FoundPerson[] } {
+  const all = selectPeople(out, { ...o, minScore: Math.min(o.minScore, o.faintScore), maxPeople: Infinity });
+  return {
+    people: all.filter((p) => p.score >= o.minScore).slice(0, o.maxPeople),
+    faint: all.filter((p) => p.score < o.minScore).slice(0, o.maxPeople),
+  };
+}
+
 export function selectPeople(out: DetectorOutput, o: PeopleOptions): FoundPerson[] {
   const found: FoundPerson[] = [];
   for (let i = 0; i < out.scores.length; i++) {

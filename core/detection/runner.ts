@@ -1,8 +1,10 @@
 /**
  * The AVA protocol over a set of keyframes: decode (frames.ts), find people on each keyframe
- * (person detector, selectPeople), then run the action model once per keyframe with all its
- * people's boxes (none when nobody is there), giving KeyframeDetections[] for the index, the
- * worker and `analyze --detect`.
+ * (person detector, one frame a run; selectPeopleAndFaint), then run the action model on the
+ * keyframes with people, `actionBatch` clips a run, each clip with all its people's boxes (no run
+ * for a keyframe without people), giving KeyframeDetections[] for the index, the worker and
+ * `analyze --detect`. Batched or not, the detections are the same
+ * (test/detection/detection-batch.test.ts).
  *
  * Each model is fed for its entry (`model.entry`): uint8, the decoded bytes as they are (the
  * graphs normalize, pad and pick frames); float, packed and normalized here (frames.ts).
@@ -20,9 +22,10 @@ import type { VideoInfo } from '../video/probe.ts';
 import type { ActionDetectorManifest, PersonDetectorManifest } from '../model/manifest.ts';
 import { toPixels } from './boxes.ts';
 import type { Entry, InputData } from '../model/engine.ts';
-import { actionInput, detectorInput, readDetectionFrames } from './frames.ts';
+import { actionInputs, detectorInput, readDetectionFrames } from './frames.ts';
 import type { KeyframePlan } from './keyframes.ts';
-import { DEFAULT_MAX_PEOPLE, selectPeople, type DetectorOutput } from './people.ts';
+import { DEFAULT_FAINT_THRESHOLD } from './defaults.ts';
+import { DEFAULT_MAX_PEOPLE, selectPeopleAndFaint, type DetectorOutput, type FoundPerson } from './people.ts';
 import type { Box, KeyframeDetections, PersonDetection } from './schema.ts';
 
 export const STORED_ACTION_FLOOR = 0.1;
@@ -42,14 +45,41 @@ export interface ActionModel {
   readonly manifest: ActionDetectorManifest;
   /** Absent: float. */
   readonly entry?: Entry;
+  /** Where it runs ('cuda' or 'cpu'): it sets the default clips per run. */
+  readonly device?: string;
   predict(clip: Record<string, InputData>, height: number, width: number, boxes: readonly (readonly [number, number, number, number])[]): Promise<Float32Array[]>;
+  /** Several clips in one run (ActionDetector.predictClips); absent: one predict per clip. */
+  predictClips?(clips: Record<string, InputData>, count: number, height: number, width: number, boxes: readonly (readonly (readonly [number, number, number, number])[])[]): Promise<Float32Array[][]>;
+}
+
+/**
+ * Keyframes (with people) per action-model run, by device: on CUDA a batch keeps the GPU busy
+ * and a clip of 32 frames at 256 x 455 costs about 11 MB as bytes; on CPU a batch of 3 was
+ * measured slower than three runs (README "Throughput", bench/detection.bench.ts), so one clip a
+ * run.
+ */
+export const DEFAULT_ACTION_BATCH: Record<'cuda' | 'cpu', number> = { cuda: 8, cpu: 1 };
+
+export function defaultActionBatch(device: string | undefined): number {
+  return device === 'cuda' ? DEFAULT_ACTION_BATCH.cuda : DEFAULT_ACTION_BATCH.cpu;
 }
 
 export interface DetectionOptions {
   /** Person score threshold (default: the detector manifest's, the AVA protocol's 0.8). */
   scoreThreshold?: number;
-  /** People per keyframe, best first (default DEFAULT_MAX_PEOPLE). */
+  /**
+   * The tracker's low threshold (default DEFAULT_FAINT_THRESHOLD): people scored from here up to
+   * the person threshold are kept as `faint` (box and score, no action-model run). The detector
+   * runs at the lower of the two; its confident people are the same (NMS is greedy by score: a
+   * lower-scored box never suppresses a higher one).
+   */
+  faintThreshold?: number;
+  /** People per keyframe, best first (default DEFAULT_MAX_PEOPLE); faint people are capped alike. */
   maxPeople?: number;
+  /** ffmpeg passes for the keyframe images and clips (frames.ts; default one). */
+  passes?: 'one' | 'two';
+  /** Keyframes with people per action-model run (default defaultActionBatch(the model's device)). */
+  actionBatch?: number;
   signal?: AbortSignal;
   threads?: number;
 }
@@ -92,29 +122,41 @@ export async function detectKeyframes(
   const frames = await readDetectionFrames(source, info, keyframes, pm, am, o);
   const timings: DetectionTimings = { decodeMs: performance.now() - t0, detectorMs: 0, actionMs: 0, detectorBytes: 0, actionBytes: 0 };
   const minScore = o.scoreThreshold ?? pm.scoreThreshold;
-  const out: KeyframeDetections[] = [];
-  for (const [k, plan] of keyframes.entries()) {
+  const faintScore = Math.min(minScore, o.faintThreshold ?? DEFAULT_FAINT_THRESHOLD);
+  const found: Array<{ people: FoundPerson[]; faint: FoundPerson[] }> = [];
+  for (const k of keyframes.keys()) {
     o.signal?.throwIfAborted();
     let t = performance.now();
     const image = detectorInput(frames.images[k]!, frames.detector, pm, models.people.entry ?? 'float');
     timings.decodeMs += performance.now() - t;
     timings.detectorBytes += image.image.byteLength;
     t = performance.now();
-    const detected = await models.people.detect(image.image, image.height, image.width, { scoreThreshold: minScore });
+    const detected = await models.people.detect(image.image, image.height, image.width, { scoreThreshold: faintScore });
     timings.detectorMs += performance.now() - t;
-    const found = selectPeople(detected, { personLabel: pm.personLabel, minScore, maxPeople: o.maxPeople ?? DEFAULT_MAX_PEOPLE, scaled: frames.detector.scaled });
-    let people: PersonDetection[] = [];
-    if (found.length > 0) {
-      t = performance.now();
-      const clip = actionInput(frames.clips[k]!, frames.action, am, models.actions.entry ?? 'float');
-      timings.decodeMs += performance.now() - t;
-      timings.actionBytes += Object.values(clip.clip).reduce((sum, d) => sum + d.byteLength, 0);
-      t = performance.now();
-      const probs = await models.actions.predict(clip.clip, clip.height, clip.width, found.map((p) => toPixels(p.box, frames.action)));
-      timings.actionMs += performance.now() - t;
-      people = found.map((p, i) => ({ box: roundBox(p.box), score: round(p.score, 3), actions: keptActions(probs[i]!, am.labels, am.trained) }));
-    }
-    out.push({ index: plan.index, t: plan.t, people });
+    found.push(selectPeopleAndFaint(detected, { personLabel: pm.personLabel, minScore, faintScore, maxPeople: o.maxPeople ?? DEFAULT_MAX_PEOPLE, scaled: frames.detector.scaled }));
   }
+  // The action model: keyframes with people, `batch` clips a run (a keyframe's people are one run's boxes).
+  const probs: Float32Array[][] = keyframes.map(() => []);
+  const withPeople = [...keyframes.keys()].filter((k) => found[k]!.people.length > 0);
+  const batch = models.actions.predictClips ? Math.max(1, Math.floor(o.actionBatch ?? defaultActionBatch(models.actions.device))) : 1;
+  const entry = models.actions.entry ?? 'float';
+  for (let start = 0; start < withPeople.length; start += batch) {
+    o.signal?.throwIfAborted();
+    const group = withPeople.slice(start, start + batch);
+    const boxes = group.map((k) => found[k]!.people.map((p) => toPixels(p.box, frames.action)));
+    let t = performance.now();
+    const clip = actionInputs(group.map((k) => frames.clips[k]!), frames.action, am, entry);
+    timings.decodeMs += performance.now() - t;
+    timings.actionBytes += Object.values(clip.clip).reduce((sum, d) => sum + d.byteLength, 0);
+    t = performance.now();
+    const rows = group.length > 1 ? await models.actions.predictClips!(clip.clip, group.length, clip.height, clip.width, boxes) : [await models.actions.predict(clip.clip, clip.height, clip.width, boxes[0]!)];
+    timings.actionMs += performance.now() - t;
+    group.forEach((k, g) => (probs[k] = rows[g]!));
+  }
+  const out: KeyframeDetections[] = keyframes.map((plan, k) => {
+    const { people: confident, faint } = found[k]!;
+    const people: PersonDetection[] = confident.map((p, i) => ({ box: roundBox(p.box), score: round(p.score, 3), actions: keptActions(probs[k]![i]!, am.labels, am.trained) }));
+    return { index: plan.index, t: plan.t, people, ...(faint.length > 0 ? { faint: faint.map((p) => ({ box: roundBox(p.box), score: round(p.score, 3) })) } : {}) };
+  });
   return { keyframes: out, timings };
 }

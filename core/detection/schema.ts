@@ -24,12 +24,23 @@ export const PersonDetectionSchema = z.object({
 });
 export type PersonDetection = z.infer<typeof PersonDetectionSchema>;
 
+/**
+ * A person the detector scored below the person threshold but at or above the tracker's low
+ * threshold (often someone partly hidden): no actions and no segments of their own; the tracker
+ * matches these against the tracks the confident people left unmatched, so an identity survives
+ * a partial occlusion (ByteTrack's second association).
+ */
+export const FaintPersonSchema = z.object({ box: BoxSchema, score: unit });
+export type FaintPerson = z.infer<typeof FaintPersonSchema>;
+
 /** A keyframe and the people on it. `index` is the keyframe's position in the video's keyframe list. */
 export const KeyframeDetectionsSchema = z.object({
   index: z.number().int().nonnegative(),
   /** The keyframe's time (s): the centre of the action clip and of the span it stands for. */
   t: z.number().nonnegative(),
   people: z.array(PersonDetectionSchema),
+  /** Low-score people for the tracker, best first; absent when there are none (and in records written before). */
+  faint: z.array(FaintPersonSchema).optional(),
 });
 export type KeyframeDetections = z.infer<typeof KeyframeDetectionsSchema>;
 

@@ -1,7 +1,11 @@
 /**
  * Linking people across keyframes into tracks: a stable person id per video.
  *
- * Greedy IoU association, keyframe by keyframe in time order (what SORT-style trackers do without
+ * Two trackers: ByteTrack-style association (bytetrack.ts: Kalman-filtered boxes, two-stage
+ * optimal matching, lost tracks kept for a few keyframes), the default; and the greedy IoU linker
+ * below, kept for comparison (bench/tracking.bench.ts) and for results made before.
+ *
+ * The greedy linker: greedy IoU association, keyframe by keyframe in time order (what SORT-style trackers do without
  * a motion model; at one keyframe a second, people move little between keyframes relative to their
  * box size):
  * - a detection continues the live track whose last box overlaps it most (IoU >= minIou), each
@@ -14,7 +18,19 @@
  * pipeline runs it once per video at assembly time.
  */
 import { iou } from './boxes.ts';
+import { trackPeople, type ByteTrackOptions } from './bytetrack.ts';
 import type { Box, KeyframeDetections } from './schema.ts';
+
+export const TRACKERS = ['bytetrack', 'greedy'] as const;
+export type TrackerName = (typeof TRACKERS)[number];
+export const DEFAULT_TRACKER: TrackerName = 'bytetrack';
+
+export type TrackerChoice = { tracker: 'bytetrack'; options?: Partial<ByteTrackOptions> } | { tracker: 'greedy'; options?: Partial<TrackOptions> };
+
+/** Person ids for each keyframe's people, parallel to `keyframes[i].people`, by the tracker chosen (default ByteTrack). */
+export function linkTracks(keyframes: readonly KeyframeDetections[], choice: TrackerChoice = { tracker: DEFAULT_TRACKER }): number[][] {
+  return choice.tracker === 'greedy' ? linkTracksGreedy(keyframes, { ...DEFAULT_TRACK_OPTIONS, ...choice.options }) : trackPeople(keyframes, choice.options);
+}
 
 export interface TrackOptions {
   minIou: number;
@@ -30,8 +46,8 @@ interface LiveTrack {
   lastIndex: number;
 }
 
-/** Person ids for each keyframe's people, parallel to `keyframes[i].people`. */
-export function linkTracks(keyframes: readonly KeyframeDetections[], opts: TrackOptions = DEFAULT_TRACK_OPTIONS): number[][] {
+/** The greedy linker's person ids (faint people are not used). */
+export function linkTracksGreedy(keyframes: readonly KeyframeDetections[], opts: TrackOptions = DEFAULT_TRACK_OPTIONS): number[][] {
   const order = keyframes.map((_, i) => i).sort((a, b) => keyframes[a]!.index - keyframes[b]!.index);
   const ids: number[][] = keyframes.map((k) => new Array<number>(k.people.length).fill(0));
   let live: LiveTrack[] = [];

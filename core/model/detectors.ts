@@ -4,8 +4,9 @@
  *
  * - PersonDetector (task detect-people, Faster R-CNN): one frame in, people and other COCO
  *   objects out, post-processed in the graph as torchvision does.
- * - ActionDetector (task detect-actions, SlowFast R50 AVA): one clip of the whole frame and
- *   person boxes in that frame's pixels; one probability per action per box.
+ * - ActionDetector (task detect-actions, SlowFast R50 AVA): clips of the whole frame (one, or
+ *   several in one run: the graph's batch axis) and person boxes in those frames' pixels; one
+ *   probability per action per box.
  *
  * Entries, chosen as InferenceEngine chooses (engine.ts chooseEntry; 'auto' = the uint8 entry
  * where the bundle has one, absent = float):
@@ -212,32 +213,56 @@ export class ActionDetector extends DetectionModel<ActionDetectorManifest> {
    * manifest.labels).
    */
   async predict(clip: Record<string, InputData>, height: number, width: number, boxes: readonly PixelBox[]): Promise<Float32Array[]> {
+    if (boxes.length === 0) {
+      this.liveSession('action detector');
+      return [];
+    }
+    return (await this.predictClips(clip, 1, height, width, [boxes]))[0]!;
+  }
+
+  /**
+   * `count` clips in one run (the graph's batch axis N; RoIAlign picks each box's clip by the
+   * boxes' batch-index column): each input's data is the clips' data one after another, each as
+   * predict takes it. `boxes[n]` are clip n's people (at least one person in all). Returns, per
+   * clip, one row per box. Every clip's probabilities are what predict gives for it alone, up to
+   * the float rounding of batched kernels.
+   */
+  async predictClips(clips: Record<string, InputData>, count: number, height: number, width: number, boxes: readonly (readonly PixelBox[])[]): Promise<Float32Array[][]> {
     const session = this.liveSession('action detector');
-    if (boxes.length === 0) return [];
+    if (!Number.isInteger(count) || count < 1 || boxes.length !== count) {
+      throw new VidxError('MODEL_INPUT_MISMATCH', `${count} clips with ${boxes.length} box lists; give one box list per clip`, { hint: 'pass the people of every clip, in clip order' });
+    }
     const m = this.manifest;
     const inputs = this.entry === 'uint8' ? [{ name: m.uint8!.input, frames: m.frames }] : m.inputs;
     const feeds: Record<string, ort.Tensor> = {};
     for (const input of inputs) {
-      const data = clip[input.name];
-      const shape = this.entry === 'uint8' ? [1, input.frames, height, width, 3] : [1, 3, input.frames, height, width];
-      const need = 3 * input.frames * height * width;
+      const data = clips[input.name];
+      const shape = this.entry === 'uint8' ? [count, input.frames, height, width, 3] : [count, 3, input.frames, height, width];
+      const need = count * 3 * input.frames * height * width;
       if (!data) {
         throw new VidxError('MODEL_INPUT_MISMATCH', `clip input "${input.name}" is missing`, { hint: `the ${this.entry} entry takes ${inputs.map((i) => `${i.name} (${i.frames} frames)`).join(' and ')}` });
       }
       checkData(data, this.entry, need, `clip input "${input.name}"`, `[${shape.join(', ')}]`);
       feeds[input.name] = entryTensor(data, this.entry, shape);
     }
-    const rows = new Float32Array(boxes.length * 5);
-    boxes.forEach((b, k) => {
-      if (!b.every(Number.isFinite)) {
-        throw new VidxError('MODEL_INPUT_MISMATCH', `box ${k} is [${b.join(', ')}]; boxes must be finite pixels x1, y1, x2, y2`, { hint: 'scale the person boxes to the clip input' });
-      }
-      rows.set([0, b[0], b[1], b[2], b[3]], k * 5);
-    });
-    feeds[m.boxes.name] = new ort.Tensor('float32', rows, [boxes.length, 5]);
+    const total = boxes.reduce((n, b) => n + b.length, 0);
+    if (total === 0) throw new VidxError('MODEL_INPUT_MISMATCH', 'no box in any clip', { hint: 'run the action model only on clips with people' });
+    const rows = new Float32Array(total * 5);
+    let k = 0;
+    boxes.forEach((list, n) =>
+      list.forEach((b) => {
+        if (!b.every(Number.isFinite)) {
+          throw new VidxError('MODEL_INPUT_MISMATCH', `box ${k} is [${b.join(', ')}]; boxes must be finite pixels x1, y1, x2, y2`, { hint: 'scale the person boxes to the clip input' });
+        }
+        rows.set([n, b[0], b[1], b[2], b[3]], k * 5);
+        k++;
+      }),
+    );
+    feeds[m.boxes.name] = new ort.Tensor('float32', rows, [total, 5]);
     const out = await this.run(session, feeds, [m.output.name]);
     const probs = out[m.output.name]!.data as Float32Array;
     const classes = m.output.classes;
-    return boxes.map((_, k) => probs.slice(k * classes, (k + 1) * classes));
+    let row = 0;
+    return boxes.map((list) => list.map(() => probs.slice(row * classes, ++row * classes)));
   }
 }

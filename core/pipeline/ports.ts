@@ -84,10 +84,11 @@ export interface PipelineIndex {
   markProcessing(videoId: string, etag: string): Promise<boolean>;
   markFailed(videoId: string, etag: string, errorCode: string, reason: string): Promise<boolean>;
   /**
-   * `made` = the model that made the timeline (kept on the record as `indexedWith`); `gaps` = the
-   * ranges of clips that failed for good (status indexed_with_gaps when there are any).
+   * `made` = the model that made the timeline (kept on the record as `indexedWith`); `coverAt` = the
+   * time of the thumbnail that stands for the video in lists (absent = none); `gaps` = the ranges of
+   * clips that failed for good (status indexed_with_gaps when there are any).
    */
-  markIndexed(videoId: string, etag: string, segments: number, made?: ModelRef, gaps?: readonly Gap[]): Promise<boolean>;
+  markIndexed(videoId: string, etag: string, segments: number, made?: ModelRef, coverAt?: number, gaps?: readonly Gap[]): Promise<boolean>;
   markNotified(videoId: string, etag: string, eventId: string): Promise<boolean>;
   segmentsOf(videoId: string): Promise<SegmentRecord[]>;
   putClip(clip: Omit<ClipRecord, 'PK' | 'SK' | 'createdAt'>): Promise<void>;

@@ -180,7 +180,7 @@ export async function assemble(deps: Pick<ClipDeps, 'store' | 'timeline' | 'peop
   // The model that made the timeline: the assembling worker's (workers of one deployment run one model).
   const s = deps.scorer;
   const made = { architecture: s.architecture, ...(s.manifestSha256 ? { manifestSha256: s.manifestSha256 } : {}), trained: s.trained };
-  const ok = await deps.store.markIndexed(video.videoId, video.etag, items.length, made, gaps);
+  const ok = await deps.store.markIndexed(video.videoId, video.etag, items.length, made, coverOf(items), gaps);
   const pruned = ok ? await pruneOldThumbnails(deps, video) : 0;
   deps.log.info('timeline assembled', {
     videoId: video.videoId,
@@ -255,6 +255,13 @@ const THUMBNAIL_CONCURRENCY = 4;
  * effort: a frame that cannot be cut leaves its segments without a thumbnail (logged), never the
  * video unindexed. Keys are deterministic, so a repeated assembly overwrites the same objects.
  */
+/** The thumbnail time of the best-scoring segment that has one: the video's picture in lists. */
+function coverOf(items: readonly SegmentRecord[]): number | undefined {
+  let best: SegmentRecord | undefined;
+  for (const i of items) if (i.thumbAt !== undefined && (!best || i.score > best.score)) best = i;
+  return best?.thumbAt;
+}
+
 async function writeThumbnails(
   deps: Pick<ClipDeps, 'log'> & Partial<Pick<ClipDeps, 'thumbnails' | 'objects'>>,
   video: VideoRecord,

@@ -13,11 +13,14 @@ import {
   NoParamsSchema,
   SearchParamsSchema,
   TimelineParamsSchema,
+  UploadPartsParamsSchema,
   UploadUrlParamsSchema,
   parseParams,
   parseVideoId,
   type SearchParams,
   type TimelineParams,
+  type UploadPartsParams,
+  type UploadUrlParams,
 } from './params.ts';
 import { CONTENT_TYPES, renderTimeline, type ExportFormat } from '../export/formats.ts';
 import { InMemoryLabelStreams, asksForSegmentation, defaultSegmentation, resegment, type Segmentation, type SegmentationParams, type StoredClip } from './resegment.ts';
@@ -25,8 +28,8 @@ import { VIDEOS_POSITION, checkSearchPositions, checkVideoPositions } from './po
 import { ALLOWED_METHODS, matchRoute, type Route } from './routes.ts';
 import { searchSegments, type LabelStreamReader } from './search.ts';
 import { kindFieldsOf, segmentView, videoView } from './views.ts';
-import type { MediaSigner } from './media.ts';
-import type { MediaResponse, SearchResponse, SegmentView, TimelineResponse, UploadUrlResponse, VideoView } from './responses.ts';
+import { UPLOAD_PART_BYTES, partSizeFor, type MediaSigner } from './media.ts';
+import type { MediaResponse, SearchResponse, SegmentView, TimelineResponse, UploadPartsResponse, UploadUrlResponse, VideoView } from './responses.ts';
 import { VIDEO_PREFIX } from '../names.ts';
 import { SegmentRecordSchema, isIndexed, thumbnailKey, videoIdFor } from '../records.ts';
 import type { SegmentHit } from './search.ts';
@@ -83,7 +86,7 @@ export class QueryApi {
     let route: Route | undefined;
     try {
       route = matchRoute(req.path);
-      if (!route) throw new VidxError('ROUTE_NOT_FOUND', `no route ${req.path}`, { hint: 'routes: /actions, /search, /videos, /videos/{id}, /videos/{id}/timeline, /videos/{id}/media, /upload-url' });
+      if (!route) throw new VidxError('ROUTE_NOT_FOUND', `no route ${req.path}`, { hint: 'routes: /actions, /search, /videos, /videos/{id}, /videos/{id}/timeline, /videos/{id}/media, /upload-url, /upload-parts' });
       if (!(ALLOWED_METHODS as readonly string[]).includes(req.method)) {
         const e = new VidxError('METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${req.path}; use GET`);
         return { ...this.error(e, route), headers: { ...JSON_HEADERS, allow: ALLOWED_METHODS.join(', ') } };
@@ -113,7 +116,7 @@ export class QueryApi {
       case 'video': {
         const id = parseVideoId(route.id);
         parseParams(NoParamsSchema, query);
-        return videoView(await this.video(id));
+        return this.withCover(await this.video(id));
       }
       case 'timeline':
         return (await this.timelineResponse(route.id, query)).body;
@@ -124,6 +127,8 @@ export class QueryApi {
       }
       case 'uploadUrl':
         return this.uploadUrl(parseParams(UploadUrlParamsSchema, query));
+      case 'uploadParts':
+        return this.uploadParts(parseParams(UploadPartsParamsSchema, query));
     }
   }
 
@@ -138,23 +143,42 @@ export class QueryApi {
     return { videoId: id, url: await signer.getUrl(String(video.key)), expiresIn: signer.expiresIn };
   }
 
-  private async uploadUrl(p: { name: string; type: string }): Promise<UploadUrlResponse> {
+  private uploadKey(name: string): string {
+    return `${this.deps.videoPrefix ?? VIDEO_PREFIX}${name}`;
+  }
+
+  private async uploadUrl(p: UploadUrlParams): Promise<UploadUrlResponse> {
     const signer = this.signer();
-    const key = `${this.deps.videoPrefix ?? VIDEO_PREFIX}${p.name}`;
-    return {
-      key,
-      videoId: videoIdFor(signer.bucket, key),
-      url: await signer.putUrl(key, p.type),
-      method: 'PUT',
-      headers: { 'content-type': p.type },
-      expiresIn: signer.expiresIn,
-    };
+    const key = this.uploadKey(p.name);
+    const common = { key, videoId: videoIdFor(signer.bucket, key), headers: { 'content-type': p.type }, expiresIn: signer.expiresIn };
+    if (p.size !== undefined && p.size > UPLOAD_PART_BYTES) {
+      const partSize = partSizeFor(p.size);
+      return { ...common, method: 'MULTIPART', url: await signer.createMultipartUrl(key, p.type), partSize, parts: Math.ceil(p.size / partSize) };
+    }
+    return { ...common, method: 'PUT', url: await signer.putUrl(key, p.type) };
+  }
+
+  private async uploadParts(p: UploadPartsParams): Promise<UploadPartsResponse> {
+    const signer = this.signer();
+    const key = this.uploadKey(p.name);
+    const [parts, complete, abort] = await Promise.all([
+      signer.uploadPartUrls(key, p.uploadId, p.parts),
+      signer.completeMultipartUrl(key, p.uploadId),
+      signer.abortMultipartUrl(key, p.uploadId),
+    ]);
+    return { key, uploadId: p.uploadId, parts, complete, abort, expiresIn: signer.expiresIn };
   }
 
   /** The short-lived URL of a segment's thumbnail, when it has one and the API can sign. */
   private async thumbnailOf(videoId: string, etag: unknown, thumbAt: unknown): Promise<{ thumbnail?: string }> {
     if (!this.deps.media || typeof etag !== 'string' || typeof thumbAt !== 'number') return {};
     return { thumbnail: await this.deps.media.getUrl(thumbnailKey(videoId, etag, thumbAt)) };
+  }
+
+  /** A video's view with its picture: the cover of its indexed revision (a revision under way has none yet). */
+  private async withCover(item: Item): Promise<VideoView> {
+    const view = videoView(item);
+    return item.status === 'indexed' ? { ...view, ...(await this.thumbnailOf(view.videoId, item.etag, item.coverAt)) } : view;
   }
 
   private async withThumbnail(hit: SegmentHit): Promise<SegmentView> {
@@ -238,7 +262,7 @@ export class QueryApi {
     const r = await this.deps.index.listVideos(p.limit, after);
     const last = r.items[r.items.length - 1];
     const nextCursor = r.more && last ? encodeCursor(this.deps.cursorSecret, scope, { [VIDEOS_POSITION]: String(last.GSI1SK) }) : null;
-    return { items: r.items.map(videoView), nextCursor };
+    return { items: await Promise.all(r.items.map((i) => this.withCover(i))), nextCursor };
   }
 
   /**

@@ -7,13 +7,11 @@ import { z } from 'zod';
 import { VidxError } from '../errors.ts';
 import { normalize } from '../labels/match.ts';
 import { MAX_CURSOR_LENGTH } from './cursor.ts';
-import { MAX_QUERY_LENGTH } from './limits.ts';
-import { UPLOAD_CONTENT_TYPE_PATTERN, UPLOAD_NAME_PATTERN } from './media.ts';
+import { MAX_QUERY_LENGTH, VIDEO_ID_PATTERN } from './limits.ts';
+import { MAX_UPLOAD_BYTES, MAX_UPLOAD_PARTS, UPLOAD_CONTENT_TYPE_PATTERN, UPLOAD_ID_PATTERN, UPLOAD_NAME_PATTERN } from './media.ts';
 import { EXPORT_FORMATS } from '../export/formats.ts';
 
-/** videoIdFor() in core/records.ts: 20 lower-case hex characters. */
-export const VIDEO_ID_PATTERN = /^[0-9a-f]{20}$/;
-export { MAX_QUERY_LENGTH };
+export { MAX_QUERY_LENGTH, VIDEO_ID_PATTERN };
 export const MAX_ACTION_LENGTH = 200;
 export const DEFAULT_LIMIT = 20;
 export const MAX_LIMIT = 100;
@@ -100,12 +98,28 @@ export const ListVideosParamsSchema = z.strictObject({
 });
 export type ListVideosParams = z.output<typeof ListVideosParamsSchema>;
 
+const uploadName = z.string().regex(UPLOAD_NAME_PATTERN, 'name must be a plain file name (letters, digits, space, ._()+-) with a video extension');
+
 export const UploadUrlParamsSchema = z.strictObject({
   /** The file's name: it becomes the object key under the video prefix (same name = new revision). */
-  name: z.string().regex(UPLOAD_NAME_PATTERN, 'name must be a plain file name (letters, digits, space, ._()+-) with a video extension'),
+  name: uploadName,
   type: z.string().regex(UPLOAD_CONTENT_TYPE_PATTERN, 'type must be a video/* content type, image/gif or application/octet-stream').default('application/octet-stream'),
+  /** The file's size in bytes: above one part, the answer is a multipart upload. */
+  size: z
+    .string()
+    .regex(/^\d{1,16}$/, 'size must be a whole number of bytes')
+    .transform(Number)
+    .pipe(z.number().max(MAX_UPLOAD_BYTES, `size must be at most ${MAX_UPLOAD_BYTES} bytes (5 TiB)`))
+    .optional(),
 });
 export type UploadUrlParams = z.output<typeof UploadUrlParamsSchema>;
+
+export const UploadPartsParamsSchema = z.strictObject({
+  name: uploadName,
+  uploadId: z.string().regex(UPLOAD_ID_PATTERN, 'uploadId must be the UploadId that CreateMultipartUpload answered'),
+  parts: intIn('parts', 1, MAX_UPLOAD_PARTS),
+});
+export type UploadPartsParams = z.output<typeof UploadPartsParamsSchema>;
 
 export const NoParamsSchema = z.strictObject({});
 

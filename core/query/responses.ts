@@ -37,6 +37,8 @@ export const VideoViewSchema = z.object({
   indexedWith: ModelViewSchema.optional(),
   clipsTotal: z.number().optional(),
   clipsDone: z.number(),
+  /** A short-lived GET URL of the indexed video's picture (its best segment's thumbnail), where one exists. */
+  thumbnail: z.string().optional(),
   segments: z.number().optional(),
   /** Status indexed_with_gaps: the time ranges missing from the timeline (clips that failed for good), and why. */
   gaps: z.array(GapSchema).optional(),
@@ -100,17 +102,37 @@ export type TimelineResponse = z.infer<typeof TimelineResponseSchema>;
 export const MediaResponseSchema = z.object({ videoId: z.string(), url: z.string(), expiresIn: z.number() });
 export type MediaResponse = z.infer<typeof MediaResponseSchema>;
 
-/** GET /upload-url: a presigned PUT of one new video under the video prefix. */
-export const UploadUrlResponseSchema = z.object({
+/**
+ * GET /upload-url: how to send one new video under the video prefix. A file of one part (or of
+ * unknown size) gets a presigned PUT; a larger one (`size=` above one part) a presigned
+ * CreateMultipartUpload POST, its part size and count: the parts' URLs come from /upload-parts.
+ */
+const uploadTarget = {
   key: z.string(),
   videoId: z.string(),
   url: z.string(),
-  method: z.literal('PUT'),
-  /** Headers the PUT must send exactly (they are signed). */
+  /** Headers the request must send exactly (they are signed). */
   headers: z.record(z.string(), z.string()),
   expiresIn: z.number(),
-});
+};
+export const UploadUrlResponseSchema = z.discriminatedUnion('method', [
+  z.object({ ...uploadTarget, method: z.literal('PUT') }),
+  z.object({ ...uploadTarget, method: z.literal('MULTIPART'), partSize: z.number().int().positive(), parts: z.number().int().positive() }),
+]);
 export type UploadUrlResponse = z.infer<typeof UploadUrlResponseSchema>;
+
+/** GET /upload-parts: a presigned PUT per part (in order, part 1 first), and the upload's complete and abort URLs. */
+export const UploadPartsResponseSchema = z.object({
+  key: z.string(),
+  uploadId: z.string(),
+  parts: z.array(z.string()),
+  /** POST the CompleteMultipartUpload XML (each part's number and ETag) here. */
+  complete: z.string(),
+  /** DELETE here to abandon the upload. */
+  abort: z.string(),
+  expiresIn: z.number(),
+});
+export type UploadPartsResponse = z.infer<typeof UploadPartsResponseSchema>;
 
 export const ErrorResponseSchema = z.object({ status: z.number(), code: z.string(), message: z.string(), hint: z.string().optional() });
 export type ErrorResponse = z.infer<typeof ErrorResponseSchema>;

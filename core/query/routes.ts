@@ -6,7 +6,8 @@ export type Route =
   | { name: 'video'; id: string }
   | { name: 'timeline'; id: string }
   | { name: 'media'; id: string }
-  | { name: 'uploadUrl' };
+  | { name: 'uploadUrl' }
+  | { name: 'uploadParts' };
 
 export const ALLOWED_METHODS = ['GET'] as const;
 
@@ -22,6 +23,7 @@ export function matchRoute(path: string): Route | undefined {
     if (a === 'search') return { name: 'search' };
     if (a === 'videos') return { name: 'videos' };
     if (a === 'upload-url') return { name: 'uploadUrl' };
+    if (a === 'upload-parts') return { name: 'uploadParts' };
     return undefined;
   }
   if (a !== 'videos' || b === '') return undefined;

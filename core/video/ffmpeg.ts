@@ -101,6 +101,8 @@ export interface ToolOptions {
   stderrLimit?: number;
   /** Called with each complete stderr line (e.g. to read `showinfo`). */
   onStderrLine?: (line: string) => void;
+  /** Further output pipes, the child's fds 3, 4, ... (ffmpeg writes to them as `pipe:3`, ...). */
+  extraOutputs?: number;
 }
 
 export interface ToolExit {
@@ -117,6 +119,8 @@ export interface ToolProcess {
   readonly pid: number | undefined;
   readonly stdout: Readable;
   readonly stdin: Writable;
+  /** The extra output pipes asked for (ToolOptions.extraOutputs): fd 3 first. */
+  readonly extra: Readable[];
   /** Resolves when the child has exited (never rejects). */
   readonly closed: Promise<ToolExit>;
   /** Kill the child now (idempotent); `closed` resolves once it is gone. */
@@ -134,7 +138,9 @@ export function spawnTool(bin: string, args: readonly string[], opts: ToolOption
   let killedFor: ToolExit['killedFor'] = null;
   let spawnError: Error | undefined;
 
-  const child: ChildProcess = spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'], shell: false });
+  const stdio = ['pipe', 'pipe', 'pipe', ...new Array<'pipe'>(opts.extraOutputs ?? 0).fill('pipe')] as const;
+  const child: ChildProcess = spawn(bin, args, { stdio: [...stdio], shell: false });
+  const extra = child.stdio.slice(3).filter((x): x is Readable => x !== null && x !== undefined && 'read' in x);
   const kill = (why: NonNullable<ToolExit['killedFor']>): void => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     killedFor ??= why;
@@ -158,6 +164,7 @@ export function spawnTool(bin: string, args: readonly string[], opts: ToolOption
   // A consumer that stops reading early closes stdin/stdout; EPIPE there is expected, not a crash.
   child.stdin?.on('error', () => undefined);
   child.stdout?.on('error', () => undefined);
+  for (const e of extra) e.on('error', () => undefined);
 
   const onAbort = (): void => kill('abort');
   if (opts.signal?.aborted) queueMicrotask(onAbort);
@@ -178,7 +185,7 @@ export function spawnTool(bin: string, args: readonly string[], opts: ToolOption
   });
 
   if (!child.stdout || !child.stdin) throw new Error('spawn gave no pipes'); // stdio is 'pipe' above
-  return { pid: child.pid, stdout: child.stdout, stdin: child.stdin, closed, kill: () => kill('caller') };
+  return { pid: child.pid, stdout: child.stdout, stdin: child.stdin, extra, closed, kill: () => kill('caller') };
 }
 
 /** Seconds ffmpeg keeps reconnecting a dropped HTTP(S) input before it gives up (its backoff doubles up to this). */

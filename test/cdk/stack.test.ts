@@ -143,7 +143,7 @@ describe('video bucket', () => {
     expect(p.CorsConfiguration).toEqual({
       CorsRules: [
         expect.objectContaining({
-          AllowedMethods: ['GET', 'HEAD', 'PUT'],
+          AllowedMethods: ['GET', 'HEAD', 'PUT', 'POST', 'DELETE'],
           AllowedOrigins: [`http://localhost:${DEFAULTS.localApiPort}`],
           ExposedHeaders: ['ETag'],
         }),
@@ -420,11 +420,11 @@ describe('least privilege', () => {
         expect.objectContaining({ Action: ['dynamodb:GetItem', 'dynamodb:Query'], Resource: arn(tableId()) }),
         expect.objectContaining({ Action: 'dynamodb:Query', Resource: labelIndexArn() }),
         expect.objectContaining({ Action: 's3:GetObject', Resource: [videoObjectsArn(), objectsArn(THUMBNAIL_PREFIX)] }),
-        expect.objectContaining({ Action: 's3:PutObject', Resource: videoObjectsArn() }),
+        expect.objectContaining({ Action: ['s3:PutObject', 's3:AbortMultipartUpload'], Resource: videoObjectsArn() }),
       ]),
     );
     expect(allowedActions(queryRoleId())).toEqual(
-      ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:PutObject'].sort(),
+      ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'].sort(),
     );
   });
 

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { detectorInputSize, iou, toFractions, toPixels } from '../../core/detection/boxes.ts';
 import { actionClipInstants, keyframesInClip, planKeyframes } from '../../core/detection/keyframes.ts';
-import { selectPeople } from '../../core/detection/people.ts';
+import { selectPeople, selectPeopleAndFaint } from '../../core/detection/people.ts';
 import { buildPersonSegments } from '../../core/detection/person-segments.ts';
 import type { Box, KeyframeDetections, PersonDetection } from '../../core/detection/schema.ts';
 import { KeyframeDetectionsSchema, PersonSegmentSchema } from '../../core/detection/schema.ts';
-import { linkTracks } from '../../core/detection/tracks.ts';
+import { linkTracks, linkTracksGreedy } from '../../core/detection/tracks.ts';
 
 const person = (box: Box, actions: Record<string, number> = {}, score = 0.9): PersonDetection => ({
   box,
@@ -93,32 +93,45 @@ describe('people on a keyframe', () => {
     expect(people[0]!.score).toBeCloseTo(0.99, 5);
     expect(people.at(-1)!.score).toBeCloseTo(0.95, 5);
   });
+  it('keeps people below the person threshold but at or above the faint one apart, for the tracker, each capped', () => {
+    const n = 10;
+    const many = {
+      boxes: new Float32Array(Array.from({ length: n }, (_, i) => [i, 0, i + 10, 10]).flat()),
+      scores: new Float32Array(Array.from({ length: n }, (_, i) => 0.05 + i / 10)), // 0.05 .. 0.95
+      labels: new BigInt64Array(n).fill(1n),
+    };
+    const { people, faint } = selectPeopleAndFaint(many, { personLabel: 1, minScore: 0.8, faintScore: 0.1, maxPeople: 5, scaled: { width: 100, height: 100 } });
+    expect(people.map((p) => p.score)).toEqual([Math.fround(0.95), Math.fround(0.85)]);
+    expect(faint.map((p) => p.score)).toEqual([0.75, 0.65, 0.55, 0.45, 0.35].map(Math.fround));
+    // A faint threshold at or above the person threshold keeps no faint people.
+    expect(selectPeopleAndFaint(many, { personLabel: 1, minScore: 0.5, faintScore: 0.5, maxPeople: 20, scaled: { width: 100, height: 100 } }).faint).toEqual([]);
+  });
 });
 
-describe('tracks: a stable person id per video', () => {
+describe('greedy linker (kept for comparison): a stable person id per video', () => {
   const a: Box = [0.1, 0.1, 0.3, 0.9];
   const b: Box = [0.6, 0.1, 0.8, 0.9];
   it('keeps ids for people who move a little between keyframes, whatever the detector order', () => {
-    const ids = linkTracks([kf(0, [person(a), person(b)]), kf(1, [person(shift(b, 0.02)), person(shift(a, 0.02))]), kf(2, [person(shift(a, 0.04))])]);
+    const ids = linkTracksGreedy([kf(0, [person(a), person(b)]), kf(1, [person(shift(b, 0.02)), person(shift(a, 0.02))]), kf(2, [person(shift(a, 0.04))])]);
     expect(ids).toEqual([[1, 2], [2, 1], [1]]);
   });
   it('keeps an id across one missed keyframe and starts a new one after a longer absence', () => {
-    expect(linkTracks([kf(0, [person(a)]), kf(1, []), kf(2, [person(a)])])).toEqual([[1], [], [1]]);
-    expect(linkTracks([kf(0, [person(a)]), kf(1, []), kf(2, []), kf(3, [person(a)])])).toEqual([[1], [], [], [2]]);
+    expect(linkTracksGreedy([kf(0, [person(a)]), kf(1, []), kf(2, [person(a)])])).toEqual([[1], [], [1]]);
+    expect(linkTracksGreedy([kf(0, [person(a)]), kf(1, []), kf(2, []), kf(3, [person(a)])])).toEqual([[1], [], [], [2]]);
   });
   it('gives a new id to a person who does not overlap anyone seen', () => {
-    expect(linkTracks([kf(0, [person(a)]), kf(1, [person(b)])])).toEqual([[1], [2]]);
+    expect(linkTracksGreedy([kf(0, [person(a)]), kf(1, [person(b)])])).toEqual([[1], [2]]);
   });
   it('gives each detection of a keyframe its own track', () => {
-    const ids = linkTracks([kf(0, [person(a)]), kf(1, [person(a), person(shift(a, 0.01))])]);
+    const ids = linkTracksGreedy([kf(0, [person(a)]), kf(1, [person(a), person(shift(a, 0.01))])]);
     expect(ids[1]!.sort()).toEqual([1, 2]);
   });
   it('does not depend on the order keyframes arrive in (clips finish in any order)', () => {
     const frames = [kf(0, [person(a), person(b)]), kf(1, [person(shift(a, 0.02))]), kf(2, [person(shift(b, 0.02))])];
-    expect(linkTracks([frames[2]!, frames[0]!, frames[1]!])).toEqual([[2], [1, 2], [1]]);
+    expect(linkTracksGreedy([frames[2]!, frames[0]!, frames[1]!])).toEqual([[2], [1, 2], [1]]);
   });
   it('finds no tracks in a video with no people', () => {
-    expect(linkTracks([kf(0, []), kf(1, [])])).toEqual([[], []]);
+    expect(linkTracksGreedy([kf(0, []), kf(1, [])])).toEqual([[], []]);
   });
 });
 

@@ -4,14 +4,16 @@
  * upload URL really takes a PUT of a new video, under the video prefix only.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPresignS3 } from '../../adapters/clients.ts';
 import { IndexReader } from '../../adapters/index-reader.ts';
 import { S3MediaSigner } from '../../adapters/media-signer.ts';
 import { putObject } from '../../adapters/objects.ts';
 import { thumbnailKey, videoIdFor } from '../../core/records.ts';
-import { SearchResponseSchema, TimelineResponseSchema, UploadUrlResponseSchema } from '../../core/query/responses.ts';
+import { SearchResponseSchema, TimelineResponseSchema, UploadPartsResponseSchema, UploadUrlResponseSchema } from '../../core/query/responses.ts';
+import { UPLOAD_PART_BYTES } from '../../core/query/media.ts';
+import { completeXml } from '../../web/upload.ts';
 import { createQueryHandler, type QueryHandler } from '../../lambdas/query/app.ts';
 import { startTestStack, type TestStack } from '../helpers/emulators.ts';
 import { apigwEvent } from './helpers/events.ts';
@@ -108,6 +110,36 @@ describe('GET /upload-url', () => {
     const head = await stack.clients.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: u.key }));
     expect(head.ContentLength).toBe(VIDEO_BYTES.length);
     expect(head.ContentType).toBe('video/mp4');
+  });
+
+  it('answers a file larger than one part with a signed multipart upload whose parts and completion really store it', async () => {
+    const size = UPLOAD_PART_BYTES + 1000;
+    const bytes = Buffer.alloc(size, 7);
+    bytes.write('the last part', size - 20);
+    const r = await call(handler, `/upload-url?name=big.mp4&type=video/mp4&size=${size}`);
+    const u = UploadUrlResponseSchema.parse(r.body);
+    if (u.method !== 'MULTIPART') throw new Error(`expected a multipart upload, got ${u.method}`);
+    expect(u).toMatchObject({ key: 'videos/big.mp4', partSize: UPLOAD_PART_BYTES, parts: 2, headers: { 'content-type': 'video/mp4' } });
+    const created = await (await fetch(u.url, { method: 'POST', headers: u.headers })).text();
+    const uploadId = /<UploadId>([^<]+)</.exec(created)![1]!;
+    const p = await call(handler, `/upload-parts?name=big.mp4&uploadId=${encodeURIComponent(uploadId)}&parts=${u.parts}`);
+    const parts = UploadPartsResponseSchema.parse(p.body);
+    expect(parts.parts).toHaveLength(2);
+    const etags: string[] = [];
+    for (const [i, url] of parts.parts.entries()) {
+      const put = await fetch(url, { method: 'PUT', body: bytes.subarray(i * u.partSize, (i + 1) * u.partSize) });
+      expect(put.status).toBe(200);
+      etags.push(put.headers.get('etag')!);
+    }
+    const done = await fetch(parts.complete, { method: 'POST', body: completeXml(etags) });
+    expect(await done.text()).toMatch(/CompleteMultipartUploadResult/);
+    const got = await stack.clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'videos/big.mp4' }));
+    expect(got.ContentType).toBe('video/mp4');
+    expect(Buffer.from(await got.Body!.transformToByteArray()).equals(bytes)).toBe(true);
+    // A file of one part, or of unknown size, is one PUT as before.
+    expect(UploadUrlResponseSchema.parse((await call(handler, `/upload-url?name=s.mp4&size=${UPLOAD_PART_BYTES}`)).body).method).toBe('PUT');
+    expect((await call(handler, '/upload-parts?name=big.mp4&uploadId=x&parts=1001')).body).toMatchObject({ status: 400, code: 'INVALID_PARAMETER' });
+    expect((await call(handler, '/upload-parts?name=../big.mp4&uploadId=x&parts=1')).body).toMatchObject({ status: 400, code: 'INVALID_PARAMETER' });
   });
 
   it('refuses names that are not plain video file names, and other content types', async () => {

@@ -4,7 +4,10 @@
  * synthetic detector labels everything COCO 52, so its manifest's personLabel is 52 and the person
  * threshold 0, at most 2 people per keyframe and a keyframe every 2 s to keep it cheap) on the real
  * cricket footage; the player draws each person's box over the picture at the keyframe that
- * stands for the current time, where the API says it is. Screenshot under test-artifacts/web/.
+ * stands for the current time, where the API says it is. A search finds per-person results named by
+ * their person; opening one picks that person's box out and groups the timeline's lanes per person
+ * under a header, apart from the whole-frame lanes. axe-core finds no serious or critical violation.
+ * Screenshots under test-artifacts/web/.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,6 +27,7 @@ import type { TimelineResponse, VideoView } from '../../core/query/responses.ts'
 import { waitFor } from '../helpers/emulators.ts';
 import { CRICKET_GIF } from '../helpers/media.ts';
 import { boxesAt, containRect } from '../../web/person-boxes.tsx';
+import { seriousViolations } from './axe.ts';
 
 const INTERVAL = 2;
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
@@ -104,5 +108,40 @@ describe.skipIf(!haveChromium)('person boxes on the web page, in Chromium', () =
       }
       await page.screenshot({ path: join(ARTIFACTS, `person-boxes-${t}s.png`), fullPage: true });
     }
+  });
+
+  it('names the person of each per-person result, picks out their box and groups the lanes per person', async () => {
+    const person = timeline.segments.filter((s) => s.kind === 'person').sort((a, b) => b.score - a.score)[0]!;
+    const box = page.getByLabel('Search actions');
+    await box.fill(person.label);
+    await box.press('Enter');
+    const cards = page.locator('.cards .card[data-kind="person"]');
+    await expect.poll(() => cards.count()).toBeGreaterThan(0);
+    // Each per-person card says whose it is.
+    for (const c of await cards.all()) expect(await c.textContent()).toMatch(new RegExp(`person ${await c.getAttribute('data-person')} · `));
+    await page.screenshot({ path: join(ARTIFACTS, 'person-results.png'), fullPage: true });
+    expect(await seriousViolations(page)).toEqual([]);
+    const who = Number(await cards.first().getAttribute('data-person'));
+    await cards.first().click();
+    await expect.poll(() => new URL(page.url()).searchParams.get('person')).toBe(String(who));
+    // Their box is the picked one once the video shows the keyframe.
+    const video = page.getByTestId('player');
+    await expect.poll(() => video.evaluate((v: HTMLVideoElement) => v.readyState), { timeout: 20_000 }).toBeGreaterThanOrEqual(1);
+    await video.evaluate((v: HTMLVideoElement) => v.pause());
+    await expect.poll(() => page.locator('.person-box.picked').getAttribute('data-person')).toBe(String(who));
+    // Lanes: the whole-frame ones first, then one group per person with its header.
+    const people = [...new Set(timeline.segments.filter((s) => s.kind === 'person').map((s) => s.person!))].sort((a, b) => a - b);
+    await expect.poll(() => page.locator('.person-group .group-head').allTextContents()).toEqual(people.map((p) => expect.stringMatching(new RegExp(`^person ${p} · \\d+ actions?$`))));
+    expect(await page.locator('.person-group.picked').getAttribute('data-person')).toBe(String(who));
+    expect(await page.locator('.lane[data-group="clip"]').count()).toBe(new Set(timeline.segments.filter((s) => s.kind !== 'person').map((s) => s.label)).size);
+    expect(await page.locator('.people .lane[data-group="clip"]').count()).toBe(0);
+    await page.screenshot({ path: join(ARTIFACTS, 'person-player.png'), fullPage: true });
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.waitForTimeout(150);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.screenshot({ path: join(ARTIFACTS, 'person-player-phone.png'), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 900 });
   });
 });

@@ -148,7 +148,7 @@ describe.skipIf(!haveChromium)('the web page in Chromium', () => {
     // 3.2 s of GIF hold one i3d window (2.1 s), so its segments start at 0 s.
     const first = gif.segments[0]!;
 
-    await page.getByRole('button', { name: 'cricket_shot.gif' }).click();
+    await page.getByRole('button', { name: 'cricket_shot.gif', exact: true }).click();
     const canvas = page.getByTestId('gif-player');
     await expect.poll(() => canvas.getAttribute('data-played-from'), { timeout: 20_000 }).toBe('0');
     // Let it play past 1.5 s, then the bar brings it back to the segment's start.
