@@ -1,6 +1,9 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** Storage keys of the index: key prefixes, fixed sort keys, key attribute and index names (see adapters/dynamo-index/layout.ts). */
+const STORAGE_KEY = String.raw`/(VIDEO#|LABEL#|CLIP#|SEG#|^META$|^VIDEOS$|^UNFINISHED$|^GSI\d|^(GSI\d)?P?K$|^(GSI\d)?SK$|^byList$|^byUnfinished$|^(list|sweep)(Pk|Sk)$)/`;
+
 export default tseslint.config(
   { ignores: ['node_modules/', 'cdk.out/', '.vidx/', 'coverage/', 'dist/'] },
   js.configs.recommended,
@@ -20,6 +23,18 @@ export default tseslint.config(
     files: ['core/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: ['@aws-sdk/*'], message: 'core/ knows nothing of AWS: put this in adapters/ behind a port.' }, { group: ['**/adapters/**'], message: 'core/ must not import adapters/.' }] }],
+      // The index's layout (keys, key prefixes, index names) is its adapter's (adapters/dynamo-index/layout.ts):
+      // core/ speaks through core/index/port.ts and never names a storage key.
+      'no-restricted-syntax': [
+        'error',
+        ...[
+          ['Literal', 'value'],
+          ['TemplateElement', 'value.raw'],
+        ].map(([node, field]) => ({
+          selector: `${node}[${field}=${STORAGE_KEY}]`,
+          message: 'storage keys belong to the index adapter (adapters/dynamo-index/layout.ts); core/ uses the index port (core/index/port.ts).',
+        })),
+      ],
     },
   },
 );

@@ -9,6 +9,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { S3VectorsClient } from '@aws-sdk/client-s3vectors';
 import { parseSettings } from '../core/settings/define.ts';
+import { ENV } from '../core/names.ts';
 import { AWS_SETTINGS, type AwsSettings } from '../core/settings/processes.ts';
 
 export interface AwsConfig {
@@ -42,6 +43,14 @@ export function awsConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AwsConfi
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 /**
+ * What presigned URLs for browsers are signed with locally: the local key with the run's secret
+ * (VIDX_LOCAL_SIGNING_SECRET, set by `vidx local`), so only URLs the local API handed out verify.
+ */
+export function localSigningCredentials(env: NodeJS.ProcessEnv = process.env): { accessKeyId: string; secretAccessKey: string } {
+  return { accessKeyId: LOCAL_CREDENTIALS.accessKeyId, secretAccessKey: env[ENV.localSigningSecret] || LOCAL_CREDENTIALS.secretAccessKey };
+}
+
+/**
  * An S3 client only for presigning URLs that a browser will use. `publicEndpoint` is where the
  * browser reaches S3 (locally: the vidx server's /_local/s3 proxy; on AWS: unset, S3 itself).
  * Checksums only when required: a presigned PUT must not carry the checksum of an empty body.
@@ -50,7 +59,7 @@ export function createPresignS3(config: AwsConfig, publicEndpoint: string | unde
   const endpoint = publicEndpoint || config.endpoint;
   return new S3Client({
     region: config.region,
-    ...(endpoint ? { endpoint, credentials: LOCAL_CREDENTIALS, forcePathStyle: true } : {}),
+    ...(endpoint ? { endpoint, credentials: localSigningCredentials(), forcePathStyle: true } : {}),
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });

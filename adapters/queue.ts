@@ -67,8 +67,9 @@ export function sqsClipQueue(sqs: SQSClient, queueUrl: string, options: SendOpti
   return {
     send: (jobs) => sendClipJobs(sqs, queueUrl, jobs, options),
     async waiting() {
-      const r = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
-      return Number(r.Attributes?.ApproximateNumberOfMessages ?? 0);
+      const names = ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'] as const;
+      const r = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: [...names] }));
+      return names.reduce((n, name) => n + Number(r.Attributes?.[name] ?? 0), 0);
     },
   };
 }

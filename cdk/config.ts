@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { ANALYSES } from '../core/detection/analyses.ts';
 import { DEFAULT_KEYFRAME_INTERVAL } from '../core/detection/keyframes.ts';
 import { DEFAULTS, VIDEO_PREFIX } from '../core/names.ts';
+import { INDEX_DEFAULTS } from '../core/infra-definitions.ts';
 import { RELEASES, type Release } from '../models/pull.ts';
 import { GENERATED_MANIFEST } from './model-manifest.ts';
 
@@ -98,6 +99,8 @@ export const ConfigSchema = z
     /** The sweeper (unfinished videos with lost clip jobs): how often it runs, re-enqueues before a video fails. */
     sweepEveryMinutes: int(1, 1440).default(DEFAULTS.sweepEveryMinutes),
     maxRequeues: int(1, 100).default(DEFAULTS.maxRequeues),
+    /** Write shards per label in the search index (may grow on a live stack, never shrink: README "Scale"). */
+    labelShards: int(1, 64).default(INDEX_DEFAULTS.labelShards),
     /** Lambda architecture; the ffprobe layer is built from @ffprobe-installer/linux-<arch>. */
     lambdaArchitecture: z.enum(['x86_64', 'arm64']).default('x86_64'),
     /**

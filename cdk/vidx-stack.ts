@@ -4,7 +4,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { DETECTION_MODELS } from '../core/detection/analyses.ts';
-import { DEFAULTS, THUMBNAIL_PREFIX } from '../core/names.ts';
+import { CLIP_PAYLOAD_PREFIX, DEFAULTS, THUMBNAIL_PREFIX } from '../core/names.ts';
 import { ACTIONS } from './actions.ts';
 import type { VidxConfig } from './config.ts';
 import { ClipQueue } from './constructs/clip-queue.ts';
@@ -76,7 +76,7 @@ export class VidxStack extends Stack {
       retainData: config.retainData,
     });
     this.bucket = storage.bucket;
-    this.index = new IndexTable(this, 'Index', { retainData: config.retainData });
+    this.index = new IndexTable(this, 'Index', { retainData: config.retainData, labelShards: config.labelShards });
     this.clips = new ClipQueue(this, 'ClipQueue', {
       maxReceiveCount: config.maxReceiveCount,
       visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
@@ -118,6 +118,7 @@ export class VidxStack extends Stack {
       index: this.index,
       queue: this.clips.queue,
       videosArn,
+      payloadsArn: IndexTable.payloadObjects(this.bucket),
       everyMinutes: config.sweepEveryMinutes,
       visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
       maxReceiveCount: config.maxReceiveCount,
@@ -132,6 +133,7 @@ export class VidxStack extends Stack {
       index: this.index,
       videosArn,
       thumbnailsArn: this.bucket.arnForObjects(`${THUMBNAIL_PREFIX}*`),
+      payloadsArn: IndexTable.payloadObjects(this.bucket),
       maxConcurrency: DEFAULTS.thumbnailMaxConcurrency,
     });
 
@@ -183,6 +185,8 @@ export class VidxStack extends Stack {
       logRetentionDays: config.logRetentionDays,
       settings: {
         tableName: table.tableName,
+        labelShards: this.index.labelShards,
+        bucket: this.bucket.bucketName,
         queueUrl: this.clips.queue.queueUrl,
         thumbnailQueueUrl: this.thumbnailMaker.queue.queueUrl,
         ...this.events.settings(),
@@ -207,6 +211,8 @@ export class VidxStack extends Stack {
       // The worker never reads the label index (only the query API does).
       new iam.PolicyStatement({ actions: [...ACTIONS.workerTable], resources: [table.tableArn] }),
     );
+    // Clip results too large for an index item: one object per clip and revision under the payload prefix.
+    taskRole.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.clipPayloads], resources: [IndexTable.payloadObjects(this.bucket)] }));
     this.events.grantPublish(taskRole);
     this.scaling = new WorkerScaling(this, 'WorkerScaling', {
       cluster: capacity.cluster,
@@ -270,10 +276,15 @@ export class VidxStack extends Stack {
       id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(this.bucket)}.Arn>/${THUMBNAIL_PREFIX}*]`,
       reason: 'Segment thumbnails: one object per segment under the thumbnail prefix (written by the worker, signed for reading by the query API); nothing else in the bucket.',
     };
-    acknowledge(this.worker.taskRole, videoObjects, thumbnailObjects);
-    acknowledge(this.query.role, videoObjects, thumbnailObjects);
-    acknowledge(this.sweeper.fn.role, videoObjects);
-    acknowledge(this.thumbnailMaker.fn.role, videoObjects, thumbnailObjects);
+    const payloadObjects = {
+      id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(this.bucket)}.Arn>/${CLIP_PAYLOAD_PREFIX}*]`,
+      reason: 'Clip results too large for an index item: one object per clip and revision under the payload prefix (written by the worker, read for re-segmentation and thumbnails, removed with their video); nothing else in the bucket.',
+    };
+    acknowledge(this.segmenter.role, payloadObjects);
+    acknowledge(this.worker.taskRole, videoObjects, thumbnailObjects, payloadObjects);
+    acknowledge(this.query.role, videoObjects, thumbnailObjects, payloadObjects);
+    acknowledge(this.sweeper.fn.role, videoObjects, payloadObjects);
+    acknowledge(this.thumbnailMaker.fn.role, videoObjects, thumbnailObjects, payloadObjects);
     const notifications = this.node.tryFindChild('BucketNotificationsHandler050a0587b7544547bf325f094a3db834');
     if (notifications) {
       acknowledge(notifications, {

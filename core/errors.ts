@@ -89,6 +89,7 @@ const CODES = {
   ENQUEUE_FAILED: { hint: 'check the clip queue and its permissions; upload the file again' },
   ENQUEUE_REJECTED: { hint: 'the clip queue refused the job for good; upload the file again (a very unusual key may need renaming)' },
   STALLED: { hint: 'the video made no progress after several re-enqueues; run `vidx reindex --video <id>` or upload it again' },
+  CLIP_TOO_LARGE: { hint: 'the clip result is larger than the index can store: index the video with shorter clips (VIDX_CLIP_SECONDS) or a longer keyframe interval' },
   ASSEMBLY_INCOMPLETE: { hint: 'the video is assembled again when its missing clips are scored' },
   SEGMENTER_FAILED: { hint: 'see the `vidx local` log for the cause', http: 502 },
   EVENTS_CONFIG: { hint: 'check the event sink settings (VIDX_WEBHOOK_URL with its secret, SNS topic, event bus)' },
@@ -111,6 +112,8 @@ const CODES = {
   INDEX_UNAVAILABLE: { hint: 'try again shortly', http: 503 },
   MEDIA_UNAVAILABLE: { hint: 'this API cannot sign media URLs here (no bucket configured)', http: 501 },
   INTERNAL: { hint: 'a bug: see the server log', http: 500 },
+  HOST_NOT_ALLOWED: { hint: 'open the local stack as http://127.0.0.1:<port> (or localhost, [::1])', http: 403 },
+  ORIGIN_NOT_ALLOWED: { hint: 'change local state from the vidx page itself or from the CLI, not from another site', http: 403 },
 
   // Vectors, similarity and taught actions
   VECTOR_DIMENSION_MISMATCH: { hint: 'write the vectors of each space separately, all of one length' },
@@ -126,8 +129,13 @@ const CODES = {
   API_ERROR: { hint: 'is --api the vidx query API?' },
   LOCAL_STACK_UNREACHABLE: { hint: 'start it with `npx vidx local`, or pass --api' },
   LOCAL_STACK_ERROR: { hint: 'see the `vidx local` log for the cause' },
+  DATA_INDEX_DAMAGED: { hint: 'move the damaged index folder aside and start again (the kept uploads are indexed again), or put back a backup' },
+  KEPT_COPY_DAMAGED: { hint: 'the copy `vidx local` kept of this upload is damaged: upload the video again' },
+  DISK_FULL: { hint: 'free space on the disk of the --data folder, then upload again', http: 507 },
   STACK_NOT_FOUND: { hint: 'deploy the stack first (`npx cdk deploy`), or pass the right --stack name and AWS region' },
   UPLOAD_NO_FILE: { hint: 'pass paths of video files' },
+  PORT_IN_USE: { hint: 'stop what listens there (another `vidx local`?), or pass --port <another>' },
+  VIDEO_AMBIGUOUS: { hint: 'pass the video id (the first column of `vidx videos`) or the full key' },
 } as const satisfies Record<string, CodeDefinition>;
 
 /** Every code vidx raises. */

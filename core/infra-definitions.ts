@@ -1,45 +1,22 @@
 /**
  * Resource definitions shared by the CDK app and the local stack (`vidx local`), so both create
- * the same table, indexes and queues. Plain data: the CDK app maps it onto constructs, the local
- * stack onto CreateTable / CreateQueue calls. Names come from core/names.ts.
+ * the same queues and agree on the index's tunables. Plain data: the CDK app maps it onto
+ * constructs, the local stack onto CreateQueue calls. Names come from core/names.ts.
  */
-import { DEFAULTS, QUEUES, TABLE } from './names.ts';
+import { DEFAULTS, QUEUES } from './names.ts';
 
-export type AttributeType = 'S' | 'N' | 'B';
-
-export interface KeyDefinition {
-  readonly name: string;
-  readonly type: AttributeType;
-}
-
-export interface TableDefinition {
-  readonly name: string;
-  readonly partitionKey: KeyDefinition;
-  readonly sortKey: KeyDefinition;
-  /** On-demand capacity. */
-  readonly billing: 'PAY_PER_REQUEST';
-  readonly globalSecondaryIndexes: readonly {
-    readonly name: string;
-    readonly partitionKey: KeyDefinition;
-    readonly sortKey: KeyDefinition;
-    readonly projection: 'ALL';
-  }[];
-}
-
-export const TABLE_DEFINITION: TableDefinition = {
-  name: TABLE.name,
-  partitionKey: { name: TABLE.partitionKey, type: 'S' },
-  sortKey: { name: TABLE.sortKey, type: 'S' },
-  billing: 'PAY_PER_REQUEST',
-  globalSecondaryIndexes: [
-    {
-      name: TABLE.labelIndex.name,
-      partitionKey: { name: TABLE.labelIndex.partitionKey, type: 'S' },
-      sortKey: { name: TABLE.labelIndex.sortKey, type: 'S' },
-      projection: 'ALL',
-    },
-  ],
-};
+/**
+ * The index's tunables the deployment and the processes must agree on (the table layout itself is
+ * its adapter's: adapters/dynamo-index/layout.ts).
+ */
+export const INDEX_DEFAULTS = {
+  /**
+   * Write shards per label in the search index: a label's segments spread over this many
+   * partitions (by video id), and a search reads them all. May grow on a live table (searches read
+   * every shard up to it), never shrink. See README "Scale".
+   */
+  labelShards: 8,
+} as const;
 
 export interface QueueDefinition {
   readonly name: string;

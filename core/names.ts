@@ -8,12 +8,12 @@ export const VIDEO_PREFIX = 'videos/';
 /** One small JPEG per segment (the frame of its best window), written by the worker. */
 export const THUMBNAIL_PREFIX = 'thumbnails/';
 
+/** Per-clip payloads too large for an index item (window scores, detections), one object per clip and revision. */
+export const CLIP_PAYLOAD_PREFIX = 'clip-payloads/';
+
 export const TABLE = {
-  /** Logical/default physical name; deployed stacks pass the real name through VIDX_TABLE. */
+  /** Logical/default physical name; deployed stacks pass the real name through VIDX_TABLE. Its layout: adapters/dynamo-index/layout.ts. */
   name: 'vidx-index',
-  partitionKey: 'PK',
-  sortKey: 'SK',
-  labelIndex: { name: 'GSI1', partitionKey: 'GSI1PK', sortKey: 'GSI1SK' },
 } as const;
 
 export const QUEUES = {
@@ -55,6 +55,8 @@ export const ENV = {
   region: 'AWS_REGION',
   ffmpeg: 'VIDX_FFMPEG',
   ffprobe: 'VIDX_FFPROBE',
+  /** "1": `vidx local` never downloads a model on its first start (synthetic weights unless one is cached). */
+  noPull: 'VIDX_NO_PULL',
   /** A TrueType/OpenType font for `analyze --annotate` labels (default: a common system font). */
   font: 'VIDX_FONT',
   device: 'VIDX_DEVICE',
@@ -74,8 +76,12 @@ export const ENV = {
   /** The sweeper (core/pipeline/sweep.ts): seconds without progress, re-enqueues before failing. */
   sweepStaleSeconds: 'VIDX_SWEEP_STALE_SECONDS',
   sweepMaxRequeues: 'VIDX_SWEEP_MAX_REQUEUES',
+  /** Write shards per label of the search index (default INDEX_DEFAULTS.labelShards); every process of a deployment must agree. */
+  labelShards: 'VIDX_LABEL_SHARDS',
   /** Where browsers reach S3 through presigned URLs (local: the vidx server's S3 proxy); unset on AWS. */
   mediaEndpoint: 'VIDX_MEDIA_ENDPOINT',
+  /** `vidx local`: the secret its presigned media URLs are signed with, and verified against (random per run). */
+  localSigningSecret: 'VIDX_LOCAL_SIGNING_SECRET',
   /** Done/failed events (core/events): any of these set = that sink is on. */
   eventTopicArn: 'VIDX_EVENT_TOPIC_ARN',
   eventBusName: 'VIDX_EVENT_BUS',

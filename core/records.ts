@@ -1,12 +1,8 @@
 /**
- * The index's items (one DynamoDB table, see ARCHITECTURE.md "Records") as domain schemas, and
- * the one place their keys are built. The segmenter and the worker write them; the query Lambda
- * reads them. Nothing here knows about AWS: these are plain objects and strings.
- *
- * Layout (PK / SK):
- *   video        VIDEO#<videoId> / META                          GSI1: VIDEOS / <updatedAt>#<videoId>
- *   clip result  VIDEO#<videoId> / CLIP#<rev>#<index 6 digits>  (rev = revisionId(etag))
- *   segment      VIDEO#<videoId> / SEG#<startMs 10 digits>#<label>  GSI1: LABEL#<label> / <1-score>#<videoId>#<startMs>
+ * What the index holds, as domain schemas: videos (one record per video, its current revision),
+ * clip results (per revision) and timeline segments. The segmenter and the worker write them
+ * through the index port (core/index/port.ts); the query API reads them. How they are laid out in
+ * a store (keys, pages, sizes) is the adapter's business and never appears here.
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
@@ -49,61 +45,10 @@ export function objectEtagOf(revision: string): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Key builders (the query Lambda imports these; do not inline the strings elsewhere)
-
-export const VIDEO_PK_PREFIX = 'VIDEO#';
-export const VIDEO_META_SK = 'META';
-export const CLIP_SK_PREFIX = 'CLIP#';
-export const SEGMENT_SK_PREFIX = 'SEG#';
-export const VIDEOS_GSI_PK = 'VIDEOS';
-export const LABEL_GSI_PK_PREFIX = 'LABEL#';
-
-export function videoPk(videoId: string): string {
-  return `${VIDEO_PK_PREFIX}${videoId}`;
-}
-
-export function videoKey(videoId: string): { PK: string; SK: string } {
-  return { PK: videoPk(videoId), SK: VIDEO_META_SK };
-}
-
-/** GSI1 sort key of a video: ISO time sorts lexicographically, so descending = newest first. */
-export function videoGsiSk(updatedAt: string, videoId: string): string {
-  return `${updatedAt}#${videoId}`;
-}
-
-/** Prefix of every clip item of one revision (Query begins_with). */
-export function clipSkPrefix(etag: string): string {
-  return `${CLIP_SK_PREFIX}${revisionId(etag)}#`;
-}
-
-export function clipSk(etag: string, index: number): string {
-  return `${clipSkPrefix(etag)}${pad(index, 6)}`;
-}
+// Object keys (S3, not the index: the index's layout is its adapter's, adapters/dynamo-index/)
 
 export function msOf(seconds: number): number {
   return Math.round(seconds * 1000);
-}
-
-export function segmentSk(startSeconds: number, label: string): string {
-  return `${SEGMENT_SK_PREFIX}${pad(msOf(startSeconds), 10)}#${label}`;
-}
-
-/**
- * A person segment's key: the clip-level form plus the person id, so two people doing one action
- * from one keyframe on are two items (and never collide with a clip-level segment of the label).
- */
-export function personSegmentSk(startSeconds: number, label: string, person: number): string {
-  return `${segmentSk(startSeconds, label)}#P${pad(person, 6)}`;
-}
-
-export function labelGsiPk(label: string): string {
-  return `${LABEL_GSI_PK_PREFIX}${label}`;
-}
-
-/** Ascending order = best score first; ties broken by video then start. */
-export function labelGsiSk(score: number, videoId: string, startSeconds: number): string {
-  const inv = Math.min(1, Math.max(0, 1 - score)).toFixed(6);
-  return `${inv}#${videoId}#${pad(msOf(startSeconds), 10)}`;
 }
 
 /**
@@ -130,7 +75,7 @@ function pad(n: number, width: number): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Item schemas (what is stored; the table keys are included)
+// Record schemas (what is stored, without any storage key)
 
 /**
  * `indexed_with_gaps`: indexed, except for clips that failed for good (the file itself, e.g. a
@@ -156,10 +101,6 @@ export const ModelRefSchema = z.object({
 export type ModelRef = z.infer<typeof ModelRefSchema>;
 
 export const VideoRecordSchema = z.object({
-  PK: z.string(),
-  SK: z.literal(VIDEO_META_SK),
-  GSI1PK: z.literal(VIDEOS_GSI_PK),
-  GSI1SK: z.string(),
   videoId: z.string(),
   bucket: z.string(),
   key: z.string(),
@@ -193,6 +134,12 @@ export const VideoRecordSchema = z.object({
    * kept so missing clips can be sent again without the model's window arithmetic. */
   clipSeconds: z.number().positive().optional(),
   clipStarts: z.array(z.number().nonnegative()).optional(),
+  /** Work units (model windows, and keyframes where people are detected) each clip owns (core/pipeline/progress.ts). */
+  clipUnits: z.array(z.number().int().nonnegative()).optional(),
+  /** Units a worker has scored so far, per clip index (a DynamoDB map, only ever raised). */
+  clipWindows: z.record(z.string(), z.number().int().nonnegative()).optional(),
+  /** When the first unit of this revision was reported (the ETA's start). */
+  workStartedAt: z.string().optional(),
   /** How many times the revision's missing clips were sent again (re-upload or sweeper). */
   requeues: z.number().int().nonnegative().optional(),
   /** True once every clip job of this revision was sent (a retried S3 event then sends nothing). */
@@ -209,9 +156,33 @@ export const VideoRecordSchema = z.object({
 });
 export type VideoRecord = z.infer<typeof VideoRecordSchema>;
 
+/** What a listing of videos returns of each: what the API shows, without the plan or the object's place. */
+export const VideoSummarySchema = VideoRecordSchema.pick({
+  videoId: true,
+  key: true,
+  etag: true,
+  status: true,
+  reason: true,
+  errorCode: true,
+  duration: true,
+  fps: true,
+  width: true,
+  height: true,
+  model: true,
+  trained: true,
+  modelSha256: true,
+  indexedWith: true,
+  coverAt: true,
+  clipsTotal: true,
+  doneClips: true,
+  segments: true,
+  createdAt: true,
+  updatedAt: true,
+  indexedAt: true,
+});
+export type VideoSummary = z.infer<typeof VideoSummarySchema>;
+
 export const ClipRecordSchema = z.object({
-  PK: z.string(),
-  SK: z.string(),
   videoId: z.string(),
   etag: z.string(),
   index: z.number().int().nonnegative(),
@@ -227,17 +198,15 @@ export const ClipRecordSchema = z.object({
   createdAt: z.string(),
 });
 export type ClipRecord = z.infer<typeof ClipRecordSchema>;
+/** A clip result as the worker records it (the index stamps the time). */
+export type ClipResult = Omit<ClipRecord, 'createdAt'>;
 
 export const ClipWindowsSchema = z.array(WindowScoreSchema);
 export const ClipKeyframesSchema = z.array(KeyframeDetectionsSchema);
 
 
-/** A segment item: the one segment schema plus its keys and the video it belongs to. */
+/** A stored segment: the one segment schema plus the video (and revision) it belongs to. */
 export const SegmentRecordSchema = SegmentSchema.extend({
-  PK: z.string(),
-  SK: z.string(),
-  GSI1PK: z.string(),
-  GSI1SK: z.string(),
   videoId: z.string(),
   key: z.string(),
   etag: z.string(),

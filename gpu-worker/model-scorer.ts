@@ -126,14 +126,20 @@ export function createModelScorer(o: ModelScorerOptions): ClipScorer {
       return o.classify === false ? [] : planWindows(duration, o.manifest);
     },
     ...(o.detection ? { keyframesFor: (duration: number): KeyframePlan[] => planKeyframes(duration, o.detection!.interval) } : {}),
-    async score(source, _video, windows, signal, keyframes): Promise<ScoreOutput> {
+    async score(source, _video, windows, signal, keyframes, onProgress): Promise<ScoreOutput> {
       const t0 = performance.now();
       const info = await probe(source, { signal });
       let inferMs = 0;
       let detected: ScoreOutput['keyframes'];
+      let keyframesDone = 0;
       if (o.detection) {
         // The detector takes one keyframe a run; the action model takes the clip's keyframes with people in batches (defaultActionBatch by device); see docs/decisions.md.
-        const d = await detectKeyframes(source, info, keyframes ?? [], o.detection, { scoreThreshold: o.detection.scoreThreshold, maxPeople: o.detection.maxPeople, signal });
+        const d = await detectKeyframes(source, info, keyframes ?? [], o.detection, {
+          scoreThreshold: o.detection.scoreThreshold,
+          maxPeople: o.detection.maxPeople,
+          signal,
+          onProgress: (done) => onProgress?.((keyframesDone = done)),
+        });
         detected = d.keyframes;
         inferMs += d.timings.detectorMs + d.timings.actionMs;
       }
@@ -155,6 +161,7 @@ export function createModelScorer(o: ModelScorerOptions): ClipScorer {
         topK: o.topK,
         signal,
         onBatch: (t) => (inferMs += t.inferMs),
+        onProgress: (done) => onProgress?.(keyframesDone + done),
       });
       const total = performance.now() - t0;
       return { windows: out, ...(detected ? { keyframes: detected } : {}), decodeMs: total - inferMs, inferenceMs: inferMs };

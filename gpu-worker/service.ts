@@ -5,7 +5,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { WorkerEnvSettings } from '../core/settings/processes.ts';
 import type { AwsClients } from '../adapters/clients.ts';
-import { IndexStore } from '../adapters/index-store.ts';
+import { createIndex } from '../adapters/dynamo-index/create.ts';
 import { sqsThumbnailJobs } from '../adapters/queue.ts';
 import { defaultTimelineOptions } from '../core/timeline/defaults.ts';
 import type { Manifest } from '../core/model/manifest.ts';
@@ -20,10 +20,13 @@ export interface WorkerServiceConfig {
   thumbnailQueueUrl?: string | undefined;
   tableName: string;
   healthPort: number | undefined;
+  /** Where large clip payloads go (the video bucket). */
+  bucket?: string | undefined;
+  labelShards?: number | undefined;
 }
 
-export function workerConfigOf(s: Pick<WorkerEnvSettings, 'queueUrl' | 'thumbnailQueueUrl' | 'tableName' | 'healthPort'>): WorkerServiceConfig {
-  return { queueUrl: s.queueUrl, thumbnailQueueUrl: s.thumbnailQueueUrl, tableName: s.tableName, healthPort: s.healthPort };
+export function workerConfigOf(s: Pick<WorkerEnvSettings, 'queueUrl' | 'thumbnailQueueUrl' | 'tableName' | 'healthPort' | 'bucket' | 'labelShards'>): WorkerServiceConfig {
+  return { queueUrl: s.queueUrl, thumbnailQueueUrl: s.thumbnailQueueUrl, tableName: s.tableName, healthPort: s.healthPort, bucket: s.bucket, labelShards: s.labelShards };
 }
 
 export interface WorkerService {
@@ -48,7 +51,7 @@ export async function startWorkerService(
     s3: clients.s3,
     queueUrl: config.queueUrl,
     ...(config.thumbnailQueueUrl ? { thumbnailJobs: sqsThumbnailJobs(clients.sqs, config.thumbnailQueueUrl) } : {}),
-    store: new IndexStore(clients.doc, config.tableName),
+    store: createIndex(clients, config.tableName, { labelShards: config.labelShards, payloadBucket: config.bucket }),
     scorer,
     timeline: { threshold: timeline.threshold, gap: timeline.gap },
     log,

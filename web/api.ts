@@ -116,8 +116,21 @@ export class Api {
   video(id: string) {
     return this.get(`/videos/${encodeURIComponent(id)}`, {}, VideoViewSchema);
   }
-  timeline(id: string) {
-    return this.get(`/videos/${encodeURIComponent(id)}/timeline`, {}, TimelineResponseSchema);
+  /** One page of a video's timeline (the API pages it: `nextCursor` leads to the next). */
+  timelinePage(id: string, cursor?: string) {
+    return this.get(`/videos/${encodeURIComponent(id)}/timeline`, { limit: TIMELINE_PAGE, cursor }, TimelineResponseSchema);
+  }
+  /** A video's whole timeline: every page, followed in order (at most MAX_TIMELINE_PAGES). */
+  async timeline(id: string) {
+    const first = await this.timelinePage(id);
+    const segments = [...first.segments];
+    let next = first.nextCursor;
+    for (let pages = 1; next && pages < MAX_TIMELINE_PAGES; pages++) {
+      const page = await this.timelinePage(id, next);
+      segments.push(...page.segments);
+      next = page.nextCursor;
+    }
+    return { ...first, segments, truncated: next !== null, nextCursor: next };
   }
   media(id: string) {
     return this.get(`/videos/${encodeURIComponent(id)}/media`, {}, MediaResponseSchema);
@@ -163,3 +176,7 @@ export class Api {
     return r.blob();
   }
 }
+
+/** Segments per timeline request (the API's largest page) and pages the player follows at most (100,000 segments). */
+const TIMELINE_PAGE = 1000;
+const MAX_TIMELINE_PAGES = 100;

@@ -1,7 +1,8 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { TABLE_DEFINITION, type AttributeType } from '../../core/infra-definitions.ts';
+import { CLIP_PAYLOAD_PREFIX } from '../../core/names.ts';
+import { KEYS, TABLE_DEFINITION, type AttributeType, type Projection } from '../../adapters/dynamo-index/layout.ts';
 
 const ATTRIBUTE_TYPES: Record<AttributeType, dynamodb.AttributeType> = {
   S: dynamodb.AttributeType.STRING,
@@ -9,15 +10,25 @@ const ATTRIBUTE_TYPES: Record<AttributeType, dynamodb.AttributeType> = {
   B: dynamodb.AttributeType.BINARY,
 };
 
-export interface IndexTableProps {
-  readonly retainData: boolean;
+function projectionOf(p: Projection): { projectionType: dynamodb.ProjectionType; nonKeyAttributes?: string[] } {
+  if (p.type === 'INCLUDE') return { projectionType: dynamodb.ProjectionType.INCLUDE, nonKeyAttributes: [...p.attributes] };
+  return { projectionType: p.type === 'ALL' ? dynamodb.ProjectionType.ALL : dynamodb.ProjectionType.KEYS_ONLY };
 }
 
-/** The index table of ARCHITECTURE.md, mapped from core/infra-definitions.ts (the local stack's source too). */
+export interface IndexTableProps {
+  readonly retainData: boolean;
+  /** Write shards per label (every process that reads or writes the index gets it in its settings). */
+  readonly labelShards: number;
+}
+
+/** The index table, mapped from adapters/dynamo-index/layout.ts (the local stack's source too). */
 export class IndexTable extends Construct {
   readonly table: dynamodb.Table;
-  /** ARN of the label index (GSI1), for Query grants. */
+  /** ARN of the listing and label index, for Query grants. */
   readonly labelIndexArn: string;
+  /** ARN of the sparse index of unfinished videos (the sweeper's), for Query grants. */
+  readonly unfinishedIndexArn: string;
+  readonly labelShards: number;
 
   constructor(scope: Construct, id: string, props: IndexTableProps) {
     super(scope, id);
@@ -37,11 +48,16 @@ export class IndexTable extends Construct {
         indexName: gsi.name,
         partitionKey: { name: gsi.partitionKey.name, type: ATTRIBUTE_TYPES[gsi.partitionKey.type] },
         sortKey: { name: gsi.sortKey.name, type: ATTRIBUTE_TYPES[gsi.sortKey.type] },
-        projectionType: dynamodb.ProjectionType.ALL,
+        ...projectionOf(gsi.projection),
       });
     }
-    const labelIndex = def.globalSecondaryIndexes[0];
-    if (!labelIndex) throw new Error('TABLE_DEFINITION has no label index');
-    this.labelIndexArn = `${this.table.tableArn}/index/${labelIndex.name}`;
+    this.labelIndexArn = `${this.table.tableArn}/index/${KEYS.list.name}`;
+    this.unfinishedIndexArn = `${this.table.tableArn}/index/${KEYS.unfinished.name}`;
+    this.labelShards = props.labelShards;
+  }
+
+  /** Objects of the large clip payloads in the video bucket (the worker writes them; the others read or remove them). */
+  static payloadObjects(bucket: { arnForObjects(pattern: string): string }): string {
+    return bucket.arnForObjects(`${CLIP_PAYLOAD_PREFIX}*`);
   }
 }

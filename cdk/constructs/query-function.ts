@@ -10,7 +10,7 @@ import { QUERY_SETTINGS } from '../../core/settings/processes.ts';
 import { ACTIONS } from '../actions.ts';
 import { acknowledge } from '../nag.ts';
 import { PATHS } from '../paths.ts';
-import type { IndexTable } from './index-table.ts';
+import { IndexTable } from './index-table.ts';
 import { NodeFunction } from './node-function.ts';
 
 /**
@@ -61,6 +61,7 @@ export class QueryFunction extends Construct {
       environment: {
         ...environmentOf(QUERY_SETTINGS, {
           tableName: props.index.table.tableName,
+          labelShards: props.index.labelShards,
           cursorSecret: cursorSecret.secretValue.unsafeUnwrap(), // a {{resolve:secretsmanager}} reference
           bucket: props.bucket.bucketName, // media routes: presigned video/thumbnail GETs, upload PUTs
           videoPrefix: props.videoPrefix,
@@ -74,5 +75,7 @@ export class QueryFunction extends Construct {
     role.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.uploadVideo], resources: [videosArn] }));
     role.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.queryTable], resources: [props.index.table.tableArn] }));
     role.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.queryIndex], resources: [props.index.labelIndexArn] }));
+    // Re-segmentation reads window scores that large clips keep in S3.
+    role.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.readClipPayloads], resources: [IndexTable.payloadObjects(props.bucket)] }));
   }
 }

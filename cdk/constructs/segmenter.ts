@@ -16,7 +16,7 @@ import type { SegmenterManifest } from '../model-manifest.ts';
 import { acknowledge } from '../nag.ts';
 import { PATHS } from '../paths.ts';
 import { FFPROBE_LAYER_PATH } from './ffprobe-layer.ts';
-import type { IndexTable } from './index-table.ts';
+import { IndexTable } from './index-table.ts';
 import { NodeFunction } from './node-function.ts';
 import type { VideoEvents } from './video-events.ts';
 
@@ -123,6 +123,7 @@ export class Segmenter extends Construct {
       environment: {
         ...environmentOf(SEGMENTER_SETTINGS, {
           tableName: props.index.table.tableName,
+          labelShards: props.index.labelShards,
           queueUrl: props.clipQueue.queueUrl,
           videoPrefix: props.videoPrefix,
           clipSeconds: props.clipSeconds,
@@ -146,6 +147,8 @@ export class Segmenter extends Construct {
     role.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.readVideo], resources: [videosArn] }));
     role.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.enqueueClips], resources: [props.clipQueue.queueArn] }));
     role.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.segmenterTable], resources: [props.index.table.tableArn] }));
+    // A replaced or failed revision's large clip payloads are removed with its clip results.
+    role.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.removeClipPayloads], resources: [IndexTable.payloadObjects(props.bucket)] }));
     props.events.grantPublish(role);
     props.bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.SqsDestination(this.intake), {
       prefix: props.videoPrefix,

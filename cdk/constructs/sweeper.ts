@@ -19,6 +19,8 @@ export interface SweeperProps {
   readonly queue: sqs.IQueue;
   /** ARN pattern of the uploaded videos (HEAD to tell a deleted object). */
   readonly videosArn: string;
+  /** The large clip payloads' objects (a failed video's are removed). */
+  readonly payloadsArn: string;
   readonly everyMinutes: number;
   readonly visibilityTimeoutSeconds: number;
   readonly maxReceiveCount: number;
@@ -27,12 +29,13 @@ export interface SweeperProps {
 
 /** Actions the sweeper's code calls (core/pipeline/sweep.ts over adapters/). */
 export const SWEEPER_ACTIONS = {
-  // unfinishedBefore reads the VIDEOS partition of GSI1; claimRequeue/markFailed update the record;
-  // deleteDerived queries the video's partition and batch-deletes.
-  table: ['dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem'],
+  // unfinishedBefore queries the sparse index of unfinished videos, then batch-gets their records;
+  // claimRequeue/markFailed update the record; forgetDerived queries the video's partition and batch-deletes.
+  table: ['dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem', 'dynamodb:BatchGetItem'],
   index: ['dynamodb:Query'],
   queue: ['sqs:SendMessage', 'sqs:GetQueueAttributes'],
   videos: ['s3:GetObject'],
+  payloads: ['s3:DeleteObject'],
 } as const;
 
 /** A scheduled Lambda that re-enqueues the missing clips of videos with no progress (or fails them). */
@@ -54,6 +57,7 @@ export class Sweeper extends Construct {
       environment: {
         ...environmentOf(SWEEPER_SETTINGS, {
           tableName: props.index.table.tableName,
+          labelShards: props.index.labelShards,
           queueUrl: props.queue.queueUrl,
           staleAfterSeconds: staleAfterSeconds(props.visibilityTimeoutSeconds, props.maxReceiveCount),
           maxRequeues: props.maxRequeues,
@@ -63,9 +67,10 @@ export class Sweeper extends Construct {
     });
     const role = this.fn.role;
     role.addToPolicy(new iam.PolicyStatement({ actions: [...SWEEPER_ACTIONS.table], resources: [props.index.table.tableArn] }));
-    role.addToPolicy(new iam.PolicyStatement({ actions: [...SWEEPER_ACTIONS.index], resources: [props.index.labelIndexArn] }));
+    role.addToPolicy(new iam.PolicyStatement({ actions: [...SWEEPER_ACTIONS.index], resources: [props.index.unfinishedIndexArn] }));
     role.addToPolicy(new iam.PolicyStatement({ actions: [...SWEEPER_ACTIONS.queue], resources: [props.queue.queueArn] }));
     role.addToPolicy(new iam.PolicyStatement({ actions: [...SWEEPER_ACTIONS.videos], resources: [props.videosArn] }));
+    role.addToPolicy(new iam.PolicyStatement({ actions: [...SWEEPER_ACTIONS.payloads], resources: [props.payloadsArn] }));
     this.rule = new events.Rule(this, 'Schedule', {
       description: 'vidx: sweep unfinished videos',
       schedule: events.Schedule.rate(Duration.minutes(props.everyMinutes)),

@@ -24,11 +24,13 @@ export interface ThumbnailMakerProps {
   /** ARN patterns of the uploaded videos (read) and of the thumbnails (written). */
   readonly videosArn: string;
   readonly thumbnailsArn: string;
+  /** Large clip payloads (IndexTable.payloadObjects): a revision's window scores may be kept there. */
+  readonly payloadsArn: string;
   /** Thumbnail Lambdas at once. */
   readonly maxConcurrency: number;
 }
 
-/** What the consumer's code calls (core/pipeline/thumbnail-job.ts over adapters/): getVideo, segmentsOf, clipsOf, setThumbAt. */
+/** What the consumer's code calls (core/pipeline/thumbnail-job.ts over adapters/): getVideo, timelineOf, clipsOf (payloads in S3 too), setThumbnailTime, setCover. */
 export const THUMBNAIL_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'] as const;
 
 /**
@@ -75,6 +77,7 @@ export class ThumbnailMaker extends Construct {
     const role = this.fn.role;
     role.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.readVideo], resources: [props.videosArn] }));
     role.addToPolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [props.thumbnailsArn] }));
+    role.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.readClipPayloads], resources: [props.payloadsArn] }));
     role.addToPolicy(new iam.PolicyStatement({ actions: [...THUMBNAIL_TABLE_ACTIONS], resources: [props.index.table.tableArn] }));
   }
 }

@@ -10,7 +10,6 @@
  */
 import type { Command } from 'commander';
 import { VidxError } from '../../core/errors.ts';
-import { TextImageEmbedder } from '../../models/embedder.ts';
 
 interface EmbedOptions {
   model: string;
@@ -54,6 +53,8 @@ export function registerEmbed(program: Command): void {
       if (opts.at !== undefined && opts.image === undefined) throw bad('--at goes with --image');
       const at = parseSeconds(opts.at);
       const threads = parseThreads(opts.threads);
+      // The ONNX runtime loads only when an embedding runs (help stays fast).
+      const { TextImageEmbedder } = await import('../../models/embedder.ts');
       const embedder = await TextImageEmbedder.load(opts.model, { device: 'cpu', ...(threads === undefined ? {} : { threads }) });
       try {
         if (opts.text !== undefined) {

@@ -13,8 +13,8 @@ import type { Command } from 'commander';
 import { VidxError } from '../../core/errors.ts';
 import { windowSeconds, type Manifest } from '../../core/model/manifest.ts';
 import { loadManifest } from '../../core/pipeline/model-ref.ts';
-import { probe, toVideoFacts } from '../../core/video/probe.ts';
-import { inputLayouts, readWindows, type PackedBatch } from '../../core/video/window-source.ts';
+import type { PackedBatch } from '../../core/video/window-source.ts';
+import type { toVideoFacts } from '../../core/video/probe.ts';
 import { frameInstants } from '../../core/video/windows.ts';
 
 
@@ -43,6 +43,8 @@ function littleEndianBytes(a: Float32Array): Buffer {
 }
 
 export async function inspectWindow(file: string, manifestPath: string, at: number, outDir: string, opts: { hwaccel?: boolean } = {}): Promise<InspectResult> {
+  // The decoder loads only when a window is inspected (help stays fast).
+  const [{ probe, toVideoFacts }, { inputLayouts, readWindows }] = await Promise.all([import('../../core/video/probe.ts'), import('../../core/video/window-source.ts')]);
   const m = loadManifest(manifestPath);
   const layouts = inputLayouts(m);
   const info = await probe(file);

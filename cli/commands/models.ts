@@ -7,12 +7,14 @@
  * stdout: what was written (or the list); stderr: progress and notes.
  */
 import type { Command } from 'commander';
-import cliProgress from 'cli-progress';
-import type { Architecture, ModelManifest } from '../../core/model/manifest.ts';
-import { convert, synthesize, type ModelPair } from '../../models/convert.ts';
-import { knownArchitectures, parseArchitecture } from '../../models/manifests.ts';
-import { pull, type PullProgress } from '../../models/pull.ts';
-import { list, type CacheState } from '../../models/store.ts';
+import { ARCHITECTURES, type Architecture, type ModelManifest } from '../../core/model/manifest.ts';
+import type { ModelPair } from '../../models/convert.ts';
+import type { PullProgress } from '../../models/pull.ts';
+import type { CacheState } from '../../models/store.ts';
+
+// The builders, the downloader and the progress bar load only when a subcommand runs (help stays fast).
+const knownArchitectures = (): readonly string[] => ARCHITECTURES;
+const parseArchitecture = async (name: string): Promise<Architecture> => (await import('../../models/manifests.ts')).parseArchitecture(name);
 
 function say(line: string): void {
   process.stderr.write(`vidx: ${line}\n`);
@@ -40,7 +42,8 @@ function printPair(pair: ModelPair): void {
 }
 
 /** A cli-progress bar on stderr (rendered as periodic lines when stderr is not a terminal). */
-function downloadBar(arch: Architecture): { update(p: PullProgress): void; stop(): void } {
+export async function downloadBar(arch: Architecture): Promise<{ update(p: PullProgress): void; stop(): void }> {
+  const cliProgress = (await import('cli-progress')).default;
   const bar = new cliProgress.SingleBar(
     {
       format: `pull ${arch} [{bar}] {percentage}% | {received} / {size}`,
@@ -98,8 +101,9 @@ export function registerModels(program: Command): void {
     .requiredOption('--out <dir>', 'output folder')
     .option('--float16', 'also write <arch>.u8.fp16.onnx (float16 weights and compute, for GPUs)')
     .action(async (archName: string, opts: { out: string; float16?: boolean }) => {
-      const arch = parseArchitecture(archName);
+      const arch = await parseArchitecture(archName);
       say(`building ${arch} with synthetic weights`);
+      const { synthesize } = await import('../../models/convert.ts');
       printPair(await synthesize(arch, opts.out, { float16: opts.float16 ?? false }));
     });
 
@@ -110,8 +114,9 @@ export function registerModels(program: Command): void {
     .requiredOption('--checkpoint <file>', 'the checkpoint: a dict whose model_state is the state dict (.pyth), or a plain state dict (.pth)')
     .requiredOption('--out <dir>', 'output folder')
     .action(async (archName: string, opts: { checkpoint: string; out: string }) => {
-      const arch = parseArchitecture(archName);
+      const arch = await parseArchitecture(archName);
       say(`converting ${opts.checkpoint} as ${arch}`);
+      const { convert } = await import('../../models/convert.ts');
       const pair = await convert(arch, opts.checkpoint, opts.out);
       printPair(pair);
       if (pair.manifest.source.kind === 'checkpoint') process.stdout.write(`checkpoint sha256 ${pair.manifest.source.sha256}\n`);
@@ -125,8 +130,9 @@ export function registerModels(program: Command): void {
     .option('--sha256 <hex>', 'expected sha256 of the checkpoint (checked before converting)')
     .option('--force', 'download and convert again even if cached')
     .action(async (archName: string, opts: { cache?: string; sha256?: string; force?: boolean }) => {
-      const arch = parseArchitecture(archName);
-      const bar = downloadBar(arch);
+      const arch = await parseArchitecture(archName);
+      const bar = await downloadBar(arch);
+      const { pull } = await import('../../models/pull.ts');
       let result;
       try {
         result = await pull(arch, { cache: opts.cache, sha256: opts.sha256, force: opts.force, onProgress: (p) => bar.update(p) });
@@ -147,7 +153,8 @@ export function registerModels(program: Command): void {
     .description('known architectures and what the cache holds')
     .option('--cache <dir>', 'model cache (default: $VIDX_CACHE or ~/.cache/vidx/models)')
     .option('--json', 'machine-readable output')
-    .action((opts: { cache?: string; json?: boolean }) => {
+    .action(async (opts: { cache?: string; json?: boolean }) => {
+      const { list } = await import('../../models/store.ts');
       const { cacheDir, entries } = list({ cache: opts.cache });
       if (opts.json) {
         const plain = (s: CacheState) => (s === null ? null : 'error' in s ? { error: s.error } : { manifest: s.manifestPath, trained: s.manifest.trained, source: s.manifest.source });

@@ -14,18 +14,11 @@
  */
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { Logger } from '@aws-lambda-powertools/logger';
 import { DEFAULTS } from '../../core/names.ts';
 import { VidxError } from '../../core/errors.ts';
-import { awsConfigFromEnv, createClients } from '../../adapters/clients.ts';
-import { IndexStore } from '../../adapters/index-store.ts';
 import { loadModelRef } from '../../core/pipeline/model-ref.ts';
-import { failedTransiently, type ReindexOutcome } from '../../core/pipeline/reindex.ts';
-import { reindexPaced } from '../../core/pipeline/reindex-pace.ts';
-import { buildSegmenterDeps } from '../../lambdas/segmenter/deps.ts';
-import { resolveDefaultModel } from '../../models/store.ts';
+import type { ReindexOutcome } from '../../core/pipeline/reindex.ts';
 import { isErrorCode } from '../../core/errors.ts';
-import { stackOutputs } from '../upload/targets.ts';
 
 interface ReindexOptions {
   video?: string[];
@@ -100,6 +93,17 @@ async function reindexLocal(opts: ReindexOptions): Promise<ReindexOutcome[]> {
 }
 
 async function reindexDeployed(opts: ReindexOptions): Promise<ReindexOutcome[]> {
+  // The AWS SDK, the segmenter and the model store load only here (help and local reindex stay fast).
+  const [{ Logger }, { awsConfigFromEnv, createClients }, { createIndex }, { failedTransiently }, { reindexPaced }, { buildSegmenterDeps }, { resolveDefaultModel }, { stackOutputs }] = await Promise.all([
+    import('@aws-lambda-powertools/logger'),
+    import('../../adapters/clients.ts'),
+    import('../../adapters/dynamo-index/create.ts'),
+    import('../../core/pipeline/reindex.ts'),
+    import('../../core/pipeline/reindex-pace.ts'),
+    import('../../lambdas/segmenter/deps.ts'),
+    import('../../models/store.ts'),
+    import('../upload/targets.ts'),
+  ]);
   const config = awsConfigFromEnv();
   const outputs = await stackOutputs(opts.stack!, config.region);
   const queueUrl = outputs.QueueUrl;
@@ -120,7 +124,7 @@ async function reindexDeployed(opts: ReindexOptions): Promise<ReindexOutcome[]> 
       clipSeconds: Number(opts.clipSeconds),
       log: new Logger({ serviceName: 'vidx-reindex', logLevel: 'WARN' }),
     });
-    const listed = opts.video?.length ? undefined : await new IndexStore(clients.doc, tableName).listVideos();
+    const listed = opts.video?.length ? undefined : await createIndex(clients, tableName).allVideos();
     const ids = !listed ? opts.video! : opts.all ? listed.map((v) => v.videoId) : listed.filter(failedTransiently).map((v) => v.videoId);
     const pace = listed ? paceOf(opts) : { clipsPerSecond: Number.POSITIVE_INFINITY, maxWaiting: Number.POSITIVE_INFINITY };
     return await reindexPaced(deps, ids, { ...pace, pollSeconds: 30 }, { retryFailed: opts.retryFailed === true });

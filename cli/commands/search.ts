@@ -6,9 +6,11 @@
 import type { Command } from 'commander';
 import type { SegmentView } from '../../core/query/views.ts';
 import { apiGetJson } from '../api-client.ts';
+import { resolveVideoId } from '../video-ref.ts';
 import { DEFAULTS } from '../../core/names.ts';
+import { printable } from '../printable.ts';
 
-type SearchItem = Pick<SegmentView, 'videoId' | 'key' | 'label' | 'start' | 'end' | 'score'>;
+type SearchItem = Pick<SegmentView, 'videoId' | 'key' | 'label' | 'start' | 'end' | 'score'> & Partial<Pick<SegmentView, 'kind' | 'person'>>;
 
 interface SearchBody {
   query: { labels: { label: string }[] };
@@ -34,14 +36,26 @@ function seconds(s: number): string {
   return `${s.toFixed(1)}`;
 }
 
-/** A plain-text table: label, video key, start–end (s), score. */
+/**
+ * A plain-text table: label, the person (where any result is a person's), start–end (s), score,
+ * the video's id (what `vidx export` takes) and key.
+ */
 export function formatTable(items: readonly SearchItem[]): string {
-  const rows = items.map((i) => [i.label, i.key, `${seconds(i.start)}–${seconds(i.end)} s`, i.score.toFixed(3)]);
-  const header = ['LABEL', 'VIDEO', 'START–END', 'SCORE'];
+  const people = items.some((i) => i.kind === 'person');
+  const rows = items.map((i) => [
+    printable(i.label),
+    ...(people ? [i.kind === 'person' && i.person !== undefined ? `person ${i.person}` : '-'] : []),
+    `${seconds(i.start)}–${seconds(i.end)} s`,
+    i.score.toFixed(3),
+    i.videoId,
+    printable(i.key),
+  ]);
+  const header = ['LABEL', ...(people ? ['PERSON'] : []), 'START–END', 'SCORE', 'ID', 'VIDEO'];
+  const scoreColumn = header.indexOf('SCORE');
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
   const line = (r: string[]) =>
     r
-      .map((cell, c) => (c === r.length - 1 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!)))
+      .map((cell, c) => (c === scoreColumn ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!)))
       .join('  ')
       .trimEnd();
   return [line(header), ...rows.map(line)].join('\n');
@@ -55,7 +69,7 @@ export function registerSearch(program: Command): void {
     .option('--api <url>', 'the query API', `http://localhost:${DEFAULTS.localApiPort}`)
     .option('--min-score <x>', 'only segments scoring at least x (0..1)')
     .option('--limit <n>', 'at most n segments (1..100)')
-    .option('--video <id>', 'only segments of this video')
+    .option('--video <video>', 'only segments of this video: its id, key or file name')
     .option('--cursor <cursor>', 'the next page of an earlier search (printed after its table)')
     .option('--action', 'the text is an exact label of the model (action=), not free text')
     .option('--json', "print the API's JSON answer")
@@ -65,7 +79,7 @@ export function registerSearch(program: Command): void {
         [opts.action ? 'action' : 'q']: text,
         minScore: opts.minScore,
         limit: opts.limit,
-        videoId: opts.video,
+        videoId: opts.video === undefined ? undefined : await resolveVideoId(opts.api, opts.video),
         cursor: opts.cursor,
       });
       if (opts.json) {

@@ -4,9 +4,11 @@ import { existsSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { DEFAULTS } from '../../core/names.ts';
 import { VidxError } from '../../core/errors.ts';
-import { putVideoFile, type UploadedFile } from '../local/upload.ts';
-import { deployedTarget, localTarget, type Delivery, type UploadTarget } from '../upload/targets.ts';
-import { waitForVideos, type WaitResult } from '../upload/wait.ts';
+import type { UploadedFile } from '../local/upload.ts';
+import type { Delivery, UploadTarget, VideoProgress } from '../upload/targets.ts';
+import { describeProgress } from '../progress-text.ts';
+import type { WaitResult } from '../upload/wait.ts';
+import { printable } from '../printable.ts';
 
 /** `--wait` gives up after this long unless told otherwise. */
 export const DEFAULT_WAIT_TIMEOUT_SECONDS = 1800;
@@ -37,6 +39,28 @@ function progressPrinter(file: string): (sent: number, total: number) => void {
   };
 }
 
+/** How often `--wait` repeats an unchanged video's progress line. */
+const PROGRESS_LINE_SECONDS = 30;
+
+/**
+ * `--wait`'s progress on stderr: a video's line ("<id>  processing 12 of 40 windows (30%), about
+ * 1m20s left") when its windows done change, at most every 5 s, and every 30 s when they do not.
+ */
+function progressLines(): (videoId: string, v: VideoProgress | undefined) => void {
+  const last = new Map<string, { text: string; at: number }>();
+  return (videoId, v) => {
+    if (!v) return;
+    const text = describeProgress(v);
+    const key = text.replace(/, about .* left$/, '');
+    const before = last.get(videoId);
+    const now = Date.now();
+    const changed = before?.text !== key;
+    if (before && (changed ? now - before.at < 5000 : now - before.at < PROGRESS_LINE_SECONDS * 1000)) return;
+    last.set(videoId, { text: key, at: now });
+    process.stderr.write(`  ${videoId}  ${text}\n`);
+  };
+}
+
 function describeDelivery(d: Delivery): string {
   if (d.outcome === 'queued') return `queued, ${d.clips} clip(s)`;
   if (d.outcome === 'requeued') return `unfinished: ${d.clips} missing clip(s) queued again`;
@@ -54,7 +78,7 @@ function describeWait(r: WaitResult, waitedSeconds: number): string {
   if (r.status === 'indexed') return `${r.videoId}  indexed: ${r.labels}`;
   if (r.status === 'indexed_with_gaps') return `${r.videoId}  indexed with gaps: ${r.labels}\n${describeGaps(r.gaps)}`;
   if (r.status === 'failed') return `${r.videoId}  failed: ${r.reason}`;
-  const where = r.last ? `still ${r.last.status}${r.last.clipsTotal ? ` (${r.last.clipsDone ?? 0} of ${r.last.clipsTotal} clips done)` : ''}` : 'not recorded yet';
+  const where = r.last ? `still ${describeProgress(r.last)}` : 'not recorded yet';
   return `${r.videoId}  gave up waiting after ${waitedSeconds} s: ${where}`;
 }
 
@@ -71,6 +95,8 @@ export function registerUpload(program: Command): void {
     .action(async (files: string[], opts: { api: string; stack?: string; region?: string; wait?: boolean; timeout: string }) => {
       const timeoutSeconds = Number(opts.timeout);
       if (!(Number.isFinite(timeoutSeconds) && timeoutSeconds > 0)) throw new VidxError('BAD_OPTION', `--timeout must be a positive number of seconds, got "${opts.timeout}"`);
+      // The AWS SDK loads only when an upload runs (help stays fast).
+      const [{ deployedTarget, localTarget }, { putVideoFile }, { waitForVideos }] = await Promise.all([import('../upload/targets.ts'), import('../local/upload.ts'), import('../upload/wait.ts')]);
       const target: UploadTarget = opts.stack ? await deployedTarget(opts.stack, opts.region) : await localTarget(opts.api);
       let anyFailed = false;
       try {
@@ -83,7 +109,7 @@ export function registerUpload(program: Command): void {
           } catch (e) {
             anyFailed = true;
             const why = e instanceof Error ? e.message : String(e);
-            process.stdout.write(`FAILED  ${f}  not uploaded: ${why}\n`);
+            process.stdout.write(`FAILED  ${printable(f)}  not uploaded: ${printable(why)}\n`);
           }
         }
         const deliveries = await target.notify(uploaded);
@@ -92,14 +118,15 @@ export function registerUpload(program: Command): void {
           const d = deliveries[i]!;
           if (d.outcome === 'failed') anyFailed = true;
           else if (d.outcome !== 'ignored' && d.outcome !== 'duplicate') waitFor.push(u.videoId);
-          process.stdout.write(`${u.videoId}  s3://${u.bucket}/${u.key}  ${describeDelivery(d)}\n`);
+          process.stdout.write(`${u.videoId}  s3://${u.bucket}/${printable(u.key)}  ${printable(describeDelivery(d))}\n`);
         }
-        if (uploaded.length > 0) process.stdout.write(`${target.followHint}\n`);
+        if (uploaded.length > 0) process.stdout.write(`${target.followHint(uploaded.map((u) => u.videoId))}\n`);
         if (opts.wait && waitFor.length > 0) {
           const results = await waitForVideos(target, waitFor, {
             timeoutMs: timeoutSeconds * 1000,
             describe: (t) => describeTopLabels(t),
-            onSettled: (r) => process.stdout.write(`${describeWait(r, timeoutSeconds)}\n`),
+            onSettled: (r) => process.stdout.write(`${printable(describeWait(r, timeoutSeconds))}\n`),
+            onProgress: progressLines(),
           });
           if (results.some((r) => r.status !== 'indexed')) anyFailed = true;
           if (results.some((r) => r.status === 'timed-out')) {

@@ -10,6 +10,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { VidxError } from '../../core/errors.ts';
 import { errorBody } from '../../core/query/http-errors.ts';
 import { redactSecrets } from '../../core/redact.ts';
+import { LOOPBACK_HOST, guardRequest, isLoopbackAddress, writeRefusal } from './loopback.ts';
 
 /**
  * Largest request body read. The query API takes none and an S3 event of a few uploads is a few
@@ -28,8 +29,16 @@ export type LocalRoute = (req: IncomingMessage, body: Buffer) => Promise<{ statu
  */
 export type RawRoute = (req: IncomingMessage, res: ServerResponse) => boolean;
 
+/** The path of a request target as sent (`//videos` stays `//videos`: no URL resolution). */
+export function rawPathOf(target: string | undefined): string {
+  const t = target ?? '/';
+  const q = t.indexOf('?');
+  return q < 0 ? t : t.slice(0, q);
+}
+
 export function toApiGatewayEvent(req: IncomingMessage, body: Buffer): APIGatewayProxyEventV2 {
-  const url = new URL(req.url ?? '/', 'http://localhost');
+  const rawPath = rawPathOf(req.url);
+  const url = new URL(`http://localhost${(req.url ?? '/').slice(rawPath.length)}`);
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(',') : v;
   // API Gateway v2 joins repeated query parameters with commas. No prototype: `__proto__` is a
@@ -42,7 +51,7 @@ export function toApiGatewayEvent(req: IncomingMessage, body: Buffer): APIGatewa
   return {
     version: '2.0',
     routeKey: '$default',
-    rawPath: url.pathname,
+    rawPath,
     rawQueryString: url.search.replace(/^\?/, ''),
     headers,
     queryStringParameters: Object.keys(query).length > 0 ? query : undefined,
@@ -51,7 +60,7 @@ export function toApiGatewayEvent(req: IncomingMessage, body: Buffer): APIGatewa
       apiId: 'local',
       domainName: headers.host ?? 'localhost',
       domainPrefix: 'localhost',
-      http: { method, path: url.pathname, protocol: `HTTP/${req.httpVersion}`, sourceIp: req.socket.remoteAddress ?? '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
+      http: { method, path: rawPath, protocol: `HTTP/${req.httpVersion}`, sourceIp: req.socket.remoteAddress ?? '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
       requestId: randomUUID(),
       routeKey: '$default',
       stage: '$default',
@@ -87,10 +96,15 @@ export async function serveHttpApi(
   port: number,
   handler: HttpApiHandler,
   localRoutes: LocalRoute[] = [],
-  host = '127.0.0.1',
+  host = LOOPBACK_HOST,
   rawRoutes: RawRoute[] = [],
 ): Promise<{ url: string; server: Server; close(): Promise<void> }> {
+  if (!isLoopbackAddress(host)) throw new VidxError('BAD_OPTION', `the local API listens on loopback only, not on ${host}`);
+  let actualPort = 0;
   const server = createServer((req, res) => {
+    // Only this machine, by its own names (DNS rebinding), and no state change from other origins.
+    const refused = guardRequest(req, actualPort);
+    if (refused) return writeRefusal(req, res, refused);
     // Raw routes stream their own bodies (the upload proxy); everything else is read here, bounded.
     if (rawRoutes.some((route) => route(req, res))) return;
     const tooLarge = () => refuse(req, res, new VidxError('PAYLOAD_TOO_LARGE', `the request body is larger than ${MAX_BODY_BYTES} bytes`));
@@ -132,9 +146,9 @@ export async function serveHttpApi(
     server.once('error', reject);
     server.listen(port, host, () => resolve());
   });
-  const actual = (server.address() as AddressInfo).port;
+  actualPort = (server.address() as AddressInfo).port;
   return {
-    url: `http://${host}:${actual}`,
+    url: `http://${host}:${actualPort}`,
     server,
     close: () =>
       new Promise<void>((resolve) => {

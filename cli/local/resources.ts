@@ -1,13 +1,16 @@
 /**
- * Creates the bucket, the clip queue + DLQ and the table + GSI from the SAME definitions the CDK
- * app uses (core/infra-definitions.ts), through the real SDK. Idempotent: existing resources are
- * kept (the table persists on disk between runs).
+ * Creates the bucket, the clip queue + DLQ and the table + its indexes from the SAME definitions
+ * the CDK app uses (core/infra-definitions.ts, adapters/dynamo-index/layout.ts), through the real
+ * SDK. Idempotent: existing resources are kept (the table persists on disk between runs); a table
+ * of an older layout is migrated (adapters/dynamo-index/migrate.ts).
  */
 import { CreateBucketCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { CreateTableCommand, DescribeTableCommand, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import type { AwsClients } from '../../adapters/clients.ts';
-import { CLIP_DLQ_DEFINITION, CLIP_QUEUE_DEFINITION, TABLE_DEFINITION, THUMBNAIL_DLQ_DEFINITION, THUMBNAIL_QUEUE_DEFINITION, type QueueDefinition, type TableDefinition } from '../../core/infra-definitions.ts';
+import { CLIP_DLQ_DEFINITION, CLIP_QUEUE_DEFINITION, THUMBNAIL_DLQ_DEFINITION, THUMBNAIL_QUEUE_DEFINITION, type QueueDefinition } from '../../core/infra-definitions.ts';
+import { TABLE_DEFINITION, createTableInput, type TableDefinition } from '../../adapters/dynamo-index/layout.ts';
+import { migrateLocalTable, type MigrationReport } from '../../adapters/dynamo-index/migrate.ts';
 
 export interface LocalResources {
   bucket: string;
@@ -16,6 +19,8 @@ export interface LocalResources {
   dlqUrl: string;
   /** Thumbnail jobs (core/pipeline/thumbnail-job.ts), consumed in the stack's process. */
   thumbnailQueueUrl: string;
+  /** Set when the table was of an older layout and was migrated on this start. */
+  migrated?: MigrationReport | undefined;
 }
 
 export async function ensureResources(clients: AwsClients, names: { bucket: string; tableName?: string }): Promise<LocalResources> {
@@ -24,10 +29,11 @@ export async function ensureResources(clients: AwsClients, names: { bucket: stri
   const dlqArn = await queueArn(clients, dlqUrl);
   const queueUrl = await ensureQueue(clients, CLIP_QUEUE_DEFINITION, dlqArn);
   const tableName = names.tableName ?? TABLE_DEFINITION.name;
+  const migrated = await migrateLocalTable(clients, { ...TABLE_DEFINITION, name: tableName }, (def) => ensureTable(clients, def));
   await ensureTable(clients, { ...TABLE_DEFINITION, name: tableName });
   const thumbnailDlqUrl = await ensureQueue(clients, THUMBNAIL_DLQ_DEFINITION);
   const thumbnailQueueUrl = await ensureQueue(clients, THUMBNAIL_QUEUE_DEFINITION, await queueArn(clients, thumbnailDlqUrl));
-  return { bucket: names.bucket, tableName, queueUrl, dlqUrl, thumbnailQueueUrl };
+  return { bucket: names.bucket, tableName, queueUrl, dlqUrl, thumbnailQueueUrl, ...(migrated ? { migrated } : {}) };
 }
 
 async function ensureBucket(clients: AwsClients, bucket: string): Promise<void> {
@@ -60,34 +66,14 @@ async function queueArn(clients: AwsClients, url: string): Promise<string> {
   return arn;
 }
 
-async function ensureTable(clients: AwsClients, def: TableDefinition): Promise<void> {
+export async function ensureTable(clients: AwsClients, def: TableDefinition): Promise<void> {
   try {
     await clients.dynamo.send(new DescribeTableCommand({ TableName: def.name }));
     return;
   } catch (e) {
     if (!(e instanceof ResourceNotFoundException)) throw e;
   }
-  const attrs = new Map<string, string>();
-  for (const k of [def.partitionKey, def.sortKey, ...def.globalSecondaryIndexes.flatMap((g) => [g.partitionKey, g.sortKey])]) attrs.set(k.name, k.type);
-  await clients.dynamo.send(
-    new CreateTableCommand({
-      TableName: def.name,
-      BillingMode: def.billing,
-      AttributeDefinitions: [...attrs].map(([AttributeName, AttributeType]) => ({ AttributeName, AttributeType: AttributeType as 'S' | 'N' | 'B' })),
-      KeySchema: [
-        { AttributeName: def.partitionKey.name, KeyType: 'HASH' },
-        { AttributeName: def.sortKey.name, KeyType: 'RANGE' },
-      ],
-      GlobalSecondaryIndexes: def.globalSecondaryIndexes.map((g) => ({
-        IndexName: g.name,
-        KeySchema: [
-          { AttributeName: g.partitionKey.name, KeyType: 'HASH' },
-          { AttributeName: g.sortKey.name, KeyType: 'RANGE' },
-        ],
-        Projection: { ProjectionType: g.projection },
-      })),
-    }),
-  );
+  await clients.dynamo.send(new CreateTableCommand(createTableInput(def)));
   for (let i = 0; i < 100; i++) {
     const d = await clients.dynamo.send(new DescribeTableCommand({ TableName: def.name }));
     if (d.Table?.TableStatus === 'ACTIVE') return;

@@ -23,7 +23,8 @@ export function s3EventRoute(segmenter: S3EventHandler): LocalRoute {
       return { status: 200, body: await segmenter(event) };
     } catch (e) {
       const known = isVidxError(e) ? httpStatusOf(e.code) : 500;
-      const status = known >= 400 && known < 500 ? known : 502;
+      // The sender's fault keeps its 4xx; a full disk is 507 (Insufficient Storage); the rest is 502.
+      const status = (known >= 400 && known < 500) || known === 507 ? known : 502;
       const code = isVidxError(e) ? e.code : 'SEGMENTER_FAILED';
       return { status, body: { status, code, message: e instanceof Error ? e.message : String(e) } };
     }

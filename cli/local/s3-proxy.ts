@@ -1,15 +1,22 @@
 /**
  * The browser's way to S3 locally: presigned URLs point at `<vidx server>/_local/s3/<bucket>/<key>`
- * (VIDX_MEDIA_ENDPOINT), which this forwards to the emulator as is, streaming both ways (ranges
- * for seeking included). Same origin as the page, so no CORS. After a PUT under the video prefix
- * succeeds it delivers the S3 ObjectCreated event, as S3 would (the emulator sends none), before
- * answering: the upload is then known to the index when the browser hears back. Multipart uploads
- * (the page sends large files in parts) pass through the same way: POST ?uploads starts one, PUTs
- * of ?partNumber&uploadId send the parts, and the POST ?uploadId that completes it delivers the
- * event for the whole object.
+ * (VIDX_MEDIA_ENDPOINT), which this forwards to the emulator, streaming both ways (ranges for
+ * seeking included). Same origin as the page, so no CORS. As S3 would, it first verifies the
+ * presigned URL (presigned.ts: key, expiry, signature, signed headers) and refuses with S3's 403
+ * otherwise, before a byte of the body is read. What it serves back is never an active page: a
+ * stored object keeps its content type only when it is a media type of the allowlist below, and
+ * is otherwise a download (Content-Disposition: attachment), always with nosniff and a CSP that
+ * runs nothing. After a PUT under the video prefix succeeds it delivers the S3 ObjectCreated event,
+ * as S3 would (the emulator sends none), before answering: the upload is then known to the index
+ * when the browser hears back.
+ * Multipart uploads (the page sends large files in parts) pass through the same way: POST ?uploads
+ * starts one, PUTs of ?partNumber&uploadId send the parts, and the POST ?uploadId that completes
+ * it delivers the event for the whole object.
  */
 import { request, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { RawRoute } from './http-adapter.ts';
+import { isVidxError } from '../../core/errors.ts';
+import { verifyPresignedRequest, writeS3Refusal, type SigningCredentials } from './presigned.ts';
 
 export const S3_PROXY_PATH = '/_local/s3';
 
@@ -22,13 +29,38 @@ export interface PutObjectSeen {
 
 const PROXIED_METHODS: readonly string[] = ['GET', 'HEAD', 'PUT', 'POST', 'DELETE'];
 const FORWARDED_REQUEST_HEADERS = ['range', 'content-type', 'content-length', 'if-none-match', 'if-modified-since'];
-const FORWARDED_RESPONSE_HEADERS = ['content-type', 'content-length', 'content-range', 'accept-ranges', 'etag', 'last-modified', 'cache-control'];
+const FORWARDED_RESPONSE_HEADERS = ['content-length', 'content-range', 'accept-ranges', 'etag', 'last-modified', 'cache-control'];
 
-export function s3Proxy(upstream: string, videoPrefix: string, onPut: (o: PutObjectSeen) => Promise<void>): RawRoute {
+/**
+ * Media types a stored object is served as: the videos the page plays, the thumbnails it shows.
+ * Anything else (text/html, image/svg+xml, application/xml ...) is served as a download.
+ */
+const SERVED_CONTENT_TYPE = /^(video\/[a-z0-9][a-z0-9.+-]{0,60}|image\/(jpeg|png|gif|webp|avif)|audio\/(mpeg|mp4|aac|ogg|webm|wav))$/;
+
+/** On every object served: no sniffing into an active type, nothing run, no framing. */
+export const OBJECT_SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'x-content-type-options': 'nosniff',
+  'content-security-policy': "default-src 'none'; sandbox",
+  'cross-origin-resource-policy': 'same-origin',
+};
+
+/** The response headers for a stored object of content type `type` (as the emulator reports it). */
+export function servedObjectHeaders(type: string | undefined): Record<string, string> {
+  const essence = (type ?? '').split(';')[0]!.trim().toLowerCase();
+  if (SERVED_CONTENT_TYPE.test(essence)) return { 'content-type': essence, ...OBJECT_SECURITY_HEADERS };
+  return { 'content-type': 'application/octet-stream', 'content-disposition': 'attachment', ...OBJECT_SECURITY_HEADERS };
+}
+
+export function s3Proxy(upstream: string, videoPrefix: string, onPut: (o: PutObjectSeen) => Promise<void>, credentials: () => SigningCredentials): RawRoute {
   const target = new URL(upstream);
   return (req, res) => {
     const url = req.url ?? '';
     if (!url.startsWith(`${S3_PROXY_PATH}/`)) return false;
+    const verdict = verifyPresignedRequest({ method: req.method ?? 'GET', url, headers: req.headers }, credentials());
+    if (!verdict.ok) {
+      writeS3Refusal(req, res, verdict);
+      return true;
+    }
     const method = req.method ?? 'GET';
     if (!PROXIED_METHODS.includes(method)) {
       res.writeHead(405, { allow: PROXIED_METHODS.join(', '), 'content-type': 'application/json' }).end(JSON.stringify({ status: 405, code: 'METHOD_NOT_ALLOWED', message: `${method} is not proxied to S3` }));
@@ -72,6 +104,8 @@ async function answer(
     if (typeof v === 'string') headers[h] = v;
   }
   const status = upRes.statusCode ?? 502;
+  if (status < 300 && (method === 'GET' || method === 'HEAD')) Object.assign(headers, servedObjectHeaders(upRes.headers['content-type']));
+  else Object.assign(headers, { 'content-type': /^application\/xml\b/.test(upRes.headers['content-type'] ?? '') ? 'application/xml' : 'application/octet-stream', ...OBJECT_SECURITY_HEADERS });
   if (method === 'PUT' && status === 200) {
     upRes.resume();
     const object = objectOf(path);
@@ -80,7 +114,8 @@ async function answer(
       try {
         await onPut({ ...object, size: Number(req.headers['content-length'] ?? 0), etag: (headers.etag ?? '').replace(/^"|"$/g, '') });
       } catch (e) {
-        fail(res, 502, 'SEGMENTER_FAILED', `the upload was stored but the segmenter failed: ${(e as Error).message}`);
+        const code = isVidxError(e) ? e.code : 'SEGMENTER_FAILED';
+        fail(res, code === 'DISK_FULL' ? 507 : 502, code, `the upload was stored but the segmenter failed: ${(e as Error).message}`);
         return;
       }
     }

@@ -8,9 +8,10 @@ import { join, resolve } from 'node:path';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { createClients, type AwsClients } from '../../adapters/clients.ts';
+import { createClients, localSigningCredentials, type AwsClients } from '../../adapters/clients.ts';
 import { BUCKET, DEFAULTS, ENV, VIDEO_PREFIX } from '../../core/names.ts';
-import { IndexStore } from '../../adapters/index-store.ts';
+import { createIndex } from '../../adapters/dynamo-index/create.ts';
+import type { DynamoIndex } from '../../adapters/dynamo-index/index.ts';
 import { loadModelRef } from '../../core/pipeline/model-ref.ts';
 import { failedTransiently, type ReindexOutcome } from '../../core/pipeline/reindex.ts';
 import { startThumbnailConsumer } from './thumbnail-consumer.ts';
@@ -19,8 +20,9 @@ import { webhookSink } from '../../core/events/webhook.ts';
 import type { DeliveryOptions } from '../../core/events/deliver.ts';
 import { z } from 'zod';
 import { hintOf, httpStatusOf, isVidxError } from '../../core/errors.ts';
-import { LocalObjectKeeper, recoverLocalWork, type Recovery } from './persistence.ts';
+import { LocalObjectKeeper, objectsOfEvent, pruneFailedCopies, recoverLocalWork, type Recovery } from './persistence.ts';
 import { buildSegmenterDeps } from '../../lambdas/segmenter/deps.ts';
+import type { SegmenterDeps } from '../../core/pipeline/segment.ts';
 import { buildSweepDeps } from '../../lambdas/sweeper/handler.ts';
 import { staleAfterSeconds, sweepUnfinished, type SweepOptions, type SweepReport } from '../../core/pipeline/sweep.ts';
 import { makeSegmenterHandler, type S3EventHandler } from '../../lambdas/segmenter/handler.ts';
@@ -40,6 +42,10 @@ import { S3_PROXY_PATH, s3Proxy } from './s3-proxy.ts';
 import { s3CreatedEvent } from './s3-event.ts';
 import { webPage } from './web.ts';
 import { DELETE_VIDEO_PATH, deleteLocalVideo } from './delete-video.ts';
+import { EventOutbox } from './event-outbox.ts';
+import { KeyedLock } from './keyed-lock.ts';
+
+import { videoIdFor } from '../../core/records.ts';
 
 export interface LocalStackOptions {
   port: number;
@@ -71,6 +77,8 @@ export interface LocalStackOptions {
   webhook?: { url: string; secret?: string | undefined } | undefined;
   /** Event delivery tuning (tests: short backoff). */
   delivery?: DeliveryOptions;
+  /** Hours the kept copy of a failed upload stays in <data>/objects (default 24); pruned at start and on each sweep round. */
+  keepFailedHours?: number | undefined;
 }
 
 export interface LocalStack {
@@ -79,7 +87,7 @@ export interface LocalStack {
   emulators: Emulators;
   clients: AwsClients;
   resources: LocalResources;
-  store: IndexStore;
+  store: DynamoIndex;
   segmenter: S3EventHandler;
   worker: LocalWorker;
   /** What the start found unfinished from a previous run and resumed. */
@@ -113,13 +121,22 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
     const resources = await ensureResources(clients, { bucket: BUCKET.localName });
     // The query handler reads its settings from the environment, exactly as in Lambda.
     Object.assign(process.env, environmentOf(QUERY_SETTINGS, { ...aws, tableName: resources.tableName, bucket: resources.bucket, cursorSecret: settings.cursorSecret ?? localSecret(dataDir) }));
-    const childWorker: WorkerSettingsInput = { ...aws, tableName: resources.tableName, queueUrl: resources.queueUrl, thumbnailQueueUrl: resources.thumbnailQueueUrl, model: resolve(o.manifestPath) };
+    // Presigned media URLs are signed with a secret of this run; the S3 proxy verifies them with it.
+    process.env[ENV.localSigningSecret] ??= randomBytes(32).toString('hex');
+    const childWorker: WorkerSettingsInput = { ...aws, tableName: resources.tableName, queueUrl: resources.queueUrl, thumbnailQueueUrl: resources.thumbnailQueueUrl, model: resolve(o.manifestPath), bucket: resources.bucket };
     const logLevel = o.logLevel ?? 'INFO';
     const { manifest, ref } = loadModelRef(o.manifestPath);
-    const store = new IndexStore(clients.doc, resources.tableName);
+    const store = createIndex(clients, resources.tableName, { payloadBucket: resources.bucket });
     const webhookSecret = o.webhook ? (o.webhook.secret ?? localWebhookSecret(dataDir)) : undefined;
-    const events = o.webhook ? { sinks: [webhookSink({ url: o.webhook.url, secret: webhookSecret! })], delivery: o.delivery } : undefined;
-    const segmenterDeps = buildSegmenterDeps({
+    // Events go out from the outbox, in the background (event-outbox.ts): no handler waits on a sink.
+    const outbox = new EventOutbox({
+      store,
+      sinks: o.webhook ? [webhookSink({ url: o.webhook.url, secret: webhookSecret! })] : [],
+      log: new Logger({ serviceName: 'vidx-events', logLevel }),
+      delivery: o.delivery,
+    });
+    const segmenterDeps: SegmenterDeps = {
+      ...buildSegmenterDeps({
       clients,
       tableName: resources.tableName,
       queueUrl: resources.queueUrl,
@@ -127,23 +144,34 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
       manifestSha256: ref.manifestSha256,
       clipSeconds: o.clipSeconds,
       ...(o.detection ? { keyframeInterval: o.detection.keyframeInterval } : {}),
-      events,
       log: new Logger({ serviceName: 'vidx-segmenter', logLevel }),
-    });
+      }),
+      // A duplicate event re-enqueues an unfinished video's clips only if they look lost: no
+      // progress for a visibility timeout (a message in flight would have come back by then).
+      requeueStaleAfterSeconds: o.worker?.visibilityTimeoutSeconds ?? DEFAULTS.visibilityTimeoutSeconds,
+    };
     // Every object an event names is kept on disk first, so a restart can put it back.
     const keeper = new LocalObjectKeeper(dataDir, clients.s3);
     const handleEvent = makeSegmenterHandler(segmenterDeps);
+    // One event at a time per object: concurrent duplicates of an event then find the revision
+    // recorded and enqueued by the first, and enqueue nothing more.
+    const perObject = new KeyedLock();
     const segmenter: S3EventHandler = async (event) => {
-      await keeper.keepFromEvent(event);
-      return handleEvent(event);
+      const r = await perObject.run(objectsOfEvent(event).map((x) => videoIdFor(x.bucket, x.key)), async () => {
+        await keeper.keepFromEvent(event);
+        return handleEvent(event);
+      });
+      for (const x of r.results) if (x.outcome !== 'ignored') outbox.watch(x.videoId);
+      return r;
     };
-    const recovery = await recoverLocalWork(keeper, store, segmenterDeps);
+    const retention = { keepFailedHours: o.keepFailedHours };
+    const recovery = await recoverLocalWork(keeper, store, segmenterDeps, { ...retention, watch: (id) => outbox.watch(id) });
     const reindex = async (ids: readonly string[] | 'all' | 'failed', options: LocalReindexOptions = {}): Promise<ReindexOutcome[]> => {
-      const all = ids === 'all' || ids === 'failed' ? await store.listVideos() : undefined;
+      const all = ids === 'all' || ids === 'failed' ? await store.allVideos() : undefined;
       const list = ids === 'failed' ? all!.filter(failedTransiently).map((v) => v.videoId) : all ? all.map((v) => v.videoId) : (ids as readonly string[]);
       // A whole archive goes at the documented pace; a list of ids at once.
       const pace = all ? { ...DEFAULT_REINDEX_PACE, ...options.pace } : { clipsPerSecond: Number.POSITIVE_INFINITY, maxWaiting: Number.POSITIVE_INFINITY };
-      return reindexPaced(segmenterDeps, list, pace, { retryFailed: options.retryFailed === true || ids === 'failed' });
+      return reindexPaced(segmenterDeps, list, pace, { retryFailed: options.retryFailed === true || ids === 'failed' }, (id) => outbox.watch(id));
     };
     // Short polls locally: Ctrl-C waits for the poll in progress, so keep it brief.
     const waitTimeSeconds = o.worker?.waitTimeSeconds ?? 5;
@@ -157,13 +185,12 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
     const worker: LocalWorker = o.scorer
       ? await inProcessWorker(clients, resources, o.scorer, manifest, {
           log: new Logger({ serviceName: 'vidx-worker', logLevel }),
-          events,
           ...(o.detection ? { people: o.detection.people } : {}),
           ...o.worker,
           waitTimeSeconds,
         })
       : await startWorkerProcess({
-          env: workerProcessEnv(o, childWorker, logLevel, waitTimeSeconds, webhookSecret),
+          env: workerProcessEnv(o, childWorker, logLevel, waitTimeSeconds),
           killAfterSeconds: DEFAULTS.stopTimeoutSeconds + 10,
           say: (m) => process.stderr.write(`vidx local: ${m}\n`),
         });
@@ -180,7 +207,10 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
     const sweep = async (overrides: Partial<SweepOptions> = {}): Promise<SweepReport> => {
       while (sweeping) await sweeping.catch(() => undefined);
       sweeping = sweepUnfinished(sweepDeps, { ...sweepOptions, ...overrides }).finally(() => (sweeping = undefined));
-      return sweeping;
+      const report = await sweeping;
+      for (const v of [...report.failed, ...report.requeued]) outbox.watch(v.videoId);
+      await pruneFailedCopies(keeper, store, retention).catch((e: unknown) => process.stderr.write(`vidx local: pruning kept copies failed: ${String(e)}\n`));
+      return report;
     };
     const sweepTimer = setInterval(() => {
       sweep().catch((e: unknown) => process.stderr.write(`vidx local: sweep failed: ${String(e)}\n`));
@@ -189,7 +219,7 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
     const config: LocalConfig = { s3Endpoint: emulators.endpoint, region, bucket: resources.bucket, prefix: VIDEO_PREFIX };
     const routes: LocalRoute[] = [
       async (req) => (req.method === 'GET' && req.url === '/_local/config' ? { status: 200, body: config } : undefined),
-      async (req) => (req.method === 'GET' && req.url === '/_local/health' ? { status: 200, body: await worker.status() } : undefined),
+      async (req) => (req.method === 'GET' && req.url === '/_local/health' ? { status: 200, body: { worker: await worker.status(), events: outbox.status() } } : undefined),
       async (req, body) => {
         if (req.method !== 'POST' || req.url !== '/_local/reindex') return undefined;
         const r = ReindexRequestSchema.safeParse(safeJson(body));
@@ -227,7 +257,7 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
     // the port is known only once listening, so the query Lambda reads it on its first request.
     const proxy = s3Proxy(emulators.endpoint, VIDEO_PREFIX, async (obj) => {
       await segmenter(s3CreatedEvent([obj], region));
-    });
+    }, () => localSigningCredentials());
     const http = await serveHttpApi(o.port, queryHandler as HttpApiHandler, routes, o.host ?? '127.0.0.1', [proxy, webPage({ apiUrl: '', model: { architecture: ref.architecture, trained: ref.trained }, manage: true })]);
     Object.assign(process.env, environmentOf(QUERY_SETTINGS, { mediaEndpoint: `${http.url}${S3_PROXY_PATH}` }));
     let stopped: Promise<void> | undefined;
@@ -249,6 +279,7 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
           clearInterval(sweepTimer);
           await sweeping?.catch(() => undefined);
           await http.close();
+          await outbox.stop();
           await worker.stop();
           await thumbnailConsumer.stop();
           clients.destroy();
@@ -270,7 +301,7 @@ async function inProcessWorker(
   manifest: Parameters<typeof startWorkerService>[3],
   extra: Partial<WorkerOptions>,
 ): Promise<LocalWorker> {
-  const service = await startWorkerService(clients, { queueUrl: resources.queueUrl, thumbnailQueueUrl: resources.thumbnailQueueUrl, tableName: resources.tableName, healthPort: undefined }, scorer, manifest, extra);
+  const service = await startWorkerService(clients, { queueUrl: resources.queueUrl, thumbnailQueueUrl: resources.thumbnailQueueUrl, tableName: resources.tableName, healthPort: undefined, bucket: resources.bucket }, scorer, manifest, extra);
   return { status: async () => service.worker.status(), stop: () => service.stop() };
 }
 
@@ -279,7 +310,7 @@ async function inProcessWorker(
  * worker's settings on top: the queue, table, model and emulator endpoints, the CPU device, the
  * local worker timing and the caller's more settings (analyses, detection models).
  */
-function workerProcessEnv(o: LocalStackOptions, base: WorkerSettingsInput, logLevel: string, waitTimeSeconds: number, webhookSecret: string | undefined): NodeJS.ProcessEnv {
+function workerProcessEnv(o: LocalStackOptions, base: WorkerSettingsInput, logLevel: string, waitTimeSeconds: number): NodeJS.ProcessEnv {
   const w = o.worker ?? {};
   return {
     ...process.env,
@@ -294,9 +325,12 @@ function workerProcessEnv(o: LocalStackOptions, base: WorkerSettingsInput, logLe
       visibilityTimeoutSeconds: w.visibilityTimeoutSeconds,
       heartbeatSeconds: w.heartbeatSeconds,
       batchSize: w.batchSize,
-      ...(o.webhook ? { webhookUrl: o.webhook.url, webhookSecret } : {}),
       ...o.workerSettings,
     }),
+    // No sinks in the worker (empty is unset): the stack's outbox delivers the events, so the
+    // worker never waits on one.
+    [ENV.webhookUrl]: '',
+    [ENV.webhookSecret]: '',
   };
 }
 

@@ -7,7 +7,7 @@
 import type { Message } from '@aws-sdk/client-sqs';
 import { Consumer } from 'sqs-consumer';
 import type { AwsClients } from '../../adapters/clients.ts';
-import { IndexStore } from '../../adapters/index-store.ts';
+import { createIndex } from '../../adapters/dynamo-index/create.ts';
 import { s3VideoObjects } from '../../adapters/objects.ts';
 import { s3ThumbnailWriter } from '../../adapters/thumbnails.ts';
 import { ThumbnailJobSchema } from '../../core/messages.ts';
@@ -21,7 +21,7 @@ export interface ThumbnailConsumer {
 
 export function startThumbnailConsumer(clients: AwsClients, o: { queueUrl: string; tableName: string; waitTimeSeconds: number; log: PipelineLog }): ThumbnailConsumer {
   const log = redactingLog(o.log);
-  const deps = { store: new IndexStore(clients.doc, o.tableName), objects: s3VideoObjects(clients.s3), thumbnails: s3ThumbnailWriter(clients.s3), log };
+  const deps = { store: createIndex(clients, o.tableName), objects: s3VideoObjects(clients.s3), thumbnails: s3ThumbnailWriter(clients.s3), log };
   const consumer = Consumer.create({
     queueUrl: o.queueUrl,
     sqs: clients.sqs,

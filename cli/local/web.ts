@@ -5,7 +5,7 @@
 import type { ServerResponse } from 'node:http';
 import { WEB_CONFIG_FILE, type WebConfig } from '../../core/web-config.ts';
 import { CONTENT_TYPES, WEB_FILE_NAMES, bundleWeb, type WebFiles } from '../../web/build.ts';
-import type { RawRoute } from './http-adapter.ts';
+import { rawPathOf, type RawRoute } from './http-adapter.ts';
 
 /** The page's own policy: everything from this origin (media come through the /_local/s3 proxy). */
 export const LOCAL_SECURITY_HEADERS: Readonly<Record<string, string>> = {
@@ -20,7 +20,7 @@ export function webPage(config: WebConfig = { apiUrl: '' }, bundle: () => Promis
   const configJson = JSON.stringify(config);
   return (req, res) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const path = rawPathOf(req.url);
     const name = path === '/' ? 'index.html' : path.slice(1);
     if (name === WEB_CONFIG_FILE) {
       send(res, 200, CONTENT_TYPES['config.json'], configJson);

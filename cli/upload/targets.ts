@@ -9,8 +9,9 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { VidxError } from '../../core/errors.ts';
 import { VIDEO_PREFIX } from '../../core/names.ts';
 import { createClients } from '../../adapters/clients.ts';
-import { IndexStore } from '../../adapters/index-store.ts';
+import { createIndex } from '../../adapters/dynamo-index/create.ts';
 import type { TimelineResponse } from '../../core/query/api.ts';
+import { windowProgress, type WindowProgress } from '../../core/pipeline/progress.ts';
 import { s3CreatedEvent } from '../local/s3-event.ts';
 import type { LocalConfig } from '../local/stack.ts';
 import type { UploadedFile } from '../local/upload.ts';
@@ -31,6 +32,9 @@ export interface VideoProgress {
   gaps?: readonly Gap[] | undefined;
   clipsDone?: number | undefined;
   clipsTotal?: number | undefined;
+  segments?: number | undefined;
+  /** Windows scored of the revision, with an ETA (core/pipeline/progress.ts). */
+  progress?: WindowProgress | undefined;
 }
 
 export interface UploadTarget {
@@ -44,8 +48,8 @@ export interface UploadTarget {
   progress(videoId: string): Promise<VideoProgress | undefined>;
   /** The indexed video's segments (label, score) and whether its model is trained. */
   timeline(videoId: string): Promise<{ segments: { label: string; score: number }[]; video: { trained?: boolean } }>;
-  /** How a person follows a video after the command ends. */
-  followHint: string;
+  /** How a person follows these videos after the command ends. */
+  followHint(videoIds: readonly string[]): string;
   close(): void;
 }
 
@@ -87,7 +91,7 @@ export async function localTarget(apiUrl: string): Promise<UploadTarget> {
       return v.video ?? v;
     },
     timeline: (videoId) => getJson<TimelineResponse>(`${api}/videos/${videoId}/timeline`),
-    followHint: `follow: curl ${api}/videos/<id>   timeline: curl ${api}/videos/<id>/timeline`,
+    followHint: (ids) => [`follow: npx vidx videos --api ${api}`, ...ids.map((id) => `        curl ${api}/videos/${id}   (timeline: ${api}/videos/${id}/timeline)`)].join('\n'),
     close: () => s3.destroy(),
   };
 }
@@ -116,7 +120,7 @@ export async function deployedTarget(stackName: string, region: string | undefin
   const table = outputs.TableName;
   if (!bucket || !table) throw new VidxError('STACK_NOT_FOUND', `the stack "${stackName}" has no BucketName/TableName outputs: is it a vidx stack?`);
   const clients = createClients({ region: region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1' });
-  const store = new IndexStore(clients.doc, table);
+  const store = createIndex(clients, table);
   return {
     name: `the stack ${stackName} (s3://${bucket})`,
     s3: clients.s3,
@@ -125,14 +129,14 @@ export async function deployedTarget(stackName: string, region: string | undefin
     // S3 sends the ObjectCreated event to the segmenter itself.
     notify: async (uploaded) => uploaded.map(() => ({ outcome: 'uploaded (S3 notifies the segmenter)' })),
     async progress(videoId) {
-      const v = await store.getVideo(videoId, false);
-      return v && { status: v.status, reason: v.reason, gaps: v.gaps, clipsDone: v.doneClips.length, clipsTotal: v.clipsTotal };
+      const v = await store.getVideo(videoId, { consistent: false });
+      return v && { status: v.status, reason: v.reason, gaps: v.gaps, clipsDone: v.doneClips.length, clipsTotal: v.clipsTotal, segments: v.segments, progress: windowProgress(v, Date.now()) };
     },
     async timeline(videoId) {
-      const [v, segments] = await Promise.all([store.getVideo(videoId, false), store.segmentsOf(videoId)]);
+      const [v, segments] = await Promise.all([store.getVideo(videoId, { consistent: false }), store.timelineOf(videoId)]);
       return { segments, video: { trained: v?.trained } };
     },
-    followHint: `follow: the ApiUrl output of ${stackName} (/videos/<id>, SigV4-signed; see the README's Deploy section)`,
+    followHint: (ids) => `follow: GET /videos/{id} on the ApiUrl output of ${stackName} (SigV4-signed; see the README's Deploy section), for ${ids.join(', ')}`,
     close: () => clients.destroy(),
   };
 }

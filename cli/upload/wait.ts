@@ -15,6 +15,8 @@ export interface WaitOptions {
   describe(t: Awaited<ReturnType<UploadTarget['timeline']>>): string;
   /** Called as each video settles. */
   onSettled?(r: WaitResult): void;
+  /** Called with each unsettled video's state at every poll. */
+  onProgress?(videoId: string, v: VideoProgress | undefined): void;
 }
 
 export async function waitForVideos(target: Pick<UploadTarget, 'progress' | 'timeline'>, videoIds: readonly string[], o: WaitOptions): Promise<WaitResult[]> {
@@ -33,6 +35,7 @@ export async function waitForVideos(target: Pick<UploadTarget, 'progress' | 'tim
       if (v?.status === 'failed') settle({ videoId: id, status: 'failed', reason: v.reason ?? 'no reason recorded' });
       else if (v?.status === 'indexed') settle({ videoId: id, status: 'indexed', labels: o.describe(await target.timeline(id)) });
       else if (v?.status === 'indexed_with_gaps') settle({ videoId: id, status: 'indexed_with_gaps', labels: o.describe(await target.timeline(id)), gaps: v.gaps ?? [] });
+      else o.onProgress?.(id, v);
     }
     if (results.size === videoIds.length || Date.now() >= deadline) break;
     await new Promise((res) => setTimeout(res, Math.min(o.everyMs ?? 1000, Math.max(0, deadline - Date.now()))));

@@ -68,11 +68,25 @@ export async function analyzeDetections(
   return { result, timings };
 }
 
-/** `person 3, smoke, 12.0-19.0 s, 0.81` per segment, in time order; a plain line when nobody was found. */
+/**
+ * The per-person timeline: one block per person (by id), a header naming the person, how many
+ * segments and when they are seen, then their segments in time order (`  12.0-19.0 s  smoke  0.81`);
+ * a plain line when nobody was found.
+ */
 export function formatPersonTimeline(r: DetectionResult): string {
   const lines: string[] = [];
   if (!r.keyframes.some((k) => k.people.length > 0)) lines.push(`no person found on ${r.keyframes.length} keyframe${r.keyframes.length === 1 ? '' : 's'}`);
   else if (r.segments.length === 0) lines.push(`people found, but no action at or above ${r.options.actionThreshold}`);
-  for (const s of r.segments) lines.push(`person ${s.person}, ${s.label}, ${s.start.toFixed(1)}-${s.end.toFixed(1)} s, ${s.score.toFixed(2)}`);
+  const byPerson = new Map<number, DetectionResult['segments']>();
+  for (const s of r.segments) byPerson.set(s.person, [...(byPerson.get(s.person) ?? []), s]);
+  for (const person of [...byPerson.keys()].sort((a, b) => a - b)) {
+    const segments = [...byPerson.get(person)!].sort((a, b) => a.start - b.start || b.score - a.score || a.label.localeCompare(b.label));
+    const from = Math.min(...segments.map((s) => s.start));
+    const to = Math.max(...segments.map((s) => s.end));
+    if (lines.length > 0) lines.push('');
+    lines.push(`person ${person}  (${segments.length} segment${segments.length === 1 ? '' : 's'}, ${from.toFixed(1)}-${to.toFixed(1)} s)`);
+    const width = Math.max(...segments.map((s) => s.label.length));
+    for (const s of segments) lines.push(`  ${s.start.toFixed(1)}-${s.end.toFixed(1)} s  ${s.label.padEnd(width)}  ${s.score.toFixed(2)}`);
+  }
   return `${lines.join('\n')}\n`;
 }

@@ -48,6 +48,54 @@ export interface AnnotationStyle {
   font: string | null;
 }
 
+/** A label's size in pixels: drawtext's glyphs are about 0.6 em wide; the box adds its border on every side. */
+export function labelSize(text: string, fontSize: number, border: number): { w: number; h: number } {
+  return { w: Math.ceil(text.length * fontSize * 0.6) + 2 * border, h: fontSize + 2 * border };
+}
+
+/** The label cut to fit the frame's width (with an ellipsis). */
+export function fitLabel(text: string, frameWidth: number, fontSize: number, border: number): string {
+  const max = Math.max(1, Math.floor((frameWidth - 2 * border) / (fontSize * 0.6)));
+  return text.length <= max ? text : `${text.slice(0, Math.max(1, max - 1))}…`;
+}
+
+interface Rect {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+const overlaps = (a: Rect, b: Rect) => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+
+/**
+ * Where each label of one keyframe goes (its box's top-left corner, in pixels): above its person's
+ * box where it fits, else just inside the box's top; always wholly inside the frame; and moved
+ * down, past the labels already placed, until it overlaps none (or the frame ends: then the spot
+ * overlapping least is kept). Placed in the order given (best person first).
+ */
+export function layoutLabels(boxes: readonly Rect[], labels: readonly { w: number; h: number }[], W: number, H: number, gap: number): { x: number; y: number }[] {
+  const placed: Rect[] = [];
+  return boxes.map((b, i) => {
+    const { w, h } = labels[i]!;
+    const x = Math.min(Math.max(0, b.x), Math.max(0, W - w));
+    const clampY = (y: number) => Math.min(Math.max(0, y), Math.max(0, H - h));
+    let y = clampY(b.y >= h + gap ? b.y - h - gap : b.y + gap);
+    let best = { y, hits: Infinity };
+    for (let tries = 0; tries <= placed.length; tries++) {
+      const r = { x, y, w, h };
+      const hits = placed.filter((p) => overlaps(r, p));
+      if (hits.length < best.hits) best = { y, hits: hits.length };
+      if (hits.length === 0) break;
+      const below = clampY(Math.max(...hits.map((p) => p.y + p.h)));
+      if (below === y) break;
+      y = below;
+    }
+    placed.push({ x, y: best.y, w, h });
+    return { x, y: best.y };
+  });
+}
+
 /** The ffmpeg filter script that draws a detection result onto its video (displayed frame size). */
 export function annotationFilterScript(result: DetectionResult, style: AnnotationStyle): string {
   const { width: W, height: H } = result.video;
@@ -61,21 +109,23 @@ export function annotationFilterScript(result: DetectionResult, style: Annotatio
     if (!span) return;
     // [start, end): a frame at the boundary belongs to the next keyframe only.
     const enable = `enable='gte(t,${span.start.toFixed(3)})*lt(t,${span.end.toFixed(3)})'`;
-    kf.people.forEach((p, j) => {
+    const boxes = kf.people.map((p) => {
+      const [x1, y1, x2, y2] = p.box;
+      return { x: Math.round(x1 * W), y: Math.round(y1 * H), w: Math.max(1, Math.round((x2 - x1) * W)), h: Math.max(1, Math.round((y2 - y1) * H)) };
+    });
+    const texts = kf.people.map((p, j) => fitLabel(personLabel(ids[i]![j]!, p, result.options.actionThreshold), W, fontSize, thickness));
+    const spots = layoutLabels(boxes, texts.map((t) => labelSize(t, fontSize, thickness)), W, H, thickness);
+    kf.people.forEach((_p, j) => {
       const person = ids[i]![j]!;
       const colour = personColour(person).replace('#', '0x'); // ffmpeg's colour syntax
-      const [x1, y1, x2, y2] = p.box;
-      const x = Math.round(x1 * W);
-      const y = Math.round(y1 * H);
-      const w = Math.max(1, Math.round((x2 - x1) * W));
-      const h = Math.max(1, Math.round((y2 - y1) * H));
+      const { x, y, w, h } = boxes[j]!;
       filters.push(`drawbox=x=${x}:y=${y}:w=${w}:h=${h}:color=${colour}@1:t=${thickness}:${enable}`);
       if (style.font === null) return;
-      // Above the box when it fits, else just inside its top edge.
-      const textY = y >= fontSize + 2 * thickness ? y - fontSize - 2 * thickness : y + thickness;
+      // drawtext's x/y place the text; its box reaches `thickness` beyond on every side.
+      const spot = spots[j]!;
       filters.push(
-        `drawtext=fontfile=${escapeDrawtext(style.font)}:expansion=none:text=${escapeDrawtext(personLabel(person, p, result.options.actionThreshold))}` +
-          `:x=${x}:y=${textY}:fontsize=${fontSize}:fontcolor=white:box=1:boxcolor=${colour}@0.75:boxborderw=${thickness}:${enable}`,
+        `drawtext=fontfile=${escapeDrawtext(style.font)}:expansion=none:text=${escapeDrawtext(texts[j]!)}` +
+          `:x=${spot.x + thickness}:y=${spot.y + thickness}:fontsize=${fontSize}:fontcolor=white:box=1:boxcolor=${colour}@0.75:boxborderw=${thickness}:${enable}`,
       );
     });
   });

@@ -82,6 +82,8 @@ export interface DetectionOptions {
   actionBatch?: number;
   signal?: AbortSignal;
   threads?: number;
+  /** Keyframes done so far of `total`: 0 once every frame is decoded, then as each keyframe is finished. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface DetectionTimings {
@@ -122,6 +124,10 @@ export async function detectKeyframes(
   const frames = await readDetectionFrames(source, info, keyframes, pm, am, o);
   const timings: DetectionTimings = { decodeMs: performance.now() - t0, detectorMs: 0, actionMs: 0, detectorBytes: 0, actionBytes: 0 };
   const minScore = o.scoreThreshold ?? pm.scoreThreshold;
+  // Progress in keyframes: one without people is done once detected, one with people once its action run is.
+  let done = 0;
+  const tick = (n: number) => o.onProgress?.((done += n), keyframes.length);
+  tick(0);
   const faintScore = Math.min(minScore, o.faintThreshold ?? DEFAULT_FAINT_THRESHOLD);
   const found: Array<{ people: FoundPerson[]; faint: FoundPerson[] }> = [];
   for (const k of keyframes.keys()) {
@@ -134,6 +140,7 @@ export async function detectKeyframes(
     const detected = await models.people.detect(image.image, image.height, image.width, { scoreThreshold: faintScore });
     timings.detectorMs += performance.now() - t;
     found.push(selectPeopleAndFaint(detected, { personLabel: pm.personLabel, minScore, faintScore, maxPeople: o.maxPeople ?? DEFAULT_MAX_PEOPLE, scaled: frames.detector.scaled }));
+    if (found[found.length - 1]!.people.length === 0) tick(1);
   }
   // The action model: keyframes with people, `batch` clips a run (a keyframe's people are one run's boxes).
   const probs: Float32Array[][] = keyframes.map(() => []);
@@ -152,6 +159,7 @@ export async function detectKeyframes(
     const rows = group.length > 1 ? await models.actions.predictClips!(clip.clip, group.length, clip.height, clip.width, boxes) : [await models.actions.predict(clip.clip, clip.height, clip.width, boxes[0]!)];
     timings.actionMs += performance.now() - t;
     group.forEach((k, g) => (probs[k] = rows[g]!));
+    tick(group.length);
   }
   const out: KeyframeDetections[] = keyframes.map((plan, k) => {
     const { people: confident, faint } = found[k]!;

@@ -18,6 +18,8 @@ export interface DeliveryOptions {
   attempts?: number;
   /** First backoff (ms), doubled each retry (default 500 ms: 0.5 + 1 + 2 s). */
   backoffMs?: number;
+  /** Each attempt's time limit (ms); an attempt past it is a failure (default: the sink's own). */
+  attemptTimeoutMs?: number;
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -35,7 +37,7 @@ export async function deliverEvent(sinks: readonly EventSink[], event: VideoEven
     sinks.map(async (sink) => {
       for (let attempt = 1; ; attempt++) {
         try {
-          await sink.send(event, body);
+          await (o.attemptTimeoutMs === undefined ? sink.send(event, body) : withTimeout(sink.send(event, body), o.attemptTimeoutMs, sink.name));
           return;
         } catch (e) {
           if (attempt >= attempts) {
@@ -54,4 +56,10 @@ export async function deliverEvent(sinks: readonly EventSink[], event: VideoEven
       hint: 'the event is delivered again when its clip message is retried; check the sink',
     });
   }
+}
+
+function withTimeout(p: Promise<void>, ms: number, what: string): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_res, rej) => (timer = setTimeout(() => rej(new Error(`${what} did not answer within ${ms} ms`)), ms)));
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }

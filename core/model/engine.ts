@@ -28,6 +28,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { VidxError } from '../errors.ts';
 import { loadManifest } from '../pipeline/model-ref.ts';
+import { gpuPlausible } from './gpu.ts';
 import type { Manifest, ModelManifest, Precision, Uint8EntryInfo } from './manifest.ts';
 
 
@@ -355,7 +356,8 @@ export async function openSession(
   // probe as an error line on every CPU machine; its reason reaches the user through `log`
   // (auto) or the error (cuda), and every failure still throws with its message.
   ort.env.logLevel = 'fatal';
-  if (request !== 'cpu') {
+  // 'auto' tries CUDA only where a GPU is plausible: elsewhere the attempt only fails, with a line about a missing library.
+  if (request === 'cuda' || (request === 'auto' && gpuPlausible())) {
     try {
       session = await ort.InferenceSession.create(onnxPath, sessionOptions(threads, [{ name: 'cuda', deviceId: 0 }]));
     } catch (e) {

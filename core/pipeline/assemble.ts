@@ -1,8 +1,8 @@
 /**
  * Timeline building (pure): the windows and keyframes of every clip of one revision -> segments ->
- * the segment items of the index. `buildTimeline` is the one builder: assembly (after the last
+ * the timeline segments the index stores. `buildTimeline` is the one builder: assembly (after the last
  * clip) and query-time segmentation (core/query/resegment.ts) both call it. Deterministic: the same
- * clips always give the same items with the same keys, so an assembly repeated after a crash
+ * clips always give the same segments with the same identity (core/index/order.ts), so an assembly repeated after a crash
  * overwrites in place and converges, and the assembly parameters given at query time reproduce
  * the stored timeline exactly.
  */
@@ -12,7 +12,9 @@ import type { KeyframeDetections, PersonSegment } from '../detection/schema.ts';
 import { buildPersonSegments, type PersonSegmentOptions } from '../detection/person-segments.ts';
 import { linkTracks } from '../detection/tracks.ts';
 import { mergeSegments } from '../timeline/merge.ts';
-import { labelGsiPk, labelGsiSk, personSegmentSk, segmentSk, videoPk, type SegmentRecord } from '../records.ts';
+import type { SegmentRecord } from '../records.ts';
+import type { TimelineOwner } from '../index/port.ts';
+import { compareTimeline, timelineOrderOf } from '../index/order.ts';
 
 
 export interface ClipWindows {
@@ -41,37 +43,22 @@ export function collectWindows(clips: readonly ClipWindows[], clipsTotal: number
   return [...byIndex.values()].sort((a, b) => a.index - b.index);
 }
 
-export interface SegmentOwner {
-  videoId: string;
-  key: string;
-  etag: string;
-}
+/** The revision a timeline's segments belong to. */
+export type SegmentOwner = TimelineOwner;
 
+/** A timeline segment of the revision (its identity: core/index/order.ts timelineOrderOf). */
 export function segmentItem(owner: SegmentOwner, s: Segment): SegmentRecord {
-  return {
-    PK: videoPk(owner.videoId),
-    SK: segmentSk(s.start, s.label),
-    GSI1PK: labelGsiPk(s.label),
-    GSI1SK: labelGsiSk(s.score, owner.videoId, s.start),
-    videoId: owner.videoId,
-    key: owner.key,
-    etag: owner.etag,
-    label: s.label,
-    start: s.start,
-    end: s.end,
-    score: s.score,
-    mean: s.mean,
-    windows: s.windows,
-  };
+  return { videoId: owner.videoId, key: owner.key, etag: owner.etag, label: s.label, start: s.start, end: s.end, score: s.score, mean: s.mean, windows: s.windows };
 }
 
-/** Segment items, one per distinct key (two segments of one label never share a start). */
+/** Timeline segments, one per identity (two segments of one label never share a start: the better one stays). */
 export function segmentItems(owner: SegmentOwner, segments: readonly Segment[]): SegmentRecord[] {
   const byKey = new Map<string, SegmentRecord>();
   for (const s of segments) {
     const item = segmentItem(owner, s);
-    const prev = byKey.get(item.SK);
-    if (!prev || prev.score < item.score) byKey.set(item.SK, item);
+    const key = timelineOrderOf(item);
+    const prev = byKey.get(key);
+    if (!prev || prev.score < item.score) byKey.set(key, item);
   }
   return [...byKey.values()];
 }
@@ -93,10 +80,10 @@ export function collectKeyframes(clips: readonly ClipKeyframes[]): KeyframeDetec
   return [...byIndex.values()].sort((a, b) => a.index - b.index);
 }
 
-/** A person segment item: found by label through GSI1 like a clip-level one, keyed apart by person. */
+/** A person segment: found by label like a clip-level one, told apart by its person. */
 export function personSegmentItem(owner: SegmentOwner, s: PersonSegment): SegmentRecord {
   const { label, start, end, score, mean, keyframes, person, boxes } = s;
-  return { ...segmentItem(owner, { label, start, end, score, mean, windows: keyframes }), SK: personSegmentSk(start, label, person), kind: 'person', person, boxes };
+  return { ...segmentItem(owner, { label, start, end, score, mean, windows: keyframes }), kind: 'person', person, boxes };
 }
 
 /** How clip-level segments are made from window scores. */
@@ -118,7 +105,7 @@ export interface ClipPayload extends ClipWindows {
  * Where the person segments of a timeline come from:
  * - `keyframes`: built from the clips' keyframes (tracks linked over the whole video, then runs of
  *   keyframes per track and action); no options = the deployment does not detect people;
- * - `stored`: the person segment items the revision's assembly wrote, kept as they are. Query-time
+ * - `stored`: the person segments the revision's assembly wrote, kept as they are. Query-time
  *   segmentation uses this: its parameters are those of window scores (a softmax over the clip
  *   classifier's labels), which mean nothing for the per-person action sigmoids of keyframes.
  */
@@ -129,11 +116,9 @@ export type PersonSource =
 export interface BuiltTimeline {
   /** Every window of the revision, in index order. */
   windows: WindowScore[];
-  /** The revision's segment items (clip-level and person), ordered by sort key. */
+  /** The revision's segments (clip-level and person), in timeline order. */
   items: SegmentRecord[];
 }
-
-const bySortKey = (a: SegmentRecord, b: SegmentRecord): number => (a.SK < b.SK ? -1 : a.SK > b.SK ? 1 : 0);
 
 /**
  * The one timeline builder. Clip-level segments: the windows of clips 0..clipsTotal-1 merged with
@@ -142,7 +127,7 @@ const bySortKey = (a: SegmentRecord, b: SegmentRecord): number => (a.SK < b.SK ?
 export function buildTimeline(owner: SegmentOwner, clips: readonly ClipPayload[], clipsTotal: number, segmentation: Segmentation, people: PersonSource): BuiltTimeline {
   const windows = collectWindows(clips, clipsTotal);
   const segments = mergeSegments(windows, { threshold: segmentation.threshold, gap: segmentation.gap }).filter((s) => s.end - s.start >= segmentation.minDuration);
-  return { windows, items: [...segmentItems(owner, segments), ...personItems(owner, clips, people)].sort(bySortKey) };
+  return { windows, items: [...segmentItems(owner, segments), ...personItems(owner, clips, people)].sort(compareTimeline) };
 }
 
 function personItems(owner: SegmentOwner, clips: readonly ClipPayload[], people: PersonSource): SegmentRecord[] {

@@ -48,7 +48,8 @@ export interface ClipScorer {
    * Scores the given windows of `source` (a presigned URL). Called concurrently for the clips of
    * one receive batch; an implementation may batch their windows together on the model. Throws a
    * VidxError for a clip that cannot be decoded (permanent), anything else for transient faults.
+   * `onProgress` is told the units (windows + keyframes) scored so far, as they finish.
    */
-  score(source: string, video: VideoFactsForScoring, windows: readonly PlannedWindow[], signal: AbortSignal, keyframes?: readonly KeyframePlan[]): Promise<ScoreOutput>;
+  score(source: string, video: VideoFactsForScoring, windows: readonly PlannedWindow[], signal: AbortSignal, keyframes?: readonly KeyframePlan[], onProgress?: (done: number) => void): Promise<ScoreOutput>;
   close(): Promise<void>;
 }

@@ -11,7 +11,7 @@ import { buildVideoEvent, eventStatusOf, videoEventId, type VideoEvent } from '.
 
 export interface NotifyDeps {
   store: {
-    segmentsOf(videoId: string): Promise<SegmentRecord[]>;
+    timelineOf(videoId: string): Promise<SegmentRecord[]>;
     markNotified(videoId: string, etag: string, eventId: string): Promise<boolean>;
   };
   sinks: readonly EventSink[];
@@ -25,7 +25,7 @@ export async function notifyIfFinal(deps: NotifyDeps, video: VideoRecord): Promi
   if (deps.sinks.length === 0 || !status) return undefined;
   const id = videoEventId(video.videoId, video.etag, status);
   if (video.notifiedEvent === id) return undefined;
-  const segments = status === 'indexed' ? (await deps.store.segmentsOf(video.videoId)).filter((s) => s.etag === video.etag) : [];
+  const segments = status === 'indexed' ? (await deps.store.timelineOf(video.videoId)).filter((s) => s.etag === video.etag) : [];
   const event = buildVideoEvent(video, segments);
   await deliverEvent(deps.sinks, event, deps.delivery);
   await deps.store.markNotified(video.videoId, video.etag, id);

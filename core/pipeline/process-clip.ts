@@ -12,15 +12,16 @@
 import { isVidxError, type ErrorCode } from '../errors.ts';
 import { classifyFailure } from '../failure-class.ts';
 import type { ClipJob } from '../messages.ts';
-import { ClipKeyframesSchema, ClipWindowsSchema, SEGMENT_SK_PREFIX, CLIP_SK_PREFIX, clipSkPrefix, isIndexed, thumbnailKey, thumbnailPrefix, thumbnailRevisionPrefix, type ClipRecord, type Gap, type SegmentRecord, type VideoRecord } from '../records.ts';
+import { ClipKeyframesSchema, ClipWindowsSchema, isIndexed, thumbnailKey, thumbnailPrefix, thumbnailRevisionPrefix, type ClipRecord, type Gap, type VideoRecord } from '../records.ts';
+import type { TimelineSegment } from '../index/port.ts';
 import type { TimelineOptions, WindowScore } from '../result.ts';
-import { thumbnailTimes } from './thumbnails.ts';
+import { MAX_THUMBNAILS, coverOf, thumbnailTimes } from './thumbnails.ts';
 import { ownedBy } from './plan.ts';
 import { buildTimeline } from './assemble.ts';
 import { keyframesInClip } from '../detection/keyframes.ts';
 import type { PersonTimelineOptions } from '../detection/defaults.ts';
-import { isComplete } from './progress.ts';
-import type { PipelineIndex, PipelineLog, ThumbnailJobs, ThumbnailWriter, VideoObjects } from './ports.ts';
+import { isComplete, PROGRESS_REPORT_SECONDS, throttledReporter } from './progress.ts';
+import type { VideoIndex, PipelineLog, ThumbnailJobs, ThumbnailWriter, VideoObjects } from './ports.ts';
 import type { ClipScorer } from './clip-scorer.ts';
 import type { DeliveryOptions, EventSink } from '../events/deliver.ts';
 import { notifyIfFinal } from './notify.ts';
@@ -34,7 +35,7 @@ export type ClipOutcome =
 
 export interface ClipDeps {
   objects: Pick<VideoObjects, 'readable'>;
-  store: PipelineIndex;
+  store: VideoIndex;
   scorer: ClipScorer;
   timeline: Pick<TimelineOptions, 'threshold' | 'gap'>;
   /** Person-timeline options where the deployment detects people (core/detection/defaults.ts). */
@@ -49,6 +50,8 @@ export interface ClipDeps {
    */
   thumbnails?: ThumbnailWriter | undefined;
   thumbnailJobs?: ThumbnailJobs | undefined;
+  /** How often a clip's scored units are written (default PROGRESS_REPORT_SECONDS; tests: 0). */
+  progressEverySeconds?: number;
   /** Test hooks for crash simulation (never set in production). */
   hooks?: { afterClipWrite?(job: ClipJob): Promise<void> | void; beforeAssemblyCommit?(job: ClipJob): Promise<void> | void };
 }
@@ -73,7 +76,7 @@ export async function processClip(deps: ClipDeps, job: ClipJob, signal: AbortSig
 
     let skippedInference = true;
     let gap: { code: string; reason: string } | undefined;
-    const stored = await deps.store.getClip(job.videoId, job.etag, job.clip.index);
+    const stored = await deps.store.hasClip(job.videoId, job.etag, job.clip.index);
     if (!stored) {
       skippedInference = false;
       if (video.status === 'queued') await deps.store.markProcessing(job.videoId, job.etag);
@@ -82,12 +85,21 @@ export async function processClip(deps: ClipDeps, job: ClipJob, signal: AbortSig
       const keyframes = deps.scorer.keyframesFor ? keyframesInClip(deps.scorer.keyframesFor(duration), job.clip.start, job.clip.end) : [];
       const source = await deps.objects.readable(job.bucket, job.key);
       const t0 = performance.now();
+      const progress = throttledReporter(
+        (n) => deps.store.recordClipProgress(job.videoId, job.etag, job.clip.index, n),
+        (deps.progressEverySeconds ?? PROGRESS_REPORT_SECONDS) * 1000,
+        (e) => deps.log.warn('clip progress not recorded', { ...ctx, error: e instanceof Error ? e.message : String(e) }),
+      );
       let out: Awaited<ReturnType<ClipScorer['score']>>;
       try {
-        out = windows.length === 0 && keyframes.length === 0
-          ? { windows: [], decodeMs: 0, inferenceMs: 0 }
-          : await deps.scorer.score(source.url, { duration, fps: video.fps ?? 0, width: video.width ?? 0, height: video.height ?? 0, rotation: video.rotation ?? 0 }, windows, signal, keyframes);
+        if (windows.length === 0 && keyframes.length === 0) out = { windows: [], decodeMs: 0, inferenceMs: 0 };
+        else {
+          progress.start();
+          const facts = { duration, fps: video.fps ?? 0, width: video.width ?? 0, height: video.height ?? 0, rotation: video.rotation ?? 0 };
+          out = await deps.scorer.score(source.url, facts, windows, signal, keyframes, (n) => progress.report(n));
+        }
       } catch (e) {
+        await progress.settle();
         const failure = classifyFailure(e);
         if (failure.class === 'transient' || signal.aborted || !isVidxError(e)) {
           deps.log.warn('clip failed transiently: retried', { ...ctx, why: failure.why, error: source.redact(e instanceof Error ? e.message : String(e)) });
@@ -99,17 +111,29 @@ export async function processClip(deps: ClipDeps, job: ClipJob, signal: AbortSig
         deps.log.warn('clip failed for good: a gap in the timeline', { ...ctx, errorCode: e.code, reason });
         out = { windows: [], decodeMs: 0, inferenceMs: 0 };
       }
-      await deps.store.putClip({
-        videoId: job.videoId,
-        etag: job.etag,
-        index: job.clip.index,
-        start: job.clip.start,
-        end: job.clip.end,
-        windows: JSON.stringify(out.windows),
-        ...(out.keyframes ? { keyframes: JSON.stringify(out.keyframes) } : {}),
-        device: deps.scorer.device,
-        ...(gap ? { gap: { errorCode: gap.code, reason: gap.reason } } : {}),
-      });
+      await progress.settle();
+      try {
+        await deps.store.recordClip({
+          videoId: job.videoId,
+          etag: job.etag,
+          index: job.clip.index,
+          start: job.clip.start,
+          end: job.clip.end,
+          windows: JSON.stringify(out.windows),
+          ...(out.keyframes ? { keyframes: JSON.stringify(out.keyframes) } : {}),
+          device: deps.scorer.device,
+          ...(gap ? { gap: { errorCode: gap.code, reason: gap.reason } } : {}),
+        });
+      } catch (e) {
+        // A result the index can never store would fail the same way on every delivery: fail the video now.
+        if (!isVidxError(e, 'CLIP_TOO_LARGE')) throw e;
+        if (await deps.store.markFailed(job.videoId, job.etag, e.code, e.message)) {
+          await deps.store.forgetDerived(job.videoId);
+          await notifyCurrent(deps, job.videoId);
+        }
+        deps.log.warn('clip failed for good', { ...ctx, errorCode: e.code, reason: e.message });
+        return { kind: 'failed', code: e.code, reason: e.message };
+      }
       deps.log.info('clip scored', {
         ...ctx,
         windows: out.windows.length,
@@ -122,7 +146,7 @@ export async function processClip(deps: ClipDeps, job: ClipJob, signal: AbortSig
       await deps.hooks?.afterClipWrite?.(job);
     }
 
-    const after = await deps.store.addDoneClip(job.videoId, job.etag, job.clip.index);
+    const after = await deps.store.markClipDone(job.videoId, job.etag, job.clip.index);
     if (!after) return { kind: 'stale', why: 'the revision changed or failed while the clip was scored' };
     let assembled = false;
     // Whoever sees the set complete while the video is not indexed assembles (again): the
@@ -140,20 +164,20 @@ export async function processClip(deps: ClipDeps, job: ClipJob, signal: AbortSig
 }
 
 /**
- * Builds the revision's segments from its stored clips, writes them (deterministic keys), deletes
- * segments and clip items that are not part of it, then marks the video indexed. Re-running it
+ * Builds the revision's segments from its stored clips, writes them (deterministic identity),
+ * removes segments and clip results that are not part of it, then marks the video indexed. Re-running it
  * converges to the same items. If the revision changed meanwhile, the current one is repaired.
  */
 export async function assemble(deps: Pick<ClipDeps, 'store' | 'timeline' | 'people' | 'log' | 'hooks' | 'scorer'> & Partial<Pick<ClipDeps, 'thumbnails' | 'thumbnailJobs' | 'objects'>>, video: VideoRecord, job?: ClipJob): Promise<boolean> {
   const t0 = performance.now();
-  const clips = await deps.store.clipsOf(video.videoId, video.etag);
+  const clips = await deps.store.clipsOf(video.videoId, video.etag, { keyframes: true });
   const gaps = gapsOf(clips);
   if (clips.length > 0 && gaps.length === video.clipsTotal) {
     // Every clip failed for good: nothing of the video can be indexed.
     const first = gaps[0]!;
     const reason = video.clipsTotal === 1 ? first.reason : `every clip failed for good; the first: ${first.reason}`;
     // Its failed event goes out from processClip, as every final revision's does.
-    if (await deps.store.markFailed(video.videoId, video.etag, first.errorCode, reason)) await deps.store.deleteDerived(video.videoId);
+    if (await deps.store.markFailed(video.videoId, video.etag, first.errorCode, reason)) await deps.store.forgetDerived(video.videoId);
     deps.log.warn('video failed: every clip failed for good', { videoId: video.videoId, etag: video.etag, errorCode: first.errorCode });
     return false;
   }
@@ -167,20 +191,16 @@ export async function assemble(deps: Pick<ClipDeps, 'store' | 'timeline' | 'peop
   );
   // Off the GPU's path when a thumbnail queue is configured: the job is sent once the items are in.
   const thumbnails = deps.thumbnailJobs ? 0 : await writeThumbnails(deps, video, items, windows);
-  const keep = new Set(items.map((i) => i.SK));
-  const staleSegments = (await deps.store.keysUnder(video.videoId, SEGMENT_SK_PREFIX)).filter((k) => !keep.has(k.SK));
-  const current = clipSkPrefix(video.etag);
-  const staleClips = (await deps.store.keysUnder(video.videoId, CLIP_SK_PREFIX)).filter((k) => !k.SK.startsWith(current));
-  await deps.store.batchWrite(items, []);
+  await deps.store.writeTimeline(owner, items);
   if (job) await deps.hooks?.beforeAssemblyCommit?.(job);
-  await deps.store.batchWrite([], [...staleSegments, ...staleClips]);
+  const removed = await deps.store.pruneTimeline(owner, items);
   // Before the revision is marked indexed, so a failed send retries this assembly (the consumer
   // retries a job that arrives before the mark).
   if (deps.thumbnailJobs && items.length > 0) await deps.thumbnailJobs.send({ v: 1, videoId: video.videoId, bucket: video.bucket, key: video.key, etag: video.etag });
   // The model that made the timeline: the assembling worker's (workers of one deployment run one model).
   const s = deps.scorer;
   const made = { architecture: s.architecture, ...(s.manifestSha256 ? { manifestSha256: s.manifestSha256 } : {}), trained: s.trained };
-  const ok = await deps.store.markIndexed(video.videoId, video.etag, items.length, made, coverOf(items), gaps);
+  const ok = await deps.store.commitTimeline(video.videoId, video.etag, items.length, made, coverOf(items), gaps);
   const pruned = ok ? await pruneOldThumbnails(deps, video) : 0;
   deps.log.info('timeline assembled', {
     videoId: video.videoId,
@@ -188,7 +208,7 @@ export async function assemble(deps: Pick<ClipDeps, 'store' | 'timeline' | 'peop
     windows: windows.length,
     segments: items.length,
     thumbnails,
-    removed: staleSegments.length + staleClips.length,
+    removed,
     thumbnailsRemoved: pruned,
     gaps: gaps.length,
     ms: Math.round(performance.now() - t0),
@@ -255,22 +275,15 @@ const THUMBNAIL_CONCURRENCY = 4;
  * effort: a frame that cannot be cut leaves its segments without a thumbnail (logged), never the
  * video unindexed. Keys are deterministic, so a repeated assembly overwrites the same objects.
  */
-/** The thumbnail time of the best-scoring segment that has one: the video's picture in lists. */
-function coverOf(items: readonly SegmentRecord[]): number | undefined {
-  let best: SegmentRecord | undefined;
-  for (const i of items) if (i.thumbAt !== undefined && (!best || i.score > best.score)) best = i;
-  return best?.thumbAt;
-}
-
 async function writeThumbnails(
   deps: Pick<ClipDeps, 'log'> & Partial<Pick<ClipDeps, 'thumbnails' | 'objects'>>,
   video: VideoRecord,
-  items: SegmentRecord[],
+  items: TimelineSegment[],
   windows: readonly WindowScore[],
 ): Promise<number> {
   if (!deps.thumbnails || !deps.objects || items.length === 0) return 0;
   const writer = deps.thumbnails;
-  const chosen = thumbnailTimes(items, windows);
+  const chosen = thumbnailTimes(items, windows, MAX_THUMBNAILS, video.duration);
   const frames = [...new Set(chosen.values())];
   const source = await deps.objects.readable(video.bucket, video.key);
   const written = new Set<number>();

@@ -39,12 +39,16 @@ export function clipsSent(r: ReindexOutcome): number {
 
 const sleepMs = (ms: number) => new Promise<void>((res) => setTimeout(res, ms));
 
-/** Re-indexes the videos one after another at the pace given; returns every outcome in order. */
+/**
+ * Re-indexes the videos one after another at the pace given; returns every outcome in order.
+ * `onOutcome` hears each video's outcome as soon as it is known (the local stack watches its event).
+ */
 export async function reindexPaced(
   deps: SegmenterDeps,
   videoIds: readonly string[],
   pace: ReindexPace,
   options: ReindexOptions = {},
+  onOutcome?: (videoId: string, outcome: ReindexOutcome) => void,
 ): Promise<ReindexOutcome[]> {
   const sleep = pace.sleep ?? sleepMs;
   const now = pace.now ?? Date.now;
@@ -58,6 +62,7 @@ export async function reindexPaced(
     }
     const r = await reindexVideo(deps, id, options);
     out.push(r);
+    onOutcome?.(id, r);
     sent += clipsSent(r);
     // Ahead of the rate: wait until the jobs sent so far are within it.
     const aheadMs = (sent / pace.clipsPerSecond) * 1000 - (now() - started);

@@ -15,7 +15,6 @@
  */
 import { VidxError, isErrorCode } from '../errors.ts';
 import { classifyFailure } from '../failure-class.ts';
-import type { ClipJob } from '../messages.ts';
 import { isIndexed, objectEtagOf, reindexEtag, type VideoRecord } from '../records.ts';
 import { requeueMissing } from './requeue.ts';
 import { segmentObject, type SegmenterDeps, type SegmentOutcome } from './segment.ts';
@@ -80,26 +79,6 @@ export async function reindexVideo(deps: SegmenterDeps, videoId: string, options
   // h12a's re-enqueue (the same one a re-upload and the sweeper use).
   const r = await requeueMissing(deps, video, 're-index');
   if (!r.requeued) throw new VidxError('REINDEX_NO_PLAN', `video ${videoId} cannot be resumed: ${r.why}`);
-  if (r.clips === 0) {
-    // Every clip is done but the timeline was never assembled (a stop between the two): the last
-    // clip's job again makes a worker assemble it.
-    await deps.queue.send([lastClipJob(r.video)]);
-  }
+  // With every clip done, requeueMissing sent the last clip's job again: a worker assembles it.
   return { videoId, action: 'requeued', clips: Math.max(1, r.clips) };
-}
-
-/** The job of a revision's last clip, from the plan kept on its record. */
-function lastClipJob(video: VideoRecord): ClipJob {
-  const index = video.clipsTotal - 1;
-  const start = video.clipStarts?.[index] ?? 0;
-  return {
-    v: 1,
-    videoId: video.videoId,
-    bucket: video.bucket,
-    key: video.key,
-    etag: video.etag,
-    clip: { index, count: video.clipsTotal, start, end: start + (video.clipSeconds ?? 1) },
-    model: video.model,
-    ...(video.modelSha256 ? { modelSha256: video.modelSha256 } : {}),
-  };
 }

@@ -10,12 +10,13 @@
  *   (nothing changes, no second event); anything else retries the revision (uploading the same
  *   bytes of a failed video retries it);
  * - same (key, etag) fully enqueued but unfinished (its messages may be lost: a restarted local
- *   stack, a dead-lettered or purged job) -> the clips not yet done are sent again (requeue.ts);
+ *   stack, a dead-lettered or purged job) -> the clips not yet done are sent again (requeue.ts),
+ *   unless it made progress within `requeueStaleAfterSeconds` (then it is a duplicate);
  * - recorded but not fully enqueued: the event that recorded it is sending the jobs, so a
  *   concurrent duplicate sends nothing (`in-progress`, retried later by the queue); once that
  *   sender has been silent for `enqueueLeaseSeconds` (it crashed) one event takes the revision
- *   over with a conditional write (IndexStore.claimEnqueue) and sends the jobs;
- * - a new etag -> a new revision (see IndexStore.beginRevision).
+ *   over with a conditional write (VideoIndex.claimEnqueue) and sends the jobs;
+ * - a new etag -> a new revision (see VideoIndex.beginRevision, core/index/port.ts).
  *
  * Failures are sorted by core/failure-class.ts: a permanent one (the file) is recorded on the
  * video; a transient one (network, throttling, a timeout) is thrown, so the event is retried.
@@ -28,8 +29,9 @@ import { notifyIfFinal } from './notify.ts';
 import type { ClipJob } from '../messages.ts';
 import { videoIdFor, type VideoRecord } from '../records.ts';
 import { planClips } from './plan.ts';
+import { unitsPerClip } from './progress.ts';
 import { requeueMissing } from './requeue.ts';
-import { type ClipQueue, type PipelineIndex, type PipelineLog, type RevisionFacts, type VideoObjects } from './ports.ts';
+import { type ClipQueue, type VideoIndex, type PipelineLog, type RevisionFacts, type VideoObjects } from './ports.ts';
 
 
 /** What the segmenter needs from a probe (core/video's VideoInfo satisfies it). */
@@ -45,7 +47,7 @@ export interface ProbedVideo {
 export interface SegmenterDeps {
   objects: VideoObjects;
   queue: ClipQueue;
-  store: PipelineIndex;
+  store: VideoIndex;
   /** Only keys under this prefix are indexed. */
   prefix: string;
   clipSeconds: number;
@@ -63,6 +65,12 @@ export interface SegmenterDeps {
    * the last window start still gets a clip that owns it.
    */
   keyframeTimes?(duration: number): number[];
+  /**
+   * A repeated event of an unfinished revision re-enqueues its missing clips only when the
+   * revision has made no progress for this long (default 0: always). Duplicates of one upload's
+   * event, arriving while its clips are worked on, then enqueue nothing more.
+   */
+  requeueStaleAfterSeconds?: number;
   log: PipelineLog;
   /**
    * Seconds a recorded but not yet enqueued revision belongs to the event that recorded it (at least
@@ -103,7 +111,8 @@ export async function segmentObject(deps: SegmenterDeps, obj: ObjectRef): Promis
     return { videoId, outcome: 'ignored', why: `key is not under ${deps.prefix}` };
   }
   const existing = await deps.store.getVideo(videoId);
-  if (existing && existing.etag === revision && existing.enqueued === true && (existing.status === 'queued' || existing.status === 'processing')) {
+  const stale = (v: VideoRecord) => Date.now() - Date.parse(v.updatedAt) >= (deps.requeueStaleAfterSeconds ?? 0) * 1000;
+  if (existing && existing.etag === revision && existing.enqueued === true && (existing.status === 'queued' || existing.status === 'processing') && stale(existing)) {
     const r = await requeueMissing(deps, existing, 'the same object was uploaded again');
     if (r.requeued) return { videoId, outcome: 'requeued', clips: r.clips };
   }
@@ -171,6 +180,7 @@ export async function segmentObject(deps: SegmenterDeps, obj: ObjectRef): Promis
       clipsTotal: clips.length,
       clipSeconds: deps.clipSeconds,
       clipStarts: clips.map((c) => c.start),
+      clipUnits: unitsPerClip(starts, clips.map((c) => c.start), deps.clipSeconds),
     };
   } catch (e) {
     if (isVidxError(e, 'OBJECT_NOT_FOUND')) {
@@ -211,11 +221,11 @@ export async function segmentObject(deps: SegmenterDeps, obj: ObjectRef): Promis
     video = claimed;
   } else if (retryFailed) {
     // The failed attempt's clip items (permanent gaps) must not count as done for the retry.
-    await deps.store.deleteDerived(videoId);
+    await deps.store.forgetDerived(videoId);
   }
   if (facts.status === 'failed') {
     // A failed new revision replaces the old timeline too: the object is no longer that video.
-    const removed = existing ? await deps.store.deleteDerived(videoId) : 0;
+    const removed = existing ? await deps.store.forgetDerived(videoId) : 0;
     deps.log.warn('video failed', { ...log, errorCode: facts.errorCode, reason: facts.reason, removed });
     await notify(deps, video);
     return { videoId, outcome: 'failed', code: facts.errorCode ?? 'UNKNOWN', reason: facts.reason ?? '' };
@@ -226,7 +236,7 @@ export async function segmentObject(deps: SegmenterDeps, obj: ObjectRef): Promis
     if (!isVidxError(e, 'ENQUEUE_REJECTED')) throw e; // transient: the event is retried
     // Refused for good: say so on the video rather than retrying an event that cannot succeed.
     if (await deps.store.markFailed(videoId, revision, e.code, e.message)) {
-      await deps.store.deleteDerived(videoId);
+      await deps.store.forgetDerived(videoId);
       const failed = await deps.store.getVideo(videoId);
       if (failed) await notify(deps, failed);
     }

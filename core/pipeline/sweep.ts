@@ -4,21 +4,24 @@
  * how a video whose clip jobs were lost (dead-lettered, expired, purged, or the local queue gone
  * with a restart) still finishes. Runs on a schedule (a Lambda on AWS, an interval in `vidx local`).
  *
- * Guards: nothing is sent while the queue has messages waiting (they may be the video's own, in
- * a backlog); each re-enqueue is claimed on the record (one sender per round); after
- * `maxRequeues` fruitless re-enqueues the video fails as STALLED with a reason, instead of looping.
+ * Guards: nothing is read or sent while the queue holds messages (visible, in flight or delayed:
+ * they may be the video's own, in a backlog); the index is asked only for unfinished videos (a
+ * sparse index, so a round costs the stale videos, never the archive); each re-enqueue is claimed
+ * on the record (one sender per round); a video whose clips are all done but which is not indexed
+ * gets its last clip sent again, so a worker assembles it; after `maxRequeues` fruitless
+ * re-enqueues the video fails as STALLED with a reason, instead of looping.
  */
 import { isVidxError } from '../errors.ts';
 import type { VideoRecord } from '../records.ts';
 import { missingClips } from './progress.ts';
-import { type ClipQueue, type PipelineIndex, type PipelineLog, type VideoObjects } from './ports.ts';
+import { type ClipQueue, type VideoIndex, type PipelineLog, type VideoObjects } from './ports.ts';
 import { requeueMissing } from './requeue.ts';
 
 
 export interface SweepDeps {
   objects: Pick<VideoObjects, 'head'>;
   queue: ClipQueue;
-  store: Pick<PipelineIndex, 'unfinishedBefore' | 'claimRequeue' | 'markFailed' | 'deleteDerived'>;
+  store: Pick<VideoIndex, 'unfinishedBefore' | 'claimRequeue' | 'markFailed' | 'forgetDerived'>;
   log: PipelineLog;
 }
 
@@ -44,6 +47,8 @@ export interface SweepReport {
   skipped: { videoId: string; why: string }[];
   /** Left unfinished because their object is gone (missingObject: 'skip'): a re-upload finishes them. */
   lost: { videoId: string; key: string }[];
+  /** Messages the queue held when the round began (the round read and sent nothing if any). */
+  backlog: number;
 }
 
 /**
@@ -58,16 +63,16 @@ export function staleAfterSeconds(visibilityTimeoutSeconds: number, maxReceiveCo
 export async function sweepUnfinished(deps: SweepDeps, o: SweepOptions): Promise<SweepReport> {
   const now = (o.now ?? (() => new Date()))();
   const cutoff = new Date(now.getTime() - o.staleAfterSeconds * 1000).toISOString();
-  const stale = await deps.store.unfinishedBefore(cutoff, o.limit ?? 100);
-  const report: SweepReport = { looked: stale.length, requeued: [], failed: [], skipped: [], lost: [] };
-  if (stale.length === 0) return report;
-  const waiting = await deps.queue.waiting();
-  if (waiting > 0) {
-    // A backlog may hold these videos' own messages: sending them again would double it.
-    for (const v of stale) report.skipped.push({ videoId: v.videoId, why: `${waiting} message(s) still wait in the queue` });
-    deps.log.info('sweep: stale videos left for later, the queue has a backlog', { stale: stale.length, waiting });
+  const report: SweepReport = { looked: 0, requeued: [], failed: [], skipped: [], lost: [], backlog: 0 };
+  // A backlog may hold the stale videos' own messages: sending them again would double it. Checked
+  // first, so a busy round costs one queue call and no read of the index.
+  report.backlog = await deps.queue.waiting();
+  if (report.backlog > 0) {
+    deps.log.info('sweep: left for later, the queue still holds messages', { waiting: report.backlog });
     return report;
   }
+  const stale = await deps.store.unfinishedBefore(cutoff, o.limit ?? 100);
+  report.looked = stale.length;
   for (const v of stale) {
     const outcome = await sweepOne(deps, o, v);
     if (outcome.kind === 'requeued') report.requeued.push({ videoId: v.videoId, clips: outcome.clips });
@@ -86,7 +91,10 @@ type One = { kind: 'requeued'; clips: number } | { kind: 'failed'; code: string 
 async function sweepOne(deps: SweepDeps, o: SweepOptions, v: VideoRecord): Promise<One> {
   const missing = missingClips(v);
   if ((v.requeues ?? 0) >= o.maxRequeues) {
-    const reason = `no progress after ${v.requeues} re-enqueue(s): ${missing.length} of ${v.clipsTotal} clip(s) never finished (their jobs may be in the dead-letter queue; the worker logs say why)`;
+    const reason =
+      missing.length === 0
+        ? `no progress after ${v.requeues} re-enqueue(s): every clip is done but the timeline could not be assembled (the worker logs say why)`
+        : `no progress after ${v.requeues} re-enqueue(s): ${missing.length} of ${v.clipsTotal} clip(s) never finished (their jobs may be in the dead-letter queue; the worker logs say why)`;
     return fail(deps, v, 'STALLED', reason);
   }
   try {
@@ -102,7 +110,7 @@ async function sweepOne(deps: SweepDeps, o: SweepOptions, v: VideoRecord): Promi
 }
 
 async function fail(deps: SweepDeps, v: VideoRecord, code: string, reason: string): Promise<One> {
-  if (await deps.store.markFailed(v.videoId, v.etag, code, reason)) await deps.store.deleteDerived(v.videoId);
+  if (await deps.store.markFailed(v.videoId, v.etag, code, reason)) await deps.store.forgetDerived(v.videoId);
   deps.log.warn('video failed', { videoId: v.videoId, key: v.key, errorCode: code, reason });
   return { kind: 'failed', code };
 }

@@ -1,7 +1,7 @@
 /**
  * The query API as plain request -> response: routing, parameter validation, the use cases and
- * error mapping. No AWS here: the index is read through `QueryIndex` (adapters/index-reader.ts
- * implements it) and the Lambda handler only adapts API Gateway events to `ApiRequest`.
+ * error mapping. No AWS here: the index is read through its port (core/index/port.ts; the DynamoDB
+ * adapter implements it) and the Lambda handler only adapts API Gateway events to `ApiRequest`.
  */
 import { VidxError } from '../errors.ts';
 import { labelsForSearch, matchLabels, normalize, type LabelMatch } from '../labels/match.ts';
@@ -24,27 +24,22 @@ import {
 } from './params.ts';
 import { CONTENT_TYPES, renderTimeline, type ExportFormat } from '../export/formats.ts';
 import { InMemoryLabelStreams, asksForSegmentation, defaultSegmentation, resegment, type Segmentation, type SegmentationParams, type StoredClip } from './resegment.ts';
-import { VIDEOS_POSITION, checkSearchPositions, checkVideoPositions } from './positions.ts';
+import { TIMELINE_POSITION, VIDEOS_POSITION, checkSearchPositions, checkTimelinePosition, checkVideoPositions } from './positions.ts';
 import { ALLOWED_METHODS, matchRoute, type Route } from './routes.ts';
 import { searchSegments, type LabelStreamReader } from './search.ts';
 import { kindFieldsOf, segmentView, videoView } from './views.ts';
 import { UPLOAD_PART_BYTES, partSizeFor, type MediaSigner } from './media.ts';
 import type { MediaResponse, SearchResponse, SegmentView, TimelineResponse, UploadPartsResponse, UploadUrlResponse, VideoView } from './responses.ts';
 import { VIDEO_PREFIX } from '../names.ts';
-import { SegmentRecordSchema, isIndexed, thumbnailKey, videoIdFor } from '../records.ts';
+import { isIndexed, thumbnailKey, videoIdFor, type SegmentRecord, type VideoRecord, type VideoSummary } from '../records.ts';
 import type { SegmentHit } from './search.ts';
+import type { VideoIndex } from '../index/port.ts';
+import { timelineOrderOf } from '../index/order.ts';
 
 export type { SearchResponse, TimelineResponse } from './responses.ts';
 
-type Item = Record<string, unknown>;
-
-export interface QueryIndex extends LabelStreamReader {
-  getVideo(videoId: string): Promise<Item | undefined>;
-  listVideos(limit: number, after: string | undefined): Promise<{ items: Item[]; more: boolean }>;
-  segmentsOf(videoId: string): Promise<{ items: Item[]; truncated: boolean }>;
-  /** The clip items (per-window scores) of one revision, for query-time segmentation. */
-  clipsOf(videoId: string, etag: string): Promise<StoredClip[]>;
-}
+/** What the API reads of the index (read-only). */
+export type QueryIndex = Pick<VideoIndex, 'getVideo' | 'listVideos' | 'timelinePage' | 'timelineOf' | 'clipsOf' | 'searchLabel'>;
 
 export interface QueryApiDeps {
   index: QueryIndex;
@@ -140,7 +135,7 @@ export class QueryApi {
   private async mediaOf(id: string): Promise<MediaResponse> {
     const signer = this.signer();
     const video = await this.video(id);
-    return { videoId: id, url: await signer.getUrl(String(video.key)), expiresIn: signer.expiresIn };
+    return { videoId: id, url: await signer.getUrl(video.key), expiresIn: signer.expiresIn };
   }
 
   private uploadKey(name: string): string {
@@ -176,9 +171,9 @@ export class QueryApi {
   }
 
   /** A video's view with its picture: the cover of its indexed revision (a revision under way has none yet). */
-  private async withCover(item: Item): Promise<VideoView> {
+  private async withCover(item: VideoSummary): Promise<VideoView> {
     const view = videoView(item);
-    return item.status === 'indexed' ? { ...view, ...(await this.thumbnailOf(view.videoId, item.etag, item.coverAt)) } : view;
+    return isIndexed(item.status) ? { ...view, ...(await this.thumbnailOf(view.videoId, item.etag, item.coverAt)) } : view;
   }
 
   private async withThumbnail(hit: SegmentHit): Promise<SegmentView> {
@@ -201,8 +196,8 @@ export class QueryApi {
     };
   }
 
-  private async video(id: string): Promise<Item> {
-    const item = await this.deps.index.getVideo(id);
+  private async video(id: string): Promise<VideoRecord> {
+    const item = await this.deps.index.getVideo(id, { consistent: false });
     if (!item) throw new VidxError('VIDEO_NOT_FOUND', `no video with id ${id}`, { hint: 'list videos with GET /videos' });
     return item;
   }
@@ -259,42 +254,53 @@ export class QueryApi {
   private async listVideos(p: { limit: number; cursor?: string | undefined }): Promise<{ items: VideoView[]; nextCursor: string | null }> {
     const scope = scopeOf({ r: 'videos' });
     const after = p.cursor === undefined ? undefined : checkVideoPositions(decodeCursor(this.deps.cursorSecret, scope, p.cursor));
-    const r = await this.deps.index.listVideos(p.limit, after);
-    const last = r.items[r.items.length - 1];
-    const nextCursor = r.more && last ? encodeCursor(this.deps.cursorSecret, scope, { [VIDEOS_POSITION]: String(last.GSI1SK) }) : null;
+    const r = await this.deps.index.listVideos({ limit: p.limit, after });
+    const nextCursor = r.next !== undefined ? encodeCursor(this.deps.cursorSecret, scope, { [VIDEOS_POSITION]: r.next }) : null;
     return { items: await Promise.all(r.items.map((i) => this.withCover(i))), nextCursor };
   }
 
   /**
    * The segments of a video's current timeline rebuilt with other parameters; its person segments
    * as stored. The timeline's revision is the video's own once indexed; while a new revision is on
-   * its way it is the one the stored segments belong to (their clip items stay until the new
+   * its way it is the one the stored segments belong to (their clip results stay until the new
    * revision commits).
    */
-  private async recomputed(id: string, wanted: SegmentationParams, known?: { item: Item; segments: Item[] }): Promise<{ items: ReturnType<typeof resegment>; segmentation: Segmentation }> {
-    const item = known?.item ?? (await this.video(id));
+  private async recomputed(id: string, wanted: SegmentationParams, known?: VideoRecord): Promise<{ items: SegmentRecord[]; segmentation: Segmentation }> {
+    const item = known ?? (await this.video(id));
     const segmentation = { ...defaultSegmentation(trainedOf(item)), ...definedOnly(wanted) };
-    const segments = known?.segments ?? (await this.deps.index.segmentsOf(id)).items;
-    const etag: string | undefined = isIndexed(String(item.status)) ? String(item.etag) : segments.length > 0 ? String(segments[0]!.etag) : undefined;
+    // Person segments are kept as stored: the whole stored timeline is read (one video's partition).
+    const stored = await this.deps.index.timelineOf(id);
+    const etag: string | undefined = isIndexed(item.status) ? item.etag : stored[0]?.etag;
     if (etag === undefined) return { items: [], segmentation };
-    const clips = await this.deps.index.clipsOf(id, etag);
-    const people = segments.filter((s) => s.kind === 'person').map((s) => SegmentRecordSchema.parse(s));
-    const items = resegment({ videoId: id, key: String(item.key ?? ''), etag }, clips, expectedClips(item, etag, clips), segmentation, people);
+    const clips: StoredClip[] = await this.deps.index.clipsOf(id, etag);
+    const people = stored.filter((s) => s.kind === 'person');
+    const items = resegment({ videoId: id, key: item.key, etag }, clips, expectedClips(item, etag, clips), segmentation, people);
     return { items, segmentation };
   }
 
+  /** One page of the timeline, stored or recomputed; exports read every page. */
   private async timeline(id: string, p: TimelineParams): Promise<TimelineResponse> {
     const item = await this.video(id);
     const video = videoView(item);
-    const stored = await this.deps.index.segmentsOf(id);
-    let items = stored.items;
     const wanted: SegmentationParams = { threshold: p.threshold, gap: p.gap, minDuration: p.minDuration };
+    const recompute = asksForSegmentation(wanted);
+    const scope = scopeOf({ r: 'timeline', videoId: id, format: p.format, threshold: p.threshold, gap: p.gap, minDuration: p.minDuration });
+    const after = p.cursor === undefined ? undefined : checkTimelinePosition(decodeCursor(this.deps.cursorSecret, scope, p.cursor));
+    // Exports are text of a few dozen bytes per segment: one answer holds the whole timeline.
+    const limit = p.format === 'json' ? p.limit : MAX_EXPORT_SEGMENTS;
+    let items: SegmentRecord[];
+    let next: string | undefined;
     let segmentation: TimelineResponse['segmentation'] = { ...defaultSegmentation(trainedOf(item)), source: 'stored' };
-    if (asksForSegmentation(wanted)) {
-      const r = await this.recomputed(id, wanted, { item, segments: items });
-      // The person segments come from the stored read: a truncated read may have cut them short.
-      items = r.items;
+    if (recompute) {
+      const r = await this.recomputed(id, wanted, item);
+      const rest = r.items.filter((s) => after === undefined || timelineOrderOf(s) > after);
+      items = rest.slice(0, limit);
+      next = rest.length > limit ? timelineOrderOf(items[items.length - 1]!) : undefined;
       segmentation = { ...r.segmentation, source: 'recomputed' };
+    } else {
+      const page = await this.deps.index.timelinePage(id, { limit, after });
+      items = page.items;
+      next = page.next;
     }
     const complete = isIndexed(video.status);
     const message = complete ? undefined : STATUS_MESSAGES[video.status] ?? `the video is ${video.status}`;
@@ -304,32 +310,34 @@ export class QueryApi {
       ...(message ? { message } : {}),
       segments: await Promise.all(
         items.map(async (i) => ({
-          label: String(i.label),
-          start: Number(i.start),
-          end: Number(i.end),
-          score: Number(i.score),
-          mean: Number(i.mean ?? i.score),
-          windows: Number(i.windows ?? 1),
+          label: i.label,
+          start: i.start,
+          end: i.end,
+          score: i.score,
+          mean: i.mean,
+          windows: i.windows,
           ...kindFieldsOf(i),
           ...(await this.thumbnailOf(id, i.etag, i.thumbAt)),
         })),
       ),
-      truncated: stored.truncated,
+      truncated: next !== undefined,
+      nextCursor: next !== undefined ? encodeCursor(this.deps.cursorSecret, scope, { [TIMELINE_POSITION]: next }) : null,
       segmentation,
     };
   }
 }
 
+/** The most segments one export answer holds (a few MB of text at most). */
+export const MAX_EXPORT_SEGMENTS = 20_000;
+
 /** Whether the model that made the video's timeline was trained (defaults differ: see core/timeline/defaults.ts). */
-function trainedOf(item: Item): boolean {
-  const made = item.indexedWith as { trained?: unknown } | undefined;
-  if (made && typeof made.trained === 'boolean') return made.trained;
-  return item.trained === true;
+function trainedOf(item: VideoRecord): boolean {
+  return item.indexedWith?.trained ?? item.trained;
 }
 
 /** How many clips the timeline's revision has: the record's count for its own revision. */
-function expectedClips(item: Item, etag: string, clips: readonly StoredClip[]): number {
-  if (String(item.etag) === etag && typeof item.clipsTotal === 'number') return item.clipsTotal;
+function expectedClips(item: VideoRecord, etag: string, clips: readonly StoredClip[]): number {
+  if (item.etag === etag) return item.clipsTotal;
   // An older revision (a new one is on its way): its clip count is not on the record any more;
   // its clips are all there until the new revision commits (then resegment reports the change).
   return clips.length === 0 ? 1 : Math.max(...clips.map((c) => c.index)) + 1;

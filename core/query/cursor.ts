@@ -24,8 +24,8 @@ import { VidxError } from '../errors.ts';
 import { ENV } from '../names.ts';
 
 export const CURSOR_SECRET_ENV = ENV.cursorSecret;
-/** Longest cursor accepted (bytes of the string); a real one is a few hundred. */
-export const MAX_CURSOR_LENGTH = 2048;
+/** Longest cursor accepted (bytes of the string): a search over 5 labels of 8 shards each is about 2.6 KB. */
+export const MAX_CURSOR_LENGTH = 4096;
 
 const DOMAIN = 'vidx.cursor.v1\n';
 

@@ -123,8 +123,14 @@ export type UploadPartsParams = z.output<typeof UploadPartsParamsSchema>;
 
 export const NoParamsSchema = z.strictObject({});
 
+/** Segments per timeline page: a page of person segments with their boxes stays well under Lambda's 6 MB answer. */
+export const DEFAULT_TIMELINE_LIMIT = 200;
+export const MAX_TIMELINE_LIMIT = 1000;
+
 export const TimelineParamsSchema = z.strictObject({
   format: z.enum(EXPORT_FORMATS, { message: `format must be one of ${EXPORT_FORMATS.join(', ')}` }).default('json'),
+  limit: intIn('limit', 1, MAX_TIMELINE_LIMIT).default(DEFAULT_TIMELINE_LIMIT),
+  cursor: cursor.optional(),
   ...segmentation,
 });
 export type TimelineParams = z.output<typeof TimelineParamsSchema>;

@@ -2,7 +2,7 @@
  * Query-time segmentation: a video's timeline rebuilt from the per-window scores its clip items
  * already hold, with another threshold, gap or minimum duration, without the model. It is the
  * assembly's own builder (core/pipeline/assemble.ts buildTimeline), so the defaults give exactly
- * the stored timeline: same segments, same keys, same order. The parameters are those of window
+ * the stored timeline: same segments, same identities, same order. The parameters are those of window
  * scores; person segments (detection) are kept as stored, see PersonSource.
  */
 import { VidxError, isVidxError } from '../errors.ts';
@@ -10,7 +10,7 @@ import { ClipWindowsSchema, type SegmentRecord } from '../records.ts';
 import { buildTimeline, type Segmentation, type SegmentOwner } from '../pipeline/assemble.ts';
 import { DEFAULT_GAP, DEFAULT_THRESHOLD, UNTRAINED_THRESHOLD } from '../timeline/defaults.ts';
 import type { LabelStreamRead, LabelStreamReader, SegmentHit } from './search.ts';
-import { segmentHitOf } from './views.ts';
+import { hitOf } from '../index/hits.ts';
 
 export type { Segmentation } from '../pipeline/assemble.ts';
 
@@ -25,6 +25,7 @@ export function asksForSegmentation(p: SegmentationParams): boolean {
   return p.threshold !== undefined || p.gap !== undefined || p.minDuration !== undefined;
 }
 
+/** What re-segmentation reads of a clip result: its index and its window scores (JSON text). */
 export interface StoredClip {
   index: number;
   windows: string;
@@ -52,12 +53,12 @@ export function resegment(owner: SegmentOwner, clips: readonly StoredClip[], cli
 export class InMemoryLabelStreams implements LabelStreamReader {
   private readonly hits: SegmentHit[];
   constructor(items: readonly SegmentRecord[]) {
-    this.hits = items.map((i) => segmentHitOf(i)).sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0));
+    this.hits = items.map((i) => hitOf(i, true)).sort((a, b) => (a.rank < b.rank ? -1 : a.rank > b.rank ? 1 : 0));
   }
 
-  async readLabel(read: LabelStreamRead): Promise<{ items: SegmentHit[]; more: boolean }> {
+  async searchLabel(read: LabelStreamRead): Promise<{ items: SegmentHit[]; more: boolean }> {
     const list = this.hits.filter(
-      (h) => h.label === read.label && h.score >= read.minScore && (read.videoId === undefined || h.videoId === read.videoId) && (read.after === undefined || h.sortKey > read.after),
+      (h) => h.label === read.label && h.score >= read.minScore && (read.videoId === undefined || h.videoId === read.videoId) && (read.after === undefined || h.rank > read.after),
     );
     return { items: list.slice(0, read.want), more: list.length > read.want };
   }

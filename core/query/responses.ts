@@ -39,6 +39,12 @@ export const VideoViewSchema = z.object({
   clipsDone: z.number(),
   /** A short-lived GET URL of the indexed video's picture (its best segment's thumbnail), where one exists. */
   thumbnail: z.string().optional(),
+  /**
+   * Work units (model windows, and keyframes where people are detected) scored of the current
+   * revision, and the seconds left at the rate so far (null until a unit is scored, and for a
+   * failed video; 0 once indexed). Absent for videos indexed before units were recorded.
+   */
+  progress: z.object({ windowsDone: z.number(), windowsTotal: z.number(), etaSeconds: z.number().nullable() }).optional(),
   segments: z.number().optional(),
   /** Status indexed_with_gaps: the time ranges missing from the timeline (clips that failed for good), and why. */
   gaps: z.array(GapSchema).optional(),
@@ -89,7 +95,9 @@ export const TimelineResponseSchema = z.object({
   complete: z.boolean(),
   message: z.string().optional(),
   segments: z.array(TimelineSegmentSchema.loose()),
+  /** True when more segments follow: pass `nextCursor` back as `cursor` for the next page. */
   truncated: z.boolean(),
+  nextCursor: z.string().nullable().default(null),
   /**
    * How the segments were made: `stored` = as assembled (the model's defaults), `recomputed` =
    * rebuilt at query time from the stored window scores with the given parameters.

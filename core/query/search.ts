@@ -1,39 +1,21 @@
 /**
- * Search across videos: one stream per label (the label's GSI1 partition, best score first),
- * merged k-way by score into pages. Pure: the streams are read through `LabelStreamReader`.
+ * Search across videos: one stream per label (best score first, however the index stores it),
+ * merged k-way by rank into pages. Pure: the streams are read through the index's searchLabel.
  *
  * Paging: a page takes up to `limit` items from each live stream (each read peeks one further
  * so "is there more" is exact), merges them and keeps the best `limit`. Each stream's new
- * position is the sort key of the last item of it that made the page; a stream whose items
+ * position is the position of the last item of it that made the page; a stream whose items
  * were all used and which has nothing more is finished. Because positions are per stream,
  * pages have no duplicates and no gaps even when items of different labels tie, and the next
  * cursor is issued only if something is left (no empty last page).
  */
 import type { Positions } from './cursor.ts';
-import type { SegmentView } from './views.ts';
+import type { LabelSearch, LabelSearcher, SegmentHit } from '../index/port.ts';
 
-/** A segment as read from the label index, with its GSI1SK (ascending = best first). */
-export interface SegmentHit extends SegmentView {
-  sortKey: string;
-  /** The revision and thumbnail time, to sign the thumbnail's URL (never shown). */
-  etag?: string;
-  thumbAt?: number;
-}
-
-export interface LabelStreamRead {
-  label: string;
-  /** Sort key of the last item already returned; undefined = from the start. */
-  after: string | undefined;
-  /** Only items with score >= minScore. */
-  minScore: number;
-  videoId: string | undefined;
-  /** Return at most this many items. */
-  want: number;
-}
-
-export interface LabelStreamReader {
-  readLabel(read: LabelStreamRead): Promise<{ items: SegmentHit[]; more: boolean }>;
-}
+export type { SegmentHit };
+/** The label streams search reads (the index, or one video's recomputed segments). */
+export type LabelStreamReader = LabelSearcher;
+export type LabelStreamRead = LabelSearch;
 
 export interface SearchRequest {
   labels: readonly string[];
@@ -51,7 +33,7 @@ export interface SearchPage {
 }
 
 export function compareHits(a: SegmentHit, b: SegmentHit): number {
-  if (a.sortKey !== b.sortKey) return a.sortKey < b.sortKey ? -1 : 1;
+  if (a.rank !== b.rank) return a.rank < b.rank ? -1 : 1;
   return a.label < b.label ? -1 : a.label > b.label ? 1 : 0;
 }
 
@@ -62,7 +44,7 @@ export async function searchSegments(reader: LabelStreamReader, req: SearchReque
 
   const streams = await Promise.all(
     live.map(async (s) => {
-      const r = await reader.readLabel({ label: s.label, after: s.after, minScore: req.minScore, videoId: req.videoId, want: req.limit });
+      const r = await reader.searchLabel({ label: s.label, after: s.after, minScore: req.minScore, videoId: req.videoId, want: req.limit });
       return { ...s, items: r.items, more: r.more, used: 0 };
     }),
   );
@@ -83,7 +65,7 @@ export async function searchSegments(reader: LabelStreamReader, req: SearchReque
   for (const s of streams) {
     const finished = s.used === s.items.length && !s.more;
     if (finished) continue;
-    next[s.label] = s.used > 0 ? s.items[s.used - 1]!.sortKey : (s.after ?? '');
+    next[s.label] = s.used > 0 ? s.items[s.used - 1]!.position : (s.after ?? '');
   }
   return { items, next: Object.keys(next).length > 0 ? next : undefined };
 }

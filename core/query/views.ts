@@ -1,8 +1,9 @@
-/** What the API shows of stored items: no keys, no internals (bucket, etag, done set, GSI keys). */
+/** What the API shows of stored records: no internals (bucket, etag, done set, plans). */
 import { z } from 'zod';
 import { TimedBoxSchema } from '../detection/schema.ts';
 import { GapSchema } from '../gap.ts';
-import type { SegmentHit } from './search.ts';
+import type { SegmentHit } from '../index/port.ts';
+import { windowProgress, type WindowProgress } from '../pipeline/progress.ts';
 import type { ModelView, SegmentView, VideoView } from './responses.ts';
 
 export type { ModelView, SegmentView, VideoView };
@@ -21,7 +22,8 @@ function sizeOf(v: unknown): number {
   return 0;
 }
 
-export function videoView(item: Item): VideoView {
+/** A video as the API shows it; `nowMs` dates the progress's ETA. */
+export function videoView(item: Item, nowMs: number = Date.now()): VideoView {
   const view: VideoView = {
     videoId: String(item.videoId ?? ''),
     key: String(item.key ?? ''),
@@ -36,7 +38,29 @@ export function videoView(item: Item): VideoView {
   if (made) view.indexedWith = made;
   const gaps = GapsSchema.safeParse(item.gaps);
   if (gaps.success && gaps.data.length > 0) view.gaps = gaps.data;
+  const progress = progressOf(item, nowMs);
+  if (progress) view.progress = progress;
   return view;
+}
+
+const UnitsSchema = z.array(z.number().int().nonnegative());
+const ClipWindowsSchema = z.record(z.string(), z.number());
+
+function progressOf(item: Item, nowMs: number): WindowProgress | undefined {
+  const units = UnitsSchema.safeParse(item.clipUnits);
+  if (!units.success) return undefined;
+  const counts = ClipWindowsSchema.safeParse(item.clipWindows ?? {});
+  const done = item.doneClips instanceof Set ? (item.doneClips as Set<number>) : Array.isArray(item.doneClips) ? (item.doneClips as number[]) : [];
+  return windowProgress(
+    {
+      status: String(item.status ?? ''),
+      clipUnits: units.data,
+      clipWindows: counts.success ? counts.data : {},
+      doneClips: done,
+      workStartedAt: typeof item.workStartedAt === 'string' ? item.workStartedAt : undefined,
+    },
+    nowMs,
+  );
 }
 
 function modelViewOf(v: unknown): ModelView | undefined {
@@ -56,21 +80,4 @@ export function kindFieldsOf(item: Item): Pick<SegmentView, 'kind' | 'person' | 
   if (item.kind !== 'person') return { kind: 'clip' };
   const boxes = TimedBoxesSchema.safeParse(item.boxes);
   return { kind: 'person', ...(typeof item.person === 'number' ? { person: item.person } : {}), ...(boxes.success ? { boxes: boxes.data } : {}) };
-}
-
-export function segmentHitOf(item: Item): SegmentHit {
-  return {
-    videoId: String(item.videoId),
-    key: String(item.key ?? ''),
-    label: String(item.label),
-    start: Number(item.start),
-    end: Number(item.end),
-    score: Number(item.score),
-    mean: Number(item.mean ?? item.score),
-    windows: Number(item.windows ?? 1),
-    ...kindFieldsOf(item),
-    sortKey: String(item.GSI1SK ?? ''),
-    ...(typeof item.etag === 'string' ? { etag: item.etag } : {}),
-    ...(typeof item.thumbAt === 'number' ? { thumbAt: item.thumbAt } : {}),
-  };
 }

@@ -7,6 +7,7 @@ import { ANALYSES, type Analyses } from '../detection/analyses.ts';
 import { DEFAULT_KEYFRAME_INTERVAL } from '../detection/keyframes.ts';
 import { DEFAULTS, ENV, TABLE, type EnvName } from '../names.ts';
 import type { Setting } from './define.ts';
+import { INDEX_DEFAULTS } from '../infra-definitions.ts';
 
 /** A non-empty string (a name, an ARN, a URL, a path). */
 export function text(env: EnvName, what: string): Setting<z.ZodString> {
@@ -65,6 +66,9 @@ export const keyframeIntervalSetting = positive(ENV.keyframeInterval, 60, DEFAUL
 
 /** The index table (deployments pass its physical name). */
 export const tableSetting = textOr(ENV.table, 'the index table\'s name', TABLE.name);
+
+/** Write shards per label of the search index: every process of a deployment reads the same value. */
+export const labelShardsSetting = integer(ENV.labelShards, 1, 64, INDEX_DEFAULTS.labelShards);
 
 /** Where the SDK clients go (adapters/clients.ts): the region, and the emulators' endpoints locally. */
 export const AWS_FIELDS = {

@@ -20,6 +20,7 @@ import {
   optionalText,
   positive,
   probability,
+  labelShardsSetting,
   tableSetting,
   text,
   textOr,
@@ -72,7 +73,10 @@ export const WORKER_SETTINGS = defineSettings(
     /** Set: assembly sends thumbnail jobs here and a CPU consumer cuts them; unset: the worker cuts them. */
     thumbnailQueueUrl: optionalText(ENV.thumbnailQueueUrl, 'the thumbnail job queue URL'),
     tableName: tableSetting,
+    labelShards: labelShardsSetting,
     model: text(ENV.model, MODEL_MANIFEST),
+    /** Clip results too large for an index item go to this bucket (adapters/dynamo-index/payloads.ts). */
+    bucket: optionalText(ENV.bucket, 'the video bucket\'s name'),
     device: oneOf(ENV.device, ['auto', 'cpu', 'cuda'], 'auto'),
     threads: optionalInteger(ENV.threads, 1, 1024),
     fastDecode: flag(ENV.fastDecode),
@@ -115,6 +119,7 @@ export const SEGMENTER_SETTINGS = defineSettings(
   {
     queueUrl: text(ENV.queueUrl, 'the clip queue URL'),
     tableName: tableSetting,
+    labelShards: labelShardsSetting,
     model: text(ENV.model, MODEL_MANIFEST),
     videoPrefix: textOr(ENV.videoPrefix, 'the key prefix of the videos to index', VIDEO_PREFIX),
     clipSeconds: positive(ENV.clipSeconds, 3600, DEFAULTS.clipSeconds, 'seconds'),
@@ -132,6 +137,7 @@ export type SegmenterSettingsInput = SettingsInput<typeof SEGMENTER_SETTINGS.fie
 /** The query Lambda (and `vidx local`'s API, which runs the same handler). */
 export const QUERY_SETTINGS = defineSettings('the query API', {
   tableName: tableSetting,
+  labelShards: labelShardsSetting,
   /** Without it the media routes (video, thumbnails, uploads) answer 501. */
   bucket: optionalText(ENV.bucket, 'the video bucket\'s name'),
   videoPrefix: textOr(ENV.videoPrefix, 'the key prefix uploads go under', VIDEO_PREFIX),
@@ -147,6 +153,7 @@ export type QuerySettingsInput = SettingsInput<typeof QUERY_SETTINGS.fields>;
 export const SWEEPER_SETTINGS = defineSettings('the sweeper', {
   queueUrl: text(ENV.queueUrl, 'the clip queue URL'),
   tableName: tableSetting,
+  labelShards: labelShardsSetting,
   staleAfterSeconds: integer(ENV.sweepStaleSeconds, 1, 10_000_000, staleAfterSeconds(DEFAULTS.visibilityTimeoutSeconds, DEFAULTS.maxReceiveCount)),
   maxRequeues: integer(ENV.sweepMaxRequeues, 1, 100, DEFAULTS.maxRequeues),
   ...AWS_FIELDS,
@@ -179,6 +186,8 @@ export const LOCAL_SETTINGS = defineSettings('vidx local', {
   analyses: analysesSetting,
   keyframeInterval: keyframeIntervalSetting,
   cursorSecret: optionalText(ENV.cursorSecret, 'the key that signs pagination cursors'),
+  /** Never download a model on a first start (synthetic weights unless one is cached). */
+  noPull: flag(ENV.noPull),
 });
 
 /** A webhook's bodies are signed: its URL needs a secret or the secret's ARN. */

@@ -55,13 +55,26 @@ export function createQueryHandler(options: QueryHandlerOptions): QueryHandler {
       const e = parsed.data;
       method = e.requestContext.http.method.toUpperCase();
       path = stripStage(e.rawPath, e.requestContext.stage);
-      res = await api.handle({ method, path, query: rawQuery(event) });
+      res = validEscapes(e.rawPath) && validEscapes(e.rawQueryString ?? '')
+        ? await api.handle({ method, path, query: rawQuery(event) })
+        : invalidRequest('the path or the query string has a percent escape that is not UTF-8 (e.g. %FF): encode text as UTF-8 before percent-encoding it');
     }
     const log = { method, path, route: res.route, status: res.status, ms: Math.round(performance.now() - started) };
     if (res.status >= 500) logger.error('request failed', { ...log, error: res.error instanceof Error ? res.error : String(res.error) });
     else logger.info('request', log);
     return { statusCode: res.status, headers: res.headers, body: res.text ?? JSON.stringify(res.body) };
   };
+}
+
+/** Whether every percent escape of a raw path or query string decodes as UTF-8 (decoders would otherwise put U+FFFD in its place). */
+function validEscapes(raw: string): boolean {
+  if (!raw.includes('%')) return true;
+  try {
+    for (const part of raw.split(/[&=/]/)) decodeURIComponent(part);
+    return true;
+  } catch (_e) {
+    return false;
+  }
 }
 
 /** A named stage (not `$default`) prefixes the raw path with `/<stage>`. */

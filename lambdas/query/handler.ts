@@ -7,7 +7,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { awsConfigOf, createClients, createPresignS3 } from '../../adapters/clients.ts';
 import { S3MediaSigner } from '../../adapters/media-signer.ts';
-import { IndexReader } from '../../adapters/index-reader.ts';
+import { createIndex } from '../../adapters/dynamo-index/create.ts';
 import { CURSOR_SECRET_ENV, cursorSecret } from '../../core/query/cursor.ts';
 import { parseSettings } from '../../core/settings/define.ts';
 import { QUERY_SETTINGS } from '../../core/settings/processes.ts';
@@ -31,7 +31,7 @@ function coldStart(): QueryHandler {
   const bucket = settings.bucket;
   const media = bucket ? new S3MediaSigner(createPresignS3(clients.config, settings.mediaEndpoint), bucket) : undefined;
   return createQueryHandler({
-    index: new IndexReader(clients.doc, settings.tableName),
+    index: createIndex(clients, settings.tableName, { labelShards: settings.labelShards }),
     media,
     videoPrefix: settings.videoPrefix,
     vocabulary: loadSearchVocabulary(),

@@ -4,7 +4,7 @@
  */
 import { planKeyframes } from '../../core/detection/keyframes.ts';
 import type { AwsClients } from '../../adapters/clients.ts';
-import { IndexStore } from '../../adapters/index-store.ts';
+import { createIndex } from '../../adapters/dynamo-index/create.ts';
 import { s3VideoObjects } from '../../adapters/objects.ts';
 import { sqsClipQueue } from '../../adapters/queue.ts';
 import { DEFAULTS, VIDEO_PREFIX } from '../../core/names.ts';
@@ -17,6 +17,8 @@ import { planWindows } from '../../core/video/windows.ts';
 export interface SegmenterWiring {
   clients: Pick<AwsClients, 's3' | 'sqs' | 'doc'>;
   tableName: string;
+  /** Write shards per label of the search index (default INDEX_DEFAULTS.labelShards). */
+  labelShards?: number | undefined;
   queueUrl: string;
   /** The model the clips are planned for: its id and its window arithmetic. */
   model: Pick<Manifest, 'architecture' | 'trained' | 'frames' | 'samplingRate' | 'fps'>;
@@ -35,7 +37,7 @@ export function buildSegmenterDeps(w: SegmenterWiring): SegmenterDeps {
   return {
     objects: s3VideoObjects(w.clients.s3),
     queue: sqsClipQueue(w.clients.sqs, w.queueUrl),
-    store: new IndexStore(w.clients.doc, w.tableName),
+    store: createIndex(w.clients, w.tableName, { labelShards: w.labelShards }),
     prefix: w.prefix ?? VIDEO_PREFIX,
     clipSeconds: w.clipSeconds ?? DEFAULTS.clipSeconds,
     model: { architecture: w.model.architecture, trained: w.model.trained, manifestSha256: w.manifestSha256 },

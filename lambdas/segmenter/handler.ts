@@ -139,6 +139,7 @@ export async function segmenterDepsFromEnv(env: NodeJS.ProcessEnv = process.env)
   return buildSegmenterDeps({
     clients,
     tableName: s.tableName,
+    labelShards: s.labelShards,
     queueUrl: s.queueUrl,
     model: manifest,
     manifestSha256: ref.manifestSha256,

@@ -7,7 +7,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { parseSettings, type ParsedSettings } from '../../core/settings/define.ts';
 import { SWEEPER_SETTINGS } from '../../core/settings/processes.ts';
 import { awsConfigOf, createClients, type AwsClients } from '../../adapters/clients.ts';
-import { IndexStore } from '../../adapters/index-store.ts';
+import { createIndex } from '../../adapters/dynamo-index/create.ts';
 import { s3VideoObjects } from '../../adapters/objects.ts';
 import { sqsClipQueue } from '../../adapters/queue.ts';
 import type { PipelineLog } from '../../core/pipeline/ports.ts';
@@ -15,8 +15,8 @@ import { sweepUnfinished, type SweepDeps, type SweepOptions, type SweepReport } 
 
 
 /** The one builder of the sweeper's dependencies (this Lambda and `vidx local`). */
-export function buildSweepDeps(clients: Pick<AwsClients, 's3' | 'sqs' | 'doc'>, tableName: string, queueUrl: string, log: PipelineLog): SweepDeps {
-  return { objects: s3VideoObjects(clients.s3), queue: sqsClipQueue(clients.sqs, queueUrl), store: new IndexStore(clients.doc, tableName), log };
+export function buildSweepDeps(clients: Pick<AwsClients, 's3' | 'sqs' | 'doc'>, tableName: string, queueUrl: string, log: PipelineLog, labelShards?: number): SweepDeps {
+  return { objects: s3VideoObjects(clients.s3), queue: sqsClipQueue(clients.sqs, queueUrl), store: createIndex(clients, tableName, { labelShards }), log };
 }
 
 /** The sweep's options on AWS, from the sweeper's settings. */
@@ -36,7 +36,7 @@ let cold: { deps: SweepDeps; options: SweepOptions } | undefined;
 export async function handler(): Promise<SweepReport> {
   if (!cold) {
     const settings = parseSettings(SWEEPER_SETTINGS);
-    cold = { deps: buildSweepDeps(createClients(awsConfigOf(settings)), settings.tableName, settings.queueUrl, logger), options: sweepOptionsOf(settings) };
+    cold = { deps: buildSweepDeps(createClients(awsConfigOf(settings)), settings.tableName, settings.queueUrl, logger, settings.labelShards), options: sweepOptionsOf(settings) };
   }
   return sweepUnfinished(cold.deps, cold.options);
 }

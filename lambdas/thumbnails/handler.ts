@@ -13,7 +13,7 @@ import { ThumbnailJobSchema } from '../../core/messages.ts';
 import { parseSettings } from '../../core/settings/define.ts';
 import { THUMBNAIL_SETTINGS } from '../../core/settings/processes.ts';
 import { awsConfigOf, createClients, type AwsClients } from '../../adapters/clients.ts';
-import { IndexStore } from '../../adapters/index-store.ts';
+import { createIndex } from '../../adapters/dynamo-index/create.ts';
 import { s3VideoObjects } from '../../adapters/objects.ts';
 import { s3ThumbnailWriter } from '../../adapters/thumbnails.ts';
 import type { PipelineLog } from '../../core/pipeline/ports.ts';
@@ -21,7 +21,7 @@ import { processThumbnailJob, type ThumbnailJobDeps } from '../../core/pipeline/
 import { redactingLog } from '../../core/redact.ts';
 
 export function buildThumbnailDeps(clients: Pick<AwsClients, 's3' | 'doc'>, tableName: string, log: PipelineLog): ThumbnailJobDeps {
-  return { store: new IndexStore(clients.doc, tableName), objects: s3VideoObjects(clients.s3), thumbnails: s3ThumbnailWriter(clients.s3), log: redactingLog(log) };
+  return { store: createIndex(clients, tableName), objects: s3VideoObjects(clients.s3), thumbnails: s3ThumbnailWriter(clients.s3), log: redactingLog(log) };
 }
 
 export function makeThumbnailHandler(deps: ThumbnailJobDeps): (event: unknown) => Promise<SQSBatchResponse> {

@@ -86,29 +86,30 @@ describe('index store', () => {
     const first = await s.beginRevision(facts('e1'));
     expect(first.created).toBe(true);
     expect((await s.beginRevision(facts('e1'))).created).toBe(false);
-    expect((await s.addDoneClip('v0000000000000000001', 'e1', 0))?.doneClips).toEqual([0]);
-    expect((await s.addDoneClip('v0000000000000000001', 'e1', 0))?.doneClips).toEqual([0]); // idempotent
-    const done = await s.addDoneClip('v0000000000000000001', 'e1', 1);
+    expect((await s.markClipDone('v0000000000000000001', 'e1', 0))?.doneClips).toEqual([0]);
+    expect((await s.markClipDone('v0000000000000000001', 'e1', 0))?.doneClips).toEqual([0]); // idempotent
+    const done = await s.markClipDone('v0000000000000000001', 'e1', 1);
     expect(done && isComplete(done)).toBe(true);
     const second = await s.beginRevision(facts('e2'));
     expect(second.created).toBe(true);
     expect(second.video.doneClips).toEqual([]);
     expect(second.video.createdAt).toBe(first.video.createdAt);
     // The old revision's late writes are refused.
-    expect(await s.addDoneClip('v0000000000000000001', 'e1', 0)).toBeUndefined();
-    expect(await s.markIndexed('v0000000000000000001', 'e1', 3)).toBe(false);
+    expect(await s.markClipDone('v0000000000000000001', 'e1', 0)).toBeUndefined();
+    expect(await s.commitTimeline('v0000000000000000001', 'e1', 3)).toBe(false);
     expect(await s.markFailed('v0000000000000000001', 'e1', 'X', 'y')).toBe(false);
     // A failed revision takes no more clips and is not marked indexed.
     expect(await s.markFailed('v0000000000000000001', 'e2', 'VIDEO_CORRUPT', 'broken')).toBe(true);
-    expect(await s.addDoneClip('v0000000000000000001', 'e2', 0)).toBeUndefined();
-    expect(await s.markIndexed('v0000000000000000001', 'e2', 1)).toBe(false);
+    expect(await s.markClipDone('v0000000000000000001', 'e2', 0)).toBeUndefined();
+    expect(await s.commitTimeline('v0000000000000000001', 'e2', 1)).toBe(false);
   });
 
   it('batch writes more than 25 items and reads them back by prefix', async () => {
-    const items = Array.from({ length: 60 }, (_, i) => ({ PK: 'VIDEO#many', SK: `SEG#${String(i).padStart(10, '0')}#x`, n: i }));
-    await stack.store.batchWrite(items, []);
-    expect(await stack.store.keysUnder('many', 'SEG#')).toHaveLength(60);
-    expect(await stack.store.deleteDerived('many')).toBe(60);
-    expect(await stack.store.keysUnder('many', 'SEG#')).toHaveLength(0);
+    const owner = { videoId: 'aaaaaaaaaaaaaaaaaaaa', key: 'videos/many.mp4', etag: 'e' };
+    const segments = Array.from({ length: 60 }, (_, i) => ({ label: 'x', start: i, end: i + 1, score: 0.5, mean: 0.5, windows: 1 }));
+    await stack.store.writeTimeline(owner, segments);
+    expect(await stack.store.timelineOf(owner.videoId)).toHaveLength(60);
+    expect(await stack.store.forgetDerived(owner.videoId)).toBe(60);
+    expect(await stack.store.timelineOf(owner.videoId)).toHaveLength(0);
   });
 });

@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Template } from 'aws-cdk-lib/assertions';
-import { ENV, TABLE, VIDEO_PREFIX } from '../../core/names.ts';
+import { CLIP_PAYLOAD_PREFIX, ENV, VIDEO_PREFIX } from '../../core/names.ts';
+import { KEYS } from '../../adapters/dynamo-index/layout.ts';
 import { staleAfterSeconds } from '../../core/pipeline/sweep.ts';
 import { IMAGE_MODELS_DIR } from '../../cdk/constructs/gpu-worker-service.ts';
 import { synthesize, type Synthesized } from './synth.ts';
@@ -62,7 +63,7 @@ describe('sweeper', () => {
     t.hasResourceProperties('AWS::Lambda::Permission', { Action: 'lambda:InvokeFunction', FunctionName: arn(fn), Principal: 'events.amazonaws.com' });
   });
 
-  it('may read the video index, update and clean up records, send clip jobs, read queue depth and HEAD videos: nothing more', () => {
+  it('may read the index of unfinished videos, update and clean up records, send clip jobs, read queue depth and HEAD videos: nothing more', () => {
     const role = only('AWS::IAM::Role', 'SweeperRole');
     const table = only('AWS::DynamoDB::Table', 'IndexTable');
     const statements = Object.values(resources)
@@ -70,15 +71,16 @@ describe('sweeper', () => {
       .flatMap((r) => (r.Properties.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement);
     expect(statements).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ Action: ['dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem'], Resource: arn(table) }),
-        expect.objectContaining({ Action: 'dynamodb:Query', Resource: { 'Fn::Join': ['', [arn(table), `/index/${TABLE.labelIndex.name}`]] } }),
+        expect.objectContaining({ Action: ['dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem', 'dynamodb:BatchGetItem'], Resource: arn(table) }),
+        expect.objectContaining({ Action: 'dynamodb:Query', Resource: { 'Fn::Join': ['', [arn(table), `/index/${KEYS.unfinished.name}`]] } }),
+        expect.objectContaining({ Action: 's3:DeleteObject', Resource: { 'Fn::Join': ['', [arn(only('AWS::S3::Bucket', 'StorageVideos')), `/${CLIP_PAYLOAD_PREFIX}*`]] } }),
         expect.objectContaining({ Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes'], Resource: arn(only('AWS::SQS::Queue', 'ClipQueueClips')) }),
         expect.objectContaining({ Action: 's3:GetObject', Resource: { 'Fn::Join': ['', [arn(only('AWS::S3::Bucket', 'StorageVideos')), `/${VIDEO_PREFIX}*`]] } }),
       ]),
     );
     const actions = statements.flatMap((st) => [st.Action].flat()).sort();
     expect(actions).toEqual(
-      ['dynamodb:BatchWriteItem', 'dynamodb:Query', 'dynamodb:Query', 'dynamodb:UpdateItem', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 'sqs:GetQueueAttributes', 'sqs:SendMessage'].sort(),
+      ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:Query', 'dynamodb:Query', 'dynamodb:UpdateItem', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:DeleteObject', 's3:GetObject', 'sqs:GetQueueAttributes', 'sqs:SendMessage'].sort(),
     );
   });
 });

@@ -6,7 +6,9 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULTS, ENV, TABLE, THUMBNAIL_PREFIX, VIDEO_PREFIX } from '../../core/names.ts';
+import { CLIP_PAYLOAD_PREFIX, DEFAULTS, ENV, THUMBNAIL_PREFIX, VIDEO_PREFIX } from '../../core/names.ts';
+import { KEYS, LIST_PROJECTION } from '../../adapters/dynamo-index/layout.ts';
+import { INDEX_DEFAULTS } from '../../core/infra-definitions.ts';
 import { CURSOR_SECRET_ENV } from '../../core/query/cursor.ts';
 import { IMAGE_MODELS_DIR, WORKER_HEALTH_SCRIPT } from '../../cdk/constructs/gpu-worker-service.ts';
 import { envNamesOf, requiredEnvNamesOf, type SettingFields } from '../../core/settings/define.ts';
@@ -88,7 +90,7 @@ const taskRoleId = () => byPrefix('AWS::IAM::Role', 'WorkerTaskRole');
 const taskDefId = () => byPrefix('AWS::ECS::TaskDefinition', 'WorkerTask');
 const workerContainer = () =>
   (resources[taskDefId()]!.Properties.ContainerDefinitions as Record<string, unknown>[])[0]!;
-const labelIndexArn = () => ({ 'Fn::Join': ['', [arn(tableId()), `/index/${TABLE.labelIndex.name}`]] });
+const labelIndexArn = () => ({ 'Fn::Join': ['', [arn(tableId()), `/index/${KEYS.list.name}`]] });
 const videoObjectsArn = () => ({ 'Fn::Join': ['', [arn(bucketId()), `/${VIDEO_PREFIX}*`]] });
 const objectsArn = (prefix: string) => ({ 'Fn::Join': ['', [arn(bucketId()), `/${prefix}*`]] });
 
@@ -243,22 +245,30 @@ describe('queues', () => {
 });
 
 describe('index table', () => {
-  it('has the keys and label GSI of core/names.ts, on demand, PITR, encrypted, retained', () => {
+  it('has the keys and indexes of adapters/dynamo-index/layout.ts (a lean listing and label index, a sparse index of unfinished videos), on demand, PITR, encrypted, retained', () => {
     const table = resources[tableId()]!;
     expect(table.Properties).toMatchObject({
       BillingMode: 'PAY_PER_REQUEST',
       KeySchema: [
-        { AttributeName: TABLE.partitionKey, KeyType: 'HASH' },
-        { AttributeName: TABLE.sortKey, KeyType: 'RANGE' },
+        { AttributeName: KEYS.partitionKey, KeyType: 'HASH' },
+        { AttributeName: KEYS.sortKey, KeyType: 'RANGE' },
       ],
       GlobalSecondaryIndexes: [
         {
-          IndexName: TABLE.labelIndex.name,
+          IndexName: KEYS.list.name,
           KeySchema: [
-            { AttributeName: TABLE.labelIndex.partitionKey, KeyType: 'HASH' },
-            { AttributeName: TABLE.labelIndex.sortKey, KeyType: 'RANGE' },
+            { AttributeName: KEYS.list.partitionKey, KeyType: 'HASH' },
+            { AttributeName: KEYS.list.sortKey, KeyType: 'RANGE' },
           ],
-          Projection: { ProjectionType: 'ALL' },
+          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...LIST_PROJECTION] },
+        },
+        {
+          IndexName: KEYS.unfinished.name,
+          KeySchema: [
+            { AttributeName: KEYS.unfinished.partitionKey, KeyType: 'HASH' },
+            { AttributeName: KEYS.unfinished.sortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
         },
       ],
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
@@ -291,6 +301,7 @@ describe('Lambdas', () => {
   it('segmenter environment: table, queue, prefix, clip length, bundled manifest, ffprobe from the layer', () => {
     expect(envOf(segmenterFnId())).toMatchObject({
       [ENV.table]: ref(tableId()),
+      [ENV.labelShards]: String(INDEX_DEFAULTS.labelShards),
       [ENV.queueUrl]: ref(clipQueueId()),
       [ENV.videoPrefix]: VIDEO_PREFIX,
       [ENV.clipSeconds]: String(DEFAULTS.clipSeconds),
@@ -376,7 +387,7 @@ describe('Lambdas', () => {
 });
 
 describe('least privilege', () => {
-  it('segmenter: read videos, send clip messages, get/update/query/batch-write the table, write its logs', () => {
+  it('segmenter: read videos, send clip messages, get/update/query/batch-write the table, remove clip payloads, write its logs', () => {
     const st = statementsOf(segmenterRoleId());
     expect(st).toEqual(
       expect.arrayContaining([
@@ -401,6 +412,7 @@ describe('least privilege', () => {
         'events:PutEvents',
         'logs:CreateLogStream',
         'logs:PutLogEvents',
+        's3:DeleteObject',
         's3:GetObject',
         'sns:Publish',
         'sqs:ChangeMessageVisibility',
@@ -413,7 +425,7 @@ describe('least privilege', () => {
     );
   });
 
-  it('query: Query/GetItem on the table, Query on the label index; for the URLs it signs, read videos and thumbnails, put videos; nothing else', () => {
+  it('query: Query/GetItem on the table, Query on the label index, read clip payloads; for the URLs it signs, read videos and thumbnails, put videos; nothing else', () => {
     const st = statementsOf(queryRoleId());
     expect(st).toEqual(
       expect.arrayContaining([
@@ -421,14 +433,15 @@ describe('least privilege', () => {
         expect.objectContaining({ Action: 'dynamodb:Query', Resource: labelIndexArn() }),
         expect.objectContaining({ Action: 's3:GetObject', Resource: [videoObjectsArn(), objectsArn(THUMBNAIL_PREFIX)] }),
         expect.objectContaining({ Action: ['s3:PutObject', 's3:AbortMultipartUpload'], Resource: videoObjectsArn() }),
+        expect.objectContaining({ Action: 's3:GetObject', Resource: objectsArn(CLIP_PAYLOAD_PREFIX) }),
       ]),
     );
     expect(allowedActions(queryRoleId())).toEqual(
-      ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'].sort(),
+      ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:AbortMultipartUpload', 's3:GetObject', 's3:GetObject', 's3:PutObject'].sort(),
     );
   });
 
-  it('worker task: read videos, write, list and delete thumbnails, consume clip messages, read/write the table (not the label index), publish events', () => {
+  it('worker task: read videos, write, list and delete thumbnails, consume clip messages, read/write the table (not the label index), keep clip payloads, publish events', () => {
     const st = statementsOf(taskRoleId());
     expect(st).toEqual([
       expect.objectContaining({ Action: 's3:GetObject', Resource: videoObjectsArn() }),
@@ -445,6 +458,7 @@ describe('least privilege', () => {
         Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem'],
         Resource: arn(tableId()),
       }),
+      expect.objectContaining({ Action: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'], Resource: objectsArn(CLIP_PAYLOAD_PREFIX) }),
       expect.objectContaining({ Action: 'sns:Publish', Resource: ref(eventTopicId()) }),
       expect.objectContaining({ Action: 'events:PutEvents', Resource: arn(eventBusId()) }),
     ]);
@@ -545,10 +559,12 @@ describe('GPU workers', () => {
     expect(resources[taskDefId()]!.Properties).toMatchObject({ NetworkMode: 'bridge', RequiresCompatibilities: ['EC2'], TaskRoleArn: arn(taskRoleId()) });
   });
 
-  it('worker environment: table, queue, model, event topic and bus, region, health port, CUDA, queue settings', () => {
+  it('worker environment: table and its label shards, the bucket for large clip payloads, queue, model, event topic and bus, region, health port, CUDA, queue settings', () => {
     const env = Object.fromEntries((workerContainer().Environment as { Name: string; Value: unknown }[]).map((e) => [e.Name, e.Value]));
     expect(env).toEqual({
       [ENV.table]: ref(tableId()),
+      [ENV.labelShards]: String(INDEX_DEFAULTS.labelShards),
+      [ENV.bucket]: ref(bucketId()),
       [ENV.queueUrl]: ref(clipQueueId()),
       [ENV.thumbnailQueueUrl]: ref(thumbnailQueueId()),
       [ENV.model]: `${IMAGE_MODELS_DIR}/slowfast_r50.json`,

@@ -9,6 +9,7 @@ import { request } from 'node:http';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { MAX_BODY_BYTES, serveHttpApi, type HttpApiHandler } from '../../cli/local/http-adapter.ts';
 import { s3EventRoute } from '../../cli/local/s3-event-route.ts';
+import { webPage } from '../../cli/local/web.ts';
 import { makeSegmenterHandler } from '../../lambdas/segmenter/handler.ts';
 import type { SegmenterDeps } from '../../core/pipeline/segment.ts';
 import { createQueryHandler } from '../../lambdas/query/app.ts';
@@ -26,7 +27,8 @@ let server: Awaited<ReturnType<typeof serveHttpApi>>;
 
 beforeAll(async () => {
   const handler = createQueryHandler({ index, vocabulary: kinetics400(), cursorSecret: Buffer.alloc(32, 1), logger: new Logger({ logLevel: 'SILENT' }) });
-  server = await serveHttpApi(0, handler as HttpApiHandler, [s3EventRoute(makeSegmenterHandler(segmenterDeps))]);
+  const page = webPage({ apiUrl: '' }, async () => ({ 'index.html': '<!doctype html><title>vidx</title>', 'app.js': '', 'app.css': '', 'favicon.svg': '' }));
+  server = await serveHttpApi(0, handler as HttpApiHandler, [s3EventRoute(makeSegmenterHandler(segmenterDeps))], '127.0.0.1', [page]);
 });
 
 afterAll(async () => {
@@ -55,7 +57,7 @@ function send(method: string, path: string, o: { declare?: number; bodyBytes?: n
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? (JSON.parse(text) as Answer['body']) : {}, sent, ms: performance.now() - t0 }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text && /json/.test(res.headers['content-type'] ?? '') ? (JSON.parse(text) as Answer['body']) : {}, sent, ms: performance.now() - t0 }));
     });
     // The server drops the connection after refusing a body: that is expected once answered.
     req.on('error', (e) => (answered ? undefined : reject(e)));
@@ -109,6 +111,26 @@ describe('parameters and methods', () => {
     const r = await send(method, '/search?q=ski');
     expect(r.status).toBe(405);
     expect(r.body.code).toBe('METHOD_NOT_ALLOWED');
+  });
+});
+
+describe('paths and escapes', () => {
+  it('a path is matched as sent: //videos is a 404, not the page or /videos', async () => {
+    expect((await send('GET', '/')).status).toBe(200);
+    for (const path of ['//videos', '//', '//actions?q=ski', '/videos//x']) {
+      const r = await send('GET', path);
+      expect(r.status, path).toBe(404);
+      expect(r.body.code, path).toBe('ROUTE_NOT_FOUND');
+    }
+  });
+
+  it('a percent escape that is not UTF-8 is 400 INVALID_REQUEST, in the query or the path', async () => {
+    for (const path of ['/search?q=%FF', '/actions?q=%C3%28', '/search?q=ski&%E0%A4=1', '/videos/%FF%FE', '/search?q=%zz']) {
+      const r = await send('GET', path);
+      expect(r.status, path).toBe(400);
+      expect(r.body.code, path).toBe('INVALID_REQUEST');
+    }
+    expect((await send('GET', '/actions?q=caf%C3%A9')).status).toBe(200);
   });
 });
 

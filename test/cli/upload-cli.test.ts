@@ -70,6 +70,11 @@ describe('vidx upload against the local stack', () => {
     expect(r.stdout).toMatch(new RegExp(`${bigId}  indexed: `));
     expect(r.stdout).toMatch(new RegExp(`${smallId}  indexed: `));
     expect(r.stderr).toMatch(/big\.avi {2}13\.\d of 13\.\d MiB {2}100%/);
+    // The follow line names the real ids, not a placeholder.
+    expect(r.stdout).toContain(`follow: npx vidx videos --api ${local.apiUrl}\n`);
+    expect(r.stdout).toContain(`curl ${local.apiUrl}/videos/${bigId}   (timeline: ${local.apiUrl}/videos/${bigId}/timeline)`);
+    expect(r.stdout).toContain(`curl ${local.apiUrl}/videos/${smallId}`);
+    expect(r.stdout).not.toContain('<id>');
     expect(r.code).toBe(1);
     expect((await local.store.getVideo(bigId))?.size).toBe(statSync(big).size);
   }, 120_000);
@@ -80,7 +85,9 @@ describe('vidx upload against the local stack', () => {
     const t0 = Date.now();
     const r = await vidx(['upload', f, '--api', local.apiUrl, '--wait', '--timeout', '2']);
     const id = videoIdFor(local.resources.bucket, 'videos/never.mp4');
-    expect(r.stdout).toContain(`${id}  gave up waiting after 2 s: still queued (0 of 1 clips done)`);
+    expect(r.stdout).toMatch(new RegExp(`${id}  gave up waiting after 2 s: still queued 0 of \\d+ windows \\(0%\\), waiting for a worker`));
+    // While it waits, it says where each video stands.
+    expect(r.stderr).toMatch(new RegExp(`^  ${id}  queued 0 of \\d+ windows \\(0%\\), waiting for a worker$`, 'm'));
     expect(r.stderr).toMatch(/did not finish within 2 s\. Nothing is lost/);
     expect(r.code).toBe(1);
     expect(Date.now() - t0).toBeLessThan(20_000);

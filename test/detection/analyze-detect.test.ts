@@ -86,11 +86,15 @@ describe('vidx analyze --detect', () => {
     }
   }, 600_000);
 
-  it('reads as one line per person and action', () => {
-    const text = formatPersonTimeline(result);
-    const lines = text.trim().split('\n');
-    expect(lines).toHaveLength(9);
-    for (const line of lines) expect(line).toMatch(/^person [123], .+, 0\.0-1\.0 s, \d\.\d\d$/);
+  it('reads as one block per person, a header then their segments', () => {
+    const blocks = formatPersonTimeline(result).trim().split('\n\n');
+    expect(blocks).toHaveLength(3);
+    blocks.forEach((block, i) => {
+      const [header, ...segments] = block.split('\n');
+      expect(header).toBe(`person ${i + 1}  (3 segments, 0.0-1.0 s)`);
+      expect(segments).toHaveLength(3);
+      for (const line of segments) expect(line).toMatch(/^ {2}0\.0-1\.0 s {2}\S.* {2}\d\.\d\d$/);
+    });
   });
 
   it('refuses --annotate without --detect, and over the input itself, before loading any model', async () => {

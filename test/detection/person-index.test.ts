@@ -1,8 +1,9 @@
 /**
  * Person segments through the pipeline machinery on the real emulators: clip records carry each
  * clip's keyframes, assembly links tracks over the whole video once every clip is in, and the
- * index finds person segments by label (GSI1) with their person id and boxes; the query API serves
- * them in the timeline and in search, also when the timeline is re-segmented at query time.
+ * index finds person segments by label with their person id (their boxes stay in the timeline and
+ * per-video search); the query API serves them in the timeline and in search, also when the
+ * timeline is re-segmented at query time.
  *
  * The scorer is a stand-in (the detection models themselves are tested in test/models and end to
  * end in the detection e2e test): here a person walks right across a 6 s video, smoking from 1 s
@@ -12,20 +13,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { startTestStack, waitFor, type TestStack } from '../helpers/emulators.ts';
 import { DeterministicScorer, TEST_LABELS, makeVideo, quiet, testSegmenterDeps } from '../pipeline/fixtures.ts';
 import { makeSegmenterHandler } from '../../lambdas/segmenter/handler.ts';
 import { ClipWorker } from '../../gpu-worker/worker.ts';
 import { uploadAndNotify } from '../../cli/local/upload.ts';
-import { labelGsiPk, SegmentRecordSchema } from '../../core/records.ts';
-import { TABLE, VIDEO_PREFIX } from '../../core/names.ts';
+import { VIDEO_PREFIX } from '../../core/names.ts';
 import { planKeyframes, type KeyframePlan } from '../../core/detection/keyframes.ts';
 import { defaultPersonTimelineOptions } from '../../core/detection/defaults.ts';
 import type { KeyframeDetections } from '../../core/detection/schema.ts';
 import type { PlannedWindow, VideoFactsForScoring } from '../../core/pipeline/clip-scorer.ts';
-import { IndexReader } from '../../adapters/index-reader.ts';
+import { DynamoIndex } from '../../adapters/dynamo-index/index.ts';
 import { createQueryHandler } from '../../lambdas/query/app.ts';
 import { serveHttpApi, type HttpApiHandler } from '../../cli/local/http-adapter.ts';
 import { SearchResponseSchema, TimelineResponseSchema } from '../../core/query/responses.ts';
@@ -93,22 +92,19 @@ describe('person segments in the index', () => {
     });
     expect(v.clipsTotal).toBe(3);
 
-    const hits = await stack.clients.doc.send(
-      new QueryCommand({
-        TableName: stack.resources.tableName,
-        IndexName: TABLE.labelIndex.name,
-        KeyConditionExpression: 'GSI1PK = :pk',
-        ExpressionAttributeValues: { ':pk': labelGsiPk('smoke') },
-      }),
-    );
-    const people = (hits.Items ?? []).filter((i) => i.videoId === up!.videoId);
+    const hits = await stack.store.searchLabel({ label: 'smoke', after: undefined, minScore: 0, videoId: undefined, want: 100 });
+    const people = hits.items.filter((i) => i.videoId === up!.videoId);
     expect(people).toHaveLength(1);
-    const seg = SegmentRecordSchema.parse(people[0]);
-    expect(seg).toMatchObject({ kind: 'person', person: 1, label: 'smoke', start: 1, end: 4, score: 0.9, windows: 3 });
+    expect(people[0]).toMatchObject({ kind: 'person', person: 1, label: 'smoke', start: 1, end: 4, score: 0.9, windows: 3 });
+    // The label index carries no boxes (its items stay small); the timeline and a per-video search do.
+    expect(people[0]!.boxes).toBeUndefined();
+    const inVideo = await stack.store.searchLabel({ label: 'smoke', after: undefined, minScore: 0, videoId: up!.videoId, want: 100 });
+    expect(inVideo.items[0]!.boxes!.map((b) => b.t)).toEqual([1.5, 2.5, 3.5]);
+    const seg = (await stack.store.timelineOf(up!.videoId)).find((s) => s.kind === 'person')!;
     expect(seg.boxes!.map((b) => b.t)).toEqual([1.5, 2.5, 3.5]);
     expect(seg.boxes![0]!.box[0]).toBeCloseTo(0.12, 9);
     // The clip-level timeline is untouched beside it.
-    expect((await stack.store.segmentsOf(up!.videoId)).filter((s) => s.kind !== 'person').length).toBeGreaterThan(0);
+    expect((await stack.store.timelineOf(up!.videoId)).filter((s) => s.kind !== 'person').length).toBeGreaterThan(0);
   });
 });
 
@@ -116,7 +112,7 @@ describe('person segments through the query API', () => {
   async function get(path: string): Promise<unknown> {
     if (!http) {
       const handler = createQueryHandler({
-        index: new IndexReader(stack.clients.doc, stack.resources.tableName),
+        index: new DynamoIndex(stack.clients.doc, stack.resources.tableName),
         vocabulary: [...TEST_LABELS, 'smoke'],
         cursorSecret: Buffer.from('person-index-test'),
         logger: new Logger({ serviceName: 'vidx-query-test', logLevel: 'SILENT' }),

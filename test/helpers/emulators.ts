@@ -5,7 +5,8 @@
  */
 import { ReceiveMessageCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { createClients, type AwsClients } from '../../adapters/clients.ts';
-import { IndexStore } from '../../adapters/index-store.ts';
+import { createIndex } from '../../adapters/dynamo-index/create.ts';
+import type { DynamoIndex } from '../../adapters/dynamo-index/index.ts';
 import { BUCKET, DEFAULTS } from '../../core/names.ts';
 import { startEmulators, type Emulators } from '../../cli/local/emulators.ts';
 import { ensureResources, type LocalResources } from '../../cli/local/resources.ts';
@@ -14,7 +15,8 @@ export interface TestStack {
   emulators: Emulators;
   clients: AwsClients;
   resources: LocalResources;
-  store: IndexStore;
+  /** The index through its DynamoDB adapter (large clip payloads go to the stack's bucket). */
+  store: DynamoIndex;
   stop(): Promise<void>;
 }
 
@@ -26,7 +28,7 @@ export async function startTestStack(options: { dynamoPath?: string } = {}): Pro
     emulators,
     clients,
     resources,
-    store: new IndexStore(clients.doc, resources.tableName),
+    store: createIndex(clients, resources.tableName, { payloadBucket: resources.bucket }),
     async stop() {
       clients.destroy();
       await emulators.stop();

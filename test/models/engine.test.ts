@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isVidxError, type ErrorCode } from '../../core/errors.ts';
 import { boundBatch, InferenceEngine, isCudaUnavailableError } from '../../core/model/engine.ts';
+import { gpuPlausible, TRY_CUDA_ENV } from '../../core/model/gpu.ts';
 import { normalizationTable } from '../../core/video/normalize.ts';
 import { softmax, topK } from '../../core/model/scores.ts';
 import { synthesize, type ModelPair } from '../../models/convert.ts';
@@ -92,14 +93,27 @@ describe('InferenceEngine on a synthesized i3d_r50', () => {
     await expectVidxError(engine.run({ video: item }, 0), 'MODEL_INPUT_MISMATCH');
   });
 
-  it.skipIf(CUDA_BUILD)("device 'auto' falls back to the CPU here and logs why", async () => {
+  it.skipIf(CUDA_BUILD)("device 'auto' where a GPU is plausible tries CUDA, falls back to the CPU here and logs why", async () => {
     const logged: string[] = [];
-    const auto = await InferenceEngine.load(pair.manifestPath, { device: 'auto', threads: 1, log: (m) => logged.push(m) });
+    process.env[TRY_CUDA_ENV] = '1';
+    const auto = await InferenceEngine.load(pair.manifestPath, { device: 'auto', threads: 1, log: (m) => logged.push(m) }).finally(() => delete process.env[TRY_CUDA_ENV]);
     try {
       expect(auto.device).toBe('cpu');
       expect(auto.fallbackReason).toMatch(/cuda|shared library/i);
       expect(logged.join('\n')).toContain('CUDA is not available');
       expect(logged.join('\n')).toContain(auto.fallbackReason!);
+    } finally {
+      await auto.close();
+    }
+  });
+
+  it.skipIf(CUDA_BUILD || gpuPlausible())("device 'auto' on a machine with no GPU device goes straight to the CPU, with no CUDA line", async () => {
+    const logged: string[] = [];
+    const auto = await InferenceEngine.load(pair.manifestPath, { device: 'auto', threads: 1, log: (m) => logged.push(m) });
+    try {
+      expect(auto.device).toBe('cpu');
+      expect(auto.fallbackReason).toBeUndefined();
+      expect(logged.join('\n')).not.toMatch(/cuda|shared library/i);
     } finally {
       await auto.close();
     }

@@ -18,10 +18,8 @@ import { putVideoFile, type UploadedFile } from '../../cli/local/upload.ts';
 import { s3CreatedEvent } from '../../cli/local/s3-event.ts';
 import { VIDEO_PREFIX } from '../../core/names.ts';
 import { VidxError } from '../../core/errors.ts';
-import { IndexReader } from '../../adapters/index-reader.ts';
 import { QueryApi } from '../../core/query/api.ts';
 import type { PlannedWindow } from '../../core/pipeline/clip-scorer.ts';
-import { SEGMENT_SK_PREFIX } from '../../core/records.ts';
 
 /** Clips are 2 s (testSegmenterDeps): clip i owns the windows starting in [2i, 2i + 2). */
 const clipOf = (windows: readonly PlannedWindow[]) => Math.floor((windows[0]?.start ?? 0) / 2);
@@ -54,7 +52,7 @@ let api: QueryApi;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'vidx-failclass-'));
   stack = await startTestStack();
-  api = new QueryApi({ index: new IndexReader(stack.clients.doc, stack.resources.tableName), vocabulary: Array.from({ length: 12 }, (_, i) => `action ${i}`), cursorSecret: Buffer.from('x') });
+  api = new QueryApi({ index: stack.store, vocabulary: Array.from({ length: 12 }, (_, i) => `action ${i}`), cursorSecret: Buffer.from('x') });
 });
 
 afterAll(async () => {
@@ -93,7 +91,7 @@ describe('a transient worker failure', () => {
     // A first revision, indexed: its timeline must survive the next revision's transient failures.
     const first = await upload(file);
     await withWorker(new DeterministicScorer(3), () => waitFor('first indexed', () => finished(first.videoId), 60_000));
-    const oldSegments = await stack.store.keysUnder(first.videoId, SEGMENT_SK_PREFIX);
+    const oldSegments = await stack.store.timelineOf(first.videoId);
     expect(oldSegments.length).toBeGreaterThan(0);
 
     // The same key again with other bytes: a new revision, whose clip 1 is reset twice while read.
@@ -104,7 +102,7 @@ describe('a transient worker failure', () => {
     const v = await withWorker(scorer, () =>
       waitFor('second finished', async () => {
         const now = await stack.store.getVideo(second.videoId);
-        if (now && scorer.failures.get(1)) during.push({ status: now.status, segments: (await stack.store.keysUnder(second.videoId, SEGMENT_SK_PREFIX)).length });
+        if (now && scorer.failures.get(1)) during.push({ status: now.status, segments: (await stack.store.timelineOf(second.videoId)).length });
         return finished(second.videoId);
       }, 90_000),
     );
@@ -127,7 +125,7 @@ describe('a permanent failure of part of a video', () => {
     expect(v.status).toBe('indexed_with_gaps');
     expect(v.gaps).toEqual([{ start: 2, end: 4, clip: 1, errorCode: 'VIDEO_CORRUPT', reason: expect.stringContaining('clip 2 of 3 (2s to 4s) could not be decoded') }]);
     // The other clips' windows made segments; none starts inside the gap.
-    const segments = await stack.store.segmentsOf(up.videoId);
+    const segments = await stack.store.timelineOf(up.videoId);
     expect(segments.length).toBeGreaterThan(0);
     expect(segments.every((s) => s.start < 2 || s.start >= 4)).toBe(true);
 

@@ -16,7 +16,8 @@ import { makeSegmenterHandler } from '../../lambdas/segmenter/handler.ts';
 import { ClipWorker, type WorkerOptions } from '../../gpu-worker/worker.ts';
 import { putVideoFile, type UploadedFile } from '../../cli/local/upload.ts';
 import { s3CreatedEvent } from '../../cli/local/s3-event.ts';
-import { CLIP_SK_PREFIX, SEGMENT_SK_PREFIX, thumbnailPrefix, thumbnailRevisionPrefix } from '../../core/records.ts';
+import { thumbnailPrefix, thumbnailRevisionPrefix } from '../../core/records.ts';
+import { compareTimeline } from '../../core/index/order.ts';
 import { s3ThumbnailWriter } from '../../adapters/thumbnails.ts';
 import { VIDEO_PREFIX, DEFAULTS } from '../../core/names.ts';
 import type { ClipJob } from '../../core/messages.ts';
@@ -58,15 +59,15 @@ async function upload(name: string, seconds: number, key?: string): Promise<Uplo
 
 /** The whole index of one video: every item, sorted, timestamps dropped. */
 async function snapshot(videoId: string) {
-  const segs = await stack.store.segmentsOf(videoId);
+  const segs = await stack.store.timelineOf(videoId);
   const v = await stack.store.getVideo(videoId);
   const clips = v ? await stack.store.clipsOf(videoId, v.etag) : [];
-  const allClipKeys = await stack.store.keysUnder(videoId, CLIP_SK_PREFIX);
+  const counts = await stack.store.derivedCounts(videoId);
   return {
     status: v?.status,
-    segments: segs.sort((a, b) => (a.SK < b.SK ? -1 : 1)),
-    clips: clips.map((c) => ({ SK: c.SK, windows: c.windows })),
-    clipItems: allClipKeys.length,
+    segments: segs.sort(compareTimeline),
+    clips: clips.map((c) => ({ index: c.index, etag: c.etag, windows: c.windows })),
+    clipItems: counts.clips,
   };
 }
 
@@ -131,11 +132,7 @@ describe('crashes converge to the same index', () => {
       const after = await snapshot(up.videoId);
 
       // Ground truth: wipe the derived items and index the same revision again from scratch.
-      await stack.store.batchWrite([], [
-        ...(await stack.store.keysUnder(up.videoId, SEGMENT_SK_PREFIX)),
-        ...(await stack.store.keysUnder(up.videoId, CLIP_SK_PREFIX)),
-      ]);
-      await stack.clients.doc.send(new (await import('@aws-sdk/lib-dynamodb')).DeleteCommand({ TableName: stack.resources.tableName, Key: { PK: `VIDEO#${up.videoId}`, SK: 'META' } }));
+      await stack.store.forgetVideo(up.videoId);
       await segment(s3CreatedEvent([up]));
       await indexed(up.videoId);
       await drained();
@@ -274,7 +271,7 @@ describe('a failed new revision', () => {
     const key = 'videos/replaced-by-junk.mp4';
     const good = await upload('good.mp4', 3, key);
     await indexed(good.videoId);
-    expect((await stack.store.segmentsOf(good.videoId)).length).toBeGreaterThan(0);
+    expect((await stack.store.timelineOf(good.videoId)).length).toBeGreaterThan(0);
     const junkFile = join(dir, 'junk.mp4');
     (await import('node:fs')).writeFileSync(junkFile, 'not a video at all\n'.repeat(10));
     const junk = await putVideoFile(stack.clients.s3, stack.resources.bucket, VIDEO_PREFIX, junkFile, key);
@@ -282,7 +279,7 @@ describe('a failed new revision', () => {
     const v = await stack.store.getVideo(good.videoId);
     expect(v?.status).toBe('failed');
     expect(v?.etag).toBe(junk.etag);
-    expect(await stack.store.segmentsOf(good.videoId)).toEqual([]);
-    expect(await stack.store.keysUnder(good.videoId, CLIP_SK_PREFIX)).toEqual([]);
+    expect(await stack.store.timelineOf(good.videoId)).toEqual([]);
+    expect(await stack.store.derivedCounts(good.videoId)).toEqual({ segments: 0, clips: 0 });
   });
 });

@@ -70,7 +70,7 @@ describe('on the emulators', () => {
         return x?.status === 'indexed' ? x : undefined;
       }, 30_000);
       expect(v.key).toBe('videos/🎬 clip 😀.mp4');
-      expect((await stack.store.segmentsOf(up.videoId)).every((s) => s.key === 'videos/🎬 clip 😀.mp4')).toBe(true);
+      expect((await stack.store.timelineOf(up.videoId)).every((s) => s.key === 'videos/🎬 clip 😀.mp4')).toBe(true);
     } finally {
       await worker.stop();
     }

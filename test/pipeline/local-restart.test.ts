@@ -110,12 +110,12 @@ describe('vidx local across a restart', () => {
 async function readIndexAfterStop(videoId: string): Promise<string | undefined> {
   const { startEmulators } = await import('../../cli/local/emulators.ts');
   const { createClients } = await import('../../adapters/clients.ts');
-  const { IndexStore } = await import('../../adapters/index-store.ts');
+  const { createIndex } = await import('../../adapters/dynamo-index/create.ts');
   const { TABLE } = await import('../../core/names.ts');
   const em = await startEmulators({ dynamoPath: join(dir, 'data', 'dynamodb') });
   const clients = createClients({ region: 'us-east-1', endpoint: em.endpoint, dynamoEndpoint: em.dynamoEndpoint });
   try {
-    return (await new IndexStore(clients.doc, TABLE.name).getVideo(videoId))?.status;
+    return (await createIndex(clients, TABLE.name).getVideo(videoId))?.status;
   } finally {
     clients.destroy();
     await em.stop();

@@ -52,8 +52,8 @@ async function upload(name: string, seconds: number): Promise<UploadedFile> {
 
 /** Clip `index` finished, as a worker records it. */
 async function finishClip(up: UploadedFile, index: number, start: number): Promise<void> {
-  await stack.store.putClip({ videoId: up.videoId, etag: up.etag, index, start, end: start + 2, windows: '[]', device: 'cpu' });
-  await stack.store.addDoneClip(up.videoId, up.etag, index);
+  await stack.store.recordClip({ videoId: up.videoId, etag: up.etag, index, start, end: start + 2, windows: '[]', device: 'cpu' });
+  await stack.store.markClipDone(up.videoId, up.etag, index);
 }
 
 const later = (hours: number) => () => new Date(Date.now() + hours * 3600_000);
@@ -117,7 +117,9 @@ describe('the sweeper', () => {
     // Its jobs are waiting in the queue now: the next round sends nothing more.
     const held = await sweepUnfinished(sweepDeps, { ...SWEEP, now: later(2) });
     expect(held.requeued).toEqual([]);
-    expect(held.skipped.map((s) => s.videoId)).toContain(up.videoId);
+    // The queue is checked before the index is read: a backlog costs no read at all.
+    expect(held.backlog).toBe(2);
+    expect(held.looked).toBe(0);
     expect(await loseMessages()).toEqual([1, 2]);
 
     expect((await sweepUnfinished(sweepDeps, { ...SWEEP, now: later(4) })).requeued).toContainEqual({ videoId: up.videoId, clips: 2 });
@@ -128,6 +130,30 @@ describe('the sweeper', () => {
     expect(v?.status).toBe('failed');
     expect(v?.errorCode).toBe('STALLED');
     expect(v?.reason).toMatch(/no progress after 2 re-enqueue\(s\): 2 of 3 clip\(s\) never finished/);
+  });
+
+  it('assembles a video whose clips are all done but which was never indexed (instead of failing it as stalled)', async () => {
+    const up = await upload('all-done.mp4', 5);
+    await loseMessages();
+    // Every clip's result is stored and done, but the assembly never ran (a stop between the two).
+    for (const [index, start] of [[0, 0], [1, 2], [2, 4]] as const) await finishClip(up, index, start);
+    expect((await stack.store.getVideo(up.videoId))?.status).not.toBe('indexed');
+
+    const round = await sweepUnfinished(sweepDeps, { ...SWEEP, now: later(2) });
+    expect(round.requeued).toContainEqual({ videoId: up.videoId, clips: 0 });
+    // What went out is the last clip's job: a worker finds its result stored and assembles.
+    const worker = new ClipWorker({
+      sqs: stack.clients.sqs, s3: stack.clients.s3, queueUrl: stack.resources.queueUrl, store: stack.store, scorer: new DeterministicScorer(3),
+      timeline: { threshold: 0, gap: 1 }, log: quiet, waitTimeSeconds: 1, visibilityTimeoutSeconds: 5, heartbeatSeconds: 1,
+    });
+    worker.start();
+    try {
+      await waitFor('indexed', async () => (await stack.store.getVideo(up.videoId))?.status === 'indexed', 30_000);
+    } finally {
+      await worker.stop();
+    }
+    expect(worker.status().assembled).toBe(1);
+    expect((await stack.store.getVideo(up.videoId))?.errorCode).toBeUndefined();
   });
 
   it('fails a video whose object was deleted (AWS), or leaves it for a re-upload (local)', async () => {

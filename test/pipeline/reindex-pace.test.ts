@@ -83,7 +83,7 @@ describe('reindex --retry-failed', () => {
     await drain();
     await stack.store.markFailed(flaky.videoId, flaky.etag, 'STALLED', 'no progress after 3 re-enqueue(s)');
     await stack.store.markFailed(bad.videoId, bad.etag, 'VIDEO_CORRUPT', 'moov atom not found');
-    const transient = (await stack.store.listVideos()).filter(failedTransiently).map((v) => v.videoId);
+    const transient = (await stack.store.allVideos()).filter(failedTransiently).map((v) => v.videoId);
     expect(transient).toContain(flaky.videoId);
     expect(transient).not.toContain(bad.videoId);
 

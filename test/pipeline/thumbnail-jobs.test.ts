@@ -53,7 +53,8 @@ describe('thumbnail jobs', () => {
     }
     const writer = s3ThumbnailWriter(stack.clients.s3);
     expect(await writer.list(stack.resources.bucket, thumbnailPrefix(up.videoId))).toEqual([]);
-    expect((await stack.store.segmentsOf(up.videoId)).every((s) => s.thumbAt === undefined)).toBe(true);
+    expect((await stack.store.timelineOf(up.videoId)).every((s) => s.thumbAt === undefined)).toBe(true);
+    expect((await stack.store.getVideo(up.videoId))?.coverAt).toBeUndefined(); // no frame yet, so no cover
 
     const r = await stack.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: stack.resources.thumbnailQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
     expect(r.Messages).toHaveLength(1);
@@ -65,14 +66,18 @@ describe('thumbnail jobs', () => {
     expect(out.kind).toBe('done');
     const keys = await writer.list(stack.resources.bucket, thumbnailPrefix(up.videoId));
     expect(keys.length).toBeGreaterThan(0);
-    const segments = await stack.store.segmentsOf(up.videoId);
+    const segments = await stack.store.timelineOf(up.videoId);
     expect(segments.every((s) => typeof s.thumbAt === 'number')).toBe(true);
-    expect(out).toEqual({ kind: 'done', frames: keys.length, segments: segments.length });
+    // The video's cover: the thumbnail time of its best-scoring segment, as assembly would have set it.
+    const best = segments.reduce((a, b) => (b.score > a.score ? b : a));
+    expect((await stack.store.getVideo(up.videoId))?.coverAt).toBe(best.thumbAt);
+    expect(out).toEqual({ kind: 'done', frames: keys.length, segments: segments.length, coverAt: best.thumbAt });
     // A repeated job (at-least-once) converges to the same objects.
     expect(await processThumbnailJob(deps, job)).toEqual(out);
     expect(await writer.list(stack.resources.bucket, thumbnailPrefix(up.videoId))).toEqual(keys);
-    // A job of a revision that is no longer current is dropped.
+    // A job of a revision that is no longer current is dropped, and leaves the cover alone.
     expect(await processThumbnailJob({ ...deps, settleLooks: 0 }, { ...job, etag: 'another' })).toMatchObject({ kind: 'stale' });
+    expect((await stack.store.getVideo(up.videoId))?.coverAt).toBe(best.thumbAt);
 
     // The deployed consumer: a batch of a job and a body that is not one; only the latter fails.
     const handle = makeThumbnailHandler(deps);

@@ -1,4 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { frameJpeg } from '../../core/video/frame-jpeg.ts';
+import { makeVideo } from './fixtures.ts';
 import { MAX_THUMBNAILS, thumbnailTimes } from '../../core/pipeline/thumbnails.ts';
 import type { Segment, WindowScore } from '../../core/result.ts';
 
@@ -31,5 +36,29 @@ describe('thumbnail frames', () => {
     const same = thumbnailTimes([seg('run', 2, 4, 0.9), seg('jump', 2, 4, 0.2)], windows, 1);
     expect([...same.values()]).toEqual([3, 3]); // one frame, two segments
     expect(MAX_THUMBNAILS).toBeGreaterThan(100);
+  });
+});
+
+describe('a video shorter than a window', () => {
+  // One 2.13 s window (SlowFast) over a 0.8 s video: its middle (1.07 s) is past the last frame.
+  const window: WindowScore = { index: 0, start: 0, end: 2.13, top: [{ label: 'run', index: 0, p: 0.8 }] };
+
+  it('gets a frame time inside the video', () => {
+    expect(thumbnailTimes([seg('run', 0, 2.13, 0.8)], [window]).get(0)).toBe(1.065);
+    expect(thumbnailTimes([seg('run', 0, 2.13, 0.8)], [window], MAX_THUMBNAILS, 0.8).get(0)).toBe(0.4);
+    expect(thumbnailTimes([seg('run', 0, 0.8, 0.8)], [window], MAX_THUMBNAILS, 0.8).get(0)).toBe(0.4);
+  });
+
+  it('ffmpeg cuts a frame at that time (and none at the window middle)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vidx-thumb-'));
+    try {
+      const video = makeVideo(dir, 'short.mp4', 0.8, { size: '64x48' });
+      const at = thumbnailTimes([seg('run', 0, 2.13, 0.8)], [window], MAX_THUMBNAILS, 0.8).get(0)!;
+      const jpeg = await frameJpeg(video, at);
+      expect(jpeg.subarray(0, 2).toString('hex')).toBe('ffd8');
+      await expect(frameJpeg(video, 1.065)).rejects.toMatchObject({ code: 'NO_FRAME' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { buildTimeline, type ClipPayload, type PersonSource, type Segmentation } from '../../core/pipeline/assemble.ts';
 import { resegment } from '../../core/query/resegment.ts';
 import { isVidxError } from '../../core/errors.ts';
+import { timelineOrderOf } from '../../core/index/order.ts';
 import type { KeyframeDetections } from '../../core/detection/schema.ts';
 import type { WindowScore } from '../../core/result.ts';
 
@@ -42,7 +43,7 @@ const assembled = () => buildTimeline(owner, clips(2), 3, ASSEMBLY, DETECT);
 const summary = (items: ReturnType<typeof assembled>['items']) => items.map((i) => ({ kind: i.kind ?? 'clip', label: i.label, start: i.start, end: i.end, score: i.score }));
 
 describe('the timeline builder at assembly', () => {
-  it('makes clip-level segments from the windows and person segments from the keyframes, ordered by sort key', () => {
+  it('makes clip-level segments from the windows and person segments from the keyframes, in timeline order', () => {
     const { windows, items } = assembled();
     expect(windows.map((w) => w.index)).toEqual([0, 1, 2, 3, 4, 5]);
     // juggling: 0..3 (0.9, 0.8, 0.9), then 3 s below threshold bridged by gap 1 into 4..6 (0.3, 0.3).
@@ -50,7 +51,7 @@ describe('the timeline builder at assembly', () => {
       { kind: 'clip', label: 'juggling', start: 0, end: 6, score: 0.9 },
       { kind: 'person', label: 'smoke', start: 1, end: 4, score: 0.9 },
     ]);
-    expect(items.map((i) => i.SK)).toEqual([...items.map((i) => i.SK)].sort());
+    expect(items.map(timelineOrderOf)).toEqual([...items.map(timelineOrderOf)].sort());
     const person = items.find((i) => i.kind === 'person')!;
     expect(person).toMatchObject({ person: 1, windows: 3, videoId: 'v1', etag: 'e1', key: 'videos/walk.mp4' });
     expect(person.boxes!.map((b) => b.t)).toEqual([1.5, 2.5, 3.5]);
@@ -110,7 +111,7 @@ describe('the timeline builder at query time (person segments as stored)', () =>
       { ...person, etag: 'e0' },
       { ...person, videoId: 'v2' },
       // A stored clip-level segment is rebuilt from the windows, never copied.
-      { ...stored.find((i) => i.kind !== 'person')!, SK: 'SEG#0000009000#stale', label: 'stale' },
+      { ...stored.find((i) => i.kind !== 'person')!, start: 9, label: 'stale' },
     ];
     const { items } = buildTimeline(owner, windowsOnly, 3, ASSEMBLY, { from: 'stored', items: others });
     expect(items.map((i) => i.label)).toEqual(['juggling']);

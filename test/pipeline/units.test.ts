@@ -1,6 +1,7 @@
-/** Pure parts of the pipeline: keys, clip planning, assembly, S3 key coding, batching, health. */
+/** Pure parts of the pipeline: ids and orders, clip planning, assembly, S3 key coding, batching, health. */
 import { describe, expect, it } from 'vitest';
-import { clipSk, clipSkPrefix, labelGsiSk, segmentSk, videoIdFor, revisionId, videoGsiSk } from '../../core/records.ts';
+import { videoIdFor, revisionId } from '../../core/records.ts';
+import { rankOf, timelineOrderOf } from '../../core/index/order.ts';
 import { planClips, ownedBy } from '../../core/pipeline/plan.ts';
 import { collectWindows, segmentItems } from '../../core/pipeline/assemble.ts';
 import { decodeS3Key } from '../../lambdas/segmenter/handler.ts';
@@ -20,22 +21,20 @@ describe('record keys', () => {
     expect(a).not.toBe(videoIdFor('c', 'videos/x.mp4'));
     expect(a).toMatch(/^[0-9a-f]{20}$/);
   });
-  it('sort keys are padded so that string order is numeric order', () => {
-    expect(segmentSk(1.5, 'yoga')).toBe('SEG#0000001500#yoga');
-    expect(segmentSk(12.3456, 'x') > segmentSk(9.9, 'x')).toBe(true);
-    expect(clipSk('e1', 7)).toBe(`CLIP#${revisionId('e1')}#000007`);
-    expect(clipSk('e1', 7).startsWith(clipSkPrefix('e1'))).toBe(true);
-    expect(clipSkPrefix('e1')).not.toBe(clipSkPrefix('e2'));
+  it('timeline order is padded so that string order is numeric order, person segments after their clip-level label', () => {
+    expect(timelineOrderOf({ start: 1.5, label: 'yoga' })).toBe('0000001500#yoga');
+    expect(timelineOrderOf({ start: 12.3456, label: 'x' }) > timelineOrderOf({ start: 9.9, label: 'x' })).toBe(true);
+    expect(timelineOrderOf({ start: 1, label: 'stand', person: 3 }) > timelineOrderOf({ start: 1, label: 'stand' })).toBe(true);
     expect(revisionId('"abc"')).toBe(revisionId('abc'));
   });
-  it('label GSI sort key: ascending = best score first, fixed width', () => {
-    const best = labelGsiSk(0.91, 'v', 2);
-    const worse = labelGsiSk(0.4, 'v', 0);
+  it('rank: ascending = best score first, fixed width, ties by video, start and person', () => {
+    const best = rankOf({ score: 0.91, videoId: 'v', start: 2 });
+    const worse = rankOf({ score: 0.4, videoId: 'v', start: 0 });
     expect(best < worse).toBe(true);
     expect(best).toBe('0.090000#v#0000002000');
-    expect(labelGsiSk(1, 'v', 0).startsWith('0.000000#')).toBe(true);
-    expect(labelGsiSk(0, 'v', 0).startsWith('1.000000#')).toBe(true);
-    expect(videoGsiSk('2026-01-01T00:00:00.000Z', 'v')).toBe('2026-01-01T00:00:00.000Z#v');
+    expect(rankOf({ score: 1, videoId: 'v', start: 0 }).startsWith('0.000000#')).toBe(true);
+    expect(rankOf({ score: 0, videoId: 'v', start: 0 }).startsWith('1.000000#')).toBe(true);
+    expect(rankOf({ score: 0.5, videoId: 'v', start: 0, person: 2 })).toBe('0.500000#v#0000000000#000002');
   });
 });
 
@@ -72,14 +71,15 @@ describe('assembly', () => {
       expect(isVidxError(e, 'ASSEMBLY_INCOMPLETE')).toBe(true);
     }
   });
-  it('segment items: deterministic keys and GSI attributes', () => {
+  it('timeline segments: one per label and start, the better one kept', () => {
     const items = segmentItems({ videoId: 'v1', key: 'videos/a.mp4', etag: 'e' }, [
       { label: 'yoga', start: 0, end: 4, score: 0.8, mean: 0.7, windows: 2 },
       { label: 'yoga', start: 10, end: 12, score: 0.5, mean: 0.5, windows: 1 },
+      { label: 'yoga', start: 10, end: 11, score: 0.4, mean: 0.4, windows: 1 },
     ]);
-    expect(items.map((i) => [i.PK, i.SK, i.GSI1PK, i.GSI1SK])).toEqual([
-      ['VIDEO#v1', 'SEG#0000000000#yoga', 'LABEL#yoga', '0.200000#v1#0000000000'],
-      ['VIDEO#v1', 'SEG#0000010000#yoga', 'LABEL#yoga', '0.500000#v1#0000010000'],
+    expect(items.map((i) => [timelineOrderOf(i), i.score])).toEqual([
+      ['0000000000#yoga', 0.8],
+      ['0000010000#yoga', 0.5],
     ]);
   });
   it('the done set is complete only when it holds every clip index', () => {

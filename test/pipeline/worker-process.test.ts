@@ -2,6 +2,8 @@
  * The worker as ECS runs it: `node bin/run-ts.js gpu-worker/main.ts` in its own process, configured
  * by the environment only, against the emulators. It reports healthy on GET /health, indexes a
  * video, and on SIGTERM stops receiving, drains, and exits 0 well within the stop timeout.
+ * As `vidx local` runs it (cli/local/worker-process.ts): a child that dies is started again and
+ * finishes the queue; a child whose parent is killed stops within seconds.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -18,6 +20,7 @@ import { putVideoFile } from '../../cli/local/upload.ts';
 import { s3CreatedEvent } from '../../cli/local/s3-event.ts';
 import { planWindows } from '../../core/video/windows.ts';
 import { DEFAULTS, ENV, VIDEO_PREFIX } from '../../core/names.ts';
+import { startWorkerProcess } from '../../cli/local/worker-process.ts';
 
 let stack: TestStack;
 let dir: string;
@@ -101,5 +104,77 @@ describe('gpu-worker/main.ts as a process', () => {
     // The pending long poll (20 s) completes rather than being aborted; then it exits.
     expect(Date.now() - t0).toBeLessThan(DEFAULTS.stopTimeoutSeconds * 1000);
     expect(logs.join('')).toMatch(/worker stopped/);
+  }, 180_000);
+});
+
+function workerEnv(): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    [ENV.queueUrl]: stack.resources.queueUrl,
+    [ENV.table]: stack.resources.tableName,
+    [ENV.model]: manifestPath,
+    [ENV.device]: 'cpu',
+    [ENV.threads]: '2',
+    [ENV.healthPort]: '',
+    [ENV.waitTimeSeconds]: '1',
+    [ENV.endpoint]: stack.emulators.endpoint,
+    [ENV.dynamoEndpoint]: stack.emulators.dynamoEndpoint,
+    [ENV.region]: DEFAULTS.region,
+    POWERTOOLS_LOG_LEVEL: 'WARN',
+  };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (_e) {
+    return false;
+  }
+}
+
+describe('the worker child as vidx local supervises it', () => {
+  it('a killed child is started again (said in the log and the status) and indexes what was queued meanwhile', async () => {
+    const said: string[] = [];
+    const worker = await startWorkerProcess({ env: workerEnv(), killAfterSeconds: 30, say: (m) => said.push(m), backoff: { firstMs: 500 } });
+    try {
+      const first = worker.supervision().pid!;
+      expect(alive(first)).toBe(true);
+      process.kill(first, 'SIGKILL');
+      await waitFor('the restart said', async () => said.some((m) => /exited unexpectedly .*signal SIGKILL.*restarting it in/.test(m)), 20_000, 50);
+      // Uploaded while no worker runs: it waits in the queue.
+      const manifest = loadManifest(manifestPath);
+      const segment = makeSegmenterHandler(testSegmenterDeps(stack, { clipSeconds: 60, windowStarts: (d) => planWindows(d, manifest).map((w) => w.start) }));
+      const up = await putVideoFile(stack.clients.s3, stack.resources.bucket, VIDEO_PREFIX, makeVideo(dir, 'while-down.mp4', 2.5, { size: '128x96' }));
+      await segment(s3CreatedEvent([up]));
+      await waitFor('indexed by the new child', async () => (await stack.store.getVideo(up.videoId))?.status === 'indexed', 120_000, 250);
+      const status = (await worker.status()) as { supervisor: { state: string; restarts: number; pid: number; lastExit: { signal: string } } };
+      expect(status.supervisor).toMatchObject({ state: 'running', restarts: 1, lastExit: { signal: 'SIGKILL' } });
+      expect(status.supervisor.pid).not.toBe(first);
+      expect(said.some((m) => /running again/.test(m))).toBe(true);
+    } finally {
+      await worker.stop();
+    }
+    expect(worker.supervision().state).toBe('stopped');
+  }, 240_000);
+
+  it('a child whose parent is killed exits within seconds', async () => {
+    const parent = spawn(process.execPath, ['bin/run-ts.js', 'test/helpers/worker-parent.ts'], { env: workerEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    parent.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    parent.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    const pid = await waitFor('the child ready', async () => Number(/READY (\d+)/.exec(out)?.[1]) || undefined, 120_000, 100).catch((e: unknown) => {
+      parent.kill('SIGKILL');
+      throw new Error(`${String(e)}\n${out}`);
+    });
+    expect(alive(pid)).toBe(true);
+    const t0 = Date.now();
+    parent.kill('SIGKILL');
+    await waitFor('the orphaned child gone', async () => !alive(pid), 30_000, 100).catch((e: unknown) => {
+      process.kill(pid, 'SIGKILL');
+      throw e;
+    });
+    // It drains for at most 5 s after its parent is gone (then exits): well under the stop timeout.
+    expect(Date.now() - t0).toBeLessThan(20_000);
   }, 180_000);
 });

@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runVidx } from '../helpers/cli.ts';
-import { IndexReader } from '../../adapters/index-reader.ts';
+import { DynamoIndex } from '../../adapters/dynamo-index/index.ts';
 import { videoIdFor } from '../../core/records.ts';
 import { createQueryHandler } from '../../lambdas/query/app.ts';
 import { formatTable } from '../../cli/commands/search.ts';
@@ -42,7 +42,7 @@ beforeAll(async () => {
     segmentItem({ videoId: ID_A, key: A, label: 'playing cricket', start: 0, end: 4, score: 0.99 }),
   ]);
   const handler = createQueryHandler({
-    index: new IndexReader(table.doc, table.tableName),
+    index: new DynamoIndex(table.doc, table.tableName),
     vocabulary: kinetics400(),
     cursorSecret: Buffer.from('cli-test'),
     logger: new Logger({ serviceName: 'vidx-query-test', logLevel: 'SILENT' }),
@@ -62,10 +62,10 @@ describe('vidx search', () => {
     expect(r.code).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines[0]).toBe('actions: dribbling basketball, dunking basketball, playing basketball, shooting basketball');
-    expect(lines[1]).toMatch(/^LABEL\s+VIDEO\s+START–END\s+SCORE$/);
+    expect(lines[1]).toMatch(/^LABEL\s+START–END\s+SCORE\s+ID\s+VIDEO$/);
     expect(lines.slice(2)).toHaveLength(3);
-    expect(lines[2]).toMatch(/^dribbling basketball\s+videos\/game-2\.mp4\s+3\.0–7\.5 s\s+0\.970$/);
-    expect(lines[3]).toMatch(/^playing basketball\s+videos\/court one\.mp4\s+12\.0–18\.4 s\s+0\.910$/);
+    expect(lines[2]).toMatch(new RegExp(`^dribbling basketball\\s+3\\.0–7\\.5 s\\s+0\\.970  ${ID_B}  videos/game-2\\.mp4$`));
+    expect(lines[3]).toMatch(new RegExp(`^playing basketball\\s+12\\.0–18\\.4 s\\s+0\\.910  ${ID_A}  videos/court one\\.mp4$`));
     expect(lines[4]).toMatch(/^shooting basketball/);
     expect(r.stdout).not.toContain('cricket');
   });
@@ -110,15 +110,27 @@ describe('vidx search', () => {
 });
 
 describe('formatTable', () => {
-  it('aligns columns and right-aligns the score', () => {
+  it('aligns columns, right-aligns the score, and names the video by id and key', () => {
     const t = formatTable([
       { videoId: ID_A, key: 'videos/a.mp4', label: 'ski jumping', start: 1, end: 2.25, score: 0.5 },
       { videoId: ID_B, key: 'videos/longer name.mp4', label: 'yoga', start: 10, end: 20, score: 1 },
     ]);
     expect(t.split('\n')).toEqual([
-      'LABEL        VIDEO                   START–END    SCORE',
-      'ski jumping  videos/a.mp4            1.0–2.3 s    0.500',
-      'yoga         videos/longer name.mp4  10.0–20.0 s  1.000',
+      'LABEL        START–END    SCORE  ID                    VIDEO',
+      `ski jumping  1.0–2.3 s    0.500  ${ID_A}  videos/a.mp4`,
+      `yoga         10.0–20.0 s  1.000  ${ID_B}  videos/longer name.mp4`,
+    ]);
+  });
+
+  it('names the person of a person segment', () => {
+    const t = formatTable([
+      { videoId: ID_A, key: 'videos/a.mp4', label: 'stand', start: 1, end: 3, score: 0.9, kind: 'person', person: 2 },
+      { videoId: ID_A, key: 'videos/a.mp4', label: 'yoga', start: 4, end: 6, score: 0.8, kind: 'clip' },
+    ]);
+    expect(t.split('\n')).toEqual([
+      'LABEL  PERSON    START–END  SCORE  ID                    VIDEO',
+      `stand  person 2  1.0–3.0 s  0.900  ${ID_A}  videos/a.mp4`,
+      `yoga   -         4.0–6.0 s  0.800  ${ID_A}  videos/a.mp4`,
     ]);
   });
 });

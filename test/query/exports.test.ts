@@ -20,7 +20,7 @@ import { makeSegmenterHandler } from '../../lambdas/segmenter/handler.ts';
 import { ClipWorker } from '../../gpu-worker/worker.ts';
 import { uploadAndNotify } from '../../cli/local/upload.ts';
 import { VIDEO_PREFIX } from '../../core/names.ts';
-import { IndexReader } from '../../adapters/index-reader.ts';
+import { DynamoIndex } from '../../adapters/dynamo-index/index.ts';
 import { createQueryHandler } from '../../lambdas/query/app.ts';
 import { serveHttpApi, type HttpApiHandler } from '../../cli/local/http-adapter.ts';
 import { ClipWindowsSchema } from '../../core/records.ts';
@@ -75,7 +75,7 @@ beforeAll(async () => {
   const v = (await stack.store.getVideo(videoId))!;
   windows = (await stack.store.clipsOf(videoId, v.etag)).flatMap((c) => ClipWindowsSchema.parse(JSON.parse(c.windows)));
   const handler = createQueryHandler({
-    index: new IndexReader(stack.clients.doc, stack.resources.tableName),
+    index: new DynamoIndex(stack.clients.doc, stack.resources.tableName),
     vocabulary: TEST_LABELS,
     cursorSecret: Buffer.from('export-test'),
     logger: new Logger({ serviceName: 'vidx-query-test', logLevel: 'SILENT' }),

@@ -4,13 +4,13 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IndexReader } from '../../adapters/index-reader.ts';
+import { DynamoIndex } from '../../adapters/dynamo-index/index.ts';
 import { encodeCursor, scopeOf } from '../../core/query/cursor.ts';
 import { videoIdFor } from '../../core/records.ts';
 import { createQueryHandler, type QueryHandler } from '../../lambdas/query/app.ts';
 import { startTable, type TestTable } from './helpers/dynamo.ts';
 import { apigwEvent } from './helpers/events.ts';
-import { segmentItem, videoItem, type SeedSegment } from './helpers/seed.ts';
+import { rankOfSeed, segmentItem, videoItem, type SeedSegment } from './helpers/seed.ts';
 import { kinetics400 } from './helpers/vocabulary.ts';
 
 const SECRET = Buffer.from('integration-secret');
@@ -35,9 +35,9 @@ function segments(): SeedSegment[] {
   return out;
 }
 
-/** The order the API promises: GSI1SK ascending (best score first), ties by label. */
+/** The order the API promises: rank ascending (best score first), ties by label. */
 function expectedOrder(list: SeedSegment[]): SeedSegment[] {
-  const sk = (s: SeedSegment) => segmentItem(s).GSI1SK as string;
+  const sk = (s: SeedSegment) => rankOfSeed(s);
   return [...list].sort((a, b) => (sk(a) < sk(b) ? -1 : sk(a) > sk(b) ? 1 : a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
 }
 
@@ -85,7 +85,7 @@ beforeAll(async () => {
     ...SEGS.map(segmentItem),
   ]);
   handler = createQueryHandler({
-    index: new IndexReader(table.doc, table.tableName),
+    index: new DynamoIndex(table.doc, table.tableName),
     vocabulary: kinetics400(),
     cursorSecret: SECRET,
     logger: new Logger({ serviceName: 'vidx-query-test', logLevel: 'SILENT' }),
@@ -199,7 +199,7 @@ describe('GET /videos', () => {
     const flat = pages.flat();
     expect(flat.map((v) => v.key)).toEqual([PENDING_KEY, FAILED_KEY, KEYS[2], KEYS[1], KEYS[0]]);
     expect(pages.map((p) => p.length)).toEqual([2, 2, 1]);
-    for (const v of flat) for (const k of ['PK', 'SK', 'GSI1PK', 'GSI1SK', 'bucket', 'etag', 'doneClips']) expect(v).not.toHaveProperty(k);
+    for (const v of flat) for (const k of ['PK', 'SK', 'listPk', 'listSk', 'sweepPk', 'sweepSk', 'bucket', 'etag', 'doneClips', 'rank', 'position']) expect(v).not.toHaveProperty(k);
   });
 
   it('shows one video', async () => {
@@ -219,6 +219,28 @@ describe('GET /videos', () => {
     expect(segs.map((s) => `${s.start}|${s.label}`)).toEqual(want.map((s) => `${s.start}|${s.label}`));
     expect(r.body).toMatchObject({ complete: true, truncated: false, video: { videoId: IDS[2], status: 'indexed' } });
     expect(r.body).not.toHaveProperty('message');
+  });
+
+  it('pages a timeline: limit and cursor give every segment once, in order; a cursor of another video is refused', async () => {
+    const whole = (await get(`/videos/${IDS[2]}/timeline`)).body.segments as unknown[];
+    expect(whole.length).toBeGreaterThan(3);
+    const seen: unknown[] = [];
+    let cursor: string | undefined;
+    for (let guard = 0; guard < 100; guard++) {
+      const r = await get(`/videos/${IDS[2]}/timeline?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      expect(r.status).toBe(200);
+      const page = r.body as { segments: unknown[]; truncated: boolean; nextCursor: string | null };
+      seen.push(...page.segments);
+      expect(page.truncated).toBe(page.nextCursor !== null);
+      if (!page.nextCursor) break;
+      expect(page.segments).toHaveLength(2);
+      cursor = page.nextCursor;
+    }
+    expect(seen).toEqual(whole);
+    const first = (await get(`/videos/${IDS[2]}/timeline?limit=1`)).body as { nextCursor: string };
+    const foreign = await get(`/videos/${IDS[1]}/timeline?limit=1&cursor=${encodeURIComponent(first.nextCursor)}`);
+    expect(foreign.status).toBe(400);
+    expect(foreign.body).toMatchObject({ code: 'INVALID_CURSOR' });
   });
 
   it('says when a video is not indexed yet', async () => {
@@ -280,7 +302,7 @@ describe('errors are 4xx JSON { status, code, message }', () => {
 
   it('hides the detail of an unexpected failure: 500 INTERNAL', async () => {
     const failing = createQueryHandler({
-      index: { getVideo: () => Promise.reject(new Error('secret detail')), listVideos: () => Promise.reject(new Error('x')), segmentsOf: () => Promise.reject(new Error('x')), clipsOf: () => Promise.reject(new Error('x')), readLabel: () => Promise.reject(new Error('x')) },
+      index: { getVideo: () => Promise.reject(new Error('secret detail')), listVideos: () => Promise.reject(new Error('x')), timelinePage: () => Promise.reject(new Error('x')), timelineOf: () => Promise.reject(new Error('x')), clipsOf: () => Promise.reject(new Error('x')), searchLabel: () => Promise.reject(new Error('x')) },
       vocabulary: kinetics400(),
       cursorSecret: SECRET,
       logger: new Logger({ serviceName: 'vidx-query-test', logLevel: 'SILENT' }),
@@ -294,7 +316,7 @@ describe('errors are 4xx JSON { status, code, message }', () => {
 
   it('answers 503 JSON, not a crash, when the index is unreachable', async () => {
     const broken = createQueryHandler({
-      index: new IndexReader(table.doc, 'no-such-table'),
+      index: new DynamoIndex(table.doc, 'no-such-table'),
       vocabulary: kinetics400(),
       cursorSecret: SECRET,
       logger: new Logger({ serviceName: 'vidx-query-test', logLevel: 'SILENT' }),

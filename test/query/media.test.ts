@@ -7,7 +7,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPresignS3 } from '../../adapters/clients.ts';
-import { IndexReader } from '../../adapters/index-reader.ts';
+import { DynamoIndex } from '../../adapters/dynamo-index/index.ts';
 import { S3MediaSigner } from '../../adapters/media-signer.ts';
 import { putObject } from '../../adapters/objects.ts';
 import { thumbnailKey, videoIdFor } from '../../core/records.ts';
@@ -47,7 +47,7 @@ beforeAll(async () => {
     RequestItems: { [stack.resources.tableName]: [video, withThumb, without].map((Item) => ({ PutRequest: { Item } })) },
   }));
   await putObject(stack.clients.s3, bucket, thumbnailKey(videoId, etag, 5), JPEG, { contentType: 'image/jpeg' });
-  const common = { index: new IndexReader(stack.clients.doc, stack.resources.tableName), vocabulary: kinetics400(), cursorSecret: Buffer.from('s'), logger: new Logger({ logLevel: 'SILENT' }) };
+  const common = { index: new DynamoIndex(stack.clients.doc, stack.resources.tableName), vocabulary: kinetics400(), cursorSecret: Buffer.from('s'), logger: new Logger({ logLevel: 'SILENT' }) };
   handler = createQueryHandler({ ...common, media: new S3MediaSigner(createPresignS3(stack.clients.config, undefined), bucket) });
   bare = createQueryHandler(common);
 });

@@ -1,3 +1,4 @@
+import { MAX_CURSOR_LENGTH } from '../../core/query/cursor.ts';
 import { describe, expect, it } from 'vitest';
 import { isVidxError } from '../../core/errors.ts';
 import { ActionsParamsSchema, ListVideosParamsSchema, SearchParamsSchema, parseParams, parseVideoId } from '../../core/query/params.ts';
@@ -48,7 +49,7 @@ describe('parameter validation', () => {
     [{ q: 'x', limit: 'ten' }, 'limit must be a whole number'],
     [{ q: 'x', videoId: 'VIDEO#abc' }, 'video id must be 20 lower-case hex'],
     [{ q: 'x', cursor: '' }, 'cursor must not be empty'],
-    [{ q: 'x', cursor: 'a'.repeat(3000) }, 'cursor is too long'],
+    [{ q: 'x', cursor: 'a'.repeat(MAX_CURSOR_LENGTH + 1) }, 'cursor is too long'],
   ])('search %j -> 400 INVALID_PARAMETER', (input, message) => {
     const e = fails(() => parseParams(SearchParamsSchema, input as Record<string, string>));
     expect(e.code).toBe('INVALID_PARAMETER');

@@ -1,23 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import { compareHits, searchSegments, type LabelStreamRead, type LabelStreamReader, type SegmentHit } from '../../core/query/search.ts';
-import { labelGsiSk } from '../../core/records.ts';
+import { rankOf } from '../../core/index/order.ts';
 
 /** An in-memory label index with the same semantics as the GSI (ascending sort key). */
 class MemoryIndex implements LabelStreamReader {
   reads: LabelStreamRead[] = [];
   constructor(private readonly hits: SegmentHit[]) {}
-  async readLabel(r: LabelStreamRead) {
+  async searchLabel(r: LabelStreamRead) {
     this.reads.push(r);
     const all = this.hits
       .filter((h) => h.label === r.label && h.score >= r.minScore && (r.videoId === undefined || h.videoId === r.videoId))
-      .sort((a, b) => (a.sortKey < b.sortKey ? -1 : 1))
-      .filter((h) => r.after === undefined || h.sortKey > r.after);
+      .sort((a, b) => (a.rank < b.rank ? -1 : 1))
+      .filter((h) => r.after === undefined || h.rank > r.after);
     return { items: all.slice(0, r.want), more: all.length > r.want };
   }
 }
 
 function hit(label: string, videoId: string, start: number, score: number): SegmentHit {
-  return { videoId, key: `videos/${videoId}.mp4`, label, start, end: start + 2, score, mean: score, windows: 1, kind: 'clip', sortKey: labelGsiSk(score, videoId, start) };
+  return { videoId, key: `videos/${videoId}.mp4`, label, start, end: start + 2, score, mean: score, windows: 1, kind: 'clip', rank: rankOf({ score, videoId, start }), position: rankOf({ score, videoId, start }) };
 }
 
 const V = ['a'.repeat(20), 'b'.repeat(20), 'c'.repeat(20)];

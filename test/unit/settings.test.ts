@@ -2,6 +2,7 @@
  * Process settings (core/settings): one schema per process, parsed once at its entry, with the
  * defaults of core/names.ts; the environment that sets them is typed by the same schema.
  */
+import { INDEX_DEFAULTS } from '../../core/infra-definitions.ts';
 import { describe, expect, it } from 'vitest';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -36,6 +37,7 @@ describe('defaults', () => {
       queueUrl: QUEUE,
       model: '/models/current/slowfast_r50.json',
       tableName: TABLE.name,
+      labelShards: INDEX_DEFAULTS.labelShards,
       device: 'auto',
       fastDecode: false,
       analyses: { classify: true, detect: false },
@@ -52,21 +54,23 @@ describe('defaults', () => {
       queueUrl: QUEUE,
       model: '/models/current/slowfast_r50.json',
       tableName: TABLE.name,
+      labelShards: INDEX_DEFAULTS.labelShards,
       videoPrefix: VIDEO_PREFIX,
       clipSeconds: DEFAULTS.clipSeconds,
       analyses: { classify: true, detect: false },
       keyframeInterval: DEFAULT_KEYFRAME_INTERVAL,
       region: DEFAULTS.region,
     });
-    expect(parseSettings(QUERY_SETTINGS, {})).toEqual({ tableName: TABLE.name, videoPrefix: VIDEO_PREFIX, region: DEFAULTS.region });
+    expect(parseSettings(QUERY_SETTINGS, {})).toEqual({ tableName: TABLE.name, labelShards: INDEX_DEFAULTS.labelShards, videoPrefix: VIDEO_PREFIX, region: DEFAULTS.region });
     expect(parseSettings(SWEEPER_SETTINGS, { [ENV.queueUrl]: QUEUE })).toEqual({
       queueUrl: QUEUE,
       tableName: TABLE.name,
+      labelShards: INDEX_DEFAULTS.labelShards,
       staleAfterSeconds: staleAfterSeconds(DEFAULTS.visibilityTimeoutSeconds, DEFAULTS.maxReceiveCount),
       maxRequeues: DEFAULTS.maxRequeues,
       region: DEFAULTS.region,
     });
-    expect(parseSettings(LOCAL_SETTINGS, {})).toEqual({ region: DEFAULTS.region, analyses: { classify: true, detect: false }, keyframeInterval: DEFAULT_KEYFRAME_INTERVAL });
+    expect(parseSettings(LOCAL_SETTINGS, {})).toEqual({ region: DEFAULTS.region, analyses: { classify: true, detect: false }, keyframeInterval: DEFAULT_KEYFRAME_INTERVAL, noPull: false });
     expect(parseSettings(ANALYZE_SETTINGS, {})).toEqual({ fastDecode: false });
     expect(parseSettings(ANALYZE_SETTINGS, { [ENV.threads]: '2', [ENV.fastDecode]: '1' })).toEqual({ threads: 2, fastDecode: true });
   });
@@ -78,6 +82,7 @@ describe('defaults', () => {
     expect(config.stopTimeoutSeconds).toBe(worker.stopTimeoutSeconds);
     expect(config.heartbeatSeconds).toBe(workerSettingsOf(worker, 'cuda').heartbeatSeconds);
     expect(config.keyframeIntervalSeconds).toBe(worker.keyframeInterval);
+    expect(config.labelShards).toBe(worker.labelShards);
     const segmenter = parseSettings(SEGMENTER_SETTINGS, WORKER_ENV);
     expect(config.clipSeconds).toBe(segmenter.clipSeconds);
     expect(config.videoPrefix).toBe(segmenter.videoPrefix);

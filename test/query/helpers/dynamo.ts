@@ -1,10 +1,11 @@
-/** dynalite in-process with the vidx table (keys and GSI from TABLE), for integration tests. */
+/** dynalite in-process with the vidx table (adapters/dynamo-index/layout.ts), for integration tests. */
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient, type BatchWriteCommandOutput, type NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
 import { TABLE } from '../../../core/names.ts';
+import { TABLE_DEFINITION, createTableInput } from '../../../adapters/dynamo-index/layout.ts';
 
 const require = createRequire(import.meta.url);
 const dynalite = require('dynalite') as (options: { createTableMs?: number; deleteTableMs?: number; updateTableMs?: number }) => Server;
@@ -12,6 +13,7 @@ const dynalite = require('dynalite') as (options: { createTableMs?: number; dele
 export interface TestTable {
   endpoint: string;
   tableName: string;
+  dynamo: DynamoDBClient;
   doc: DynamoDBDocumentClient;
   put(items: Record<string, NativeAttributeValue>[]): Promise<void>;
   close(): Promise<void>;
@@ -23,31 +25,11 @@ export async function startTable(tableName: string = TABLE.name): Promise<TestTa
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const dynamo = new DynamoDBClient({ region: 'us-east-1', endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   const doc = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } });
-  const { partitionKey: pk, sortKey: sk, labelIndex: gsi } = TABLE;
-  await dynamo.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [pk, sk, gsi.partitionKey, gsi.sortKey].map((n) => ({ AttributeName: n, AttributeType: 'S' })),
-      KeySchema: [
-        { AttributeName: pk, KeyType: 'HASH' },
-        { AttributeName: sk, KeyType: 'RANGE' },
-      ],
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: gsi.name,
-          KeySchema: [
-            { AttributeName: gsi.partitionKey, KeyType: 'HASH' },
-            { AttributeName: gsi.sortKey, KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: 'ALL' },
-        },
-      ],
-    }),
-  );
+  await dynamo.send(new CreateTableCommand(createTableInput({ ...TABLE_DEFINITION, name: tableName })));
   return {
     endpoint,
     tableName,
+    dynamo,
     doc,
     async put(items) {
       for (let i = 0; i < items.length; i += 25) {

@@ -1,6 +1,8 @@
-/** Index items in the exact layout of core/records.ts, as the pipeline writes them. */
+/** Index items in the exact layout the DynamoDB adapter writes (adapters/dynamo-index/layout.ts). */
 import type { NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
-import { labelGsiPk, labelGsiSk, segmentSk, videoGsiSk, videoIdFor, videoKey, videoPk, VIDEOS_GSI_PK } from '../../../core/records.ts';
+import { videoIdFor } from '../../../core/records.ts';
+import { rankOf } from '../../../core/index/order.ts';
+import { DEFAULT_LABEL_SHARDS, KEYS, VIDEOS_LIST_PK, labelListPk, segmentSk, shardOf, videoKey, videoListSk, videoPk } from '../../../adapters/dynamo-index/layout.ts';
 
 type Item = Record<string, NativeAttributeValue>;
 
@@ -17,8 +19,8 @@ export function videoItem(key: string, updatedAt: string, extra: Item = {}): Ite
   const videoId = videoIdFor('vidx-videos', key);
   return {
     ...videoKey(videoId),
-    GSI1PK: VIDEOS_GSI_PK,
-    GSI1SK: videoGsiSk(updatedAt, videoId),
+    [KEYS.list.partitionKey]: VIDEOS_LIST_PK,
+    [KEYS.list.sortKey]: videoListSk(updatedAt, videoId),
     videoId,
     bucket: 'vidx-videos',
     key,
@@ -39,12 +41,17 @@ export function videoItem(key: string, updatedAt: string, extra: Item = {}): Ite
   };
 }
 
+/** The rank search orders hits by (ascending = best first). */
+export function rankOfSeed(s: SeedSegment): string {
+  return rankOf(s);
+}
+
 export function segmentItem(s: SeedSegment): Item {
   return {
     PK: videoPk(s.videoId),
-    SK: segmentSk(s.start, s.label),
-    GSI1PK: labelGsiPk(s.label),
-    GSI1SK: labelGsiSk(s.score, s.videoId, s.start),
+    SK: segmentSk(s),
+    [KEYS.list.partitionKey]: labelListPk(s.label, shardOf(s.videoId, DEFAULT_LABEL_SHARDS)),
+    [KEYS.list.sortKey]: rankOf(s),
     videoId: s.videoId,
     key: s.key,
     etag: '"abc"',
