@@ -480,8 +480,10 @@ describe('least privilege', () => {
       ScalingConfig: { MaximumConcurrency: DEFAULTS.thumbnailMaxConcurrency },
       FunctionResponseTypes: ['ReportBatchItemFailures'],
     });
+    // It reads a revision's window scores, which a large clip keeps under the payload prefix.
+    expect(statementsOf(thumbnailRoleId())).toEqual(expect.arrayContaining([expect.objectContaining({ Action: 's3:GetObject', Resource: objectsArn(CLIP_PAYLOAD_PREFIX) })]));
     expect(allowedActions(thumbnailRoleId())).toEqual(
-      ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:PutObject',
+      ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:GetObject', 's3:PutObject',
         'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'].sort(),
     );
   });
