@@ -2,10 +2,10 @@
  * The clip job queue: send batches (10 per call). Entries SQS failed on its side are retried;
  * entries it refused as the sender's fault (their content) are refused for good: ENQUEUE_REJECTED.
  */
-import { GetQueueAttributesCommand, SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, SendMessageBatchCommand, SendMessageCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
 import { VidxError } from '../core/errors.ts';
-import { encodeClipJob, type ClipJob } from '../core/messages.ts';
-import type { ClipQueue } from '../core/pipeline/ports.ts';
+import { ThumbnailJobSchema, asciiJson, encodeClipJob, type ClipJob } from '../core/messages.ts';
+import type { ClipQueue, ThumbnailJobs } from '../core/pipeline/ports.ts';
 
 /** SQS limit on entries per SendMessageBatch. */
 export const SQS_BATCH_MAX = 10;
@@ -70,6 +70,15 @@ export function sqsClipQueue(sqs: SQSClient, queueUrl: string, options: SendOpti
       const names = ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'] as const;
       const r = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: [...names] }));
       return names.reduce((n, name) => n + Number(r.Attributes?.[name] ?? 0), 0);
+    },
+  };
+}
+
+/** The thumbnail job queue over one SQS queue (one message per indexed revision). */
+export function sqsThumbnailJobs(sqs: SQSClient, queueUrl: string): ThumbnailJobs {
+  return {
+    async send(job) {
+      await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: asciiJson(ThumbnailJobSchema.parse(job)) }));
     },
   };
 }

@@ -20,6 +20,12 @@ const list = z.union([
   z.string().transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0)),
 ]);
 
+/** The most worker tasks the config accepts (one GPU each). */
+export const MAX_WORKER_TASKS = 1000;
+
+/** Single-GPU instance types of three families (NVIDIA A10G, L4, T4), in order of preference. */
+export const DEFAULT_WORKER_INSTANCE_TYPES = ['g5.xlarge', 'g6.xlarge', 'g4dn.xlarge', 'g5.2xlarge', 'g6.2xlarge', 'g4dn.2xlarge'] as const;
+
 const LOG_RETENTION_DAYS: readonly number[] = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ];
@@ -37,12 +43,19 @@ const AuthorizerSchema = z.discriminatedUnion('type', [
 export const ConfigSchema = z
   .object({
     stackName: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/).default('Vidx'),
-    /** GPU instance types for the worker capacity provider, in order of preference. */
-    workerInstanceTypes: list.pipe(z.array(z.string().regex(/^[a-z0-9-]+\.[a-z0-9]+$/)).min(1)).default(['g5.xlarge']),
+    /**
+     * GPU instance types for the worker capacity provider, in order of preference. Several families
+     * (one GPU each): spot capacity of one type in one AZ runs out in a burst, of six types in three
+     * AZs far less often (README "Scaling").
+     */
+    workerInstanceTypes: list.pipe(z.array(z.string().regex(/^[a-z0-9-]+\.[a-z0-9]+$/)).min(1)).default([...DEFAULT_WORKER_INSTANCE_TYPES]),
     /** Run workers on spot (100 % spot above a base of 0). Interrupted clips go back to the queue. */
     workerSpot: bool.default(false),
-    /** Upper bound of tasks (one GPU each) and so of GPU instances (one task per single-GPU instance). */
-    workerMaxTasks: int(1, 100).default(4),
+    /**
+     * Upper bound of tasks (one GPU each) and so of GPU instances (one task per single-GPU instance).
+     * Up to 1,000; the account's EC2 vCPU quota for G instances must cover it (README "Scaling").
+     */
+    workerMaxTasks: int(1, MAX_WORKER_TASKS).default(4),
     /** CPU units and soft memory reservation of the worker container (g5.xlarge: 4 vCPU, 16 GiB). */
     workerCpu: int(256, 65536).default(3584),
     workerMemoryReservationMiB: int(512, 1_000_000).default(12288),
@@ -90,8 +103,15 @@ export const ConfigSchema = z
     labelShards: int(1, 64).default(INDEX_DEFAULTS.labelShards),
     /** Lambda architecture; the ffprobe layer is built from @ffprobe-installer/linux-<arch>. */
     lambdaArchitecture: z.enum(['x86_64', 'arm64']).default('x86_64'),
-    /** Reserved concurrency (0 = none). The segmenter's cap keeps a bulk upload from starving the account. */
-    segmenterReservedConcurrency: int(0, 1000).default(10),
+    /**
+     * Segmenter runs at once (the intake queue's event source mapping, 2..1000): a bulk upload
+     * waits in the intake queue rather than starving the account.
+     */
+    segmenterMaxConcurrency: int(2, 1000).default(DEFAULTS.segmenterMaxConcurrency),
+    /** Receives of an upload event before it is dead-lettered (then redriven by hand, README "Reliability"). */
+    intakeMaxReceiveCount: int(1, 1000).default(DEFAULTS.intakeMaxReceiveCount),
+    /** Reserved concurrency (0 = none); when set, at least segmenterMaxConcurrency (or the mapping is throttled). */
+    segmenterReservedConcurrency: int(0, 1000).default(0),
     queryReservedConcurrency: int(0, 1000).default(0),
     authorizer: AuthorizerSchema.default({ type: 'iam' }),
     apiThrottleRateLimit: int(1, 100_000).default(50),
@@ -99,6 +119,11 @@ export const ConfigSchema = z
     corsAllowedOrigins: list.default([`http://localhost:${DEFAULTS.localApiPort}`]),
     /** Oldest clip waiting longer than this raises an alarm (workers down or too few). */
     oldestMessageAlarmSeconds: int(60, 1_209_600).default(3600),
+    /**
+     * A second alarm, against the queues' 14-day retention: the oldest clip job or upload event has
+     * waited this share of it (percent), so at this pace the backlog starts to expire in the rest.
+     */
+    expiryAlarmPercent: int(10, 95).default(50),
     /** Worker error log lines in 5 minutes that raise an alarm. */
     workerErrorAlarmThreshold: int(1, 100_000).default(5),
     /** One of CloudWatch Logs' retention values (1, 3, 5, 7, 14, 30, 60, 90, 120, ... 3653). */
@@ -110,7 +135,8 @@ export const ConfigSchema = z
     retainData: bool.default(true),
     /** 0: GPU instances in public subnets (no NAT cost, no inbound rules); > 0: private subnets behind NAT. */
     natGateways: int(0, 3).default(0),
-    maxAzs: int(1, 6).default(2),
+    /** AZs of the worker VPC (GPU spot capacity differs per AZ). Regions with fewer AZs need a lower value. */
+    maxAzs: int(1, 6).default(3),
     alarmEmail: z.email().optional(),
     /** Also POST every done/failed event to this URL, signed with the WebhookSecretArn secret. */
     webhookUrl: z.url({ protocol: /^https?$/ }).optional(),
@@ -122,6 +148,10 @@ export const ConfigSchema = z
   .refine((c) => c.visibilityTimeoutSeconds >= 2 * c.heartbeatSeconds, {
     message: 'visibilityTimeoutSeconds must be at least twice heartbeatSeconds, or a slow heartbeat loses the message',
     path: ['visibilityTimeoutSeconds'],
+  })
+  .refine((c) => c.segmenterReservedConcurrency === 0 || c.segmenterReservedConcurrency >= c.segmenterMaxConcurrency, {
+    message: 'segmenterReservedConcurrency must be 0 (none) or at least segmenterMaxConcurrency, or the intake mapping is throttled',
+    path: ['segmenterReservedConcurrency'],
   })
   .refine((c) => c.visibilityTimeoutSeconds >= c.stopTimeoutSeconds, {
     message: 'visibilityTimeoutSeconds must cover stopTimeoutSeconds so a draining worker keeps its messages',

@@ -10,6 +10,7 @@ export const PATHS = {
   segmenterEntry: join(REPO_ROOT, 'lambdas', 'segmenter', 'handler.ts'),
   queryEntry: join(REPO_ROOT, 'lambdas', 'query', 'handler.ts'),
   sweeperEntry: join(REPO_ROOT, 'lambdas', 'sweeper', 'handler.ts'),
+  thumbnailsEntry: join(REPO_ROOT, 'lambdas', 'thumbnails', 'handler.ts'),
   /** models/labels.ts reads it via new URL('./kinetics400_labels.txt', import.meta.url). */
   labels: join(REPO_ROOT, 'models', 'kinetics400_labels.txt'),
   /** The AVA actions, read the same way: /actions and /search match both vocabularies. */

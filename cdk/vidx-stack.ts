@@ -1,16 +1,17 @@
-import { CfnOutput, Stack, Stage, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Fn, Stack, Stage, Token, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { DETECTION_MODELS } from '../core/detection/analyses.ts';
-import { CLIP_PAYLOAD_PREFIX, THUMBNAIL_PREFIX, VECTOR_KEYS_PREFIX } from '../core/names.ts';
+import { CLIP_PAYLOAD_PREFIX, DEFAULTS, THUMBNAIL_PREFIX, VECTOR_KEYS_PREFIX } from '../core/names.ts';
 import { VectorIndex } from './constructs/vector-index.ts';
 import { vectorDimensions } from './vector-dimensions.ts';
 import { ACTIONS } from './actions.ts';
 import type { VidxConfig } from './config.ts';
 import { ClipQueue } from './constructs/clip-queue.ts';
-import { FfprobeLayer } from './constructs/ffprobe-layer.ts';
+import { FfmpegLayer, FfprobeLayer } from './constructs/ffprobe-layer.ts';
+import { ThumbnailMaker } from './constructs/thumbnail-maker.ts';
 import { GpuCapacity } from './constructs/gpu-capacity.ts';
 import { GpuWorkerService, imageManifestPath } from './constructs/gpu-worker-service.ts';
 import { IndexTable } from './constructs/index-table.ts';
@@ -52,10 +53,25 @@ export class VidxStack extends Stack {
   readonly sweeper: Sweeper;
   readonly monitoring: Monitoring;
   readonly events: VideoEvents;
+  readonly intake: Segmenter;
+  readonly thumbnailMaker: ThumbnailMaker;
+  /** AZs the worker VPC spreads over (config.maxAzs): read by `availabilityZones` below. */
+  private azCount = 2;
+
+  /**
+   * The AZs of the region, as many as config.maxAzs. An environment-agnostic stack gets only two
+   * from CDK; GPU spot capacity needs more, so the rest are taken from Fn::GetAZs at deploy time
+   * (a region must have that many AZs: set maxAzs lower for one that has fewer).
+   */
+  override get availabilityZones(): string[] {
+    if (!Token.isUnresolved(this.region)) return super.availabilityZones.slice(0, this.azCount);
+    return Array.from({ length: this.azCount }, (_, i) => Fn.select(i, Fn.getAzs()));
+  }
 
   constructor(scope: Construct, id: string, props: VidxStackProps) {
     super(scope, id, props);
     const config = props.config;
+    this.azCount = config.maxAzs;
     const architecture = config.lambdaArchitecture === 'arm64' ? lambda.Architecture.ARM_64 : lambda.Architecture.X86_64;
 
     // --- data -------------------------------------------------------------------------------
@@ -84,6 +100,8 @@ export class VidxStack extends Stack {
       ffprobe: ffprobe.layer,
       logRetentionDays: config.logRetentionDays,
       reservedConcurrentExecutions: config.segmenterReservedConcurrency || undefined,
+      maxConcurrency: config.segmenterMaxConcurrency,
+      intakeMaxReceiveCount: config.intakeMaxReceiveCount,
       bucket: this.bucket,
       videoPrefix: config.videoPrefix,
       clipSeconds: config.clipSeconds,
@@ -95,6 +113,7 @@ export class VidxStack extends Stack {
       manifest: segmenterManifest(config.model, config.modelManifest, { outdir: Stage.of(this)?.outdir }),
     });
     this.segmenter = segmenter.fn;
+    this.intake = segmenter;
 
     // --- sweeper: unfinished videos whose clip jobs were lost ---------------------------------
     this.sweeper = new Sweeper(this, 'Sweeper', {
@@ -112,6 +131,18 @@ export class VidxStack extends Stack {
 
     // --- vector index (moments by meaning) ------------------------------------------------------
     this.vectors = new VectorIndex(this, 'Vectors', { dimensions: vectorDimensions(config.model), manifestBucket: this.bucket, manifestPrefix: VECTOR_KEYS_PREFIX });
+
+    // --- thumbnails: a CPU consumer, off the GPU workers' path ---------------------------------
+    this.thumbnailMaker = new ThumbnailMaker(this, 'ThumbnailMaker', {
+      architecture,
+      ffmpeg: new FfmpegLayer(this, 'Ffmpeg', { architecture }).layer,
+      logRetentionDays: config.logRetentionDays,
+      index: this.index,
+      videosArn,
+      thumbnailsArn: this.bucket.arnForObjects(`${THUMBNAIL_PREFIX}*`),
+      payloadsArn: IndexTable.payloadObjects(this.bucket),
+      maxConcurrency: DEFAULTS.thumbnailMaxConcurrency,
+    });
 
     // --- query Lambda + HTTP API ------------------------------------------------------------
     this.query = new QueryFunction(this, 'Query', {
@@ -166,6 +197,7 @@ export class VidxStack extends Stack {
         labelShards: this.index.labelShards,
         bucket: this.bucket.bucketName,
         queueUrl: this.clips.queue.queueUrl,
+        thumbnailQueueUrl: this.thumbnailMaker.queue.queueUrl,
         ...this.events.settings(),
         visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
         heartbeatSeconds: config.heartbeatSeconds,
@@ -180,6 +212,7 @@ export class VidxStack extends Stack {
     const taskRole = this.worker.taskRole;
     taskRole.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.readVideo], resources: [videosArn] }));
     taskRole.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.consumeClips], resources: [this.clips.queue.queueArn] }));
+    taskRole.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.enqueueClips], resources: [this.thumbnailMaker.queue.queueArn] }));
     taskRole.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.writeThumbnails], resources: [this.bucket.arnForObjects(`${THUMBNAIL_PREFIX}*`)] }));
     taskRole.addToPolicy(
       new iam.PolicyStatement({ actions: [...ACTIONS.listThumbnails], resources: [this.bucket.bucketArn], conditions: { StringLike: { 's3:prefix': [`${THUMBNAIL_PREFIX}*`] } } }),
@@ -206,10 +239,13 @@ export class VidxStack extends Stack {
       clipQueue: this.clips.queue,
       clipDeadLetterQueue: this.clips.deadLetterQueue,
       segmenterDeadLetterQueue: segmenter.failures,
+      intakeQueue: segmenter.intake,
+      expiryAlarmPercent: config.expiryAlarmPercent,
       functions: [
         { name: 'Segmenter', fn: this.segmenter.fn },
         { name: 'Query', fn: this.query.fn },
         { name: 'Sweeper', fn: this.sweeper.fn.fn },
+        { name: 'Thumbnails', fn: this.thumbnailMaker.fn.fn },
       ],
       workerLogGroup: this.worker.logGroup,
       workerErrorThreshold: config.workerErrorAlarmThreshold,
@@ -225,6 +261,8 @@ export class VidxStack extends Stack {
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Query API (SigV4-signed requests, service execute-api)' });
     new CfnOutput(this, 'QueueUrl', { value: this.clips.queue.queueUrl, description: 'Clip job queue' });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.clips.deadLetterQueue.queueUrl, description: 'Clips that failed maxReceiveCount times' });
+    new CfnOutput(this, 'IntakeQueueUrl', { value: segmenter.intake.queueUrl, description: 'S3 upload events waiting for the segmenter' });
+    new CfnOutput(this, 'IntakeDeadLetterQueueArn', { value: segmenter.failures.queueArn, description: 'Upload events the segmenter failed on intakeMaxReceiveCount times: redrive them (README "Reliability")' });
     new CfnOutput(this, 'TableName', { value: table.tableName, description: 'Index table' });
     new CfnOutput(this, 'WorkerLogGroup', { value: this.worker.logGroup.logGroupName, description: 'GPU worker logs' });
     new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName, description: 'CloudWatch dashboard' });
@@ -251,7 +289,7 @@ export class VidxStack extends Stack {
     };
     const payloadObjects = {
       id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(this.bucket)}.Arn>/${CLIP_PAYLOAD_PREFIX}*]`,
-      reason: 'Clip results too large for an index item: one object per clip and revision under the payload prefix (written by the worker, read for re-segmentation, removed with their video); nothing else in the bucket.',
+      reason: 'Clip results too large for an index item: one object per clip and revision under the payload prefix (written by the worker, read for re-segmentation and thumbnails, removed with their video); nothing else in the bucket.',
     };
     const vectorKeys = {
       id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(this.bucket)}.Arn>/${VECTOR_KEYS_PREFIX}*]`,
@@ -261,6 +299,7 @@ export class VidxStack extends Stack {
     acknowledge(this.worker.taskRole, videoObjects, thumbnailObjects, payloadObjects, vectorKeys);
     acknowledge(this.query.role, videoObjects, thumbnailObjects, payloadObjects, vectorKeys);
     acknowledge(this.sweeper.fn.role, videoObjects, payloadObjects);
+    acknowledge(this.thumbnailMaker.fn.role, videoObjects, thumbnailObjects, payloadObjects);
     const notifications = this.node.tryFindChild('BucketNotificationsHandler050a0587b7544547bf325f094a3db834');
     if (notifications) {
       acknowledge(notifications, {

@@ -24,6 +24,19 @@ export const ClipJobSchema = z.object({
 export type ClipJob = z.infer<typeof ClipJobSchema>;
 
 /**
+ * One SQS message per indexed revision: cut its segments' thumbnails (core/pipeline/thumbnail-job.ts).
+ * Sent by the assembling worker, taken by a CPU consumer, so the GPU never waits on frame seeks.
+ */
+export const ThumbnailJobSchema = z.object({
+  v: z.literal(1),
+  videoId: ClipJobSchema.shape.videoId,
+  bucket: ClipJobSchema.shape.bucket,
+  key: ClipJobSchema.shape.key,
+  etag: ClipJobSchema.shape.etag,
+});
+export type ThumbnailJob = z.infer<typeof ThumbnailJobSchema>;
+
+/**
  * A clip job as an SQS message body: JSON with every non-ASCII character written as a \uXXXX
  * escape (a character outside the BMP as its two surrogate escapes). JSON.parse gives back the
  * exact same strings, and the body is plain ASCII, which every SQS implementation accepts: real

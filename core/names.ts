@@ -19,6 +19,12 @@ export const TABLE = {
 export const QUEUES = {
   clips: 'vidx-clips',
   clipsDeadLetter: 'vidx-clips-dlq',
+  /** Deployed only: S3 upload events -> segmenter, and its dead-letter queue. */
+  intake: 'vidx-intake',
+  intakeDeadLetter: 'vidx-intake-dlq',
+  /** Thumbnail jobs (one per indexed revision) for the CPU consumer, and its dead-letter queue. */
+  thumbnails: 'vidx-thumbnails',
+  thumbnailsDeadLetter: 'vidx-thumbnails-dlq',
 } as const;
 
 export const BUCKET = { localName: 'vidx-videos' } as const;
@@ -31,6 +37,8 @@ export const ENV = {
   table: 'VIDX_TABLE',
   bucket: 'VIDX_BUCKET',
   queueUrl: 'VIDX_QUEUE_URL',
+  /** The thumbnail job queue: set = the worker sends thumbnail jobs instead of cutting frames itself. */
+  thumbnailQueueUrl: 'VIDX_THUMBNAIL_QUEUE_URL',
   videoPrefix: 'VIDX_VIDEO_PREFIX',
   clipSeconds: 'VIDX_CLIP_SECONDS',
   model: 'VIDX_MODEL',
@@ -106,6 +114,25 @@ export const DEFAULTS = {
   /** The sweeper runs this often; a stalled video is re-enqueued at most this many times, then fails. */
   sweepEveryMinutes: 5,
   maxRequeues: 3,
+  /**
+   * The segmenter's run time limit (the Lambda timeout): a revision recorded but not enqueued for
+   * this long lost its event's run, and a redelivered event takes it over (core/pipeline/segment.ts).
+   */
+  segmenterTimeoutSeconds: 120,
+  /** The thumbnail consumer's run time limit (the Lambda timeout). */
+  thumbnailTimeoutSeconds: 300,
+  /** Receives of an upload event (intake queue) before it is dead-lettered. */
+  intakeMaxReceiveCount: 5,
+  /** Segmenter runs the intake queue's event source mapping starts at once. */
+  segmenterMaxConcurrency: 20,
+  /** Thumbnail Lambdas (one job each) at once. */
+  thumbnailMaxConcurrency: 10,
+  /**
+   * `vidx reindex --all` pace (core/pipeline/reindex-pace.ts): clip jobs per second at most, and
+   * no new video while the clip queue holds this many jobs.
+   */
+  reindexClipsPerSecond: 20,
+  reindexMaxWaiting: 2000,
   localApiPort: 8787,
   localDataDir: '.vidx',
   region: 'us-east-1',

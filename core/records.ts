@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { THUMBNAIL_PREFIX } from './names.ts';
 import { KeyframeDetectionsSchema, SegmentKindSchema, TimedBoxSchema } from './detection/schema.ts';
 import { SegmentSchema, WindowScoreSchema } from './result.ts';
+import { GapSchema, type Gap } from './gap.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Identifiers
@@ -76,9 +77,20 @@ function pad(n: number, width: number): string {
 // ---------------------------------------------------------------------------------------------
 // Record schemas (what is stored, without any storage key)
 
-export const VIDEO_STATUSES = ['queued', 'processing', 'indexed', 'failed'] as const;
+/**
+ * `indexed_with_gaps`: indexed, except for clips that failed for good (the file itself, e.g. a
+ * damaged stretch): the rest of the timeline is kept and `gaps` lists the missing time ranges.
+ */
+export const VIDEO_STATUSES = ['queued', 'processing', 'indexed', 'indexed_with_gaps', 'failed'] as const;
 export const VideoStatusSchema = z.enum(VIDEO_STATUSES);
 export type VideoStatus = z.infer<typeof VideoStatusSchema>;
+
+/** Statuses of a finished timeline (searchable, final). */
+export function isIndexed(status: string): boolean {
+  return status === 'indexed' || status === 'indexed_with_gaps';
+}
+
+export { GapSchema, type Gap };
 
 /** Which model made something: architecture, manifest sha256, trained or not. */
 export const ModelRefSchema = z.object({
@@ -136,6 +148,8 @@ export const VideoRecordSchema = z.object({
   doneClips: z.array(z.number().int().nonnegative()).default([]),
   /** Number of segments in the finished timeline. */
   segments: z.number().int().nonnegative().optional(),
+  /** indexed_with_gaps: the time ranges missing from the timeline, in order. */
+  gaps: z.array(GapSchema).optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
   indexedAt: z.string().optional(),
@@ -179,6 +193,8 @@ export const ClipRecordSchema = z.object({
   /** JSON text of KeyframeDetections[] when the deployment detects people (same reasons). */
   keyframes: z.string().optional(),
   device: z.string().optional(),
+  /** The clip failed for good (the file itself): no windows, and why (the video keeps the rest). */
+  gap: z.object({ errorCode: z.string(), reason: z.string() }).optional(),
   createdAt: z.string(),
 });
 export type ClipRecord = z.infer<typeof ClipRecordSchema>;

@@ -6,6 +6,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { WorkerEnvSettings } from '../core/settings/processes.ts';
 import type { AwsClients } from '../adapters/clients.ts';
 import { createIndex } from '../adapters/dynamo-index/create.ts';
+import { sqsThumbnailJobs } from '../adapters/queue.ts';
 import { defaultTimelineOptions } from '../core/timeline/defaults.ts';
 import type { Manifest } from '../core/model/manifest.ts';
 import { ClipWorker, type WorkerOptions } from './worker.ts';
@@ -15,6 +16,8 @@ import type { ClipScorer } from '../core/pipeline/clip-scorer.ts';
 
 export interface WorkerServiceConfig {
   queueUrl: string;
+  /** Set: assembly sends thumbnail jobs here (a CPU consumer cuts the frames); unset: the worker cuts them. */
+  thumbnailQueueUrl?: string | undefined;
   tableName: string;
   healthPort: number | undefined;
   /** Where large clip payloads go (the video bucket). */
@@ -22,8 +25,8 @@ export interface WorkerServiceConfig {
   labelShards?: number | undefined;
 }
 
-export function workerConfigOf(s: Pick<WorkerEnvSettings, 'queueUrl' | 'tableName' | 'healthPort' | 'bucket' | 'labelShards'>): WorkerServiceConfig {
-  return { queueUrl: s.queueUrl, tableName: s.tableName, healthPort: s.healthPort, bucket: s.bucket, labelShards: s.labelShards };
+export function workerConfigOf(s: Pick<WorkerEnvSettings, 'queueUrl' | 'thumbnailQueueUrl' | 'tableName' | 'healthPort' | 'bucket' | 'labelShards'>): WorkerServiceConfig {
+  return { queueUrl: s.queueUrl, thumbnailQueueUrl: s.thumbnailQueueUrl, tableName: s.tableName, healthPort: s.healthPort, bucket: s.bucket, labelShards: s.labelShards };
 }
 
 export interface WorkerService {
@@ -47,6 +50,7 @@ export async function startWorkerService(
     sqs: clients.sqs,
     s3: clients.s3,
     queueUrl: config.queueUrl,
+    ...(config.thumbnailQueueUrl ? { thumbnailJobs: sqsThumbnailJobs(clients.sqs, config.thumbnailQueueUrl) } : {}),
     store: createIndex(clients, config.tableName, { labelShards: config.labelShards, payloadBucket: config.bucket }),
     scorer,
     timeline: { threshold: timeline.threshold, gap: timeline.gap },

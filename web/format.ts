@@ -36,6 +36,8 @@ export function statusText(v: VideoView): string {
           : 'processing';
     case 'indexed':
       return `indexed${v.segments !== undefined ? `, ${v.segments} segment${v.segments === 1 ? '' : 's'}` : ''}`;
+    case 'indexed_with_gaps':
+      return `indexed with gaps${v.segments !== undefined ? `, ${v.segments} segment${v.segments === 1 ? '' : 's'}` : ''}; missing ${(v.gaps ?? []).map((g) => `${g.start.toFixed(1)}-${g.end.toFixed(1)} s`).join(', ')}`;
     case 'failed':
       return `failed: ${v.reason ?? v.errorCode ?? 'no reason recorded'}`;
     default:

@@ -23,12 +23,14 @@ import { RANK_PATTERN, rankOf } from '../../core/index/order.ts';
 import type { BeginResult, ClipRead, LabelHits, LabelSearch, Page, RevisionFacts, SegmentHit, TimelineOwner, TimelineSegment, VideoIndex } from '../../core/index/port.ts';
 import {
   ClipRecordSchema,
+  GapSchema,
   ModelRefSchema,
   SegmentRecordSchema,
   VideoRecordSchema,
   VideoSummarySchema,
   type ClipRecord,
   type ClipResult,
+  type Gap,
   type ModelRef,
   type SegmentRecord,
   type VideoRecord,
@@ -195,7 +197,7 @@ export class DynamoIndex implements VideoIndex {
     return r.Item ? parseVideo(r.Item) : undefined;
   }
 
-  async beginRevision(f: RevisionFacts): Promise<BeginResult> {
+  async beginRevision(f: RevisionFacts, options: { replaceFailed?: boolean } = {}): Promise<BeginResult> {
     const now = this.now().toISOString();
     const unfinished = f.status === 'queued';
     const set: Record<string, NativeAttributeValue> = {
@@ -232,8 +234,12 @@ export class DynamoIndex implements VideoIndex {
     };
     const names: Record<string, string> = { '#createdAt': 'createdAt', '#etag': 'etag', '#PK': KEYS.partitionKey };
     const values: Record<string, NativeAttributeValue> = { ':now': now, ':etag': f.etag };
+    if (options.replaceFailed) {
+      names['#status'] = 'status';
+      values[':failedStatus'] = 'failed';
+    }
     const sets: string[] = ['#createdAt = if_not_exists(#createdAt, :now)'];
-    const removes: string[] = ['doneClips', 'indexedAt', 'notifiedEvent'];
+    const removes: string[] = ['doneClips', 'indexedAt', 'notifiedEvent', 'gaps'];
     Object.entries(set).forEach(([k, v], i) => {
       names[`#a${i}`] = k;
       if (v === undefined) removes.push(`#a${i}`);
@@ -249,7 +255,8 @@ export class DynamoIndex implements VideoIndex {
             TableName: this.tableName,
             Key: videoKey(f.videoId),
             UpdateExpression: `SET ${sets.join(', ')} REMOVE ${removes.join(', ')}`,
-            ConditionExpression: 'attribute_not_exists(#PK) OR #etag <> :etag',
+            // The status is also a SET target (as #aN): the condition reads the value before the update.
+            ConditionExpression: `attribute_not_exists(#PK) OR #etag <> :etag${options.replaceFailed ? ' OR #status = :failedStatus' : ''}`,
             ExpressionAttributeNames: names,
             ExpressionAttributeValues: values,
             ReturnValues: 'ALL_NEW',
@@ -263,6 +270,19 @@ export class DynamoIndex implements VideoIndex {
       if (!video) throw e; // the condition failed on an item that is gone: let the event be retried
       return { created: false, video };
     }
+  }
+
+  async claimEnqueue(video: Pick<VideoRecord, 'videoId' | 'etag' | 'updatedAt'>): Promise<VideoRecord | undefined> {
+    // Progress of an unfinished revision: its time and its place in the sweeper's index move (its listing place does not).
+    const p = this.progress(this.now().toISOString(), video.videoId);
+    return this.updateVideo(
+      video.videoId,
+      video.etag,
+      p.set,
+      { ...p.names, '#status': 'status', '#enqueued': 'enqueued' },
+      { ...p.values, ':seen': video.updatedAt, ':queued': 'queued', ':false': false },
+      { condition: '#updatedAt = :seen AND #status = :queued AND (attribute_not_exists(#enqueued) OR #enqueued = :false)' },
+    );
   }
 
   async markEnqueued(videoId: string, etag: string): Promise<boolean> {
@@ -317,21 +337,31 @@ export class DynamoIndex implements VideoIndex {
     return r !== undefined;
   }
 
-  async commitTimeline(videoId: string, etag: string, segments: number, made?: ModelRef, coverAt?: number): Promise<boolean> {
+  async commitTimeline(videoId: string, etag: string, segments: number, made?: ModelRef, coverAt?: number, gaps: readonly Gap[] = []): Promise<boolean> {
     const now = this.now().toISOString();
     const cover = coverAt !== undefined;
+    const withGaps = gaps.length > 0;
     const r = await this.updateVideo(
       videoId,
       etag,
-      ['#status = :indexed', '#segments = :n', '#indexedAt = :now', '#updatedAt = :now', ...(made ? ['#made = :made'] : []), ...(cover ? ['#coverAt = :cover'] : [])],
+      ['#status = :indexed', '#segments = :n', '#indexedAt = :now', '#updatedAt = :now', ...(made ? ['#made = :made'] : []), ...(cover ? ['#coverAt = :cover'] : []), ...(withGaps ? ['#gaps = :gaps'] : [])],
       {
-        '#status': 'status', '#segments': 'segments', '#indexedAt': 'indexedAt', '#updatedAt': 'updatedAt', '#reason': 'reason', '#errorCode': 'errorCode', '#coverAt': 'coverAt',
+        '#status': 'status', '#segments': 'segments', '#indexedAt': 'indexedAt', '#updatedAt': 'updatedAt', '#reason': 'reason', '#errorCode': 'errorCode', '#coverAt': 'coverAt', '#gaps': 'gaps',
         '#sweepPk': KEYS.unfinished.partitionKey, '#sweepSk': KEYS.unfinished.sortKey, ...(made ? { '#made': 'indexedWith' } : {}),
       },
-      { ':indexed': 'indexed', ':failed': 'failed', ':n': segments, ':now': now, ...(made ? { ':made': ModelRefSchema.parse(made) } : {}), ...(cover ? { ':cover': coverAt } : {}) },
-      { condition: '#status <> :failed', remove: ['#reason', '#errorCode', '#sweepPk', '#sweepSk', ...(cover ? [] : ['#coverAt'])] },
+      {
+        ':indexed': withGaps ? 'indexed_with_gaps' : 'indexed', ':failed': 'failed', ':n': segments, ':now': now,
+        ...(made ? { ':made': ModelRefSchema.parse(made) } : {}),
+        ...(cover ? { ':cover': coverAt } : {}),
+        ...(withGaps ? { ':gaps': gaps.map((g) => GapSchema.parse(g)) } : {}),
+      },
+      { condition: '#status <> :failed', remove: ['#reason', '#errorCode', '#sweepPk', '#sweepSk', ...(cover ? [] : ['#coverAt']), ...(withGaps ? [] : ['#gaps'])] },
     );
     return r !== undefined;
+  }
+
+  async setCover(videoId: string, etag: string, coverAt: number): Promise<boolean> {
+    return (await this.updateVideo(videoId, etag, ['#coverAt = :cover'], { '#coverAt': 'coverAt' }, { ':cover': coverAt })) !== undefined;
   }
 
   async markNotified(videoId: string, etag: string, eventId: string): Promise<boolean> {
@@ -462,7 +492,7 @@ export class DynamoIndex implements VideoIndex {
   }
 
   async clipsOf(videoId: string, etag: string, read: ClipRead = {}): Promise<ClipRecord[]> {
-    const attributes = ['videoId', 'etag', 'index', 'start', 'end', 'windows', 'device', 'createdAt', 'payload', ...(read.keyframes ? ['keyframes'] : [])];
+    const attributes = ['videoId', 'etag', 'index', 'start', 'end', 'windows', 'device', 'gap', 'createdAt', 'payload', ...(read.keyframes ? ['keyframes'] : [])];
     const p = projection(attributes);
     const r = await this.query({
       KeyConditionExpression: '#PK = :pk AND begins_with(#SK, :prefix)',
@@ -497,6 +527,17 @@ export class DynamoIndex implements VideoIndex {
       [KEYS.list.sortKey]: rankOf(record),
       ...record,
     };
+  }
+
+  async setThumbnailTime(videoId: string, etag: string, segment: Pick<TimelineSegment, 'start' | 'label' | 'person'>, at: number): Promise<boolean> {
+    const item = await this.updateIf({
+      Key: { PK: videoPk(videoId), SK: segmentSk(segment) },
+      UpdateExpression: 'SET #thumbAt = :at',
+      ConditionExpression: 'attribute_exists(#PK) AND #etag = :etag',
+      ExpressionAttributeNames: { '#thumbAt': 'thumbAt', '#PK': KEYS.partitionKey, '#etag': 'etag' },
+      ExpressionAttributeValues: { ':at': at, ':etag': etag },
+    });
+    return item !== undefined;
   }
 
   async writeTimeline(owner: TimelineOwner, segments: readonly TimelineSegment[]): Promise<void> {

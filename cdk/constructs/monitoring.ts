@@ -8,6 +8,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { MAX_QUEUE_RETENTION_SECONDS } from '../../core/infra-definitions.ts';
 import { acknowledge } from '../nag.ts';
 
 export const METRIC_NAMESPACE = 'vidx';
@@ -28,8 +29,12 @@ export interface MonitoredFunction {
 export interface MonitoringProps {
   readonly clipQueue: sqs.IQueue;
   readonly clipDeadLetterQueue: sqs.IQueue;
-  /** Failed asynchronous S3 -> segmenter invocations. */
+  /** Upload events the segmenter failed on too often (the intake queue's dead-letter queue). */
   readonly segmenterDeadLetterQueue: sqs.IQueue;
+  /** S3 upload events waiting for the segmenter. */
+  readonly intakeQueue: sqs.IQueue;
+  /** Percent of the queues' retention the oldest message may wait before the expiry alarm. */
+  readonly expiryAlarmPercent: number;
   readonly functions: readonly MonitoredFunction[];
   readonly workerLogGroup: logs.ILogGroup;
   readonly workerErrorThreshold: number;
@@ -78,7 +83,7 @@ export class Monitoring extends Construct {
       props.segmenterDeadLetterQueue
         .metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' })
         .createAlarm(this, 'SegmenterDeadLetterNotEmpty', {
-          alarmDescription: 'vidx: S3 upload events the segmenter could not handle after retries',
+          alarmDescription: 'vidx: S3 upload events the segmenter failed on intakeMaxReceiveCount times wait in the intake dead-letter queue (redrive them: README "Reliability")',
           threshold: 1,
           evaluationPeriods: 1,
           comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -96,6 +101,21 @@ export class Monitoring extends Construct {
           treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         }),
     );
+
+    // Against the retention: the backlog is old enough that, at this pace, jobs start to expire.
+    const expiryAge = Math.round((MAX_QUEUE_RETENTION_SECONDS * props.expiryAlarmPercent) / 100);
+    const days = (seconds: number) => (seconds / 86_400).toFixed(1);
+    for (const [name, queue, what] of [['ClipJobsNearExpiry', props.clipQueue, 'clip job'], ['UploadEventsNearExpiry', props.intakeQueue, 'upload event']] as const) {
+      add(
+        queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: 'Maximum' }).createAlarm(this, name, {
+          alarmDescription: `vidx: the oldest ${what} has waited ${days(expiryAge)} of the queue's ${days(MAX_QUEUE_RETENTION_SECONDS)} days of retention: add workers (workerMaxTasks) or they expire`,
+          threshold: expiryAge,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+      );
+    }
 
     const workerErrors = new logs.MetricFilter(this, 'WorkerErrorLines', {
       logGroup: props.workerLogGroup,

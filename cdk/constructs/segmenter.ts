@@ -1,10 +1,13 @@
 import { Annotations, type CfnResource, Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as eventSources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { INTAKE_DLQ_DEFINITION, INTAKE_QUEUE_DEFINITION } from '../../core/infra-definitions.ts';
+import { DEFAULTS } from '../../core/names.ts';
 import type { Analysis } from '../../core/detection/analyses.ts';
 import { environmentOf } from '../../core/settings/define.ts';
 import { SEGMENTER_SETTINGS } from '../../core/settings/processes.ts';
@@ -21,10 +24,14 @@ import type { VideoEvents } from './video-events.ts';
 const LAMBDA_TASK_ROOT = '/var/task';
 export const MODEL_MANIFEST_FILE = 'model-manifest.json';
 
+/** Upload events per segmenter run (each is probed in parallel; a failed one is retried alone). */
+export const INTAKE_BATCH_SIZE = 10;
+
 /**
  * The logical id the segmenter's dead-letter queue had before this construct existed (when the
  * stack created it directly): a new id would make CloudFormation replace the queue and drop the
- * failed invocations it holds.
+ * failed events it holds. It was the dead-letter queue of asynchronous invocations; it is now the
+ * intake queue's.
  */
 const FAILURES_LOGICAL_ID = 'SegmenterFailures04E9BCF3';
 
@@ -33,8 +40,15 @@ export interface SegmenterProps {
   /** FfprobeLayer of the same architecture: ffprobe at FFPROBE_LAYER_PATH. */
   readonly ffprobe: lambda.ILayerVersion;
   readonly logRetentionDays: number;
-  /** Cap on concurrent runs (undefined: none), so a bulk upload cannot starve the account. */
+  /** Reserved concurrency (undefined: none); when set it must be at least maxConcurrency. */
   readonly reservedConcurrentExecutions?: number;
+  /**
+   * Most segmenter runs the intake queue's event source mapping starts at once (2..1000): a bulk
+   * upload waits in the queue (14 days) instead of starving the account or ageing out.
+   */
+  readonly maxConcurrency: number;
+  /** Receives of an upload event before it goes to the dead-letter queue (`failures`). */
+  readonly intakeMaxReceiveCount: number;
   readonly bucket: s3.IBucket;
   /** Uploads under this prefix invoke the segmenter. */
   readonly videoPrefix: string;
@@ -49,13 +63,22 @@ export interface SegmenterProps {
   readonly manifest: SegmenterManifest;
 }
 
+/** The segmenter's run time limit; the intake queue hides a received event for 6 times it (AWS's advice for Lambda). */
+const SEGMENTER_TIMEOUT = Duration.seconds(DEFAULTS.segmenterTimeoutSeconds);
+
 /**
- * S3 upload event -> probe (ffprobe from a layer) -> clip messages. Invoked asynchronously by the
- * bucket notification; invocations that fail after the retries land in `failures`.
+ * S3 upload event -> intake queue -> probe (ffprobe from a layer) -> clip messages. The bucket
+ * notifies an SQS queue, not the function: an event waits there (14 days) however long a burst
+ * lasts, is received by an event source mapping that runs at most `maxConcurrency` segmenters,
+ * is retried alone when its record fails (ReportBatchItemFailures: the handler returns the failed
+ * message ids) and, after `intakeMaxReceiveCount` receives, waits in `failures` for a redrive
+ * (README "Reliability").
  */
 export class Segmenter extends Construct {
   readonly fn: NodeFunction;
-  /** Dead-letter queue of the asynchronous invocations (alarmed on by Monitoring). */
+  /** The upload events waiting for a segmenter (S3 sends them here). */
+  readonly intake: sqs.Queue;
+  /** Dead-letter queue of the intake queue (alarmed on by Monitoring; redriven by hand). */
   readonly failures: sqs.Queue;
 
   constructor(scope: Construct, id: string, props: SegmenterProps) {
@@ -63,12 +86,19 @@ export class Segmenter extends Construct {
     this.failures = new sqs.Queue(this, 'Failures', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+      retentionPeriod: Duration.seconds(INTAKE_DLQ_DEFINITION.retentionSeconds),
     });
     (this.failures.node.defaultChild as CfnResource).overrideLogicalId(FAILURES_LOGICAL_ID);
     acknowledge(this.failures, {
       id: 'AwsSolutions-SQS3',
-      reason: 'This queue is itself the dead-letter queue of the segmenter\'s asynchronous invocations.',
+      reason: 'This queue is itself the dead-letter queue of the intake queue (upload events the segmenter failed on maxReceiveCount times).',
+    });
+    this.intake = new sqs.Queue(this, 'Intake', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED, // S3 notifications can be sent to SSE-SQS queues
+      enforceSSL: true,
+      visibilityTimeout: Duration.seconds(INTAKE_QUEUE_DEFINITION.visibilityTimeoutSeconds),
+      retentionPeriod: Duration.seconds(INTAKE_QUEUE_DEFINITION.retentionSeconds),
+      deadLetterQueue: { queue: this.failures, maxReceiveCount: props.intakeMaxReceiveCount },
     });
 
     const manifest = props.manifest;
@@ -85,11 +115,10 @@ export class Segmenter extends Construct {
       description: 'vidx segmenter: probe an uploaded video, plan clips, enqueue them',
       architecture: props.architecture,
       memorySize: 1024, // ffprobe over a presigned URL and JSON parsing; more memory = more CPU
-      timeout: Duration.minutes(2),
+      timeout: SEGMENTER_TIMEOUT,
       logRetentionDays: props.logRetentionDays,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       layers: [props.ffprobe],
-      deadLetterQueue: this.failures,
       copyBesideBundle: { [manifest.path]: MODEL_MANIFEST_FILE },
       environment: {
         ...environmentOf(SEGMENTER_SETTINGS, {
@@ -107,8 +136,13 @@ export class Segmenter extends Construct {
         POWERTOOLS_SERVICE_NAME: 'vidx-segmenter',
       },
     });
-    // Retries cover throttling and transient faults; an event older than 6 h is not worth planning.
-    this.fn.fn.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(6) });
+    this.fn.fn.addEventSource(
+      new eventSources.SqsEventSource(this.intake, {
+        batchSize: INTAKE_BATCH_SIZE,
+        maxConcurrency: props.maxConcurrency,
+        reportBatchItemFailures: true,
+      }),
+    );
     const role = this.fn.role;
     role.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.readVideo], resources: [videosArn] }));
     role.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.enqueueClips], resources: [props.clipQueue.queueArn] }));
@@ -116,7 +150,7 @@ export class Segmenter extends Construct {
     // A replaced or failed revision's large clip payloads are removed with its clip results.
     role.addToPolicy(new iam.PolicyStatement({ actions: [...ACTIONS.removeClipPayloads], resources: [IndexTable.payloadObjects(props.bucket)] }));
     props.events.grantPublish(role);
-    props.bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.LambdaDestination(this.fn.fn), {
+    props.bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.SqsDestination(this.intake), {
       prefix: props.videoPrefix,
     });
   }

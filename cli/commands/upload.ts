@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { Gap } from '../../core/gap.ts';
 import { existsSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { DEFAULTS } from '../../core/names.ts';
@@ -68,8 +69,14 @@ function describeDelivery(d: Delivery): string {
   return d.outcome;
 }
 
+/** One line per missing range: "  missing 60.0 s to 120.0 s: <reason> [CODE]". */
+export function describeGaps(gaps: readonly Gap[]): string {
+  return gaps.map((g) => `  missing ${g.start.toFixed(1)} s to ${g.end.toFixed(1)} s: ${g.reason} [${g.errorCode}]`).join('\n');
+}
+
 function describeWait(r: WaitResult, waitedSeconds: number): string {
   if (r.status === 'indexed') return `${r.videoId}  indexed: ${r.labels}`;
+  if (r.status === 'indexed_with_gaps') return `${r.videoId}  indexed with gaps: ${r.labels}\n${describeGaps(r.gaps)}`;
   if (r.status === 'failed') return `${r.videoId}  failed: ${r.reason}`;
   const where = r.last ? `still ${describeProgress(r.last)}` : 'not recorded yet';
   return `${r.videoId}  gave up waiting after ${waitedSeconds} s: ${where}`;

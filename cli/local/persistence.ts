@@ -27,7 +27,7 @@ import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, type S3Client
 import { Upload } from '@aws-sdk/lib-storage';
 import { z } from 'zod';
 import { videoIdFor } from '../../core/records.ts';
-import { isFinal, videoEventId } from '../../core/events/video-event.ts';
+import { eventStatusOf, isFinal, videoEventId } from '../../core/events/video-event.ts';
 import { VidxError, isVidxError } from '../../core/errors.ts';
 import { reindexVideo, type ReindexOutcome } from '../../core/pipeline/reindex.ts';
 import { segmentObject, type SegmenterDeps, type SegmentOutcome } from '../../core/pipeline/segment.ts';
@@ -295,7 +295,7 @@ export async function recoverLocalWork(keeper: LocalObjectKeeper, store: VideoIn
       if (!isFinal(video.status)) {
         resumed.push(await reindexVideo(deps, video.videoId));
         o.watch?.(video.videoId);
-      } else if (video.notifiedEvent !== videoEventId(video.videoId, video.etag, video.status)) {
+      } else if (video.notifiedEvent !== videoEventId(video.videoId, video.etag, eventStatusOf(video.status)!)) {
         o.watch?.(video.videoId); // delivered in the background: a sink that hangs holds up no start
         notified++;
       }

@@ -8,7 +8,7 @@ import { CreateBucketCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { CreateTableCommand, DescribeTableCommand, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import type { AwsClients } from '../../adapters/clients.ts';
-import { CLIP_DLQ_DEFINITION, CLIP_QUEUE_DEFINITION, type QueueDefinition } from '../../core/infra-definitions.ts';
+import { CLIP_DLQ_DEFINITION, CLIP_QUEUE_DEFINITION, THUMBNAIL_DLQ_DEFINITION, THUMBNAIL_QUEUE_DEFINITION, type QueueDefinition } from '../../core/infra-definitions.ts';
 import { TABLE_DEFINITION, createTableInput, type TableDefinition } from '../../adapters/dynamo-index/layout.ts';
 import { migrateLocalTable, type MigrationReport } from '../../adapters/dynamo-index/migrate.ts';
 
@@ -17,6 +17,8 @@ export interface LocalResources {
   tableName: string;
   queueUrl: string;
   dlqUrl: string;
+  /** Thumbnail jobs (core/pipeline/thumbnail-job.ts), consumed in the stack's process. */
+  thumbnailQueueUrl: string;
   /** Set when the table was of an older layout and was migrated on this start. */
   migrated?: MigrationReport | undefined;
 }
@@ -29,7 +31,9 @@ export async function ensureResources(clients: AwsClients, names: { bucket: stri
   const tableName = names.tableName ?? TABLE_DEFINITION.name;
   const migrated = await migrateLocalTable(clients, { ...TABLE_DEFINITION, name: tableName }, (def) => ensureTable(clients, def));
   await ensureTable(clients, { ...TABLE_DEFINITION, name: tableName });
-  return { bucket: names.bucket, tableName, queueUrl, dlqUrl, ...(migrated ? { migrated } : {}) };
+  const thumbnailDlqUrl = await ensureQueue(clients, THUMBNAIL_DLQ_DEFINITION);
+  const thumbnailQueueUrl = await ensureQueue(clients, THUMBNAIL_QUEUE_DEFINITION, await queueArn(clients, thumbnailDlqUrl));
+  return { bucket: names.bucket, tableName, queueUrl, dlqUrl, thumbnailQueueUrl, ...(migrated ? { migrated } : {}) };
 }
 
 async function ensureBucket(clients: AwsClients, bucket: string): Promise<void> {

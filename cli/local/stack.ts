@@ -14,7 +14,9 @@ import { BUCKET, DEFAULTS, ENV, VIDEO_PREFIX } from '../../core/names.ts';
 import { createIndex } from '../../adapters/dynamo-index/create.ts';
 import type { DynamoIndex } from '../../adapters/dynamo-index/index.ts';
 import { loadModelRef } from '../../core/pipeline/model-ref.ts';
-import { reindexVideo, type ReindexOutcome } from '../../core/pipeline/reindex.ts';
+import { failedTransiently, type ReindexOutcome } from '../../core/pipeline/reindex.ts';
+import { startThumbnailConsumer } from './thumbnail-consumer.ts';
+import { DEFAULT_REINDEX_PACE, reindexPaced, type ReindexPace } from '../../core/pipeline/reindex-pace.ts';
 import { webhookSink } from '../../core/events/webhook.ts';
 import type { DeliveryOptions } from '../../core/events/deliver.ts';
 import { z } from 'zod';
@@ -94,7 +96,8 @@ export interface LocalStack {
   /** The webhook's signing secret (when a webhook is on). */
   webhookSecret: string | undefined;
   /** Re-index videos with the stack's model (re-enqueue unfinished ones). */
-  reindex(videoIds: readonly string[] | 'all'): Promise<ReindexOutcome[]>;
+  /** 'failed': every video that failed for a transient reason. */
+  reindex(videoIds: readonly string[] | 'all' | 'failed', options?: LocalReindexOptions): Promise<ReindexOutcome[]>;
   /** One sweeper round now (it also runs on its interval); `vidx local` runs one at start. */
   sweep(overrides?: Partial<SweepOptions>): Promise<SweepReport>;
   stop(): Promise<void>;
@@ -123,7 +126,7 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
     Object.assign(process.env, environmentOf(QUERY_SETTINGS, { ...aws, tableName: resources.tableName, bucket: resources.bucket, vectorsDir, cursorSecret: settings.cursorSecret ?? localSecret(dataDir) }));
     // Presigned media URLs are signed with a secret of this run; the S3 proxy verifies them with it.
     process.env[ENV.localSigningSecret] ??= randomBytes(32).toString('hex');
-    const childWorker: WorkerSettingsInput = { ...aws, tableName: resources.tableName, queueUrl: resources.queueUrl, model: resolve(o.manifestPath), bucket: resources.bucket, vectorsDir };
+    const childWorker: WorkerSettingsInput = { ...aws, tableName: resources.tableName, queueUrl: resources.queueUrl, model: resolve(o.manifestPath), bucket: resources.bucket, vectorsDir, thumbnailQueueUrl: resources.thumbnailQueueUrl };
     const logLevel = o.logLevel ?? 'INFO';
     const { manifest, ref } = loadModelRef(o.manifestPath);
     const store = createIndex(clients, resources.tableName, { payloadBucket: resources.bucket });
@@ -166,17 +169,22 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
     };
     const retention = { keepFailedHours: o.keepFailedHours };
     const recovery = await recoverLocalWork(keeper, store, segmenterDeps, { ...retention, watch: (id) => outbox.watch(id) });
-    const reindex = async (ids: readonly string[] | 'all'): Promise<ReindexOutcome[]> => {
-      const list = ids === 'all' ? (await store.allVideos()).map((v) => v.videoId) : ids;
-      const out: ReindexOutcome[] = [];
-      for (const id of list) {
-        out.push(await reindexVideo(segmenterDeps, id));
-        outbox.watch(id);
-      }
-      return out;
+    const reindex = async (ids: readonly string[] | 'all' | 'failed', options: LocalReindexOptions = {}): Promise<ReindexOutcome[]> => {
+      const all = ids === 'all' || ids === 'failed' ? await store.allVideos() : undefined;
+      const list = ids === 'failed' ? all!.filter(failedTransiently).map((v) => v.videoId) : all ? all.map((v) => v.videoId) : (ids as readonly string[]);
+      // A whole archive goes at the documented pace; a list of ids at once.
+      const pace = all ? { ...DEFAULT_REINDEX_PACE, ...options.pace } : { clipsPerSecond: Number.POSITIVE_INFINITY, maxWaiting: Number.POSITIVE_INFINITY };
+      return reindexPaced(segmenterDeps, list, pace, { retryFailed: options.retryFailed === true || ids === 'failed' }, (id) => outbox.watch(id));
     };
     // Short polls locally: Ctrl-C waits for the poll in progress, so keep it brief.
     const waitTimeSeconds = o.worker?.waitTimeSeconds ?? 5;
+    // The worker sends thumbnail jobs; this process cuts the frames (the CPU consumer, locally).
+    const thumbnailConsumer = startThumbnailConsumer(clients, {
+      queueUrl: resources.thumbnailQueueUrl,
+      tableName: resources.tableName,
+      waitTimeSeconds,
+      log: new Logger({ serviceName: 'vidx-thumbnails', logLevel }),
+    });
     const worker: LocalWorker = o.scorer
       ? await inProcessWorker(clients, resources, o.scorer, manifest, {
           log: new Logger({ serviceName: 'vidx-worker', logLevel }),
@@ -219,7 +227,7 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
       async (req, body) => {
         if (req.method !== 'POST' || req.url !== '/_local/reindex') return undefined;
         const r = ReindexRequestSchema.safeParse(safeJson(body));
-        if (!r.success) return { status: 400, body: { status: 400, code: 'BAD_REQUEST', message: 'send {"videoIds": [...]} or {"all": true}, optionally with "manifestSha256"' } };
+        if (!r.success) return { status: 400, body: { status: 400, code: 'BAD_REQUEST', message: 'send {"videoIds": [...]} or {"all": true}, optionally with "manifestSha256", "retryFailed", "clipsPerSecond", "maxWaiting"; or {"retryFailed": true} alone' } };
         if (r.data.manifestSha256 !== undefined && r.data.manifestSha256 !== ref.manifestSha256) {
           return {
             status: 409,
@@ -227,7 +235,9 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
           };
         }
         try {
-          return { status: 200, body: { results: await reindex(r.data.all ? 'all' : (r.data.videoIds ?? [])) } };
+          const which = r.data.all ? 'all' : r.data.videoIds ?? 'failed';
+          const pace = { ...(r.data.clipsPerSecond ? { clipsPerSecond: r.data.clipsPerSecond } : {}), ...(r.data.maxWaiting ? { maxWaiting: r.data.maxWaiting } : {}) };
+          return { status: 200, body: { results: await reindex(which, { retryFailed: r.data.retryFailed === true, pace }) } };
         } catch (e) {
           if (!isVidxError(e)) throw e;
           const status = httpStatusOf(e.code) === 500 ? 502 : httpStatusOf(e.code);
@@ -275,6 +285,7 @@ export async function startLocalStack(o: LocalStackOptions): Promise<LocalStack>
           await http.close();
           await outbox.stop();
           await worker.stop();
+          await thumbnailConsumer.stop();
           clients.destroy();
           await emulators.stop();
         })();
@@ -294,7 +305,7 @@ async function inProcessWorker(
   manifest: Parameters<typeof startWorkerService>[3],
   extra: Partial<WorkerOptions>,
 ): Promise<LocalWorker> {
-  const service = await startWorkerService(clients, { queueUrl: resources.queueUrl, tableName: resources.tableName, healthPort: undefined, bucket: resources.bucket }, scorer, manifest, extra);
+  const service = await startWorkerService(clients, { queueUrl: resources.queueUrl, thumbnailQueueUrl: resources.thumbnailQueueUrl, tableName: resources.tableName, healthPort: undefined, bucket: resources.bucket }, scorer, manifest, extra);
   return { status: async () => service.worker.status(), stop: () => service.stop() };
 }
 
@@ -327,11 +338,20 @@ function workerProcessEnv(o: LocalStackOptions, base: WorkerSettingsInput, logLe
   };
 }
 
+/** What `POST /_local/reindex` takes: ids or all, or (retryFailed alone) every transiently failed video. */
 const ReindexRequestSchema = z.strictObject({
   videoIds: z.array(z.string().regex(/^[0-9a-f]{20}$/)).max(10_000).optional(),
   all: z.literal(true).optional(),
   manifestSha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
-}).refine((b) => (b.all === true) !== (b.videoIds !== undefined));
+  retryFailed: z.boolean().optional(),
+  clipsPerSecond: z.number().positive().max(10_000).optional(),
+  maxWaiting: z.number().int().positive().max(1_000_000).optional(),
+}).refine((b) => !(b.all === true && b.videoIds !== undefined) && (b.all === true || b.videoIds !== undefined || b.retryFailed === true));
+
+export interface LocalReindexOptions {
+  retryFailed?: boolean;
+  pace?: Partial<Pick<ReindexPace, 'clipsPerSecond' | 'maxWaiting'>>;
+}
 
 function safeJson(body: Buffer): unknown {
   try {

@@ -3,6 +3,7 @@
  * by POST /_local/s3-event, since the emulator sends none) or a deployed stack (its bucket and
  * table from the CloudFormation outputs; S3 itself notifies the segmenter).
  */
+import type { Gap } from '../../core/gap.ts';
 import { S3Client } from '@aws-sdk/client-s3';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { VidxError } from '../../core/errors.ts';
@@ -27,6 +28,8 @@ export interface Delivery {
 export interface VideoProgress {
   status: string;
   reason?: string | undefined;
+  /** indexed_with_gaps: the ranges missing from the timeline. */
+  gaps?: readonly Gap[] | undefined;
   clipsDone?: number | undefined;
   clipsTotal?: number | undefined;
   segments?: number | undefined;
@@ -127,7 +130,7 @@ export async function deployedTarget(stackName: string, region: string | undefin
     notify: async (uploaded) => uploaded.map(() => ({ outcome: 'uploaded (S3 notifies the segmenter)' })),
     async progress(videoId) {
       const v = await store.getVideo(videoId, { consistent: false });
-      return v && { status: v.status, reason: v.reason, clipsDone: v.doneClips.length, clipsTotal: v.clipsTotal, segments: v.segments, progress: windowProgress(v, Date.now()) };
+      return v && { status: v.status, reason: v.reason, gaps: v.gaps, clipsDone: v.doneClips.length, clipsTotal: v.clipsTotal, segments: v.segments, progress: windowProgress(v, Date.now()) };
     },
     async timeline(videoId) {
       const [v, segments] = await Promise.all([store.getVideo(videoId, { consistent: false }), store.timelineOf(videoId)]);

@@ -1,8 +1,10 @@
-/** `vidx upload --wait`: poll each video until it is indexed or failed, or the timeout passes. */
+/** `vidx upload --wait`: poll each video until it is indexed (with or without gaps) or failed, or the timeout passes. */
+import type { Gap } from '../../core/gap.ts';
 import type { UploadTarget, VideoProgress } from './targets.ts';
 
 export type WaitResult =
   | { videoId: string; status: 'indexed'; labels: string }
+  | { videoId: string; status: 'indexed_with_gaps'; labels: string; gaps: readonly Gap[] }
   | { videoId: string; status: 'failed'; reason: string }
   | { videoId: string; status: 'timed-out'; last: VideoProgress | undefined };
 
@@ -32,6 +34,7 @@ export async function waitForVideos(target: Pick<UploadTarget, 'progress' | 'tim
       last.set(id, v);
       if (v?.status === 'failed') settle({ videoId: id, status: 'failed', reason: v.reason ?? 'no reason recorded' });
       else if (v?.status === 'indexed') settle({ videoId: id, status: 'indexed', labels: o.describe(await target.timeline(id)) });
+      else if (v?.status === 'indexed_with_gaps') settle({ videoId: id, status: 'indexed_with_gaps', labels: o.describe(await target.timeline(id)), gaps: v.gaps ?? [] });
       else o.onProgress?.(id, v);
     }
     if (results.size === videoIds.length || Date.now() >= deadline) break;

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { summarize } from '../timeline/summary.ts';
 import type { Segment } from '../result.ts';
-import { objectEtagOf, type VideoRecord } from '../records.ts';
+import { GapSchema, isIndexed, objectEtagOf, type VideoRecord } from '../records.ts';
 
 export const VIDEO_EVENT_SCHEMA = 'vidx.video-event/v1' as const;
 export const VIDEO_EVENT_TYPES = { indexed: 'vidx.video.indexed', failed: 'vidx.video.failed' } as const;
@@ -47,6 +47,8 @@ export const VideoEventSchema = z.object({
   /** For a person: why the video failed. */
   reason: z.string().optional(),
   errorCode: z.string().optional(),
+  /** Indexed with gaps: the time ranges whose clips failed for good (the rest is indexed). */
+  gaps: z.array(GapSchema).optional(),
 });
 export type VideoEvent = z.infer<typeof VideoEventSchema>;
 export type FinalStatus = VideoEvent['status'];
@@ -55,14 +57,20 @@ export function videoEventId(videoId: string, revision: string, status: FinalSta
   return createHash('sha256').update(`vidx.video-event\n${videoId}\n${revision}\n${status}`).digest('hex').slice(0, 32);
 }
 
-export function isFinal(status: string): status is FinalStatus {
-  return status === 'indexed' || status === 'failed';
+/** The event status of a record status: indexed (with or without gaps) or failed; undefined while unfinished. */
+export function eventStatusOf(status: string): FinalStatus | undefined {
+  if (isIndexed(status)) return 'indexed';
+  return status === 'failed' ? 'failed' : undefined;
+}
+
+export function isFinal(status: string): boolean {
+  return eventStatusOf(status) !== undefined;
 }
 
 /** The event of a finished revision. `segments` = its timeline (ignored for a failure). */
 export function buildVideoEvent(video: VideoRecord, segments: readonly Segment[]): VideoEvent {
-  if (!isFinal(video.status)) throw new Error(`video ${video.videoId} is ${video.status}, not finished: no event`);
-  const status = video.status;
+  const status = eventStatusOf(video.status);
+  if (!status) throw new Error(`video ${video.videoId} is ${video.status}, not finished: no event`);
   const summary = status === 'indexed' ? summarize(segments, video.duration ?? Number.POSITIVE_INFINITY) : [];
   const event: VideoEvent = {
     schema: VIDEO_EVENT_SCHEMA,
@@ -86,6 +94,7 @@ export function buildVideoEvent(video: VideoRecord, segments: readonly Segment[]
     topLabels: summary.slice(0, TOP_LABELS).map((s) => ({ label: s.label, seconds: round(s.seconds, 3), score: round(s.score, 6) })),
     ...(status === 'failed' && video.reason !== undefined ? { reason: video.reason } : {}),
     ...(status === 'failed' && video.errorCode !== undefined ? { errorCode: video.errorCode } : {}),
+    ...(status === 'indexed' && video.gaps?.length ? { gaps: video.gaps } : {}),
   };
   return VideoEventSchema.parse(event);
 }

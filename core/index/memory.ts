@@ -4,7 +4,7 @@
  * order, a listing place), checked for shape like the adapter checks its own.
  */
 import { VidxError } from '../errors.ts';
-import { ClipRecordSchema, ModelRefSchema, SegmentRecordSchema, VideoRecordSchema, type ClipRecord, type ClipResult, type ModelRef, type SegmentRecord, type VideoRecord, type VideoSummary, VideoSummarySchema } from '../records.ts';
+import { ClipRecordSchema, GapSchema, ModelRefSchema, SegmentRecordSchema, VideoRecordSchema, type ClipRecord, type ClipResult, type Gap, type ModelRef, type SegmentRecord, type VideoRecord, type VideoSummary, VideoSummarySchema } from '../records.ts';
 import { RANK_PATTERN, compareTimeline, timelineOrderOf } from './order.ts';
 import type { BeginResult, ClipRead, LabelHits, LabelSearch, Page, RevisionFacts, TimelineOwner, TimelineSegment, VideoIndex } from './port.ts';
 import { hitOf } from './hits.ts';
@@ -45,9 +45,9 @@ export class InMemoryIndex implements VideoIndex {
     return v && this.copy(v);
   }
 
-  async beginRevision(f: RevisionFacts): Promise<BeginResult> {
+  async beginRevision(f: RevisionFacts, options: { replaceFailed?: boolean } = {}): Promise<BeginResult> {
     const existing = this.videos.get(f.videoId);
-    if (existing && existing.etag === f.etag) return { created: false, video: this.copy(existing) };
+    if (existing && existing.etag === f.etag && !(options.replaceFailed && existing.status === 'failed')) return { created: false, video: this.copy(existing) };
     const now = this.now().toISOString();
     const defined = Object.fromEntries(Object.entries(f).filter(([, v]) => v !== undefined));
     // What a new revision keeps of the old one: when the video was first seen and what made the timeline still stored.
@@ -55,6 +55,11 @@ export class InMemoryIndex implements VideoIndex {
     const record = VideoRecordSchema.parse({ ...kept, ...defined, enqueued: false, doneClips: [], clipWindows: {}, updatedAt: now });
     this.videos.set(f.videoId, { ...record, listedAt: now });
     return { created: true, video: this.copy(record) };
+  }
+
+  async claimEnqueue(seen: Pick<VideoRecord, 'videoId' | 'etag' | 'updatedAt'>): Promise<VideoRecord | undefined> {
+    const now = this.now().toISOString();
+    return this.update(seen.videoId, seen.etag, (v) => v.updatedAt === seen.updatedAt && v.status === 'queued' && !v.enqueued, (v) => void (v.updatedAt = now));
   }
 
   async markEnqueued(videoId: string, etag: string): Promise<boolean> {
@@ -176,17 +181,30 @@ export class InMemoryIndex implements VideoIndex {
     return removed;
   }
 
-  async commitTimeline(videoId: string, etag: string, segments: number, made?: ModelRef, coverAt?: number): Promise<boolean> {
+  async commitTimeline(videoId: string, etag: string, segments: number, made?: ModelRef, coverAt?: number, gaps: readonly Gap[] = []): Promise<boolean> {
     const now = this.now().toISOString();
     return (
       this.update(videoId, etag, (v) => v.status !== 'failed', (v) => {
-        Object.assign(v, { status: 'indexed', segments, indexedAt: now, updatedAt: now }, made ? { indexedWith: ModelRefSchema.parse(made) } : {});
+        Object.assign(v, { status: gaps.length > 0 ? 'indexed_with_gaps' : 'indexed', segments, indexedAt: now, updatedAt: now }, made ? { indexedWith: ModelRefSchema.parse(made) } : {});
         delete v.reason;
         delete v.errorCode;
         if (coverAt !== undefined) v.coverAt = coverAt;
         else delete v.coverAt;
+        if (gaps.length > 0) v.gaps = gaps.map((g) => GapSchema.parse(g));
+        else delete v.gaps;
       }) !== undefined
     );
+  }
+
+  async setThumbnailTime(videoId: string, etag: string, segment: Pick<TimelineSegment, 'start' | 'label' | 'person'>, at: number): Promise<boolean> {
+    const s = this.segments.get(videoId)?.get(timelineOrderOf(segment));
+    if (!s || s.etag !== etag) return false;
+    s.thumbAt = at;
+    return true;
+  }
+
+  async setCover(videoId: string, etag: string, coverAt: number): Promise<boolean> {
+    return this.update(videoId, etag, () => true, (v) => void (v.coverAt = coverAt)) !== undefined;
   }
 
   async forgetDerived(videoId: string): Promise<number> {

@@ -8,7 +8,7 @@
  * Every write is idempotent or guarded by "this etag is the video's current revision", because
  * every arrow upstream is at-least-once.
  */
-import type { ClipRecord, ClipResult, ModelRef, SegmentRecord, VideoRecord, VideoStatus, VideoSummary } from '../records.ts';
+import type { ClipRecord, ClipResult, Gap, ModelRef, SegmentRecord, VideoRecord, VideoStatus, VideoSummary } from '../records.ts';
 import type { Segment } from '../result.ts';
 import type { SegmentKind, TimedBox } from '../detection/schema.ts';
 
@@ -122,9 +122,16 @@ export interface VideoIndex extends LabelSearcher {
   /**
    * Records a revision (one etag of the object) unless that etag is already recorded: a second
    * call for the same etag changes nothing and returns the existing record (`created: false`).
-   * A new etag resets the done set; `enqueued` stays false until markEnqueued.
+   * A new etag resets the done set and the gaps; `enqueued` stays false until markEnqueued.
+   * `replaceFailed`: a failed record of the same etag is begun again too (a retry of that revision).
    */
-  beginRevision(f: RevisionFacts): Promise<BeginResult>;
+  beginRevision(f: RevisionFacts, options?: { replaceFailed?: boolean }): Promise<BeginResult>;
+  /**
+   * Takes over sending a recorded but not enqueued revision: succeeds (the record after it,
+   * updatedAt now) only while it is still as seen (same etag and updatedAt, queued, not enqueued),
+   * so of several concurrent takers exactly one sends.
+   */
+  claimEnqueue(video: Pick<VideoRecord, 'videoId' | 'etag' | 'updatedAt'>): Promise<VideoRecord | undefined>;
   /** Every clip job of the revision was sent (a retried event then sends nothing). */
   markEnqueued(videoId: string, etag: string): Promise<boolean>;
   /** queued -> processing, once, for the current revision. */
@@ -177,9 +184,17 @@ export interface VideoIndex extends LabelSearcher {
   pruneTimeline(owner: TimelineOwner, segments: readonly TimelineSegment[]): Promise<number>;
   /**
    * Marks the revision indexed with its segment count and the model that made it (current and not
-   * failed only); `coverAt` = the time of the thumbnail that stands for the video in lists (absent = none).
+   * failed only); `coverAt` = the time of the thumbnail that stands for the video in lists (absent =
+   * none); `gaps` = the ranges of clips that failed for good (status indexed_with_gaps when there are any).
    */
-  commitTimeline(videoId: string, etag: string, segments: number, made?: ModelRef, coverAt?: number): Promise<boolean>;
+  commitTimeline(videoId: string, etag: string, segments: number, made?: ModelRef, coverAt?: number, gaps?: readonly Gap[]): Promise<boolean>;
+  /**
+   * Sets the time of a stored segment's thumbnail, only while that segment exists and belongs to
+   * revision `etag`; false when it does not (gone, or another revision's).
+   */
+  setThumbnailTime(videoId: string, etag: string, segment: Pick<TimelineSegment, 'start' | 'label' | 'person'>, at: number): Promise<boolean>;
+  /** Sets the video's cover time (its picture in lists), only while `etag` is its current revision. */
+  setCover(videoId: string, etag: string, coverAt: number): Promise<boolean>;
   /** Removes every segment and clip result of the video, all revisions (its object changed or failed). */
   forgetDerived(videoId: string): Promise<number>;
   /** The video's whole stored timeline, in timeline order (events, tools; the API pages instead). */

@@ -7,7 +7,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { VideoRecord, SegmentRecord } from '../records.ts';
 import { deliverEvent, type DeliveryOptions, type EventSink } from '../events/deliver.ts';
-import { buildVideoEvent, isFinal, videoEventId, type VideoEvent } from '../events/video-event.ts';
+import { buildVideoEvent, eventStatusOf, videoEventId, type VideoEvent } from '../events/video-event.ts';
 
 export interface NotifyDeps {
   store: {
@@ -21,10 +21,11 @@ export interface NotifyDeps {
 
 /** Sends the revision's event unless it is not final, has no sink, or was sent already. */
 export async function notifyIfFinal(deps: NotifyDeps, video: VideoRecord): Promise<VideoEvent | undefined> {
-  if (deps.sinks.length === 0 || !isFinal(video.status)) return undefined;
-  const id = videoEventId(video.videoId, video.etag, video.status);
+  const status = eventStatusOf(video.status);
+  if (deps.sinks.length === 0 || !status) return undefined;
+  const id = videoEventId(video.videoId, video.etag, status);
   if (video.notifiedEvent === id) return undefined;
-  const segments = video.status === 'indexed' ? (await deps.store.timelineOf(video.videoId)).filter((s) => s.etag === video.etag) : [];
+  const segments = status === 'indexed' ? (await deps.store.timelineOf(video.videoId)).filter((s) => s.etag === video.etag) : [];
   const event = buildVideoEvent(video, segments);
   await deliverEvent(deps.sinks, event, deps.delivery);
   await deps.store.markNotified(video.videoId, video.etag, id);

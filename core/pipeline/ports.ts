@@ -4,7 +4,7 @@
  * AWS SDK (S3, SQS, DynamoDB); tests and `vidx local` use the same adapters against emulators. The
  * index's port is core/index/port.ts.
  */
-import type { ClipJob } from '../messages.ts';
+import type { ClipJob, ThumbnailJob } from '../messages.ts';
 
 /** The object named by an event or a job is gone (deleted after upload). */
 
@@ -47,6 +47,11 @@ export interface PipelineLog {
   info(message: string, ...extra: Record<string, unknown>[]): void;
   warn(message: string, ...extra: Record<string, unknown>[]): void;
   error(message: string, ...extra: Record<string, unknown>[]): void;
+}
+
+/** Where thumbnail jobs go (adapters/queue.ts sqsThumbnailJobs): one per indexed revision. */
+export interface ThumbnailJobs {
+  send(job: ThumbnailJob): Promise<void>;
 }
 
 /** Writes a segment's thumbnail: the frame at `at` seconds of the readable video, under `key`. */

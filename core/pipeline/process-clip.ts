@@ -2,28 +2,35 @@
  * One clip job, idempotently: score the clip (unless its result is already stored), store the
  * result, add the clip to the revision's done set, and, when the set is complete, assemble the
  * video's timeline. Every step can crash and be redelivered; see docs/decisions.md (pipeline).
+ *
+ * Failures are sorted by core/failure-class.ts. A transient one (a reset read, a timeout, a
+ * signal, out of memory, throttling) is retried with backoff (the message goes back to the queue)
+ * and never fails the video nor deletes a result. A permanent one (the file itself) makes the clip
+ * a gap: stored with its error and no windows, so the rest of the video is still indexed, as
+ * `indexed_with_gaps` listing the missing ranges; only a video whose every clip is a gap fails.
  */
 import { isVidxError, type ErrorCode } from '../errors.ts';
+import { classifyFailure } from '../failure-class.ts';
 import type { ClipJob } from '../messages.ts';
-import { ClipKeyframesSchema, ClipWindowsSchema, thumbnailKey, thumbnailPrefix, thumbnailRevisionPrefix, type VideoRecord } from '../records.ts';
+import { ClipKeyframesSchema, ClipWindowsSchema, isIndexed, thumbnailKey, thumbnailPrefix, thumbnailRevisionPrefix, type ClipRecord, type Gap, type VideoRecord } from '../records.ts';
 import type { TimelineSegment } from '../index/port.ts';
 import type { TimelineOptions, WindowScore } from '../result.ts';
-import { MAX_THUMBNAILS, thumbnailTimes } from './thumbnails.ts';
+import { MAX_THUMBNAILS, coverOf, thumbnailTimes } from './thumbnails.ts';
 import { ownedBy } from './plan.ts';
 import { buildTimeline } from './assemble.ts';
 import { keyframesInClip } from '../detection/keyframes.ts';
 import type { PersonTimelineOptions } from '../detection/defaults.ts';
 import { isComplete, PROGRESS_REPORT_SECONDS, throttledReporter } from './progress.ts';
-import type { VideoIndex, PipelineLog, ThumbnailWriter, VideoObjects } from './ports.ts';
+import type { VideoIndex, PipelineLog, ThumbnailJobs, ThumbnailWriter, VideoObjects } from './ports.ts';
 import type { ClipScorer } from './clip-scorer.ts';
 import type { DeliveryOptions, EventSink } from '../events/deliver.ts';
 import { notifyIfFinal } from './notify.ts';
 import type { VectorIndex } from '../vectors/port.ts';
 import type { WindowFeatures } from './clip-scorer.ts';
 
-/** What became of a job. `retry` = transient: the message goes back to the queue. */
+/** What became of a job. `retry` = transient: the message goes back to the queue. `gap`: done, without windows. */
 export type ClipOutcome =
-  | { kind: 'done'; assembled: boolean; skippedInference: boolean }
+  | { kind: 'done'; assembled: boolean; skippedInference: boolean; gap?: { code: string; reason: string } }
   | { kind: 'stale'; why: string }
   | { kind: 'failed'; code: ErrorCode; reason: string }
   | { kind: 'retry'; error: unknown };
@@ -40,16 +47,18 @@ export interface ClipDeps {
   events?: { sinks: readonly EventSink[]; delivery?: DeliveryOptions } | undefined;
   /** Where moment vectors are kept (window features per clip); absent = none kept. */
   vectors?: VectorIndex | undefined;
-  /** Writes one JPEG per segment at assembly; absent = no thumbnails. */
+  /**
+   * Thumbnails: with `thumbnailJobs`, assembly sends one thumbnail job per revision to a CPU
+   * consumer (core/pipeline/thumbnail-job.ts) and `thumbnails` only prunes older revisions'; without
+   * it, `thumbnails` writes one JPEG per segment at assembly. Neither = no thumbnails.
+   */
   thumbnails?: ThumbnailWriter | undefined;
+  thumbnailJobs?: ThumbnailJobs | undefined;
   /** How often a clip's scored units are written (default PROGRESS_REPORT_SECONDS; tests: 0). */
   progressEverySeconds?: number;
   /** Test hooks for crash simulation (never set in production). */
   hooks?: { afterClipWrite?(job: ClipJob): Promise<void> | void; beforeAssemblyCommit?(job: ClipJob): Promise<void> | void };
 }
-
-/** VidxError codes that are worth retrying (the rest mean the clip can never be decoded). */
-const TRANSIENT_CODES: ReadonlySet<ErrorCode> = new Set(['FFMPEG_TIMEOUT']);
 
 export async function processClip(deps: ClipDeps, job: ClipJob, signal: AbortSignal): Promise<ClipOutcome> {
   const ctx = { videoId: job.videoId, key: job.key, etag: job.etag, clip: job.clip.index, clips: job.clip.count };
@@ -70,6 +79,7 @@ export async function processClip(deps: ClipDeps, job: ClipJob, signal: AbortSig
     }
 
     let skippedInference = true;
+    let gap: { code: string; reason: string } | undefined;
     const stored = await deps.store.hasClip(job.videoId, job.etag, job.clip.index);
     if (!stored) {
       skippedInference = false;
@@ -84,7 +94,7 @@ export async function processClip(deps: ClipDeps, job: ClipJob, signal: AbortSig
         (deps.progressEverySeconds ?? PROGRESS_REPORT_SECONDS) * 1000,
         (e) => deps.log.warn('clip progress not recorded', { ...ctx, error: e instanceof Error ? e.message : String(e) }),
       );
-      let out;
+      let out: Awaited<ReturnType<ClipScorer['score']>>;
       try {
         if (windows.length === 0 && keyframes.length === 0) out = { windows: [], decodeMs: 0, inferenceMs: 0 };
         else {
@@ -94,18 +104,16 @@ export async function processClip(deps: ClipDeps, job: ClipJob, signal: AbortSig
         }
       } catch (e) {
         await progress.settle();
-        if (isVidxError(e) && !TRANSIENT_CODES.has(e.code) && !signal.aborted) {
-          const what = source.redact(e.message);
-          const reason = `clip ${job.clip.index + 1} of ${job.clip.count} (${job.clip.start}s to ${job.clip.end}s) could not be decoded: ${what}`;
-          if (await deps.store.markFailed(job.videoId, job.etag, e.code, reason)) {
-            await deps.store.forgetDerived(job.videoId);
-            await deps.vectors?.removeVideo(job.videoId);
-            await notifyCurrent(deps, job.videoId);
-          }
-          deps.log.warn('clip failed for good', { ...ctx, errorCode: e.code, reason });
-          return { kind: 'failed', code: e.code, reason };
+        const failure = classifyFailure(e);
+        if (failure.class === 'transient' || signal.aborted || !isVidxError(e)) {
+          deps.log.warn('clip failed transiently: retried', { ...ctx, why: failure.why, error: source.redact(e instanceof Error ? e.message : String(e)) });
+          throw e;
         }
-        throw e;
+        // The file itself: this clip becomes a gap; the other clips still make the timeline.
+        const reason = `clip ${job.clip.index + 1} of ${job.clip.count} (${job.clip.start}s to ${job.clip.end}s) could not be decoded: ${source.redact(e.message)}`;
+        gap = { code: e.code, reason };
+        deps.log.warn('clip failed for good: a gap in the timeline', { ...ctx, errorCode: e.code, reason });
+        out = { windows: [], decodeMs: 0, inferenceMs: 0 };
       }
       // The vectors before the clip result: a stored clip implies its vectors, so a redelivery that
       // skips inference has nothing left to write. Rewriting a part replaces it (idempotent).
@@ -121,6 +129,7 @@ export async function processClip(deps: ClipDeps, job: ClipJob, signal: AbortSig
           windows: JSON.stringify(out.windows),
           ...(out.keyframes ? { keyframes: JSON.stringify(out.keyframes) } : {}),
           device: deps.scorer.device,
+          ...(gap ? { gap: { errorCode: gap.code, reason: gap.reason } } : {}),
         });
       } catch (e) {
         // A result the index can never store would fail the same way on every delivery: fail the video now.
@@ -150,13 +159,13 @@ export async function processClip(deps: ClipDeps, job: ClipJob, signal: AbortSig
     let assembled = false;
     // Whoever sees the set complete while the video is not indexed assembles (again): the
     // completing worker normally, any redelivered one if that worker crashed mid-assembly.
-    if (isComplete(after) && after.status !== 'indexed') {
+    if (isComplete(after) && !isIndexed(after.status)) {
       assembled = await assemble(deps, after, job);
     }
     // The indexed event, once per revision: sent by the assembler, or by whoever finds the revision
     // indexed but its event undelivered (a crash, a sink down: this message is then retried).
     if (isComplete(after)) await notifyCurrent(deps, job.videoId, job.etag);
-    return { kind: 'done', assembled, skippedInference };
+    return { kind: 'done', assembled, skippedInference, ...(gap ? { gap } : {}) };
   } catch (e) {
     return { kind: 'retry', error: e };
   }
@@ -167,9 +176,22 @@ export async function processClip(deps: ClipDeps, job: ClipJob, signal: AbortSig
  * removes segments and clip results that are not part of it, then marks the video indexed. Re-running it
  * converges to the same items. If the revision changed meanwhile, the current one is repaired.
  */
-export async function assemble(deps: Pick<ClipDeps, 'store' | 'timeline' | 'people' | 'log' | 'hooks' | 'scorer'> & Partial<Pick<ClipDeps, 'thumbnails' | 'objects' | 'vectors'>>, video: VideoRecord, job?: ClipJob): Promise<boolean> {
+export async function assemble(deps: Pick<ClipDeps, 'store' | 'timeline' | 'people' | 'log' | 'hooks' | 'scorer'> & Partial<Pick<ClipDeps, 'thumbnails' | 'thumbnailJobs' | 'objects' | 'vectors'>>, video: VideoRecord, job?: ClipJob): Promise<boolean> {
   const t0 = performance.now();
   const clips = await deps.store.clipsOf(video.videoId, video.etag, { keyframes: true });
+  const gaps = gapsOf(clips);
+  if (clips.length > 0 && gaps.length === video.clipsTotal) {
+    // Every clip failed for good: nothing of the video can be indexed.
+    const first = gaps[0]!;
+    const reason = video.clipsTotal === 1 ? first.reason : `every clip failed for good; the first: ${first.reason}`;
+    // Its failed event goes out from processClip, as every final revision's does.
+    if (await deps.store.markFailed(video.videoId, video.etag, first.errorCode, reason)) {
+      await deps.store.forgetDerived(video.videoId);
+      await deps.vectors?.removeVideo(video.videoId);
+    }
+    deps.log.warn('video failed: every clip failed for good', { videoId: video.videoId, etag: video.etag, errorCode: first.errorCode });
+    return false;
+  }
   const owner = { videoId: video.videoId, key: video.key, etag: video.etag };
   const { windows, items } = buildTimeline(
     owner,
@@ -178,14 +200,18 @@ export async function assemble(deps: Pick<ClipDeps, 'store' | 'timeline' | 'peop
     { ...deps.timeline, minDuration: 0 },
     { from: 'keyframes', options: deps.people ? { ...deps.people, duration: video.duration ?? 0 } : undefined },
   );
-  const thumbnails = await writeThumbnails(deps, video, items, windows);
+  // Off the GPU's path when a thumbnail queue is configured: the job is sent once the items are in.
+  const thumbnails = deps.thumbnailJobs ? 0 : await writeThumbnails(deps, video, items, windows);
   await deps.store.writeTimeline(owner, items);
   if (job) await deps.hooks?.beforeAssemblyCommit?.(job);
   const removed = await deps.store.pruneTimeline(owner, items);
+  // Before the revision is marked indexed, so a failed send retries this assembly (the consumer
+  // retries a job that arrives before the mark).
+  if (deps.thumbnailJobs && items.length > 0) await deps.thumbnailJobs.send({ v: 1, videoId: video.videoId, bucket: video.bucket, key: video.key, etag: video.etag });
   // The model that made the timeline: the assembling worker's (workers of one deployment run one model).
   const s = deps.scorer;
   const made = { architecture: s.architecture, ...(s.manifestSha256 ? { manifestSha256: s.manifestSha256 } : {}), trained: s.trained };
-  const ok = await deps.store.commitTimeline(video.videoId, video.etag, items.length, made, coverOf(items));
+  const ok = await deps.store.commitTimeline(video.videoId, video.etag, items.length, made, coverOf(items), gaps);
   const pruned = ok ? await pruneOldThumbnails(deps, video) : 0;
   // The vectors of older revisions go once this one is the index's (like its thumbnails).
   const vectorsRemoved = ok && deps.vectors ? await deps.vectors.removeVideo(video.videoId, video.etag) : 0;
@@ -198,6 +224,7 @@ export async function assemble(deps: Pick<ClipDeps, 'store' | 'timeline' | 'peop
     removed,
     thumbnailsRemoved: pruned,
     vectorsRemoved,
+    gaps: gaps.length,
     ms: Math.round(performance.now() - t0),
     committed: ok,
   });
@@ -210,6 +237,14 @@ export async function assemble(deps: Pick<ClipDeps, 'store' | 'timeline' | 'peop
     }
   }
   return ok;
+}
+
+/** The revision's gaps: its clips that failed for good, in time order. */
+function gapsOf(clips: readonly ClipRecord[]): Gap[] {
+  return clips
+    .filter((c) => c.gap)
+    .map((c) => ({ start: c.start, end: c.end, clip: c.index, errorCode: c.gap!.errorCode, reason: c.gap!.reason }))
+    .sort((a, b) => a.start - b.start);
 }
 
 async function notify(deps: Pick<ClipDeps, 'store' | 'events' | 'log'>, video: VideoRecord): Promise<void> {
@@ -254,13 +289,6 @@ const THUMBNAIL_CONCURRENCY = 4;
  * effort: a frame that cannot be cut leaves its segments without a thumbnail (logged), never the
  * video unindexed. Keys are deterministic, so a repeated assembly overwrites the same objects.
  */
-/** The thumbnail time of the best-scoring segment that has one: the video's picture in lists. */
-function coverOf(items: readonly TimelineSegment[]): number | undefined {
-  let best: TimelineSegment | undefined;
-  for (const i of items) if (i.thumbAt !== undefined && (!best || i.score > best.score)) best = i;
-  return best?.thumbAt;
-}
-
 async function writeThumbnails(
   deps: Pick<ClipDeps, 'log'> & Partial<Pick<ClipDeps, 'thumbnails' | 'objects'>>,
   video: VideoRecord,

@@ -7,7 +7,7 @@
  * most every PROGRESS_REPORT_SECONDS), and a done clip counts in full. So a redelivered clip never
  * moves the count back and a clip scored twice never counts twice.
  */
-import type { VideoRecord } from '../records.ts';
+import { isIndexed, type VideoRecord } from '../records.ts';
 
 /** A worker writes a clip's count at most this often (one small conditional update). */
 export const PROGRESS_REPORT_SECONDS = 3;
@@ -51,7 +51,7 @@ export interface ProgressFacts {
 export function windowProgress(v: ProgressFacts, nowMs: number): WindowProgress | undefined {
   if (!v.clipUnits || v.clipUnits.length === 0) return undefined;
   const total = v.clipUnits.reduce((s, n) => s + n, 0);
-  if (v.status === 'indexed') return { windowsDone: total, windowsTotal: total, etaSeconds: 0 };
+  if (isIndexed(v.status)) return { windowsDone: total, windowsTotal: total, etaSeconds: 0 };
   const done = new Set(v.doneClips);
   let scored = 0;
   for (const [i, units] of v.clipUnits.entries()) scored += done.has(i) ? units : Math.min(units, v.clipWindows?.[String(i)] ?? 0);

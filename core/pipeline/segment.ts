@@ -4,16 +4,26 @@
  * built once by lambdas/segmenter/deps.ts) so the same code runs in the Lambda, in `vidx local`
  * and in tests.
  *
- * Idempotency (S3 events are at-least-once, Lambda async invokes retry):
- * - same (key, etag) already recorded and failed or indexed -> nothing happens;
+ * Idempotency (S3 events are at-least-once, and the intake queue redelivers):
+ * - same (key, etag) already indexed -> nothing happens;
+ * - same (key, etag) failed -> the object is probed again: the same failure is a duplicate
+ *   (nothing changes, no second event); anything else retries the revision (uploading the same
+ *   bytes of a failed video retries it);
  * - same (key, etag) fully enqueued but unfinished (its messages may be lost: a restarted local
  *   stack, a dead-lettered or purged job) -> the clips not yet done are sent again (requeue.ts),
  *   unless it made progress within `requeueStaleAfterSeconds` (then it is a duplicate);
- * - recorded but not fully enqueued (a crash between the two) -> the jobs are sent again;
- *   duplicate messages are harmless because the worker is idempotent;
+ * - recorded but not fully enqueued: the event that recorded it is sending the jobs, so a
+ *   concurrent duplicate sends nothing (`in-progress`, retried later by the queue); once that
+ *   sender has been silent for `enqueueLeaseSeconds` (it crashed) one event takes the revision
+ *   over with a conditional write (VideoIndex.claimEnqueue) and sends the jobs;
  * - a new etag -> a new revision (see VideoIndex.beginRevision, core/index/port.ts).
+ *
+ * Failures are sorted by core/failure-class.ts: a permanent one (the file) is recorded on the
+ * video; a transient one (network, throttling, a timeout) is thrown, so the event is retried.
  */
 import { VidxError, isVidxError } from '../errors.ts';
+import { classifyFailure } from '../failure-class.ts';
+import { DEFAULTS } from '../names.ts';
 import type { DeliveryOptions, EventSink } from '../events/deliver.ts';
 import { notifyIfFinal } from './notify.ts';
 import type { ClipJob } from '../messages.ts';
@@ -62,6 +72,12 @@ export interface SegmenterDeps {
    */
   requeueStaleAfterSeconds?: number;
   log: PipelineLog;
+  /**
+   * Seconds a recorded but not yet enqueued revision belongs to the event that recorded it (at least
+   * the segmenter's run time limit); default DEFAULTS.segmenterTimeoutSeconds.
+   */
+  enqueueLeaseSeconds?: number;
+  now?: () => Date;
 }
 
 export interface ObjectRef {
@@ -82,6 +98,8 @@ export type SegmentOutcome =
   | { videoId: string; outcome: 'duplicate'; status: string }
   | { videoId: string; outcome: 'queued'; clips: number }
   | { videoId: string; outcome: 'requeued'; clips: number }
+  /** Another event is enqueueing this revision right now: try again later (the queue redelivers). */
+  | { videoId: string; outcome: 'in-progress'; why: string }
   | { videoId: string; outcome: 'failed'; code: string; reason: string };
 
 export async function segmentObject(deps: SegmenterDeps, obj: ObjectRef): Promise<SegmentOutcome> {
@@ -98,9 +116,9 @@ export async function segmentObject(deps: SegmenterDeps, obj: ObjectRef): Promis
     const r = await requeueMissing(deps, existing, 'the same object was uploaded again');
     if (r.requeued) return { videoId, outcome: 'requeued', clips: r.clips };
   }
-  if (existing && existing.etag === revision && (existing.enqueued === true || existing.status === 'failed')) {
+  const retryFailed = existing !== undefined && existing.etag === revision && existing.status === 'failed';
+  if (existing && existing.etag === revision && existing.enqueued === true && !retryFailed) {
     deps.log.info('duplicate event: revision already recorded', { ...log, status: existing.status });
-    await notify(deps, existing); // a failure whose event was not delivered yet
     return { videoId, outcome: 'duplicate', status: existing.status };
   }
 
@@ -169,16 +187,41 @@ export async function segmentObject(deps: SegmenterDeps, obj: ObjectRef): Promis
       deps.log.warn('ignored: object no longer exists', { ...log });
       return { videoId, outcome: 'ignored', why: e.message };
     }
-    if (!isVidxError(e)) throw e; // transient (network, throttling): the event is retried
+    const failure = classifyFailure(e);
+    if (failure.class === 'transient' || !isVidxError(e)) {
+      deps.log.warn('transient failure: the event will be retried', { ...log, why: failure.why, error: e instanceof Error ? e.message : String(e) });
+      throw e;
+    }
     facts = { ...base, status: 'failed', errorCode: e.code, reason: e.message, clipsTotal: 0 };
   }
 
-  const begun = await deps.store.beginRevision(facts);
-  const video = begun.video;
-  if (!begun.created && (video.enqueued === true || video.status === 'failed')) {
-    deps.log.info('duplicate event: revision already recorded', { ...log, status: video.status });
-    await notify(deps, video);
-    return { videoId, outcome: 'duplicate', status: video.status };
+  if (retryFailed && facts.status === 'failed' && facts.errorCode === existing.errorCode) {
+    // The same bytes fail the same way: a duplicate (its event, if not delivered yet, goes now).
+    deps.log.info('duplicate event: the revision fails the same way again', { ...log, errorCode: facts.errorCode });
+    await notify(deps, existing);
+    return { videoId, outcome: 'duplicate', status: existing.status };
+  }
+  const begun = await deps.store.beginRevision(facts, { replaceFailed: retryFailed });
+  let video = begun.video;
+  if (!begun.created) {
+    if (video.enqueued === true || video.status === 'failed') {
+      deps.log.info('duplicate event: revision already recorded', { ...log, status: video.status });
+      await notify(deps, video);
+      return { videoId, outcome: 'duplicate', status: video.status };
+    }
+    // Recorded, not yet enqueued: the recording event sends the jobs unless it has been silent for
+    // longer than it could live (then it crashed, and exactly one of us takes over).
+    const leaseMs = (deps.enqueueLeaseSeconds ?? DEFAULTS.segmenterTimeoutSeconds) * 1000;
+    const silentMs = (deps.now ?? (() => new Date()))().getTime() - Date.parse(video.updatedAt);
+    const claimed = silentMs >= leaseMs ? await deps.store.claimEnqueue(video) : undefined;
+    if (!claimed) {
+      deps.log.info('duplicate event: another event is enqueueing this revision', { ...log, silentMs });
+      return { videoId, outcome: 'in-progress', why: 'another event is sending this revision\'s clip jobs' };
+    }
+    video = claimed;
+  } else if (retryFailed) {
+    // The failed attempt's clip items (permanent gaps) must not count as done for the retry.
+    await deps.store.forgetDerived(videoId);
   }
   if (facts.status === 'failed') {
     // A failed new revision replaces the old timeline too: the object is no longer that video.

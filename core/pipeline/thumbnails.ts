@@ -43,3 +43,10 @@ export function thumbnailTimes(segments: readonly Segment[], windows: readonly W
   }
   return chosen;
 }
+
+/** The thumbnail time of the best-scoring segment that has one: the video's picture in lists. */
+export function coverOf(segments: readonly { score: number; thumbAt?: number | undefined }[]): number | undefined {
+  let best: { score: number; thumbAt?: number | undefined } | undefined;
+  for (const s of segments) if (s.thumbAt !== undefined && (!best || s.score > best.score)) best = s;
+  return best?.thumbAt;
+}

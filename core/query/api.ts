@@ -33,7 +33,7 @@ import { kindFieldsOf, segmentView, videoView } from './views.ts';
 import { UPLOAD_PART_BYTES, partSizeFor, type MediaSigner } from './media.ts';
 import type { MediaResponse, SearchResponse, SegmentView, TimelineResponse, UploadPartsResponse, UploadUrlResponse, VideoView } from './responses.ts';
 import { VIDEO_PREFIX } from '../names.ts';
-import { thumbnailKey, videoIdFor, type SegmentRecord, type VideoRecord, type VideoSummary } from '../records.ts';
+import { isIndexed, thumbnailKey, videoIdFor, type SegmentRecord, type VideoRecord, type VideoSummary } from '../records.ts';
 import type { SegmentHit } from './search.ts';
 import type { VectorIndex } from '../vectors/port.ts';
 import { similarMoments, type SimilarResponse } from './similar.ts';
@@ -207,7 +207,7 @@ export class QueryApi {
   /** A video's view with its picture: the cover of its indexed revision (a revision under way has none yet). */
   private async withCover(item: VideoSummary): Promise<VideoView> {
     const view = videoView(item);
-    return item.status === 'indexed' ? { ...view, ...(await this.thumbnailOf(view.videoId, item.etag, item.coverAt)) } : view;
+    return isIndexed(item.status) ? { ...view, ...(await this.thumbnailOf(view.videoId, item.etag, item.coverAt)) } : view;
   }
 
   private async withThumbnail(hit: SegmentHit): Promise<SegmentView> {
@@ -313,7 +313,7 @@ export class QueryApi {
     const segmentation = { ...defaultSegmentation(trainedOf(item)), ...definedOnly(wanted) };
     // Person segments are kept as stored: the whole stored timeline is read (one video's partition).
     const stored = await this.deps.index.timelineOf(id);
-    const etag: string | undefined = item.status === 'indexed' ? item.etag : stored[0]?.etag;
+    const etag: string | undefined = isIndexed(item.status) ? item.etag : stored[0]?.etag;
     if (etag === undefined) return { items: [], segmentation };
     const clips: StoredClip[] = await this.deps.index.clipsOf(id, etag);
     const people = stored.filter((s) => s.kind === 'person');
@@ -345,7 +345,7 @@ export class QueryApi {
       items = page.items;
       next = page.next;
     }
-    const complete = video.status === 'indexed';
+    const complete = isIndexed(video.status);
     const message = complete ? undefined : STATUS_MESSAGES[video.status] ?? `the video is ${video.status}`;
     return {
       video,

@@ -20,7 +20,7 @@ export interface ProgressFields {
 }
 
 export function describeProgress(v: ProgressFields): string {
-  if (v.status === 'indexed') return `indexed${v.segments === undefined ? '' : `, ${v.segments} segment${v.segments === 1 ? '' : 's'}`}`;
+  if (v.status === 'indexed' || v.status === 'indexed_with_gaps') return `${v.status}${v.segments === undefined ? '' : `, ${v.segments} segment${v.segments === 1 ? '' : 's'}`}`;
   if (v.status === 'failed') return `failed: ${v.reason ?? 'no reason recorded'}`;
   const p = v.progress;
   if (p && p.windowsTotal > 0) {

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { MATCH_TIERS } from '../labels/match.ts';
 import { SegmentKindSchema, TimedBoxSchema } from '../detection/schema.ts';
 import { SegmentSchema } from '../result.ts';
+import { GapSchema } from '../gap.ts';
 
 export const LabelMatchSchema = z.object({ label: z.string(), tier: z.enum(MATCH_TIERS), score: z.number() });
 
@@ -45,6 +46,8 @@ export const VideoViewSchema = z.object({
    */
   progress: z.object({ windowsDone: z.number(), windowsTotal: z.number(), etaSeconds: z.number().nullable() }).optional(),
   segments: z.number().optional(),
+  /** Status indexed_with_gaps: the time ranges missing from the timeline (clips that failed for good), and why. */
+  gaps: z.array(GapSchema).optional(),
   createdAt: z.string().optional(),
   updatedAt: z.string().optional(),
   indexedAt: z.string().optional(),

@@ -1,6 +1,7 @@
 /** What the API shows of stored records: no internals (bucket, etag, done set, plans). */
 import { z } from 'zod';
 import { TimedBoxSchema } from '../detection/schema.ts';
+import { GapSchema } from '../gap.ts';
 import type { SegmentHit } from '../index/port.ts';
 import { windowProgress, type WindowProgress } from '../pipeline/progress.ts';
 import type { ModelView, SegmentView, VideoView } from './responses.ts';
@@ -10,6 +11,7 @@ export type { ModelView, SegmentView, VideoView };
 type Item = Record<string, unknown>;
 
 const TimedBoxesSchema = z.array(TimedBoxSchema);
+const GapsSchema = z.array(GapSchema);
 
 const STRING_FIELDS = ['reason', 'errorCode', 'model', 'modelSha256', 'createdAt', 'updatedAt', 'indexedAt'] as const;
 const NUMBER_FIELDS = ['duration', 'fps', 'width', 'height', 'clipsTotal', 'segments'] as const;
@@ -34,6 +36,8 @@ export function videoView(item: Item, nowMs: number = Date.now()): VideoView {
   if (typeof item.trained === 'boolean') view.trained = item.trained;
   const made = modelViewOf(item.indexedWith);
   if (made) view.indexedWith = made;
+  const gaps = GapsSchema.safeParse(item.gaps);
+  if (gaps.success && gaps.data.length > 0) view.gaps = gaps.data;
   const progress = progressOf(item, nowMs);
   if (progress) view.progress = progress;
   return view;

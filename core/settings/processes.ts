@@ -77,6 +77,8 @@ export const WORKER_SETTINGS = defineSettings(
   'the worker',
   {
     queueUrl: text(ENV.queueUrl, 'the clip queue URL'),
+    /** Set: assembly sends thumbnail jobs here and a CPU consumer cuts them; unset: the worker cuts them. */
+    thumbnailQueueUrl: optionalText(ENV.thumbnailQueueUrl, 'the thumbnail job queue URL'),
     tableName: tableSetting,
     labelShards: labelShardsSetting,
     model: text(ENV.model, MODEL_MANIFEST),
@@ -166,6 +168,14 @@ export const SWEEPER_SETTINGS = defineSettings('the sweeper', {
   ...AWS_FIELDS,
 });
 export type SweeperSettingsInput = SettingsInput<typeof SWEEPER_SETTINGS.fields>;
+
+/** The thumbnail Lambda (the CPU consumer of thumbnail jobs; `vidx local` runs the same use case). */
+export const THUMBNAIL_SETTINGS = defineSettings('the thumbnail consumer', {
+  tableName: tableSetting,
+  /** Read where ffmpeg is looked for (core/video/ffmpeg.ts); declared so deployments set it on purpose. */
+  ffmpeg: optionalText(ENV.ffmpeg, 'the ffmpeg binary\'s path'),
+  ...AWS_FIELDS,
+});
 
 /** The SDK clients' settings alone (the CLI commands that talk to AWS). */
 export const AWS_SETTINGS = defineSettings('the AWS clients', AWS_FIELDS);

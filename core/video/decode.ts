@@ -18,7 +18,7 @@
  */
 import { existsSync } from 'node:fs';
 import { VidxError } from '../errors.ts';
-import { ffmpegDiagnosis, ffmpegPath, spawnTool, collectTool } from './ffmpeg.ts';
+import { ffmpegDiagnosis, ffmpegPath, httpInputArgs, spawnTool, collectTool } from './ffmpeg.ts';
 import { FFMPEG_EXPR } from './normalize.ts';
 import type { VideoInfo } from './probe.ts';
 
@@ -95,7 +95,7 @@ export function decodeArgs(source: string, info: VideoInfo, sorted: readonly num
   // -noaccurate_seek: ffmpeg starts at the keyframe before it and `select` alone picks frames.
   const seek = (first * info.timeBase[0]) / info.timeBase[1] - info.startTime - 0.5;
   if (seek > 0) args.push('-noaccurate_seek', '-ss', seek.toFixed(6));
-  args.push('-copyts', '-i', source);
+  args.push(...httpInputArgs(source), '-copyts', '-i', source);
   args.push('-map', `0:${info.streamIndex}`, '-an', '-sn', '-dn');
   args.push('-filter_script:v', 'pipe:0', '-filter_threads', '1');
   args.push('-vsync', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1');

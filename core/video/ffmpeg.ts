@@ -188,6 +188,19 @@ export function spawnTool(bin: string, args: readonly string[], opts: ToolOption
   return { pid: child.pid, stdout: child.stdout, stdin: child.stdin, extra, closed, kill: () => kill('caller') };
 }
 
+/** Seconds ffmpeg keeps reconnecting a dropped HTTP(S) input before it gives up (its backoff doubles up to this). */
+export const HTTP_RECONNECT_DELAY_MAX_SECONDS = 30;
+
+/**
+ * Input options that make ffmpeg reconnect an HTTP(S) input (a presigned S3 URL) that drops before
+ * its end, instead of failing the decode on a reset. They go before `-i`; a local file gets none.
+ * Only options every ffmpeg since 4.0 knows (`-reconnect_on_network_error` is newer).
+ */
+export function httpInputArgs(source: string): string[] {
+  if (!/^https?:\/\//i.test(source)) return [];
+  return ['-reconnect', '1', '-reconnect_streamed', '1', '-reconnect_delay_max', String(HTTP_RECONNECT_DELAY_MAX_SECONDS)];
+}
+
 /** The error for a child that did not succeed: aborted, timed out, or failed with its stderr. */
 export function toolError(tool: string, exit: ToolExit, what: string): VidxError {
   if (exit.killedFor === 'abort') return new VidxError('ABORTED', `${what}: aborted`);

@@ -1,6 +1,6 @@
 /** One frame of a video as a small JPEG (a segment's thumbnail), cut by ffmpeg at a time. */
 import { VidxError } from '../errors.ts';
-import { ffmpegPath, runTool } from './ffmpeg.ts';
+import { ffmpegPath, httpInputArgs, runTool } from './ffmpeg.ts';
 
 export const NO_FRAME = 'NO_FRAME';
 
@@ -14,7 +14,7 @@ export const THUMBNAIL_WIDTH = 320;
 export async function frameJpeg(source: string, at: number, width = THUMBNAIL_WIDTH, signal?: AbortSignal): Promise<Buffer> {
   const { stdout } = await runTool(
     ffmpegPath(),
-    ['-hide_banner', '-loglevel', 'error', '-nostdin', '-ss', at.toFixed(3), '-i', source, '-frames:v', '1', '-vf', `scale=${width}:-2`, '-q:v', '5', '-f', 'image2', '-c:v', 'mjpeg', 'pipe:1'],
+    ['-hide_banner', '-loglevel', 'error', '-nostdin', '-ss', at.toFixed(3), ...httpInputArgs(source), '-i', source, '-frames:v', '1', '-vf', `scale=${width}:-2`, '-q:v', '5', '-f', 'image2', '-c:v', 'mjpeg', 'pipe:1'],
     `thumbnail at ${at.toFixed(2)} s`,
     { signal, timeoutMs: 30_000 },
   );

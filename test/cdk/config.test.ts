@@ -30,8 +30,14 @@ describe('loadConfig', () => {
       stopTimeoutSeconds: DEFAULTS.stopTimeoutSeconds,
       clipSeconds: DEFAULTS.clipSeconds,
       videoPrefix: VIDEO_PREFIX,
-      workerInstanceTypes: ['g5.xlarge'],
+      workerInstanceTypes: ['g5.xlarge', 'g6.xlarge', 'g4dn.xlarge', 'g5.2xlarge', 'g6.2xlarge', 'g4dn.2xlarge'],
       workerSpot: false,
+      workerMaxTasks: 4,
+      maxAzs: 3,
+      segmenterMaxConcurrency: DEFAULTS.segmenterMaxConcurrency,
+      segmenterReservedConcurrency: 0,
+      intakeMaxReceiveCount: DEFAULTS.intakeMaxReceiveCount,
+      expiryAlarmPercent: 50,
       authorizer: { type: 'iam' },
       lambdaArchitecture: 'x86_64',
       modelSource: 'pretrained',
@@ -75,6 +81,12 @@ describe('loadConfig', () => {
 
   it('refuses nonsense with the key named', () => {
     expect(() => loadConfig(context({ 'vidx:workerMaxTasks': '0' }))).toThrow(/workerMaxTasks/);
+    expect(loadConfig(context({ 'vidx:workerMaxTasks': '1000' })).workerMaxTasks).toBe(1000);
+    expect(() => loadConfig(context({ 'vidx:workerMaxTasks': '1001' }))).toThrow(/workerMaxTasks/);
+    // A reservation below the mapping's concurrency would throttle the intake.
+    expect(() => loadConfig(context({ 'vidx:segmenterMaxConcurrency': '50', 'vidx:segmenterReservedConcurrency': '10' }))).toThrow(/segmenterReservedConcurrency/);
+    expect(loadConfig(context({ 'vidx:segmenterMaxConcurrency': '50', 'vidx:segmenterReservedConcurrency': '60' })).segmenterReservedConcurrency).toBe(60);
+    expect(() => loadConfig(context({ 'vidx:segmenterMaxConcurrency': '1' }))).toThrow(/segmenterMaxConcurrency/);
     expect(() => loadConfig(context({ 'vidx:logRetentionDays': '10' }))).toThrow(/logRetentionDays/);
     expect(() => loadConfig(context({ 'vidx:workerInstanceTypes': 'not an instance' }))).toThrow(/workerInstanceTypes/);
     expect(() => loadConfig(context({ vidx: { authorizer: { type: 'jwt', issuer: 'x', audience: [] } } }))).toThrow(/authorizer/);
@@ -188,7 +200,10 @@ describe('stack with spot, two instance types, a JWT authorizer', () => {
       modelManifest: undefined,
       workerSpot: true,
       workerInstanceTypes: ['g5.xlarge', 'g5.2xlarge'],
-      workerMaxTasks: 8,
+      workerMaxTasks: 1000,
+      segmenterMaxConcurrency: 200,
+      intakeMaxReceiveCount: 8,
+      expiryAlarmPercent: 25,
       authorizer: { type: 'jwt', issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_example', audience: ['vidx-web'] },
       segmenterReservedConcurrency: 0,
       alarmEmail: 'ops@example.com',
@@ -198,7 +213,7 @@ describe('stack with spot, two instance types, a JWT authorizer', () => {
 
   it('runs all capacity on spot, price-capacity-optimized, with rebalancing and ECS spot draining', () => {
     t.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', {
-      MaxSize: '8',
+      MaxSize: '1000',
       CapacityRebalance: true,
       MixedInstancesPolicy: {
         InstancesDistribution: { OnDemandBaseCapacity: 0, OnDemandPercentageAboveBaseCapacity: 0, SpotAllocationStrategy: 'price-capacity-optimized' },
@@ -207,7 +222,17 @@ describe('stack with spot, two instance types, a JWT authorizer', () => {
     });
     const lt = Object.values(t.findResources('AWS::EC2::LaunchTemplate'))[0] as { Properties: { LaunchTemplateData: { UserData: unknown } } };
     expect(JSON.stringify(lt.Properties.LaunchTemplateData.UserData)).toContain('ECS_ENABLE_SPOT_INSTANCE_DRAINING=true');
-    t.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 0, MaxCapacity: 8 });
+    t.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 0, MaxCapacity: 1000 });
+  });
+
+  it('a burst configuration: 1,000 workers, a wider intake, an earlier expiry alarm', () => {
+    t.hasResourceProperties('AWS::ECS::CapacityProvider', {
+      AutoScalingGroupProvider: Match.objectLike({ ManagedScaling: Match.objectLike({ MaximumScalingStepSize: 1000 }) }),
+    });
+    t.hasResourceProperties('AWS::Lambda::EventSourceMapping', { ScalingConfig: { MaximumConcurrency: 200 }, FunctionResponseTypes: ['ReportBatchItemFailures'] });
+    t.hasResourceProperties('AWS::SQS::Queue', { RedrivePolicy: Match.objectLike({ maxReceiveCount: 8 }), VisibilityTimeout: 6 * DEFAULTS.segmenterTimeoutSeconds });
+    // 25 % of 14 days.
+    expect(Object.values(t.findResources('AWS::CloudWatch::Alarm')).filter((a) => (a as { Properties: { Threshold?: number } }).Properties.Threshold === 302_400)).toHaveLength(2);
   });
 
   it('authorizes every route with the JWT issuer and audience', () => {

@@ -13,11 +13,12 @@ import { INDEX_DEFAULTS } from '../../core/infra-definitions.ts';
 import { CURSOR_SECRET_ENV } from '../../core/query/cursor.ts';
 import { IMAGE_MODELS_DIR, WORKER_HEALTH_SCRIPT } from '../../cdk/constructs/gpu-worker-service.ts';
 import { envNamesOf, requiredEnvNamesOf, type SettingFields } from '../../core/settings/define.ts';
-import { QUERY_SETTINGS, SEGMENTER_SETTINGS, SWEEPER_SETTINGS, WORKER_SETTINGS } from '../../core/settings/processes.ts';
+import { QUERY_SETTINGS, SEGMENTER_SETTINGS, SWEEPER_SETTINGS, THUMBNAIL_SETTINGS, WORKER_SETTINGS } from '../../core/settings/processes.ts';
 import { QUERY_POST_ROUTES, QUERY_ROUTES } from '../../cdk/constructs/query-api.ts';
-import { FFPROBE_LAYER_PATH } from '../../cdk/constructs/ffprobe-layer.ts';
+import { FFMPEG_LAYER_PATH, FFPROBE_LAYER_PATH } from '../../cdk/constructs/ffprobe-layer.ts';
 import { MODEL_MANIFEST_FILE } from '../../cdk/vidx-stack.ts';
 import { FIXTURE_MANIFEST, REPO_ROOT, synthesize, type Synthesized } from './synth.ts';
+import { DEFAULT_WORKER_INSTANCE_TYPES } from '../../cdk/config.ts';
 
 type Resources = Record<string, { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string }>;
 interface Statement {
@@ -76,6 +77,11 @@ const accessLogsId = () => byPrefix('AWS::S3::Bucket', 'StorageAccessLogs');
 const clipQueueId = () => byPrefix('AWS::SQS::Queue', 'ClipQueueClips');
 const clipDlqId = () => byPrefix('AWS::SQS::Queue', 'ClipQueueDeadLetter');
 const segmenterDlqId = () => byPrefix('AWS::SQS::Queue', 'SegmenterFailures');
+const intakeQueueId = () => byPrefix('AWS::SQS::Queue', 'SegmenterIntake');
+const thumbnailQueueId = () => byPrefix('AWS::SQS::Queue', 'ThumbnailMakerJobs');
+const thumbnailDlqId = () => byPrefix('AWS::SQS::Queue', 'ThumbnailMakerDeadLetter');
+const thumbnailFnId = () => byPrefix('AWS::Lambda::Function', 'ThumbnailMakerThumbnails');
+const thumbnailRoleId = () => byPrefix('AWS::IAM::Role', 'ThumbnailMakerThumbnailsRole');
 const tableId = () => byPrefix('AWS::DynamoDB::Table', 'IndexTable');
 const segmenterFnId = () => byPrefix('AWS::Lambda::Function', 'SegmenterFunction');
 const queryFnId = () => byPrefix('AWS::Lambda::Function', 'QueryFunction');
@@ -155,36 +161,69 @@ describe('video bucket', () => {
     expect(rules.filter((r) => r.ExpirationInDays !== undefined)).toEqual([]);
   });
 
-  it(`invokes the segmenter for ObjectCreated under ${VIDEO_PREFIX} only`, () => {
+  it(`sends ObjectCreated events under ${VIDEO_PREFIX} only to the intake queue (never invokes the segmenter itself)`, () => {
     t.hasResourceProperties('Custom::S3BucketNotifications', {
       BucketName: ref(bucketId()),
       NotificationConfiguration: {
-        LambdaFunctionConfigurations: [
+        QueueConfigurations: [
           {
             Events: ['s3:ObjectCreated:*'],
             Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: VIDEO_PREFIX }] } },
-            LambdaFunctionArn: arn(segmenterFnId()),
+            QueueArn: arn(intakeQueueId()),
           },
         ],
       },
     });
-    t.hasResourceProperties('AWS::Lambda::Permission', {
-      Action: 'lambda:InvokeFunction',
-      FunctionName: arn(segmenterFnId()),
-      Principal: 's3.amazonaws.com',
-      SourceArn: arn(bucketId()),
+    const notification = Object.values(resources).find((r) => r.Type === 'Custom::S3BucketNotifications')!;
+    expect(JSON.stringify(notification.Properties.NotificationConfiguration)).not.toContain('LambdaFunction');
+    // Only S3, and only for this bucket, may send to the intake queue.
+    t.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [ref(intakeQueueId())],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Allow', Principal: { Service: 's3.amazonaws.com' }, Condition: { ArnLike: { 'aws:SourceArn': arn(bucketId()) } } }),
+        ]),
+      },
     });
+    t.resourcePropertiesCountIs('AWS::Lambda::Permission', { Principal: 's3.amazonaws.com', FunctionName: arn(segmenterFnId()) }, 0);
   });
 });
 
 describe('queues', () => {
-  it('clip queue: SSE, DLQ after maxReceiveCount, long polling', () => {
+  it('clip queue: SSE, DLQ after maxReceiveCount, long polling, 14 days of retention for a burst', () => {
     const q = resources[clipQueueId()]!.Properties;
     expect(q.SqsManagedSseEnabled).toBe(true);
     expect(q.RedrivePolicy).toEqual({ deadLetterTargetArn: arn(clipDlqId()), maxReceiveCount: DEFAULTS.maxReceiveCount });
     expect(q.ReceiveMessageWaitTimeSeconds).toBe(20);
+    expect(q.MessageRetentionPeriod).toBe(14 * 24 * 3600);
     expect(resources[clipDlqId()]!.Properties.SqsManagedSseEnabled).toBe(true);
     expect(resources[clipDlqId()]!.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+  });
+
+  it('intake queue: 14 days of retention, a visibility timeout of 6 segmenter timeouts, dead-lettered after intakeMaxReceiveCount', () => {
+    const q = resources[intakeQueueId()]!.Properties;
+    expect(q.SqsManagedSseEnabled).toBe(true);
+    expect(q.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+    expect(q.VisibilityTimeout).toBe(6 * DEFAULTS.segmenterTimeoutSeconds);
+    expect(q.VisibilityTimeout).toBe(6 * (resources[segmenterFnId()]!.Properties.Timeout as number));
+    expect(q.RedrivePolicy).toEqual({ deadLetterTargetArn: arn(segmenterDlqId()), maxReceiveCount: DEFAULTS.intakeMaxReceiveCount });
+    expect(resources[segmenterDlqId()]!.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+  });
+
+  it('the segmenter reads the intake queue through an event source mapping: bounded concurrency, partial batch failures', () => {
+    t.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: arn(intakeQueueId()),
+      FunctionName: ref(segmenterFnId()),
+      BatchSize: 10,
+      ScalingConfig: { MaximumConcurrency: DEFAULTS.segmenterMaxConcurrency },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    // The other mapping is the thumbnail consumer's.
+    t.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
+    // No asynchronous invocation is left to age out: no event invoke config, no function DLQ.
+    t.resourceCountIs('AWS::Lambda::EventInvokeConfig', 0);
+    expect(resources[segmenterFnId()]!.Properties.DeadLetterConfig).toBeUndefined();
+    expect(allowedActions(segmenterRoleId())).toEqual(expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility']));
   });
 
   it('visibility timeout outlasts the worker heartbeat (twice over) and its stop timeout', () => {
@@ -194,8 +233,8 @@ describe('queues', () => {
     expect(visibility).toBeGreaterThanOrEqual(DEFAULTS.stopTimeoutSeconds);
   });
 
-  it('every queue (clips, clip DLQ, segmenter DLQ) is encrypted and TLS-only', () => {
-    for (const id of [clipQueueId(), clipDlqId(), segmenterDlqId()]) {
+  it('every queue (clips, clip DLQ, intake, intake DLQ) is encrypted and TLS-only', () => {
+    for (const id of [clipQueueId(), clipDlqId(), intakeQueueId(), segmenterDlqId()]) {
       expect(resources[id]!.Properties.SqsManagedSseEnabled, id).toBe(true);
       t.hasResourceProperties('AWS::SQS::QueuePolicy', {
         Queues: [ref(id)],
@@ -252,18 +291,14 @@ describe('Lambdas', () => {
       Handler: 'index.handler',
       MemorySize: 1024,
       Timeout: 120,
-      ReservedConcurrentExecutions: 10,
-      DeadLetterConfig: { TargetArn: arn(segmenterDlqId()) },
     });
+    // Concurrency is bounded by the intake mapping, not by reserving it (0 = none by default).
+    expect(resources[segmenterFnId()]!.Properties.ReservedConcurrentExecutions).toBeUndefined();
     expect(resources[queryFnId()]!.Properties).toMatchObject({
       Runtime: 'nodejs22.x',
       Architectures: ['x86_64'],
       MemorySize: 512,
       Timeout: 10,
-    });
-    t.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
-      FunctionName: ref(segmenterFnId()),
-      MaximumRetryAttempts: 2,
     });
   });
 
@@ -369,7 +404,9 @@ describe('least privilege', () => {
         }),
       ]),
     );
-    // The async-invocation DLQ is the only other queue it may send to (added by Lambda's DeadLetterConfig).
+    // It consumes the intake queue (the event source mapping's grant) and sends to no other queue.
+    const consume = statementsOf(segmenterRoleId()).find((x) => actionsOf(x).includes('sqs:ReceiveMessage'));
+    expect(consume?.Resource).toEqual(arn(intakeQueueId()));
     expect(allowedActions(segmenterRoleId())).toEqual(
       [
         'dynamodb:BatchWriteItem',
@@ -382,7 +419,11 @@ describe('least privilege', () => {
         's3:DeleteObject',
         's3:GetObject',
         'sns:Publish',
-        'sqs:SendMessage',
+        'sqs:ChangeMessageVisibility',
+        'sqs:DeleteMessage',
+        'sqs:GetQueueAttributes',
+        'sqs:GetQueueUrl',
+        'sqs:ReceiveMessage',
         'sqs:SendMessage',
       ].sort(),
     );
@@ -412,6 +453,8 @@ describe('least privilege', () => {
         Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility'],
         Resource: arn(clipQueueId()),
       }),
+      // Thumbnail jobs go to the CPU consumer's queue (send only).
+      expect.objectContaining({ Action: 'sqs:SendMessage', Resource: arn(thumbnailQueueId()) }),
       expect.objectContaining({ Action: ['s3:PutObject', 's3:DeleteObject'], Resource: objectsArn(THUMBNAIL_PREFIX) }),
       // Listing is on the bucket, so a condition keeps it to the thumbnail prefix.
       expect.objectContaining({ Action: 's3:ListBucket', Resource: arn(bucketId()), Condition: { StringLike: { 's3:prefix': [`${THUMBNAIL_PREFIX}*`] } } }),
@@ -439,8 +482,32 @@ describe('least privilege', () => {
     );
   });
 
+  it('thumbnails are cut off the GPU path: their own queue (14 days, DLQ) and a CPU Lambda with ffmpeg from a layer', () => {
+    const q = resources[thumbnailQueueId()]!.Properties;
+    expect(q).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600, VisibilityTimeout: 6 * DEFAULTS.thumbnailTimeoutSeconds });
+    expect(q.RedrivePolicy).toEqual({ deadLetterTargetArn: arn(thumbnailDlqId()), maxReceiveCount: DEFAULTS.maxReceiveCount });
+    const fn = resources[thumbnailFnId()]!.Properties;
+    expect(fn).toMatchObject({ Runtime: 'nodejs22.x', MemorySize: 2048, Timeout: DEFAULTS.thumbnailTimeoutSeconds });
+    expect(envOf(thumbnailFnId())).toMatchObject({ [ENV.table]: ref(tableId()), [ENV.ffmpeg]: FFMPEG_LAYER_PATH });
+    const layers = fn.Layers as { Ref: string }[];
+    expect(resources[layers[0]!.Ref]!.Properties.Description).toMatch(/static ffmpeg .* at \/opt\/bin\/ffmpeg/);
+    t.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: arn(thumbnailQueueId()),
+      FunctionName: ref(thumbnailFnId()),
+      BatchSize: 1,
+      ScalingConfig: { MaximumConcurrency: DEFAULTS.thumbnailMaxConcurrency },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    // It reads a revision's window scores, which a large clip keeps under the payload prefix.
+    expect(statementsOf(thumbnailRoleId())).toEqual(expect.arrayContaining([expect.objectContaining({ Action: 's3:GetObject', Resource: objectsArn(CLIP_PAYLOAD_PREFIX) })]));
+    expect(allowedActions(thumbnailRoleId())).toEqual(
+      ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:GetObject', 's3:PutObject',
+        'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'].sort(),
+    );
+  });
+
   it('no role of ours is allowed a wildcard action', () => {
-    for (const role of [segmenterRoleId(), queryRoleId(), taskRoleId()]) {
+    for (const role of [segmenterRoleId(), queryRoleId(), taskRoleId(), thumbnailRoleId()]) {
       for (const action of allowedActions(role)) expect(action, role).not.toMatch(/\*/);
     }
   });
@@ -485,6 +552,23 @@ describe('GPU workers', () => {
     });
   });
 
+  it('spot has several GPU families to choose from: g5, g6 and g4dn, one GPU each', () => {
+    const asg = Object.values(resources).find((r) => r.Type === 'AWS::AutoScaling::AutoScalingGroup')!;
+    const overrides = (asg.Properties.MixedInstancesPolicy as { LaunchTemplate: { Overrides: { InstanceType: string }[] } }).LaunchTemplate.Overrides.map((o) => o.InstanceType);
+    expect(overrides).toEqual([...DEFAULT_WORKER_INSTANCE_TYPES]);
+    expect(new Set(overrides.map((o) => o.split('.')[0]))).toEqual(new Set(['g5', 'g6', 'g4dn']));
+  });
+
+  it('the workers spread over 3 AZs (subnets in three distinct AZs of the region)', () => {
+    const subnets = Object.values(resources).filter((r) => r.Type === 'AWS::EC2::Subnet');
+    expect(subnets).toHaveLength(3);
+    const azs = subnets.map((r) => JSON.stringify(r.Properties.AvailabilityZone));
+    expect(new Set(azs).size).toBe(3);
+    for (const [i, az] of subnets.map((r) => r.Properties.AvailabilityZone).entries()) expect(az).toEqual({ 'Fn::Select': [i, { 'Fn::GetAZs': '' }] });
+    const asg = Object.values(resources).find((r) => r.Type === 'AWS::AutoScaling::AutoScalingGroup')!;
+    expect(asg.Properties.VPCZoneIdentifier).toHaveLength(3);
+  });
+
   it('auto scaling group starts at 0, on demand by default, and ECS managed scaling drives it', () => {
     t.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', {
       MinSize: '0',
@@ -520,6 +604,7 @@ describe('GPU workers', () => {
       [ENV.labelShards]: String(INDEX_DEFAULTS.labelShards),
       [ENV.bucket]: ref(bucketId()),
       [ENV.queueUrl]: ref(clipQueueId()),
+      [ENV.thumbnailQueueUrl]: ref(thumbnailQueueId()),
       [ENV.model]: `${IMAGE_MODELS_DIR}/slowfast_r50.json`,
       [ENV.eventTopicArn]: ref(eventTopicId()),
       [ENV.eventBusName]: ref(eventBusId()),
@@ -541,7 +626,7 @@ describe('GPU workers', () => {
   it('each process gets exactly the settings its schema reads: every required one, nothing it does not read', () => {
     // Set by the platform or for it, not read as settings: Node's options, the Powertools service name.
     const PLATFORM = new Set(['NODE_OPTIONS', 'POWERTOOLS_SERVICE_NAME']);
-    const lambdas: [string, Declared][] = [['vidx-segmenter', SEGMENTER_SETTINGS], ['vidx-query', QUERY_SETTINGS], ['vidx-sweeper', SWEEPER_SETTINGS]];
+    const lambdas: [string, Declared][] = [['vidx-segmenter', SEGMENTER_SETTINGS], ['vidx-query', QUERY_SETTINGS], ['vidx-sweeper', SWEEPER_SETTINGS], ['vidx-thumbnails', THUMBNAIL_SETTINGS]];
     const functions = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function' && (r.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables?.POWERTOOLS_SERVICE_NAME);
     expect(functions.map(([id]) => envOf(id).POWERTOOLS_SERVICE_NAME).sort()).toEqual(lambdas.map(([name]) => name).sort());
     const worker = Object.fromEntries((workerContainer().Environment as { Name: string; Value: unknown }[]).map((e) => [e.Name, e.Value]));
@@ -702,6 +787,13 @@ describe('operations', () => {
     expect(expected[2]).toMatchObject({ Threshold: 3600, ComparisonOperator: 'GreaterThanThreshold' });
   });
 
+  it('alarms against the 14-day retention: the oldest clip job or upload event has waited half of it', () => {
+    for (const id of [clipQueueId(), intakeQueueId()]) {
+      const a = alarms().find((x) => x.MetricName === 'ApproximateAgeOfOldestMessage' && x.Threshold === 7 * 24 * 3600 && JSON.stringify(x.Dimensions).includes(JSON.stringify({ 'Fn::GetAtt': [id, 'QueueName'] })));
+      expect(a, id).toMatchObject({ ComparisonOperator: 'GreaterThanThreshold', Statistic: 'Maximum', AlarmActions: [ref(topicId())] });
+    }
+  });
+
   it('worker errors are counted from the worker log group', () => {
     t.hasResourceProperties('AWS::Logs::MetricFilter', {
       LogGroupName: ref(byPrefix('AWS::Logs::LogGroup', 'WorkerLogs')),
@@ -728,7 +820,7 @@ describe('operations', () => {
     expect(outputs.QueueUrl!.Value).toEqual(ref(clipQueueId()));
     expect(JSON.stringify(outputs.ApiUrl!.Value)).toContain('execute-api');
     expect(Object.keys(outputs).sort()).toEqual(
-      ['AlarmTopicArn', 'ApiUrl', 'BucketName', 'DashboardName', 'DeadLetterQueueUrl', 'EventBusName', 'EventTopicArn', 'QueueUrl', 'TableName', 'VideoPrefix', 'WebhookSecretArn', 'WorkerLogGroup'].sort(),
+      ['AlarmTopicArn', 'ApiUrl', 'BucketName', 'DashboardName', 'DeadLetterQueueUrl', 'EventBusName', 'EventTopicArn', 'IntakeDeadLetterQueueArn', 'IntakeQueueUrl', 'QueueUrl', 'TableName', 'VideoPrefix', 'WebhookSecretArn', 'WorkerLogGroup'].sort(),
     );
   });
 });

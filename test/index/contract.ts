@@ -107,6 +107,98 @@ export function indexContract(name: string, make: () => Promise<ContractSubject>
       expect(await s.index.claimRequeue((await s.index.getVideo(v))!)).toBeUndefined(); // finished: nothing to claim
     });
 
+    it('begins a failed revision of the same etag again only when asked to replace it', async () => {
+      const s = await make();
+      const v = vid(11);
+      await s.index.beginRevision(facts(v, 'e'));
+      await s.index.markClipDone(v, 'e', 0);
+      await s.index.markFailed(v, 'e', 'STALLED', 'no progress');
+      expect((await s.index.beginRevision(facts(v, 'e'))).created).toBe(false);
+      tick(s);
+      const retried = await s.index.beginRevision(facts(v, 'e'), { replaceFailed: true });
+      expect(retried.created).toBe(true);
+      expect(retried.video).toMatchObject({ etag: 'e', status: 'queued', doneClips: [], enqueued: false, updatedAt: s.clock.now.toISOString() });
+      expect(retried.video.errorCode).toBeUndefined();
+      // A revision that has not failed is not begun again, asked or not.
+      expect((await s.index.beginRevision(facts(v, 'e'), { replaceFailed: true })).created).toBe(false);
+    });
+
+    it('of concurrent enqueue takeovers of a recorded, not enqueued revision, exactly one succeeds', async () => {
+      const s = await make();
+      const v = vid(12);
+      const { video } = await s.index.beginRevision(facts(v, 'e'));
+      tick(s);
+      const claims = await Promise.all([s.index.claimEnqueue(video), s.index.claimEnqueue(video), s.index.claimEnqueue(video)]);
+      const won = claims.filter((c) => c !== undefined);
+      expect(won).toHaveLength(1);
+      expect(won[0]).toMatchObject({ etag: 'e', status: 'queued', updatedAt: s.clock.now.toISOString() });
+      // The record as it is now can be claimed once more (the winner crashed too); once enqueued, never.
+      tick(s);
+      const again = await s.index.claimEnqueue(won[0]!);
+      expect(again).toBeDefined();
+      expect(await s.index.markEnqueued(v, 'e')).toBe(true);
+      expect(await s.index.claimEnqueue(again!)).toBeUndefined();
+      // Not queued any more: nothing to take over.
+      const other = vid(13);
+      const second = await s.index.beginRevision(facts(other, 'e'));
+      await s.index.markProcessing(other, 'e');
+      expect(await s.index.claimEnqueue(second.video)).toBeUndefined();
+      expect(await s.index.claimEnqueue({ ...(await s.index.getVideo(other))!, etag: 'old' })).toBeUndefined();
+    });
+
+    it('commits a timeline with gaps as indexed_with_gaps; a later commit without gaps and a new revision clear them', async () => {
+      const s = await make();
+      const v = vid(14);
+      await s.index.beginRevision(facts(v, 'e'));
+      const gap = { start: 60, end: 100, clip: 1, errorCode: 'VIDEO_CORRUPT', reason: 'clip 2 of 2 could not be decoded' };
+      await s.index.recordClip({ videoId: v, etag: 'e', index: 1, start: 60, end: 100, windows: '[]', gap: { errorCode: gap.errorCode, reason: gap.reason } });
+      expect((await s.index.clipsOf(v, 'e'))[0]!.gap).toEqual({ errorCode: gap.errorCode, reason: gap.reason });
+      expect(await s.index.commitTimeline(v, 'e', 3, undefined, undefined, [gap])).toBe(true);
+      expect(await s.index.getVideo(v)).toMatchObject({ status: 'indexed_with_gaps', segments: 3, gaps: [gap] });
+      expect(await s.index.unfinishedBefore(new Date(s.clock.now.getTime() + 60_000).toISOString(), 10)).toEqual([]);
+      expect(await s.index.commitTimeline(v, 'e', 4)).toBe(true);
+      const clean = await s.index.getVideo(v);
+      expect(clean?.status).toBe('indexed');
+      expect(clean?.gaps).toBeUndefined();
+      await s.index.commitTimeline(v, 'e', 3, undefined, undefined, [gap]);
+      tick(s);
+      const next = await s.index.beginRevision(facts(v, 'e2'));
+      expect(next.video.status).toBe('queued');
+      expect(next.video.gaps).toBeUndefined();
+      expect((await s.index.getVideo(v))?.gaps).toBeUndefined();
+    });
+
+    it('sets a stored segment\'s thumbnail time only while the segment is there and of that revision', async () => {
+      const s = await make();
+      const v = vid(15);
+      const owner = { videoId: v, key: `videos/${v}.mp4`, etag: 'e' };
+      await s.index.beginRevision(facts(v, 'e'));
+      const person = seg('stand', 4, 0.7, { kind: 'person', person: 3 });
+      await s.index.writeTimeline(owner, [seg('stand', 4, 0.8), person]);
+      expect(await s.index.setThumbnailTime(v, 'e', person, 5.5)).toBe(true);
+      expect(await s.index.setThumbnailTime(v, 'other', seg('stand', 4, 0.8), 4.5)).toBe(false); // another revision's
+      expect(await s.index.setThumbnailTime(v, 'e', seg('walk', 9, 0.5), 9.5)).toBe(false); // no such segment
+      const timeline = await s.index.timelineOf(v);
+      expect(timeline.map((x) => [x.label, x.person, x.thumbAt])).toEqual([['stand', undefined, undefined], ['stand', 3, 5.5]]);
+      const hits = await allHits(s.index, 'stand', 10);
+      expect(hits.find((h) => h.person === 3)?.thumbAt).toBe(5.5);
+      expect(hits.filter((h) => h.videoId === v)).toHaveLength(2); // nothing was created by the refused writes
+    });
+
+    it('sets the video\'s cover only for its current revision', async () => {
+      const s = await make();
+      const v = vid(16);
+      await s.index.beginRevision(facts(v, 'e'));
+      await s.index.commitTimeline(v, 'e', 2);
+      expect((await s.index.getVideo(v))?.coverAt).toBeUndefined();
+      expect(await s.index.setCover(v, 'e', 12.5)).toBe(true);
+      expect((await s.index.getVideo(v))?.coverAt).toBe(12.5);
+      expect((await s.index.listVideos({ limit: 10 })).items.find((x) => x.videoId === v)?.coverAt).toBe(12.5);
+      expect(await s.index.setCover(v, 'old', 3)).toBe(false);
+      expect(await s.index.setCover(vid(17), 'e', 3)).toBe(false); // no such video
+      expect((await s.index.getVideo(v))?.coverAt).toBe(12.5);
+    });
+
     it('stores clip results per revision, in clip order, keyframes only when asked', async () => {
       const s = await make();
       const v = vid(5);
