@@ -22,7 +22,7 @@ describe('printable', () => {
   });
 
   it('the search table prints keys escaped: one line per hit', () => {
-    const table = formatTable([{ label: 'skiing', key: 'videos/evil\n\u001b[31mred.mp4', start: 0, end: 2, score: 0.9 } as Parameters<typeof formatTable>[0][number]]);
+    const table = formatTable([{ label: 'skiing', videoId: '0123456789abcdef0123', key: 'videos/evil\n\u001b[31mred.mp4', start: 0, end: 2, score: 0.9 } as Parameters<typeof formatTable>[0][number]]);
     expect(table.split('\n')).toHaveLength(2);
     expect(table).not.toContain('\u001b');
     expect(table).toContain('videos/evil\\x0a\\x1b[31mred.mp4');
