@@ -2,6 +2,7 @@
  * `POST /query`: reads the JSON body (bounded), validates it with the one question schema, runs it
  * over the index and answers a page of hits with their evidence.
  */
+import { segmentView } from './views.ts';
 import { VidxError } from '../errors.ts';
 import { decodeCursor, encodeCursor, scopeOf } from './cursor.ts';
 import { MAX_QUERY_BODY_BYTES, QuerySchema, type Query } from './language.ts';
@@ -47,20 +48,7 @@ export async function answerQuery(deps: QueryRouteDeps, body: string | undefined
   const scope = scopeOf({ r: 'query', q: JSON.stringify(question) });
   const from = q.cursor === undefined ? undefined : checkQueryPositions(decodeCursor(deps.cursorSecret, scope, q.cursor), q);
   const page = await runQuery(deps.index, q, from);
-  const view = async (s: QuerySegment): Promise<SegmentView> => ({
-    videoId: s.videoId,
-    key: s.key,
-    label: s.label,
-    start: s.start,
-    end: s.end,
-    score: s.score,
-    mean: s.mean,
-    windows: s.windows,
-    kind: s.kind,
-    ...(s.person !== undefined ? { person: s.person } : {}),
-    ...(s.boxes !== undefined ? { boxes: s.boxes } : {}),
-    ...(await deps.thumbnailOf(s)),
-  });
+  const view = async (s: QuerySegment): Promise<SegmentView> => ({ ...segmentView(s), ...(await deps.thumbnailOf(s)) });
   const items = await Promise.all(
     page.items.map(async ({ video, match }): Promise<QueryHit> => {
       const evidence = await Promise.all(match.evidence.map(view));

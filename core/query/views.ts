@@ -70,7 +70,7 @@ function modelViewOf(v: unknown): ModelView | undefined {
   return { architecture: m.architecture, ...(typeof m.manifestSha256 === 'string' ? { manifestSha256: m.manifestSha256 } : {}), trained: m.trained };
 }
 
-export function segmentView(hit: SegmentHit): SegmentView {
+export function segmentView(hit: Pick<SegmentHit, 'videoId' | 'key' | 'label' | 'start' | 'end' | 'score' | 'mean' | 'windows' | 'kind' | 'person' | 'boxes'>): SegmentView {
   const { videoId, key, label, start, end, score, mean, windows, kind, person, boxes } = hit;
   return { videoId, key, label, start, end, score, mean, windows, kind, ...(person !== undefined ? { person } : {}), ...(boxes ? { boxes } : {}) };
 }
